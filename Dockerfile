@@ -1,0 +1,20 @@
+# edibot in a container: `docker build -t edibot . && docker run --rm -v edibot-data:/data edibot plans`
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    EDIBOT_DATA_DIR=/data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY schedules ./schedules
+RUN pip install . && useradd --create-home --uid 10001 edibot && mkdir -p /data && chown edibot /data
+
+USER edibot
+VOLUME ["/data"]
+ENTRYPOINT ["edibot"]
+CMD ["--help"]

@@ -1,0 +1,47 @@
+# The two commands a newcomer needs are `make demo` and `make test`; the rest is for contributors.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test test-sqlite test-postgres lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.app
+	$(PIP) -e '.[test,lint]'
+	@touch $@
+
+demo: $(VENV)/.app
+	$(BIN)/edibot demo
+
+test: $(VENV)/.dev test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.dev
+	@echo "== Test suite on SQLite"
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The PostgreSQL pass re-runs every test that touches the database (marker "db") against a real server.
+test-postgres: $(VENV)/.dev
+	@if [ -n "$$EDIBOT_TEST_POSTGRES_URL" ]; then \
+		echo "== Database tests on PostgreSQL"; \
+		EDIBOT_TEST_DATABASE_URL="$$EDIBOT_TEST_POSTGRES_URL" $(BIN)/python -m pytest -q -p no:cacheprovider -m db; \
+	else \
+		echo "== PostgreSQL pass SKIPPED: EDIBOT_TEST_POSTGRES_URL is not set (bash .ci/run sets it up)."; \
+	fi
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.dev
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) data/demo .pytest_cache .mypy_cache .ruff_cache

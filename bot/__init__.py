@@ -1,0 +1,1 @@
+"""The platforms (console, Slack, Teams), configuration and the `edibot` command line."""

@@ -1,0 +1,213 @@
+"""The `edibot` command line: import plans, list and show actions, and run the demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.render import clip, print_action, print_history, print_import
+from storage.db import Database
+from storage.importing.errors import PlanFileError
+from storage.importing.service import action_json, import_plan
+from storage.queries import action_by_ref, actions_matching, history_of, plans_with_counts
+
+app = typer.Typer(
+    name="edibot",
+    help="edibot runs an Equality, Diversity & Inclusion action plan: import it, then track it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+class Context:
+    """What every command needs: settings, the database, and the current time (fixed with --now)."""
+
+    def __init__(self, settings: Settings, now: datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database.open(self.settings.effective_database_url)
+        return self._database
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(message, markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Pretend it is this time (ISO 8601), for demos and tests.", show_default=False),
+    ] = None,
+) -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise _fail(str(error)) from None
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(message)s")
+    zone = ZoneInfo(settings.timezone)
+    if now is None:
+        moment = datetime.now(zone)
+    else:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise _fail(f"--now: '{now}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    ctx.obj = Context(settings, moment)
+
+
+def _parse_maps(maps: list[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in maps:
+        role, sep, header = item.partition("=")
+        if not sep or not role.strip() or not header.strip():
+            raise _fail(f"--map '{item}': write it as COLUMN=Header, e.g. --map deadline=\"Target date\".")
+        overrides[role.strip().lower()] = header.strip()
+    return overrides
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A plan: .docx, .xlsx, .csv, .tsv, .txt or .pdf.")],
+    plan: Annotated[str | None, typer.Option(help="Plan name (default: the file's name).")] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Name a column yourself: COLUMN=Header, e.g. owner=\"Lead officer\"."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """Import a plan, or re-import a revised one: actions are updated in place, never duplicated."""
+    context: Context = ctx.obj
+    overrides = _parse_maps(map_ or [])
+    try:
+        result = import_plan(
+            context.database, file, now=context.now, plan_name=plan, overrides=overrides, dry_run=dry_run,
+            max_bytes=context.settings.max_import_mb * 1024 * 1024,
+        )  # fmt: skip
+    except PlanFileError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+    print_import(out, result)
+
+
+@app.command()
+def plans(ctx: typer.Context) -> None:
+    """List the plans in the store with their action counts."""
+    context: Context = ctx.obj
+    with context.database.session() as session:
+        rows = plans_with_counts(session, today=context.today)
+        if not rows:
+            out.print("No plans yet. Import one with: edibot import PLAN.xlsx --plan \"Our EDI plan\"")
+            return
+        table = Table(title="Plans")
+        for header in ("Plan", "Prefix", "Actions", "Done", "Overdue", "Red", "Amber", "Green", "Archived"):
+            table.add_column(header)
+        for row in rows:
+            table.add_row(
+                row.plan.name, row.plan.ref_prefix, str(row.actions), str(row.done), str(row.overdue),
+                *(str(row.by_rag.get(rag, 0)) for rag in ("red", "amber", "green")), str(row.archived),
+            )  # fmt: skip
+        out.print(table)
+
+
+@app.command()
+def actions(
+    ctx: typer.Context,
+    plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only actions with an owner whose name contains this.")] = None,
+    due_before: Annotated[str | None, typer.Option(help="Only actions due before this date (YYYY-MM-DD).")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open actions past their due date.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {\"actions\": [...]} as JSON on stdout.")] = False,
+) -> None:
+    """List actions, soonest first within each plan's order."""
+    context: Context = ctx.obj
+    before: date | None = None
+    if due_before:
+        try:
+            before = date.fromisoformat(due_before)
+        except ValueError:
+            raise _fail(f"--due-before: '{due_before}' is not a date; write it as YYYY-MM-DD.") from None
+    with context.database.session() as session:
+        found = actions_matching(
+            session, plan=plan, owner=owner, due_before=before, overdue_on=context.today if overdue else None
+        )
+        if as_json:
+            print(json.dumps({"actions": [action_json(a) for a in found]}, ensure_ascii=False, indent=2))
+            return
+        if not found:
+            out.print("No actions match.")
+            return
+        table = Table(title=f"{len(found)} actions")
+        for header in ("Ref", "Action", "Owners", "When", "Due", "RAG", "Status"):
+            table.add_column(header, overflow="fold")
+        for action in found:
+            late = action.status != "done" and action.due_date is not None and action.due_date < context.today
+            table.add_row(
+                action.ref, clip(action.title, 60), "\n".join(o.name for o in action.owners),
+                clip(action.deadline_text, 24), (str(action.due_date) if action.due_date else "")
+                + (" overdue" if late else ""), action.rag or "", action.status,
+            )  # fmt: skip
+        out.print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="An action reference, e.g. LT-4.")]) -> None:
+    """Show one action in full: what the plan says, how it was understood, and its history."""
+    context: Context = ctx.obj
+    with context.database.session() as session:
+        action = action_by_ref(session, ref)
+        if action is None:
+            raise _fail(f"No action has the reference '{ref}'. `edibot actions` lists them.")
+        print_action(out, action)
+        print_history(out, history_of(session, action))
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo database goes.")] = Path("data/demo"),
+    clock: Annotated[
+        str, typer.Option(help="The demo's own clock, so the story is the same every time.")
+    ] = "2025-11-03T09:30",
+) -> None:
+    """Import the bundled sample plan into a fresh demo database and show what edibot understood."""
+    from bot.demo import run_demo
+
+    try:
+        start = datetime.fromisoformat(clock)
+    except ValueError:
+        raise _fail(f"--clock: '{clock}' is not an ISO 8601 time such as 2025-11-03T09:30.") from None
+    zone = ZoneInfo(load_settings().timezone)
+    run_demo(data_dir=data_dir, now=start if start.tzinfo else start.replace(tzinfo=zone), console=out)
+
+
+def main() -> None:
+    app()

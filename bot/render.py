@@ -1,0 +1,97 @@
+"""How the command line shows imports and actions to a person: rich tables and plain sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from storage.importing.service import ImportResult, action_json
+from storage.models import Action, HistoryEntry
+
+
+def print_import(out: Console, result: ImportResult) -> None:
+    table = Table(title=f"{result.plan}: {len(result.actions)} actions", show_lines=False, expand=False)
+    for header in ("Ref", "Theme", "Action", "Owners", "When (as written)", "Understood as", "RAG"):
+        table.add_column(header, overflow="fold")
+    for action in result.actions:
+        table.add_row(
+            action["ref"], clip(action["theme"], 30), clip(action["title"], 60), "\n".join(action["owners"]),
+            clip(action["deadline_text"], 30), understood(action), action["rag"] or "",
+        )  # fmt: skip
+    out.print(table)
+    summary = result.summary
+    verb = "Would change" if result.dry_run else "Changed"
+    out.print(
+        f"{verb}: {summary.added} added, {summary.changed} changed, {summary.unchanged} unchanged, "
+        f"{summary.archived} archived." + (" (dry run: nothing was saved)" if result.dry_run else "")
+    )
+    if result.problems:
+        out.print(f"\n{len(result.problems)} cells need a look:")
+        for problem in result.problems:
+            place = f"{problem.where}, row {problem.row}" if problem.where else f"Row {problem.row}"
+            column = f", {problem.column}" if problem.column else ""
+            out.print(f"  {place}{column}: {problem.message}", markup=False, highlight=False)
+
+
+def understood(action: dict[str, Any]) -> str:
+    kind = action["kind"]
+    due, start = action["due_date"], action["start_date"]
+    if kind == "dated":
+        return f"due {due}" + (f" (from {start})" if start else "")
+    if kind == "ongoing":
+        parts = ["ongoing"]
+        if start:
+            parts.append(f"from {start}")
+        if due:
+            parts.append(f"first due {due}")
+        return ", ".join(parts)
+    if kind == "recurring":
+        return f"recurring {action['recurrence']}"
+    if kind == "complete":
+        return "complete"
+    return "unknown: owner to set"
+
+
+def clip(text: str | None, width: int) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_action(out: Console, action: Action) -> None:
+    data = action_json(action)
+    out.print(f"[bold]{action.ref}[/bold]  {action.title}", highlight=False)
+    rows = [
+        ("Plan", action.plan.name),
+        *((level.title(), value) for level, value in ((g["level"], g["value"]) for g in action.group_path)),
+        ("Description", action.description),
+        ("How", action.how),
+        ("Outputs", action.outputs),
+        ("Owners", ", ".join(o.name for o in action.owners) or "none named"),
+        ("When (as written)", action.deadline_text),
+        ("Understood as", understood(data)),
+        ("RAG", action.rag),
+        ("Status", action.status + (" (archived: no longer in the plan)" if action.archived else "")),
+        ("Progress", action.progress_note),
+        ("Source", f"{action.plan.source_name}, {action.source_location}"),
+    ]
+    for label, value in rows:
+        if value:
+            out.print(f"  [dim]{label}:[/dim] {value}", highlight=False)
+    for warning in action.warnings or []:
+        out.print(f"  [yellow]Note:[/yellow] {warning}", highlight=False)
+
+
+def print_history(out: Console, entries: Sequence[HistoryEntry]) -> None:
+    if not entries:
+        return
+    out.print("\n[bold]History[/bold] (newest first)")
+    for entry in entries:
+        change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
+        note = f" ({entry.note})" if entry.note else ""
+        stamp = entry.at.strftime("%Y-%m-%d %H:%M")
+        out.print(f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}", markup=False, highlight=False)

@@ -1,0 +1,15 @@
+"""Errors a plan owner can cause while importing, each with a message written for them."""
+
+from __future__ import annotations
+
+
+class PlanFileError(Exception):
+    """The file cannot be read as a plan at all; nothing was imported.
+
+    The message is one sentence a plan owner understands, naming the file and
+    saying what to do instead (e.g. "export it to XLSX").
+    """
+
+
+class ColumnMappingError(PlanFileError):
+    """No table in the file has columns we recognise, or a --map option is wrong."""

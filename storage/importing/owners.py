@@ -1,0 +1,99 @@
+"""Splits an owner cell into the roles and teams it names, the way a UK plan reader would."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+# "/" , ";" and line breaks always separate owners; commas, "&" and "and" only sometimes.
+_HARD_SEPARATORS = re.compile(r"\s*(?:;|\n|(?<!\band)/(?!or\b))\s*", re.IGNORECASE)
+_LEAD_PREFIX = re.compile(
+    r"^(?:(?:joint\s+)?leads?|owners?|responsible|lead\s+officer|accountable|by)\s*[:\-–]\s*", re.IGNORECASE
+)
+_NOT_AN_OWNER = re.compile(r"^(?:n/?a|none|tbc|tba|tbd|-+|–|—|\?+|all)$", re.IGNORECASE)
+_JOINERS = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class OwnerSplit:
+    owners: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def owner_key(name: str) -> str:
+    """The form two spellings of one owner share: case, spacing and edge punctuation folded."""
+    return re.sub(r"\s+", " ", name).strip(" .,:;-–").casefold()
+
+
+def _tidy(part: str) -> str:
+    part = re.sub(r"\s+", " ", part).strip(" .,:;")
+    part = _LEAD_PREFIX.sub("", part)
+    return part.strip(" .,:;")
+
+
+def hard_parts(cell: str) -> list[str]:
+    """The parts of a cell split only where the separator is unambiguous."""
+    if _NOT_AN_OWNER.match(cell.strip(" .")):
+        return []
+    parts = (_tidy(part) for part in _HARD_SEPARATORS.split(cell))
+    return [part for part in parts if part and not _NOT_AN_OWNER.match(part)]
+
+
+def known_owners(cells: Iterable[str]) -> set[str]:
+    """Owner keys a plan names on their own somewhere, used to read comma lists elsewhere in it."""
+    return {owner_key(part) for cell in cells for part in hard_parts(cell)}
+
+
+def split_owners(cell: str, *, known: Collection[str] = ()) -> OwnerSplit:
+    """Owners named in a cell: "HR Manager/ Director of Delivery" is two, "Health & Safety" is one.
+
+    Commas split only where the plan itself shows the pieces are owners ("Director of
+    Delivery, Head of Research" when both appear alone elsewhere), or where the cell is
+    a plain list of three or more ("HR, Museums, Civic team"); a name shaped like
+    "Policy, Communities and Engagement" stays whole.
+    """
+    owners: list[str] = []
+    warnings: list[str] = []
+    for part in hard_parts(cell):
+        pieces = [piece.strip() for piece in part.split(",") if piece.strip()]
+        if len(pieces) < 2:
+            owners.append(part)
+            continue
+        segments = _segment_by_known(pieces, known)
+        if segments is not None:
+            owners.extend(segments)
+        elif len(pieces) >= 3 and not _JOINERS.search(pieces[-1]):
+            owners.extend(pieces)
+        else:
+            owners.append(part)
+            if not _JOINERS.search(pieces[-1]):
+                warnings.append(
+                    f"'{part}' is kept as one owner; if it names several teams, separate them with '/'"
+                )
+    unique: dict[str, str] = {}
+    for owner in owners:
+        unique.setdefault(owner_key(owner), owner)
+    return OwnerSplit(owners=tuple(unique.values()), warnings=tuple(warnings))
+
+
+def _segment_by_known(pieces: list[str], known: Collection[str]) -> list[str] | None:
+    """Group comma pieces into owners the plan knows, longest first; None when the plan doesn't vouch."""
+    if not known:
+        return None
+    segments: list[tuple[str, bool]] = []
+    start = 0
+    while start < len(pieces):
+        for end in range(len(pieces), start, -1):
+            candidate = ", ".join(pieces[start:end])
+            if owner_key(candidate) in known:
+                segments.append((candidate, True))
+                start = end
+                break
+        else:
+            segments.append((pieces[start], False))
+            start += 1
+    known_count = sum(1 for _, is_known in segments if is_known)
+    if len(segments) < 2 or known_count == 0 or known_count * 2 < len(segments):
+        return None
+    return [segment for segment, _ in segments]

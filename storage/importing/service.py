@@ -1,0 +1,372 @@
+"""Imports a plan file into the store in one transaction: new actions added, revised ones updated in place."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.db import Database
+from storage.importing.errors import ColumnMappingError, PlanFileError
+from storage.importing.headers import MAPPABLE_ROLES, normalise_header
+from storage.importing.owners import owner_key
+from storage.importing.readers import read_plan_file
+from storage.importing.sources import SourceDocument
+from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
+from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan
+from storage.queries import owners_by_key, plan_named, prefixes_in_use
+
+_STOPWORDS = {"and", "of", "the", "for", "to", "a", "in", "on", "&", "edi", "plan", "action", "v", "draft"}
+_WORD = re.compile(r"[A-Za-z][A-Za-z'&]*")
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+
+@dataclass
+class ImportResult:
+    plan: str
+    actions: list[dict[str, Any]]
+    problems: list[Problem]
+    summary: ImportSummary
+    dry_run: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "actions": self.actions,
+            "problems": [
+                {"row": p.row, "column": p.column, "text": p.text, "message": p.message} for p in self.problems
+            ],
+            "summary": asdict(self.summary),
+        }
+
+
+class _Rollback(Exception):
+    """Raised inside the session of a dry run so that everything it wrote is rolled back."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def import_plan(
+    database: Database,
+    path: Path,
+    *,
+    now: datetime,
+    plan_name: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    max_bytes: int = 20 * 1024 * 1024,
+    actor: str = "import",
+) -> ImportResult:
+    """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing anything.
+
+    Raises PlanFileError (or ColumnMappingError) with a sentence for the user; then nothing has changed.
+    """
+    overrides = dict(overrides or {})
+    _check_overrides(overrides)
+    document = read_plan_file(path, max_bytes=max_bytes)
+    _check_override_headers(document, overrides)
+    parsed = interpret_document(document, overrides=overrides)
+    if not parsed.actions:
+        raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
+    name = (plan_name or _default_plan_name(path)).strip()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        with database.session() as session:
+            result = _apply(session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor)
+            result.dry_run = dry_run
+            if dry_run:
+                raise _Rollback(result)
+            return result
+    except _Rollback as rollback:
+        return rollback.result
+
+
+def _check_overrides(overrides: Mapping[str, str]) -> None:
+    for role in overrides:
+        if role not in MAPPABLE_ROLES:
+            raise ColumnMappingError(
+                f"--map {role}=…: '{role}' is not a kind of column I know; use one of {', '.join(MAPPABLE_ROLES)}."
+            )
+
+
+def _check_override_headers(document: SourceDocument, overrides: Mapping[str, str]) -> None:
+    cells = {normalise_header(cell) for row in document.rows for cell in row.cells if len(cell) <= 200}
+    for role, header in overrides.items():
+        if normalise_header(header) not in cells:
+            raise ColumnMappingError(f"--map {role}=\"{header}\": no column in {document.name} is headed '{header}'.")
+
+
+def _default_plan_name(path: Path) -> str:
+    return re.sub(r"[_\s]+", " ", path.stem).strip() or "Plan"
+
+
+def ref_prefix(name: str, taken: set[str]) -> str:
+    """A short prefix for action references from the plan's name: "Local Trust 2023" → "LT"."""
+    words = [w for w in _WORD.findall(name) if w.casefold() not in _STOPWORDS]
+    base = "".join(w[0] for w in words[:2]).upper() or "A"
+    if len(base) == 1 and words:
+        base = words[0][:2].upper()
+    candidate, suffix = base, 2
+    while candidate in taken:
+        candidate, suffix = f"{base}{suffix}", suffix + 1
+    return candidate
+
+
+def _file_fields(parsed: ParsedAction) -> dict[str, Any]:
+    """The values an import sets, compared with the previous import's to see what the file changed."""
+    deadline = parsed.deadline
+    done = deadline.kind == "complete" or parsed.rag == "blue"
+    return {
+        "title": parsed.title,
+        "group": " › ".join(value for _, value in parsed.group_path),
+        "description": parsed.description,
+        "how": parsed.how,
+        "outputs": parsed.outputs,
+        "owners": "; ".join(parsed.owners),
+        "deadline": deadline.text,
+        "rag": parsed.rag,
+        "progress": parsed.progress,
+        "status": "done" if done else "open",
+    }
+
+
+def _match_key(parsed: ParsedAction) -> str:
+    if parsed.source_ref:
+        return "ref:" + parsed.source_ref.strip().casefold()
+    group = "|".join(owner_key(value) for _, value in parsed.group_path)
+    title = re.sub(r"[\W_]+", " ", parsed.title.casefold()).strip()
+    return f"title:{group}|{title}"[:600]
+
+
+def _apply(
+    session: Session, parsed: ParsedPlan, *, plan_name: str, source: str, digest: str, now: datetime, actor: str
+) -> ImportResult:
+    plan = plan_named(session, plan_name)
+    if plan is None:
+        plan = Plan(
+            name=plan_name,
+            ref_prefix=ref_prefix(plan_name, prefixes_in_use(session)),
+            source_name=source,
+            created_at=now,
+            next_number=1,
+            restricted=False,
+            paused=False,
+        )
+        session.add(plan)
+        session.flush()
+    plan.source_name = source
+    plan.imported_at = now
+
+    existing = {action.match_key: action for action in plan.actions}
+    by_title: dict[str, list[Action]] = {}
+    for action in plan.actions:
+        by_title.setdefault(_title_key(action.title), []).append(action)
+    owners = _owners_for(session, parsed)
+    summary = ImportSummary()
+    seen: set[int] = set()
+    keys_used: set[str] = set()
+    stored: list[Action] = []
+    for position, item in enumerate(parsed.actions):
+        key = _unique(_match_key(item), keys_used)
+        action = existing.get(key)
+        if action is None or action.id in seen:
+            # A regrouped action keeps its reference when its title is still unique in the plan.
+            candidates = [a for a in by_title.get(_title_key(item.title), []) if a.id not in seen]
+            action = candidates[0] if len(candidates) == 1 and candidates[0].match_key not in keys_used else None
+        fields = _file_fields(item)
+        if action is None:
+            action = _new_action(plan, item, key=key, fields=fields, position=position, now=now)
+            session.add(action)
+            summary.added += 1
+            _record(session, action, now=now, actor=actor, field="created", to=item.title, note=f"from {source}")
+        else:
+            changed = _update(session, action, item, key=key, fields=fields, position=position, now=now,
+                              actor=actor, source=source)  # fmt: skip
+            if changed:
+                summary.changed += 1
+            else:
+                summary.unchanged += 1
+        action.owners = [owners[owner_key(name)] for name in item.owners]
+        stored.append(action)
+        session.flush()
+        seen.add(action.id)
+
+    for action in plan.actions:
+        if action.id not in seen and not action.archived:
+            action.archived = True
+            action.updated_at = now
+            summary.archived += 1
+            _record(session, action, now=now, actor=actor, field="archived", frm="no", to="yes",
+                    note=f"no longer in {source}")  # fmt: skip
+
+    result = ImportResult(
+        plan=plan.name,
+        actions=[action_json(action, parsed=item) for action, item in zip(stored, parsed.actions, strict=True)],
+        problems=parsed.problems,
+        summary=summary,
+        dry_run=False,
+    )
+    session.add(
+        ImportRun(
+            plan_id=plan.id, at=now, source_name=source, sha256=digest,
+            summary=asdict(summary), problems=result.as_json()["problems"],
+        )
+    )  # fmt: skip
+    return result
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"[\W_]+", " ", title.casefold()).strip()
+
+
+def _unique(key: str, used: set[str]) -> str:
+    """Two rows with the same title in the same group stay two actions: the second gets "#2"."""
+    candidate, n = key, 2
+    while candidate in used:
+        candidate, n = f"{key}#{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _owners_for(session: Session, parsed: ParsedPlan) -> dict[str, Owner]:
+    names: dict[str, str] = {}
+    for item in parsed.actions:
+        for name in item.owners:
+            names.setdefault(owner_key(name), name)
+    owners = owners_by_key(session, list(names))
+    for key, name in names.items():
+        if key not in owners:
+            owners[key] = Owner(name=name, key=key)
+            session.add(owners[key])
+    return owners
+
+
+def _new_action(
+    plan: Plan, item: ParsedAction, *, key: str, fields: dict[str, Any], position: int, now: datetime
+) -> Action:
+    if item.source_ref:
+        ref = f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}"
+    else:
+        ref = f"{plan.ref_prefix}-{plan.next_number}"
+        plan.next_number += 1
+    action = Action(
+        plan=plan, ref=ref, match_key=key, position=position, created_at=now, updated_at=now,
+        archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
+    )  # fmt: skip
+    _set_file_values(action, item, fields)
+    return action
+
+
+def _set_file_values(action: Action, item: ParsedAction, fields: dict[str, Any]) -> None:
+    deadline = item.deadline
+    action.source_ref = item.source_ref
+    action.group_path = [{"level": level, "value": value} for level, value in item.group_path]
+    action.theme = item.theme
+    action.title = item.title
+    action.description = item.description
+    action.how = item.how
+    action.outputs = item.outputs
+    action.raw_cells = dict(item.raw_cells)
+    action.source_location = item.location
+    action.owners_text = item.owners_text
+    action.deadline_text = deadline.text
+    action.deadline_kind = deadline.kind
+    action.start_date = deadline.start
+    action.due_date = deadline.due
+    action.recurrence = deadline.recurrence
+    action.milestones = [d.isoformat() for d in deadline.milestones]
+    action.warnings = list(item.warnings)
+    action.imported_fields = fields
+
+
+# Fields whose live value a person can also change in chat; the file wins only when its cell changed.
+_LIVE_FIELDS = {"rag": "rag", "progress": "progress_note", "status": "status"}
+
+
+def _update(
+    session: Session,
+    action: Action,
+    item: ParsedAction,
+    *,
+    key: str,
+    fields: dict[str, Any],
+    position: int,
+    now: datetime,
+    actor: str,
+    source: str,
+) -> bool:
+    before = dict(action.imported_fields or {})
+    changed = False
+    if action.archived:
+        action.archived = False
+        changed = True
+        _record(session, action, now=now, actor=actor, field="archived", frm="yes", to="no",
+                note=f"back in {source}")  # fmt: skip
+    for name, value in fields.items():
+        if before.get(name) == value:
+            continue
+        changed = True
+        attribute = _LIVE_FIELDS.get(name)
+        live = getattr(action, attribute) if attribute else before.get(name)
+        if attribute:
+            setattr(action, attribute, value)
+        if live != value:
+            _record(session, action, now=now, actor=actor, field=name, frm=live, to=value, note=f"from {source}")
+    action.match_key = key
+    action.position = position
+    _set_file_values(action, item, fields)
+    if changed:
+        action.updated_at = now
+    return changed
+
+
+def _record(
+    session: Session,
+    action: Action,
+    *,
+    now: datetime,
+    actor: str,
+    field: str,
+    to: Any,
+    frm: Any = None,
+    note: str | None = None,
+) -> None:
+    session.add(
+        HistoryEntry(
+            action=action, at=now, actor=actor, surface="import", field=field,
+            from_value=None if frm is None else str(frm), to_value=None if to is None else str(to), note=note,
+        )
+    )  # fmt: skip
+
+
+def action_json(action: Action, *, parsed: ParsedAction | None = None) -> dict[str, Any]:
+    """The action object of `edibot import --json` and `edibot actions --json`."""
+    return {
+        "ref": action.ref,
+        "theme": action.theme,
+        "title": action.title,
+        "description": action.description,
+        "owners": [owner.name for owner in action.owners] if parsed is None else list(parsed.owners),
+        "deadline_text": action.deadline_text or "",
+        "start_date": action.start_date.isoformat() if action.start_date else None,
+        "due_date": action.due_date.isoformat() if action.due_date else None,
+        "kind": action.deadline_kind,
+        "recurrence": action.recurrence,
+        "rag": action.rag,
+        "warnings": list(action.warnings or []),
+    }

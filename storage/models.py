@@ -1,0 +1,163 @@
+"""The action store's tables: plans, their actions and owners, and the history of every change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+action_owners = Table(
+    "action_owners",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner_id", ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_action_owners_owner_id", "owner_id"),
+)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ref_prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    source_name: Mapped[str | None] = mapped_column(String(500))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    actions: Mapped[list[Action]] = relationship(back_populates="plan", order_by="Action.position")
+
+
+class Owner(Base):
+    """A role or team as a plan writes it ("HR Manager"); people are mapped to it later."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # case- and space-folded name
+
+    actions: Mapped[list[Action]] = relationship(secondary=action_owners, back_populates="owners")
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "match_key", name="uq_actions_plan_id_match_key"),
+        Index("ix_actions_plan_archived_due", "plan_id", "archived", "due_date"),
+        Index("ix_actions_due_date", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    source_ref: Mapped[str | None] = mapped_column(String(40))  # the plan's own number, if it has one
+    # How re-imports recognise this action: its source ref, or group path + normalised title.
+    match_key: Mapped[str] = mapped_column(String(600))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the plan
+
+    group_path: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"level": "theme", "value": "…"}]
+    theme: Mapped[str | None] = mapped_column(String(500))  # top of group_path, for filtering
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    how: Mapped[str | None] = mapped_column(Text)
+    outputs: Mapped[str | None] = mapped_column(Text)  # outputs, outcomes, success measures, KPIs
+
+    raw_cells: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # header -> cell as written
+    # What the last import read for each field; a re-import changes only fields whose cells changed,
+    # so an update made in chat is not undone by re-importing an unchanged plan.
+    imported_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_location: Mapped[str | None] = mapped_column(String(100))  # "table 2, row 7"
+
+    owners_text: Mapped[str | None] = mapped_column(Text)  # the owner cell as written
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    deadline_kind: Mapped[str] = mapped_column(String(12), default="unknown")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    recurrence: Mapped[str | None] = mapped_column(String(20))
+    milestones: Mapped[list[Any]] = mapped_column(JSON, default=list)  # ISO dates
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    rag: Mapped[str | None] = mapped_column(String(8))  # red, amber, green, blue
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open, done
+    progress_note: Mapped[str | None] = mapped_column(Text)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    plan: Mapped[Plan] = relationship(back_populates="actions")
+    owners: Mapped[list[Owner]] = relationship(
+        secondary=action_owners, back_populates="actions", order_by=action_owners.c.position
+    )
+    history: Mapped[list[HistoryEntry]] = relationship(
+        back_populates="action", order_by="HistoryEntry.id", cascade="all, delete-orphan"
+    )
+
+
+class HistoryEntry(Base):
+    """One change to one field of an action: who, when, from → to, why, and through which surface."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_action_id_at", "action_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # a person's name, or "import"
+    surface: Mapped[str] = mapped_column(String(20))  # import, cli, console, slack, teams
+    field: Mapped[str] = mapped_column(String(60))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    action: Mapped[Action] = relationship(back_populates="history")
+
+
+class ImportRun(Base):
+    """A record of each import: which file, when, and what it changed."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)

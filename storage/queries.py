@@ -1,0 +1,114 @@
+"""Questions the rest of edibot asks the store, each named after what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.importing.owners import owner_key
+from storage.models import Action, HistoryEntry, Owner, Plan, action_owners
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    plan: Plan
+    actions: int
+    archived: int
+    done: int
+    overdue: int
+    by_rag: dict[str, int]
+
+
+def plan_named(session: Session, name: str) -> Plan | None:
+    return session.scalar(select(Plan).where(func.lower(Plan.name) == name.strip().lower()))
+
+
+def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
+    """Every plan with how many live actions it has, how many are done or overdue, and its RAG spread."""
+    plans = session.scalars(select(Plan).order_by(Plan.name)).all()
+    result: list[PlanCounts] = []
+    for plan in plans:
+        rows = session.execute(
+            select(Action.archived, Action.status, Action.rag, Action.due_date).where(Action.plan_id == plan.id)
+        ).all()
+        live = [row for row in rows if not row.archived]
+        by_rag: dict[str, int] = {}
+        for row in live:
+            key = row.rag or "unrated"
+            by_rag[key] = by_rag.get(key, 0) + 1
+        result.append(
+            PlanCounts(
+                plan=plan,
+                actions=len(live),
+                archived=len(rows) - len(live),
+                done=sum(1 for row in live if row.status == "done"),
+                overdue=sum(
+                    1 for row in live if row.status != "done" and row.due_date is not None and row.due_date < today
+                ),
+                by_rag=by_rag,
+            )
+        )
+    return result
+
+
+def actions_matching(
+    session: Session,
+    *,
+    plan: str | None = None,
+    owner: str | None = None,
+    due_before: date | None = None,
+    overdue_on: date | None = None,
+    include_archived: bool = False,
+) -> Sequence[Action]:
+    """Live actions, in plan order, narrowed by plan name, owner (part of the name), due date or overdue-ness."""
+    query = (
+        select(Action)
+        .join(Plan)
+        .options(selectinload(Action.owners), selectinload(Action.plan))
+        .order_by(Plan.name, Action.position)
+    )
+    if not include_archived:
+        query = query.where(Action.archived.is_(False))
+    if plan:
+        query = query.where(func.lower(Plan.name) == plan.strip().lower())
+    if owner:
+        needle = f"%{owner_key(owner)}%"
+        owned = select(action_owners.c.action_id).join(Owner).where(Owner.key.like(needle))
+        query = query.where(Action.id.in_(owned))
+    if due_before:
+        query = query.where(Action.due_date.is_not(None), Action.due_date < due_before)
+    if overdue_on:
+        query = query.where(Action.status != "done", Action.due_date.is_not(None), Action.due_date < overdue_on)
+    return session.scalars(query).all()
+
+
+def action_by_ref(session: Session, ref: str) -> Action | None:
+    """The action with this reference, whatever its case."""
+    return session.scalar(
+        select(Action)
+        .where(func.upper(Action.ref) == ref.strip().upper())
+        .options(selectinload(Action.owners), selectinload(Action.plan))
+    )
+
+
+def history_of(session: Session, action: Action) -> Sequence[HistoryEntry]:
+    """Every change to an action, newest first."""
+    return session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.action_id == action.id)
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+    ).all()
+
+
+def owners_by_key(session: Session, keys: Sequence[str]) -> dict[str, Owner]:
+    if not keys:
+        return {}
+    return {owner.key: owner for owner in session.scalars(select(Owner).where(Owner.key.in_(keys)))}
+
+
+def prefixes_in_use(session: Session) -> set[str]:
+    return set(session.scalars(select(Plan.ref_prefix)))

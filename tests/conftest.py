@@ -1,0 +1,88 @@
+"""Fixtures that name the world: a migrated `store` on SQLite or PostgreSQL, a fixed `now`, the plans."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import Database, make_engine, upgrade
+from storage.models import Base
+
+LONDON = ZoneInfo("Europe/London")
+SHARED_PLANS = Path(__file__).resolve().parents[2] / "shared" / "plans"
+POSTGRES_URL = os.environ.get("EDIBOT_TEST_DATABASE_URL", "")
+DB_FIXTURES = {"store", "database_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the database are marked `db`, so the PostgreSQL pass can run exactly those."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_report_header() -> str:
+    return f"edibot store: {'PostgreSQL ' + POSTGRES_URL.rsplit('@', 1)[-1] if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2024, 1, 15, 9, 30, tzinfo=LONDON)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "edibot.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_ready() -> str:
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty, migrated database: a fresh SQLite file, or the test PostgreSQL database wiped after."""
+    if not POSTGRES_URL:
+        path = tmp_path / "edibot.sqlite3"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("_postgres_ready")
+    yield url
+    engine = make_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Database]:
+    database = Database.open(database_url, migrate=False)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def shared_plans() -> Path:
+    if not SHARED_PLANS.is_dir():
+        pytest.skip(f"the published plans are not here ({SHARED_PLANS} is missing); the bundled fixtures cover this")
+    return SHARED_PLANS
