@@ -11,7 +11,7 @@ _HARD_SEPARATORS = re.compile(r"\s*(?:;|\n|(?<!\band)/(?!or\b))\s*", re.IGNORECA
 _LEAD_PREFIX = re.compile(
     r"^(?:(?:joint\s+)?leads?|owners?|responsible|lead\s+officer|accountable|by)\s*[:\-–]\s*", re.IGNORECASE
 )
-_NOT_AN_OWNER = re.compile(r"^(?:n/?a|none|tbc|tba|tbd|-+|–|—|\?+|all)$", re.IGNORECASE)
+_NOT_AN_OWNER = re.compile(r"^(?:n/?a|none|tbc|tba|tbd|-+|–|—|\?+)$", re.IGNORECASE)
 _JOINERS = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 
 
@@ -84,7 +84,9 @@ def _segment_by_known(pieces: list[str], known: Collection[str]) -> list[str] | 
     segments: list[tuple[str, bool]] = []
     start = 0
     while start < len(pieces):
-        for end in range(len(pieces), start, -1):
+        # The whole cell is "known" trivially (the plan wrote it); only a real division counts.
+        longest = len(pieces) - 1 if start == 0 else len(pieces)
+        for end in range(longest, start, -1):
             candidate = ", ".join(pieces[start:end])
             if owner_key(candidate) in known:
                 segments.append((candidate, True))

@@ -15,7 +15,7 @@ from storage.importing.headers import (
     map_columns,
     unrecognised_message,
 )
-from storage.importing.owners import known_owners, owner_key, split_owners
+from storage.importing.owners import hard_parts, known_owners, owner_key, split_owners
 from storage.importing.rag import Rag, parse_rag, rag_in_progress
 from storage.importing.sources import SourceDocument, SourceRow
 
@@ -57,6 +57,7 @@ class ParsedAction:
     outputs: str | None = None
     progress: str | None = None
     rag: Rag | None = None
+    owner_header: str | None = None  # the owner column's header, when the table has one
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -93,6 +94,7 @@ def interpret_document(document: SourceDocument, *, overrides: Mapping[str, str]
         reader.set_headings(rows[preamble_start:start])
         body_end = _preamble_start(rows, end, floor=start + 1) if end < len(rows) else end
         reader.read_table(rows[start], rows[start + 1 : body_end])
+    reader.split_all_owners()
     return ParsedPlan(
         name=document.name, title=_document_title(rows), actions=reader.actions, problems=reader.problems
     )
@@ -144,6 +146,20 @@ class _PlanReader:
         self.headings: list[tuple[str, str]] = []
         self.previous_columns: list[Column] | None = None
         self.known: set[str] = set()
+
+    def split_all_owners(self) -> None:
+        """Split owner cells once the whole plan is read, so a comma list can be checked against every table."""
+        known = known_owners(action.owners_text for action in self.actions)
+        for action in self.actions:
+            split = split_owners(action.owners_text, known=known)
+            action.owners = list(split.owners)
+            action.warnings.extend(split.warnings)
+            if action.owner_header is not None and not action.owners:
+                self.problems.append(
+                    Problem(action.line, action.owner_header, action.owners_text,
+                            "No owner is named, so nobody will be reminded about this action.", action.where)
+                )  # fmt: skip
+        self.problems.sort(key=lambda problem: (problem.where, problem.row))
 
     # -- headings ---------------------------------------------------------------------------------------
     def set_headings(self, preamble: Sequence[SourceRow]) -> None:
@@ -206,7 +222,8 @@ class _PlanReader:
                 continue
             if not title_text:
                 fallback = next(
-                    (cells[c.index] for c in columns if c.role in ("description", "how") and cells[c.index]), ""
+                    (cells[c.index] for c in columns if c.role in ("description", "how", "context") and cells[c.index]),
+                    "",
                 )
                 if not fallback:
                     column, text = data_cells[0]
@@ -348,8 +365,6 @@ class _PlanReader:
             title = _title_from(description or text("how") or "")
             warnings.append("This row had no action title, so its first sentence is used as the title.")
         owners_text = text("owner") or ""
-        split = split_owners(owners_text, known=self.known)
-        warnings.extend(split.warnings)
         deadline_text = text("deadline") or ""
         deadline = interpret_deadline(deadline_text)
         warnings.extend(deadline.warnings)
@@ -362,7 +377,8 @@ class _PlanReader:
             title=title,
             group_path=group_path,
             deadline=deadline,
-            owners=list(split.owners),
+            owners=[],  # split once the whole plan is read: see split_all_owners
+            owner_header=next((c.header for c in columns if c.role == "owner"), None),
             owners_text=owners_text,
             cells={column.header: cells[column.index] for column in columns if cells[column.index]},
             raw_cells={header: text for header, text in raw.items() if text},
@@ -378,14 +394,9 @@ class _PlanReader:
         )
 
     def _report(self, action: ParsedAction, *, row: SourceRow | None, columns: Sequence[Column]) -> None:
-        """Problems a plan owner should hear about: no owner, a deadline or rating we could not read."""
+        """Problems a plan owner should hear about: a deadline or rating we could not read."""
         header = {c.role: c.header for c in columns if c.role}
         where = action.where
-        if "owner" in header and not action.owners:
-            self.problems.append(
-                Problem(action.line, header["owner"], action.owners_text,
-                        "No owner is named, so nobody will be reminded about this action.", where)
-            )  # fmt: skip
         if "deadline" in header and action.deadline.kind == "unknown":
             written = action.deadline.text.strip()
             message = (
@@ -419,11 +430,14 @@ class _PlanReader:
         """Put back a row whose cells slid sideways in a careless export, when the intent is clear."""
         if len([c for c in cells if c]) < 2:
             return cells
+        misplaced = self._misplaced(cells, by_role)
+        if not misplaced:
+            return cells
         original = self._plausibility(cells, by_role)
         best, best_score, best_shift = cells, original, 0
         for shift in (-2, -1, 1, 2):
             moved = _shifted(cells, shift)
-            if moved is None:
+            if moved is None or self._misplaced(moved, by_role) >= misplaced:
                 continue
             score = self._plausibility(moved, by_role)
             if score > best_score:
@@ -444,6 +458,24 @@ class _PlanReader:
         )  # fmt: skip
         return cells
 
+    def _is_owner(self, value: str) -> bool:
+        parts = hard_parts(value)
+        return bool(parts) and all(owner_key(part) in self.known for part in parts)
+
+    def _misplaced(self, cells: Sequence[str], by_role: Mapping[Role | None, Column]) -> int:
+        """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When."""
+        count = 0
+        for role, column in by_role.items():
+            value = cells[column.index] if column.index < len(cells) else ""
+            if not value or len(value) > 40:
+                continue
+            is_date = interpret_deadline(value).kind == "dated"
+            if role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value)):
+                count += 1
+            elif role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value):
+                count += 1
+        return count
+
     def _plausibility(self, cells: Sequence[str], by_role: Mapping[Role | None, Column]) -> int:
         """How well each cell suits its column: dates under When, names under Who, prose under What."""
         score = 0
@@ -452,7 +484,7 @@ class _PlanReader:
             if not value:
                 continue
             is_date = len(value) <= 40 and interpret_deadline(value).kind in ("dated", "complete")
-            is_owner = owner_key(value) in self.known
+            is_owner = self._is_owner(value)
             if role == "deadline":
                 score += 2 if interpret_deadline(value).kind != "unknown" else -2
             elif role == "rag":
