@@ -50,11 +50,12 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
     finally:
         database.dispose()
     console.print(Rule("Try it yourself"))
+    edibot = f"EDIBOT_DATA_DIR={data_dir} .venv/bin/edibot --now {later:%Y-%m-%dT%H:%M}"
     console.print(
-        f"The demo database is in {data_dir}. Explore it with:\n"
-        f"  EDIBOT_DATA_DIR={data_dir} .venv/bin/edibot plans\n"
-        f"  EDIBOT_DATA_DIR={data_dir} .venv/bin/edibot actions --overdue\n"
-        f"  EDIBOT_DATA_DIR={data_dir} .venv/bin/edibot show {changed['ref']}\n"
+        f"The demo database is in {data_dir}, and the demo's clock stopped at {later:%d %B %Y}. Explore it:\n"
+        f"  {edibot} plans\n"
+        f"  {edibot} actions --overdue\n"
+        f"  {edibot} show {changed['ref']}\n"
         "Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan \"Our EDI plan\" --dry-run",
         highlight=False,
     )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storage.importing.service import ImportResult, action_json
@@ -13,13 +14,21 @@ from storage.models import Action, HistoryEntry
 
 
 def print_import(out: Console, result: ImportResult) -> None:
-    table = Table(title=f"{result.plan}: {len(result.actions)} actions", show_lines=False, expand=False)
-    for header in ("Ref", "Theme", "Action", "Owners", "When (as written)", "Understood as", "RAG"):
-        table.add_column(header, overflow="fold")
+    """The actions grouped under their themes, then the summary and every cell that needs a look."""
+    table = Table(title=f"{result.plan}: {len(result.actions)} actions", expand=False)
+    table.add_column("Ref", no_wrap=True)
+    table.add_column("Action", ratio=3, overflow="fold")
+    table.add_column("Owners", ratio=2, overflow="fold")
+    table.add_column("When → understood as", ratio=2, overflow="fold")
+    table.add_column("RAG", no_wrap=True)
+    theme: str | None = None
     for action in result.actions:
+        if action["theme"] != theme:
+            theme = action["theme"]
+            table.add_row("", f"[bold]{escape(theme or 'No theme')}[/bold]", end_section=False)
         table.add_row(
-            action["ref"], clip(action["theme"], 30), clip(action["title"], 60), "\n".join(action["owners"]),
-            clip(action["deadline_text"], 30), understood(action), action["rag"] or "",
+            action["ref"], escape(clip(action["title"], 90)), escape("\n".join(action["owners"])),
+            escape(f"{clip(action['deadline_text'], 30) or '(blank)'} → {understood(action)}"), action["rag"] or "",
         )  # fmt: skip
     out.print(table)
     summary = result.summary

@@ -97,18 +97,24 @@ def role_of(header: str) -> tuple[Role | None, str | None]:
 
 
 def looks_like_header(cells: Sequence[str], *, overrides: Mapping[str, str] | None = None) -> bool:
-    """A row is a header when its short cells name an action column and at least one other role."""
+    """A row is a header when most of its short cells name a column, an action column and one other among them."""
     forced = {normalise_header(header): name for name, header in (overrides or {}).items()}
     roles: set[str] = set()
+    filled = matched = 0
     for cell in cells:
         if not cell:
             continue
         if len(cell) > 80:
             return False
+        filled += 1
         name = forced.get(normalise_header(cell))
         role = _override_role(name)[0] if name else role_of(cell)[0]
         if role:
             roles.add(role)
+            matched += 1
+    # Most cells of a real header name a column; a data row merely mentions "action" or "lead".
+    if matched * 5 < filled * 3:
+        return False
     has_action = bool(roles & {"action", "title", "how"})
     return len(roles) >= 2 and (has_action or {"owner", "deadline"} <= roles)
 

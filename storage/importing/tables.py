@@ -399,12 +399,13 @@ class _PlanReader:
         where = action.where
         if "deadline" in header and action.deadline.kind == "unknown":
             written = action.deadline.text.strip()
-            message = (
-                f"'{_short(written)}' is not a date I understand; kept as text, and the owner will be asked to "
-                "set a date."
-                if written
-                else "No deadline is given; the owner will be asked to set one."
-            )
+            if not written:
+                message = "No deadline is given; the owner will be asked to set one."
+            else:
+                reason = action.deadline.warnings[0] if action.deadline.warnings else (
+                    f"'{_short(written)}' is not a date I understand; kept as text"
+                )
+                message = f"{reason.rstrip('.')}; the owner will be asked to set a date."
             self.problems.append(Problem(action.line, header["deadline"], written, message, where))
         rag_header = header.get("rag")
         if rag_header and action.raw_cells.get(rag_header) and action.rag is None:
