@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.demo import run_demo
 from bot.render import clip, print_action, print_history, print_import
 from storage.db import Database
 from storage.importing.errors import PlanFileError
@@ -29,7 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=False)
-err = Console(stderr=True)
 
 
 class Context:
@@ -52,7 +52,8 @@ class Context:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(message, markup=False, highlight=False)
+    """One plain sentence on stderr, never wrapped, so scripts and people read it alike."""
+    print(message, file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -68,7 +69,9 @@ def _main(
         settings = load_settings()
     except SettingsError as error:
         raise _fail(str(error)) from None
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(message)s"
+    )
     zone = ZoneInfo(settings.timezone)
     if now is None:
         moment = datetime.now(zone)
@@ -98,9 +101,11 @@ def import_command(
     plan: Annotated[str | None, typer.Option(help="Plan name (default: the file's name).")] = None,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Name a column yourself: COLUMN=Header, e.g. owner=\"Lead officer\"."),
+        typer.Option("--map", help='Name a column yourself: COLUMN=Header, e.g. owner="Lead officer".'),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
 ) -> None:
     """Import a plan, or re-import a revised one: actions are updated in place, never duplicated."""
@@ -126,7 +131,7 @@ def plans(ctx: typer.Context) -> None:
     with context.database.session() as session:
         rows = plans_with_counts(session, today=context.today)
         if not rows:
-            out.print("No plans yet. Import one with: edibot import PLAN.xlsx --plan \"Our EDI plan\"")
+            out.print('No plans yet. Import one with: edibot import PLAN.xlsx --plan "Our EDI plan"')
             return
         table = Table(title="Plans")
         for header in ("Plan", "Prefix", "Actions", "Done", "Overdue", "Red", "Amber", "Green", "Archived"):
@@ -143,10 +148,18 @@ def plans(ctx: typer.Context) -> None:
 def actions(
     ctx: typer.Context,
     plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Only actions with an owner whose name contains this.")] = None,
-    due_before: Annotated[str | None, typer.Option(help="Only actions due before this date (YYYY-MM-DD).")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only open actions past their due date.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {\"actions\": [...]} as JSON on stdout.")] = False,
+    owner: Annotated[
+        str | None, typer.Option(help="Only actions with an owner whose name contains this.")
+    ] = None,
+    due_before: Annotated[
+        str | None, typer.Option(help="Only actions due before this date (YYYY-MM-DD).")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only open actions past their due date.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"actions": [...]} as JSON on stdout.')
+    ] = False,
 ) -> None:
     """List actions, soonest first within each plan's order."""
     context: Context = ctx.obj
@@ -180,7 +193,9 @@ def actions(
 
 
 @app.command()
-def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="An action reference, e.g. LT-4.")]) -> None:
+def show(
+    ctx: typer.Context, ref: Annotated[str, typer.Argument(help="An action reference, e.g. LT-4.")]
+) -> None:
     """Show one action in full: what the plan says, how it was understood, and its history."""
     context: Context = ctx.obj
     with context.database.session() as session:
@@ -199,8 +214,6 @@ def demo(
     ] = "2025-11-03T09:30",
 ) -> None:
     """Import the bundled sample plan into a fresh demo database and show what edibot understood."""
-    from bot.demo import run_demo
-
     try:
         start = datetime.fromisoformat(clock)
     except ValueError:

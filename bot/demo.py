@@ -56,6 +56,6 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
         f"  {edibot} plans\n"
         f"  {edibot} actions --overdue\n"
         f"  {edibot} show {changed['ref']}\n"
-        "Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan \"Our EDI plan\" --dry-run",
+        'Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan "Our EDI plan" --dry-run',
         highlight=False,
     )

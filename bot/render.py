@@ -35,14 +35,15 @@ def print_import(out: Console, result: ImportResult) -> None:
     verb = "Would change" if result.dry_run else "Changed"
     out.print(
         f"{verb}: {summary.added} added, {summary.changed} changed, {summary.unchanged} unchanged, "
-        f"{summary.archived} archived." + (" (dry run: nothing was saved)" if result.dry_run else "")
+        f"{summary.archived} archived." + (" (dry run: nothing was saved)" if result.dry_run else ""),
+        soft_wrap=True,
     )
     if result.problems:
         out.print(f"\n{len(result.problems)} cells need a look:")
         for problem in result.problems:
             place = f"{problem.where}, row {problem.row}" if problem.where else f"Row {problem.row}"
             column = f", {problem.column}" if problem.column else ""
-            out.print(f"  {place}{column}: {problem.message}", markup=False, highlight=False)
+            out.print(f"  {place}{column}: {problem.message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def understood(action: dict[str, Any]) -> str:
@@ -103,4 +104,6 @@ def print_history(out: Console, entries: Sequence[HistoryEntry]) -> None:
         change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
         note = f" ({entry.note})" if entry.note else ""
         stamp = entry.at.strftime("%Y-%m-%d %H:%M")
-        out.print(f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}", markup=False, highlight=False)
+        out.print(
+            f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}", markup=False, highlight=False
+        )

@@ -33,7 +33,9 @@ def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
     result: list[PlanCounts] = []
     for plan in plans:
         rows = session.execute(
-            select(Action.archived, Action.status, Action.rag, Action.due_date).where(Action.plan_id == plan.id)
+            select(Action.archived, Action.status, Action.rag, Action.due_date).where(
+                Action.plan_id == plan.id
+            )
         ).all()
         live = [row for row in rows if not row.archived]
         by_rag: dict[str, int] = {}
@@ -47,7 +49,9 @@ def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
                 archived=len(rows) - len(live),
                 done=sum(1 for row in live if row.status == "done"),
                 overdue=sum(
-                    1 for row in live if row.status != "done" and row.due_date is not None and row.due_date < today
+                    1
+                    for row in live
+                    if row.status != "done" and row.due_date is not None and row.due_date < today
                 ),
                 by_rag=by_rag,
             )
@@ -82,7 +86,9 @@ def actions_matching(
     if due_before:
         query = query.where(Action.due_date.is_not(None), Action.due_date < due_before)
     if overdue_on:
-        query = query.where(Action.status != "done", Action.due_date.is_not(None), Action.due_date < overdue_on)
+        query = query.where(
+            Action.status != "done", Action.due_date.is_not(None), Action.due_date < overdue_on
+        )
     return session.scalars(query).all()
 
 

@@ -84,5 +84,7 @@ def store(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def shared_plans() -> Path:
     if not SHARED_PLANS.is_dir():
-        pytest.skip(f"the published plans are not here ({SHARED_PLANS} is missing); the bundled fixtures cover this")
+        pytest.skip(
+            f"the published plans are not here ({SHARED_PLANS} is missing); the bundled fixtures cover this"
+        )
     return SHARED_PLANS

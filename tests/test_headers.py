@@ -49,8 +49,10 @@ def test_with_an_action_title_column_the_actions_column_describes_it() -> None:
 
 
 def test_a_map_override_wins_over_recognition() -> None:
-    columns = map_columns(["Activity", "Officer", "Target"], overrides={"action": "Activity", "owner": "Officer",
-                                                                       "deadline": "Target"})
+    columns = map_columns(
+        ["Activity", "Officer", "Target"],
+        overrides={"action": "Activity", "owner": "Officer", "deadline": "Target"},
+    )
     assert [c.role for c in columns] == ["action", "owner", "deadline"]
 
 

@@ -18,7 +18,14 @@ from storage.queries import action_by_ref, actions_matching, history_of
 HEADER = ["Theme", "Action", "Lead", "Timescale", "RAG", "Progress"]
 ROWS = [
     ["Leadership", "Publish the action plan", "Policy, Communities and Engagement", "Complete", "B", ""],
-    ["", "Set EDI objectives for directors", "Chief Executive / HR Manager", "Sept 23", "A", "Waiting on cycle"],
+    [
+        "",
+        "Set EDI objectives for directors",
+        "Chief Executive / HR Manager",
+        "Sept 23",
+        "A",
+        "Waiting on cycle",
+    ],
     ["", "Report progress to the Board", "EDI Lead", "Quarterly", "G", ""],
     ["Workforce", "Review recruitment adverts", "HR Manager", "Nov 2022 & Ongoing", "", "G – delivered"],
     ["", "Run the staff survey", "HR Manager\nInternal Comms", "Next staff survey", "", ""],
@@ -176,7 +183,9 @@ def test_an_unrecognisable_table_changes_nothing_and_says_which_headers_were_fou
 def test_map_names_columns_the_importer_would_not_recognise(
     store: Database, tmp_path: Path, now: datetime
 ) -> None:
-    path = write_plan(tmp_path / "plan.csv", [["Publish", "HR", "June 23"]], header=["Activity", "Officer", "Target"])
+    path = write_plan(
+        tmp_path / "plan.csv", [["Publish", "HR", "June 23"]], header=["Activity", "Officer", "Target"]
+    )
     result = import_plan(store, path, now=now, overrides={"action": "Activity", "owner": "Officer",
                                                           "deadline": "Target"})  # fmt: skip
     assert result.actions[0]["owners"] == ["HR"] and result.actions[0]["due_date"] == "2023-06-30"
@@ -184,7 +193,10 @@ def test_map_names_columns_the_importer_would_not_recognise(
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"colour": "Activity"}, "not a kind of column"), ({"owner": "Nope"}, "no column in plan.csv is headed")],
+    [
+        ({"colour": "Activity"}, "not a kind of column"),
+        ({"owner": "Nope"}, "no column in plan.csv is headed"),
+    ],
 )
 def test_a_wrong_map_is_refused_plainly(
     store: Database, tmp_path: Path, now: datetime, overrides: dict[str, str], message: str

@@ -26,7 +26,12 @@ def test_words_that_merely_start_with_r_a_g_are_not_ratings(cell: str) -> None:
 
 @pytest.mark.parametrize(
     ("note", "rag"),
-    [("G – delivered", "green"), ("Amber: waiting on budget", "amber"), ("R - no budget", "red"), ("G", "green")],
+    [
+        ("G – delivered", "green"),
+        ("Amber: waiting on budget", "amber"),
+        ("R - no budget", "red"),
+        ("G", "green"),
+    ],
 )
 def test_a_rating_at_the_start_of_a_progress_note_is_picked_up(note: str, rag: str) -> None:
     assert rag_in_progress(note) == rag

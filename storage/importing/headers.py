@@ -58,10 +58,16 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("title", r"^(?:action\s+title|title|action\s+summary|short\s+title)$"),
     _p("context", r"already\s+evidence|^evidence$|current\s+(?:position|practice)|where\s+are\s+we|baseline"),
     _p("action", r"what\s+(?:needs|will)\s+(?:to\s+)?be\s+done|actions?\s+to\s+be\s+(?:done|taken)|gaps"),
-    _p("deadline", r"^when\b|by\s+when|deadline|timescales?|time\s*lines?|time\s*frames?|target\s+dates?"
-       r"|due\s+dates?|^due$|completion\s+date|delivery\s+date|^dates?$|^by$|milestones?"),
-    _p("owner", r"^who\b|by\s+whom|owners?\b|^leads?\b|lead\s+(?:officer|person|team|service|"
-       r"department|role)|responsib|^departments?$|accountab|^teams?$|^service$|^officer$"),
+    _p(
+        "deadline",
+        r"^when\b|by\s+when|deadline|timescales?|time\s*lines?|time\s*frames?|target\s+dates?"
+        r"|due\s+dates?|^due$|completion\s+date|delivery\s+date|^dates?$|^by$|milestones?",
+    ),
+    _p(
+        "owner",
+        r"^who\b|by\s+whom|owners?\b|^leads?\b|lead\s+(?:officer|person|team|service|"
+        r"department|role)|responsib|^departments?$|accountab|^teams?$|^service$|^officer$",
+    ),
     _p("rag", r"^b?rag\b|\brag\b|rag\s+status|^rating$|^status$|^current\s+status$"),
     _p("progress", r"progress|^updates?\b|comments?|^notes?$|commentary|^position$|latest"),
     _p("outputs", r"success|outputs?|kpis?\b|measures?|indicators?|^targets?$|impact|deliverables?"),
@@ -136,6 +142,8 @@ def map_columns(header_cells: Sequence[str], *, overrides: Mapping[str, str] | N
     claimed: set[Role] = {role for role, _ in forced.values() if role not in ("group", "context")}
     for index, cell in enumerate(header_cells):
         label = cell or f"Column {index + 1}"
+        role: Role | None
+        level: str | None
         if index in forced:
             role, level = forced[index]
         else:
@@ -161,10 +169,17 @@ def _settle_action_columns(columns: list[Column]) -> list[Column]:
     action_index = next((c.index for c in columns if c.role in ("title", "action")), None)
     for column in columns:
         if column.role == "action" and "title" in roles:
-            column = Column(column.index, column.header, "description" if "description" not in roles else "how")
-        elif column.role == "group" and column.level == "outcome" and action_index is not None:
-            if column.index > action_index and "outputs" not in roles:
-                column = Column(column.index, column.header, "outputs")
+            column = Column(
+                column.index, column.header, "description" if "description" not in roles else "how"
+            )
+        elif (
+            column.role == "group"
+            and column.level == "outcome"
+            and action_index is not None
+            and column.index > action_index
+            and "outputs" not in roles
+        ):
+            column = Column(column.index, column.header, "outputs")
         settled.append(column)
     return settled
 

@@ -47,7 +47,8 @@ class ImportResult:
             "plan": self.plan,
             "actions": self.actions,
             "problems": [
-                {"row": p.row, "column": p.column, "text": p.text, "message": p.message} for p in self.problems
+                {"row": p.row, "column": p.column, "text": p.text, "message": p.message}
+                for p in self.problems
             ],
             "summary": asdict(self.summary),
         }
@@ -87,7 +88,9 @@ def import_plan(
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         with database.session() as session:
-            result = _apply(session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor)
+            result = _apply(
+                session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
+            )
             result.dry_run = dry_run
             if dry_run:
                 raise _Rollback(result)
@@ -108,7 +111,9 @@ def _check_override_headers(document: SourceDocument, overrides: Mapping[str, st
     cells = {normalise_header(cell) for row in document.rows for cell in row.cells if len(cell) <= 200}
     for role, header in overrides.items():
         if normalise_header(header) not in cells:
-            raise ColumnMappingError(f"--map {role}=\"{header}\": no column in {document.name} is headed '{header}'.")
+            raise ColumnMappingError(
+                f"--map {role}=\"{header}\": no column in {document.name} is headed '{header}'."
+            )
 
 
 def _default_plan_name(path: Path) -> str:
@@ -154,7 +159,14 @@ def _match_key(parsed: ParsedAction) -> str:
 
 
 def _apply(
-    session: Session, parsed: ParsedPlan, *, plan_name: str, source: str, digest: str, now: datetime, actor: str
+    session: Session,
+    parsed: ParsedPlan,
+    *,
+    plan_name: str,
+    source: str,
+    digest: str,
+    now: datetime,
+    actor: str,
 ) -> ImportResult:
     plan = plan_named(session, plan_name)
     if plan is None:
@@ -174,8 +186,8 @@ def _apply(
 
     existing = {action.match_key: action for action in plan.actions}
     by_title: dict[str, list[Action]] = {}
-    for action in plan.actions:
-        by_title.setdefault(_title_key(action.title), []).append(action)
+    for known in plan.actions:
+        by_title.setdefault(_title_key(known.title), []).append(known)
     owners = _owners_for(session, parsed)
     summary = ImportSummary()
     seen: set[int] = set()
@@ -183,17 +195,21 @@ def _apply(
     stored: list[Action] = []
     for position, item in enumerate(parsed.actions):
         key = _unique(_match_key(item), keys_used)
-        action = existing.get(key)
+        action: Action | None = existing.get(key)
         if action is None or action.id in seen:
             # A regrouped action keeps its reference when its title is still unique in the plan.
             candidates = [a for a in by_title.get(_title_key(item.title), []) if a.id not in seen]
-            action = candidates[0] if len(candidates) == 1 and candidates[0].match_key not in keys_used else None
+            action = (
+                candidates[0] if len(candidates) == 1 and candidates[0].match_key not in keys_used else None
+            )
         fields = _file_fields(item)
         if action is None:
             action = _new_action(plan, item, key=key, fields=fields, position=position, now=now)
             session.add(action)
             summary.added += 1
-            _record(session, action, now=now, actor=actor, field="created", to=item.title, note=f"from {source}")
+            _record(
+                session, action, now=now, actor=actor, field="created", to=item.title, note=f"from {source}"
+            )
         else:
             changed = _update(session, action, item, key=key, fields=fields, position=position, now=now,
                               actor=actor, source=source)  # fmt: skip
@@ -216,7 +232,9 @@ def _apply(
 
     result = ImportResult(
         plan=plan.name,
-        actions=[action_json(action, parsed=item) for action, item in zip(stored, parsed.actions, strict=True)],
+        actions=[
+            action_json(action, parsed=item) for action, item in zip(stored, parsed.actions, strict=True)
+        ],
         problems=parsed.problems,
         summary=summary,
         dry_run=False,
@@ -326,7 +344,9 @@ def _update(
         if attribute:
             setattr(action, attribute, value)
         if live != value:
-            _record(session, action, now=now, actor=actor, field=name, frm=live, to=value, note=f"from {source}")
+            _record(
+                session, action, now=now, actor=actor, field=name, frm=live, to=value, note=f"from {source}"
+            )
     action.match_key = key
     action.position = position
     _set_file_values(action, item, fields)

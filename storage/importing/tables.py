@@ -81,7 +81,9 @@ def interpret_document(document: SourceDocument, *, overrides: Mapping[str, str]
     """All the actions in a document, with every cell we could not interpret reported by row and column."""
     rows = list(document.rows)
     header_at = [
-        i for i, row in enumerate(rows) if not row.is_prose and looks_like_header(row.cells, overrides=overrides)
+        i
+        for i, row in enumerate(rows)
+        if not row.is_prose and looks_like_header(row.cells, overrides=overrides)
     ]
     if not header_at:
         candidates = [row.cells for row in rows if not row.is_prose and len(row.nonempty()) >= 2]
@@ -187,10 +189,15 @@ class _PlanReader:
         columns = self._fill_blank_headers(columns, body)
         columns = _demote_sparse_action(columns, body)
         self.previous_columns = columns
-        by_role = {c.role: c for c in columns if c.role is not None and c.role != "group"}
+        by_role: dict[Role, Column] = {c.role: c for c in columns if c.role is not None and c.role != "group"}
         if "title" not in by_role and "action" not in by_role and "how" not in by_role:
             self.problems.append(
-                Problem(header.line, "", " | ".join(header.nonempty()), "This table has no action column; skipped.")
+                Problem(
+                    header.line,
+                    "",
+                    " | ".join(header.nonempty()),
+                    "This table has no action column; skipped.",
+                )
             )
             return
         owner_column = by_role.get("owner")
@@ -222,7 +229,11 @@ class _PlanReader:
                 continue
             if not title_text:
                 fallback = next(
-                    (cells[c.index] for c in columns if c.role in ("description", "how", "context") and cells[c.index]),
+                    (
+                        cells[c.index]
+                        for c in columns
+                        if c.role in ("description", "how", "context") and cells[c.index]
+                    ),
                     "",
                 )
                 if not fallback:
@@ -290,9 +301,9 @@ class _PlanReader:
             if value and carried.get(column.index) != value:
                 carried[column.index] = value
                 for deeper in columns:
-                    if deeper.index > column.index and deeper.role in ("group", "context"):
-                        if not cells[deeper.index]:
-                            carried.pop(deeper.index, None)
+                    later = deeper.index > column.index and deeper.role in ("group", "context")
+                    if later and not cells[deeper.index]:
+                        carried.pop(deeper.index, None)
 
     def _merge_continuation(
         self, previous: ParsedAction, row: SourceRow, cells: list[str], columns: Sequence[Column]
@@ -402,8 +413,10 @@ class _PlanReader:
             if not written:
                 message = "No deadline is given; the owner will be asked to set one."
             else:
-                reason = action.deadline.warnings[0] if action.deadline.warnings else (
-                    f"'{_short(written)}' is not a date I understand; kept as text"
+                reason = (
+                    action.deadline.warnings[0]
+                    if action.deadline.warnings
+                    else (f"'{_short(written)}' is not a date I understand; kept as text")
                 )
                 message = f"{reason.rstrip('.')}; the owner will be asked to set a date."
             self.problems.append(Problem(action.line, header["deadline"], written, message, where))
@@ -426,7 +439,11 @@ class _PlanReader:
 
     # -- shifted rows -----------------------------------------------------------------------------------
     def _repair_shift(
-        self, row: SourceRow, cells: list[str], columns: Sequence[Column], by_role: Mapping[Role | None, Column]
+        self,
+        row: SourceRow,
+        cells: list[str],
+        columns: Sequence[Column],
+        by_role: Mapping[Role, Column],
     ) -> list[str]:
         """Put back a row whose cells slid sideways in a careless export, when the intent is clear."""
         if len([c for c in cells if c]) < 2:
@@ -463,7 +480,7 @@ class _PlanReader:
         parts = hard_parts(value)
         return bool(parts) and all(owner_key(part) in self.known for part in parts)
 
-    def _misplaced(self, cells: Sequence[str], by_role: Mapping[Role | None, Column]) -> int:
+    def _misplaced(self, cells: Sequence[str], by_role: Mapping[Role, Column]) -> int:
         """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When."""
         count = 0
         for role, column in by_role.items():
@@ -471,13 +488,11 @@ class _PlanReader:
             if not value or len(value) > 40:
                 continue
             is_date = interpret_deadline(value).kind == "dated"
-            if role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value)):
-                count += 1
-            elif role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value):
+            if (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))) or (role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value)):
                 count += 1
         return count
 
-    def _plausibility(self, cells: Sequence[str], by_role: Mapping[Role | None, Column]) -> int:
+    def _plausibility(self, cells: Sequence[str], by_role: Mapping[Role, Column]) -> int:
         """How well each cell suits its column: dates under When, names under Who, prose under What."""
         score = 0
         for role, column in by_role.items():

@@ -1,0 +1,198 @@
+"""The `edibot` command line as a plan owner uses it: import, list, show, and every bad input refused plainly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.db import Database
+from storage.models import Action, Plan
+from tests.builders import write_csv, write_password_protected_office_file, write_sized_file
+
+Run = Callable[..., tuple[int, str, str]]
+
+PLAN = [
+    ["Theme", "Action", "Lead", "Timescale", "RAG"],
+    ["Leadership", "Publish the action plan", "Policy, Communities and Engagement", "Complete", "B"],
+    ["", "Set EDI objectives for directors", "Chief Executive / HR Manager", "Sept 23", "A"],
+    ["Workforce", "Review recruitment adverts", "HR Manager", "Nov 2022 & Ongoing", "G"],
+    ["", "Run the staff survey", "HR Manager", "Next staff survey", ""],
+]
+
+
+@pytest.fixture
+def edibot(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Runs `edibot ARGS…` in-process against the test database; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    runner = CliRunner(
+        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, ["--now", "2024-01-15T09:30", *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+@pytest.fixture
+def plan_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "plan.csv", PLAN)
+
+
+def counts(url: str) -> tuple[int, int]:
+    database = Database.open(url, migrate=False)
+    with database.session() as session:
+        plans = session.scalar(select(func.count()).select_from(Plan)) or 0
+        actions = session.scalar(select(func.count()).select_from(Action)) or 0
+    database.dispose()
+    return plans, actions
+
+
+def test_import_json_prints_exactly_the_documented_shape_and_nothing_else(
+    edibot: Run, plan_csv: Path
+) -> None:
+    code, out, err = edibot("import", str(plan_csv), "--plan", "Local Trust", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"plan", "actions", "problems", "summary"}
+    assert data["summary"] == {"added": 4, "changed": 0, "unchanged": 0, "archived": 0}
+    first = data["actions"][0]
+    assert set(first) == {"ref", "theme", "title", "description", "owners", "deadline_text", "start_date",
+                          "due_date", "kind", "recurrence", "rag", "warnings"}  # fmt: skip
+    ongoing = data["actions"][2]
+    assert (ongoing["kind"], ongoing["due_date"], ongoing["theme"]) == ("ongoing", "2022-11-30", "Workforce")
+    assert data["problems"] == [
+        {"row": 5, "column": "Timescale", "text": "Next staff survey",
+         "message": "'Next staff survey' is not a date I understand; kept as text; the owner will be asked to set "
+                    "a date."}
+    ]  # fmt: skip
+
+
+def test_import_shows_a_readable_table_and_the_cells_that_need_a_look(edibot: Run, plan_csv: Path) -> None:
+    code, out, _ = edibot("import", str(plan_csv), "--plan", "Local Trust")
+    assert code == 0
+    assert "Local Trust: 4 actions" in out and "LT-1" in out and "Leadership" in out
+    assert "4 added, 0 changed, 0 unchanged, 0 archived" in out
+    assert "Row 5, Timescale: 'Next staff survey' is not a date I understand" in out
+
+
+def test_a_dry_run_saves_nothing(edibot: Run, plan_csv: Path, database_url: str) -> None:
+    code, out, _ = edibot("import", str(plan_csv), "--dry-run")
+    assert code == 0 and "dry run: nothing was saved" in out
+    assert counts(database_url) == (0, 0)
+
+
+def test_plans_actions_and_show_answer_from_the_store(edibot: Run, plan_csv: Path) -> None:
+    edibot("import", str(plan_csv), "--plan", "Local Trust")
+    code, out, _ = edibot("plans")
+    assert code == 0 and "Local Trust" in out and "LT" in out
+    code, out, _ = edibot("actions", "--owner", "hr manager", "--json")
+    assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3", "LT-4"]
+    code, out, _ = edibot("actions", "--overdue", "--json")
+    assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3"]
+    code, out, _ = edibot("actions", "--due-before", "2023-10-01", "--json")
+    assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3"]
+    code, out, _ = edibot("show", "lt-2")
+    assert code == 0
+    assert "Set EDI objectives for directors" in out and "Chief Executive, HR Manager" in out
+    assert "due 2023-09-30" in out and "History" in out
+
+
+def bad_files(tmp_path: Path) -> dict[str, Path]:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    corrupt = tmp_path / "corrupt.docx"
+    corrupt.write_bytes(b"PK\x03\x04 this is not really a Word document")
+    utf32 = tmp_path / "utf32.csv"
+    utf32.write_bytes("Action,Owner\nReview,HR\n".encode("utf-32-le"))
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    odd = tmp_path / "plan.pages"
+    odd.write_text("x")
+    return {
+        "missing": tmp_path / "nowhere.docx",
+        "empty": empty,
+        "directory": folder,
+        "unsupported": odd,
+        "corrupt docx": corrupt,
+        "password xlsx": write_password_protected_office_file(tmp_path / "locked.xlsx"),
+        "encoding": utf32,
+        "no columns": write_csv(tmp_path / "people.csv", [["Name", "Email"], ["Amina", "amina@example.org"]]),
+        "50 MB": write_sized_file(tmp_path / "huge.xlsx", 50 * 1024 * 1024),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "says"),
+    [
+        ("missing", "nowhere.docx"), ("empty", "empty"), ("directory", "folder"), ("unsupported", ".pages"),
+        ("corrupt docx", "corrupt.docx"), ("password xlsx", "password-protected"), ("encoding", "UTF-8"),
+        ("no columns", "Name | Email"), ("50 MB", "50 MB"),
+    ],
+)  # fmt: skip
+def test_a_bad_file_gets_one_clear_sentence_a_failure_status_and_changes_nothing(
+    edibot: Run,
+    tmp_path: Path,
+    database_url: str,
+    case: str,
+    says: str,
+) -> None:
+    path = bad_files(tmp_path)[case]
+    code, out, err = edibot("import", str(path), "--json")
+    assert code != 0
+    assert out == ""  # nothing on stdout for a script to mistake for JSON
+    assert says in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert counts(database_url) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["import", "{plan}", "--map", "owner"], "write it as COLUMN=Header"),
+        (["import", "{plan}", "--map", "colour=Lead"], "not a kind of column"),
+        (["import", "{plan}", "--map", "owner=Officer"], "no column in plan.csv is headed 'Officer'"),
+        (["actions", "--due-before", "next week"], "is not a date"),
+        (["show", "XX-99"], "No action has the reference 'XX-99'"),
+    ],
+)
+def test_a_wrong_option_or_reference_is_refused_plainly(
+    edibot: Run,
+    plan_csv: Path,
+    database_url: str,
+    args: list[str],
+    says: str,
+) -> None:
+    code, _, err = edibot(*[arg.replace("{plan}", str(plan_csv)) for arg in args])
+    assert code != 0 and says in err
+    assert counts(database_url) == (0, 0)
+
+
+def test_a_wrong_setting_stops_edibot_naming_the_variable(tmp_path: Path) -> None:
+    runner = CliRunner(env={"EDIBOT_TIMEZONE": "Mars/Olympus", "EDIBOT_DATA_DIR": str(tmp_path)})
+    result = runner.invoke(app, ["plans"])
+    assert result.exit_code != 0
+    assert "EDIBOT_TIMEZONE" in result.stderr and "Mars/Olympus" in result.stderr
+
+
+def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
+    edibot = Path(sys.executable).with_name("edibot")
+    result = subprocess.run(
+        [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "15 added, 0 changed, 0 unchanged, 0 archived" in result.stdout
+    assert "1 added, 4 changed, 10 unchanged, 1 archived" in result.stdout
+    assert "rag: red → amber" in result.stdout
