@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -124,8 +124,9 @@ class Action(Base):
     owners: Mapped[list[Owner]] = relationship(
         secondary=action_owners, back_populates="actions", order_by=action_owners.c.position
     )
-    history: Mapped[list[HistoryEntry]] = relationship(
-        back_populates="action", order_by="HistoryEntry.id", cascade="all, delete-orphan"
+    # Write-only: adding a change never loads the whole history (queries.history_of reads it).
+    history: WriteOnlyMapped[HistoryEntry] = relationship(
+        back_populates="action", cascade="all, delete-orphan", passive_deletes=True
     )
 
 

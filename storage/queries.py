@@ -92,6 +92,15 @@ def actions_matching(
     return session.scalars(query).all()
 
 
+def actions_of_plan(session: Session, plan: Plan) -> Sequence[Action]:
+    """Every action of a plan, archived ones too, with their owners loaded in one go."""
+    if plan.id is None:
+        return []
+    return session.scalars(
+        select(Action).where(Action.plan_id == plan.id).options(selectinload(Action.owners))
+    ).all()
+
+
 def action_by_ref(session: Session, ref: str) -> Action | None:
     """The action with this reference, whatever its case."""
     return session.scalar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Role = Literal[
@@ -91,6 +92,7 @@ def normalise_header(text: str) -> str:
     return re.sub(r"\s+", " ", _NOISE.sub(" ", text.casefold())).strip()
 
 
+@lru_cache(maxsize=8192)
 def role_of(header: str) -> tuple[Role | None, str | None]:
     """The role a header names ("By when" → deadline), with a level for grouping columns."""
     norm = normalise_header(header)
@@ -113,6 +115,8 @@ def looks_like_header(cells: Sequence[str], *, overrides: Mapping[str, str] | No
         if len(cell) > 80:
             return False
         filled += 1
+        if filled - matched > 2 and matched * 5 < filled * 3:
+            return False  # already too many cells that name no column
         name = forced.get(normalise_header(cell))
         role = _override_role(name)[0] if name else role_of(cell)[0]
         if role:

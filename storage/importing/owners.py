@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # "/" , ";" and line breaks always separate owners; commas, "&" and "and" only sometimes.
 _HARD_SEPARATORS = re.compile(r"\s*(?:;|\n|(?<!\band)/(?!or\b))\s*", re.IGNORECASE)
@@ -32,12 +33,13 @@ def _tidy(part: str) -> str:
     return part.strip(" .,:;")
 
 
-def hard_parts(cell: str) -> list[str]:
-    """The parts of a cell split only where the separator is unambiguous."""
+@lru_cache(maxsize=8192)
+def hard_parts(cell: str) -> tuple[str, ...]:
+    """The parts of a cell split only where the separator is unambiguous (plans repeat owner cells, hence the cache)."""
     if _NOT_AN_OWNER.match(cell.strip(" .")):
-        return []
+        return ()
     parts = (_tidy(part) for part in _HARD_SEPARATORS.split(cell))
-    return [part for part in parts if part and not _NOT_AN_OWNER.match(part)]
+    return tuple(part for part in parts if part and not _NOT_AN_OWNER.match(part))
 
 
 def known_owners(cells: Iterable[str]) -> set[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -19,8 +20,8 @@ from storage.importing.owners import owner_key
 from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
-from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan
-from storage.queries import owners_by_key, plan_named, prefixes_in_use
+from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_owners
+from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use
 
 _STOPWORDS = {"and", "of", "the", "for", "to", "a", "in", "on", "&", "edi", "plan", "action", "v", "draft"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'&]*")
@@ -184,60 +185,59 @@ def _apply(
     plan.source_name = source
     plan.imported_at = now
 
-    existing = {action.match_key: action for action in plan.actions}
+    current = actions_of_plan(session, plan)
+    existing = {action.match_key: action for action in current}
     by_title: dict[str, list[Action]] = {}
-    for known in plan.actions:
+    for known in current:
         by_title.setdefault(_title_key(known.title), []).append(known)
     owners = _owners_for(session, parsed)
     summary = ImportSummary()
-    seen: set[int] = set()
+    history = _History(now=now, actor=actor)
+    seen: set[Action] = set()
     keys_used: set[str] = set()
-    stored: list[Action] = []
+    fresh: list[tuple[dict[str, Any], ParsedAction]] = []  # new actions, inserted in bulk below
+    results: list[dict[str, Any]] = []
     for position, item in enumerate(parsed.actions):
         key = _unique(_match_key(item), keys_used)
         action: Action | None = existing.get(key)
-        if action is None or action.id in seen:
+        if action is None or action in seen:
             # A regrouped action keeps its reference when its title is still unique in the plan.
-            candidates = [a for a in by_title.get(_title_key(item.title), []) if a.id not in seen]
+            candidates = [a for a in by_title.get(_title_key(item.title), []) if a not in seen]
             action = (
                 candidates[0] if len(candidates) == 1 and candidates[0].match_key not in keys_used else None
             )
         fields = _file_fields(item)
+        values = {**_file_values(item, fields), "match_key": key, "position": position}
         if action is None:
-            action = _new_action(plan, item, key=key, fields=fields, position=position, now=now)
-            session.add(action)
+            values.update(
+                plan_id=plan.id, ref=_next_ref(plan, item), created_at=now, updated_at=now, archived=False,
+                status=fields["status"], progress_note=item.progress, rag=item.rag,
+            )  # fmt: skip
+            fresh.append((values, item))
             summary.added += 1
-            _record(
-                session, action, now=now, actor=actor, field="created", to=item.title, note=f"from {source}"
-            )
-        else:
-            changed = _update(session, action, item, key=key, fields=fields, position=position, now=now,
-                              actor=actor, source=source)  # fmt: skip
-            if changed:
-                summary.changed += 1
-            else:
-                summary.unchanged += 1
-        action.owners = [owners[owner_key(name)] for name in item.owners]
-        stored.append(action)
-        session.flush()
-        seen.add(action.id)
+            results.append(_json(values, item.owners))
+            continue
+        changed = _update(action, values, fields=fields, history=history, source=source)
+        summary.changed += changed
+        summary.unchanged += not changed
+        wanted = [owners[owner_key(name)] for name in item.owners]
+        if [o.key for o in action.owners] != [o.key for o in wanted]:
+            action.owners = wanted
+        seen.add(action)
+        results.append(_json(_values_of(action), item.owners))
 
-    for action in plan.actions:
-        if action.id not in seen and not action.archived:
+    for action in current:
+        if action not in seen and not action.archived:
             action.archived = True
             action.updated_at = now
             summary.archived += 1
-            _record(session, action, now=now, actor=actor, field="archived", frm="no", to="yes",
-                    note=f"no longer in {source}")  # fmt: skip
+            history.add(action.id, field="archived", frm="no", to="yes", note=f"no longer in {source}")
+    session.flush()
+    _insert_new(session, fresh, owners=owners, history=history, source=source)
+    history.write(session)
 
     result = ImportResult(
-        plan=plan.name,
-        actions=[
-            action_json(action, parsed=item) for action, item in zip(stored, parsed.actions, strict=True)
-        ],
-        problems=parsed.problems,
-        summary=summary,
-        dry_run=False,
+        plan=plan.name, actions=results, problems=parsed.problems, summary=summary, dry_run=False
     )
     session.add(
         ImportRun(
@@ -246,6 +246,35 @@ def _apply(
         )
     )  # fmt: skip
     return result
+
+
+def _insert_new(
+    session: Session,
+    fresh: list[tuple[dict[str, Any], ParsedAction]],
+    *,
+    owners: Mapping[str, Owner],
+    history: _History,
+    source: str,
+) -> None:
+    """A first import adds thousands of rows: one multi-row INSERT per table instead of one object each."""
+    if not fresh:
+        return
+    # Plain executemany, then ids by the plan's unique match keys: RETURNING with a guaranteed row order
+    # degrades to one statement per row on SQLite.
+    session.execute(insert(Action), [values for values, _ in fresh])
+    plan_id = fresh[0][0]["plan_id"]
+    rows = session.execute(select(Action.match_key, Action.id).where(Action.plan_id == plan_id))
+    id_of = {match_key: action_id for match_key, action_id in rows}
+    ids = [id_of[values["match_key"]] for values, _ in fresh]
+    links = [
+        {"action_id": action_id, "owner_id": owners[owner_key(name)].id, "position": position}
+        for action_id, (_, item) in zip(ids, fresh, strict=True)
+        for position, name in enumerate(item.owners)
+    ]
+    if links:
+        session.execute(insert(action_owners), links)
+    for action_id, (_, item) in zip(ids, fresh, strict=True):
+        history.add(action_id, field="created", to=item.title, note=f"from {source}")
 
 
 def _title_key(title: str) -> str:
@@ -274,42 +303,38 @@ def _owners_for(session: Session, parsed: ParsedPlan) -> dict[str, Owner]:
     return owners
 
 
-def _new_action(
-    plan: Plan, item: ParsedAction, *, key: str, fields: dict[str, Any], position: int, now: datetime
-) -> Action:
+def _next_ref(plan: Plan, item: ParsedAction) -> str:
+    """The plan's own reference when it has one ("1.2" → "LT-1.2"), else the plan's next number."""
     if item.source_ref:
-        ref = f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}"
-    else:
-        ref = f"{plan.ref_prefix}-{plan.next_number}"
-        plan.next_number += 1
-    action = Action(
-        plan=plan, ref=ref, match_key=key, position=position, created_at=now, updated_at=now,
-        archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
-    )  # fmt: skip
-    _set_file_values(action, item, fields)
-    return action
+        return f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}"
+    ref = f"{plan.ref_prefix}-{plan.next_number}"
+    plan.next_number += 1
+    return ref
 
 
-def _set_file_values(action: Action, item: ParsedAction, fields: dict[str, Any]) -> None:
+def _file_values(item: ParsedAction, fields: dict[str, Any]) -> dict[str, Any]:
+    """The columns of an action that come from the file, whatever a person has changed since."""
     deadline = item.deadline
-    action.source_ref = item.source_ref
-    action.group_path = [{"level": level, "value": value} for level, value in item.group_path]
-    action.theme = item.theme
-    action.title = item.title
-    action.description = item.description
-    action.how = item.how
-    action.outputs = item.outputs
-    action.raw_cells = dict(item.raw_cells)
-    action.source_location = item.location
-    action.owners_text = item.owners_text
-    action.deadline_text = deadline.text
-    action.deadline_kind = deadline.kind
-    action.start_date = deadline.start
-    action.due_date = deadline.due
-    action.recurrence = deadline.recurrence
-    action.milestones = [d.isoformat() for d in deadline.milestones]
-    action.warnings = list(item.warnings)
-    action.imported_fields = fields
+    return {
+        "source_ref": item.source_ref,
+        "group_path": [{"level": level, "value": value} for level, value in item.group_path],
+        "theme": item.theme,
+        "title": item.title,
+        "description": item.description,
+        "how": item.how,
+        "outputs": item.outputs,
+        "raw_cells": dict(item.raw_cells),
+        "source_location": item.location,
+        "owners_text": item.owners_text,
+        "deadline_text": deadline.text,
+        "deadline_kind": deadline.kind,
+        "start_date": deadline.start,
+        "due_date": deadline.due,
+        "recurrence": deadline.recurrence,
+        "milestones": [d.isoformat() for d in deadline.milestones],
+        "warnings": list(item.warnings),
+        "imported_fields": fields,
+    }
 
 
 # Fields whose live value a person can also change in chat; the file wins only when its cell changed.
@@ -317,24 +342,14 @@ _LIVE_FIELDS = {"rag": "rag", "progress": "progress_note", "status": "status"}
 
 
 def _update(
-    session: Session,
-    action: Action,
-    item: ParsedAction,
-    *,
-    key: str,
-    fields: dict[str, Any],
-    position: int,
-    now: datetime,
-    actor: str,
-    source: str,
+    action: Action, values: dict[str, Any], *, fields: dict[str, Any], history: _History, source: str
 ) -> bool:
     before = dict(action.imported_fields or {})
     changed = False
     if action.archived:
         action.archived = False
         changed = True
-        _record(session, action, now=now, actor=actor, field="archived", frm="yes", to="no",
-                note=f"back in {source}")  # fmt: skip
+        history.add(action.id, field="archived", frm="yes", to="no", note=f"back in {source}")
     for name, value in fields.items():
         if before.get(name) == value:
             continue
@@ -344,49 +359,63 @@ def _update(
         if attribute:
             setattr(action, attribute, value)
         if live != value:
-            _record(
-                session, action, now=now, actor=actor, field=name, frm=live, to=value, note=f"from {source}"
-            )
-    action.match_key = key
-    action.position = position
-    _set_file_values(action, item, fields)
+            history.add(action.id, field=name, frm=live, to=value, note=f"from {source}")
+    for column, value in values.items():
+        if getattr(action, column) != value:  # setting an equal value would still mark the row dirty
+            setattr(action, column, value)
     if changed:
-        action.updated_at = now
+        action.updated_at = history.now
     return changed
 
 
-def _record(
-    session: Session,
-    action: Action,
-    *,
-    now: datetime,
-    actor: str,
-    field: str,
-    to: Any,
-    frm: Any = None,
-    note: str | None = None,
-) -> None:
-    session.add(
-        HistoryEntry(
-            action=action, at=now, actor=actor, surface="import", field=field,
-            from_value=None if frm is None else str(frm), to_value=None if to is None else str(to), note=note,
-        )
-    )  # fmt: skip
+class _History:
+    """History rows gathered during an import and written in one INSERT at the end."""
+
+    def __init__(self, *, now: datetime, actor: str) -> None:
+        self.now = now
+        self.actor = actor
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, action_id: int, *, field: str, to: Any, frm: Any = None, note: str | None = None) -> None:
+        self.rows.append(
+            {
+                "action_id": action_id, "at": self.now, "actor": self.actor, "surface": "import", "field": field,
+                "from_value": None if frm is None else str(frm), "to_value": None if to is None else str(to),
+                "note": note,
+            }
+        )  # fmt: skip
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(HistoryEntry), self.rows)
 
 
-def action_json(action: Action, *, parsed: ParsedAction | None = None) -> dict[str, Any]:
-    """The action object of `edibot import --json` and `edibot actions --json`."""
+_JSON_COLUMNS = ("ref", "theme", "title", "description", "deadline_text", "start_date", "due_date",
+                 "deadline_kind", "recurrence", "rag", "warnings")  # fmt: skip
+
+
+def _values_of(action: Action) -> dict[str, Any]:
+    return {column: getattr(action, column) for column in _JSON_COLUMNS}
+
+
+def _json(values: Mapping[str, Any], owners: Sequence[str]) -> dict[str, Any]:
+    start, due = values["start_date"], values["due_date"]
     return {
-        "ref": action.ref,
-        "theme": action.theme,
-        "title": action.title,
-        "description": action.description,
-        "owners": [owner.name for owner in action.owners] if parsed is None else list(parsed.owners),
-        "deadline_text": action.deadline_text or "",
-        "start_date": action.start_date.isoformat() if action.start_date else None,
-        "due_date": action.due_date.isoformat() if action.due_date else None,
-        "kind": action.deadline_kind,
-        "recurrence": action.recurrence,
-        "rag": action.rag,
-        "warnings": list(action.warnings or []),
+        "ref": values["ref"],
+        "theme": values["theme"],
+        "title": values["title"],
+        "description": values["description"],
+        "owners": list(owners),
+        "deadline_text": values["deadline_text"] or "",
+        "start_date": start.isoformat() if start else None,
+        "due_date": due.isoformat() if due else None,
+        "kind": values["deadline_kind"],
+        "recurrence": values["recurrence"],
+        "rag": values["rag"],
+        "warnings": list(values["warnings"] or []),
     }
+
+
+def action_json(action: Action) -> dict[str, Any]:
+    """The action object of `edibot import --json` and `edibot actions --json`."""
+    return _json(_values_of(action), [owner.name for owner in action.owners])

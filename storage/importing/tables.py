@@ -485,7 +485,8 @@ class _PlanReader:
         count = 0
         for role, column in by_role.items():
             value = cells[column.index] if column.index < len(cells) else ""
-            if not value or len(value) > 40:
+            # Deadlines, ratings and names are short; long text is never misplaced into their columns.
+            if not value or len(value) > 24:
                 continue
             is_date = interpret_deadline(value).kind == "dated"
             if (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))) or (role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value)):

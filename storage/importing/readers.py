@@ -1,0 +1,490 @@
+"""Reads a plan file (DOCX, XLSX, CSV, TSV, TXT or PDF) into the plain stream of rows that importing works on.
+
+Readers only read: they keep every cell as the file had it, clean a copy, and leave
+finding headers and interpreting cells to the modules that consume the rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pdfplumber
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfplumber.page import Page
+from pdfplumber.table import Table as PdfTable
+from pdfplumber.utils.exceptions import PdfminerException
+
+from storage.importing.cleaning import build_row, join_struck
+from storage.importing.errors import PlanFileError
+from storage.importing.sources import SourceDocument, SourceRow
+from storage.importing.text_extract import rows_from_text_extract
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+SUPPORTED_EXTENSIONS = (".docx", ".xlsx", ".csv", ".tsv", ".txt", ".pdf")
+_SAVE_AS_ADVICE = {
+    ".doc": "is an old-style Word file; open it in Word, save it as .docx and import that",
+    ".xls": "is an old-style Excel file; open it in Excel, save it as .xlsx and import that",
+    ".odt": "is an OpenDocument text file; open it and save it as .docx, then import that",
+    ".ods": "is an OpenDocument spreadsheet; open it and save it as .xlsx, then import that",
+}
+# Password-protected Office files are not zip packages but OLE compound files with this signature.
+_OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+_SNIFF_DELIMITERS = ",;\t|"
+_SNIFF_SAMPLE_CHARS = 32 * 1024
+
+
+def read_plan_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+    """Read the file at `path` into rows, or raise PlanFileError saying what the owner should do."""
+    name = path.name
+    extension = path.suffix.lower()
+    if not path.exists():
+        raise PlanFileError(
+            f"I can't find '{name}' in {path.parent}; check the file name and folder and try again."
+        )
+    if path.is_dir():
+        raise PlanFileError(f"'{name}' is a folder, not a file; choose the plan file inside it.")
+    reader = _READERS.get(extension)
+    if reader is None:
+        raise PlanFileError(_unsupported_message(name, extension))
+    size = path.stat().st_size
+    if size == 0:
+        raise PlanFileError(f"'{name}' is empty (0 bytes); check you chose the right file and import again.")
+    if size > max_bytes:
+        raise PlanFileError(
+            f"'{name}' is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit for plan files; "
+            "remove images or split the plan into smaller files and import those."
+        )
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_OLE_SIGNATURE))
+    except OSError as exc:
+        raise PlanFileError(
+            f"I can't open '{name}' ({exc.strerror}); check you are allowed to read it and try again."
+        ) from exc
+    if extension in (".docx", ".xlsx") and head == _OLE_SIGNATURE:
+        raise PlanFileError(f"'{name}' is password-protected; remove the password and import again.")
+    rows = reader(path)
+    if not rows:
+        raise PlanFileError(f"'{name}' has no text I can read; check it is the right file and import again.")
+    return SourceDocument(name=name, format=extension.lstrip("."), rows=tuple(rows))
+
+
+def _unsupported_message(name: str, extension: str) -> str:
+    if extension in _SAVE_AS_ADVICE:
+        return f"'{name}' {_SAVE_AS_ADVICE[extension]}."
+    kind = f"{extension} files" if extension else "files without an extension"
+    supported = ", ".join(SUPPORTED_EXTENSIONS[:-1]) + " or " + SUPPORTED_EXTENSIONS[-1]
+    return f"I can't read {kind} such as '{name}'; save the plan as {supported} and import that."
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes >= 10 or megabytes.is_integer() else f"{megabytes:.1f} MB"
+
+
+@contextmanager
+def _unreadable_as(path: Path, what: str, advice: str) -> Iterator[None]:
+    """Turn whatever a parsing library raises on a damaged file into one sentence for the owner.
+
+    docx, openpyxl and pdfminer raise a zoo of exceptions on malformed input (BadZipFile,
+    KeyError, ValueError, XML syntax errors, ...); none of them means anything to a plan owner.
+    """
+    try:
+        yield
+    except PlanFileError:
+        raise
+    except Exception as exc:
+        raise PlanFileError(f"'{path.name}' is damaged or is not really {what}; {advice}.") from exc
+
+
+# ---------------------------------------------------------------- text: CSV, TSV, TXT
+
+
+def decode_text(data: bytes, *, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252, refusing anything else."""
+    text: str | None = None
+    if data.startswith(codecs.BOM_UTF8):
+        text = _try_decode(data, "utf-8-sig")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _try_decode(data, "utf-16")
+    elif b"\x00" not in data:
+        text = _try_decode(data, "utf-8") or _try_decode(data, "cp1252")
+    if text is None or "\x00" in text:
+        raise PlanFileError(
+            f"'{name}' is not in a text encoding I can read (UTF-8, UTF-16 with a byte-order mark, or "
+            "Windows-1252); save it as UTF-8 (in Excel: 'CSV UTF-8') and import again."
+        )
+    return text
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _read_csv(path: Path) -> list[SourceRow]:
+    text = decode_text(path.read_bytes(), name=path.name)
+    text, delimiter = _delimiter(text)
+    return _delimited_rows(text, delimiter=delimiter, name=path.name)
+
+
+def _read_tsv(path: Path) -> list[SourceRow]:
+    return _delimited_rows(decode_text(path.read_bytes(), name=path.name), delimiter="\t", name=path.name)
+
+
+def _delimiter(text: str) -> tuple[str, str]:
+    """The CSV's delimiter, honouring Excel's "sep=;" first line (which is then dropped)."""
+    first_line, _, rest = text.partition("\n")
+    directive = first_line.strip()
+    if directive.lower().startswith("sep=") and len(directive) == 5:
+        return rest, directive[4]
+    sample = text[:_SNIFF_SAMPLE_CHARS]
+    try:
+        return text, csv.Sniffer().sniff(sample, delimiters=_SNIFF_DELIMITERS).delimiter
+    except csv.Error:
+        # The sniffer gives up when a title line sits above the table; then take the
+        # delimiter that splits the most records into the same number (> 1) of cells.
+        return text, max(_SNIFF_DELIMITERS, key=lambda delimiter: _steady_records(sample, delimiter))
+
+
+def _steady_records(sample: str, delimiter: str) -> tuple[int, bool]:
+    records = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    widths = Counter(len(record) for record in records)
+    steady = max((count for width, count in widths.items() if width > 1), default=0)
+    return steady, delimiter == ","
+
+
+def _delimited_rows(text: str, *, delimiter: str, name: str) -> list[SourceRow]:
+    rows: list[SourceRow] = []
+    try:
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for number, record in enumerate(records, start=1):
+            row = build_row(record, line=number, table=0)
+            if row is not None:
+                rows.append(row)
+    except csv.Error as exc:
+        raise PlanFileError(
+            f"'{name}' could not be read as a table ({exc}); "
+            "open it in a spreadsheet, save it as .xlsx and import that."
+        ) from exc
+    return rows
+
+
+def _read_txt(path: Path) -> list[SourceRow]:
+    return rows_from_text_extract(decode_text(path.read_bytes(), name=path.name))
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+@dataclass(frozen=True)
+class _DocxText:
+    """Text of a paragraph or cell: as written, without struck-through runs, and the struck runs."""
+
+    raw: str
+    kept: str
+    struck: str
+
+    @staticmethod
+    def join(parts: Sequence[_DocxText], separator: str = "\n") -> _DocxText:
+        return _DocxText(
+            raw=separator.join(part.raw for part in parts),
+            kept=separator.join(part.kept for part in parts),
+            struck=join_struck(part.struck for part in parts),
+        )
+
+
+_EMPTY = _DocxText("", "", "")
+
+
+def _read_docx(path: Path) -> list[SourceRow]:
+    with _unreadable_as(path, "a Word document", "open it in Word, save it again as .docx and import that"):
+        document = docx.Document(str(path))
+        rows: list[SourceRow] = []
+        paragraph_number = table_index = 0
+        for block in document.iter_inner_content():
+            if isinstance(block, Paragraph):
+                paragraph_number += 1
+                rows.extend(_docx_paragraph_rows(block, number=paragraph_number))
+            else:
+                rows.extend(_docx_table_rows(block, index=table_index))
+                table_index += 1
+    return rows
+
+
+def _docx_paragraph_rows(paragraph: Paragraph, *, number: int) -> list[SourceRow]:
+    """A paragraph between tables as a prose row; none if it is empty."""
+    text = _paragraph_text(paragraph)
+    row = build_row([text.raw], kept=[text.kept], struck_elsewhere=[text.struck], line=number, table=None)
+    return [] if row is None else [row]
+
+
+def _paragraph_text(paragraph: Paragraph) -> _DocxText:
+    raw: list[str] = []
+    kept: list[str] = []
+    struck: list[str] = []
+    # Every run, including those inside hyperlinks, content controls and tracked insertions,
+    # but not the paragraphs of text boxes anchored in this one.
+    for element in paragraph._p.xpath(".//w:r[not(ancestor::w:txbxContent)]"):
+        run = Run(element, paragraph)
+        text = run.text
+        raw.append(text)
+        if run.font.strike or run.font.double_strike:
+            struck.append(text)
+        else:
+            kept.append(text)
+    return _DocxText("".join(raw), "".join(kept), join_struck(struck))
+
+
+def _docx_table_rows(table: Table, *, index: int) -> list[SourceRow]:
+    rows: list[SourceRow] = []
+    # The text of the cell last started in each grid column, repeated down vertical merges.
+    above: dict[int, _DocxText] = {}
+    for number, row in enumerate(table.rows, start=1):
+        texts: list[_DocxText] = [_EMPTY] * row.grid_cols_before
+        for tc in row._tr.tc_lst:
+            column = len(texts)
+            if tc.vMerge == "continue":
+                text = above.get(column, _EMPTY)
+            else:
+                text = _cell_text(_Cell(tc, table))
+                above[column] = text
+            # A horizontally merged cell keeps its text in the first column of the span only.
+            texts.extend([text, *[_EMPTY] * (tc.grid_span - 1)])
+        texts.extend([_EMPTY] * row.grid_cols_after)
+        source = build_row(
+            [text.raw for text in texts],
+            kept=[text.kept for text in texts],
+            struck_elsewhere=[text.struck for text in texts],
+            line=number,
+            table=index,
+            where=f"table {index + 1}",
+        )
+        if source is not None:
+            rows.append(source)
+    return rows
+
+
+def _cell_text(cell: _Cell) -> _DocxText:
+    parts: list[_DocxText] = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Paragraph):
+            parts.append(_paragraph_text(block))
+        else:
+            parts.extend(_nested_table_lines(block))
+    return _DocxText.join(parts)
+
+
+def _nested_table_lines(table: Table) -> list[_DocxText]:
+    """A table inside a cell, flattened to one line per row with its cells joined by " | "."""
+    lines: list[_DocxText] = []
+    for row in table.rows:
+        cells = [_cell_text(_Cell(tc, table)) for tc in row._tr.tc_lst]
+        lines.append(_DocxText.join([cell for cell in cells if cell.raw.strip()], separator=" | "))
+    return lines
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _read_xlsx(path: Path) -> list[SourceRow]:
+    rows: list[SourceRow] = []
+    advice = "open it in Excel, save it again as .xlsx and import that"
+    with _unreadable_as(path, "an Excel workbook", advice):
+        # Not read_only: merged ranges are only available from the full reader.
+        workbook = openpyxl.load_workbook(path, data_only=True)
+        visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+        for index, sheet in enumerate(visible):
+            rows.extend(_sheet_rows(sheet, index=index))
+        workbook.close()
+    return rows
+
+
+def _sheet_rows(sheet: Any, *, index: int) -> list[SourceRow]:
+    grid = [[_cell_display(cell) for cell in row] for row in sheet.iter_rows()]
+    for merged in sheet.merged_cells.ranges:
+        top_left = grid[merged.min_row - 1][merged.min_col - 1]
+        for row_number in range(merged.min_row, merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                grid[row_number - 1][column - 1] = top_left if column == merged.min_col else ""
+    width = max((_used_width(values) for values in grid), default=0)
+    rows: list[SourceRow] = []
+    for number, values in enumerate(grid, start=1):
+        row = build_row(values[:width], line=number, table=index, where=f"sheet '{sheet.title}'")
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _used_width(values: Sequence[str]) -> int:
+    return next((len(values) - offset for offset, value in enumerate(reversed(values)) if value.strip()), 0)
+
+
+def _cell_display(cell: Any) -> str:
+    """A cell value as the plan owner sees it: dates in ISO form, whole numbers without ".0"."""
+    value = cell.value
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, int | float):
+        if "%" in cell.number_format:
+            return f"{_number(value * 100)}%"
+        return _number(value)
+    return str(value)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:.15g}"
+
+
+# ---------------------------------------------------------------- PDF
+
+_NO_TABLES_ADVICE = (
+    "has no tables I can read — it may be a scanned image or laid out as plain text; "
+    "export the plan to XLSX or DOCX and import that"
+)
+
+
+@dataclass
+class _PdfTable:
+    """A table being read, perhaps over several pages."""
+
+    index: int
+    columns: int
+    page: int
+    rows_read: int = 0
+
+
+def _read_pdf(path: Path) -> list[SourceRow]:
+    with _unreadable_as(path, "a PDF", "export the plan from the program it was written in to XLSX or DOCX"):
+        try:
+            pdf = pdfplumber.open(path)
+        except PdfminerException as exc:
+            if exc.args and isinstance(exc.args[0], PDFPasswordIncorrect | PDFEncryptionError):
+                raise PlanFileError(
+                    f"'{path.name}' is password-protected; remove the password and import again."
+                ) from exc
+            raise
+        with pdf:
+            rows, table_count = _pdf_rows(pdf.pages)
+    if table_count == 0:
+        raise PlanFileError(f"'{path.name}' {_NO_TABLES_ADVICE}.")
+    return rows
+
+
+def _pdf_rows(pages: Sequence[Page]) -> tuple[list[SourceRow], int]:
+    """Every page's text lines and table rows, and how many tables there were."""
+    rows: list[SourceRow] = []
+    table: _PdfTable | None = None
+    table_count = 0
+    for page in pages:
+        where = f"page {page.page_number}"
+        first_on_page = True
+        for kind, item in _page_in_reading_order(page, page.find_tables()):
+            if kind == "line":
+                prose = build_row([item["text"]], line=item["number"], table=None, where=where)
+                if prose is not None:
+                    rows.append(prose)
+                continue
+            values = _pdf_table_values(item)
+            columns = max((len(cells) for cells in values), default=0)
+            # The first table on a page with as many columns as the last one on the page before
+            # is that table running on; a repeated header row is the consumer's business.
+            runs_on = table is not None and first_on_page and table.page == page.page_number - 1
+            if table is None or not runs_on or table.columns != columns:
+                table = _PdfTable(index=table_count, columns=columns, page=page.page_number)
+                table_count += 1
+            table.page = page.page_number
+            first_on_page = False
+            for cells in values:
+                table.rows_read += 1
+                row = build_row(cells, line=table.rows_read, table=table.index, where=where)
+                if row is not None:
+                    rows.append(row)
+        page.close()  # drops the page's parsed objects; long plans would otherwise pile them up
+    return rows, table_count
+
+
+def _page_in_reading_order(page: Page, tables: list[PdfTable]) -> list[tuple[str, Any]]:
+    """The page's tables and the text lines outside them, top to bottom."""
+    boxes = [table.bbox for table in tables]
+
+    def outside_tables(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+    lines = page.filter(outside_tables).extract_text_lines()
+    items: list[tuple[float, str, Any]] = [
+        (line["top"], "line", {"text": line["text"], "number": number})
+        for number, line in enumerate(lines, start=1)
+    ]
+    items.extend((table.bbox[1], "table", table) for table in tables)
+    items.sort(key=lambda item: item[0])
+    return [(kind, item) for _, kind, item in items]
+
+
+def _pdf_table_values(table: PdfTable) -> list[list[str]]:
+    """Cell text row by row; a cell covered by a merge above repeats that cell's text, one
+    covered by a merge to its left stays ""."""
+    values = [[cell or "" for cell in row] for row in table.extract()]
+    boxes = [row.cells for row in table.rows]
+    for row_index, row_boxes in enumerate(boxes):
+        for column, box in enumerate(row_boxes):
+            if box is not None or row_index == 0:
+                continue
+            origin = _covering_cell_above(boxes, row_index=row_index, column=column)
+            if origin is not None:
+                values[row_index][column] = values[origin][column]
+    return values
+
+
+def _covering_cell_above(boxes: Sequence[Sequence[Any]], *, row_index: int, column: int) -> int | None:
+    """The row of the cell in `column` whose box reaches down over row `row_index`, if any."""
+    row_top = next((box[1] for box in boxes[row_index] if box is not None), None)
+    for above in range(row_index - 1, -1, -1):
+        box = boxes[above][column] if column < len(boxes[above]) else None
+        if box is not None:
+            return above if row_top is not None and box[3] > row_top + 1 else None
+    return None
+
+
+_READERS: dict[str, Callable[[Path], list[SourceRow]]] = {
+    ".docx": _read_docx,
+    ".xlsx": _read_xlsx,
+    ".csv": _read_csv,
+    ".tsv": _read_tsv,
+    ".txt": _read_txt,
+    ".pdf": _read_pdf,
+}
+
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_EXTENSIONS", "decode_text", "read_plan_file"]
