@@ -384,7 +384,7 @@ class _PdfTable:
 
 
 def _read_pdf(path: Path) -> list[SourceRow]:
-    with _unreadable_as(path, "a PDF", "export the plan from the program it was written in to XLSX or DOCX"):
+    with _unreadable_as(path, "a PDF", "export the plan to XLSX or DOCX and import that"):
         try:
             pdf = pdfplumber.open(path)
         except PdfminerException as exc:
