@@ -115,6 +115,7 @@ class Action(Base):
     rag: Mapped[str | None] = mapped_column(String(8))  # red, amber, green, blue
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, done
     progress_note: Mapped[str | None] = mapped_column(Text)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -128,6 +129,43 @@ class Action(Base):
     history: WriteOnlyMapped[HistoryEntry] = relationship(
         back_populates="action", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+person_roles = Table(
+    "person_roles",
+    Base.metadata,
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner_id", ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_person_roles_owner_id", "owner_id"),
+)
+
+
+class Person(Base):
+    """Someone who can be reminded and may act: mapped to the owner roles the plans name."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # case- and space-folded name
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    working_days: Mapped[str] = mapped_column(String(20), default="Mon-Fri")
+    slack_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    teams_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")
+
+
+class ProcessedDelivery(Base):
+    """A platform delivery already handled, so a retried one (same id) is not acted on twice."""
+
+    __tablename__ = "processed_deliveries"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class HistoryEntry(Base):
