@@ -20,6 +20,7 @@ from storage.importing.rag import Rag, parse_rag, rag_in_progress
 from storage.importing.sources import SourceDocument, SourceRow
 
 HEADING_MAX = 150
+LABELLED_HEADING_MAX = 400
 TITLE_FROM_TEXT_MAX = 160
 _LABEL = re.compile(
     r"^(theme|objective|priority|pillar|outcome|aim|goal|focus|section)\s*\d*\s*[:\-–]\s*", re.IGNORECASE
@@ -169,9 +170,12 @@ class _PlanReader:
         found: dict[str, str] = {}
         for row in preamble:
             text = " ".join(row.nonempty())
-            if not text or text.startswith("#") or len(text) > HEADING_MAX or "\n" in text:
+            labelled = bool(_LABEL.match(text))
+            # An "Objective: …" row may run long; an unlabelled heading is short and one line.
+            too_long = len(text) > (LABELLED_HEADING_MAX if labelled else HEADING_MAX)
+            if not text or text.startswith("#") or too_long or ("\n" in text and not labelled):
                 continue
-            if text.endswith(":") and not _LABEL.match(text):
+            if text.endswith(":") and not labelled:
                 continue
             level, value = _heading_level(text)
             if level == "theme":
@@ -243,7 +247,11 @@ class _PlanReader:
             if (
                 len(data_cells) == 1
                 and data_cells[0][0] is title_column
-                and not any(cells[c.index] for c in columns if c.role in ("group", "context"))
+                and not any(
+                    cells[c.index] and cells[c.index] != carried.get(c.index)
+                    for c in columns
+                    if c.role in ("group", "context")
+                )
                 and len(title_text) <= 100
                 and not title_text.endswith(".")
             ):
@@ -321,7 +329,8 @@ class _PlanReader:
             cells=[merged.get(c.header, "") for c in columns], raw=raw, columns=columns,
             group_path=previous.group_path, line=previous.line, where=previous.where,
         )  # fmt: skip
-        rebuilt.warnings.append(f"Continued on the next page (line {row.line}); the two parts were joined.")
+        place = f"{row.where}, row {row.line}" if row.where else f"line {row.line}"
+        rebuilt.warnings.append(f"Continued on the next page ({place}); the two parts were joined.")
         self.actions[-1] = rebuilt
         self._drop_problems_for(previous.line)
         self._report(rebuilt, row=None, columns=columns)
@@ -489,7 +498,9 @@ class _PlanReader:
             if not value or len(value) > 24:
                 continue
             is_date = interpret_deadline(value).kind == "dated"
-            if (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))) or (role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value)):
+            if (
+                role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))
+            ) or (role in ("title", "action", "progress", "deadline", "rag") and self._is_owner(value)):
                 count += 1
         return count
 
@@ -580,8 +591,14 @@ def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> l
     rows = [row for row in body if _cell(row, how.index)]
     if len(rows) < 3:
         return columns
-    blank = sum(1 for row in rows if not _cell(row, action.index))
-    if blank * 4 < len(rows):
+    # Blank in a text extract, repeated where a Word or Excel merge copied it down: either way, "same as above".
+    repeated = sum(
+        1
+        for before, row in zip([None, *rows], rows, strict=False)
+        if not _cell(row, action.index)
+        or (before is not None and _cell(before, action.index) == _cell(row, action.index))
+    )
+    if repeated * 4 < len(rows):
         return columns
     demoted: list[Column] = []
     for column in columns:
