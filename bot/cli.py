@@ -15,11 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.console import ConsoleSession, FakeClock, ScriptError, run_script
 from bot.demo import run_demo
 from bot.render import clip, print_action, print_history, print_import
+from handlers.core import Actor
+from handlers.registry import command_layer
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
+from storage.people import import_people
 from storage.queries import action_by_ref, actions_matching, history_of, plans_with_counts
 
 app = typer.Typer(
@@ -204,6 +208,87 @@ def show(
             raise _fail(f"No action has the reference '{ref}'. `edibot actions` lists them.")
         print_action(out, action)
         print_history(out, history_of(session, action))
+
+
+people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
+
+
+@people_app.command("import")
+def people_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="CSV: owner, name, email, timezone, slack_id, teams_id[, admin].")
+    ],
+) -> None:
+    """Add people and map them to owner roles, one row per person per role; re-running updates them."""
+    context: Context = ctx.obj
+    try:
+        summary = import_people(context.database, file, now=context.now)
+    except PlanFileError as error:
+        raise _fail(str(error)) from None
+    out.print(
+        f"{summary.people_added} people added, {summary.people_updated} updated, "
+        f"{summary.roles_mapped} owner roles mapped.",
+        soft_wrap=True,
+    )
+    for problem in summary.problems:
+        out.print(f"  {problem}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def console(
+    ctx: typer.Context,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who you are, as named in the people directory.")
+    ] = None,
+    script: Annotated[
+        Path | None,
+        typer.Option(help="Run a conversation: '@Person Name: message' lines, '# comments', ':time ISO'."),
+    ] = None,
+) -> None:
+    """Chat with edibot in the terminal, as you would in Slack; buttons are numbered: type the number to press one."""
+    context: Context = ctx.obj
+    zone = ZoneInfo(context.settings.timezone)
+    clock = FakeClock(context.now)
+    session = ConsoleSession(command_layer(context.database, clock), write=print)
+    if script is not None:
+        try:
+            lines = script.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise _fail(f"I can't read the script '{script}': {error}.") from None
+        try:
+            run_script(session, lines, clock=clock, zone=zone)
+        except ScriptError as error:
+            raise _fail(str(error)) from None
+        return
+    if not as_:
+        raise _fail(
+            'Say who you are: edibot console --as "Amina Khan" (or run a conversation with --script FILE).'
+        )
+    if not session.layer.knows(Actor(surface="console", name=as_)):
+        raise _fail(
+            f"Nobody called '{as_}' is in the people directory; add them with: edibot people import FILE"
+        )
+    print(
+        f"You are {as_}. Type /edi help, a number to press a button, ':as NAME' to switch, Ctrl-D to leave."
+    )
+    interactive(session, as_, clock=clock)
+
+
+def interactive(session: ConsoleSession, name: str, *, clock: FakeClock) -> None:
+    while True:
+        try:
+            line = input(f"{name}> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if line.startswith(":as "):
+            name = line[4:].strip() or name
+            continue
+        if line.strip():
+            clock.set(datetime.now(clock.now().tzinfo))
+            session.say(name, line)
 
 
 @app.command()

@@ -1,0 +1,161 @@
+"""The console adapter: chat with edibot in a terminal, or run a scripted conversation, on the same command layer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.core import Actor, CommandLayer
+from handlers.messages import Button, Buttons, Choices, Context, Fields, Form, Heading, Outcome, Reply, Text
+
+_SCRIPT_LINE = re.compile(r"^@([^:]+?)\s*:\s*(.*)$")
+
+
+class ScriptError(Exception):
+    """A conversation script line we cannot run; the message names the line."""
+
+
+class FakeClock:
+    """A clock the demo and tests move by hand (`:time 2025-03-03T09:00`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+class SystemClock:
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+
+def render(reply: Reply) -> list[str]:
+    """A reply as console lines: buttons numbered so they can be pressed by typing the number."""
+    lines: list[str] = []
+    number = 0
+    for block in reply.blocks:
+        if isinstance(block, Heading):
+            lines.append(f"*{block.text}*")
+        elif isinstance(block, Text):
+            lines.extend(block.text.splitlines() or [""])
+        elif isinstance(block, Fields):
+            lines.extend(f"  {label}: {value}" for label, value in block.items)
+        elif isinstance(block, Context):
+            lines.append(f"  ({block.text})")
+        elif isinstance(block, Buttons):
+            labels = []
+            for button in block.buttons:
+                number += 1
+                labels.append(f"[{number}] {button.label}")
+            lines.append("  " + "  ".join(labels))
+        elif isinstance(block, Choices):
+            lines.append(f"  {block.label}: " + ", ".join(choice.label for choice in block.choices))
+        else:
+            for form_field in block.fields:
+                error = f" ({form_field.error})" if form_field.error else ""
+                lines.append(f"  ? {form_field.label}{error} — reply with your answer")
+    return lines
+
+
+@dataclass
+class _Conversation:
+    """What the console remembers for one person: the action being discussed, its buttons, an open question."""
+
+    ref: str | None = None
+    buttons: list[Button] = field(default_factory=list)
+    form: Form | None = None
+
+
+class ConsoleSession:
+    """One terminal conversation with any number of people; prints what the bot says to each."""
+
+    def __init__(
+        self, layer: CommandLayer, *, write: Callable[[str], None], surface: str = "console"
+    ) -> None:
+        self.layer = layer
+        self.write = write
+        self.surface = surface
+        self.conversations: dict[str, _Conversation] = {}
+
+    def say(self, name: str, text: str) -> Outcome:
+        """`name` says `text`: a /edi command, a number pressing a button, an answer, or a plain reply."""
+        actor = Actor(surface=self.surface, name=name)
+        talk = self.conversations.setdefault(name.casefold(), _Conversation())
+        text = text.strip()
+        if talk.form is not None and not text.lower().startswith("/edi"):
+            form, talk.form = talk.form, None
+            values = {form.fields[0].name: text} if form.fields else {}
+            outcome = self.layer.submit(actor, form.form_id, form.state, values)
+        elif text.isdigit() and talk.buttons:
+            index = int(text) - 1
+            if not 0 <= index < len(talk.buttons):
+                outcome = Outcome(
+                    Reply.say(f"There is no button {text}; the last message had {len(talk.buttons)}.")
+                )
+            else:
+                button = talk.buttons[index]
+                outcome = self.layer.press(actor, button.action_id, button.value)
+        else:
+            outcome = self.layer.handle(actor, text, thread_ref=talk.ref)
+        self._remember(talk, outcome)
+        self._show(outcome)
+        return outcome
+
+    def _remember(self, talk: _Conversation, outcome: Outcome) -> None:
+        if outcome.ref:
+            talk.ref = outcome.ref
+        buttons = outcome.reply.buttons
+        if buttons:
+            talk.buttons = buttons
+        talk.form = outcome.reply.form
+
+    def _show(self, outcome: Outcome) -> None:
+        if outcome.duplicate:
+            return
+        for line in render(outcome.reply):
+            self.write(f"  edibot: {line}")
+        for notice in outcome.notices:
+            self.write(f"  edibot → {notice.name}:")
+            for line in render(notice.reply):
+                self.write(f"    {line}")
+
+
+def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: ZoneInfo) -> None:
+    """Runs `@Person Name: message` lines, `# comments` and `:time ISO` clock moves; stops at the first bad line."""
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\n")
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith(":time"):
+            value = stripped.removeprefix(":time").strip()
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                raise ScriptError(
+                    f"Line {number}: '{value}' is not a time such as 2025-03-03T09:00."
+                ) from None
+            clock.set(moment if moment.tzinfo else moment.replace(tzinfo=zone))
+            session.write(f"-- {clock.now():%A %-d %B %Y, %H:%M}")
+            continue
+        match = _SCRIPT_LINE.match(stripped)
+        if not match or not match.group(2).strip():
+            raise ScriptError(
+                f"Line {number}: write '@Person Name: message', '# a comment' or ':time 2025-03-03T09:00' "
+                f"(got '{stripped[:80]}')."
+            )
+        name, message = match.group(1).strip(), match.group(2).strip()
+        if not session.layer.knows(Actor(surface=session.surface, name=name)):
+            raise ScriptError(f"Line {number}: nobody called '{name}' is in the people directory.")
+        session.write(f"@{name}: {message}")
+        session.say(name, message)

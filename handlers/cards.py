@@ -1,0 +1,83 @@
+"""How an action looks in any reply or reminder: a card with its facts and buttons, or a one-line summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.messages import Block, Button, Buttons, Fields, Heading
+from storage.models import Action
+
+RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
+
+
+def understood(action: Action) -> str:
+    """The deadline as edibot reads it, in words."""
+    kind, due, start = action.deadline_kind, action.due_date, action.start_date
+    if kind == "dated" and due:
+        return f"due {due:%-d %b %Y}" + (f", from {start:%-d %b %Y}" if start else "")
+    if kind == "ongoing":
+        parts = ["ongoing"]
+        if start:
+            parts.append(f"from {start:%-d %b %Y}")
+        if due:
+            parts.append(f"first due {due:%-d %b %Y}")
+        return ", ".join(parts)
+    if kind == "recurring":
+        return {"P1Y": "every year", "P6M": "every 6 months", "P3M": "every quarter", "P1M": "every month",
+                "P1W": "every week"}.get(action.recurrence or "", f"recurring ({action.recurrence})")  # fmt: skip
+    if kind == "complete":
+        return "complete"
+    return "no date yet"
+
+
+def due_label(action: Action, today: date) -> str:
+    written = (action.deadline_text or "").strip()
+    reading = understood(action)
+    label = f"{written} ({reading})" if written and written.lower() != reading else reading
+    if action.status != "done" and action.due_date and action.due_date < today:
+        days = (today - action.due_date).days
+        label += f" — overdue by {days} day{'s' if days != 1 else ''}"
+    return label
+
+
+def status_label(action: Action) -> str:
+    rag = RAG_LABEL.get(action.rag or "", "not rated")
+    return "Done" if action.status == "done" else rag
+
+
+def action_line(action: Action, today: date) -> str:
+    """One line: "LT-4 · Review recruitment adverts · due 30 Jun 2023 — overdue by 12 days · Amber"."""
+    return f"{action.ref} · {action.title} · {due_label(action, today)} · {status_label(action)}"
+
+
+def update_buttons(ref: str) -> Buttons:
+    return Buttons(
+        (
+            Button("Green", "status", f"{ref}|green", "primary"),
+            Button("Amber", "status", f"{ref}|amber"),
+            Button("Red", "status", f"{ref}|red", "danger"),
+            Button("Done", "status", f"{ref}|done"),
+            Button("Snooze 1 week", "snooze", f"{ref}|1w"),
+            Button("Add note", "note", ref),
+            Button("Not mine", "not_mine", ref),
+        )
+    )
+
+
+def action_card(action: Action, today: date, *, with_buttons: bool = True) -> list[Block]:
+    """The action in full: what it is, whose it is, when it is due, how it is going, and what to press."""
+    title = action.title if len(action.title) <= 140 else action.title[:139] + "…"
+    fields: list[tuple[str, str]] = [
+        ("Plan", action.plan.name + (f" › {action.theme}" if action.theme else "")),
+        ("Owners", ", ".join(owner.name for owner in action.owners) or "none named"),
+        ("Due", due_label(action, today)),
+        ("Status", status_label(action)),
+    ]
+    if action.snoozed_until and action.snoozed_until > today:
+        fields.append(("Snoozed until", f"{action.snoozed_until:%-d %b %Y}"))
+    if action.progress_note:
+        fields.append(("Last note", action.progress_note))
+    blocks: list[Block] = [Heading(f"{action.ref} · {title}"), Fields(tuple(fields))]
+    if with_buttons and action.status != "done":
+        blocks.append(update_buttons(action.ref))
+    return blocks

@@ -1,0 +1,417 @@
+"""Every `/edi` command: what it needs, who may run it, what it changes, and what it says back."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from handlers.cards import action_card, action_line, status_label
+from handlers.core import NOTE_LIMIT, Request
+from handlers.errors import CommandError
+from handlers.messages import Context, Form, FormField, Heading, Reply, Text
+from storage.deadlines import interpret_deadline
+from storage.models import Action, Person
+
+LIST_LIMIT = 30
+_PERIOD = re.compile(r"^(\d{1,3})\s*(d|w|m)$", re.IGNORECASE)
+_DUE_WITHIN = re.compile(r"^(\d{1,4})(d|w|m)$", re.IGNORECASE)
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+
+def help_command(request: Request) -> Reply:
+    commands = request.commands
+    if request.words:
+        wanted = request.words[0].lower().removeprefix("/edi").strip()
+        spec = commands.get(wanted) or next((s for s in commands.values() if wanted in s.aliases), None)
+        if spec is None:
+            raise CommandError(f"There is no command '{wanted}'. `/edi help` lists them all.")
+        return Reply([Heading(f"/edi {spec.usage}"), Text(spec.summary)])
+    lines = [f"`/edi {spec.usage}` — {spec.summary}" for spec in commands.values() if not spec.admin_only]
+    admin = [f"`/edi {spec.usage}` — {spec.summary}" for spec in commands.values() if spec.admin_only]
+    reply = Reply([Heading("What I can do"), Text("\n".join(lines))])
+    if request.person is not None and request.person.is_admin:
+        reply.add(Heading("For plan admins"), Text("\n".join(admin)))
+    reply.add(Context("In a reminder's thread you can also just write: “amber - waiting on budget”, “done ✅”, "
+                      "“snooze 2 weeks”, “new date 30 June” or “not mine”."))  # fmt: skip
+    return reply
+
+
+def _listing(title: str, actions: list[Action], today: date, *, empty: str) -> Reply:
+    if not actions:
+        return Reply.say(empty)
+    reply = Reply([Heading(title)])
+    shown = actions[:LIST_LIMIT]
+    reply.add(Text("\n".join(action_line(action, today) for action in shown)))
+    if len(actions) > LIST_LIMIT:
+        reply.add(
+            Context(f"…and {len(actions) - LIST_LIMIT} more. Narrow it with plan:, theme:, owner: or due:.")
+        )
+    return reply
+
+
+def mine(request: Request) -> Reply:
+    person = request.require_person()
+    actions = list(request.store.actions_owned_by(person))
+    today = request.now.date()
+    overdue = sum(1 for a in actions if a.due_date and a.due_date < today)
+    title = f"Your {len(actions)} open action{'s' if len(actions) != 1 else ''}" + (
+        f", {overdue} overdue" if overdue else ""
+    )
+    empty = "You have no open actions." if person.roles else (
+        "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you "
+        "(`/edi people map \"HR Manager\" @you`)."
+    )  # fmt: skip
+    return _listing(title, actions, today, empty=empty)
+
+
+def list_actions(request: Request) -> Reply:
+    filters: dict[str, str] = {}
+    overdue = False
+    due_within: date | None = None
+    today = request.now.date()
+    for word in request.words:
+        key, sep, value = word.partition(":")
+        key = key.lower()
+        if not sep and key == "overdue":
+            overdue = True
+        elif sep and key in ("plan", "theme", "owner") and value:
+            filters[key] = value
+        elif sep and key == "due" and (match := _DUE_WITHIN.match(value)):
+            amount, unit = int(match.group(1)), match.group(2).lower()
+            due_within = today + (
+                relativedelta(months=amount)
+                if unit == "m"
+                else timedelta(days=amount * (7 if unit == "w" else 1))
+            )
+        else:
+            raise CommandError(
+                f"I don't understand '{word}' in a list. Use plan:NAME, theme:TEXT, owner:TEXT, overdue or "
+                "due:30d (also due:2w, due:3m)."
+            )
+    actions = [
+        action
+        for action in request.store.actions_matching(
+            plan=filters.get("plan"),
+            theme=filters.get("theme"),
+            owner=filters.get("owner"),
+            overdue_on=today if overdue else None,
+            due_before=due_within + timedelta(days=1) if due_within else None,
+        )
+        if (not action.plan.restricted or _may_change(request, action))
+        and (due_within is None or action.status != "done")
+    ]
+    described = " ".join(request.words) or "all plans"
+    return _listing(f"{len(actions)} action{'s' if len(actions) != 1 else ''} ({described})", actions, today,
+                    empty=f"No actions match {described}.")  # fmt: skip
+
+
+def _may_change(request: Request, action: Action) -> bool:
+    person = request.person
+    return person is not None and (person.is_admin or request.store.is_owner(person, action))
+
+
+def show(request: Request) -> Reply:
+    action = _action(request)
+    reply = Reply(action_card(action, request.now.date(), with_buttons=_may_change(request, action)))
+    if action.description:
+        reply.add(Context(action.description[:600] + ("…" if len(action.description) > 600 else "")))
+    return reply
+
+
+def history(request: Request) -> Reply:
+    action = _action(request)
+    entries = request.store.history(action)
+    if not entries:
+        return Reply.say(f"{action.ref} has no history yet.")
+    lines = []
+    for entry in entries[:LIST_LIMIT]:
+        change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
+        note = f" — “{entry.note}”" if entry.note else ""
+        lines.append(f"{entry.at:%-d %b %Y %H:%M} · {entry.actor} via {entry.surface} · {change}{note}")
+    reply = Reply([Heading(f"History of {action.ref} (newest first)"), Text("\n".join(lines))])
+    if len(entries) > LIST_LIMIT:
+        reply.add(Context(f"…and {len(entries) - LIST_LIMIT} older changes."))
+    return reply
+
+
+# -- changing one action ------------------------------------------------------------------------------
+
+
+def _action(request: Request) -> Action:
+    assert request.action is not None, "the authorise middleware resolves the action first"
+    return request.action
+
+
+def _note(request: Request, words: list[str]) -> tuple[str | None, str | None]:
+    """The free text after the reference, capped at NOTE_LIMIT characters, and a word about the cap."""
+    text = " ".join(words).strip()
+    if not text:
+        return None, None
+    if len(text) > NOTE_LIMIT:
+        return text[:NOTE_LIMIT], f"Your note was {len(text):,} characters; I kept the first {NOTE_LIMIT:,}."
+    return text, None
+
+
+def reason_form(action: Action, status: str, *, error: str | None = None) -> Form:
+    question = "What's putting it at risk?" if status == "amber" else "What's blocking it?"
+    return Form(
+        form_id="status",
+        title=f"{action.ref} is {status.title()}"[:24],
+        fields=(FormField("reason", question, multiline=True, max_length=NOTE_LIMIT, error=error),),
+        state=f"{action.ref}|{status}",
+    )
+
+
+def set_status(request: Request) -> Reply:
+    action = _action(request)
+    status = request.command
+    note, capped = _note(request, request.words[1:])
+    if status in ("amber", "red") and note is None:
+        return Reply(
+            [Text(f"{action.ref} → {status.title()}: please say why, so the plan lead knows what's needed. "
+                  f"(Or in one go: `/edi {status} {action.ref} REASON`.)"),
+             reason_form(action, status)]
+        )  # fmt: skip
+    before = status_label(action)
+    if status == "done":
+        if action.status == "done":
+            return Reply.say(f"{action.ref} is already done.")
+        request.change(action, "status", action.status, "done", note)
+        action.status = "done"
+        if action.rag != "blue":
+            request.change(action, "rag", action.rag, "blue")
+            action.rag = "blue"
+    else:
+        if action.rag == status and action.status != "done" and note is None:
+            return Reply.say(f"{action.ref} is already {status.title()}.")
+        if action.status == "done":
+            request.change(action, "status", "done", "open")
+            action.status = "open"
+        request.change(action, "rag", action.rag, status, note)
+        action.rag = status
+    if note:
+        request.change(action, "note", action.progress_note, note)
+        action.progress_note = note
+    after = status_label(action)
+    by = request.require_person().name
+    text = (
+        f"{action.ref} is now {after} (was {before}), marked by {by}" + (f" — “{note}”" if note else "") + "."
+    )
+    reply = Reply([Text(text)], private=False)
+    if capped:
+        reply.add(Context(capped))
+    return reply
+
+
+def add_note(request: Request) -> Reply:
+    action = _action(request)
+    note, capped = _note(request, request.words[1:])
+    if note is None:
+        return Reply([Text(f"What's the latest on {action.ref}?"), _note_form(action)])
+    request.change(action, "note", action.progress_note, note)
+    action.progress_note = note
+    reply = Reply.say(f"Noted on {action.ref}: “{note}”.")
+    if capped:
+        reply.add(Context(capped))
+    return reply
+
+
+def _note_form(action: Action, *, error: str | None = None) -> Form:
+    return Form(
+        form_id="note",
+        title=f"Note on {action.ref}"[:24],
+        fields=(FormField("note", "Progress note", multiline=True, max_length=NOTE_LIMIT, error=error),),
+        state=action.ref,
+    )
+
+
+def set_due(request: Request) -> Reply:
+    action = _action(request)
+    written = " ".join(request.words[1:]).strip()
+    if not written:
+        raise CommandError(
+            f"When is {action.ref} due? e.g. `/edi due {action.ref} 31/3/25` or `end of March`."
+        )
+    deadline = interpret_deadline(written, today=request.now.date())
+    if deadline.kind in ("unknown", "complete"):
+        reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
+        raise CommandError(
+            f"{reason}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
+            "or `in 2 weeks`."
+        )
+    request.change(action, "deadline", action.deadline_text, written)
+    action.deadline_text = written
+    action.deadline_kind = deadline.kind
+    action.start_date = deadline.start
+    action.due_date = deadline.due
+    action.recurrence = deadline.recurrence
+    action.milestones = [d.isoformat() for d in deadline.milestones]
+    when = f"{deadline.due:%-d %B %Y}" if deadline.due else deadline.kind
+    return Reply.say(f"{action.ref} is now due {when} (“{written}”).", private=False)
+
+
+def snooze(request: Request) -> Reply:
+    action = _action(request)
+    spec = " ".join(request.words[1:]).strip()
+    today = request.now.date()
+    until = _snooze_until(spec, today)
+    if until is None:
+        raise CommandError(
+            f"'{spec or '(nothing)'}' is not a snooze I understand. Use `1w`, `3d`, `2w` or `until 3 March`. "
+            f"I haven't changed {action.ref}."
+        )
+    if until <= today:
+        raise CommandError(f"{until:%-d %B %Y} has already come; snooze until a later day.")
+    request.change(action, "snoozed_until", action.snoozed_until, until.isoformat())
+    action.snoozed_until = until
+    return Reply.say(f"I won't remind you about {action.ref} until {until:%A %-d %B}.")
+
+
+def _snooze_until(spec: str, today: date) -> date | None:
+    match = _PERIOD.match(spec)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        if amount == 0:
+            return None
+        return today + (
+            relativedelta(months=amount)
+            if unit == "m"
+            else timedelta(days=amount * (7 if unit == "w" else 1))
+        )
+    text = spec.removeprefix("until").strip()
+    if not text:
+        return None
+    deadline = interpret_deadline(text, today=today)
+    return deadline.due if deadline.kind == "dated" else None
+
+
+def reopen(request: Request) -> Reply:
+    action = _action(request)
+    if action.status != "done":
+        return Reply.say(f"{action.ref} is already open.")
+    request.change(action, "status", "done", "open")
+    action.status = "open"
+    if action.rag == "blue":
+        request.change(action, "rag", "blue", None)
+        action.rag = None
+    return Reply.say(f"{action.ref} is open again.", private=False)
+
+
+def not_mine(request: Request) -> Reply:
+    action = _action(request)
+    person = request.require_person()
+    admins = [admin for admin in request.store.admins() if admin.id != person.id]
+    owners = ", ".join(owner.name for owner in action.owners) or "nobody"
+    for admin in admins:
+        request.notify(
+            admin,
+            Reply([Text(f"{person.name} says {action.ref} is not theirs. It is owned by {owners}; "
+                        f"please map it to the right person (`/edi people map` or `/edi owner {action.ref} add`)."),
+                   *action_card(action, request.now.date(), with_buttons=False)]),
+        )  # fmt: skip
+    if not admins:
+        return Reply.say(
+            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}."
+        )
+    return Reply.say(
+        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours."
+    )
+
+
+# -- plan admin ---------------------------------------------------------------------------------------
+
+
+def owner(request: Request) -> Reply:
+    action = _action(request)
+    if len(request.words) < 3 or request.words[1].lower() not in ("add", "remove"):
+        raise CommandError(f'Usage: `/edi owner {action.ref} add|remove "Owner name"`')
+    verb, name = request.words[1].lower(), " ".join(request.words[2:]).strip()
+    before = ", ".join(o.name for o in action.owners)
+    if verb == "add":
+        role = request.store.owner_or_new(name)
+        if role in action.owners:
+            return Reply.say(f"{role.name} already owns {action.ref}.")
+        action.owners.append(role)
+    else:
+        role_found = request.store.owner_named(name)
+        if role_found is None or role_found not in action.owners:
+            raise CommandError(f"{name} doesn't own {action.ref}; its owners are {before or 'nobody'}.")
+        action.owners.remove(role_found)
+    after = ", ".join(o.name for o in action.owners)
+    request.change(action, "owners", before, after)
+    return Reply.say(f"{action.ref} is now owned by {after or 'nobody'}.")
+
+
+def people(request: Request) -> Reply:
+    words = request.words
+    sub = words[0].lower() if words else ""
+    if sub == "unmapped":
+        rows = request.store.unmapped_owners()
+        if not rows:
+            return Reply.say("Every owner on an open action is mapped to someone.")
+        lines = [f"{owner.name} — {count} open action{'s' if count != 1 else ''}" for owner, count in rows]
+        return Reply([Heading(f"{len(rows)} owner roles with nobody to remind"), Text("\n".join(lines)),
+                      Context('Map one with `/edi people map "HR Manager" @someone`.')])  # fmt: skip
+    if sub == "map" and len(words) >= 3:
+        role_name, mention = words[1], " ".join(words[2:])
+        person = _person(request, mention)
+        role = request.store.owner_named(role_name)
+        if role is None:
+            near = ", ".join(o.name for o in request.store.owners_like(role_name)) or "none like it"
+            raise CommandError(f"No plan has an owner called '{role_name}'. Similar: {near}.")
+        if role in person.roles:
+            return Reply.say(f"{person.name} is already mapped to {role.name}.")
+        person.roles.append(role)
+        return Reply.say(f"{person.name} now gets {role.name}'s actions.")
+    raise CommandError('Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.')
+
+
+def _person(request: Request, mention: str) -> Person:
+    person = request.store.person_mentioned(mention)
+    if person is None:
+        raise CommandError(
+            f"I don't know {mention} — add them to the people directory first (edibot people import people.csv)."
+        )
+    return person
+
+
+def admins(request: Request) -> Reply:
+    words = request.words
+    if len(words) < 2 or words[0].lower() not in ("add", "remove"):
+        raise CommandError("Usage: `/edi admins add @someone` or `/edi admins remove @someone`.")
+    person = _person(request, " ".join(words[1:]))
+    if words[0].lower() == "add":
+        if person.is_admin:
+            return Reply.say(f"{person.name} is already a plan admin.")
+        person.is_admin = True
+        return Reply.say(f"{person.name} is now a plan admin.")
+    if not person.is_admin:
+        return Reply.say(f"{person.name} isn't a plan admin.")
+    if len(request.store.admins()) == 1:
+        raise CommandError(f"{person.name} is the last plan admin; add another before removing them.")
+    person.is_admin = False
+    return Reply.say(f"{person.name} is no longer a plan admin.")
+
+
+def plan(request: Request) -> Reply:
+    words = request.words
+    if len(words) < 2 or words[0].lower() not in ("pause", "resume"):
+        raise CommandError("Usage: `/edi plan pause NAME` or `/edi plan resume NAME`.")
+    name = " ".join(words[1:])
+    found = request.store.plan(name)
+    if found is None:
+        known = ", ".join(p.name for p in request.store.plans()) or "none yet"
+        raise CommandError(f"There is no plan called '{name}'. Plans: {known}.")
+    pause = words[0].lower() == "pause"
+    if found.paused == pause:
+        return Reply.say(f"{found.name} is already {'paused' if pause else 'running'}.")
+    found.paused = pause
+    return Reply.say(
+        f"{found.name} is paused: no reminders go out for it until you resume it."
+        if pause
+        else f"{found.name} is running again: reminders held while it was paused go out at the next sweep."
+    )

@@ -1,0 +1,283 @@
+"""The command layer's engine: who is speaking, one transaction per input, and the middleware around every handler."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from handlers.errors import CommandError, NotAllowed, UnknownPerson
+from handlers.messages import Context, Notice, Outcome, Reply, Text
+from handlers.refs import resolve_action
+from handlers.replies import understand
+from storage.db import Database
+from storage.models import Action, Person
+from storage.store import Store
+
+NOTE_LIMIT = 1000
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is speaking, as the platform knows them; the layer finds them in the people directory."""
+
+    surface: str  # "console", "slack", "teams", "cli"
+    name: str | None = None
+    slack_id: str | None = None
+    teams_id: str | None = None
+    email: str | None = None
+
+    def describe(self) -> str:
+        return self.name or self.email or self.slack_id or self.teams_id or "someone"
+
+
+@dataclass
+class Change:
+    """One field of one action changed by a handler; the history middleware writes it down."""
+
+    action: Action
+    field: str
+    from_value: str | None
+    to_value: str | None
+    note: str | None = None
+
+
+@dataclass
+class Request:
+    store: Store
+    now: datetime
+    actor: Actor
+    person: Person | None
+    command: str
+    words: list[str]  # the arguments, split like a shell would ("HR Manager" stays one)
+    rest: str  # the arguments as typed, for free text such as notes
+    commands: Mapping[str, CommandSpec] = field(default_factory=dict)
+    thread_ref: str | None = None
+    action: Action | None = None  # resolved by the authorise middleware for commands about one action
+    changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def today(self) -> datetime:
+        return self.now
+
+    def require_person(self) -> Person:
+        if self.person is None:
+            raise UnknownPerson(
+                f"I don't know you yet, {self.actor.describe()}: ask an EDI lead to add you to the people "
+                "directory (edibot people import). I haven't changed anything."
+            )
+        return self.person
+
+    def notify(self, person: Person, reply: Reply) -> None:
+        self.notices.append(Notice(person_id=person.id, name=person.name, reply=reply))
+
+    def change(self, action: Action, field: str, old: object, new: object, note: str | None = None) -> None:
+        self.changes.append(
+            Change(action, field, None if old is None else str(old), None if new is None else str(new), note)
+        )
+
+
+Handler = Callable[[Request], Reply]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    handler: Handler
+    about_action: bool = False  # the first argument is an action reference
+    changes_action: bool = False  # only the action's owners and admins may run it
+    admin_only: bool = False
+    anyone: bool = False  # may be used by people not in the directory (help)
+    aliases: tuple[str, ...] = ()
+
+
+def split_words(text: str) -> list[str]:
+    """Arguments split like a shell would, forgiving an unbalanced quote or apostrophe."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+# -- middleware: written once, applied around every handler --------------------------------------------
+
+
+def identify(store: Store, actor: Actor) -> Person | None:
+    return store.person_by_identity(
+        name=actor.name, slack_id=actor.slack_id, teams_id=actor.teams_id, email=actor.email
+    )
+
+
+def authorise(spec: CommandSpec, request: Request) -> None:
+    """Who may do what: owners and admins change an action; admins run admin commands; restricted plans hide."""
+    if spec.anyone:
+        return
+    person = request.require_person()
+    if spec.admin_only and not person.is_admin:
+        raise NotAllowed(f"Only a plan admin can use `/edi {spec.name}`. I haven't changed anything.")
+    if not spec.about_action:
+        return
+    if not request.words:
+        raise CommandError(f"Which action? Usage: `/edi {spec.usage}`")
+    action = resolve_action(request.store, request.words[0])
+    may_change = person.is_admin or request.store.is_owner(person, action)
+    if spec.changes_action and not may_change:
+        owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
+        raise NotAllowed(
+            f"Only {action.ref}'s owners ({owners}) or a plan admin can change it, so I haven't. "
+            f"If it should be yours, ask an EDI lead to map you to its owner."
+        )
+    if action.plan.restricted and not may_change:
+        raise NotAllowed(f"{action.ref} is in a restricted plan; only its owners and plan admins can see it.")
+    request.action = action
+
+
+def record_history(request: Request) -> None:
+    person = request.require_person()
+    for change in request.changes:
+        request.store.record(
+            change.action, at=request.now, actor=person.name, surface=request.actor.surface,
+            field=change.field, from_value=change.from_value, to_value=change.to_value, note=change.note,
+        )  # fmt: skip
+        change.action.updated_at = request.now
+
+
+class CommandLayer:
+    """Turns what someone typed, pressed or submitted into a change and a reply, the same on every platform."""
+
+    def __init__(self, database: Database, clock: Clock, commands: dict[str, CommandSpec]) -> None:
+        self.database = database
+        self.clock = clock
+        self.commands = commands
+
+    def handle(
+        self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
+    ) -> Outcome:
+        """A slash command ("/edi amber LT-4 waiting on budget") or a plain reply in a reminder's thread."""
+        stripped = text.strip()
+        if stripped.lower().startswith("/edi"):
+            body = stripped[4:].strip()
+            name, _, rest = body.partition(" ")
+            return self.run(
+                actor, name.lower() or "help", rest.strip(), thread_ref=thread_ref, delivery_id=delivery_id
+            )
+        return self.reply_in_thread(actor, stripped, thread_ref=thread_ref, delivery_id=delivery_id)
+
+    def knows(self, actor: Actor) -> bool:
+        """Whether the people directory has this person (adapters refuse scripts naming strangers)."""
+        with self.database.session() as session:
+            return identify(Store(session), actor) is not None
+
+    def reply_in_thread(
+        self, actor: Actor, text: str, *, thread_ref: str | None, delivery_id: str | None = None
+    ) -> Outcome:
+        """A plain reply to a reminder: acted on only when its meaning is clear; otherwise nothing changes."""
+        if thread_ref is None:
+            return Outcome(Reply.say(
+                "I only understand plain replies in the thread of a reminder. For anything else, start with "
+                "`/edi` — `/edi help` lists what I can do."
+            ))  # fmt: skip
+        meant = understand(text)
+        if meant is None:
+            return Outcome(
+                Reply([
+                    Text(f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by “{text[:200]}”."),
+                    Context(f"Try “amber - waiting on budget”, “done ✅”, “snooze 2 weeks”, “new date 30 June”, "
+                            f"“not mine”, or `/edi note {thread_ref} TEXT`."),
+                ])
+            )  # fmt: skip
+        return self.run(
+            actor, meant.command, " ".join(meant.arguments), words=[thread_ref, *meant.arguments],
+            thread_ref=thread_ref, delivery_id=delivery_id,
+        )  # fmt: skip
+
+    def press(self, actor: Actor, action_id: str, value: str, *, delivery_id: str | None = None) -> Outcome:
+        """A button: the same command the words would run, so the same checks apply."""
+        ref, _, argument = value.partition("|")
+        if not ref.strip():
+            return Outcome(Reply.say("That button carried no action reference; I haven't changed anything."))
+        if action_id == "status" and argument in ("green", "amber", "red", "done"):
+            return self.run(actor, argument, "", words=[ref], delivery_id=delivery_id)
+        if action_id == "snooze" and argument:
+            return self.run(actor, "snooze", argument, words=[ref, argument], delivery_id=delivery_id)
+        if action_id == "note" and not argument:
+            return self.run(actor, "note", "", words=[ref], delivery_id=delivery_id)
+        if action_id == "not_mine" and not argument:
+            return self.run(actor, "notmine", "", words=[ref], delivery_id=delivery_id)
+        return Outcome(Reply.say(
+            f"I don't recognise that button ({action_id!r} with {value!r}); it may be from an older version of "
+            "me. I haven't changed anything."
+        ))  # fmt: skip
+
+    def submit(
+        self,
+        actor: Actor,
+        form_id: str,
+        state: str,
+        values: dict[str, str],
+        *,
+        delivery_id: str | None = None,
+    ) -> Outcome:
+        """A filled-in form (a Slack modal, Teams card inputs, a console prompt)."""
+        ref, _, status = state.partition("|")
+        if form_id == "status" and status in ("amber", "red"):
+            reason = (values.get("reason") or "").strip()
+            return self.run(
+                actor, status, reason, words=[ref, reason] if reason else [ref], delivery_id=delivery_id
+            )
+        if form_id == "note" and ref:
+            note = (values.get("note") or "").strip()
+            return self.run(
+                actor, "note", note, words=[ref, note] if note else [ref], delivery_id=delivery_id
+            )
+        return Outcome(Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything."))
+
+    def run(
+        self,
+        actor: Actor,
+        command: str,
+        rest: str,
+        *,
+        words: list[str] | None = None,
+        thread_ref: str | None = None,
+        delivery_id: str | None = None,
+    ) -> Outcome:
+        """Run one command in one transaction: any refusal rolls everything back and becomes the reply."""
+        spec = self.commands.get(command) or next(
+            (s for s in self.commands.values() if command in s.aliases), None
+        )
+        try:
+            with self.database.session() as session:
+                store = Store(session)
+                key = f"{actor.surface}:{delivery_id}" if delivery_id else None
+                if key and store.delivery_seen(key):
+                    return Outcome(Reply(), duplicate=True)
+                if spec is None:
+                    raise CommandError(
+                        f"I don't know the command '{command}'. Try `/edi help` for what I can do. "
+                        "I haven't changed anything."
+                    )
+                now = self.clock.now()
+                request = Request(
+                    store=store, now=now, actor=actor, person=identify(store, actor), command=spec.name,
+                    words=split_words(rest) if words is None else words, rest=rest, thread_ref=thread_ref,
+                    commands=self.commands,
+                )  # fmt: skip
+                authorise(spec, request)
+                reply = spec.handler(request)
+                if request.changes:
+                    record_history(request)
+                if key:
+                    store.remember_delivery(key, at=now)
+                return Outcome(reply, request.notices, ref=request.action.ref if request.action else None)
+        except CommandError as error:
+            return Outcome(Reply.say(str(error)))

@@ -1,0 +1,143 @@
+"""What the bot says, as plain data every adapter renders: Block Kit, an Adaptive Card or console text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Label/value pairs shown side by side: Owners, Due, RAG…"""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """A small, quiet line: where something came from, what to try next."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str  # what the press means: "status", "snooze", "note", "not_mine"…
+    value: str  # what it acts on, e.g. "LT-4|amber"
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A pick-one list, e.g. how long to snooze."""
+
+    label: str
+    action_id: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    multiline: bool = False
+    required: bool = True
+    max_length: int = 1000
+    initial: str = ""
+    error: str | None = None  # shown on the field when a submission was refused
+
+
+@dataclass(frozen=True)
+class Form:
+    """Questions to answer before something can be done: a modal in Slack, card inputs in Teams, a prompt in a console."""
+
+    form_id: str  # what submitting it does, e.g. "status"
+    title: str
+    fields: tuple[FormField, ...]
+    state: str = ""  # carried back on submit, e.g. "LT-4|amber"
+    submit_label: str = "Save"
+
+
+Block = Text | Heading | Fields | Context | Buttons | Choices | Form
+
+
+@dataclass
+class Reply:
+    """One message from the bot. `private` replies are for the person who asked alone (ephemeral)."""
+
+    blocks: list[Block] = field(default_factory=list)
+    private: bool = True
+
+    @classmethod
+    def say(cls, text: str, *, private: bool = True) -> Reply:
+        return cls([Text(text)], private=private)
+
+    def add(self, *blocks: Block) -> Reply:
+        self.blocks.extend(blocks)
+        return self
+
+    @property
+    def form(self) -> Form | None:
+        return next((block for block in self.blocks if isinstance(block, Form)), None)
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [button for block in self.blocks if isinstance(block, Buttons) for button in block.buttons]
+
+    def plain_text(self) -> str:
+        """The reply as plain text: notification previews, logs-free fallbacks, and tests."""
+        lines: list[str] = []
+        for block in self.blocks:
+            if isinstance(block, Text | Heading | Context):
+                lines.append(block.text)
+            elif isinstance(block, Fields):
+                lines.extend(f"{label}: {value}" for label, value in block.items)
+            elif isinstance(block, Buttons):
+                lines.append(" | ".join(f"[{button.label}]" for button in block.buttons))
+            elif isinstance(block, Choices):
+                lines.append(f"{block.label}: " + " | ".join(choice.label for choice in block.choices))
+            else:
+                lines.append(block.title)
+                lines.extend(f"{f.label}{' — ' + f.error if f.error else ''}" for f in block.fields)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for someone other than the person who spoke, e.g. the plan admins on "not mine"."""
+
+    person_id: int
+    name: str
+    reply: Reply
+
+
+@dataclass
+class Outcome:
+    """Everything one handled input produces: the reply, and messages for others (sent by someone else)."""
+
+    reply: Reply
+    notices: list[Notice] = field(default_factory=list)
+    ref: str | None = None  # the action this was about: a plain reply that follows is about it too
+    duplicate: bool = False  # a retried delivery already handled: adapters send nothing

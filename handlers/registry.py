@@ -1,0 +1,52 @@
+"""The list of `/edi` commands, in the order `help` shows them; adding a command means adding it here."""
+
+from __future__ import annotations
+
+from handlers import commands as c
+from handlers.core import Clock, CommandLayer, CommandSpec
+from storage.db import Database
+
+
+def _status(name: str, summary: str) -> CommandSpec:
+    return CommandSpec(
+        name, f"{name} REF [note]", summary, c.set_status, about_action=True, changes_action=True
+    )
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("help", "help [COMMAND]", "what I can do, or how one command works", c.help_command, anyone=True),
+        CommandSpec("mine", "mine", "your open actions, soonest first, overdue flagged", c.mine),
+        CommandSpec("list", "list [plan:NAME] [theme:TEXT] [owner:TEXT] [overdue] [due:30d]",
+                    "actions across the plans, narrowed as you ask", c.list_actions),
+        CommandSpec("show", "show REF", "one action in full", c.show, about_action=True),
+        CommandSpec("history", "history REF", "every change to an action, newest first", c.history,
+                    about_action=True),
+        _status("green", "on track"),
+        _status("amber", "at risk — say why"),
+        _status("red", "blocked or late — say why"),
+        _status("done", "finished"),
+        CommandSpec("note", "note REF TEXT", "add a progress note", c.add_note, about_action=True,
+                    changes_action=True),
+        CommandSpec("due", "due REF WHEN", "set a new deadline: 31/3/25, March 2025, end of March, next Friday, "
+                    "in 2 weeks", c.set_due, about_action=True, changes_action=True),
+        CommandSpec("snooze", "snooze REF 1w|3d|until DATE", "no reminders about it until then", c.snooze,
+                    about_action=True, changes_action=True),
+        CommandSpec("reopen", "reopen REF", "reopen a done action", c.reopen, about_action=True,
+                    changes_action=True),
+        CommandSpec("notmine", "notmine REF", "tell the plan admins an action isn't yours", c.not_mine,
+                    about_action=True, aliases=("not-mine",)),
+        CommandSpec("owner", 'owner REF add|remove "Owner"', "change who owns an action", c.owner,
+                    about_action=True, changes_action=True, admin_only=True),
+        CommandSpec("people", 'people map "HR Manager" @someone | people unmapped',
+                    "map owner roles to people; list roles nobody is mapped to", c.people, admin_only=True),
+        CommandSpec("admins", "admins add|remove @someone", "choose the plan admins", c.admins, admin_only=True),
+        CommandSpec("plan", "plan pause|resume NAME", "hold or restart a plan's reminders", c.plan,
+                    admin_only=True),
+    )
+}  # fmt: skip
+
+
+def command_layer(database: Database, clock: Clock) -> CommandLayer:
+    return CommandLayer(database, clock, COMMANDS)

@@ -1,0 +1,89 @@
+"""Fills the people directory from a CSV: who is who, how to reach them, and which owner roles they answer for."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.db import Database
+from storage.importing.errors import PlanFileError
+from storage.importing.readers import decode_text
+from storage.store import Store
+
+COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
+TRUE = {"yes", "y", "true", "1", "admin"}
+
+
+@dataclass
+class PeopleSummary:
+    people_added: int = 0
+    people_updated: int = 0
+    roles_mapped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSummary:
+    """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin]).
+
+    Rows with a problem are reported by line and skipped; the rest are imported in one transaction.
+    """
+    if not path.is_file():
+        raise PlanFileError(f"'{path}' is not a file I can read.")
+    text = decode_text(path.read_bytes(), name=path.name)
+    reader = csv.DictReader(io.StringIO(text))
+    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+    missing = {"owner", "name"} - headers
+    if missing:
+        raise PlanFileError(
+            f"{path.name} needs the columns {', '.join(COLUMNS)} (and optionally admin); "
+            f"it has no {' or '.join(sorted(missing))} column."
+        )
+    summary = PeopleSummary()
+    with database.session() as session:
+        store = Store(session)
+        seen: set[int] = set()
+        for line, raw in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            name, role_name = row.get("name", ""), row.get("owner", "")
+            if not name:
+                summary.problems.append(f"Line {line}: no name; skipped.")
+                continue
+            zone = row.get("timezone") or None
+            if zone:
+                try:
+                    ZoneInfo(zone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    summary.problems.append(
+                        f"Line {line}: '{zone}' is not a time zone such as Europe/London; {name} skipped."
+                    )
+                    continue
+            person = store.person_by_identity(
+                name=name, email=row.get("email"), slack_id=row.get("slack_id"), teams_id=row.get("teams_id")
+            )
+            if person is None:
+                person = store.add_person(
+                    name=name, now=now, email=row.get("email"), timezone=zone,
+                    slack_id=row.get("slack_id"), teams_id=row.get("teams_id"),
+                )  # fmt: skip
+                summary.people_added += 1
+            elif person.id not in seen:
+                summary.people_updated += 1
+            seen.add(person.id)
+            for attribute in ("email", "slack_id", "teams_id"):
+                if row.get(attribute):
+                    setattr(person, attribute, row[attribute])
+            if zone:
+                person.timezone = zone
+            if row.get("admin", "").lower() in TRUE:
+                person.is_admin = True
+            if role_name:
+                role = store.owner_or_new(role_name)
+                if role not in person.roles:
+                    person.roles.append(role)
+                    summary.roles_mapped += 1
+            session.flush()
+    return summary

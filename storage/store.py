@@ -1,0 +1,222 @@
+"""The narrow interface the command layer uses: one unit of work, with questions and changes named plainly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.importing.owners import owner_key
+from storage.models import (
+    Action,
+    HistoryEntry,
+    Owner,
+    Person,
+    Plan,
+    ProcessedDelivery,
+    action_owners,
+    person_roles,
+)
+from storage.queries import action_by_ref, actions_matching, history_of, plan_named
+
+
+def person_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+class Store:
+    """Everything handlers may ask of or change in the store, inside one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- people -----------------------------------------------------------------------------------------
+    def person_by_identity(
+        self,
+        *,
+        name: str | None = None,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
+        email: str | None = None,
+    ) -> Person | None:
+        """The person a platform identity belongs to: by platform id first, then email, then name."""
+        checks = []
+        if slack_id:
+            checks.append(Person.slack_id == slack_id)
+        if teams_id:
+            checks.append(Person.teams_id == teams_id)
+        if email:
+            checks.append(func.lower(Person.email) == email.strip().lower())
+        for check in checks:
+            person = self.session.scalar(select(Person).where(check))
+            if person is not None:
+                return person
+        if name:
+            return self.session.scalar(select(Person).where(Person.key == person_key(name)))
+        return None
+
+    def person_mentioned(self, mention: str) -> Person | None:
+        """A person as someone typed them: "@Amina Khan", "amina@example.org", a Slack or Teams id."""
+        text = mention.strip().removeprefix("@").strip()
+        if not text:
+            return None
+        return self.session.scalar(
+            select(Person).where(
+                or_(
+                    Person.key == person_key(text),
+                    func.lower(Person.email) == text.lower(),
+                    Person.slack_id == text,
+                    Person.teams_id == text,
+                )
+            )
+        )
+
+    def add_person(
+        self,
+        *,
+        name: str,
+        now: datetime,
+        email: str | None = None,
+        timezone: str | None = None,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
+    ) -> Person:
+        person = Person(
+            name=name.strip(), key=person_key(name), email=email or None, timezone=timezone or None,
+            slack_id=slack_id or None, teams_id=teams_id or None, created_at=now, is_admin=False,
+            working_days="Mon-Fri",
+        )  # fmt: skip
+        self.session.add(person)
+        self.session.flush()
+        return person
+
+    def admins(self) -> Sequence[Person]:
+        return self.session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.name)).all()
+
+    def people_in_role(self, owner: Owner) -> Sequence[Person]:
+        return self.session.scalars(
+            select(Person).join(person_roles).where(person_roles.c.owner_id == owner.id).order_by(Person.name)
+        ).all()
+
+    def owner_named(self, name: str) -> Owner | None:
+        return self.session.scalar(select(Owner).where(Owner.key == owner_key(name)))
+
+    def owner_or_new(self, name: str) -> Owner:
+        owner = self.owner_named(name)
+        if owner is None:
+            owner = Owner(name=re.sub(r"\s+", " ", name).strip(), key=owner_key(name))
+            self.session.add(owner)
+            self.session.flush()
+        return owner
+
+    def owners_like(self, name: str, *, limit: int = 5) -> Sequence[Owner]:
+        return self.session.scalars(
+            select(Owner).where(Owner.key.like(f"%{owner_key(name)}%")).order_by(Owner.name).limit(limit)
+        ).all()
+
+    def unmapped_owners(self) -> Sequence[tuple[Owner, int]]:
+        """Owner roles on live actions that no person is mapped to, with how many actions each has."""
+        live = (
+            select(action_owners.c.owner_id, func.count().label("actions"))
+            .join(Action, Action.id == action_owners.c.action_id)
+            .where(Action.archived.is_(False), Action.status != "done")
+            .group_by(action_owners.c.owner_id)
+            .subquery()
+        )
+        mapped = exists().where(person_roles.c.owner_id == Owner.id)
+        rows = self.session.execute(
+            select(Owner, live.c.actions).join(live, live.c.owner_id == Owner.id).where(~mapped).order_by(Owner.name)
+        )
+        return [(owner, int(count)) for owner, count in rows]
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def action(self, ref: str) -> Action | None:
+        return action_by_ref(self.session, ref)
+
+    def refs_starting(self, prefix: str, *, limit: int = 12) -> Sequence[str]:
+        return self.session.scalars(
+            select(Action.ref)
+            .where(func.upper(Action.ref).like(prefix.strip().upper().replace("%", "") + "%"))
+            .where(Action.archived.is_(False))
+            .order_by(func.length(Action.ref), Action.ref)
+            .limit(limit)
+        ).all()
+
+    def refs_of_plan_prefix(self, prefix: str) -> Sequence[str]:
+        """Every live reference of the plan with this prefix ("LT"), to suggest a correction for a typo."""
+        return self.session.scalars(
+            select(Action.ref)
+            .join(Plan)
+            .where(func.upper(Plan.ref_prefix) == prefix.upper(), Action.archived.is_(False))
+        ).all()
+
+    def actions_owned_by(self, person: Person) -> Sequence[Action]:
+        """A person's open, live actions, soonest due first, undated last."""
+        owned = (
+            select(action_owners.c.action_id)
+            .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
+            .where(person_roles.c.person_id == person.id)
+        )
+        return self.session.scalars(
+            select(Action)
+            .where(Action.id.in_(owned), Action.archived.is_(False), Action.status != "done")
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+            .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)
+        ).all()
+
+    def actions_matching(
+        self,
+        *,
+        plan: str | None = None,
+        theme: str | None = None,
+        owner: str | None = None,
+        overdue_on: date | None = None,
+        due_before: date | None = None,
+    ) -> Sequence[Action]:
+        found = actions_matching(self.session, plan=plan, owner=owner, overdue_on=overdue_on, due_before=due_before)
+        if theme:
+            needle = theme.casefold()
+            found = [a for a in found if needle in (a.theme or "").casefold()]
+        return found
+
+    def is_owner(self, person: Person, action: Action) -> bool:
+        owner_ids = {owner.id for owner in action.owners}
+        return any(role.id in owner_ids for role in person.roles)
+
+    def plan(self, name: str) -> Plan | None:
+        return plan_named(self.session, name)
+
+    def plans(self) -> Sequence[Plan]:
+        return self.session.scalars(select(Plan).order_by(Plan.name)).all()
+
+    # -- history and deliveries -------------------------------------------------------------------------
+    def record(
+        self,
+        action: Action,
+        *,
+        at: datetime,
+        actor: str,
+        surface: str,
+        field: str,
+        from_value: str | None,
+        to_value: str | None,
+        note: str | None = None,
+    ) -> None:
+        self.session.add(
+            HistoryEntry(
+                action_id=action.id, at=at, actor=actor, surface=surface, field=field,
+                from_value=from_value, to_value=to_value, note=note,
+            )
+        )  # fmt: skip
+
+    def history(self, action: Action) -> Sequence[HistoryEntry]:
+        return history_of(self.session, action)
+
+    def delivery_seen(self, key: str) -> bool:
+        return self.session.get(ProcessedDelivery, key) is not None
+
+    def remember_delivery(self, key: str, *, at: datetime) -> None:
+        self.session.add(ProcessedDelivery(key=key, at=at))
