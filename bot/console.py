@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from handlers.core import Actor, CommandLayer
@@ -130,7 +130,7 @@ class ConsoleSession:
                 self.write(f"    {line}")
 
 
-def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: ZoneInfo) -> None:
+def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: tzinfo) -> None:
     """Runs `@Person Name: message` lines, `# comments` and `:time ISO` clock moves; stops at the first bad line."""
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\n")

@@ -1,61 +1,90 @@
-"""The newcomer's tour: import the bundled sample plan, re-import a revision, and show what changed."""
+"""The newcomer's tour: import a plan, map people, hold a conversation, then re-import a revision — on a fake clock."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from rich.console import Console
 from rich.rule import Rule
 
+from bot.console import ConsoleSession, FakeClock, run_script
 from bot.render import print_action, print_history, print_import
+from handlers.registry import command_layer
 from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
+from storage.people import import_people
 from storage.queries import action_by_ref, history_of
 
 SAMPLE = "northbridge_edi_plan.csv"
 REVISED = "northbridge_edi_plan_revised.csv"
+PEOPLE = "northbridge_people.csv"
+CONVERSATION = "demo_conversation.txt"
 PLAN = "Northbridge EDI Plan"
 
 
 def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
-    """Runs on a fresh SQLite database in `data_dir`, so it shows the same story every time."""
+    """Runs on a fresh SQLite database in `data_dir`, so it tells the same story every time."""
     shutil.rmtree(data_dir, ignore_errors=True)
     database = Database.open(sqlite_url(data_dir))
     samples = files("bot") / "samples"
+    clock = FakeClock(now)
     try:
         console.print(Rule(f"1. Importing the sample plan ({SAMPLE})"))
         with as_file(samples / SAMPLE) as path:
-            first = import_plan(database, path, now=now, plan_name=PLAN)
-        print_import(console, first)
+            print_import(console, import_plan(database, path, now=now, plan_name=PLAN))
+
+        console.print(Rule(f"2. Who answers for which owner role ({PEOPLE})"))
+        with as_file(samples / PEOPLE) as path:
+            people = import_people(database, path, now=now)
+        console.print(
+            f"{people.people_added} people added; {people.roles_mapped} owner roles mapped to them."
+        )
+
+        console.print(Rule(f"3. Staff update their actions in chat ({CONVERSATION})"))
+        session = ConsoleSession(
+            command_layer(database, clock),
+            write=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+        )
+        with as_file(samples / CONVERSATION) as path:
+            run_script(
+                session,
+                path.read_text(encoding="utf-8").splitlines(),
+                clock=clock,
+                zone=now.tzinfo or UTC,
+            )
 
         later = now + timedelta(days=30)
-        console.print(Rule(f"2. A month later the plan owner sends a revision ({REVISED})"))
+        console.print(Rule(f"4. A month later the plan owner sends a revision ({REVISED})"))
         with as_file(samples / REVISED) as path:
             second = import_plan(database, path, now=later, plan_name=PLAN)
         summary = second.summary
         console.print(
             f"Re-import: {summary.added} added, {summary.changed} changed, {summary.unchanged} unchanged, "
-            f"{summary.archived} archived — references stay the same, nothing is duplicated."
+            f"{summary.archived} archived — references stay the same, nothing is duplicated.",
+            soft_wrap=True,
         )
         changed = next(a for a in second.actions if a["title"].startswith("Train report authors"))
-        console.print(Rule(f"3. One action in full: edibot show {changed['ref']}"))
-        with database.session() as session:
-            action = action_by_ref(session, changed["ref"])
+        console.print(
+            Rule(f"5. One action in full, with its history from chat and from the plan: {changed['ref']}")
+        )
+        with database.session() as db_session:
+            action = action_by_ref(db_session, changed["ref"])
             assert action is not None
             print_action(console, action)
-            print_history(console, history_of(session, action))
+            print_history(console, history_of(db_session, action))
     finally:
         database.dispose()
     console.print(Rule("Try it yourself"))
     edibot = f"EDIBOT_DATA_DIR={data_dir} .venv/bin/edibot --now {later:%Y-%m-%dT%H:%M}"
     console.print(
         f"The demo database is in {data_dir}, and the demo's clock stopped at {later:%d %B %Y}. Explore it:\n"
-        f"  {edibot} plans\n"
         f"  {edibot} actions --overdue\n"
         f"  {edibot} show {changed['ref']}\n"
+        f'  {edibot} console --as "Amina Khan"     (then type /edi mine, or /edi help)\n'
         'Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan "Our EDI plan" --dry-run',
         highlight=False,
+        soft_wrap=True,
     )

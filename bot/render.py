@@ -105,5 +105,8 @@ def print_history(out: Console, entries: Sequence[HistoryEntry]) -> None:
         note = f" ({entry.note})" if entry.note else ""
         stamp = entry.at.strftime("%Y-%m-%d %H:%M")
         out.print(
-            f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}", markup=False, highlight=False
+            f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )

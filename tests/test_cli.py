@@ -195,4 +195,5 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "15 added, 0 changed, 0 unchanged, 0 archived" in result.stdout
     assert "1 added, 4 changed, 10 unchanged, 1 archived" in result.stdout
-    assert "rag: red → amber" in result.stdout
+    assert "Only NO-6's owners (HR Manager) or a plan admin can change it" in result.stdout
+    assert "rag: green → amber (from northbridge_edi_plan_revised.csv)" in result.stdout
