@@ -102,10 +102,10 @@ def actions_of_plan(session: Session, plan: Plan) -> Sequence[Action]:
 
 
 def action_by_ref(session: Session, ref: str) -> Action | None:
-    """The action with this reference, whatever its case."""
+    """The action with this reference, whatever its case (references are stored in capitals, so the index serves)."""
     return session.scalar(
         select(Action)
-        .where(func.upper(Action.ref) == ref.strip().upper())
+        .where(Action.ref == ref.strip().upper())
         .options(selectinload(Action.owners), selectinload(Action.plan))
     )
 

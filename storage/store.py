@@ -137,9 +137,11 @@ class Store:
         return action_by_ref(self.session, ref)
 
     def refs_starting(self, prefix: str, *, limit: int = 12) -> Sequence[str]:
+        start = prefix.strip().upper()
+        # A range rather than LIKE, so the unique index on ref serves it on SQLite and PostgreSQL alike.
         return self.session.scalars(
             select(Action.ref)
-            .where(func.upper(Action.ref).like(prefix.strip().upper().replace("%", "") + "%"))
+            .where(Action.ref >= start, Action.ref < start + "\uffff")
             .where(Action.archived.is_(False))
             .order_by(func.length(Action.ref), Action.ref)
             .limit(limit)

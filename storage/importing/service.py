@@ -261,7 +261,8 @@ def _insert_new(
         return
     # Plain executemany, then ids by the plan's unique match keys: RETURNING with a guaranteed row order
     # degrades to one statement per row on SQLite.
-    session.execute(insert(Action), [values for values, _ in fresh])
+    # render_nulls keeps every row the same shape, so they go in a few multi-row statements, not one each.
+    session.execute(insert(Action).execution_options(render_nulls=True), [values for values, _ in fresh])
     plan_id = fresh[0][0]["plan_id"]
     rows = session.execute(select(Action.match_key, Action.id).where(Action.plan_id == plan_id))
     id_of = {match_key: action_id for match_key, action_id in rows}
@@ -306,7 +307,8 @@ def _owners_for(session: Session, parsed: ParsedPlan) -> dict[str, Owner]:
 def _next_ref(plan: Plan, item: ParsedAction) -> str:
     """The plan's own reference when it has one ("1.2" → "LT-1.2"), else the plan's next number."""
     if item.source_ref:
-        return f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}"
+        # Capitals throughout: people type references in any case, and lookups compare them upper-cased.
+        return f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}".upper()
     ref = f"{plan.ref_prefix}-{plan.next_number}"
     plan.next_number += 1
     return ref
