@@ -88,3 +88,31 @@ def shared_plans() -> Path:
             f"the published plans are not here ({SHARED_PLANS} is missing); the bundled fixtures cover this"
         )
     return SHARED_PLANS
+
+
+# -- the command layer's world: the Northbridge sample plan, its people, a clock, a conversation -------
+
+pytest.register_assert_rewrite("tests.transcript")
+
+from bot.console import FakeClock  # noqa: E402
+from storage.importing.service import import_plan  # noqa: E402
+from storage.people import import_people  # noqa: E402
+from tests.transcript import Transcript  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The morning of the demo: Monday 3 November 2025, 09:30 in London; tests move it with `at`."""
+    return FakeClock(datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
+
+
+@pytest.fixture
+def transcript(store: Database, clock: FakeClock) -> Transcript:
+    """A console conversation with edibot over the sample plan (refs NO-1…NO-15) and its mapped people."""
+    import_plan(
+        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
+    )
+    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    return Transcript(store, clock)
