@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.messages import Block, Button, Buttons, Fields, Heading
+from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading
 from storage.models import Action
+
+NOTE_LIMIT = 1000  # characters in a progress note or a reason
 
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
 
@@ -81,3 +83,13 @@ def action_card(action: Action, today: date, *, with_buttons: bool = True) -> li
     if with_buttons and action.status != "done":
         blocks.append(update_buttons(action.ref))
     return blocks
+
+
+def reason_form(ref: str, status: str, *, error: str | None = None) -> Form:
+    question = "What's putting it at risk?" if status == "amber" else "What's blocking it?"
+    return Form(
+        form_id="status",
+        title=f"{ref} is {status.title()}"[:24],
+        fields=(FormField("reason", question, multiline=True, max_length=NOTE_LIMIT, error=error),),
+        state=f"{ref}|{status}",
+    )

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from handlers.cards import action_card, action_line, status_label
-from handlers.core import NOTE_LIMIT, Request
+from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, status_label
+from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
 from storage.deadlines import interpret_deadline
@@ -78,7 +78,9 @@ def list_actions(request: Request) -> Reply:
         key = key.lower()
         if not sep and key == "overdue":
             overdue = True
-        elif sep and key in ("plan", "theme", "owner") and value:
+        elif sep and key == "plan" and value:
+            filters[key] = _plan_name(request, value)
+        elif sep and key in ("theme", "owner") and value:
             filters[key] = value
         elif sep and key == "due" and (match := _DUE_WITHIN.match(value)):
             amount, unit = int(match.group(1)), match.group(2).lower()
@@ -109,6 +111,18 @@ def list_actions(request: Request) -> Reply:
                     empty=f"No actions match {described}.")  # fmt: skip
 
 
+def _plan_name(request: Request, wanted: str) -> str:
+    """A plan by any unique part of its name ("plan:northbridge")."""
+    plans = [p.name for p in request.store.plans()]
+    exact = [name for name in plans if name.casefold() == wanted.casefold()]
+    matches = exact or [name for name in plans if wanted.casefold() in name.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise CommandError(f"No plan is called '{wanted}'. Plans: {', '.join(plans) or 'none yet'}.")
+    raise CommandError(f"'{wanted}' could be {', '.join(matches)}. Which plan?")
+
+
 def _may_change(request: Request, action: Action) -> bool:
     person = request.person
     return person is not None and (person.is_admin or request.store.is_owner(person, action))
@@ -131,7 +145,8 @@ def history(request: Request) -> Reply:
     for entry in entries[:LIST_LIMIT]:
         change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
         note = f" — “{entry.note}”" if entry.note else ""
-        lines.append(f"{entry.at:%-d %b %Y %H:%M} · {entry.actor} via {entry.surface} · {change}{note}")
+        local = entry.at.astimezone(request.now.tzinfo)
+        lines.append(f"{local:%-d %b %Y %H:%M} · {entry.actor} via {entry.surface} · {change}{note}")
     reply = Reply([Heading(f"History of {action.ref} (newest first)"), Text("\n".join(lines))])
     if len(entries) > LIST_LIMIT:
         reply.add(Context(f"…and {len(entries) - LIST_LIMIT} older changes."))
@@ -146,9 +161,9 @@ def _action(request: Request) -> Action:
     return request.action
 
 
-def _note(request: Request, words: list[str]) -> tuple[str | None, str | None]:
-    """The free text after the reference, capped at NOTE_LIMIT characters, and a word about the cap."""
-    text = " ".join(words).strip()
+def _note(request: Request) -> tuple[str | None, str | None]:
+    """The free text after the reference, as typed, capped at NOTE_LIMIT characters, and a word about the cap."""
+    text = request.free_text
     if not text:
         return None, None
     if len(text) > NOTE_LIMIT:
@@ -156,25 +171,15 @@ def _note(request: Request, words: list[str]) -> tuple[str | None, str | None]:
     return text, None
 
 
-def reason_form(action: Action, status: str, *, error: str | None = None) -> Form:
-    question = "What's putting it at risk?" if status == "amber" else "What's blocking it?"
-    return Form(
-        form_id="status",
-        title=f"{action.ref} is {status.title()}"[:24],
-        fields=(FormField("reason", question, multiline=True, max_length=NOTE_LIMIT, error=error),),
-        state=f"{action.ref}|{status}",
-    )
-
-
 def set_status(request: Request) -> Reply:
     action = _action(request)
     status = request.command
-    note, capped = _note(request, request.words[1:])
+    note, capped = _note(request)
     if status in ("amber", "red") and note is None:
         return Reply(
             [Text(f"{action.ref} → {status.title()}: please say why, so the plan lead knows what's needed. "
                   f"(Or in one go: `/edi {status} {action.ref} REASON`.)"),
-             reason_form(action, status)]
+             reason_form(action.ref, status)]
         )  # fmt: skip
     before = status_label(action)
     if status == "done":
@@ -191,8 +196,9 @@ def set_status(request: Request) -> Reply:
         if action.status == "done":
             request.change(action, "status", "done", "open")
             action.status = "open"
-        request.change(action, "rag", action.rag, status, note)
-        action.rag = status
+        if action.rag != status:
+            request.change(action, "rag", action.rag, status, note)
+            action.rag = status
     if note:
         request.change(action, "note", action.progress_note, note)
         action.progress_note = note
@@ -209,7 +215,7 @@ def set_status(request: Request) -> Reply:
 
 def add_note(request: Request) -> Reply:
     action = _action(request)
-    note, capped = _note(request, request.words[1:])
+    note, capped = _note(request)
     if note is None:
         return Reply([Text(f"What's the latest on {action.ref}?"), _note_form(action)])
     request.change(action, "note", action.progress_note, note)
@@ -239,6 +245,7 @@ def set_due(request: Request) -> Reply:
     deadline = interpret_deadline(written, today=request.now.date())
     if deadline.kind in ("unknown", "complete"):
         reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
+        reason = re.sub(r";?\s*kept as text.*$", "", reason)
         raise CommandError(
             f"{reason}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
             "or `in 2 weeks`."
@@ -256,7 +263,7 @@ def set_due(request: Request) -> Reply:
 
 def snooze(request: Request) -> Reply:
     action = _action(request)
-    spec = " ".join(request.words[1:]).strip()
+    spec = request.free_text
     today = request.now.date()
     until = _snooze_until(spec, today)
     if until is None:

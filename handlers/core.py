@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from handlers.cards import reason_form
 from handlers.errors import CommandError, NotAllowed, UnknownPerson
 from handlers.messages import Context, Notice, Outcome, Reply, Text
 from handlers.refs import resolve_action
@@ -15,8 +16,6 @@ from handlers.replies import understand
 from storage.db import Database
 from storage.models import Action, Person
 from storage.store import Store
-
-NOTE_LIMIT = 1000
 
 
 class Clock(Protocol):
@@ -56,7 +55,8 @@ class Request:
     person: Person | None
     command: str
     words: list[str]  # the arguments, split like a shell would ("HR Manager" stays one)
-    rest: str  # the arguments as typed, for free text such as notes
+    rest: str  # the arguments as typed
+    free_text: str = ""  # what follows the action reference, exactly as typed: notes keep their apostrophes
     commands: Mapping[str, CommandSpec] = field(default_factory=dict)
     thread_ref: str | None = None
     action: Action | None = None  # resolved by the authorise middleware for commands about one action
@@ -106,6 +106,11 @@ def split_words(text: str) -> list[str]:
         return shlex.split(text)
     except ValueError:
         return text.split()
+
+
+def _after_first_word(text: str) -> str:
+    parts = text.strip().split(None, 1)
+    return parts[1].strip() if len(parts) > 1 else ""
 
 
 # -- middleware: written once, applied around every handler --------------------------------------------
@@ -231,9 +236,9 @@ class CommandLayer:
         ref, _, status = state.partition("|")
         if form_id == "status" and status in ("amber", "red"):
             reason = (values.get("reason") or "").strip()
-            return self.run(
-                actor, status, reason, words=[ref, reason] if reason else [ref], delivery_id=delivery_id
-            )
+            if not reason:
+                return Outcome(Reply([reason_form(ref, status, error="Please say why, in a few words.")]))
+            return self.run(actor, status, reason, words=[ref, reason], delivery_id=delivery_id)
         if form_id == "note" and ref:
             note = (values.get("note") or "").strip()
             return self.run(
@@ -270,6 +275,7 @@ class CommandLayer:
                 request = Request(
                     store=store, now=now, actor=actor, person=identify(store, actor), command=spec.name,
                     words=split_words(rest) if words is None else words, rest=rest, thread_ref=thread_ref,
+                    free_text=_after_first_word(rest) if words is None else " ".join(words[1:]).strip(),
                     commands=self.commands,
                 )  # fmt: skip
                 authorise(spec, request)

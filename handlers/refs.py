@@ -9,7 +9,7 @@ from handlers.errors import UnknownReference
 from storage.models import Action
 from storage.store import Store
 
-_PREFIX = re.compile(r"^([A-Za-z]+\d*)-")
+_PREFIX = re.compile(r"^([A-Za-z0-9]+)-")
 
 
 def resolve_action(store: Store, ref: str) -> Action:
@@ -28,11 +28,39 @@ def resolve_action(store: Store, ref: str) -> Action:
         assert found is not None
         return found
     if matches:
-        shown = ", ".join(matches[:8]) + (" …" if len(matches) > 8 else "")
-        raise UnknownReference(f"'{ref}' could be {shown}. Which one?")
-    prefix = _PREFIX.match(wanted)
-    candidates = store.refs_of_plan_prefix(prefix.group(1)) if prefix else []
-    close = difflib.get_close_matches(wanted, [c.upper() for c in candidates], n=1, cutoff=0.6)
-    if close:
-        raise UnknownReference(f"There is no action {ref}. Did you mean {close[0]}?")
+        shown = ", ".join(matches[:8]) + (", …" if len(matches) > 8 else "")
+        raise UnknownReference(f"'{ref}' could be {shown} — which one?")
+    suggestion = _closest(store, wanted)
+    if suggestion:
+        raise UnknownReference(f"There is no action {ref}. Did you mean {suggestion}?")
     raise UnknownReference(f"There is no action {ref}. `/edi mine` lists yours; `/edi list` lists them all.")
+
+
+def _closest(store: Store, wanted: str) -> str | None:
+    """The reference a typo most likely meant: "NO6" → NO-6, "N0-6" → NO-6, "NO-66" → NO-6."""
+    prefixes = store.plan_prefixes()
+    match = _PREFIX.match(wanted)
+    typed_prefix, number = (
+        (match.group(1), wanted[match.end() :]) if match else _split_unhyphenated(wanted, prefixes)
+    )
+    if typed_prefix is None:
+        return None
+    if typed_prefix not in prefixes:
+        near = difflib.get_close_matches(typed_prefix, prefixes, n=1, cutoff=0.5)
+        if not near:
+            return None
+        typed_prefix = near[0]
+    candidate = f"{typed_prefix}-{number}"
+    refs = [ref.upper() for ref in store.refs_of_plan_prefix(typed_prefix)]
+    if candidate in refs:
+        return candidate
+    close = difflib.get_close_matches(candidate, refs, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _split_unhyphenated(wanted: str, prefixes: list[str]) -> tuple[str | None, str]:
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if wanted.startswith(prefix) and wanted[len(prefix) :][:1].isdigit():
+            return prefix, wanted[len(prefix) :]
+    letters = re.match(r"^([A-Z]+)(\d.*)$", wanted)
+    return (letters.group(1), letters.group(2)) if letters else (None, "")

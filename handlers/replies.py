@@ -12,11 +12,14 @@ _STATUS_WORDS = {
     "done": "done", "complete": "done", "completed": "done", "finished": "done", "delivered": "done",
 }  # fmt: skip
 _DONE_EMOJI = ("✅", "✔", "☑", ":white_check_mark:", ":heavy_check_mark:")
+# A status word counts alone ("done") or followed by a separator ("amber - waiting on budget",
+# "green, on track"); "Completed the first of three workshops" and "Red tape…" are sentences, not updates.
 _STATUS = re.compile(
     r"^(green|amber|red|done|complete|completed|finished|delivered|on track|at risk|blocked|off track|[gar])"
-    r"(?=$|[\s,.:;!\-–—])[\s,.:;!\-–—]*(.*)$",
+    r"\s*(?:$|[,.:;!\-–—]+\s*(.*)$)",
     re.IGNORECASE | re.DOTALL,
 )
+_DONE_WORD = re.compile(r"^(?:done|complete|completed|finished|delivered)\b[\s,.:;!\-–—]*", re.IGNORECASE)
 _SNOOZE = re.compile(r"^(?:snooze|remind me)\s+(?:(?:for|in)\s+)?(.+)$", re.IGNORECASE)
 _NEW_DATE = re.compile(
     r"^(?:new\s+(?:date|deadline)|(?:moved?|push(?:ed)?|change[d]?)\s+(?:it\s+)?to|due(?:\s+date)?|deadline)"
@@ -44,10 +47,7 @@ def understand(text: str) -> Understood | None:
     for emoji in _DONE_EMOJI:
         if emoji in text:
             rest = text.replace(emoji, " ").strip(" -–—,.:;!")
-            match = _STATUS.match(rest)
-            note = (
-                match.group(2).strip() if match and _STATUS_WORDS[match.group(1).lower()] == "done" else rest
-            )
+            note = _DONE_WORD.sub("", rest, count=1).strip()
             return Understood("done", [note] if note else [], "marked done")
     if _NOT_MINE.match(text):
         return Understood("notmine", [], "this action is not yours")
@@ -60,9 +60,7 @@ def understand(text: str) -> Understood | None:
         return Understood("note", [match.group(1).strip()], "a progress note")
     if match := _STATUS.match(text):
         status = _STATUS_WORDS[match.group(1).lower()]
-        note = match.group(2).strip()
-        if len(match.group(1)) == 1 and note and not re.match(r"^[\-–—:,]", text[1:].lstrip()):
-            return None  # "a review is under way" starts with "a", but is not a rating
+        note = (match.group(2) or "").strip()
         return Understood(
             status, [note] if note else [], f"mark {status}" + (f" with note “{note}”" if note else "")
         )

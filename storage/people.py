@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
-from storage.store import Store
+from storage.store import Store, person_key
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
 TRUE = {"yes", "y", "true", "1", "admin"}
@@ -61,9 +61,21 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                         f"Line {line}: '{zone}' is not a time zone such as Europe/London; {name} skipped."
                     )
                     continue
-            person = store.person_by_identity(
+            matches = store.people_matching(
                 name=name, email=row.get("email"), slack_id=row.get("slack_id"), teams_id=row.get("teams_id")
             )
+            if len(matches) > 1:
+                names = " and ".join(sorted(p.name for p in matches))
+                summary.problems.append(
+                    f"Line {line}: its name, email and platform ids belong to different people ({names}); skipped."
+                )
+                continue
+            person = matches[0] if matches else None
+            if person is not None and person.key != person_key(name):
+                summary.problems.append(
+                    f"Line {line}: those details already belong to {person.name}, not {name}; skipped."
+                )
+                continue
             if person is None:
                 person = store.add_person(
                     name=name, now=now, email=row.get("email"), timezone=zone,

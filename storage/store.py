@@ -58,6 +58,24 @@ class Store:
             return self.session.scalar(select(Person).where(Person.key == person_key(name)))
         return None
 
+    def people_matching(
+        self,
+        *,
+        name: str,
+        email: str | None = None,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
+    ) -> list[Person]:
+        """Everyone any of these details already belongs to (more than one means the details disagree)."""
+        checks = [Person.key == person_key(name)]
+        if email:
+            checks.append(func.lower(Person.email) == email.strip().lower())
+        if slack_id:
+            checks.append(Person.slack_id == slack_id)
+        if teams_id:
+            checks.append(Person.teams_id == teams_id)
+        return list(self.session.scalars(select(Person).where(or_(*checks)).order_by(Person.id)))
+
     def person_mentioned(self, mention: str) -> Person | None:
         """A person as someone typed them: "@Amina Khan", "amina@example.org", a Slack or Teams id."""
         text = mention.strip().removeprefix("@").strip()
@@ -94,7 +112,9 @@ class Store:
         return person
 
     def admins(self) -> Sequence[Person]:
-        return self.session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.name)).all()
+        return self.session.scalars(
+            select(Person).where(Person.is_admin.is_(True)).order_by(Person.name)
+        ).all()
 
     def people_in_role(self, owner: Owner) -> Sequence[Person]:
         return self.session.scalars(
@@ -128,7 +148,10 @@ class Store:
         )
         mapped = exists().where(person_roles.c.owner_id == Owner.id)
         rows = self.session.execute(
-            select(Owner, live.c.actions).join(live, live.c.owner_id == Owner.id).where(~mapped).order_by(Owner.name)
+            select(Owner, live.c.actions)
+            .join(live, live.c.owner_id == Owner.id)
+            .where(~mapped)
+            .order_by(Owner.name)
         )
         return [(owner, int(count)) for owner, count in rows]
 
@@ -146,6 +169,9 @@ class Store:
             .order_by(func.length(Action.ref), Action.ref)
             .limit(limit)
         ).all()
+
+    def plan_prefixes(self) -> list[str]:
+        return [prefix.upper() for prefix in self.session.scalars(select(Plan.ref_prefix))]
 
     def refs_of_plan_prefix(self, prefix: str) -> Sequence[str]:
         """Every live reference of the plan with this prefix ("LT"), to suggest a correction for a typo."""
@@ -178,7 +204,9 @@ class Store:
         overdue_on: date | None = None,
         due_before: date | None = None,
     ) -> Sequence[Action]:
-        found = actions_matching(self.session, plan=plan, owner=owner, overdue_on=overdue_on, due_before=due_before)
+        found = actions_matching(
+            self.session, plan=plan, owner=owner, overdue_on=overdue_on, due_before=due_before
+        )
         if theme:
             needle = theme.casefold()
             found = [a for a in found if needle in (a.theme or "").casefold()]

@@ -11,7 +11,6 @@ Each PostgreSQL test costs a database wipe, so where one person tries several va
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,8 +25,6 @@ from storage.queries import plan_named
 from tests.builders import write_csv
 from tests.conftest import SAMPLES
 from tests.transcript import Transcript, history, nothing_changes, snapshot
-
-ON_POSTGRES = bool(os.environ.get("EDIBOT_TEST_DATABASE_URL"))
 
 
 def refs_listed(reply: str) -> list[str]:
@@ -214,11 +211,6 @@ def test_history_lists_every_change_newest_first_with_who_and_where(transcript: 
     ]
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="history prints the time as the database returns it: UTC on PostgreSQL, so 10:00 BST reads 09:00",
-)
 def test_history_shows_the_time_of_a_summer_change_in_london_time(transcript: Transcript) -> None:
     transcript.at("2026-04-01T10:00")  # British Summer Time
     transcript.say("@Amina Khan", "/edi note NO-6 agency briefed")
@@ -310,11 +302,6 @@ def test_the_reason_form_submitted_from_a_platform_completes_the_change_and_empt
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an empty reason comes back as the same form with no error on the reason field (reason_form's "
-    "`error` is never set), so a Slack modal or Teams card cannot say what was wrong",
-)
 def test_a_reason_form_submitted_empty_says_on_the_field_that_a_reason_is_needed(
     transcript: Transcript,
 ) -> None:
@@ -396,11 +383,6 @@ def test_note_records_the_latest_progress_and_asks_for_it_when_left_out(
     assert snapshot(store, "NO-5")["progress_note"] == "venue confirmed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notes are rebuilt from shell-split words (shlex), so apostrophes and quotes vanish: "
-    "“it's the agency's call” is saved as “its the agencys call”",
-)
 def test_a_note_is_kept_as_written_apostrophes_and_quotes_included(
     transcript: Transcript, store: Database
 ) -> None:
@@ -579,18 +561,13 @@ def test_an_ambiguous_prefix_lists_the_candidates_and_a_typo_gets_did_you_mean(
     with nothing_changes(store):
         transcript.say("@Amina Khan", "/edi green no-")
         transcript.expect_reply(
-            "'no-' could be NO-1, NO-2, NO-3, NO-4, NO-5, NO-6, NO-7, NO-8 …", "Which one?"
+            "'no-' could be NO-1, NO-2, NO-3, NO-4, NO-5, NO-6, NO-7, NO-8, … — which one?"
         )
 
         transcript.say("@Amina Khan", "/edi green NO-66")
         transcript.expect_reply("There is no action NO-66. Did you mean NO-6?")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reference typed without its hyphen (NO6) gets no suggestion: refs._PREFIX needs the hyphen "
-    "to find the plan's references to compare with",
-)
 def test_a_reference_without_its_hyphen_gets_did_you_mean(transcript: Transcript) -> None:
     transcript.say("@Amina Khan", "/edi show NO6")
     transcript.expect_reply("Did you mean NO-6?")
@@ -633,11 +610,6 @@ def test_a_due_date_that_is_not_a_date_is_refused(transcript: Transcript, store:
         transcript.expect_reply("When is NO-6 due? e.g. `/edi due NO-6 31/3/25` or `end of March`.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refusal repeats the importer's warning “…; kept as text.” next to “I haven't changed NO-6.”: "
-    "it tells the owner both that their text was kept and that nothing changed",
-)
 def test_a_refused_due_date_does_not_claim_it_was_kept(transcript: Transcript) -> None:
     transcript.say("@Amina Khan", "/edi due NO-6 banana")
     transcript.expect_reply_not("kept as text")

@@ -161,12 +161,6 @@ def test_a_file_without_owner_and_name_columns_is_refused_and_nothing_is_importe
     assert directory(store) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a row whose Slack id is one person's and whose email is another's crashes the import with an "
-    "sqlalchemy IntegrityError (UNIQUE people.email) instead of a 'Line N: …' problem; the CLI prints a traceback",
-)
 def test_a_row_naming_two_different_people_is_reported_not_a_crash(store: Database, tmp_path: Path) -> None:
     first = write_csv(
         tmp_path / "people.csv",

@@ -138,11 +138,6 @@ def test_a_thread_reply_is_about_the_action_last_shown(reminded: Transcript, sto
     assert (snapshot(store, "NO-9")["rag"], snapshot(store, "NO-6")["rag"]) == ("red", "green")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reply that starts with a status word is taken as that status, whatever follows: "
-    "“Completed the first of three workshops” marks the action Done (note “the first of three workshops”)",
-)
 def test_progress_that_starts_with_completed_does_not_mark_the_action_done(
     reminded: Transcript, store: Database
 ) -> None:
