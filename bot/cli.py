@@ -207,7 +207,7 @@ def show(
         if action is None:
             raise _fail(f"No action has the reference '{ref}'. `edibot actions` lists them.")
         print_action(out, action)
-        print_history(out, history_of(session, action))
+        print_history(out, history_of(session, action), zone=ZoneInfo(context.settings.timezone))
 
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)

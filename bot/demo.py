@@ -74,7 +74,7 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
             action = action_by_ref(db_session, changed["ref"])
             assert action is not None
             print_action(console, action)
-            print_history(console, history_of(db_session, action))
+            print_history(console, history_of(db_session, action), zone=now.tzinfo or UTC)
     finally:
         database.dispose()
     console.print(Rule("Try it yourself"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from rich.console import Console
@@ -96,14 +97,14 @@ def print_action(out: Console, action: Action) -> None:
         out.print(f"  [yellow]Note:[/yellow] {warning}", highlight=False)
 
 
-def print_history(out: Console, entries: Sequence[HistoryEntry]) -> None:
+def print_history(out: Console, entries: Sequence[HistoryEntry], *, zone: tzinfo) -> None:
     if not entries:
         return
     out.print("\n[bold]History[/bold] (newest first)")
     for entry in entries:
         change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
         note = f" ({entry.note})" if entry.note else ""
-        stamp = entry.at.strftime("%Y-%m-%d %H:%M")
+        stamp = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         out.print(
             f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}",
             markup=False,

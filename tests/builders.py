@@ -9,23 +9,31 @@ its neighbour: `LEFT` joins the cell to the one on its left, `ABOVE` to the one 
 
 has a heading merged across three columns and "Recruitment" merged over two rows.
 In DOCX cells, "\\n" starts a new paragraph and `Struck("June 23")` or
-`Runs(Struck("June 23"), " Sept 23")` write struck-through runs.
+`Runs(Struck("June 23"), " Sept 23")` write struck-through runs. In XLSX cells,
+`Struck("HR")` is a cell whose font is struck through and `Runs(...)` is rich text with
+struck-through runs.
+In PDF cells, "\\n" starts a new line; lines too long for their column wrap.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeAlias
+from xml.etree import ElementTree
 
 import docx
 import openpyxl
 from fpdf import FPDF
 from fpdf.enums import TableSpan
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Font
 
 
 class Merged(Enum):
@@ -71,9 +79,15 @@ DocxCell: TypeAlias = "str | Struck | Runs | Merged | Table"
 
 @dataclass(frozen=True)
 class Table:
-    """A table for write_docx (cells may be Struck, Runs, a nested Table) or write_pdf (text only)."""
+    """A table for write_docx (cells may be Struck, Runs, a nested Table) or write_pdf (text only).
+
+    For write_pdf only: `col_widths` are the columns' shares of the page width (equal if None)
+    and `text_align` is fpdf2's alignment of cell text ("JUSTIFY", its default, or "LEFT").
+    """
 
     rows: Sequence[Sequence[DocxCell]]
+    col_widths: Sequence[float] | None = None
+    text_align: str = "JUSTIFY"
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,7 @@ class PageBreak:
     """Starts a new page in write_pdf."""
 
 
-XlsxValue: TypeAlias = str | int | float | bool | dt.date | dt.datetime | Merged | None
+XlsxValue: TypeAlias = str | int | float | bool | dt.date | dt.datetime | Struck | Runs | Merged | None
 
 
 @dataclass(frozen=True)
@@ -175,8 +189,14 @@ def _write_runs(paragraph: Any, value: str | Struck | Runs, *, add_paragraph: An
 # ---------------------------------------------------------------- XLSX
 
 
-def write_xlsx(path: Path, sheets: Mapping[str, Sheet | Sequence[Sequence[XlsxValue | Formatted]]]) -> Path:
-    """A workbook with one worksheet per entry, in order."""
+def write_xlsx(
+    path: Path,
+    sheets: Mapping[str, Sheet | Sequence[Sequence[XlsxValue | Formatted]]],
+    *,
+    inline_strings: bool = False,
+) -> Path:
+    """A workbook with one worksheet per entry, in order, its strings kept as Excel keeps them (in
+    the shared string table) or, with `inline_strings`, as openpyxl writes them (in each cell)."""
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for title, content in sheets.items():
@@ -192,6 +212,11 @@ def write_xlsx(path: Path, sheets: Mapping[str, Sheet | Sequence[Sequence[XlsxVa
                 if isinstance(value, Formatted):
                     cell.value = value.value
                     cell.number_format = value.number_format
+                elif isinstance(value, Struck):
+                    cell.value = value.text
+                    cell.font = Font(strike=True)  # Excel has no double strike-through
+                elif isinstance(value, Runs):
+                    cell.value = _rich_text(value)
                 else:
                     cell.value = value
         for first_row, first_col, last_row, last_col in merge_regions(sheet.rows):
@@ -202,7 +227,74 @@ def write_xlsx(path: Path, sheets: Mapping[str, Sheet | Sequence[Sequence[XlsxVa
                 end_column=last_col + 1,
             )
     workbook.save(path)
+    if not inline_strings:
+        _share_strings(path)
     return path
+
+
+def _rich_text(runs: Runs) -> CellRichText:
+    struck = InlineFont(strike=True)
+    return CellRichText(
+        [TextBlock(struck, part.text) if isinstance(part, Struck) else part for part in runs.parts if part]
+    )
+
+
+_SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SHARED_STRINGS_PART = "xl/sharedStrings.xml"
+_SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SHARED_STRINGS_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+_CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _share_strings(path: Path) -> None:
+    """Rewrite a workbook saved by openpyxl, which writes every string into its cell (<is>), as Excel
+    saves one: each distinct string, rich text included, once in the shared string table (<si>),
+    and the cells pointing at it."""
+
+    def tag(name: str, namespace: str = _SPREADSHEET_NS) -> str:
+        return f"{{{namespace}}}{name}"
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    table = ElementTree.Element(tag("sst"))
+    index: dict[bytes, int] = {}
+    uses = 0
+    for name in [name for name in parts if name.startswith("xl/worksheets/sheet")]:
+        sheet = ElementTree.fromstring(parts[name])
+        for cell in sheet.iter(tag("c")):
+            inline = cell.find(tag("is"))
+            if cell.get("t") != "inlineStr" or inline is None:
+                continue
+            cell.remove(inline)
+            inline.tag = tag("si")
+            key = ElementTree.tostring(inline)
+            if key not in index:
+                index[key] = len(table)
+                table.append(inline)
+            uses += 1
+            cell.set("t", "s")
+            ElementTree.SubElement(cell, tag("v")).text = str(index[key])
+        parts[name] = ElementTree.tostring(sheet, encoding="UTF-8", xml_declaration=True)
+    table.set("count", str(uses))
+    table.set("uniqueCount", str(len(table)))
+    parts[_SHARED_STRINGS_PART] = ElementTree.tostring(table, encoding="UTF-8", xml_declaration=True)
+    types = ElementTree.fromstring(parts["[Content_Types].xml"])
+    override = ElementTree.SubElement(types, tag("Override", _CONTENT_TYPES_NS))
+    override.set("PartName", "/" + _SHARED_STRINGS_PART)
+    override.set("ContentType", _SHARED_STRINGS_TYPE)
+    parts["[Content_Types].xml"] = ElementTree.tostring(types, encoding="UTF-8", xml_declaration=True)
+    relations = ElementTree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    relation = ElementTree.SubElement(relations, tag("Relationship", _RELATIONSHIPS_NS))
+    relation.set("Id", "rIdSharedStrings")
+    relation.set("Type", _SHARED_STRINGS_RELATION)
+    relation.set("Target", "sharedStrings.xml")
+    parts["xl/_rels/workbook.xml.rels"] = ElementTree.tostring(
+        relations, encoding="UTF-8", xml_declaration=True
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 # ---------------------------------------------------------------- CSV
@@ -225,6 +317,9 @@ class _Pdf:
     document: FPDF = field(default_factory=FPDF)
 
     def __post_init__(self) -> None:
+        # The core fonts are declared WinAnsiEncoding; encoding text to match lets "•", "–" and
+        # curly quotes through (fpdf2's default, Latin-1, refuses them).
+        self.document.core_fonts_encoding = "windows-1252"
         self.document.add_page()
         self.document.set_font("Helvetica", size=9)
 
@@ -233,7 +328,7 @@ class _Pdf:
         self.document.ln(2)
 
     def table(self, table: Table) -> None:
-        with self.document.table() as pdf_table:
+        with self.document.table(col_widths=table.col_widths, text_align=table.text_align) as pdf_table:
             for row in table.rows:
                 pdf_row = pdf_table.row()
                 for value in row:
@@ -248,10 +343,17 @@ class _Pdf:
 
 
 def write_pdf(
-    path: Path, rows: Sequence[Sequence[DocxCell]], *, title: str | None = None, password: str | None = None
+    path: Path,
+    rows: Sequence[Sequence[DocxCell]],
+    *,
+    title: str | None = None,
+    password: str | None = None,
+    col_widths: Sequence[float] | None = None,
+    text_align: str = "JUSTIFY",
 ) -> Path:
     """A PDF with one ruled table (and a title line above it); long tables run over pages."""
-    return write_pdf_blocks(path, [*([title] if title else []), Table(rows)], password=password)
+    table = Table(rows, col_widths=col_widths, text_align=text_align)
+    return write_pdf_blocks(path, [*([title] if title else []), table], password=password)
 
 
 def write_pdf_blocks(

@@ -10,12 +10,13 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import docx
 import openpyxl
@@ -23,10 +24,13 @@ import pdfplumber
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from openpyxl.cell.rich_text import CellRichText, TextBlock
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.page import Page
 from pdfplumber.table import Table as PdfTable
+from pdfplumber.utils.clustering import cluster_objects
 from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.text import DEFAULT_Y_TOLERANCE, extract_words
 
 from storage.importing.cleaning import build_row, join_struck
 from storage.importing.errors import PlanFileError
@@ -195,7 +199,7 @@ def _read_txt(path: Path) -> list[SourceRow]:
 
 
 @dataclass(frozen=True)
-class _DocxText:
+class _CellText:
     """Text of a paragraph or cell: as written, without struck-through runs, and the struck runs."""
 
     raw: str
@@ -203,15 +207,38 @@ class _DocxText:
     struck: str
 
     @staticmethod
-    def join(parts: Sequence[_DocxText], separator: str = "\n") -> _DocxText:
-        return _DocxText(
+    def join(parts: Sequence[_CellText], separator: str = "\n") -> _CellText:
+        return _CellText(
             raw=separator.join(part.raw for part in parts),
             kept=separator.join(part.kept for part in parts),
             struck=join_struck(part.struck for part in parts),
         )
 
+    @staticmethod
+    def from_runs(runs: Iterable[tuple[str, bool]]) -> _CellText:
+        """Text written as runs, each struck through or not. Neighbouring struck runs make one struck
+        piece ("March " + "2025" is "March 2025", however Word or Excel split the runs); a run of
+        spaces between them does not part them."""
+        raw: list[str] = []
+        kept: list[str] = []
+        pieces: list[str] = []
+        piece: list[str] = []
+        for text, struck in runs:
+            raw.append(text)
+            if struck:
+                piece.append(text)
+                continue
+            kept.append(text)
+            if piece and text.strip():
+                pieces.append("".join(piece))
+                piece.clear()
+            elif piece:
+                piece.append(text)
+        pieces.append("".join(piece))
+        return _CellText("".join(raw), "".join(kept), join_struck(pieces))
 
-_EMPTY = _DocxText("", "", "")
+
+_EMPTY = _CellText("", "", "")
 
 
 def _read_docx(path: Path) -> list[SourceRow]:
@@ -236,29 +263,19 @@ def _docx_paragraph_rows(paragraph: Paragraph, *, number: int) -> list[SourceRow
     return [] if row is None else [row]
 
 
-def _paragraph_text(paragraph: Paragraph) -> _DocxText:
-    raw: list[str] = []
-    kept: list[str] = []
-    struck: list[str] = []
+def _paragraph_text(paragraph: Paragraph) -> _CellText:
     # Every run, including those inside hyperlinks, content controls and tracked insertions,
     # but not the paragraphs of text boxes anchored in this one.
-    for element in paragraph._p.xpath(".//w:r[not(ancestor::w:txbxContent)]"):
-        run = Run(element, paragraph)
-        text = run.text
-        raw.append(text)
-        if run.font.strike or run.font.double_strike:
-            struck.append(text)
-        else:
-            kept.append(text)
-    return _DocxText("".join(raw), "".join(kept), join_struck(struck))
+    runs = (Run(element, paragraph) for element in paragraph._p.xpath(".//w:r[not(ancestor::w:txbxContent)]"))
+    return _CellText.from_runs((run.text, bool(run.font.strike or run.font.double_strike)) for run in runs)
 
 
 def _docx_table_rows(table: Table, *, index: int) -> list[SourceRow]:
     rows: list[SourceRow] = []
     # The text of the cell last started in each grid column, repeated down vertical merges.
-    above: dict[int, _DocxText] = {}
+    above: dict[int, _CellText] = {}
     for number, row in enumerate(table.rows, start=1):
-        texts: list[_DocxText] = [_EMPTY] * row.grid_cols_before
+        texts: list[_CellText] = [_EMPTY] * row.grid_cols_before
         for tc in row._tr.tc_lst:
             column = len(texts)
             if tc.vMerge == "continue":
@@ -282,22 +299,22 @@ def _docx_table_rows(table: Table, *, index: int) -> list[SourceRow]:
     return rows
 
 
-def _cell_text(cell: _Cell) -> _DocxText:
-    parts: list[_DocxText] = []
+def _cell_text(cell: _Cell) -> _CellText:
+    parts: list[_CellText] = []
     for block in cell.iter_inner_content():
         if isinstance(block, Paragraph):
             parts.append(_paragraph_text(block))
         else:
             parts.extend(_nested_table_lines(block))
-    return _DocxText.join(parts)
+    return _CellText.join(parts)
 
 
-def _nested_table_lines(table: Table) -> list[_DocxText]:
+def _nested_table_lines(table: Table) -> list[_CellText]:
     """A table inside a cell, flattened to one line per row with its cells joined by " | "."""
-    lines: list[_DocxText] = []
+    lines: list[_CellText] = []
     for row in table.rows:
         cells = [_cell_text(_Cell(tc, table)) for tc in row._tr.tc_lst]
-        lines.append(_DocxText.join([cell for cell in cells if cell.raw.strip()], separator=" | "))
+        lines.append(_CellText.join([cell for cell in cells if cell.raw.strip()], separator=" | "))
     return lines
 
 
@@ -308,17 +325,45 @@ def _read_xlsx(path: Path) -> list[SourceRow]:
     rows: list[SourceRow] = []
     advice = "open it in Excel, save it again as .xlsx and import that"
     with _unreadable_as(path, "an Excel workbook", advice):
-        # Not read_only: merged ranges are only available from the full reader.
-        workbook = openpyxl.load_workbook(path, data_only=True)
+        # Not read_only: merged ranges are only available from the full reader. rich_text keeps the
+        # runs of a cell formatted in parts, so that struck-through runs can be set aside.
+        workbook = openpyxl.load_workbook(path, data_only=True, rich_text=True)
+        struck_font = _struck_font_test(workbook)
         visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
         for index, sheet in enumerate(visible):
-            rows.extend(_sheet_rows(sheet, index=index))
+            rows.extend(_sheet_rows(sheet, index=index, struck_font=struck_font))
         workbook.close()
     return rows
 
 
-def _sheet_rows(sheet: Any, *, index: int) -> list[SourceRow]:
-    grid = [[_cell_display(cell) for cell in row] for row in sheet.iter_rows()]
+def _struck_font_test(workbook: Any) -> Callable[[Any], bool] | None:
+    """A test of whether a cell's own font is struck through; None when no font in the workbook is.
+
+    `cell.font` builds a style proxy on every call, which would add a tenth to the time of reading
+    a large sheet; looking the cell's font id up among the workbook's struck fonts costs next to
+    nothing, and a workbook with no struck font (the usual case) needs no test at all. The public
+    route is kept for an openpyxl whose internals differ.
+    """
+    try:
+        struck_ids = frozenset(number for number, font in enumerate(workbook._fonts) if font.strike)
+    except (AttributeError, TypeError):
+        return lambda cell: bool(cell.font.strike)
+    if not struck_ids:
+        return None
+
+    def struck(cell: Any) -> bool:
+        style = cell._style
+        return (0 if style is None else style.fontId) in struck_ids
+
+    return struck
+
+
+# A sheet cell: its text, or (when any of it is struck through) its text split three ways.
+_SheetCell = str | _CellText
+
+
+def _sheet_rows(sheet: Any, *, index: int, struck_font: Callable[[Any], bool] | None) -> list[SourceRow]:
+    grid = [[_sheet_cell(cell, struck_font) for cell in row] for row in sheet.iter_rows()]
     for merged in sheet.merged_cells.ranges:
         top_left = grid[merged.min_row - 1][merged.min_col - 1]
         for row_number in range(merged.min_row, merged.max_row + 1):
@@ -326,24 +371,70 @@ def _sheet_rows(sheet: Any, *, index: int) -> list[SourceRow]:
                 grid[row_number - 1][column - 1] = top_left if column == merged.min_col else ""
     width = max((_used_width(values) for values in grid), default=0)
     rows: list[SourceRow] = []
+    where = f"sheet '{sheet.title}'"
     for number, values in enumerate(grid, start=1):
-        row = build_row(values[:width], line=number, table=index, where=f"sheet '{sheet.title}'")
+        used = values[:width]
+        if _CellText not in map(type, used):
+            row = build_row(cast("list[str]", used), line=number, table=index, where=where)
+        else:
+            texts = [_CellText(value, value, "") if isinstance(value, str) else value for value in used]
+            row = build_row(
+                [text.raw for text in texts],
+                kept=[text.kept for text in texts],
+                struck_elsewhere=[text.struck for text in texts],
+                line=number,
+                table=index,
+                where=where,
+            )
         if row is not None:
             rows.append(row)
     return rows
 
 
-def _used_width(values: Sequence[str]) -> int:
-    return next((len(values) - offset for offset, value in enumerate(reversed(values)) if value.strip()), 0)
+def _used_width(values: Sequence[_SheetCell]) -> int:
+    return next(
+        (
+            len(values) - offset
+            for offset, value in enumerate(reversed(values))
+            if (value if isinstance(value, str) else value.raw).strip()
+        ),
+        0,
+    )
+
+
+def _sheet_cell(cell: Any, struck_font: Callable[[Any], bool] | None) -> _SheetCell:
+    """A cell's text; split into kept and struck text when any of it is struck through.
+
+    A run of rich text is struck when its own font says so; text without a font of its own (plain
+    text, or a run without formatting) is struck when the cell's font is.
+    """
+    value = cell.value
+    if isinstance(value, str):  # by far the commonest cell, so tested first
+        text = value
+    elif value is None:
+        return ""
+    elif isinstance(value, CellRichText):
+        return _rich_text_cell(value, cell_struck=struck_font is not None and struck_font(cell))
+    else:
+        text = _cell_display(cell)
+    if text and struck_font is not None and struck_font(cell):
+        return _CellText(raw=text, kept="", struck=text)
+    return text
+
+
+def _rich_text_cell(value: Any, *, cell_struck: bool) -> _SheetCell:
+    runs = [
+        (part.text, bool(part.font.strike)) if isinstance(part, TextBlock) else (str(part), cell_struck)
+        for part in value
+    ]
+    if not any(struck for _, struck in runs):
+        return "".join(text for text, _ in runs)
+    return _CellText.from_runs(runs)
 
 
 def _cell_display(cell: Any) -> str:
-    """A cell value as the plan owner sees it: dates in ISO form, whole numbers without ".0"."""
+    """A cell value that is not text as the plan owner sees it: dates in ISO form, whole numbers without ".0"."""
     value = cell.value
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
@@ -456,7 +547,9 @@ def _page_in_reading_order(page: Page, tables: list[PdfTable]) -> list[tuple[str
 def _pdf_table_values(table: PdfTable) -> list[list[str]]:
     """Cell text row by row; a cell covered by a merge above repeats that cell's text, one
     covered by a merge to its left stays ""."""
-    values = [[cell or "" for cell in row] for row in table.extract()]
+    cells = _pdf_cells(table)
+    justified = _is_justified(cell for row in cells for cell in row if cell is not None)
+    values = [["" if cell is None else cell.text(justified=justified) for cell in row] for row in cells]
     boxes = [row.cells for row in table.rows]
     for row_index, row_boxes in enumerate(boxes):
         for column, box in enumerate(row_boxes):
@@ -466,6 +559,138 @@ def _pdf_table_values(table: PdfTable) -> list[list[str]]:
             if origin is not None:
                 values[row_index][column] = values[origin][column]
     return values
+
+
+# Where a cell's text went onto a new line, the PDF keeps no record of whether its author broke
+# the line or the line wrapped at the cell's edge; the geometry of the lines tells them apart.
+# A space is taken as wide as Helvetica's and Arial's (0.278 em; Times' and Calibri's are narrower).
+_SPACE_EM = 0.278
+# A line that would have taken the next line's first word with this much to spare ended by hand (pt).
+_FIT_TOLERANCE = 1.0
+# A line ending within this of the cell's text edge is flush with it (pt).
+_FLUSH = 1.0
+# Lines that start with one of these begin a new item of a list, never wrapped text.
+_BULLETS = ("•", "·", "▪", "◦", "●", "○", "■", "□", "➢", "►", "✓", "\uf0b7")
+# A line starting with one of these, as a word of its own, is a list item when another line of
+# the cell starts with it too; one alone may be a wrapped "Q1 - Q2".
+_DASHES = frozenset({"-", "–", "—", "*"})
+
+
+@dataclass(frozen=True)
+class _PdfLine:
+    """One line of text in a table cell, with the geometry that tells a wrap from a line break."""
+
+    words: tuple[str, ...]
+    end: float  # x of the right end of its last word
+    first_width: float  # width of its first word
+    space: float  # width of a space in its type
+
+    @staticmethod
+    def of(words: Sequence[dict[str, Any]]) -> _PdfLine:
+        first = words[0]
+        return _PdfLine(
+            words=tuple(word["text"] for word in words),
+            end=max(word["x1"] for word in words),
+            first_width=first["x1"] - first["x0"],
+            space=_SPACE_EM * (first["bottom"] - first["top"]),
+        )
+
+
+@dataclass(frozen=True)
+class _PdfCell:
+    """The lines of one table cell and the x its text may run to: the cell's right edge less the
+    padding that its text shows on the left."""
+
+    lines: tuple[_PdfLine, ...]
+    text_right: float
+    upright: bool = True
+
+    def text(self, *, justified: bool) -> str:
+        """The cell's text: words of a line joined by spaces, wrapped lines joined again by a space,
+        lines the author broke (and list items) by "\n"."""
+        if not self.lines:
+            return ""
+        parts = [" ".join(self.lines[0].words)]
+        for before, after in itertools.pairwise(self.lines):
+            parts.append("\n" if self._broken(before, after, justified=justified) else " ")
+            parts.append(" ".join(after.words))
+        return "".join(parts)
+
+    def _broken(self, before: _PdfLine, after: _PdfLine, *, justified: bool) -> bool:
+        """Whether the author broke the line `before`, rather than it wrapping at the cell's edge."""
+        if not self.upright:
+            return True  # turned text: its geometry is not what the tests below read
+        first = after.words[0]
+        if first.startswith(_BULLETS):
+            return True
+        if first in _DASHES and sum(1 for line in self.lines if line.words[0] == first) > 1:
+            return True
+        room = self.text_right - before.end
+        # Text is wrapped word by word: had the next word fitted, it would be on this line.
+        if before.space + after.first_width <= room - _FIT_TOLERANCE:
+            return True
+        # A justified line is stretched to the edge, unless it ends its paragraph.
+        return justified and len(before.words) > 1 and room > _FLUSH
+
+    def flush_lines(self) -> tuple[int, int]:
+        """How many lines of several words, other than the last, end flush with the text edge and
+        how many end short of it."""
+        flush = ragged = 0
+        for line in self.lines[:-1]:
+            if len(line.words) > 1:
+                if self.text_right - line.end <= _FLUSH:
+                    flush += 1
+                else:
+                    ragged += 1
+        return flush, ragged
+
+
+def _is_justified(cells: Iterable[_PdfCell]) -> bool:
+    """Whether a table's text is justified: most lines of several words that wrapped end flush with
+    the edge (in ragged text one in thirty or so does, by chance)."""
+    flush = ragged = 0
+    for cell in cells:
+        more_flush, more_ragged = cell.flush_lines()
+        flush += more_flush
+        ragged += more_ragged
+    return flush >= 3 and flush * 3 >= ragged
+
+
+def _pdf_cells(table: PdfTable) -> list[list[_PdfCell | None]]:
+    """Every cell of the table as lines of words, chosen as pdfplumber's Table.extract chooses
+    their characters (those whose centre is in the cell) and grouped into lines as its
+    extract_text groups them."""
+    chars = table.page.chars
+    cells: list[list[_PdfCell | None]] = []
+    for row in table.rows:
+        row_chars = [char for char in chars if _centre_in(char, row.bbox)]
+        cells.append(
+            [
+                None if box is None else _pdf_cell(box, [char for char in row_chars if _centre_in(char, box)])
+                for box in row.cells
+            ]
+        )
+    return cells
+
+
+def _centre_in(char: dict[str, Any], box: Sequence[float]) -> bool:
+    x = (char["x0"] + char["x1"]) / 2
+    y = (char["top"] + char["bottom"]) / 2
+    x0, top, x1, bottom = box
+    return bool(x0 <= x < x1 and top <= y < bottom)
+
+
+def _pdf_cell(box: Sequence[float], chars: list[dict[str, Any]]) -> _PdfCell:
+    words = extract_words(chars)
+    lines = cluster_objects(words, "top", DEFAULT_Y_TOLERANCE)
+    if not lines:
+        return _PdfCell(lines=(), text_right=box[2])
+    padding = max(0.0, min(line[0]["x0"] for line in lines) - box[0])
+    return _PdfCell(
+        lines=tuple(_PdfLine.of(line) for line in lines),
+        text_right=box[2] - padding,
+        upright=all(word["upright"] for word in words),
+    )
 
 
 def _covering_cell_above(boxes: Sequence[Sequence[Any]], *, row_index: int, column: int) -> int | None:
