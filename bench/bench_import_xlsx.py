@@ -28,7 +28,18 @@ OWNERS = ["HR Manager", "Policy, Communities and Engagement", "Health & Safety",
           "Director of Delivery / Head of Research", "People Services; Internal Comms", "Digital Services"]  # fmt: skip
 WHEN = ["June 23", "Sept 24", "31/3/25", "Q3 2024", "Q1 2024/25", "Q1 2024 - Q2 2024", "Ongoing", "Annually",
         "Nov 2022 & Ongoing", "From April 2025", "Complete", "Next staff survey", "", "June/July 2024", "2025"]  # fmt: skip
-VERBS = ["Review", "Publish", "Train", "Launch", "Embed", "Survey", "Refresh", "Audit", "Support", "Report on"]
+VERBS = [
+    "Review",
+    "Publish",
+    "Train",
+    "Launch",
+    "Embed",
+    "Survey",
+    "Refresh",
+    "Audit",
+    "Support",
+    "Report on",
+]
 OBJECTS = ["recruitment adverts", "the pay gap report", "staff networks", "equality impact assessments",
            "the website's accessibility", "hate crime reporting", "the induction process", "board diversity"]  # fmt: skip
 
@@ -76,7 +87,9 @@ def main() -> int:
     verdict = "PASS" if first_s <= TARGET_SECONDS else "FAIL"
     print(f"rows in the workbook:       {ROWS:,} ({size_mb:.1f} MB)")
     print(f"read XLSX:                  {read_s:.2f} s")
-    print(f"interpret rows:             {interpret_s:.2f} s ({len(parsed.actions):,} actions, {len(parsed.problems):,} problems)")
+    print(
+        f"interpret rows:             {interpret_s:.2f} s ({len(parsed.actions):,} actions, {len(parsed.problems):,} problems)"
+    )
     print(f"first import, end to end:   {first_s:.2f} s ({result.summary.added:,} added)")
     print(f"re-import, end to end:      {second_s:.2f} s ({again.summary.unchanged:,} unchanged)")
     print(f"target {TARGET_SECONDS:.0f} s for the first import: {verdict}")
