@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from handlers.cards import describe_deadline
 from storage.importing.service import ImportResult, action_json
 from storage.models import Action, HistoryEntry
 
@@ -48,22 +49,14 @@ def print_import(out: Console, result: ImportResult) -> None:
 
 
 def understood(action: dict[str, Any]) -> str:
-    kind = action["kind"]
-    due, start = action["due_date"], action["start_date"]
-    if kind == "dated":
-        return f"due {due}" + (f" (from {start})" if start else "")
-    if kind == "ongoing":
-        parts = ["ongoing"]
-        if start:
-            parts.append(f"from {start}")
-        if due:
-            parts.append(f"first due {due}")
-        return ", ".join(parts)
-    if kind == "recurring":
-        return f"recurring {action['recurrence']}"
-    if kind == "complete":
-        return "complete"
-    return "unknown: owner to set"
+    """The JSON form of an action's deadline, in the same words chat uses."""
+    start, due = action["start_date"], action["due_date"]
+    return describe_deadline(
+        action["kind"],
+        start=date.fromisoformat(start) if start else None,
+        due=date.fromisoformat(due) if due else None,
+        recurrence=action["recurrence"],
+    )
 
 
 def clip(text: str | None, width: int) -> str:

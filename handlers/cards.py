@@ -12,9 +12,8 @@ NOTE_LIMIT = 1000  # characters in a progress note or a reason
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
 
 
-def understood(action: Action) -> str:
-    """The deadline as edibot reads it, in words."""
-    kind, due, start = action.deadline_kind, action.due_date, action.start_date
+def describe_deadline(kind: str, *, start: date | None, due: date | None, recurrence: str | None) -> str:
+    """A deadline as edibot reads it, in words: "due 30 Jun 2023", "ongoing, first due 30 Nov 2022"."""
     if kind == "dated" and due:
         return f"due {due:%-d %b %Y}" + (f", from {start:%-d %b %Y}" if start else "")
     if kind == "ongoing":
@@ -26,10 +25,16 @@ def understood(action: Action) -> str:
         return ", ".join(parts)
     if kind == "recurring":
         return {"P1Y": "every year", "P6M": "every 6 months", "P3M": "every quarter", "P1M": "every month",
-                "P1W": "every week"}.get(action.recurrence or "", f"recurring ({action.recurrence})")  # fmt: skip
+                "P1W": "every week"}.get(recurrence or "", f"recurring ({recurrence})")  # fmt: skip
     if kind == "complete":
         return "complete"
     return "no date yet"
+
+
+def understood(action: Action) -> str:
+    return describe_deadline(
+        action.deadline_kind, start=action.start_date, due=action.due_date, recurrence=action.recurrence
+    )
 
 
 def due_label(action: Action, today: date) -> str:

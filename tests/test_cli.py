@@ -106,7 +106,7 @@ def test_plans_actions_and_show_answer_from_the_store(edibot: Run, plan_csv: Pat
     code, out, _ = edibot("show", "lt-2")
     assert code == 0
     assert "Set EDI objectives for directors" in out and "Chief Executive, HR Manager" in out
-    assert "due 2023-09-30" in out and "History" in out
+    assert "due 30 Sep 2023" in out and "History" in out
 
 
 def bad_files(tmp_path: Path) -> dict[str, Path]:
