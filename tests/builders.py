@@ -257,6 +257,8 @@ def _share_strings(path: Path) -> None:
 
     with zipfile.ZipFile(path) as archive:
         parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    if _SHARED_STRINGS_PART in parts:
+        return  # an openpyxl that shares strings itself
     table = ElementTree.Element(tag("sst"))
     index: dict[bytes, int] = {}
     uses = 0

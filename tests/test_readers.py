@@ -7,9 +7,12 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import openpyxl
+import pdfplumber
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.styles import Font
 
 from storage.importing.cleaning import clean_cell
 from storage.importing.errors import PlanFileError
@@ -194,6 +197,37 @@ def test_struck_through_words_in_a_word_cell_are_set_aside_but_kept_in_the_raw_t
     assert row.raw == ("Train managers", "HR", "Due June 23Sept 23")
 
 
+def test_struck_through_runs_next_to_each_other_are_one_piece_of_struck_text(tmp_path: Path) -> None:
+    # Word splits a phrase into runs wherever its editing history says, so "June 23" struck
+    # through may be two runs; they are one deleted date, not two lines.
+    path = write_docx(
+        tmp_path / "plan.docx",
+        [
+            Table(
+                [
+                    ["Due"],
+                    [
+                        Runs(
+                            "Due ",
+                            Struck("June "),
+                            Struck("23"),
+                            " Sept 23 ",
+                            Struck("Oct"),
+                            " ",
+                            Struck("24"),
+                        )
+                    ],
+                ]
+            )
+        ],
+    )
+
+    row = table_rows(read_plan_file(path))[1]
+
+    assert row.cells == ("Due Sept 23",)
+    assert row.struck == ("June 23\nOct 24",)
+
+
 def test_a_struck_through_paragraph_between_tables_is_kept_only_as_history(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "plan.docx", [Runs("Section 3: ", Struck("Withdrawn"), "Services")])
 
@@ -324,6 +358,99 @@ def test_dates_and_numbers_in_a_sheet_read_as_the_owner_sees_them(tmp_path: Path
     )
 
     assert cells(read_plan_file(path))[1] == ("2024-03-31", "2024-06-30", "3", "2.5", "25%", "TRUE")
+
+
+@pytest.mark.parametrize("inline_strings", [False, True], ids=["shared strings as Excel saves", "inline"])
+def test_struck_through_runs_in_a_sheet_cell_are_set_aside_but_kept_in_the_raw_text(
+    tmp_path: Path, inline_strings: bool
+) -> None:
+    path = write_xlsx(
+        tmp_path / "plan.xlsx",
+        {
+            "Plan": [
+                ["Action", "Owner", "Timescale for delivery"],
+                ["Launch a reverse mentoring scheme", "HR", Runs(Struck("March 2025"), " September 2025")],
+                [
+                    "Train managers",
+                    Runs("HR / ", Struck("Comms")),
+                    Runs("Due ", Struck("June "), Struck("23"), " Sept 23"),
+                ],
+                ["Run listening events", Runs("Comms", " Team"), "Q3 2024"],
+            ]
+        },
+        inline_strings=inline_strings,
+    )
+
+    rows = table_rows(read_plan_file(path))[1:]
+
+    assert [row.cells for row in rows] == [
+        ("Launch a reverse mentoring scheme", "HR", "September 2025"),
+        ("Train managers", "HR /", "Due Sept 23"),
+        ("Run listening events", "Comms Team", "Q3 2024"),  # rich text with nothing struck
+    ]
+    assert [row.struck for row in rows] == [("", "", "March 2025"), ("", "Comms", "June 23"), ("", "", "")]
+    assert [row.raw[1:] for row in rows] == [
+        ("HR", "March 2025 September 2025"),
+        ("HR / Comms", "Due June 23 Sept 23"),
+        ("Comms Team", "Q3 2024"),
+    ]
+
+
+@pytest.mark.parametrize("inline_strings", [False, True], ids=["shared strings as Excel saves", "inline"])
+def test_a_sheet_cell_struck_through_as_a_whole_is_deleted_but_kept_in_the_raw_text(
+    tmp_path: Path, inline_strings: bool
+) -> None:
+    path = write_xlsx(
+        tmp_path / "plan.xlsx",
+        {
+            "Plan": [
+                ["Theme", "Action", "Owner"],
+                [Struck("Recruitment"), "Review adverts", Struck("HR")],
+                [ABOVE, "Anonymise shortlisting", Struck("HR", double=True)],
+                ["Culture", Struck("Staff survey"), "Comms"],
+            ]
+        },
+        inline_strings=inline_strings,
+    )
+
+    rows = table_rows(read_plan_file(path))[1:]
+
+    assert [row.cells for row in rows] == [
+        ("", "Review adverts", ""),
+        ("", "Anonymise shortlisting", ""),  # a struck cell merged down is struck on every row
+        ("Culture", "", "Comms"),
+    ]
+    assert [row.struck for row in rows] == [
+        ("Recruitment", "", "HR"),
+        ("Recruitment", "", "HR"),
+        ("", "Staff survey", ""),
+    ]
+    assert rows[0].raw == ("Recruitment", "Review adverts", "HR")
+
+
+def test_a_struck_through_date_or_rich_text_cell_is_struck_as_a_whole(tmp_path: Path) -> None:
+    # A run of rich text without a font of its own takes the cell's font, struck or not.
+    path = write_xlsx(
+        tmp_path / "plan.xlsx",
+        {
+            "Plan": [
+                ["Action", "Due", "Status"],
+                ["Review adverts", dt.date(2024, 3, 31), Runs("On ", "track")],
+            ]
+        },
+    )
+    workbook = openpyxl.load_workbook(path, rich_text=True)
+    for cell in workbook.active["B2":"C2"][0]:
+        cell.font = Font(strike=True)
+    workbook.save(path)
+
+    row = table_rows(read_plan_file(path))[1]
+
+    assert (row.cells, row.struck, row.raw) == (
+        ("Review adverts", "", ""),
+        ("", "2024-03-31", "On track"),
+        ("Review adverts", "2024-03-31", "On track"),
+    )
 
 
 def test_empty_columns_and_rows_around_a_sheet_table_are_trimmed(tmp_path: Path) -> None:
@@ -662,6 +789,75 @@ def test_a_pdf_table_comes_through_with_the_title_above_it_as_prose(tmp_path: Pa
         (0, "page 1", 2, ("Review adverts\nand job descriptions", "HR", "June 23")),
         (0, "page 1", 3, ("Staff survey", "Comms", "")),
     ]
+
+
+# Narrow Owner and Due columns: long owners and titles wrap onto several lines.
+NARROW_OWNERS = (3, 1, 1, 1)
+
+
+def pdfplumber_cells(path: Path) -> list[list[str | None]]:
+    """The cells of the PDF's first table as pdfplumber reads them, every line on a line of its own."""
+    with pdfplumber.open(path) as pdf:
+        return pdf.pages[0].find_tables()[0].extract()
+
+
+def wrapped(source: list[list[str]], read: list[list[str | None]]) -> list[list[bool]]:
+    """Which cells pdfplumber read on more lines than they were written on."""
+    return [
+        [(cell or "").count("\n") > text.count("\n") for text, cell in zip(row, read_row, strict=True)]
+        for row, read_row in zip(source, read, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("text_align", ["JUSTIFY", "LEFT"])
+def test_lines_wrapped_in_a_narrow_pdf_column_are_joined_again(tmp_path: Path, text_align: str) -> None:
+    rows = [
+        ["Action", "Owner", "Due", "RAG"],
+        [
+            "Recruit two co-opted resident members to the EDI Committee, advertising in every newsletter",
+            "Company Secretary / Resident Involvement Team",
+            "September 2024",
+            "A",
+        ],
+        [
+            "Report progress on this plan to the Board every quarter, with the risks and the money spent",
+            "Director of Resources",
+            "Quarterly",
+            "G",
+        ],
+    ]
+    path = write_pdf(tmp_path / "plan.pdf", rows, col_widths=NARROW_OWNERS, text_align=text_align)
+    assert [row[:2] for row in wrapped(rows, pdfplumber_cells(path))[1:]] == [[True, True]] * 2
+
+    assert cells(read_plan_file(path))[1:] == [tuple(row) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("text_align", ["JUSTIFY", "LEFT"])
+def test_lines_broken_by_hand_and_list_items_in_a_pdf_cell_keep_their_breaks(
+    tmp_path: Path, text_align: str
+) -> None:
+    rows = [
+        ["Action", "Owner", "Due", "RAG"],
+        [
+            "Review the terms of reference and the membership of the EDI Committee every two years\n"
+            "Agree them with the Board",
+            "CEDIS\nEqualities Team",
+            "Nov 2022 & Ongoing",
+            "A",
+        ],
+        [
+            "Actions:\n• Review adverts and job descriptions for biased or exclusive language\n"
+            "• Anonymise shortlisting",
+            "- Head of HR\n- Recruitment Team Leader",
+            "2025",
+            "",
+        ],
+    ]
+    path = write_pdf(tmp_path / "plan.pdf", rows, col_widths=NARROW_OWNERS, text_align=text_align)
+    # fpdf2 starts a new line at "\n"; pdfplumber gives those lines and the wrapped ones alike.
+    assert [row[:2] for row in wrapped(rows, pdfplumber_cells(path))[1:]] == [[True, False], [True, True]]
+
+    assert cells(read_plan_file(path))[1:] == [tuple(row) for row in rows[1:]]
 
 
 def test_a_pdf_table_running_over_two_pages_stays_one_table(tmp_path: Path) -> None:

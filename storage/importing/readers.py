@@ -619,7 +619,7 @@ class _PdfCell:
     def _broken(self, before: _PdfLine, after: _PdfLine, *, justified: bool) -> bool:
         """Whether the author broke the line `before`, rather than it wrapping at the cell's edge."""
         if not self.upright:
-            return True  # turned text: its geometry is not what the tests below read
+            return True  # turned text: its lines run down the page, so keep pdfplumber's breaks
         first = after.words[0]
         if first.startswith(_BULLETS):
             return True
@@ -685,7 +685,7 @@ def _pdf_cell(box: Sequence[float], chars: list[dict[str, Any]]) -> _PdfCell:
     lines = cluster_objects(words, "top", DEFAULT_Y_TOLERANCE)
     if not lines:
         return _PdfCell(lines=(), text_right=box[2])
-    padding = max(0.0, min(line[0]["x0"] for line in lines) - box[0])
+    padding = max(0.0, min(word["x0"] for word in words) - box[0])
     return _PdfCell(
         lines=tuple(_PdfLine.of(line) for line in lines),
         text_right=box[2] - padding,
