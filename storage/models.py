@@ -81,6 +81,11 @@ class Plan(Base):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     next_number: Mapped[int] = mapped_column(Integer, default=1)
+    # The reminder ladder: days before a deadline, when overdue turns into escalation, check-in spacing.
+    reminder_days: Mapped[list[Any]] = mapped_column(JSON, default=lambda: [14, 3, 0])
+    escalate_after_days: Mapped[int] = mapped_column(Integer, default=14)
+    checkin_months: Mapped[int] = mapped_column(Integer, default=1)
+    escalation_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -141,6 +146,8 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, done
     progress_note: Mapped[str | None] = mapped_column(Text)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # The next day the nudge sweep must look at this action; NULL means "work it out at the next sweep".
+    next_nudge_on: Mapped[date | None] = mapped_column(Date, index=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -179,9 +186,64 @@ class Person(Base):
     slack_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     teams_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    nation: Mapped[str] = mapped_column(
+        String(20), default="england"
+    )  # whose bank holidays: england, wales, scotland, northern-ireland
+    send_time: Mapped[str] = mapped_column(String(5), default="09:30")  # local time reminders go out
+    away_until: Mapped[date | None] = mapped_column(Date)  # reminders held until the day after
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")
+
+
+class Nudge(Base):
+    """One reminder step of one action for one person; its unique key makes planning it twice impossible."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_unsent", "message_id", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # action:step:occurrence:person
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(
+        String(30)
+    )  # before-14, before-3, due, overdue, escalate, checkin, set-date
+    occurrence: Mapped[str] = mapped_column(String(40))
+    step_on: Mapped[date] = mapped_column(Date)  # the day the step belongs to
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the person's next working moment on or after it
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxMessage(Base):
+    """A message to deliver exactly once: claimed with a lease, retried after a crash, marked sent with its id."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    platform: Mapped[str | None] = mapped_column(String(20))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Leadership(Base):
+    """Which scheduler process leads (a lease it renews), so two replicas never sweep at once."""
+
+    __tablename__ = "leadership"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProcessedDelivery(Base):
