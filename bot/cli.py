@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.console import ConsoleSession, FakeClock, ScriptError, run_script
+from bot.console import ConsoleSender, ConsoleSession, FakeClock, ScriptError, SystemClock, run_script
 from bot.demo import run_demo
 from bot.render import clip, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer
+from schedules.preview import preview
+from schedules.runner import NudgeRound, run_forever
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
@@ -39,9 +41,10 @@ out = Console(soft_wrap=False)
 class Context:
     """What every command needs: settings, the database, and the current time (fixed with --now)."""
 
-    def __init__(self, settings: Settings, now: datetime) -> None:
+    def __init__(self, settings: Settings, now: datetime, *, fixed_now: datetime | None = None) -> None:
         self.settings = settings
         self.now = now
+        self.fixed_now = fixed_now  # set by --now: the clock stands still there
         self._database: Database | None = None
 
     @property
@@ -85,7 +88,7 @@ def _main(
         except ValueError:
             raise _fail(f"--now: '{now}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-    ctx.obj = Context(settings, moment)
+    ctx.obj = Context(settings, moment, fixed_now=moment if now is not None else None)
 
 
 def _parse_maps(maps: list[str]) -> dict[str, str]:
@@ -289,6 +292,66 @@ def interactive(session: ConsoleSession, name: str, *, clock: FakeClock) -> None
         if line.strip():
             clock.set(datetime.now(clock.now().tzinfo))
             session.say(name, line)
+
+
+nudges_app = typer.Typer(help="Reminders: see what would be sent, and when.", no_args_is_help=True)
+app.add_typer(nudges_app, name="nudges")
+
+
+@nudges_app.command("preview")
+def nudges_preview(
+    ctx: typer.Context,
+    at: Annotated[str | None, typer.Option(help="Start from this time (ISO 8601); default now.")] = None,
+    days: Annotated[int, typer.Option(min=0, max=366, help="How many days ahead to look.")] = 14,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the planned messages as JSON on stdout.")
+    ] = False,
+) -> None:
+    """What edibot would send, to whom, when (their local time) and why — nothing is sent or saved."""
+    context: Context = ctx.obj
+    zone = ZoneInfo(context.settings.timezone)
+    start = context.now
+    if at is not None:
+        try:
+            start = datetime.fromisoformat(at)
+        except ValueError:
+            raise _fail(f"--at: '{at}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
+        start = start if start.tzinfo else start.replace(tzinfo=zone)
+    planned = preview(context.database, at=start, days=days, zone=zone)
+    if as_json:
+        print(json.dumps([message.as_json() for message in planned], ensure_ascii=False, indent=2))
+        return
+    if not planned:
+        out.print(f"Nothing would be sent in the {days} days from {start:%-d %B %Y %H:%M}.")
+        return
+    table = Table(title=f"Reminders from {start:%-d %b %Y %H:%M} for {days} days")
+    for header in ("When (their time)", "To", "Why", "Actions"):
+        table.add_column(header, overflow="fold")
+    for message in planned:
+        table.add_row(
+            f"{message.send_at:%a %-d %b %H:%M %Z}", message.person.name, message.step,
+            ", ".join(ref for ref, _, _ in message.actions),
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    every: Annotated[int, typer.Option(min=5, help="Seconds between rounds of sweep and delivery.")] = 60,
+    once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
+) -> None:
+    """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here."""
+    context: Context = ctx.obj
+    zone = ZoneInfo(context.settings.timezone)
+    sender = ConsoleSender(write=print)
+    round_ = NudgeRound(context.database, clock=SystemClock(zone) if ctx.obj.fixed_now is None else FakeClock(context.now),
+                        zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
+    if once:
+        round_()
+        return
+    print(f"edibot is running (console adapter): a round every {every} s. Ctrl-C stops it.")
+    run_forever(round_, every=timedelta(seconds=every))
 
 
 @app.command()

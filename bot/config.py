@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Europe/London", description="The organisation's home time zone.")
     max_import_mb: int = Field(default=20, ge=1, le=500, description="Largest plan file accepted.")
+    daily_nudge_cap: int = Field(default=1, ge=1, le=10, description="Reminder messages per person per day.")
     log_level: str = Field(default="WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("timezone")

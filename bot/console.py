@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Button, Buttons, Choices, Context, Fields, Form, Heading, Outcome, Reply, Text
+from storage.models import Person
 
 _SCRIPT_LINE = re.compile(r"^@([^:]+?)\s*:\s*(.*)$")
 
@@ -37,6 +38,21 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(self.zone)
+
+
+class ConsoleSender:
+    """Delivers reminders by printing them: the console adapter's end of the outbox."""
+
+    def __init__(self, *, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.sent = 0
+
+    def __call__(self, person: Person, reply: Reply) -> str:
+        self.sent += 1
+        self.write(f"edibot → {person.name} (direct message):")
+        for line in render(reply):
+            self.write(f"  {line}")
+        return f"console-{self.sent}"
 
 
 def render(reply: Reply) -> list[str]:

@@ -11,6 +11,7 @@ from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, st
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
+from schedules.ladder import next_occurrence_after
 from storage.deadlines import interpret_deadline
 from storage.models import Action, Person
 
@@ -182,6 +183,8 @@ def set_status(request: Request) -> Reply:
              reason_form(action.ref, status)]
         )  # fmt: skip
     before = status_label(action)
+    if status == "done" and action.deadline_kind == "recurring":
+        return _roll_recurring(request, action, note)
     if status == "done":
         if action.status == "done":
             return Reply.say(f"{action.ref} is already done.")
@@ -211,6 +214,28 @@ def set_status(request: Request) -> Reply:
     if capped:
         reply.add(Context(capped))
     return reply
+
+
+def _roll_recurring(request: Request, action: Action, note: str | None) -> Reply:
+    """Done, for an action that recurs ("Annually"), means this occurrence: it rolls on to the next one."""
+    today = request.now.date()
+    current = action.due_date or today
+    following = next_occurrence_after(action, current)
+    if following is None:
+        raise CommandError(
+            f"{action.ref} recurs, but I can't tell how often ({action.recurrence}); set a date with /edi due."
+        )
+    request.change(action, "due", current.isoformat(), following.isoformat(), note or "this occurrence done")
+    action.due_date = following
+    if note:
+        request.change(action, "note", action.progress_note, note)
+        action.progress_note = note
+    by = request.require_person().name
+    return Reply.say(
+        f"{action.ref}: this occurrence is done (marked by {by}). It recurs, so the next one is due "
+        f"{following:%-d %B %Y}.",
+        private=False,
+    )
 
 
 def add_note(request: Request) -> Reply:
@@ -417,6 +442,8 @@ def plan(request: Request) -> Reply:
     if found.paused == pause:
         return Reply.say(f"{found.name} is already {'paused' if pause else 'running'}.")
     found.paused = pause
+    if not pause:
+        request.store.renudge_plan(found)
     return Reply.say(
         f"{found.name} is paused: no reminders go out for it until you resume it."
         if pause

@@ -154,6 +154,7 @@ def record_history(request: Request) -> None:
             field=change.field, from_value=change.from_value, to_value=change.to_value, note=change.note,
         )  # fmt: skip
         change.action.updated_at = request.now
+        change.action.next_nudge_on = None  # the nudge sweep works out the next step again
 
 
 class CommandLayer:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.importing.owners import owner_key
@@ -218,6 +218,10 @@ class Store:
 
     def plan(self, name: str) -> Plan | None:
         return plan_named(self.session, name)
+
+    def renudge_plan(self, plan: Plan) -> None:
+        """After a pause, let the sweep work out every action's next step again (held reminders go out once)."""
+        self.session.execute(update(Action).where(Action.plan_id == plan.id).values(next_nudge_on=None))
 
     def plans(self) -> Sequence[Plan]:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()

@@ -367,6 +367,7 @@ def _update(
             setattr(action, column, value)
     if changed:
         action.updated_at = history.now
+        action.next_nudge_on = None  # the nudge sweep works out the next step again
     return changed
 
 

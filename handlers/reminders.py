@@ -1,0 +1,60 @@
+"""What a reminder says: one message listing a person's actions that need them, each with its buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.cards import action_card, due_label, status_label
+from handlers.messages import Context, Fields, Heading, Reply, Text
+from storage.models import Action
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    action: Action
+    step: str  # as Step.name
+    why: str  # as Step.describe()
+
+
+def reminder(name: str, items: list[ReminderItem], *, today: date) -> Reply:
+    """A person's reminder: what is due, why now, and what to press; escalations say who owns it and their last word."""
+    own = [item for item in items if item.step != "escalate"]
+    escalated = [item for item in items if item.step == "escalate"]
+    reply = Reply(private=False)
+    if own:
+        count = len(own)
+        reply.add(
+            Heading(
+                f"{name.split(maxsplit=1)[0]}, {count} EDI action{'s' if count != 1 else ''} need{'s' if count == 1 else ''} you"
+            )
+        )
+        for item in own:
+            reply.add(*action_card(item.action, today))
+            reply.add(Context(_nudge_line(item)))
+    for item in escalated:
+        action = item.action
+        owners = ", ".join(owner.name for owner in action.owners) or "nobody"
+        reply.add(
+            Heading(f"Escalation: {action.ref} is overdue"),
+            Text(f"{action.ref} · {action.title}"),
+            Fields(
+                (
+                    ("Owners", owners),
+                    ("Due", due_label(action, today)),
+                    ("Status", status_label(action)),
+                    ("Last said", action.progress_note or "nothing yet"),
+                )
+            ),
+            Context("You get this as the plan's escalation contact. The owners have had weekly reminders."),
+        )
+    return reply
+
+
+def _nudge_line(item: ReminderItem) -> str:
+    ref = item.action.ref
+    if item.step == "set-date":
+        return f"This action has no date yet: set one with `/edi due {ref} WHEN` (e.g. end of March)."
+    if item.step == "checkin":
+        return "Monthly check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
+    return f"Why now: {item.why}. Press a button or reply in this thread (e.g. “amber - waiting on budget”)."

@@ -1,0 +1,92 @@
+"""When a person can be reminded: their time zone, working days, send time, leave, and their nation's bank holidays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from storage.models import Person
+
+NATIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern-ireland": "NIR"}
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_LOOKAHEAD_DAYS = 40  # long enough to cross Christmas, Easter and a fortnight's leave
+
+
+@lru_cache(maxsize=16)
+def bank_holidays(nation: str) -> holidays.HolidayBase:
+    """The bank holidays of one UK nation (England, Wales, Scotland, Northern Ireland), computed offline."""
+    return holidays.country_holidays("GB", subdiv=NATIONS.get(nation, "ENG"))
+
+
+@lru_cache(maxsize=64)
+def working_weekdays(spec: str) -> frozenset[int]:
+    """ "Mon-Fri" → {0..4}; "Mon,Tue,Thu" → {0, 1, 3}; anything unreadable means Monday to Friday."""
+    days: set[int] = set()
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first[:3] not in _DAYS or (last and last[:3] not in _DAYS):
+            return frozenset(range(5))
+        start, end = _DAYS.index(first[:3]), _DAYS.index((last or first)[:3])
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    return frozenset(days) or frozenset(range(5))
+
+
+def send_clock(person: Person) -> time:
+    hour, _, minute = (person.send_time or "09:30").partition(":")
+    try:
+        return time(int(hour), int(minute or 0))
+    except ValueError:
+        return time(9, 30)
+
+
+def is_working_day(person: Person, day: date) -> bool:
+    return day.weekday() in working_weekdays(person.working_days or "Mon-Fri") and day not in bank_holidays(
+        person.nation or "england"
+    )
+
+
+def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
+    """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in UTC.
+
+    The local wall-clock time is kept across the clock changes: zoneinfo gives 09:30 BST in
+    summer and 09:30 GMT in winter, never 08:30 or 10:30.
+    """
+    zone = ZoneInfo(person.timezone) if person.timezone else default_zone
+    day = on_or_after
+    if person.away_until and person.away_until >= day:
+        day = person.away_until + timedelta(days=1)
+    for _ in range(_LOOKAHEAD_DAYS):
+        if is_working_day(person, day):
+            break
+        day += timedelta(days=1)
+    return datetime.combine(day, send_clock(person), tzinfo=zone).astimezone(UTC)
+
+
+def first_working_day_after(person: Person, day: date) -> date:
+    following = day + timedelta(days=1)
+    for _ in range(_LOOKAHEAD_DAYS):
+        if is_working_day(person, following):
+            return following
+        following += timedelta(days=1)
+    return following
+
+
+WORKDAY_ENDS = time(17, 30)
+
+
+def catch_up_send_at(person: Person, now: datetime, *, default_zone: ZoneInfo) -> datetime:
+    """For a reminder already late (first import, or after downtime): now if it is working time for the person,
+    else their next send time — never at 3 a.m. or on a Sunday."""
+    zone = ZoneInfo(person.timezone) if person.timezone else default_zone
+    local = now.astimezone(zone)
+    today = local.date()
+    away = person.away_until is not None and person.away_until >= today
+    if is_working_day(person, today) and not away:
+        if local.time() < send_clock(person):
+            return datetime.combine(today, send_clock(person), tzinfo=zone).astimezone(UTC)
+        if local.time() < WORKDAY_ENDS:
+            return now.astimezone(UTC)
+    return next_send_at(person, today + timedelta(days=1), default_zone=default_zone)

@@ -1,0 +1,135 @@
+"""The reminder ladder: which step each action has reached on a given day, and when it reaches the next one.
+
+Pure date arithmetic on one action and its plan's settings; it never reads the clock or the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from storage.models import Action, Plan
+
+SET_DATE_EVERY = timedelta(days=14)
+_PERIODS = {
+    "P1Y": relativedelta(years=1), "P6M": relativedelta(months=6), "P4M": relativedelta(months=4),
+    "P3M": relativedelta(months=3), "P2M": relativedelta(months=2), "P1M": relativedelta(months=1),
+    "P2W": relativedelta(weeks=2), "P1W": relativedelta(weeks=1),
+}  # fmt: skip
+_HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung of the ladder: its name, which deadline or period it belongs to, and the day it is for."""
+
+    name: str  # before-14, before-3, due, overdue, escalate, checkin, set-date
+    occurrence: str
+    on: date
+    escalation: bool = False
+
+    def describe(self) -> str:
+        if self.name.startswith("before-"):
+            days = int(self.name.removeprefix("before-"))
+            return f"due in {days} day{'s' if days != 1 else ''}"
+        return {
+            "due": "due today",
+            "overdue": "overdue",
+            "escalate": "overdue and escalated",
+            "checkin": "progress check-in",
+            "set-date": "needs a date",
+        }.get(self.name, self.name)
+
+
+def current_steps(action: Action, plan: Plan, today: date) -> list[Step]:
+    """The latest step of each kind this action has reached by `today` (earlier, stale ones are not repeated)."""
+    return _walk(action, plan, today)[0]
+
+
+def next_step_on(action: Action, plan: Plan, today: date) -> date | None:
+    """The first day after `today` on which the action reaches a new step, or None if it never will."""
+    return _walk(action, plan, today)[1]
+
+
+def _walk(action: Action, plan: Plan, today: date) -> tuple[list[Step], date | None]:
+    if action.archived or action.status == "done" or action.deadline_kind == "complete" or plan.paused:
+        return [], None
+    if action.snoozed_until and action.snoozed_until > today:
+        return [], action.snoozed_until
+    kind, due = action.deadline_kind, action.due_date
+    if kind == "recurring":
+        upcoming = _next_occurrence(action, today)
+        return _before(plan, upcoming, today) if upcoming else ([], None)
+    if due is not None and due >= today:
+        return _before(plan, due, today)
+    if due is not None and kind == "dated":
+        return _overdue(plan, due, today)
+    if kind == "ongoing":
+        return _checkins(action, plan, today)
+    return _set_date(action, today)
+
+
+def _before(plan: Plan, due: date, today: date) -> tuple[list[Step], date | None]:
+    days = sorted({int(d) for d in (plan.reminder_days or [14, 3, 0]) if int(d) >= 0}, reverse=True)
+    reached = [d for d in days if due - timedelta(days=d) <= today]
+    later = [due - timedelta(days=d) for d in days if due - timedelta(days=d) > today]
+    steps = []
+    if reached:
+        d = min(reached)
+        steps.append(Step("due" if d == 0 else f"before-{d}", due.isoformat(), due - timedelta(days=d)))
+    after_due = due + timedelta(days=1)
+    return steps, min(later) if later else after_due
+
+
+def _overdue(plan: Plan, due: date, today: date) -> tuple[list[Step], date]:
+    first = due + timedelta(days=1)  # the person's calendar moves it to their first working day
+    weeks = (today - first).days // 7
+    on = first + timedelta(weeks=weeks)
+    steps = [Step("overdue", f"{due.isoformat()}+{weeks}w", on)]
+    escalate_on = due + timedelta(days=max(plan.escalate_after_days, 1))
+    upcoming = [on + timedelta(weeks=1)]
+    if today >= escalate_on:
+        steps.append(Step("escalate", due.isoformat(), escalate_on, escalation=True))
+    else:
+        upcoming.append(escalate_on)
+    return steps, min(upcoming)
+
+
+def _checkins(action: Action, plan: Plan, today: date) -> tuple[list[Step], date]:
+    anchor = max(filter(None, [action.start_date, action.due_date, action.created_at.date()]))
+    every = relativedelta(months=max(plan.checkin_months, 1))
+    reached: date | None = None
+    on = anchor + every
+    for _ in range(_HORIZON):
+        if on > today:
+            break
+        reached, on = on, on + every
+    steps = [Step("checkin", reached.isoformat(), reached)] if reached else []
+    return steps, on
+
+
+def _set_date(action: Action, today: date) -> tuple[list[Step], date]:
+    start = action.created_at.date()
+    rounds = max((today - start).days, 0) // SET_DATE_EVERY.days
+    on = start + SET_DATE_EVERY * rounds
+    return [Step("set-date", on.isoformat(), on)], on + SET_DATE_EVERY
+
+
+def _next_occurrence(action: Action, today: date) -> date | None:
+    period = _PERIODS.get(action.recurrence or "")
+    if period is None:
+        return None
+    occurrence = action.due_date or (action.created_at.date() + period)
+    for _ in range(_HORIZON):
+        if occurrence >= today:
+            return occurrence
+        occurrence += period
+    return None
+
+
+def next_occurrence_after(action: Action, current: date) -> date | None:
+    """For a recurring action marked done: the occurrence after this one."""
+    period = _PERIODS.get(action.recurrence or "")
+    return current + period if period else None

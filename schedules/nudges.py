@@ -1,0 +1,309 @@
+"""The nudge sweep and the delivery worker: plan reminders into a persistent outbox, then send each exactly once.
+
+The sweep decides from the database what is due and writes it down under unique keys (a second sweep, a
+restart or a second replica cannot create it twice); delivery claims outbox rows under a lease (a crash
+between claim and send is retried when the lease runs out) and records the platform's message id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from handlers.messages import Reply
+from handlers.reminders import ReminderItem, reminder
+from schedules.calendar import catch_up_send_at, next_send_at
+from schedules.ladder import Step, current_steps, next_step_on
+from storage.db import Database
+from storage.models import Action, Nudge, OutboxMessage, Person, Plan, action_owners, person_roles
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+LEASE = timedelta(minutes=2)
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (HTTP 429 with Retry-After, or a transient error)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class Undeliverable(Exception):
+    """The platform refused this recipient for good (user deactivated, channel archived)."""
+
+
+Sender = Callable[[Person, Reply], str]  # sends a reply to a person; returns the platform's message id
+
+
+@dataclass
+class SweepReport:
+    actions_looked_at: int = 0
+    nudges_planned: int = 0
+    messages_queued: int = 0
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> list[Person]:
+    if step.escalation:
+        if plan.escalation_person_id:
+            person = session.get(Person, plan.escalation_person_id)
+            return [person] if person else []
+        return list(session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.id)))
+    return list(
+        session.scalars(
+            select(Person)
+            .join(person_roles, person_roles.c.person_id == Person.id)
+            .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
+            .where(action_owners.c.action_id == action.id)
+            .distinct()
+            .order_by(Person.id)
+        )
+    )
+
+
+def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
+    """An owner already acted on it (pressed a button, replied) on or after the step's day: that step is done."""
+    return (
+        not step.escalation
+        and action.updated_at.astimezone(zone).date() >= step.on
+        and step.name != "set-date"
+    )
+
+
+def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
+    """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times."""
+    today = now.astimezone(zone).date()
+    report = SweepReport()
+    with database.session() as session:
+        candidates = session.scalars(
+            select(Action)
+            .join(Plan)
+            .where(
+                Action.archived.is_(False),
+                Action.status != "done",
+                Plan.paused.is_(False),
+                or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+            )
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+        ).all()
+        existing = _existing_keys(session, [a.id for a in candidates])
+        for action in candidates:
+            report.actions_looked_at += 1
+            for step in current_steps(action, action.plan, today):
+                if answered_since(action, step, zone):
+                    continue
+                for person in recipients_of(session, action, step, action.plan):
+                    key = f"{action.id}:{step.name}:{step.occurrence}:{person.id}"
+                    if key in existing:
+                        continue
+                    existing.add(key)
+                    send_at = next_send_at(person, step.on, default_zone=zone)
+                    if send_at < now:
+                        send_at = catch_up_send_at(person, now, default_zone=zone)
+                    session.add(
+                        Nudge(
+                            key=key, action_id=action.id, person_id=person.id, step=step.name,
+                            occurrence=step.occurrence, step_on=step.on, created_at=now, send_at=send_at,
+                        )
+                    )  # fmt: skip
+                    report.nudges_planned += 1
+            action.next_nudge_on = next_step_on(action, action.plan, today)
+        session.flush()
+        report.messages_queued = _queue_messages(session, now=now, zone=zone, daily_cap=daily_cap)
+    return report
+
+
+def _existing_keys(session: Session, action_ids: list[int]) -> set[str]:
+    keys: set[str] = set()
+    for start in range(0, len(action_ids), 500):
+        chunk = action_ids[start : start + 500]
+        keys.update(session.scalars(select(Nudge.key).where(Nudge.action_id.in_(chunk))))
+    return keys
+
+
+def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int) -> int:
+    """Gather each person's due nudges into one message (at most `daily_cap` a day); the rest wait a day."""
+    waiting = session.scalars(
+        select(Nudge)
+        .where(Nudge.message_id.is_(None), Nudge.send_at <= now)
+        .order_by(Nudge.person_id, Nudge.send_at, Nudge.id)
+    ).all()
+    by_person: dict[int, list[Nudge]] = {}
+    for nudge in waiting:
+        by_person.setdefault(nudge.person_id, []).append(nudge)
+    queued = 0
+    for person_id, nudges in by_person.items():
+        live = [n for n in nudges if _still_wanted(session, n, now.astimezone(zone).date())]
+        if not live:
+            continue
+        local_day = now.astimezone(zone).date()
+        prefix = f"{person_id}:{local_day.isoformat()}:"
+        sent_today = len(
+            session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like(prefix + "%"))).all()
+        )
+        if sent_today >= daily_cap:
+            continue
+        message = OutboxMessage(
+            key=f"{prefix}{sent_today + 1}", person_id=person_id, send_at=now, status="pending", attempts=0,
+            created_at=now,
+        )  # fmt: skip
+        session.add(message)
+        session.flush()
+        for nudge in live:
+            nudge.message_id = message.id
+        queued += 1
+    return queued
+
+
+def _still_wanted(session: Session, nudge: Nudge, today: date) -> bool:
+    action = session.get(Action, nudge.action_id)
+    return bool(
+        action
+        and not action.archived
+        and action.status != "done"
+        and not action.plan.paused
+        and not (action.snoozed_until and action.snoozed_until > today)
+    )
+
+
+def deliver(
+    database: Database,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    send: Sender,
+    lease: timedelta = LEASE,
+    limit: int = 50,
+) -> DeliveryReport:
+    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the lease."""
+    report = DeliveryReport()
+    for message_id in _claim(database, now=now, lease=lease, limit=limit):
+        with database.session() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            person = session.get(Person, message.person_id)
+            assert person is not None
+            attempt = message.attempts
+            reply = render_message(session, message, today=now.astimezone(zone).date())
+        try:
+            platform_id = send(person, reply)
+        except RetryLater as error:
+            _retry(
+                database,
+                message_id,
+                attempt,
+                now=now,
+                seconds=error.seconds,
+                reason=str(error),
+                report=report,
+            )
+            continue
+        except Undeliverable as error:
+            _fail(database, message_id, reason=str(error), report=report, who=person.name)
+            continue
+        with database.session() as session:
+            # Only the holder of this attempt's lease may mark it: a slow worker whose lease ran out must not.
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+                .values(status="sent", sent_at=now, platform_message_id=platform_id, lease_until=None)
+            )
+        report.sent += 1
+    return report
+
+
+def _claim(database: Database, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    claimed: list[int] = []
+    with database.session() as session:
+        due = session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.send_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .order_by(OutboxMessage.send_at, OutboxMessage.id)
+            .limit(limit)
+        ).all()
+        for message_id in due:
+            # Compare-and-set: of two workers racing for a row, exactly one sees its UPDATE take effect.
+            taken = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == "pending",
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(message_id)
+    return claimed
+
+
+def _retry(
+    database: Database, message_id: int, attempt: int, *, now: datetime, seconds: float, reason: str,
+    report: DeliveryReport,
+) -> None:  # fmt: skip
+    with database.session() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+            message.last_error = reason
+            report.failed.append(f"message {message_id}: {reason}")
+            return
+        message.send_at = now + timedelta(seconds=max(seconds, 2**attempt))
+        message.lease_until = None
+        message.last_error = reason
+    report.retried += 1
+
+
+def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryReport, who: str) -> None:
+    with database.session() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        message.status = "failed"
+        message.last_error = reason
+        message.lease_until = None
+    report.failed.append(f"{who}: {reason}")
+    log.warning("reminder for %s could not be delivered: %s", who, reason)
+
+
+def render_message(session: Session, message: OutboxMessage, *, today: date) -> Reply:
+    """Built at send time from the actions as they are now, so a reminder never shows a stale status."""
+    person = session.get(Person, message.person_id)
+    assert person is not None
+    nudges = session.scalars(select(Nudge).where(Nudge.message_id == message.id).order_by(Nudge.id)).all()
+    items: list[ReminderItem] = []
+    for nudge in nudges:
+        action = session.scalar(
+            select(Action)
+            .where(Action.id == nudge.action_id)
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+        )
+        if action is None:
+            continue
+        step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
+        items.append(ReminderItem(action=action, step=nudge.step, why=step.describe()))
+    return reminder(person.name, items, today=today)
+
+
+def planned_keys(database: Database) -> Iterable[str]:
+    with database.session() as session:
+        return list(session.scalars(select(Nudge.key)))

@@ -1,0 +1,85 @@
+"""What the nudge sweep would send over the next days, to whom, when (their local time) and why — changing nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from schedules.calendar import catch_up_send_at, next_send_at
+from schedules.ladder import current_steps
+from schedules.nudges import answered_since, recipients_of
+from storage.db import Database
+from storage.models import Action, Nudge, Person, Plan
+
+URGENCY = ["escalate", "overdue", "due", "set-date", "checkin"]
+
+
+@dataclass
+class PlannedMessage:
+    person: Person
+    send_at: datetime  # in the person's own time zone
+    steps: list[str] = field(default_factory=list)
+    actions: list[tuple[str, str, str]] = field(default_factory=list)  # ref, title, step
+
+    @property
+    def step(self) -> str:
+        """The most pressing step in the message (one message can gather several)."""
+        return min(self.steps, key=lambda s: URGENCY.index(s) if s in URGENCY else len(URGENCY))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "recipient": {
+                "name": self.person.name,
+                "email": self.person.email,
+                "slack_id": self.person.slack_id,
+                "teams_id": self.person.teams_id,
+            },
+            "send_at": self.send_at.isoformat(timespec="minutes"),
+            "step": self.step,
+            "actions": [{"ref": ref, "title": title, "step": step} for ref, title, step in self.actions],
+        }
+
+
+def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> list[PlannedMessage]:
+    """Messages the sweep would queue from `at` for `days` days, grouped per person per local day, soonest first."""
+    start = at.astimezone(zone).date()
+    messages: dict[tuple[int, str], PlannedMessage] = {}
+    with database.session() as session:
+        sent = set(session.scalars(select(Nudge.key)))
+        actions = session.scalars(
+            select(Action)
+            .join(Plan)
+            .where(Action.archived.is_(False), Action.status != "done", Plan.paused.is_(False))
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+            .order_by(Action.id)
+        ).all()
+        recipients: dict[tuple[int, bool], list[Person]] = {}
+        for offset in range(days + 1):
+            day = start + timedelta(days=offset)
+            for action in actions:
+                for step in current_steps(action, action.plan, day):
+                    if (offset and step.on != day) or answered_since(action, step, zone):
+                        continue
+                    cache = (action.id, step.escalation)
+                    if cache not in recipients:
+                        recipients[cache] = recipients_of(session, action, step, action.plan)
+                    for person in recipients[cache]:
+                        key = f"{action.id}:{step.name}:{step.occurrence}:{person.id}"
+                        if key in sent:
+                            continue
+                        sent.add(key)
+                        send_at = next_send_at(person, step.on, default_zone=zone)
+                        if send_at < at:
+                            send_at = catch_up_send_at(person, at, default_zone=zone)
+                        local = send_at.astimezone(ZoneInfo(person.timezone) if person.timezone else zone)
+                        slot = (person.id, local.date().isoformat())
+                        message = messages.setdefault(slot, PlannedMessage(person=person, send_at=local))
+                        message.send_at = min(message.send_at, local)
+                        message.steps.append(step.name)
+                        message.actions.append((action.ref, action.title, step.name))
+    return sorted(messages.values(), key=lambda m: (m.send_at, m.person.name))

@@ -1,0 +1,64 @@
+"""`edibot run`: APScheduler drives the nudge sweep and the delivery worker, led by one process at a time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from schedules.leader import Leader, exclusive
+from schedules.nudges import DeliveryReport, Sender, SweepReport, deliver, sweep
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class NudgeRound:
+    """One round of work: lead or stand by; if leading, sweep then deliver. A failed round is retried next time."""
+
+    def __init__(
+        self, database: Database, *, clock: Clock, zone: ZoneInfo, send: Sender, daily_cap: int = 1
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.zone = zone
+        self.send = send
+        self.daily_cap = daily_cap
+        self.leader = Leader(database)
+
+    def __call__(self) -> tuple[SweepReport, DeliveryReport] | None:
+        now = self.clock.now()
+        if not self.leader.acquire(now):
+            return None
+        with exclusive(self.database) as ours:
+            if not ours:
+                return None
+            swept = sweep(self.database, now=now, zone=self.zone, daily_cap=self.daily_cap)
+            delivered = deliver(self.database, now=now, zone=self.zone, send=self.send)
+        if swept.nudges_planned or delivered.sent or delivered.failed:
+            log.info(
+                "nudges: %d planned, %d messages queued, %d sent, %d retried, %d failed",
+                swept.nudges_planned, swept.messages_queued, delivered.sent, delivered.retried, len(delivered.failed),
+            )  # fmt: skip
+        return swept, delivered
+
+
+def run_forever(round_: NudgeRound, *, every: timedelta) -> None:
+    """Blocks, running a round every `every`; Ctrl-C stops it and gives up the lead."""
+    scheduler = BlockingScheduler(timezone=round_.zone)
+    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(round_.zone))  # fmt: skip
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        round_.leader.release()
