@@ -127,6 +127,13 @@ class ConsoleSession:
         self._show(outcome)
         return outcome
 
+    def reminded(self, name: str, reply: Reply) -> None:
+        """A reminder reached `name`: a plain reply that follows is about its first action, and its buttons work."""
+        talk = self.conversations.setdefault(name.casefold(), _Conversation())
+        if reply.buttons:
+            talk.buttons = reply.buttons
+            talk.ref = reply.buttons[0].value.partition("|")[0]
+
     def _remember(self, talk: _Conversation, outcome: Outcome) -> None:
         if outcome.ref:
             talk.ref = outcome.ref

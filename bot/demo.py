@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -12,9 +12,12 @@ from rich.rule import Rule
 
 from bot.console import ConsoleSession, FakeClock, run_script
 from bot.render import print_action, print_history, print_import
+from handlers.messages import Heading, Reply
 from handlers.registry import command_layer
+from schedules.runner import NudgeRound
 from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
+from storage.models import Person
 from storage.people import import_people
 from storage.queries import action_by_ref, history_of
 
@@ -75,6 +78,7 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
             assert action is not None
             print_action(console, action)
             print_history(console, history_of(db_session, action), zone=now.tzinfo or UTC)
+        later = _two_months_of_reminders(database, session, clock=clock, start=later, console=console)
     finally:
         database.dispose()
     console.print(Rule("Try it yourself"))
@@ -88,3 +92,50 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+# What people answer to their reminders in the demo's two months, by day: (who, what they type).
+REPLIES: dict[date, list[tuple[str, str]]] = {
+    date(2025, 12, 4): [
+        ("Amina Khan", "new date end of February"),
+        ("Grace Liu", "done ✅ template published"),
+    ],
+    date(2025, 12, 17): [
+        ("Tom Okafor", "amber - objectives go to SMT in January"),
+        ("Dafydd Evans", "snooze 1 week"),
+    ],
+    date(2026, 1, 5): [("Sam Patel", "green, networks met twice in December")],
+    date(2026, 1, 15): [("Amina Khan", "not mine")],
+}
+
+
+def _two_months_of_reminders(
+    database: Database, session: ConsoleSession, *, clock: FakeClock, start: datetime, console: Console
+) -> datetime:
+    """Every working morning for two months: the scheduler's round, then whatever people reply."""
+    console.print(Rule("6. Two months pass in a minute: reminders, replies, an escalation and a check-in"))
+    zone = start.tzinfo or UTC
+
+    def send(person: Person, reply: Reply) -> str:
+        refs = [
+            b.value.partition("|")[0]
+            for b in reply.buttons
+            if b.action_id == "status" and b.value.endswith("|green")
+        ]
+        what = reply.blocks[0].text if reply.blocks and isinstance(reply.blocks[0], Heading) else "reminder"
+        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {what} ({', '.join(refs) or 'see card'})",
+                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        session.reminded(person.name, reply)
+        return f"demo-{person.id}-{clock.now():%Y%m%d}"
+
+    round_ = NudgeRound(database, clock=clock, zone=zone, send=send)  # type: ignore[arg-type]
+    day = start.date() + timedelta(days=1)
+    end = day + timedelta(days=60)
+    while day <= end:
+        clock.set(datetime.combine(day, time(9, 31), tzinfo=zone))
+        round_()
+        for name, text in REPLIES.get(day, []):
+            console.print(f"  @{name}: {text}", markup=False, highlight=False, soft_wrap=True)
+            session.say(name, text)
+        day += timedelta(days=1)
+    return clock.now()

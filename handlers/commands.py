@@ -207,8 +207,11 @@ def set_status(request: Request) -> Reply:
         action.progress_note = note
     after = status_label(action)
     by = request.require_person().name
+    said = f" — “{note}”" if note else ""
     text = (
-        f"{action.ref} is now {after} (was {before}), marked by {by}" + (f" — “{note}”" if note else "") + "."
+        f"{action.ref} stays {after}, noted by {by}{said}."
+        if after == before
+        else f"{action.ref} is now {after} (was {before}), marked by {by}{said}."
     )
     reply = Reply([Text(text)], private=False)
     if capped:

@@ -237,7 +237,7 @@ def test_green_with_or_without_a_note_and_again_when_already_green(
     transcript.expect_reply("NO-5 is already Green.")
 
     transcript.say("@Dafydd Evans", "/edi green NO-5 trainer booked")
-    transcript.expect_reply("NO-5 is now Green (was Green), marked by Dafydd Evans — “trainer booked”.")
+    transcript.expect_reply("NO-5 stays Green, noted by Dafydd Evans — “trainer booked”.")
     assert snapshot(store, "NO-5")["progress_note"] == "trainer booked"
     note = history(store, "NO-5")[0]
     assert (note.field, note.from_value, note.to_value) == (
