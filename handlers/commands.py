@@ -432,10 +432,36 @@ def admins(request: Request) -> Reply:
     return Reply.say(f"{person.name} is no longer a plan admin.")
 
 
+def away(request: Request) -> Reply:
+    """Leave: no reminders until the day after; what was held is sent once on return."""
+    person = request.require_person()
+    text = request.rest.strip()
+    today = request.now.date()
+    if text.lower() in ("off", "back", "cancel", "none"):
+        if person.away_until is None or person.away_until < today:
+            return Reply.say("You aren't marked as away.")
+        person.away_until = None
+        return Reply.say("Welcome back: reminders start again, and anything held goes out at the next round.")
+    wanted = text.removeprefix("until").strip()
+    deadline = interpret_deadline(wanted, today=today) if wanted else None
+    if deadline is None or deadline.kind != "dated" or deadline.due is None:
+        raise CommandError("Usage: `/edi away until 2 Jan` (or `/edi away off`). I haven't changed anything.")
+    if deadline.due < today:
+        raise CommandError(f"{deadline.due:%-d %B %Y} has passed; give the last day you're away.")
+    person.away_until = deadline.due
+    return Reply.say(
+        f"Enjoy the break. No reminders until after {deadline.due:%A %-d %B}; anything due meanwhile waits for your return."
+    )
+
+
 def plan(request: Request) -> Reply:
     words = request.words
+    if len(words) >= 3 and words[0].lower() == "escalate":
+        return _plan_escalation(request, words[1], " ".join(words[2:]))
     if len(words) < 2 or words[0].lower() not in ("pause", "resume"):
-        raise CommandError("Usage: `/edi plan pause NAME` or `/edi plan resume NAME`.")
+        raise CommandError(
+            "Usage: `/edi plan pause NAME`, `/edi plan resume NAME` or `/edi plan escalate NAME @someone`."
+        )
     name = " ".join(words[1:])
     found = request.store.plan(name)
     if found is None:
@@ -451,4 +477,16 @@ def plan(request: Request) -> Reply:
         f"{found.name} is paused: no reminders go out for it until you resume it."
         if pause
         else f"{found.name} is running again: reminders held while it was paused go out at the next sweep."
+    )
+
+
+def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
+    found = request.store.plan(name)
+    if found is None:
+        known = ", ".join(p.name for p in request.store.plans()) or "none yet"
+        raise CommandError(f"There is no plan called '{name}'. Plans: {known}.")
+    person = _person(request, mention)
+    found.escalation_person_id = person.id
+    return Reply.say(
+        f"Overdue actions in {found.name} now escalate to {person.name} after {found.escalate_after_days} days."
     )

@@ -37,12 +37,14 @@ COMMANDS: dict[str, CommandSpec] = {
                     changes_action=True),
         CommandSpec("notmine", "notmine REF", "tell the plan admins an action isn't yours", c.not_mine,
                     about_action=True, aliases=("not-mine",)),
+        CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", c.away),
         CommandSpec("owner", 'owner REF add|remove "Owner"', "change who owns an action", c.owner,
                     about_action=True, changes_action=True, admin_only=True),
         CommandSpec("people", 'people map "HR Manager" @someone | people unmapped',
                     "map owner roles to people; list roles nobody is mapped to", c.people, admin_only=True),
         CommandSpec("admins", "admins add|remove @someone", "choose the plan admins", c.admins, admin_only=True),
-        CommandSpec("plan", "plan pause|resume NAME", "hold or restart a plan's reminders", c.plan,
+        CommandSpec("plan", "plan pause|resume NAME | plan escalate NAME @someone",
+                    "hold or restart a plan's reminders; choose who hears about overdue actions", c.plan,
                     admin_only=True),
     )
 }  # fmt: skip

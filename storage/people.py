@@ -15,6 +15,7 @@ from storage.importing.readers import decode_text
 from storage.store import Store, person_key
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
+NATIONS = ("england", "wales", "scotland", "northern-ireland")
 TRUE = {"yes", "y", "true", "1", "admin"}
 
 
@@ -90,6 +91,18 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                     setattr(person, attribute, row[attribute])
             if zone:
                 person.timezone = zone
+            nation = row.get("nation", "").lower().replace(" ", "-")
+            if nation:
+                if nation not in NATIONS:
+                    summary.problems.append(
+                        f"Line {line}: nation '{row['nation']}' should be one of {', '.join(NATIONS)}; kept {person.nation}."
+                    )
+                else:
+                    person.nation = nation
+            if row.get("send_time"):
+                person.send_time = row["send_time"]
+            if row.get("working_days"):
+                person.working_days = row["working_days"]
             if row.get("admin", "").lower() in TRUE:
                 person.is_admin = True
             if role_name:

@@ -710,7 +710,7 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
             ("/edi people", 'Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.'),
             ("/edi admins promote @Tom Okafor", "Usage: `/edi admins add @someone`"),
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
-            ("/edi plan stop", "Usage: `/edi plan pause NAME` or `/edi plan resume NAME`."),
+            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME` or `/edi plan escalate NAME @someone`."),
         ]:  # fmt: skip
             transcript.say("@Priya Shah", command)
             transcript.expect_reply(answer)
