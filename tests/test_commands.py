@@ -42,7 +42,7 @@ def test_help_lists_what_staff_can_do_and_shows_admin_commands_only_to_admins(tr
 
     transcript.say("@Priya Shah", "/edi help")
     transcript.expect_reply(
-        "For plan admins", "`/edi admins add|remove @someone`", "`/edi plan pause|resume NAME`"
+        "For plan admins", "`/edi admins add|remove @someone`", "`/edi plan pause|resume NAME | plan escalate NAME @someone`"
     )
 
     transcript.say("@Visiting Consultant", "/edi help")  # not in the directory, but may ask what I do
