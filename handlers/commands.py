@@ -458,9 +458,12 @@ def plan(request: Request) -> Reply:
     words = request.words
     if len(words) >= 3 and words[0].lower() == "escalate":
         return _plan_escalation(request, words[1], " ".join(words[2:]))
+    if len(words) >= 3 and words[0].lower() == "reminders":
+        return _plan_reminders(request, words[1], " ".join(words[2:]))
     if len(words) < 2 or words[0].lower() not in ("pause", "resume"):
         raise CommandError(
-            "Usage: `/edi plan pause NAME`, `/edi plan resume NAME` or `/edi plan escalate NAME @someone`."
+            "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone` or "
+            "`/edi plan reminders NAME 14,3,0`."
         )
     name = " ".join(words[1:])
     found = request.store.plan(name)
@@ -490,3 +493,21 @@ def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
     return Reply.say(
         f"Overdue actions in {found.name} now escalate to {person.name} after {found.escalate_after_days} days."
     )
+
+
+def _plan_reminders(request: Request, name: str, spec: str) -> Reply:
+    """The days before a deadline that owners hear from edibot, e.g. 14,3,0 (0 is the day itself)."""
+    found = request.store.plan(name)
+    if found is None:
+        known = ", ".join(p.name for p in request.store.plans()) or "none yet"
+        raise CommandError(f"There is no plan called '{name}'. Plans: {known}.")
+    parts = [part.strip() for part in spec.replace(" ", ",").split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and int(part) <= 365 for part in parts):
+        raise CommandError(
+            f"'{spec}' should be days before the deadline, e.g. `14,3,0` (0 is the day itself)."
+        )
+    days = sorted({int(part) for part in parts}, reverse=True)
+    found.reminder_days = days
+    request.store.renudge_plan(found)
+    shown = ", ".join("on the day" if d == 0 else f"{d} day{'s' if d != 1 else ''} before" for d in days)
+    return Reply.say(f"{found.name}: owners are reminded {shown}.")

@@ -43,8 +43,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("people", 'people map "HR Manager" @someone | people unmapped',
                     "map owner roles to people; list roles nobody is mapped to", c.people, admin_only=True),
         CommandSpec("admins", "admins add|remove @someone", "choose the plan admins", c.admins, admin_only=True),
-        CommandSpec("plan", "plan pause|resume NAME | plan escalate NAME @someone",
-                    "hold or restart a plan's reminders; choose who hears about overdue actions", c.plan,
+        CommandSpec("plan", "plan pause|resume NAME | plan escalate NAME @someone | plan reminders NAME 14,3,0",
+                    "hold or restart a plan's reminders; who hears about overdue actions; when owners are reminded",
+                    c.plan,
                     admin_only=True),
     )
 }  # fmt: skip

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from handlers.messages import Reply
+from handlers.messages import Reply, Text
 from handlers.reminders import ReminderItem, reminder
 from schedules.calendar import catch_up_send_at, next_send_at
 from schedules.ladder import Step, current_steps, next_step_on
 from storage.db import Database
 from storage.models import Action, Nudge, OutboxMessage, Person, Plan, action_owners, person_roles
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,43 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
             action.next_nudge_on = next_step_on(action, action.plan, today)
         session.flush()
         report.messages_queued = _queue_messages(session, now=now, zone=zone, daily_cap=daily_cap)
+        report.messages_queued += _weekly_admin_note(session, now=now, zone=zone)
     return report
+
+
+def _weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> int:
+    """On Mondays, plan admins hear which owner roles have nobody to remind (once a week, by key)."""
+    local = now.astimezone(zone)
+    if local.weekday() != 0:
+        return 0
+    unmapped = Store(session).unmapped_owners()
+    if not unmapped:
+        return 0
+    lines = [f"{owner.name} — {count} open action{'s' if count != 1 else ''}" for owner, count in unmapped]
+    body = (
+        f"{len(unmapped)} owner role{'s have' if len(unmapped) != 1 else ' has'} nobody to remind:\n"
+        + "\n".join(lines)
+        + '\nMap each with `/edi people map "Role" @someone`.'
+    )
+    week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
+    queued = 0
+    for admin in session.scalars(select(Person).where(Person.is_admin.is_(True))):
+        queued += _queue_note(
+            session, key=f"admin-note:{week}:{admin.id}", person=admin, body=body, now=now, zone=zone
+        )
+    return queued
+
+
+def _queue_note(
+    session: Session, *, key: str, person: Person, body: str, now: datetime, zone: ZoneInfo
+) -> int:
+    """A one-off note under a unique key: planning it again (another sweep, another replica) does nothing."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return 0
+    send_at = catch_up_send_at(person, now, default_zone=zone)
+    session.add(OutboxMessage(key=key, person_id=person.id, send_at=send_at, status="pending", attempts=0,
+                              body=body, created_at=now))  # fmt: skip
+    return 1
 
 
 def _existing_keys(session: Session, action_ids: list[int]) -> set[str]:
@@ -215,6 +252,7 @@ def deliver(
             continue
         except Undeliverable as error:
             _fail(database, message_id, reason=str(error), report=report, who=person.name)
+            _tell_admins_once(database, person, reason=str(error), now=now, zone=zone)
             continue
         with database.session() as session:
             # Only the holder of this attempt's lease may mark it: a slow worker whose lease ran out must not.
@@ -285,8 +323,30 @@ def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryR
     log.warning("reminder for %s could not be delivered: %s", who, reason)
 
 
+def _tell_admins_once(
+    database: Database, person: Person, *, reason: str, now: datetime, zone: ZoneInfo
+) -> None:
+    """Someone can't be reached (no platform identity, deactivated): the admins hear it once, not every round."""
+    with database.session() as session:
+        for admin in session.scalars(select(Person).where(Person.is_admin.is_(True), Person.id != person.id)):
+            body = (
+                f"I couldn't deliver reminders to {person.name}: {reason}. Their actions are waiting; "
+                "check their Slack/Teams id or email in the people directory."
+            )
+            _queue_note(
+                session,
+                key=f"unreachable:{person.id}:{admin.id}",
+                person=admin,
+                body=body,
+                now=now,
+                zone=zone,
+            )
+
+
 def render_message(session: Session, message: OutboxMessage, *, today: date) -> Reply:
     """Built at send time from the actions as they are now, so a reminder never shows a stale status."""
+    if message.body is not None:
+        return Reply([Text(message.body)], private=True)
     person = session.get(Person, message.person_id)
     assert person is not None
     nudges = session.scalars(select(Nudge).where(Nudge.message_id == message.id).order_by(Nudge.id)).all()

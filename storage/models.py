@@ -233,6 +233,8 @@ class OutboxMessage(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A note for a plan admin (unmapped roles, someone unreachable) carries its own text; reminders don't.
+    body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

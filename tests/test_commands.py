@@ -42,7 +42,9 @@ def test_help_lists_what_staff_can_do_and_shows_admin_commands_only_to_admins(tr
 
     transcript.say("@Priya Shah", "/edi help")
     transcript.expect_reply(
-        "For plan admins", "`/edi admins add|remove @someone`", "`/edi plan pause|resume NAME | plan escalate NAME @someone`"
+        "For plan admins",
+        "`/edi admins add|remove @someone`",
+        "`/edi plan pause|resume NAME | plan escalate NAME @someone | plan reminders NAME 14,3,0`",
     )
 
     transcript.say("@Visiting Consultant", "/edi help")  # not in the directory, but may ask what I do
@@ -710,7 +712,7 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
             ("/edi people", 'Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.'),
             ("/edi admins promote @Tom Okafor", "Usage: `/edi admins add @someone`"),
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
-            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME` or `/edi plan escalate NAME @someone`."),
+            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone` or `/edi plan reminders NAME 14,3,0`."),
         ]:  # fmt: skip
             transcript.say("@Priya Shah", command)
             transcript.expect_reply(answer)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=20), nullable=True),
         sa.Column("platform_message_id", sa.String(length=200), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_outbox_person_id_people"), ondelete="CASCADE"
