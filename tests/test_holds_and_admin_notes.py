@@ -1,0 +1,124 @@
+"""Leave, escalation contacts, a plan's own ladder, and the notes plan admins get from the scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.console import FakeClock
+from handlers.messages import Reply
+from schedules.nudges import Undeliverable, deliver, sweep
+from storage.db import Database
+from storage.models import OutboxMessage, Person, Plan
+from storage.queries import plan_named
+from tests.transcript import Transcript
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Inbox:
+    """A sender that keeps what each person was sent; some people can be made unreachable."""
+
+    def __init__(self, unreachable: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.messages: list[tuple[str, str]] = []
+        self.unreachable = unreachable
+
+    def __call__(self, person: Person, reply: Reply) -> str:
+        if person.name in self.unreachable:
+            raise Undeliverable("no Slack or Teams id in the people directory")
+        self.messages.append((person.name, reply.plain_text()))
+        return f"id-{len(self.messages)}"
+
+    def to(self, name: str) -> list[str]:
+        return [text for who, text in self.messages if who == name]
+
+
+def at(clock: FakeClock, moment: str) -> datetime:
+    clock.set(datetime.fromisoformat(moment).replace(tzinfo=LONDON))
+    return clock.now()
+
+
+def round_at(store: Database, clock: FakeClock, moment: str, inbox: Inbox) -> None:
+    now = at(clock, moment)
+    sweep(store, now=now, zone=LONDON)
+    deliver(store, now=now, zone=LONDON, send=inbox)
+
+
+def test_someone_away_hears_nothing_until_they_are_back_then_once(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    transcript.say("@Amina Khan", "/edi away until 14 November")
+    transcript.expect_reply("No reminders until after Friday 14 November")
+    inbox = Inbox()
+    round_at(store, clock, "2025-11-10T09:31", inbox)
+    assert inbox.to("Amina Khan") == []
+    assert inbox.to("Tom Okafor")  # NO-2 is overdue; Tom, its other owner, is not away
+    round_at(store, clock, "2025-11-17T09:31", inbox)
+    round_at(store, clock, "2025-11-17T09:45", inbox)
+    assert len(inbox.to("Amina Khan")) == 1 and "NO-2" in inbox.to("Amina Khan")[0]
+
+
+def test_away_with_a_date_that_has_passed_or_no_date_is_refused(transcript: Transcript) -> None:
+    transcript.say("@Amina Khan", "/edi away until 1 October 2025")
+    transcript.expect_reply("has passed")
+    transcript.say("@Amina Khan", "/edi away sometime")
+    transcript.expect_reply("Usage: `/edi away until 2 Jan`")
+    transcript.say("@Amina Khan", "/edi away off")
+    transcript.expect_reply("You aren't marked as away.")
+
+
+def test_the_plan_lead_chooses_who_hears_about_overdue_actions(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" @Tom Okafor')
+    transcript.expect_reply("now escalate to Tom Okafor after 14 days")
+    inbox = Inbox()
+    round_at(store, clock, "2025-11-10T09:31", inbox)
+    escalations = [text for who, text in inbox.messages if "Escalation" in text]
+    assert escalations and all(who == "Tom Okafor" for who, text in inbox.messages if "Escalation" in text)
+    assert not any("Escalation" in text for text in inbox.to("Priya Shah"))
+
+
+def test_a_plan_can_have_its_own_reminder_days(transcript: Transcript, store: Database) -> None:
+    transcript.say("@Priya Shah", '/edi plan reminders "Northbridge EDI Plan" 7,1')
+    transcript.expect_reply("owners are reminded 7 days before, 1 day before.")
+    with store.session() as session:
+        plan = plan_named(session, "Northbridge EDI Plan")
+        assert plan is not None and plan.reminder_days == [7, 1]
+    transcript.say("@Priya Shah", '/edi plan reminders "Northbridge EDI Plan" soon')
+    transcript.expect_reply("should be days before the deadline")
+    transcript.say("@Amina Khan", '/edi plan reminders "Northbridge EDI Plan" 1')
+    transcript.expect_reply("Only a plan admin can use `/edi plan`")
+
+
+def test_admins_hear_on_mondays_which_roles_have_nobody_to_remind_once_a_week(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    inbox = Inbox()
+    round_at(store, clock, "2025-11-10T09:31", inbox)  # a Monday
+    round_at(store, clock, "2025-11-10T11:00", inbox)  # again the same day: nothing new
+    notes = [text for text in inbox.to("Priya Shah") if "nobody to remind" in text]
+    assert len(notes) == 1
+    assert "Comms & Events — 1 open action" in notes[0] and "Health & Safety" in notes[0]
+    round_at(store, clock, "2025-11-11T09:31", inbox)  # Tuesday: no note
+    assert len([t for t in inbox.to("Priya Shah") if "nobody to remind" in t]) == 1
+    round_at(store, clock, "2025-11-17T09:31", inbox)  # next Monday: the next weekly note
+    assert len([t for t in inbox.to("Priya Shah") if "nobody to remind" in t]) == 2
+
+
+def test_someone_reminders_cannot_reach_is_reported_to_the_admins_once_and_others_still_get_theirs(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    inbox = Inbox(unreachable={"Tom Okafor"})
+    round_at(store, clock, "2025-11-10T09:31", inbox)
+    round_at(store, clock, "2025-11-12T09:31", inbox)  # NO-2's next overdue reminder fails again
+    round_at(store, clock, "2025-11-12T09:35", inbox)
+    told = [text for text in inbox.to("Priya Shah") if "couldn't deliver reminders to Tom Okafor" in text]
+    assert len(told) == 1
+    assert inbox.to("Amina Khan")  # her reminders were not held up
+    with store.session() as session:
+        failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
+        assert failed and all("no Slack or Teams id" in (m.last_error or "") for m in failed)
+        assert session.scalar(select(Plan.name)) == "Northbridge EDI Plan"
