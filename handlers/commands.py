@@ -401,6 +401,7 @@ def people(request: Request) -> Reply:
         if role in person.roles:
             return Reply.say(f"{person.name} is already mapped to {role.name}.")
         person.roles.append(role)
+        request.store.renudge_role(role)
         return Reply.say(f"{person.name} now gets {role.name}'s actions.")
     raise CommandError('Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.')
 

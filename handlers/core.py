@@ -155,6 +155,7 @@ def record_history(request: Request) -> None:
         )  # fmt: skip
         change.action.updated_at = request.now
         change.action.next_nudge_on = None  # the nudge sweep works out the next step again
+        change.action.answered_at = request.now
 
 
 class CommandLayer:

@@ -15,6 +15,7 @@ class ReminderItem:
     action: Action
     step: str  # as Step.name
     why: str  # as Step.describe()
+    today: date | None = None  # the day it is sent, to say how long is really left
 
 
 def reminder(name: str, items: list[ReminderItem], *, today: date) -> Reply:
@@ -51,10 +52,24 @@ def reminder(name: str, items: list[ReminderItem], *, today: date) -> Reply:
     return reply
 
 
+def _where_it_stands(item: ReminderItem, today: date | None = None) -> str:
+    """Said from the day it is sent, not the day the step was planned: a weekend never makes "3 days" wrong."""
+    due = item.action.due_date
+    day = today or item.today
+    if due is None or day is None:
+        return item.why
+    left = (due - day).days
+    if left > 0:
+        return f"due in {left} day{'s' if left != 1 else ''}"
+    if left == 0:
+        return "due today"
+    return f"overdue by {-left} day{'s' if left != -1 else ''}"
+
+
 def _nudge_line(item: ReminderItem) -> str:
     ref = item.action.ref
     if item.step == "set-date":
         return f"This action has no date yet: set one with `/edi due {ref} WHEN` (e.g. end of March)."
     if item.step == "checkin":
         return "Monthly check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
-    return f"Why now: {item.why}. Press a button or reply in this thread (e.g. “amber - waiting on budget”)."
+    return f"Why now: {_where_it_stands(item)}. Press a button or reply in this thread (e.g. “amber - waiting on budget”)."

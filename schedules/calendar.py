@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -25,7 +26,8 @@ def bank_holidays(nation: str) -> holidays.HolidayBase:
 def working_weekdays(spec: str) -> frozenset[int]:
     """ "Mon-Fri" → {0..4}; "Mon,Tue,Thu" → {0, 1, 3}; anything unreadable means Monday to Friday."""
     days: set[int] = set()
-    for part in spec.lower().replace(" ", "").split(","):
+    normal = re.sub(r"\s*(?:–|—|\bto\b|\buntil\b)\s*", "-", spec.lower())
+    for part in normal.replace(" ", "").replace(";", ",").split(","):
         first, _, last = part.partition("-")
         if first[:3] not in _DAYS or (last and last[:3] not in _DAYS):
             return frozenset(range(5))

@@ -5,6 +5,7 @@ Pure date arithmetic on one action and its plan's settings; it never reads the c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,11 +14,7 @@ from dateutil.relativedelta import relativedelta
 from storage.models import Action, Plan
 
 SET_DATE_EVERY = timedelta(days=14)
-_PERIODS = {
-    "P1Y": relativedelta(years=1), "P6M": relativedelta(months=6), "P4M": relativedelta(months=4),
-    "P3M": relativedelta(months=3), "P2M": relativedelta(months=2), "P1M": relativedelta(months=1),
-    "P2W": relativedelta(weeks=2), "P1W": relativedelta(weeks=1),
-}  # fmt: skip
+_PERIOD = re.compile(r"^P(\d+)([YMWD])$")
 _HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
 
 
@@ -117,8 +114,21 @@ def _set_date(action: Action, today: date) -> tuple[list[Step], date]:
     return [Step("set-date", on.isoformat(), on)], on + SET_DATE_EVERY
 
 
+def _period(recurrence: str | None) -> relativedelta | None:
+    """An ISO 8601 period as the importer writes it ("P1Y", "P6M", "P2Y", "P6W") as a step in time."""
+    match = _PERIOD.match(recurrence or "")
+    if not match or int(match.group(1)) == 0:
+        return None
+    amount, unit = int(match.group(1)), match.group(2)
+    if unit == "Y":
+        return relativedelta(years=amount)
+    if unit == "M":
+        return relativedelta(months=amount)
+    return relativedelta(weeks=amount) if unit == "W" else relativedelta(days=amount)
+
+
 def _next_occurrence(action: Action, today: date) -> date | None:
-    period = _PERIODS.get(action.recurrence or "")
+    period = _period(action.recurrence)
     if period is None:
         return None
     occurrence = action.due_date or (action.created_at.date() + period)
@@ -131,5 +141,5 @@ def _next_occurrence(action: Action, today: date) -> date | None:
 
 def next_occurrence_after(action: Action, current: date) -> date | None:
     """For a recurring action marked done: the occurrence after this one."""
-    period = _PERIODS.get(action.recurrence or "")
+    period = _period(action.recurrence)
     return current + period if period else None

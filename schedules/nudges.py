@@ -78,12 +78,14 @@ def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> l
 
 
 def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
-    """An owner already acted on it (pressed a button, replied) on or after the step's day: that step is done."""
-    return (
-        not step.escalation
-        and action.updated_at.astimezone(zone).date() >= step.on
-        and step.name != "set-date"
-    )
+    """An owner already acted on it in chat (a button, a reply) on or after the step's day: that step is done.
+
+    Imports don't count (they are the plan changing, not the owner answering), and escalations and
+    requests for a date stand until the facts change.
+    """
+    if step.escalation or step.name == "set-date" or action.answered_at is None:
+        return False
+    return action.answered_at.astimezone(zone).date() >= step.on
 
 
 def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
@@ -174,22 +176,28 @@ def _existing_keys(session: Session, action_ids: list[int]) -> set[str]:
 
 
 def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int) -> int:
-    """Gather each person's due nudges into one message (at most `daily_cap` a day); the rest wait a day."""
+    """Gather each person's due nudges into one message, in their working hours, at most `daily_cap` a day.
+
+    Held nudges (snooze, pause, leave, the cap) wait here, unattached, and go out at the person's next
+    working moment, never at midnight; an action appears once, at the step it has reached now.
+    """
     waiting = session.scalars(
         select(Nudge)
         .where(Nudge.message_id.is_(None), Nudge.send_at <= now)
-        .order_by(Nudge.person_id, Nudge.send_at, Nudge.id)
+        .order_by(Nudge.person_id, Nudge.step_on, Nudge.id)
     ).all()
     by_person: dict[int, list[Nudge]] = {}
     for nudge in waiting:
         by_person.setdefault(nudge.person_id, []).append(nudge)
     queued = 0
     for person_id, nudges in by_person.items():
-        live = [n for n in nudges if _still_wanted(session, n, now.astimezone(zone).date())]
+        person = session.get(Person, person_id)
+        if person is None or catch_up_send_at(person, now, default_zone=zone) > now:
+            continue  # not their working moment (night, weekend, bank holiday, leave): wait
+        live = _latest_per_action(session, nudges, today=now.astimezone(zone).date(), zone=zone)
         if not live:
             continue
-        local_day = now.astimezone(zone).date()
-        prefix = f"{person_id}:{local_day.isoformat()}:"
+        prefix = f"{person_id}:{now.astimezone(_zone_of(person, zone)).date().isoformat()}:"
         sent_today = len(
             session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like(prefix + "%"))).all()
         )
@@ -207,15 +215,28 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
     return queued
 
 
-def _still_wanted(session: Session, nudge: Nudge, today: date) -> bool:
-    action = session.get(Action, nudge.action_id)
-    return bool(
-        action
-        and not action.archived
-        and action.status != "done"
-        and not action.plan.paused
-        and not (action.snoozed_until and action.snoozed_until > today)
-    )
+def _zone_of(person: Person, default: ZoneInfo) -> ZoneInfo:
+    return ZoneInfo(person.timezone) if person.timezone else default
+
+
+def _latest_per_action(session: Session, nudges: list[Nudge], *, today: date, zone: ZoneInfo) -> list[Nudge]:
+    """The nudges still worth sending, one per action (its latest step); answered or finished ones are dropped."""
+    latest: dict[int, Nudge] = {}
+    for nudge in nudges:
+        action = session.get(Action, nudge.action_id)
+        step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
+        if action is None or action.archived or action.status == "done" or answered_since(action, step, zone):
+            session.delete(nudge)  # answered or finished: never send it
+            continue
+        if action.plan.paused or (action.snoozed_until and action.snoozed_until > today):
+            continue  # held: kept for when the hold ends
+        slot = -action.id if step.escalation else action.id
+        previous = latest.get(slot)
+        if previous is not None:
+            stale, nudge = (previous, nudge) if previous.step_on <= nudge.step_on else (nudge, previous)
+            session.delete(stale)  # superseded by a later step of the same action
+        latest[slot] = nudge
+    return list(latest.values())
 
 
 def deliver(
@@ -360,7 +381,7 @@ def render_message(session: Session, message: OutboxMessage, *, today: date) -> 
         if action is None:
             continue
         step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
-        items.append(ReminderItem(action=action, step=nudge.step, why=step.describe()))
+        items.append(ReminderItem(action=action, step=nudge.step, why=step.describe(), today=today))
     return reminder(person.name, items, today=today)
 
 

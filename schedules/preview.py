@@ -80,6 +80,8 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
                         slot = (person.id, local.date().isoformat())
                         message = messages.setdefault(slot, PlannedMessage(person=person, send_at=local))
                         message.send_at = min(message.send_at, local)
-                        message.steps.append(step.name)
+                        # As the sweep does: an action appears once in a message, at its latest step.
+                        message.actions = [a for a in message.actions if a[0] != action.ref]
                         message.actions.append((action.ref, action.title, step.name))
+                        message.steps = [a[2] for a in message.actions]
     return sorted(messages.values(), key=lambda m: (m.send_at, m.person.name))

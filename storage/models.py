@@ -148,6 +148,8 @@ class Action(Base):
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     # The next day the nudge sweep must look at this action; NULL means "work it out at the next sweep".
     next_nudge_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # When an owner or admin last acted on it in chat (a button, a reply, a command); imports don't count.
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

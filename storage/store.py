@@ -223,6 +223,11 @@ class Store:
         """After a pause, let the sweep work out every action's next step again (held reminders go out once)."""
         self.session.execute(update(Action).where(Action.plan_id == plan.id).values(next_nudge_on=None))
 
+    def renudge_role(self, owner: Owner) -> None:
+        """Someone new answers for a role: the sweep looks at its actions again, so they hear where things stand."""
+        owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
+        self.session.execute(update(Action).where(Action.id.in_(owned)).values(next_nudge_on=None))
+
     def plans(self) -> Sequence[Plan]:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()
 

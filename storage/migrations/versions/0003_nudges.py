@@ -77,6 +77,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("actions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_nudge_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_actions_next_nudge_on"), ["next_nudge_on"], unique=False)
 
     with op.batch_alter_table("people", schema=None) as batch_op:
@@ -120,6 +121,7 @@ def downgrade() -> None:
         batch_op.drop_column("nation")
 
     with op.batch_alter_table("actions", schema=None) as batch_op:
+        batch_op.drop_column("answered_at")
         batch_op.drop_index(batch_op.f("ix_actions_next_nudge_on"))
         batch_op.drop_column("next_nudge_on")
 
