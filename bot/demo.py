@@ -122,7 +122,8 @@ def _two_months_of_reminders(
             for b in reply.buttons
             if b.action_id == "status" and b.value.endswith("|green")
         ]
-        what = reply.blocks[0].text if reply.blocks and isinstance(reply.blocks[0], Heading) else "reminder"
+        first = reply.plain_text().splitlines()[0] if reply.blocks else "reminder"
+        what = reply.blocks[0].text if isinstance(reply.blocks[0], Heading) else f"admin note: {first}"
         console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {what} ({', '.join(refs) or 'see card'})",
                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         session.reminded(person.name, reply)
