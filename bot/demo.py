@@ -124,7 +124,7 @@ def _two_months_of_reminders(
         ]
         first = reply.plain_text().splitlines()[0] if reply.blocks else "reminder"
         what = reply.blocks[0].text if isinstance(reply.blocks[0], Heading) else f"admin note: {first}"
-        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {what} ({', '.join(refs) or 'see card'})",
+        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {what} {' (' + ', '.join(refs) + ')' if refs else ''}",
                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         session.reminded(person.name, reply)
         return f"demo-{person.id}-{clock.now():%Y%m%d}"
