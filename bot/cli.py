@@ -348,7 +348,10 @@ def run(
     round_ = NudgeRound(context.database, clock=SystemClock(zone) if ctx.obj.fixed_now is None else FakeClock(context.now),
                         zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
     if once:
-        round_()
+        try:
+            round_()
+        finally:
+            round_.leader.release()  # the next `run --once` (or a replica) may lead straight away
         return
     print(f"edibot is running (console adapter): a round every {every} s. Ctrl-C stops it.")
     run_forever(round_, every=timedelta(seconds=every))

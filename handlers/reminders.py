@@ -71,5 +71,9 @@ def _nudge_line(item: ReminderItem) -> str:
     if item.step == "set-date":
         return f"This action has no date yet: set one with `/edi due {ref} WHEN` (e.g. end of March)."
     if item.step == "checkin":
-        return "Monthly check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
+        months = item.action.plan.checkin_months
+        every = {1: "Monthly", 2: "Two-monthly", 3: "Quarterly", 6: "Six-monthly", 12: "Yearly"}.get(
+            months, f"{months}-monthly"
+        )
+        return f"{every} check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
     return f"Why now: {_where_it_stands(item)}. Press a button or reply in this thread (e.g. “amber - waiting on budget”)."

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +67,14 @@ class Leader:
 
 @contextmanager
 def exclusive(database: Database) -> Iterator[bool]:
-    """On PostgreSQL, a session-level advisory lock for one round of work; elsewhere the lease alone guards it."""
+    """One round of work at a time across processes, however long it takes (the lease alone could run out mid-send).
+
+    PostgreSQL: a session-level advisory lock. SQLite: an exclusive lock on a file beside the database.
+    """
+    if database.engine.dialect.name == "sqlite":
+        with _file_lock(database) as got:
+            yield got
+        return
     if database.engine.dialect.name != "postgresql":
         yield True
         return
@@ -79,3 +88,21 @@ def exclusive(database: Database) -> Iterator[bool]:
             if got:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
                 connection.commit()
+
+
+@contextmanager
+def _file_lock(database: Database) -> Iterator[bool]:
+    path = database.engine.url.database
+    if not path or path == ":memory:":
+        yield True
+        return
+    with Path(f"{path}.scheduler.lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False  # another process is mid-round
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

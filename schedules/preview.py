@@ -50,7 +50,8 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
     start = at.astimezone(zone).date()
     messages: dict[tuple[int, str], PlannedMessage] = {}
     with database.session() as session:
-        sent = set(session.scalars(select(Nudge.key)))
+        # Queued or sent already; planned-but-unsent nudges are recomputed below and shown.
+        sent = set(session.scalars(select(Nudge.key).where(Nudge.message_id.is_not(None))))
         actions = session.scalars(
             select(Action)
             .join(Plan)
@@ -63,7 +64,8 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
             day = start + timedelta(days=offset)
             for action in actions:
                 for step in current_steps(action, action.plan, day):
-                    if (offset and step.on != day) or answered_since(action, step, zone):
+                    # Every current step, not only those starting today: a snooze or a pause ending releases one.
+                    if answered_since(action, step, zone):
                         continue
                     cache = (action.id, step.escalation)
                     if cache not in recipients:
@@ -73,7 +75,8 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
                         if key in sent:
                             continue
                         sent.add(key)
-                        send_at = next_send_at(person, step.on, default_zone=zone)
+                        # Not before the day the step becomes sendable (a snooze or pause may have held it).
+                        send_at = next_send_at(person, max(step.on, day), default_zone=zone)
                         if send_at < at:
                             send_at = catch_up_send_at(person, at, default_zone=zone)
                         local = send_at.astimezone(ZoneInfo(person.timezone) if person.timezone else zone)

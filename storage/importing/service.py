@@ -82,7 +82,7 @@ def import_plan(
     _check_overrides(overrides)
     document = read_plan_file(path, max_bytes=max_bytes)
     _check_override_headers(document, overrides)
-    parsed = interpret_document(document, overrides=overrides)
+    parsed = interpret_document(document, overrides=overrides, today=now.date())
     if not parsed.actions:
         raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
     name = (plan_name or _default_plan_name(path)).strip()

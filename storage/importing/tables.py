@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from storage.deadlines import Deadline, interpret_deadline
 from storage.importing.errors import ColumnMappingError
@@ -78,8 +79,14 @@ class ParsedPlan:
     problems: list[Problem]
 
 
-def interpret_document(document: SourceDocument, *, overrides: Mapping[str, str] | None = None) -> ParsedPlan:
-    """All the actions in a document, with every cell we could not interpret reported by row and column."""
+def interpret_document(
+    document: SourceDocument, *, overrides: Mapping[str, str] | None = None, today: date | None = None
+) -> ParsedPlan:
+    """All the actions in a document, with every cell we could not interpret reported by row and column.
+
+    `today` (the import's date) lets "Annually (March)" become the next March; without it such a cell
+    is recurring with no date yet.
+    """
     rows = list(document.rows)
     header_at = [
         i
@@ -90,7 +97,7 @@ def interpret_document(document: SourceDocument, *, overrides: Mapping[str, str]
         candidates = [row.cells for row in rows if not row.is_prose and len(row.nonempty()) >= 2]
         raise ColumnMappingError(unrecognised_message(candidates, document.name))
 
-    reader = _PlanReader(document, overrides or {})
+    reader = _PlanReader(document, overrides or {}, today=today)
     for number, start in enumerate(header_at):
         end = header_at[number + 1] if number + 1 < len(header_at) else len(rows)
         preamble_start = _preamble_start(rows, start, floor=header_at[number - 1] + 1 if number else 0)
@@ -141,7 +148,10 @@ def _title_from(text: str) -> str:
 class _PlanReader:
     """Walks the tables of one document, keeping what carries from row to row and table to table."""
 
-    def __init__(self, document: SourceDocument, overrides: Mapping[str, str]) -> None:
+    def __init__(
+        self, document: SourceDocument, overrides: Mapping[str, str], *, today: date | None = None
+    ) -> None:
+        self.today = today
         self.document = document
         self.overrides = overrides
         self.actions: list[ParsedAction] = []
@@ -386,7 +396,7 @@ class _PlanReader:
             warnings.append("This row had no action title, so its first sentence is used as the title.")
         owners_text = text("owner") or ""
         deadline_text = text("deadline") or ""
-        deadline = interpret_deadline(deadline_text)
+        deadline = interpret_deadline(deadline_text, today=self.today)
         warnings.extend(deadline.warnings)
         progress = text("progress")
         rag_text = text("rag")

@@ -1,0 +1,280 @@
+"""`edibot nudges preview` and `edibot run`: what an EDI lead sees before and while reminders go out.
+
+The CLI runs in-process on the test database, over the bundled Northbridge plan (imported on Monday 3 November
+2025) and a people directory with Slack and Teams ids; Grace works from New York.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.console import FakeClock
+from storage.db import Database
+from storage.models import Nudge, OutboxMessage
+from tests.conftest import SAMPLES
+from tests.nudging import NudgeWorld, at, refs
+
+Run = Callable[..., tuple[int, str, str]]
+
+PEOPLE_CSV = """owner,name,email,timezone,slack_id,teams_id,admin
+EDI Lead,Priya Shah,priya.shah@northbridge.example,Europe/London,U0PRIYA,29:priya,yes
+Chief Executive,Tom Okafor,tom.okafor@northbridge.example,Europe/London,U0TOM,29:tom,
+HR Manager,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Internal Comms,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Policy Team,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+Legal Services,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
+"""
+
+
+@pytest.fixture
+def edibot(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Runs `edibot ARGS…` on the test database, after importing the sample plan and the people directory."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    runner = CliRunner(
+        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    people = tmp_path / "people.csv"
+    people.write_text(PEOPLE_CSV, encoding="utf-8")
+    code, _, err = run(
+        "--now", "2025-11-03T09:00", "import", str(SAMPLES / "northbridge_edi_plan.csv"),
+        "--plan", "Northbridge EDI Plan",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run("--now", "2025-11-03T09:00", "people", "import", str(people))
+    assert code == 0 and "5 people added" in out, out + err
+    return run
+
+
+def planned(edibot: Run, *args: str) -> list[dict[str, object]]:
+    code, out, err = edibot(*args, "--json")
+    assert code == 0, err
+    messages = json.loads(out)
+    assert isinstance(messages, list)
+    return messages
+
+
+def table_rows(out: str) -> list[tuple[str, ...]]:
+    """The body rows of a rich table, cell by cell."""
+    rows = []
+    for line in out.splitlines():
+        if line.startswith("│"):
+            rows.append(tuple(cell.strip() for cell in line.strip("│").split("│")))
+    return rows
+
+
+def reminders_printed(out: str) -> list[str]:
+    return re.findall(r"^edibot → (.+?) \(direct message\):$", out, flags=re.MULTILINE)
+
+
+def test_preview_json_lists_each_message_with_recipient_ids_local_send_time_step_and_actions(
+    edibot: Run,
+) -> None:
+    messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
+
+    assert messages == [
+        {
+            "recipient": {"name": "Amina Khan", "email": "amina.khan@northbridge.example", "slack_id": "U0AMINA",
+                          "teams_id": "29:amina"},
+            "send_at": "2025-11-10T09:30+00:00",
+            "step": "overdue",
+            "actions": [
+                {"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"},
+                {"ref": "NO-9", "title": "Run the staff EDI survey", "step": "set-date"},
+            ],
+        },
+        {
+            "recipient": {"name": "Priya Shah", "email": "priya.shah@northbridge.example", "slack_id": "U0PRIYA",
+                          "teams_id": "29:priya"},
+            "send_at": "2025-11-10T09:30+00:00",
+            "step": "escalate",
+            "actions": [{"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "escalate"}],
+        },
+        {
+            "recipient": {"name": "Tom Okafor", "email": "tom.okafor@northbridge.example", "slack_id": "U0TOM",
+                          "teams_id": "29:tom"},
+            "send_at": "2025-11-10T09:30+00:00",
+            "step": "overdue",
+            "actions": [{"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"}],
+        },
+        {
+            "recipient": {"name": "Grace Liu", "email": "grace.liu@northbridge.example", "slack_id": "U0GRACE",
+                          "teams_id": None},
+            "send_at": "2025-11-10T09:30-05:00",  # New York time, with its offset
+            "step": "overdue",
+            "actions": [
+                {"ref": "NO-4", "title": "Refresh the equality impact assessment template", "step": "overdue"}
+            ],
+        },
+    ]  # fmt: skip
+
+
+def test_preview_send_times_carry_the_summer_offset(edibot: Run) -> None:
+    messages = planned(edibot, "--now", "2026-03-30T08:00", "nudges", "preview", "--days", "3")
+
+    offsets = {(m["recipient"]["name"], str(m["send_at"])[-6:]) for m in messages}  # type: ignore[index]
+    assert ("Amina Khan", "+01:00") in offsets
+    assert all(offset == "+01:00" for name, offset in offsets if name != "Grace Liu")
+    assert all(offset == "-04:00" for name, offset in offsets if name == "Grace Liu")
+    assert all(str(m["send_at"])[11:16] == "09:30" for m in messages)
+
+
+def test_preview_reads_as_a_table_of_when_who_why_and_which_actions(edibot: Run) -> None:
+    code, out, err = edibot("--now", "2025-11-10T08:00", "nudges", "preview", "--days", "7")
+
+    assert code == 0, err
+    assert "Reminders from 10 Nov 2025 08:00 for 7 days" in out
+    assert table_rows(out) == [
+        ("Mon 10 Nov 09:30 GMT", "Amina Khan", "overdue", "NO-2, NO-9"),
+        ("Mon 10 Nov 09:30 GMT", "Priya Shah", "escalate", "NO-2"),
+        ("Mon 10 Nov 09:30 GMT", "Tom Okafor", "overdue", "NO-2"),
+        ("Mon 10 Nov 09:30 EST", "Grace Liu", "overdue", "NO-4"),
+        ("Wed 12 Nov 09:30 GMT", "Amina Khan", "overdue", "NO-2"),
+        ("Wed 12 Nov 09:30 GMT", "Tom Okafor", "overdue", "NO-2"),
+        ("Fri 14 Nov 09:30 GMT", "Priya Shah", "escalate", "NO-4, NO-13"),
+        ("Mon 17 Nov 09:30 GMT", "Amina Khan", "set-date", "NO-6, NO-9"),
+        ("Mon 17 Nov 09:30 EST", "Grace Liu", "overdue", "NO-4"),
+    ]
+
+
+def test_preview_after_everything_due_was_sent_says_nothing_would_be_sent(edibot: Run) -> None:
+    edibot("--now", "2025-11-10T15:00", "run", "--once")  # London's 09:30 reminders and New York's
+
+    code, out, err = edibot("--now", "2025-11-10T16:00", "nudges", "preview", "--days", "0")
+
+    assert code == 0, err
+    assert out.strip() == "Nothing would be sent in the 0 days from 10 November 2025 16:00."
+    assert planned(edibot, "--now", "2025-11-10T16:00", "nudges", "preview", "--days", "0") == []
+
+
+def test_preview_from_another_moment_with_at(edibot: Run) -> None:
+    messages = planned(edibot, "--now", "2025-11-03T09:00", "nudges", "preview", "--at", "2025-11-12T07:00",
+                       "--days", "0")  # fmt: skip
+
+    # nothing has run yet, so what is already due is caught up that morning
+    assert [(m["recipient"]["name"], m["send_at"], m["step"]) for m in messages] == [  # type: ignore[index]
+        ("Amina Khan", "2025-11-12T09:30+00:00", "overdue"),
+        ("Priya Shah", "2025-11-12T09:30+00:00", "escalate"),
+        ("Tom Okafor", "2025-11-12T09:30+00:00", "overdue"),
+        ("Grace Liu", "2025-11-12T09:30-05:00", "overdue"),
+    ]
+
+
+@pytest.mark.parametrize("bad", ["next tuesday", "2025-13-01T09:00", "10/11/2025 09:30"])
+def test_a_bad_at_is_refused_plainly(edibot: Run, bad: str) -> None:
+    code, out, err = edibot("nudges", "preview", "--at", bad)
+
+    assert code == 1
+    assert out == ""
+    assert err.strip() == f"--at: '{bad}' is not an ISO 8601 time such as 2025-03-03T09:00."
+
+
+def test_preview_changes_nothing(edibot: Run, store: Database) -> None:
+    edibot("--now", "2025-11-10T08:00", "nudges", "preview", "--days", "30", "--json")
+    edibot("--now", "2025-11-10T08:00", "nudges", "preview", "--days", "30")
+
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Nudge)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_run_once_prints_the_reminders_once_and_a_second_run_prints_none(edibot: Run) -> None:
+    code, first, err = edibot("--now", "2025-11-10T09:31", "run", "--once")
+    assert code == 0, err
+
+    assert sorted(reminders_printed(first)) == ["Amina Khan", "Priya Shah", "Priya Shah", "Tom Okafor"]
+    assert "*Amina, 2 EDI actions need you*" in first
+    assert "*Escalation: NO-2 is overdue*" in first
+    # Monday's note to the plan admin: owner roles with nobody to remind
+    assert "Map each with `/edi people map" in first
+
+    code, second, err = edibot("--now", "2025-11-10T09:45", "run", "--once")
+    assert code == 0, err
+    assert reminders_printed(second) == []
+    code, third, err = edibot("--now", "2025-11-10T15:00", "run", "--once")  # Grace's 09:30 in New York
+    assert reminders_printed(third) == ["Grace Liu"]
+    code, fourth, err = edibot("--now", "2025-11-10T16:00", "run", "--once")
+    assert reminders_printed(fourth) == []
+
+
+def test_run_once_a_minute_after_another_still_sends_what_is_due(edibot: Run) -> None:
+    edibot("--now", "2025-11-10T09:29", "run", "--once")
+
+    code, out, err = edibot("--now", "2025-11-10T09:30", "run", "--once")
+
+    assert code == 0, err
+    assert "Amina Khan" in reminders_printed(out)
+
+
+def test_preview_still_shows_reminders_planned_but_not_yet_sent(edibot: Run) -> None:
+    code, out, _ = edibot("--now", "2025-11-10T07:00", "run", "--once")  # plans this morning's, sends nothing
+    assert code == 0 and reminders_printed(out) == []
+
+    messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
+
+    assert [m["recipient"]["name"] for m in messages] == [  # type: ignore[index]
+        "Amina Khan", "Priya Shah", "Tom Okafor", "Grace Liu"
+    ]  # fmt: skip
+
+
+def simulate(store: Database, *, start: str, end: str) -> list[tuple[str, str, list[str]]]:
+    """Runs the scheduler every 30 minutes; the reminders (not the admins' notes) who received, when, on their
+    own clock."""
+    world = NudgeWorld(store, FakeClock(at(start)))
+    world.run_until(end, every=timedelta(minutes=30))
+    zones = {"Grace Liu": "America/New_York"}
+    return [
+        (m.to, m.local(zones.get(m.to, "Europe/London")).isoformat(timespec="minutes"), sorted(refs(m)))
+        for m in world.platform.received
+        if refs(m)
+    ]
+
+
+def preview_of(messages: list[dict[str, object]], *, before: str) -> list[tuple[str, str, list[str]]]:
+    return [
+        (m["recipient"]["name"], m["send_at"], sorted(a["ref"] for a in m["actions"]))  # type: ignore[index,union-attr]
+        for m in messages
+        if str(m["send_at"]) < before
+    ]
+
+
+def test_what_the_preview_shows_is_what_is_then_sent(edibot: Run, store: Database) -> None:
+    shown = preview_of(
+        planned(edibot, "--now", "2025-11-10T00:00", "nudges", "preview", "--days", "13"), before="2025-11-24"
+    )
+
+    sent = simulate(store, start="2025-11-10T00:00", end="2025-11-23T23:59")
+
+    assert len(sent) == 11
+    assert sorted(sent) == sorted(shown)
+
+
+def test_the_preview_shows_what_a_snooze_will_release(edibot: Run, store: Database, tmp_path: Path) -> None:
+    script = tmp_path / "snooze.txt"
+    script.write_text("@Amina Khan: /edi snooze NO-2 until 17 November 2025\n", encoding="utf-8")
+    code, _, err = edibot("--now", "2025-11-09T12:00", "console", "--script", str(script))
+    assert code == 0, err
+
+    shown = preview_of(
+        planned(edibot, "--now", "2025-11-10T00:00", "nudges", "preview", "--days", "9"), before="2025-11-20"
+    )
+    sent = simulate(store, start="2025-11-10T00:00", end="2025-11-19T23:59")
+
+    assert ("Amina Khan", "2025-11-17T09:30+00:00", ["NO-2", "NO-6", "NO-9"]) in sent
+    assert sorted(sent) == sorted(shown)

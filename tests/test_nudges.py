@@ -1,0 +1,782 @@
+"""Reminders as owners receive them: planned by the sweep into the outbox, delivered exactly once, at the right
+time, to the right person — through restarts, crashes, rate limits, two schedulers, snoozes, pauses and leave.
+
+Each test imports a plan and its people into the real store (SQLite, and PostgreSQL in the second pass), moves a
+fake clock and runs sweeps and deliveries; a stand-in platform records what each person received and when.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.console import FakeClock
+from schedules.nudges import MAX_ATTEMPTS, RetryLater, Undeliverable
+from schedules.runner import NudgeRound
+from storage.db import Database
+from storage.models import OutboxMessage, Person
+from tests.nudging import (
+    LONDON,
+    NudgeWorld,
+    Received,
+    Row,
+    Someone,
+    at,
+    duplicates,
+    press,
+    reasons,
+    refs,
+    say,
+)
+
+NEW_YORK = ZoneInfo("America/New_York")
+IMPORTED = at("2025-10-01T09:00")  # the plan went in a month before these stories start
+
+PEOPLE = (
+    Someone("Amina Khan", "HR Manager", slack_id="U0AMINA"),
+    Someone("Amina Khan", "Internal Comms", slack_id="U0AMINA"),
+    Someone("Tom Okafor", "Chief Executive", slack_id="U0TOM"),
+    Someone("Priya Shah", "EDI Lead", admin=True, slack_id="U0PRIYA"),
+    Someone("Dev Raman", "Digital Services", timezone="America/New_York", slack_id="U0DEV"),
+)
+
+ADVERTS = Row("Review recruitment adverts for inclusive language", "HR Manager", "31/10/25", "R",
+              "Agency still rewriting them")  # fmt: skip
+SURVEY = Row("Run the staff EDI survey", "HR Manager / Internal Comms", "6/11/25", "A", "Waiting on budget")
+INTRANET = Row("Refresh the intranet EDI pages", "Internal Comms", "Next staff survey")
+OBJECTIVES = Row("Set EDI objectives for every director", "Chief Executive", "Sept 25", "A",
+                 "Waiting on the appraisal cycle", theme="Leadership and accountability")  # fmt: skip
+WEBSITE = Row("Make the website meet WCAG 2.2 AA", "Digital Services / HR Manager", "4/11/25",
+              theme="Communities")  # fmt: skip
+
+
+@pytest.fixture
+def world(store: Database, clock: FakeClock) -> Iterator[NudgeWorld]:
+    """Northbridge's people: Amina (HR Manager, Internal Comms), Tom (Chief Executive), Priya (EDI lead, plan
+    admin) in London, and Dev (Digital Services) in New York. Each story imports the plan rows it needs."""
+    made = NudgeWorld(store, clock)
+    made.people(*PEOPLE)
+    yield made
+    made.close()
+
+
+def local(received: Received, zone: ZoneInfo = LONDON) -> str:
+    return received.at.astimezone(zone).strftime("%a %-d %b %H:%M")
+
+
+def test_an_owner_with_several_actions_due_gets_one_message_listing_them(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, SURVEY, INTRANET], imported=IMPORTED)
+
+    world.run_until("2025-11-03T18:00", every=timedelta(minutes=15), start="2025-11-03T00:00")
+
+    [message] = world.inbox("Amina Khan")
+    assert local(message) == "Mon 3 Nov 09:30"
+    assert message.text.splitlines()[0] == "*Amina, 3 EDI actions need you*"
+    assert sorted(refs(message)) == ["NO-1", "NO-2", "NO-3"]
+    [sent] = world.outbox()
+    assert (sent.status, sent.key) == ("sent", f"{world.person_id('Amina Khan')}:2025-11-03:1")
+    assert {(n.step, n.message_id) for n in world.nudges()} == {
+        ("overdue", sent.id),
+        ("before-3", sent.id),
+        ("set-date", sent.id),
+    }
+
+
+def test_a_reminder_shows_the_action_its_plan_and_theme_the_deadline_as_written_and_understood_rag_note_and_buttons(
+    world: NudgeWorld,
+) -> None:
+    world.plan([SURVEY], imported=IMPORTED)
+
+    world.round("2025-11-03T09:30")
+
+    [message] = world.inbox("Amina Khan")
+    assert message.text.splitlines() == [
+        "*Amina, 1 EDI action needs you*",
+        "*NO-1 · Run the staff EDI survey*",
+        "  Plan: Northbridge EDI Plan › Workforce",
+        "  Owners: HR Manager, Internal Comms",
+        "  Due: 6/11/25 (due 6 Nov 2025)",
+        "  Status: Amber",
+        "  Last note: Waiting on budget",
+        "  [1] Green  [2] Amber  [3] Red  [4] Done  [5] Snooze 1 week  [6] Add note  [7] Not mine",
+        "  (Why now: due in 3 days. Press a button or reply in this thread (e.g. “amber - waiting on budget”).)",
+    ]
+    assert [(b.action_id, b.value) for b in message.reply.buttons] == [
+        ("status", "NO-1|green"), ("status", "NO-1|amber"), ("status", "NO-1|red"), ("status", "NO-1|done"),
+        ("snooze", "NO-1|1w"), ("note", "NO-1"), ("not_mine", "NO-1"),
+    ]  # fmt: skip
+
+
+def test_an_overdue_action_escalates_to_the_plan_lead_saying_who_owns_it_and_what_they_last_said(
+    world: NudgeWorld,
+) -> None:
+    world.plan([OBJECTIVES], imported=IMPORTED)
+
+    world.round("2025-11-03T09:30")
+
+    [escalation] = world.inbox("Priya Shah")
+    assert escalation.text.splitlines() == [
+        "*Escalation: NO-1 is overdue*",
+        "NO-1 · Set EDI objectives for every director",
+        "  Owners: Chief Executive",
+        "  Due: Sept 25 (due 30 Sep 2025) — overdue by 34 days",
+        "  Status: Amber",
+        "  Last said: Waiting on the appraisal cycle",
+        "  (You get this as the plan's escalation contact. The owners have had weekly reminders.)",
+    ]
+    [own] = world.inbox("Tom Okafor")
+    assert refs(own) == ["NO-1"] and "overdue by 34 days" in own.text
+
+
+def test_a_plan_can_name_who_hears_its_escalations(world: NudgeWorld) -> None:
+    world.plan([OBJECTIVES], imported=IMPORTED)
+    world.move("2025-11-03T08:00")
+    assert "now escalate to Amina Khan" in say(
+        world, "Priya Shah", '/edi plan escalate "Northbridge EDI Plan" @Amina Khan'
+    )
+
+    world.round("2025-11-03T09:30")
+
+    assert world.inbox("Priya Shah") == []
+    [escalation] = world.inbox("Amina Khan")
+    assert escalation.text.startswith("*Escalation: NO-1 is overdue*")
+
+
+def test_an_owner_in_new_york_is_reminded_at_half_past_nine_new_york_time(world: NudgeWorld) -> None:
+    world.plan([WEBSITE], imported=IMPORTED)
+
+    world.run_until("2025-11-04T23:59", every=timedelta(minutes=30), start="2025-11-03T00:00")
+
+    assert [local(m, NEW_YORK) for m in world.inbox("Dev Raman")] == ["Mon 3 Nov 09:30", "Tue 4 Nov 09:30"]
+    assert [local(m) for m in world.inbox("Amina Khan")] == ["Mon 3 Nov 09:30", "Tue 4 Nov 09:30"]
+
+
+def test_the_platform_message_id_is_kept_with_the_sent_message(world: NudgeWorld) -> None:
+    world.plan([SURVEY], imported=IMPORTED)
+
+    report = world.round("2025-11-03T09:31")
+
+    assert (report.sent, report.retried, report.failed) == (1, 0, [])
+    [message] = world.outbox()
+    assert (message.status, message.platform_message_id, message.sent_at, message.attempts) == (
+        "sent",
+        "msg-1",
+        at("2025-11-03T09:31"),
+        1,
+    )
+    assert message.lease_until is None
+
+
+def test_a_second_sweep_plans_and_sends_nothing_twice(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, SURVEY, OBJECTIVES], imported=IMPORTED)
+    world.round("2025-11-03T09:30")
+    first = len(world.platform.received)
+    planned = len(world.nudges())
+
+    again = world.sweep()
+    world.deliver()
+    world.round("2025-11-03T09:45")
+    world.round("2025-11-03T16:00")
+
+    assert (again.nudges_planned, again.messages_queued) == (0, 0)
+    assert first == 3 and len(world.platform.received) == first
+    assert len(world.nudges()) == planned
+
+
+def test_a_second_scheduler_at_the_same_moment_stands_by(world: NudgeWorld, database_url: str) -> None:
+    world.plan([ADVERTS, SURVEY, OBJECTIVES], imported=IMPORTED)
+    world.move("2025-11-03T09:30")
+    other = Database.open(database_url, migrate=False)
+    try:
+        first, second = world.runner(), world.runner(other)
+
+        assert first() is not None
+        assert second() is None  # the first holds the lead
+
+        assert sorted(m.to for m in world.platform.received) == ["Amina Khan", "Priya Shah", "Tom Okafor"]
+    finally:
+        other.dispose()
+
+
+def test_two_schedulers_started_at_the_same_instant_send_each_reminder_once(
+    world: NudgeWorld, database_url: str
+) -> None:
+    world.plan([ADVERTS, SURVEY, OBJECTIVES, WEBSITE], imported=IMPORTED)
+    databases = [Database.open(database_url, migrate=False) for _ in range(2)]
+    try:
+        rounds = [world.runner(database) for database in databases]
+        moments = (
+            "2025-11-03T09:30",
+            "2025-11-03T09:40",
+            "2025-11-03T14:31",
+            "2025-11-04T09:31",
+            "2025-11-04T14:31",
+        )
+        for moment in moments:
+            world.move(moment)
+            start = threading.Barrier(2)
+            results: list[object] = []
+
+            def run(
+                round_: NudgeRound, start: threading.Barrier = start, results: list[object] = results
+            ) -> None:
+                start.wait()
+                results.append(round_())
+
+            threads = [threading.Thread(target=run, args=(r,)) for r in rounds]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            assert sum(result is not None for result in results) == 1, moment
+    finally:
+        for database in databases:
+            database.dispose()
+
+    assert sorted((m.to, local(m)) for m in world.platform.received) == [
+        ("Amina Khan", "Mon 3 Nov 09:30"),
+        ("Amina Khan", "Tue 4 Nov 09:31"),
+        ("Dev Raman", "Mon 3 Nov 14:31"),
+        ("Dev Raman", "Tue 4 Nov 14:31"),
+        ("Priya Shah", "Mon 3 Nov 09:30"),
+        ("Tom Okafor", "Mon 3 Nov 09:30"),
+    ]
+
+
+FORTNIGHT = [
+    Row("Review recruitment adverts for inclusive language", "HR Manager", "31/10/25"),
+    Row("Run the staff EDI survey", "Internal Comms", "24/10/25", "A", "Waiting on budget"),
+    Row("Set EDI objectives for every director", "Chief Executive", "15/10/25", "R", "Not started"),
+    Row("Give staff networks protected time", "EDI Lead", "Ongoing", "G"),
+    Row("Make the website meet WCAG 2.2 AA", "Digital Services", "22/10/25"),
+]
+# When each process runs a round each day: some minutes apart (the other's lease still holds), some long
+# after (the lease has run out and the other takes over), some at the very same minute.
+DAILY_ROUNDS = [
+    ("00:10", "a"), ("00:11", "b"), ("07:00", "b"), ("09:30", "b"), ("09:30", "a"), ("09:31", "a"),
+    ("09:34", "a"), ("11:00", "b"), ("13:30", "a"), ("13:30", "b"), ("14:30", "b"), ("14:31", "a"),
+    ("17:00", "a"), ("23:59", "b"),
+]  # fmt: skip
+
+
+def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exactly_once(
+    world: NudgeWorld, database_url: str
+) -> None:
+    world.plan(FORTNIGHT, imported=at("2025-09-24T09:00"))
+    other = Database.open(database_url, migrate=False)
+    try:
+        processes = {"a": world.runner(), "b": world.runner(other)}
+        day = at("2025-10-20T00:00")
+        while day < at("2025-11-03T00:00"):
+            for clock_time, which in DAILY_ROUNDS:
+                world.move(
+                    datetime.combine(day.date(), datetime.strptime(clock_time, "%H:%M").time(), LONDON)
+                )
+                processes[which]()
+            day += timedelta(days=1)
+    finally:
+        other.dispose()
+
+    received = world.platform.received
+    # per outbox key: each sent message was handed to the platform once, and its id kept
+    outbox = world.outbox()
+    assert duplicates(m.platform_id for m in received) == {}
+    assert sorted(m.platform_message_id or "" for m in outbox if m.status == "sent") == sorted(
+        m.platform_id for m in received
+    )
+    assert all(m.status == "sent" for m in outbox)
+    # per nudge key: each reminder due in the fortnight went out in exactly one sent message
+    sent_ids = {m.id for m in outbox if m.status == "sent"}
+    nudges = world.nudges()
+    assert duplicates(n.key for n in nudges) == {}
+    assert all(n.message_id in sent_ids for n in nudges if n.send_at < at("2025-11-03T00:00"))
+    assert [(n.step, n.send_at, n.message_id) for n in nudges if n.send_at >= at("2025-11-03T00:00")] == [
+        ("overdue", at("2025-11-03T09:30"), None),  # NO-1 and NO-2, Saturday's, for Monday morning
+        ("overdue", at("2025-11-03T09:30"), None),
+    ]
+    # and what people saw: every step once, at 09:30 on their own clock, across the October clock change
+    seen = sorted(
+        (m.to, m.at.astimezone(NEW_YORK if m.to == "Dev Raman" else LONDON).strftime("%a %-d %b %H:%M %Z"),
+         tuple(sorted(refs(m))))
+        for m in received
+    )  # fmt: skip
+    assert seen == sorted([
+        ("Amina Khan", "Mon 20 Oct 09:30 BST", ("NO-1", "NO-2")),  # 14 days before each (caught up)
+        ("Amina Khan", "Tue 21 Oct 09:30 BST", ("NO-2",)),  # 3 days before
+        ("Amina Khan", "Fri 24 Oct 09:30 BST", ("NO-2",)),  # due
+        ("Amina Khan", "Mon 27 Oct 09:30 GMT", ("NO-2",)),  # overdue (Saturday's, on Monday)
+        ("Amina Khan", "Tue 28 Oct 09:30 GMT", ("NO-1",)),
+        ("Amina Khan", "Fri 31 Oct 09:30 GMT", ("NO-1",)),
+        ("Tom Okafor", "Mon 20 Oct 09:30 BST", ("NO-3",)),  # overdue since the 16th (caught up)
+        ("Tom Okafor", "Thu 23 Oct 09:30 BST", ("NO-3",)),
+        ("Tom Okafor", "Thu 30 Oct 09:30 GMT", ("NO-3",)),
+        ("Priya Shah", "Fri 24 Oct 09:30 BST", ("NO-4",)),  # monthly check-in
+        ("Priya Shah", "Wed 29 Oct 09:30 GMT", ("NO-3",)),  # escalation, 14 days overdue
+        ("Dev Raman", "Mon 20 Oct 09:30 EDT", ("NO-5",)),
+        ("Dev Raman", "Wed 22 Oct 09:30 EDT", ("NO-5",)),
+        ("Dev Raman", "Thu 23 Oct 09:30 EDT", ("NO-5",)),
+        ("Dev Raman", "Thu 30 Oct 09:30 EDT", ("NO-5",)),
+    ])  # fmt: skip
+
+
+class Killed(BaseException):
+    """The process dies (SIGKILL, OOM) in the middle of delivering: nothing after this line runs."""
+
+
+def test_a_crash_between_claiming_and_sending_is_sent_once_after_the_lease_runs_out(
+    world: NudgeWorld, database_url: str
+) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    world.move("2025-11-03T09:30")
+
+    def dies(person: Person, reply: object) -> str:
+        raise Killed
+
+    crashing = NudgeRound(world.store, clock=world.clock, zone=LONDON, send=dies)
+    with pytest.raises(Killed):
+        crashing()
+    claimed = world.outbox()
+    assert [(m.status, m.attempts) for m in claimed] == [("pending", 1)] * 3
+
+    other = Database.open(database_url, migrate=False)
+    try:
+        restarted = world.runner(other)
+        world.move("2025-11-03T09:31")
+        restarted()  # the dead process's lead and claims still hold
+        assert world.platform.received == []
+        world.move("2025-11-03T09:33")
+        restarted()
+        world.move("2025-11-03T09:40")
+        restarted()
+    finally:
+        other.dispose()
+
+    assert sorted((m.to, local(m)) for m in world.platform.received) == [
+        ("Amina Khan", "Mon 3 Nov 09:33"),
+        ("Priya Shah", "Mon 3 Nov 09:33"),
+        ("Tom Okafor", "Mon 3 Nov 09:33"),
+    ]
+    assert [(m.status, m.attempts) for m in world.outbox()] == [("sent", 2)] * 3
+
+
+def test_a_scheduler_still_sending_when_its_lease_runs_out_is_not_doubled_by_a_second_one(
+    world: NudgeWorld, database_url: str
+) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    sending, second_done = threading.Event(), threading.Event()
+    handed: list[str] = []
+
+    def slow(person: Person, reply: object) -> str:
+        """The platform hangs on the first message (a network timeout) while the second scheduler runs."""
+        if not sending.is_set():
+            sending.set()
+            second_done.wait(timeout=20)
+        handed.append(person.name)
+        return f"slow-{len(handed)}"
+
+    def fast(person: Person, reply: object) -> str:
+        handed.append(person.name)
+        return f"fast-{len(handed)}"
+
+    first = NudgeRound(world.store, clock=FakeClock(at("2025-11-03T09:30")), zone=LONDON, send=slow)
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert sending.wait(timeout=20)
+    other = Database.open(database_url, migrate=False)
+    try:
+        # three minutes later, by the second process's clock: the first one's lease has run out
+        NudgeRound(other, clock=FakeClock(at("2025-11-03T09:33")), zone=LONDON, send=fast)()
+    finally:
+        second_done.set()
+        worker.join(timeout=30)
+        other.dispose()
+
+    assert sorted(handed) == ["Amina Khan", "Priya Shah", "Tom Okafor"]
+
+
+def test_a_rate_limited_message_waits_for_retry_after_then_goes_once(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    world.platform.fail("Amina Khan", RetryLater(90, "Slack said 429 Too Many Requests; retry after 90 s"))
+
+    report = world.round("2025-11-03T09:30")
+
+    assert (report.sent, report.retried, report.failed) == (2, 1, [])
+    [waiting] = [m for m in world.outbox() if m.status == "pending"]
+    assert waiting.send_at == at("2025-11-03T09:31:30")
+    assert waiting.last_error == "Slack said 429 Too Many Requests; retry after 90 s"
+    assert world.round("2025-11-03T09:31").sent == 0
+    assert world.round("2025-11-03T09:31:30").sent == 1
+    assert world.round("2025-11-03T09:40").sent == 0
+    assert [local(m) for m in world.inbox("Amina Khan")] == ["Mon 3 Nov 09:31"]
+    assert world.inbox("Amina Khan")[0].at == at("2025-11-03T09:31:30")
+
+
+def test_transient_failures_back_off_longer_each_time_then_give_up_and_are_reported(
+    world: NudgeWorld,
+) -> None:
+    world.plan([SURVEY], imported=IMPORTED)
+    world.platform.fail("Amina Khan", *[RetryLater(0, "connection reset") for _ in range(MAX_ATTEMPTS)])
+    world.move("2025-11-03T09:30")
+    world.sweep()
+
+    waits = []
+    report = world.deliver()
+    for _ in range(MAX_ATTEMPTS - 1):
+        [message] = world.outbox()
+        waits.append((message.send_at - world.clock.now()).total_seconds())
+        world.move(message.send_at)
+        report = world.deliver()
+
+    assert waits == [2, 4, 8, 16, 32]
+    [message] = world.outbox()
+    assert (message.status, message.attempts, message.last_error) == (
+        "failed",
+        MAX_ATTEMPTS,
+        "connection reset",
+    )
+    assert report.failed == [f"message {message.id}: connection reset"]
+    assert world.inbox("Amina Khan") == []
+
+
+def test_an_undeliverable_recipient_does_not_hold_up_the_others_and_the_admins_hear_once(
+    world: NudgeWorld,
+) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    world.platform.fail("Tom Okafor", Undeliverable("user_deactivated"))
+
+    report = world.round("2025-11-03T09:30")
+    world.run_until("2025-11-04T12:00", every=timedelta(hours=1))
+
+    assert report.failed == ["Tom Okafor: user_deactivated"]
+    assert world.inbox("Amina Khan") and world.inbox("Tom Okafor") == []
+    with world.store.session() as session:
+        tom = session.scalar(select(Person).where(Person.name == "Tom Okafor"))
+        assert tom is not None
+        [failed] = session.scalars(select(OutboxMessage).where(OutboxMessage.person_id == tom.id)).all()
+        assert (failed.status, failed.last_error, failed.attempts) == ("failed", "user_deactivated", 1)
+    told = [m for m in world.inbox("Priya Shah") if "Tom Okafor" in m.text and "user_deactivated" in m.text]
+    assert len(told) == 1
+
+
+COMMS_PLAN = [Row("Update the accessibility statement", "Internal Comms", "6/11/25", theme="Communications")]
+
+
+def two_plans_one_paused_until_the_afternoon(world: NudgeWorld, *, daily_cap: int) -> None:
+    """Amina hears about the main plan at 09:30; the comms plan, paused over the morning, resumes at 14:00."""
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.plan(COMMS_PLAN, name="Comms plan", imported=IMPORTED)
+    world.round("2025-11-04T00:05", daily_cap=daily_cap)
+    world.move("2025-11-04T08:00")
+    say(world, "Priya Shah", "/edi plan pause Comms plan")
+    world.round("2025-11-04T09:30", daily_cap=daily_cap)
+    world.move("2025-11-04T14:00")
+    assert "running again" in say(world, "Priya Shah", "/edi plan resume Comms plan")
+
+
+def test_the_daily_cap_holds_a_second_message_back_that_day(world: NudgeWorld) -> None:
+    two_plans_one_paused_until_the_afternoon(world, daily_cap=1)
+
+    world.run_until("2025-11-04T23:30", every=timedelta(minutes=30))
+
+    assert [(local(m), refs(m)) for m in world.inbox("Amina Khan")] == [("Tue 4 Nov 09:30", ["NO-1"])]
+    held = [
+        n for n in world.nudges() if n.person_id == world.person_id("Amina Khan") and n.message_id is None
+    ]
+    assert [n.step for n in held] == ["before-3"]
+
+
+def test_a_higher_daily_cap_lets_a_second_message_through(world: NudgeWorld) -> None:
+    two_plans_one_paused_until_the_afternoon(world, daily_cap=2)
+
+    world.run_until("2025-11-04T23:30", every=timedelta(minutes=30), daily_cap=2)
+
+    assert [(local(m), refs(m)) for m in world.inbox("Amina Khan")] == [
+        ("Tue 4 Nov 09:30", ["NO-1"]),
+        ("Tue 4 Nov 14:00", ["CO-1"]),
+    ]
+
+
+def test_a_message_held_by_the_daily_cap_goes_out_the_next_morning_not_at_midnight(world: NudgeWorld) -> None:
+    two_plans_one_paused_until_the_afternoon(world, daily_cap=1)
+
+    world.run_until("2025-11-05T12:00", every=timedelta(minutes=30))
+
+    assert [(local(m), refs(m)) for m in world.inbox("Amina Khan")] == [
+        ("Tue 4 Nov 09:30", ["NO-1"]),
+        ("Wed 5 Nov 09:30", ["CO-1"]),
+    ]
+
+
+def test_someone_mapped_to_a_role_is_reminded_of_where_its_actions_stand(world: NudgeWorld) -> None:
+    world.plan(
+        [Row("Update the accessibility statement", "Communications Team", "6/11/25")], imported=IMPORTED
+    )
+    world.round("2025-11-04T09:30")  # nobody answers for the Communications Team yet
+    world.move("2025-11-04T11:00")
+    assert "now gets Communications Team" in say(
+        world, "Priya Shah", '/edi people map "Communications Team" @Amina Khan'
+    )
+
+    world.run_until("2025-11-04T17:00", every=timedelta(minutes=30))
+
+    assert [(local(m), refs(m)) for m in world.inbox("Amina Khan")] == [("Tue 4 Nov 11:00", ["NO-1"])]
+
+
+def test_pressing_done_on_a_reminder_stops_every_later_reminder_about_it(world: NudgeWorld) -> None:
+    world.plan([SURVEY], imported=IMPORTED)
+    world.round("2025-11-03T09:30")
+    [reminder] = world.inbox("Amina Khan")
+
+    world.move("2025-11-03T10:12")
+    assert "NO-1 is now Done" in press(world, "Amina Khan", reminder, "Done", "NO-1")
+    world.run_until("2025-11-24T12:00", every=timedelta(hours=2))
+
+    assert world.inbox("Amina Khan") == [reminder]
+    assert world.steps_sent("NO-1") == [("Amina Khan", "before-3", "2025-11-03")]
+
+
+def test_pressing_done_on_a_yearly_action_rolls_its_reminders_to_next_year(world: NudgeWorld) -> None:
+    world.plan(
+        [Row("Publish the gender and ethnicity pay gap reports", "HR Manager", "Annually (March 2026)")],
+        imported=IMPORTED,
+    )
+    world.round("2026-03-31T09:30")
+    [reminder] = world.inbox("Amina Khan")
+    assert "Why now: due today" in reasons(reminder)[0]
+
+    world.move("2026-03-31T11:00")
+    assert "the next one is due 31 March 2027" in press(world, "Amina Khan", reminder, "Done", "NO-1")
+    for month in range(4, 13):  # a scheduler running through the year
+        world.run_until(
+            f"2026-{month:02d}-02T12:00", every=timedelta(minutes=30), start=f"2026-{month:02d}-01T09:00"
+        )
+    world.run_until("2027-03-18T12:00", every=timedelta(minutes=30), start="2027-03-17T09:00")
+
+    assert world.steps_sent("NO-1") == [
+        ("Amina Khan", "due", "2026-03-31"),
+        ("Amina Khan", "before-14", "2027-03-17"),
+    ]
+
+
+def test_an_annual_action_written_with_its_month_is_reminded_before_that_month_ends(
+    world: NudgeWorld,
+) -> None:
+    world.plan(
+        [Row("Publish the gender and ethnicity pay gap reports", "HR Manager", "Annually (March)")],
+        imported=IMPORTED,
+    )
+
+    world.run_until("2026-03-18T12:00", every=timedelta(minutes=30), start="2026-03-17T09:00")
+
+    assert world.steps_sent("NO-1") == [("Amina Khan", "before-14", "2026-03-17")]
+
+
+def test_pressing_green_on_a_reminder_stops_that_step_and_the_next_step_still_comes(
+    world: NudgeWorld,
+) -> None:
+    world.plan([SURVEY], imported=IMPORTED)
+    world.round("2025-11-03T09:30")
+    [reminder] = world.inbox("Amina Khan")
+
+    world.move("2025-11-03T10:12")
+    assert "NO-1 is now Green (was Amber)" in press(world, "Amina Khan", reminder, "Green", "NO-1")
+    world.run_until("2025-11-06T12:00", every=timedelta(hours=1))
+
+    assert world.steps_sent("NO-1") == [
+        ("Amina Khan", "before-3", "2025-11-03"),
+        ("Amina Khan", "due", "2025-11-06"),
+    ]
+    assert "Status: Green" in world.inbox("Amina Khan")[-1].text
+
+
+def test_when_one_owner_answers_a_step_a_co_owner_later_in_the_day_is_not_reminded_of_it(
+    world: NudgeWorld,
+) -> None:
+    world.plan([WEBSITE], imported=IMPORTED)
+    world.round("2025-11-04T00:05")
+    world.round("2025-11-04T09:30")
+    [reminder] = world.inbox("Amina Khan")
+    world.move("2025-11-04T10:00")
+    press(world, "Amina Khan", reminder, "Green", "NO-1")
+
+    world.run_until("2025-11-04T18:00", every=timedelta(minutes=30))
+
+    assert world.inbox("Dev Raman") == []
+
+
+def test_a_snoozed_action_is_quiet_then_reminded_once_when_the_snooze_ends(world: NudgeWorld) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.round("2025-11-03T09:30")
+    [reminder] = world.inbox("Amina Khan")
+    world.move("2025-11-03T11:00")
+    assert "until Monday 10 November" in press(world, "Amina Khan", reminder, "Snooze 1 week", "NO-1")
+
+    world.run_until("2025-11-12T18:00", every=timedelta(minutes=30))
+
+    # the overdue reminder of Saturday 8 November was held by the snooze and sent once when it ended
+    assert [(local(m), refs(m)) for m in world.inbox("Amina Khan")] == [
+        ("Mon 3 Nov 09:30", ["NO-1"]),
+        ("Mon 10 Nov 09:30", ["NO-1"]),
+    ]
+    assert world.steps_sent("NO-1") == [
+        ("Amina Khan", "overdue", "2025-11-03"),
+        ("Amina Khan", "overdue", "2025-11-10"),
+    ]
+
+
+def test_snoozing_before_a_planned_reminder_goes_out_counts_as_the_answer_to_it(world: NudgeWorld) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.round("2025-11-01T00:05")  # Saturday: the first overdue step, planned for Monday 09:30
+    world.move("2025-11-02T19:00")
+    assert "until Wednesday 5 November" in say(world, "Amina Khan", "/edi snooze NO-1 3d")
+
+    world.run_until("2025-11-10T18:00", every=timedelta(minutes=30))
+
+    # Monday's reminder is about the step she has just dealt with; the next week's overdue step still comes
+    assert [local(m) for m in world.inbox("Amina Khan")] == ["Mon 10 Nov 09:30"]
+
+
+def test_reminders_held_by_a_pause_wait_for_the_morning_when_the_plan_is_resumed_at_night(
+    world: NudgeWorld,
+) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.round("2025-11-03T00:05")
+    world.move("2025-11-03T08:00")
+    say(world, "Priya Shah", "/edi plan pause Northbridge EDI Plan")
+    world.move("2025-11-03T21:40")
+    say(world, "Priya Shah", "/edi plan resume Northbridge EDI Plan")
+
+    world.run_until("2025-11-04T18:00", every=timedelta(minutes=30), start="2025-11-03T22:00")
+
+    assert [local(m) for m in world.inbox("Amina Khan")] == ["Tue 4 Nov 09:30"]
+
+
+def test_pausing_a_plan_holds_its_reminders_and_resuming_sends_them_once(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    world.round("2025-11-03T00:05")  # this morning's reminders are planned
+    world.move("2025-11-03T08:00")
+    assert "is paused" in say(world, "Priya Shah", "/edi plan pause Northbridge EDI Plan")
+    world.run_until("2025-11-03T13:00", every=timedelta(minutes=30))
+    assert world.platform.received == []
+
+    world.move("2025-11-03T13:10")
+    assert "running again" in say(world, "Priya Shah", "/edi plan resume Northbridge EDI Plan")
+    world.run_until("2025-11-04T18:00", every=timedelta(minutes=30))
+
+    assert sorted((m.to, local(m), tuple(refs(m))) for m in world.platform.received) == [
+        ("Amina Khan", "Mon 3 Nov 13:10", ("NO-1",)),
+        ("Priya Shah", "Mon 3 Nov 13:10", ("NO-2",)),
+        ("Tom Okafor", "Mon 3 Nov 13:10", ("NO-2",)),
+    ]
+
+
+def test_resuming_a_plan_sends_held_reminders_in_each_owners_working_hours(world: NudgeWorld) -> None:
+    world.plan([WEBSITE], imported=IMPORTED)
+    world.round("2025-11-03T00:05")
+    world.move("2025-11-03T08:00")
+    say(world, "Priya Shah", "/edi plan pause Northbridge EDI Plan")
+    world.move("2025-11-04T11:00")
+    say(world, "Priya Shah", "/edi plan resume Northbridge EDI Plan")
+
+    world.run_until("2025-11-04T18:00", every=timedelta(minutes=30))
+
+    # 11:00 in London is 06:00 in New York: Dev's waits for his 09:30, and says where the action stands now
+    [held] = world.inbox("Dev Raman")
+    assert local(held, NEW_YORK) == "Tue 4 Nov 09:30"
+    assert reasons(held)[0].startswith("Why now: due today.")
+
+
+def test_someone_away_hears_nothing_until_the_working_day_after_they_return(world: NudgeWorld) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.round("2025-10-31T09:30")  # Friday: due today
+    world.move("2025-10-31T16:00")
+    assert "No reminders until after Friday 7 November" in say(world, "Amina Khan", "/edi away until 7 Nov")
+
+    world.run_until("2025-11-11T18:00", every=timedelta(minutes=30))
+
+    assert [local(m) for m in world.inbox("Amina Khan")] == ["Fri 31 Oct 09:30", "Mon 10 Nov 09:30"]
+
+
+def test_after_leave_each_action_is_listed_once_with_where_it_stands_now(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, SURVEY], imported=IMPORTED)
+    world.move("2025-10-31T08:00")
+    say(world, "Amina Khan", "/edi away until 7 Nov")
+
+    world.run_until("2025-11-10T12:00", every=timedelta(minutes=30))
+
+    [back] = world.inbox("Amina Khan")
+    assert sorted(refs(back)) == ["NO-1", "NO-2"]
+    assert all(reason.startswith("Why now: overdue") for reason in reasons(back)), reasons(back)
+
+
+def test_going_away_in_the_morning_holds_that_mornings_reminder(world: NudgeWorld) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.round("2025-11-03T00:05")
+    world.move("2025-11-03T08:00")
+    say(world, "Amina Khan", "/edi away until 7 Nov")
+
+    world.run_until("2025-11-07T18:00", every=timedelta(minutes=30))
+
+    assert world.inbox("Amina Khan") == []
+
+
+def test_a_plan_imported_today_reminds_the_owners_of_its_overdue_actions_today(world: NudgeWorld) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=at("2025-11-03T09:00"))
+
+    world.run_until("2025-11-03T18:00", every=timedelta(minutes=30), start="2025-11-03T09:05")
+
+    assert [refs(m) for m in world.inbox("Priya Shah")] == [["NO-2"]]  # the escalation goes
+    assert [refs(m) for m in world.inbox("Tom Okafor")] == [["NO-2"]]
+    assert [refs(m) for m in world.inbox("Amina Khan")] == [["NO-1"]]
+
+
+def test_a_reminder_delayed_by_the_weekend_says_how_long_is_really_left(world: NudgeWorld) -> None:
+    world.plan([WEBSITE], imported=IMPORTED)  # due Tuesday 4 November
+
+    world.round("2025-11-03T09:30")
+
+    [message] = world.inbox("Amina Khan")
+    assert reasons(message)[0].startswith("Why now: due in 1 day.")  # not "due in 3 days"
+
+
+def test_a_quarterly_check_in_does_not_call_itself_monthly(world: NudgeWorld) -> None:
+    world.plan([Row("Give staff networks protected time", "HR Manager", "Ongoing", "G")], imported=IMPORTED)
+    world.set_plan(checkin_months=3)
+
+    world.round("2026-01-02T09:30")
+
+    [message] = world.inbox("Amina Khan")
+    assert "Monthly" not in message.text
+
+
+def test_an_ongoing_action_gets_its_check_in(world: NudgeWorld) -> None:
+    world.plan([Row("Give staff networks protected time", "HR Manager", "Ongoing", "G")], imported=IMPORTED)
+
+    world.run_until("2025-11-04T12:00", every=timedelta(minutes=30), start="2025-10-31T00:00")
+
+    [message] = world.inbox("Amina Khan")
+    assert local(message) == "Mon 3 Nov 09:30"  # 1 November was a Saturday
+    assert reasons(message) == [
+        "Monthly check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
+    ]
+
+
+def test_an_action_with_no_date_asks_its_owner_to_set_one_and_stops_once_set(world: NudgeWorld) -> None:
+    world.plan([INTRANET], imported=IMPORTED)
+    world.round("2025-10-29T09:30")
+    [asked] = world.inbox("Amina Khan")
+    assert reasons(asked) == [
+        "This action has no date yet: set one with `/edi due NO-1 WHEN` (e.g. end of March)."
+    ]
+
+    world.move("2025-10-29T10:00")
+    assert "NO-1 is now due 31 March 2026" in say(world, "Amina Khan", "/edi due NO-1 31/3/26")
+    world.run_until("2025-11-30T12:00", every=timedelta(hours=3))
+
+    assert world.inbox("Amina Khan") == [asked]
+    assert [n.step for n in world.nudges()] == ["set-date"]
