@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from bot.cli import app
 from storage.db import Database, make_engine, upgrade
 from storage.models import Base
 
@@ -116,3 +118,23 @@ def transcript(store: Database, clock: FakeClock) -> Transcript:
     )
     import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
     return Transcript(store, clock)
+
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRun:
+    """Runs `edibot ARGS…` in-process on the test database; returns (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    runner = CliRunner(
+        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
+    )
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return run

@@ -29,18 +29,11 @@ PLAN = [
 
 
 @pytest.fixture
-def edibot(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def edibot(cli: Run, tmp_path: Path) -> Run:
     """Runs `edibot ARGS…` in-process against the test database; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    runner = CliRunner(
-        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
-    )
 
     def run(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, ["--now", "2024-01-15T09:30", *args])
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
+        return cli("--now", "2024-01-15T09:30", *args)
 
     return run
 

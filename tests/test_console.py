@@ -17,18 +17,9 @@ Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def edibot(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def edibot(cli: Run, tmp_path: Path) -> Run:
     """Runs `edibot ARGS…` in-process on the test database, with the sample plan and people imported by the CLI."""
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    runner = CliRunner(
-        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
-    )
-
-    def run(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args))
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
+    run = cli
 
     code, _, err = run(
         "--now", "2025-11-03T09:00", "import", str(SAMPLES / "northbridge_edi_plan.csv"),

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.console import FakeClock
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage
@@ -37,18 +35,9 @@ People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
 
 
 @pytest.fixture
-def edibot(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def edibot(cli: Run, tmp_path: Path) -> Run:
     """Runs `edibot ARGS…` on the test database, after importing the sample plan and the people directory."""
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    runner = CliRunner(
-        env={"EDIBOT_DATABASE_URL": database_url, "EDIBOT_TIMEZONE": "Europe/London", "COLUMNS": "160"}
-    )
-
-    def run(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args))
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
+    run = cli
 
     people = tmp_path / "people.csv"
     people.write_text(PEOPLE_CSV, encoding="utf-8")
