@@ -1,0 +1,112 @@
+"""The outbox's Slack end: delivers a reminder as a direct message and says how Slack answered.
+
+`SlackSender(client)` is a `schedules.nudges.Sender`: it opens the person's DM (conversations.open with their
+Slack user id), posts the reply's blocks with its fallback text (chat.postMessage) and returns the message's
+platform id, "<channel>:<ts>" — enough to update it in place or to link a thread reply back to it. What Slack
+answers is translated into the outbox's own terms:
+
+- HTTP 429 (`ratelimited`) → `RetryLater(Retry-After)`: the message was not posted, so sending it again later
+  is safe; the outbox reschedules it for no sooner than Slack asked.
+- `user_disabled`, `user_not_found`, `cannot_dm_bot`, `channel_not_found`, `is_archived`, `account_inactive`,
+  or a person with no Slack id → `Undeliverable`: trying again cannot help; the outbox marks the message
+  failed and the plan admins hear once who can't be reached.
+- Slack's own trouble (HTTP 5xx, `internal_error`, `fatal_error`, `service_unavailable`, `request_timeout`)
+  and network errors → `RetryLater`: the outbox backs off and tries again. Slack warns that after some of
+  these the post may have gone through, so a rare duplicate is possible; a lost reminder is not.
+- Anything else (`invalid_auth`, `missing_scope`, `invalid_blocks`…) is our mistake or our configuration's,
+  not the recipient's: the SlackApiError is raised as it is, loudly, and the reminder stays in the outbox.
+
+Why not slack_sdk's `RateLimitErrorRetryHandler` here: it would sleep out Retry-After inside `send()`, while
+the delivery worker holds this message's lease (two minutes) and every message behind it waits. A long
+Retry-After would outlive the lease, another worker would claim the message and send it too. The outbox
+already retries with backoff and honours Retry-After through `RetryLater`, so this sender wants a client
+without that handler (slack_sdk's default handlers retry only connection errors). Interactive calls — a
+button's chat.update, a views.open — have no outbox behind them, and the app's client may well use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.slack.blocks import message_for
+from handlers.messages import Reply
+from schedules.nudges import RetryLater, Undeliverable
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER = 30.0  # seconds, should Slack ever send a 429 without Retry-After
+
+UNREACHABLE = {
+    "user_disabled": "Slack says their account is deactivated",
+    "account_inactive": "Slack says the account is inactive",
+    "user_not_found": "Slack has no user with their Slack id",
+    "cannot_dm_bot": "their Slack id belongs to a bot, which can't be sent direct messages",
+    "channel_not_found": "Slack can't find their direct-message channel",
+    "is_archived": "their direct-message channel is archived",
+}
+SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+
+
+class SlackSender:
+    """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's answers mean."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        if any(isinstance(handler, RateLimitErrorRetryHandler) for handler in client.retry_handlers):
+            log.warning(
+                "SlackSender got a WebClient with RateLimitErrorRetryHandler: a 429 will be slept out inside "
+                "the delivery worker's lease instead of rescheduled by the outbox"
+            )
+
+    def __call__(self, person: Person, reply: Reply) -> str:
+        return self.send(person, reply)
+
+    def send(self, person: Person, reply: Reply) -> str:
+        """Posts `reply` in `person`'s DM; returns "<channel>:<ts>". Raises RetryLater or Undeliverable."""
+        if not person.slack_id:
+            raise Undeliverable("they have no Slack user id in the people directory")
+        if reply.form is not None:
+            raise ValueError(
+                "a direct message cannot ask a form: forms open as modals from a person's interaction"
+            )
+        try:
+            opened = self.client.conversations_open(users=person.slack_id)
+            channel = str(opened["channel"]["id"])
+            posted = self.client.chat_postMessage(channel=channel, **message_for(reply))
+        except SlackApiError as error:
+            raise _translated(error, person) from error
+        except (URLError, TimeoutError, ConnectionError) as error:
+            raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
+        return f"{channel}:{posted['ts']}"
+
+
+def _translated(error: SlackApiError, person: Person) -> Exception:
+    """RetryLater or Undeliverable for what Slack answered; the SlackApiError itself when it is ours to fix."""
+    response = error.response
+    status = response.status_code
+    code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
+    if status == 429 or code == "ratelimited":
+        seconds = _retry_after(response.headers)
+        return RetryLater(seconds, f"Slack rate limit (HTTP {status}): retry after {seconds:g} s")
+    if code in UNREACHABLE:
+        return Undeliverable(f"{UNREACHABLE[code]} ({code}, Slack id {person.slack_id})")
+    if status >= 500 or code in SLACK_TROUBLE:
+        return RetryLater(DEFAULT_RETRY_AFTER, f"Slack had trouble (HTTP {status} {code or 'error'})")
+    return error
+
+
+def _retry_after(headers: dict[str, object]) -> float:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(float(str(raw)), 0.0)
+            except ValueError:
+                break
+    return DEFAULT_RETRY_AFTER

@@ -1,0 +1,618 @@
+"""A local stand-in for the Slack Web API: real HTTP on 127.0.0.1, for a real `slack_sdk.WebClient` to talk to.
+
+    with SlackStandIn() as slack:
+        amina = slack.add_user("Amina Khan", email="amina.khan@northbridge.example")
+        client = WebClient(token=slack.token, base_url=slack.url)
+        client.chat_postMessage(channel=amina.id, text="hi")
+        slack.calls_to("chat.postMessage")    # every call, with its parameters, as Slack received it
+        slack.rate_limit(3, retry_after=17)   # the next 3 calls answer HTTP 429 with Retry-After: 17
+
+It answers with the canonical example responses in tests/payloads/ (filled in with what was asked) and it
+refuses what Slack refuses, with Slack's error codes: a wrong token, an unknown channel or user, a DM to a
+deactivated user, and blocks or views beyond Block Kit's documented limits (so a message Slack would reject
+fails our tests too). The limits checked here are written out independently of bot/slack/blocks.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+TOKEN = "xoxb-1234567890-0987654321-EdibotStandInToken"
+TEAM_ID = "T0NORTHBR1"
+BOT_USER_ID = "U0EDIBOT01"
+
+# Block Kit's documented limits (https://docs.slack.dev/reference/block-kit/blocks and the element pages).
+MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
+TEXT_OBJECT, SECTION_TEXT, SECTION_FIELDS, FIELD_TEXT, HEADER_TEXT = 3000, 3000, 10, 2000, 150
+CONTEXT_ELEMENTS, ACTIONS_ELEMENTS, ID_LENGTH = 10, 25, 255
+BUTTON_TEXT, BUTTON_VALUE, SELECT_OPTIONS, OPTION_TEXT, OPTION_VALUE, PLACEHOLDER = (
+    75,
+    2000,
+    100,
+    75,
+    150,
+    150,
+)
+VIEW_TITLE, VIEW_BUTTON, PRIVATE_METADATA, INPUT_LABEL, INPUT_MAX_LENGTH = 24, 24, 3000, 2000, 3000
+MESSAGE_TEXT = 40_000
+
+
+def payload(name: str) -> dict[str, Any]:
+    """A canonical Slack response from tests/payloads/, e.g. payload("chat_postMessage_ok")."""
+    loaded: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call as the stand-in received it, and the HTTP status it answered."""
+
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+    error: str | None = None  # Slack's error code when it answered ok: false
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    email: str
+    tz: str = "Europe/London"
+    tz_label: str = "Greenwich Mean Time"
+    tz_offset: int = 0
+    deleted: bool = False
+    is_bot: bool = False
+
+
+@dataclass
+class _State:
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    dms: dict[str, str] = field(default_factory=dict)  # user id -> DM channel id
+    channels: set[str] = field(default_factory=set)  # public channels the bot is in
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> view
+    home: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> published Home view
+
+
+class SlackRejected(Exception):
+    def __init__(self, error: str, *, messages: list[str] | None = None, status: int = 200) -> None:
+        super().__init__(error)
+        self.error = error
+        self.messages = messages or []
+        self.status = status
+
+
+class SlackStandIn:
+    """Slack's Web API at http://127.0.0.1:<random port>/api/, recording every call; see the module docstring."""
+
+    def __init__(self, *, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.state = _State()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._throttled: list[tuple[int, str | None]] = []  # (Retry-After seconds, method or None = any)
+        self._refusals: list[tuple[str, str, int]] = []  # (method, Slack error code, HTTP status)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.standin = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="slack-standin",
+            daemon=True,
+        )
+
+    # -- life ------------------------------------------------------------------------------------------
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/"
+
+    # -- the workspace ---------------------------------------------------------------------------------
+    def add_user(
+        self, name: str, *, email: str | None = None, user_id: str | None = None, tz: str = "Europe/London",
+        tz_label: str = "Greenwich Mean Time", tz_offset: int = 0, is_bot: bool = False,
+    ) -> SlackUser:  # fmt: skip
+        with self._lock:
+            uid = user_id or f"U{next(self._ids):08d}"
+            user = SlackUser(
+                id=uid, name=name, email=email or name.lower().replace(" ", ".") + "@northbridge.example",
+                tz=tz, tz_label=tz_label, tz_offset=tz_offset, is_bot=is_bot,
+            )  # fmt: skip
+            self.state.users[uid] = user
+            return user
+
+    def deactivate(self, user_id: str) -> None:
+        """The user leaves the workspace: their DM can no longer be opened or written to."""
+        with self._lock:
+            self.state.users[user_id].deleted = True
+
+    def add_channel(self, channel_id: str) -> None:
+        with self._lock:
+            self.state.channels.add(channel_id)
+            self.state.messages.setdefault(channel_id, [])
+
+    def rate_limit(self, calls: int = 1, *, retry_after: int = 30, method: str | None = None) -> None:
+        """The next `calls` calls (to `method`, or to any method) answer HTTP 429 with this Retry-After."""
+        with self._lock:
+            self._throttled.extend([(retry_after, method)] * calls)
+
+    def refuse(self, method: str, error: str, *, status: int = 200, calls: int = 1) -> None:
+        """The next `calls` calls to `method` fail with this Slack error code (and HTTP status), whatever they ask."""
+        with self._lock:
+            self._refusals.extend([(method, error, status)] * calls)
+
+    # -- looking -----------------------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted (as stored after any chat.update), in one channel or all."""
+        with self._lock:
+            if channel is not None:
+                return list(self.state.messages.get(channel, []))
+            return [message for messages in self.state.messages.values() for message in messages]
+
+    def dm_of(self, user_id: str) -> str | None:
+        with self._lock:
+            return self.state.dms.get(user_id)
+
+    def home_of(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.state.home.get(user_id)
+
+    # -- answering -----------------------------------------------------------------------------------------
+    def answer(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], Any]:
+        """(HTTP status, headers, JSON body) for one call; records it."""
+        with self._lock:
+            throttle = next((t for t in self._throttled if t[1] in (None, method)), None)
+            if throttle is not None:
+                self._throttled.remove(throttle)
+                self.calls.append(Call(method, params, 429, "ratelimited"))
+                return 429, {"Retry-After": str(throttle[0])}, payload("error_ratelimited")
+            try:
+                refusal = next((r for r in self._refusals if r[0] == method), None)
+                if refusal is not None:
+                    self._refusals.remove(refusal)
+                    raise SlackRejected(refusal[1], status=refusal[2])
+                body = self._dispatch(method, params, token)
+            except SlackRejected as refused:
+                self.calls.append(Call(method, params, refused.status, refused.error))
+                body = {"ok": False, "error": refused.error}
+                if refused.messages:
+                    if refused.error == "invalid_blocks":
+                        body["errors"] = refused.messages
+                    body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in refused.messages]}
+                return refused.status, {}, body
+            self.calls.append(Call(method, params))
+            return 200, {}, body
+
+    def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not token:
+            raise SlackRejected("not_authed")
+        if token != self.token:
+            raise SlackRejected("invalid_auth")
+        handler = {
+            "auth.test": self._auth_test,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "views.open": self._views_open,
+            "views.publish": self._views_publish,
+            "views.update": self._views_update,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "users.info": self._users_info,
+        }.get(method)
+        if handler is None:
+            raise SlackRejected("unknown_method")
+        return handler(params)
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1762162200 + n}.{n:06d}"
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return payload("auth_test_ok")
+
+    def _user(self, user_id: str) -> SlackUser:
+        user = self.state.users.get(user_id)
+        if user is None:
+            raise SlackRejected("user_not_found")
+        return user
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise SlackRejected("users_list_not_supplied" if not users else "not_supported_in_this_test")
+        user = self._user(users[0])
+        if user.deleted:
+            raise SlackRejected("user_disabled")
+        if user.is_bot:
+            raise SlackRejected("cannot_dm_bot")
+        body = payload("conversations_open_ok")
+        if user.id not in self.state.dms:
+            self.state.dms[user.id] = f"D{next(self._ids):08d}"
+            self.state.messages[self.state.dms[user.id]] = []
+            body.pop("no_op")
+            body.pop("already_open")
+        body["channel"]["id"] = self.state.dms[user.id]
+        return body
+
+    def _channel(self, params: dict[str, Any]) -> str:
+        """The channel a message goes to: a public channel, an open DM, or a user id (Slack opens the DM)."""
+        channel = str(params.get("channel") or "")
+        if channel in self.state.users:
+            user = self.state.users[channel]
+            if user.deleted:
+                raise SlackRejected("user_disabled")
+            channel = self.state.dms.setdefault(channel, f"D{next(self._ids):08d}")
+            self.state.messages.setdefault(channel, [])
+        if channel in self.state.channels:
+            return channel
+        owner = next((uid for uid, dm in self.state.dms.items() if dm == channel), None)
+        if owner is None:
+            raise SlackRejected("channel_not_found")
+        if self.state.users[owner].deleted:
+            raise SlackRejected("user_disabled")
+        return channel
+
+    def _message_content(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        text = str(params.get("text") or "")
+        blocks = _decoded(params.get("blocks"))
+        if blocks is None:
+            blocks = []
+        if not isinstance(blocks, list):
+            raise SlackRejected("invalid_blocks_format")
+        if not text.strip() and not blocks:
+            raise SlackRejected("no_text")
+        if len(text) > MESSAGE_TEXT:
+            raise SlackRejected("msg_too_long")
+        problems = check_blocks(blocks, limit=MESSAGE_BLOCKS, surface="message")
+        if problems:
+            raise SlackRejected("invalid_blocks", messages=problems)
+        return text, blocks
+
+    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        text, blocks = self._message_content(params)
+        ts = self._next_ts()
+        body = payload("chat_postMessage_ok")
+        body["channel"], body["ts"] = channel, ts
+        message = body["message"]
+        message.update(ts=ts, text=text, blocks=blocks)
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        self.state.messages[channel].append(copy.deepcopy(message))
+        return body
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        ts = str(params.get("ts") or "")
+        stored = next((m for m in self.state.messages[channel] if m["ts"] == ts), None)
+        if stored is None:
+            raise SlackRejected("message_not_found")
+        text, blocks = self._message_content(params)
+        stored.update(text=text, blocks=blocks, edited={"user": "B0EDIBOT01", "ts": self._next_ts()})
+        body = payload("chat_update_ok")
+        body.update(channel=channel, ts=ts, text=text)
+        body["message"].update(text=text, blocks=blocks)
+        return body
+
+    def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._channel(params)
+        user = self._user(str(params.get("user") or ""))
+        if user.deleted:
+            raise SlackRejected("user_not_in_channel")
+        self._message_content(params)
+        body = payload("chat_postEphemeral_ok")
+        body["message_ts"] = self._next_ts()
+        return body
+
+    def _view(self, params: dict[str, Any], *, home: bool) -> dict[str, Any]:
+        view = _decoded(params.get("view"))
+        if not isinstance(view, dict):
+            raise SlackRejected("invalid_arguments", messages=["missing required field: view"])
+        problems = check_view(view, home=home)
+        if problems:
+            raise SlackRejected("invalid_arguments", messages=problems)
+        return view
+
+    def _stored_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        body = payload("views_open_ok")
+        stored = body["view"]
+        view_id = f"V{next(self._ids):08d}"
+        stored.update(copy.deepcopy(view), id=view_id, root_view_id=view_id)
+        self.state.views[view_id] = stored
+        return body
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(params.get("trigger_id") or "")
+        if not trigger:
+            raise SlackRejected("invalid_arguments", messages=["missing required field: trigger_id"])
+        if trigger.startswith("expired"):
+            raise SlackRejected("expired_trigger_id")
+        view = self._view(params, home=False)
+        return self._stored_view(view)
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(str(params.get("user_id") or ""))
+        view = self._view(params, home=True)
+        body = self._stored_view(view)
+        self.state.home[user.id] = body["view"]
+        return body
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(params.get("view_id") or "")
+        if view_id not in self.state.views:
+            raise SlackRejected("not_found")
+        view = self._view(params, home=self.state.views[view_id]["type"] == "home")
+        self.state.views[view_id].update(copy.deepcopy(view))
+        body = payload("views_open_ok")
+        body["view"] = copy.deepcopy(self.state.views[view_id])
+        return body
+
+    def _user_body(self, name: str, user: SlackUser) -> dict[str, Any]:
+        body = payload(name)
+        shown = body["user"]
+        shown.update(id=user.id, team_id=TEAM_ID, name=user.email.split("@")[0], real_name=user.name,
+                     deleted=user.deleted, tz=user.tz, tz_label=user.tz_label, tz_offset=user.tz_offset,
+                     is_bot=user.is_bot)  # fmt: skip
+        first, _, last = user.name.partition(" ")
+        shown["profile"].update(real_name=user.name, real_name_normalized=user.name, display_name=first,
+                                display_name_normalized=first, email=user.email, first_name=first,
+                                last_name=last, title="")  # fmt: skip
+        return body
+
+    def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email") or "").casefold()
+        user = next((u for u in self.state.users.values() if u.email.casefold() == email), None)
+        if user is None or user.deleted:
+            raise SlackRejected("users_not_found")
+        return self._user_body("users_lookupByEmail_ok", user)
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._user_body("users_info_ok", self._user(str(params.get("user") or "")))
+
+
+def _decoded(value: Any) -> Any:
+    """Form-encoded calls carry JSON arguments (blocks, view) as strings; JSON calls carry them as they are."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ThreadingHTTPServer
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        standin: SlackStandIn = self.server.standin  # type: ignore[attr-defined]
+        parsed = urlparse(self.path)
+        method = parsed.path.removeprefix("/api/")
+        params: dict[str, Any] = dict(parse_qsl(parsed.query))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        kind = self.headers.get("Content-Type", "")
+        if raw and kind.startswith("application/json"):
+            params.update(json.loads(raw.decode("utf-8")))
+        elif raw:
+            params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        authorization = self.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
+        status, headers, body = standin.answer(method, params, token)
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: the calls are recorded instead
+
+
+# -- Block Kit's limits, as Slack enforces them ---------------------------------------------------------------
+
+
+def _text_problems(obj: Any, where: str, *, limit: int, plain_only: bool = False) -> Iterator[str]:
+    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn"):
+        yield f"expected a text object [json-pointer:{where}]"
+        return
+    if plain_only and obj["type"] != "plain_text":
+        yield f"must be plain_text, not mrkdwn [json-pointer:{where}/type]"
+    if obj["type"] == "mrkdwn" and "emoji" in obj:
+        yield f"invalid additional property: emoji [json-pointer:{where}]"
+    text = obj.get("text")
+    if not isinstance(text, str) or not text:
+        yield f"must be more than 0 characters [json-pointer:{where}/text]"
+    elif len(text) > limit:
+        yield f"must be less than {limit + 1} characters [json-pointer:{where}/text]"
+
+
+def _id_problems(value: Any, where: str) -> Iterator[str]:
+    if not isinstance(value, str) or not value:
+        yield f"must be more than 0 characters [json-pointer:{where}]"
+    elif len(value) > ID_LENGTH:
+        yield f"must be less than {ID_LENGTH + 1} characters [json-pointer:{where}]"
+
+
+def _element_problems(element: Any, where: str) -> Iterator[str]:
+    if not isinstance(element, dict):
+        yield f"expected an element [json-pointer:{where}]"
+        return
+    kind = element.get("type")
+    if "action_id" in element:
+        yield from _id_problems(element["action_id"], f"{where}/action_id")
+    if kind == "button":
+        yield from _text_problems(element.get("text"), f"{where}/text", limit=BUTTON_TEXT, plain_only=True)
+        value = element.get("value")
+        if value is not None and (not isinstance(value, str) or not value or len(value) > BUTTON_VALUE):
+            yield f"must be 1 to {BUTTON_VALUE} characters [json-pointer:{where}/value]"
+        if element.get("style") not in (None, "primary", "danger"):
+            yield f"must be one of primary, danger [json-pointer:{where}/style]"
+    elif kind == "static_select":
+        if "placeholder" in element:
+            yield from _text_problems(element["placeholder"], f"{where}/placeholder", limit=PLACEHOLDER, plain_only=True)  # fmt: skip
+        options = element.get("options")
+        if not isinstance(options, list) or not options:
+            yield f"must provide at least 1 item [json-pointer:{where}/options]"
+            return
+        if len(options) > SELECT_OPTIONS:
+            yield f"no more than {SELECT_OPTIONS} items allowed [json-pointer:{where}/options]"
+        for n, option in enumerate(options):
+            yield from _text_problems(option.get("text"), f"{where}/options/{n}/text", limit=OPTION_TEXT, plain_only=True)  # fmt: skip
+            value = option.get("value")
+            if not isinstance(value, str) or not value or len(value) > OPTION_VALUE:
+                yield f"must be 1 to {OPTION_VALUE} characters [json-pointer:{where}/options/{n}/value]"
+    elif kind == "plain_text_input":
+        max_length = element.get("max_length", INPUT_MAX_LENGTH)
+        if not isinstance(max_length, int) or not 1 <= max_length <= INPUT_MAX_LENGTH:
+            yield f"must be 1 to {INPUT_MAX_LENGTH} [json-pointer:{where}/max_length]"
+        elif len(str(element.get("initial_value", ""))) > max_length:
+            yield f"initial_value is longer than max_length [json-pointer:{where}/initial_value]"
+    else:
+        yield f"unsupported element type {kind!r} in this stand-in [json-pointer:{where}/type]"
+
+
+def _block_problems(block: Any, where: str, *, surface: str) -> Iterator[str]:
+    if not isinstance(block, dict):
+        yield f"expected a block [json-pointer:{where}]"
+        return
+    kind = block.get("type")
+    if "block_id" in block:
+        yield from _id_problems(block["block_id"], f"{where}/block_id")
+    if kind == "header":
+        yield from _text_problems(block.get("text"), f"{where}/text", limit=HEADER_TEXT, plain_only=True)
+    elif kind == "section":
+        if "text" not in block and "fields" not in block:
+            yield f"must provide text or fields [json-pointer:{where}]"
+        if "text" in block:
+            yield from _text_problems(block["text"], f"{where}/text", limit=SECTION_TEXT)
+        if "fields" in block:
+            fields = block["fields"]
+            if not isinstance(fields, list) or not fields:
+                yield f"must provide at least 1 item [json-pointer:{where}/fields]"
+            elif len(fields) > SECTION_FIELDS:
+                yield f"no more than {SECTION_FIELDS} items allowed [json-pointer:{where}/fields]"
+            else:
+                for n, item in enumerate(fields):
+                    yield from _text_problems(item, f"{where}/fields/{n}", limit=FIELD_TEXT)
+    elif kind == "context":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            yield f"must provide at least 1 item [json-pointer:{where}/elements]"
+        elif len(elements) > CONTEXT_ELEMENTS:
+            yield f"no more than {CONTEXT_ELEMENTS} items allowed [json-pointer:{where}/elements]"
+        else:
+            for n, item in enumerate(elements):
+                yield from _text_problems(item, f"{where}/elements/{n}", limit=TEXT_OBJECT)
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            yield f"must provide at least 1 item [json-pointer:{where}/elements]"
+            return
+        if len(elements) > ACTIONS_ELEMENTS:
+            yield f"no more than {ACTIONS_ELEMENTS} items allowed [json-pointer:{where}/elements]"
+        seen: set[str] = set()
+        for n, element in enumerate(elements):
+            yield from _element_problems(element, f"{where}/elements/{n}")
+            action_id = element.get("action_id") if isinstance(element, dict) else None
+            if action_id in seen:
+                yield f"`action_id` {action_id!r} already exists [json-pointer:{where}/elements/{n}/action_id]"
+            if isinstance(action_id, str):
+                seen.add(action_id)
+    elif kind == "input" and surface != "message":
+        yield from _text_problems(block.get("label"), f"{where}/label", limit=INPUT_LABEL, plain_only=True)
+        if "hint" in block:
+            yield from _text_problems(block["hint"], f"{where}/hint", limit=INPUT_LABEL, plain_only=True)
+        yield from _element_problems(block.get("element"), f"{where}/element")
+    elif kind != "divider":
+        yield f"unsupported block type {kind!r} [json-pointer:{where}/type]"
+
+
+def check_blocks(blocks: list[Any], *, limit: int, surface: str, where: str = "/blocks") -> list[str]:
+    """What Slack would say is wrong with these blocks, in its own words; [] when it would accept them."""
+    problems: list[str] = []
+    if len(blocks) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:{where}]")
+    block_ids: set[str] = set()
+    for n, block in enumerate(blocks):
+        problems.extend(_block_problems(block, f"{where}/{n}", surface=surface))
+        block_id = block.get("block_id") if isinstance(block, dict) else None
+        if isinstance(block_id, str):
+            if block_id in block_ids:
+                problems.append(f"duplicate block_id {block_id!r} [json-pointer:{where}/{n}/block_id]")
+            block_ids.add(block_id)
+    return problems
+
+
+def check_view(view: dict[str, Any], *, home: bool) -> list[str]:
+    """What views.open / views.publish / views.update would refuse in this view; [] when it is fine."""
+    problems: list[str] = []
+    kind = view.get("type")
+    if kind != ("home" if home else "modal"):
+        problems.append(f"must be {'home' if home else 'modal'} [json-pointer:/view/type]")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return [*problems, "missing required field: blocks [json-pointer:/view/blocks]"]
+    problems.extend(check_blocks(blocks, limit=VIEW_BLOCKS, surface="view", where="/view/blocks"))
+    metadata = view.get("private_metadata", "")
+    if not isinstance(metadata, str) or len(metadata) > PRIVATE_METADATA:
+        problems.append(
+            f"must be less than {PRIVATE_METADATA + 1} characters [json-pointer:/view/private_metadata]"
+        )
+    if view.get("callback_id"):
+        problems.extend(_id_problems(view["callback_id"], "/view/callback_id"))
+    if not home:
+        problems.extend(_text_problems(view.get("title"), "/view/title", limit=VIEW_TITLE, plain_only=True))
+        for button in ("submit", "close"):
+            if view.get(button) is not None:
+                problems.extend(
+                    _text_problems(view[button], f"/view/{button}", limit=VIEW_BUTTON, plain_only=True)
+                )
+        if view.get("submit") is None and any(
+            isinstance(b, dict) and b.get("type") == "input" for b in blocks
+        ):
+            problems.append("submit is required when an input block is present [json-pointer:/view/submit]")
+    return problems
