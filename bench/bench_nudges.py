@@ -48,14 +48,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_commands import (  # noqa: E402  (bench_commands puts the project root on sys.path)
+from bench_commands import (
     LONDON,
     PEOPLE,
     SEED,
@@ -66,14 +66,14 @@ from bench_commands import (  # noqa: E402  (bench_commands puts the project roo
     make_world,
     postgres_schema,
 )
-from sqlalchemy import delete, func, insert, make_url, select, text, update  # noqa: E402
+from sqlalchemy import delete, func, insert, make_url, select, text, update
 
-import schedules.nudges as nudges  # noqa: E402
-from handlers.messages import Reply  # noqa: E402
-from schedules.nudges import RetryLater, SweepReport, deliver, sweep  # noqa: E402
-from storage.db import Database, sqlite_url  # noqa: E402
-from storage.deadlines import interpret_deadline  # noqa: E402
-from storage.models import (  # noqa: E402
+from handlers.messages import Reply
+from schedules import nudges
+from schedules.nudges import RetryLater, SweepReport, deliver, sweep
+from storage.db import Database, sqlite_url
+from storage.deadlines import interpret_deadline
+from storage.models import (
     Action,
     Nudge,
     OutboxMessage,
@@ -129,7 +129,9 @@ def nudge_world(actions: int, mornings: Sequence[datetime], *, seed: int, due: i
         plan = world.plans[p]
         row = plan.rows[r]
         morning = mornings[number // due]
-        row[plan.headers.index("Timescale")] = (morning.date() + timedelta(days=LEAD_DAYS)).strftime("%d/%m/%Y")
+        row[plan.headers.index("Timescale")] = (morning.date() + timedelta(days=LEAD_DAYS)).strftime(
+            "%d/%m/%Y"
+        )
         row[plan.headers.index("Lead")] = rng.choice(mapped)
         rag = plan.headers.index("RAG")
         if row[rag] in ("Blue", ""):
@@ -188,7 +190,9 @@ def open_store(
             select(func.count()).where(Action.next_nudge_on.is_(None), Action.status != "done")
         )
     if report.nudges_planned or unset:
-        raise SystemExit(f"setup sweep planned {report.nudges_planned} nudges and left {unset} open actions unset")
+        raise SystemExit(
+            f"setup sweep planned {report.nudges_planned} nudges and left {unset} open actions unset"
+        )
     store.notes.append(
         f"setup sweep {SETUP_AT:%a %d %b %H:%M} filled next_nudge_on for {report.actions_looked_at:,} actions "
         f"in {elapsed:.1f} s, planning nothing"
@@ -247,7 +251,9 @@ def time_sweep(store: Store, now: datetime, what: str, *, keep_last: bool = Fals
         report = sweep(store.database, now=now, zone=LONDON)
         elapsed = time.perf_counter() - started
         if report.actions_looked_at != store.due:
-            raise SystemExit(f"{what}: the sweep looked at {report.actions_looked_at} actions, not {store.due}")
+            raise SystemExit(
+                f"{what}: the sweep looked at {report.actions_looked_at} actions, not {store.due}"
+            )
         if run:
             seconds.append(elapsed)
             reports.append(report)
@@ -324,15 +330,21 @@ def query_plans(store: Store, now: datetime) -> list[str]:
             (Action.next_nudge_on.is_(None)) | (Action.next_nudge_on <= today),
         ),
         "existing keys (_existing_keys)": select(Nudge.key).where(Nudge.action_id.in_(ids)),
-        "held nudges (_queue_messages)": select(Nudge).where(Nudge.message_id.is_(None), Nudge.send_at <= now),
-        "sent today (_queue_messages)": select(OutboxMessage.key).where(OutboxMessage.key.like("1:2025-03-04:%")),
+        "held nudges (_queue_messages)": select(Nudge).where(
+            Nudge.message_id.is_(None), Nudge.send_at <= now
+        ),
+        "sent today (_queue_messages)": select(OutboxMessage.key).where(
+            OutboxMessage.key.like("1:2025-03-04:%")
+        ),
     }
     lines = []
     with database.engine.connect() as connection:
         for name, query in questions.items():
             compiled = query.compile(database.engine, compile_kwargs={"literal_binds": True})
             if database.engine.dialect.name == "sqlite":
-                plan = "; ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+                plan = "; ".join(
+                    row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+                )
             else:
                 rows = connection.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {compiled}"))
                 plan = "; ".join(" ".join(row[0].split()) for row in rows)
@@ -363,7 +375,9 @@ def explain_sweep(store: Store, now: datetime, *, profile: bool) -> None:
         print("\n".join("     " + line for line in out.getvalue().splitlines()[6:] if line.strip()))
 
 
-def sweep_part(url_for: Callable[[int], str], label: str, *, analyze: bool, show: bool, profile: bool) -> bool:
+def sweep_part(
+    url_for: Callable[[int], str], label: str, *, analyze: bool, show: bool, profile: bool
+) -> bool:
     ok = True
     figures: dict[int, SweepFigures] = {}
     for actions in SIZES:
@@ -373,7 +387,9 @@ def sweep_part(url_for: Callable[[int], str], label: str, *, analyze: bool, show
             print(f"-- sweep, {store.label}")
             for note in store.notes:
                 print(f"   {note}")
-            monday = time_sweep(store, MONDAY, f"{MONDAY:%a %d %b %H:%M} (weekly admin note too)", keep_last=True)
+            monday = time_sweep(
+                store, MONDAY, f"{MONDAY:%a %d %b %H:%M} (weekly admin note too)", keep_last=True
+            )
             print(f"   {monday.line()}")
             tuesday = time_sweep(store, TUESDAY, f"{TUESDAY:%a %d %b %H:%M}")
             verdict = "PASS" if tuesday.median <= SWEEP_TARGET_S else "FAIL"
@@ -451,7 +467,7 @@ class StandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 status, answer, wait = stand_in.admit(str(body["key"]))
                 data = json.dumps(answer).encode()
@@ -563,7 +579,9 @@ class Delivery:
     received: Counter[str] = field(default_factory=Counter)
     ids: dict[str, list[str]] = field(default_factory=dict)
     accepted_at: list[float] = field(default_factory=list)
-    rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # key -> status, platform id, attempts, error
+    rows: dict[str, tuple[Any, ...]] = field(
+        default_factory=dict
+    )  # key -> status, platform id, attempts, error
 
     @property
     def lost(self) -> list[str]:
@@ -596,7 +614,9 @@ class Delivery:
         return self.delivered / (BURST + RATE * self.elapsed) if self.elapsed else 0.0
 
 
-def run_delivery(database: Database, make_sender: Callable[[str], Callable[[Person, Reply], str]]) -> Delivery:
+def run_delivery(
+    database: Database, make_sender: Callable[[str], Callable[[Person, Reply], str]]
+) -> Delivery:
     """deliver() in a loop on a running clock until nothing is pending (or DELIVERY_GIVE_UP_S passes)."""
     with database.session() as session:
         run = Delivery(dict(session.execute(select(OutboxMessage.key, OutboxMessage.id)).all()))
@@ -680,7 +700,9 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
               f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with nothing due "
               f"(every pending message waiting out its retry time)")  # fmt: skip
         attempts = Counter(run.rows[key][2] for key in run.queued)
-        print(f"   attempts per message (MAX_ATTEMPTS={nudges.MAX_ATTEMPTS}): {dict(sorted(attempts.items()))}")
+        print(
+            f"   attempts per message (MAX_ATTEMPTS={nudges.MAX_ATTEMPTS}): {dict(sorted(attempts.items()))}"
+        )
         if run.failures:
             print(f"   {len(run.failures)} marked failed by deliver, e.g. {run.failures[0]}")
         if show or not (rate_ok and exact_ok):
@@ -702,7 +724,9 @@ def explain_delivery(run: Delivery) -> None:
         origin = run.accepted_at[0]
         per_second = Counter(int(t - origin) for t in run.accepted_at)
         seconds = range(int(run.accepted_at[-1] - origin) + 1)
-        print("   accepted in each second of the run: " + " ".join(str(per_second.get(s, 0)) for s in seconds))
+        print(
+            "   accepted in each second of the run: " + " ".join(str(per_second.get(s, 0)) for s in seconds)
+        )
     posts = max(run.posts, 1)
     print(f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms of it HTTP "
           f"(so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)")  # fmt: skip
@@ -740,7 +764,9 @@ def control(count: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--explain", action="store_true", help="print where the time goes even on PASS")
-    parser.add_argument("--profile", action="store_true", help="with the explanation, cProfile's top functions")
+    parser.add_argument(
+        "--profile", action="store_true", help="with the explanation, cProfile's top functions"
+    )
     parser.add_argument("--only", choices=["sweep", "delivery"], help="run one part")
     args = parser.parse_args(argv)
     show = args.explain or args.profile
