@@ -712,7 +712,7 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
             ("/edi people", 'Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.'),
             ("/edi admins promote @Tom Okafor", "Usage: `/edi admins add @someone`"),
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
-            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone` or `/edi plan reminders NAME 14,3,0`."),
+            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`."),
         ]:  # fmt: skip
             transcript.say("@Priya Shah", command)
             transcript.expect_reply(answer)

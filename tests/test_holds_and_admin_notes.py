@@ -122,3 +122,53 @@ def test_someone_reminders_cannot_reach_is_reported_to_the_admins_once_and_other
         failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
         assert failed and all("no Slack or Teams id" in (m.last_error or "") for m in failed)
         assert session.scalar(select(Plan.name)) == "Northbridge EDI Plan"
+
+
+def test_a_plan_admin_sets_how_long_overdue_before_escalation(
+    transcript: Transcript, store: Database
+) -> None:
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" after 3 weeks')
+    transcript.expect_reply("an action 21 days overdue now escalates")
+    with store.session() as session:
+        plan = plan_named(session, "Northbridge EDI Plan")
+        assert plan is not None and plan.escalate_after_days == 21
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" after a while')
+    transcript.expect_reply("should say how long overdue")
+    with store.session() as session:
+        plan = plan_named(session, "Northbridge EDI Plan")
+        assert plan is not None and plan.escalate_after_days == 21
+
+
+def test_a_plan_admin_sets_how_often_ongoing_actions_are_checked_in(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    transcript.say("@Priya Shah", '/edi plan checkins "Northbridge EDI Plan" quarterly')
+    transcript.expect_reply("ongoing actions get a progress check-in every 3 months")
+    inbox = Inbox()
+    round_at(store, clock, "2025-12-03T09:31", inbox)  # a month after the import: no check-in now
+    assert not [text for _, text in inbox.messages if "check-in" in text]
+    round_at(store, clock, "2026-02-03T09:31", inbox)  # three months after it
+    checkins = [text for _, text in inbox.messages if "check-in" in text]
+    assert checkins and all("Quarterly check-in" in text for text in checkins)
+    transcript.say("@Priya Shah", '/edi plan checkins "Northbridge EDI Plan" weekly')
+    transcript.expect_reply("how many months between check-ins")
+    with store.session() as session:
+        plan = plan_named(session, "Northbridge EDI Plan")
+        assert plan is not None and plan.checkin_months == 3
+
+
+def test_a_plan_admin_restricts_a_plan_to_its_owners_and_opens_it_again(transcript: Transcript) -> None:
+    transcript.say("@Ewan Campbell", '/edi plan restrict "Northbridge EDI Plan"')
+    transcript.expect_reply("Only a plan admin can use `/edi plan`")
+    transcript.say("@Ewan Campbell", "/edi show NO-6")
+    transcript.expect_reply("NO-6 · Review recruitment adverts")
+    transcript.say("@Priya Shah", '/edi plan restrict "Northbridge EDI Plan"')
+    transcript.expect_reply("is restricted: only its actions' owners and the plan admins can see them")
+    transcript.say("@Ewan Campbell", "/edi show NO-6")
+    transcript.expect_reply("NO-6 is in a restricted plan")
+    transcript.say("@Amina Khan", "/edi show NO-6")  # an owner still sees it
+    transcript.expect_reply("NO-6 · Review recruitment adverts")
+    transcript.say("@Priya Shah", '/edi plan unrestrict "Northbridge EDI Plan"')
+    transcript.expect_reply("is open again")
+    transcript.say("@Ewan Campbell", "/edi show NO-6")
+    transcript.expect_reply("NO-6 · Review recruitment adverts")
