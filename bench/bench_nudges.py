@@ -329,12 +329,14 @@ def query_plans(store: Store, now: datetime) -> list[str]:
             Action.status != "done",
             (Action.next_nudge_on.is_(None)) | (Action.next_nudge_on <= today),
         ),
-        "existing keys (_existing_keys)": select(Nudge.key).where(Nudge.action_id.in_(ids)),
+        "existing keys (_existing_keys)": select(Nudge.key).where(
+            Nudge.key.in_([f"{i}:due:{today.isoformat()}:1" for i in ids])
+        ),
         "held nudges (_queue_messages)": select(Nudge).where(
             Nudge.message_id.is_(None), Nudge.send_at <= now
         ),
         "sent today (_queue_messages)": select(OutboxMessage.key).where(
-            OutboxMessage.key.like("1:2025-03-04:%")
+            OutboxMessage.key.in_([f"{p}:{today.isoformat()}:1" for p in range(1, 501)])
         ),
     }
     lines = []

@@ -11,9 +11,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from handlers.messages import Reply, Text
@@ -27,6 +28,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+_T = TypeVar("_T")
 LEASE = timedelta(minutes=2)
 
 
@@ -89,7 +91,12 @@ def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
 
 
 def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
-    """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times."""
+    """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times.
+
+    Its cost follows the actions due, not the size of the store: the candidates come from the index on
+    next_nudge_on, and recipients, existing keys and next days are read and written in a few batched
+    statements rather than one per action.
+    """
     today = now.astimezone(zone).date()
     report = SweepReport()
     with database.session() as session:
@@ -104,32 +111,85 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
             )
             .options(selectinload(Action.owners), selectinload(Action.plan))
         ).all()
-        existing = _existing_keys(session, [a.id for a in candidates])
+        owners_of = _people_owning(session, [a.id for a in candidates])
+        escalation_to: dict[int, list[Person]] = {}
+        wanted: list[tuple[str, Action, Step, Person]] = []
+        next_days: dict[date | None, list[int]] = {}
         for action in candidates:
             report.actions_looked_at += 1
             for step in current_steps(action, action.plan, today):
                 if answered_since(action, step, zone):
                     continue
-                for person in recipients_of(session, action, step, action.plan):
-                    key = f"{action.id}:{step.name}:{step.occurrence}:{person.id}"
-                    if key in existing:
-                        continue
-                    existing.add(key)
-                    send_at = next_send_at(person, step.on, default_zone=zone)
-                    if send_at < now:
-                        send_at = catch_up_send_at(person, now, default_zone=zone)
-                    session.add(
-                        Nudge(
-                            key=key, action_id=action.id, person_id=person.id, step=step.name,
-                            occurrence=step.occurrence, step_on=step.on, created_at=now, send_at=send_at,
-                        )
-                    )  # fmt: skip
-                    report.nudges_planned += 1
-            action.next_nudge_on = next_step_on(action, action.plan, today)
+                if step.escalation:
+                    if action.plan_id not in escalation_to:
+                        escalation_to[action.plan_id] = recipients_of(session, action, step, action.plan)
+                    people = escalation_to[action.plan_id]
+                else:
+                    people = owners_of.get(action.id, [])
+                for person in people:
+                    wanted.append(
+                        (f"{action.id}:{step.name}:{step.occurrence}:{person.id}", action, step, person)
+                    )
+            following = next_step_on(action, action.plan, today)
+            if following != action.next_nudge_on:
+                next_days.setdefault(following, []).append(action.id)
+        existing = _existing_keys(session, [key for key, *_ in wanted])
+        planned: list[dict[str, object]] = []
+        for key, action, step, person in wanted:
+            if key in existing:
+                continue
+            existing.add(key)
+            send_at = next_send_at(person, step.on, default_zone=zone)
+            if send_at < now:
+                send_at = catch_up_send_at(person, now, default_zone=zone)
+            planned.append(
+                dict(
+                    key=key, action_id=action.id, person_id=person.id, step=step.name,
+                    occurrence=step.occurrence, step_on=step.on, created_at=now, send_at=send_at,
+                    message_id=None,
+                )
+            )  # fmt: skip
+        if planned:
+            session.execute(insert(Nudge), planned)  # one executemany; the unique key still refuses a twin
+        report.nudges_planned = len(planned)
+        for following, ids in next_days.items():
+            for chunk in _chunks(ids):
+                session.execute(
+                    update(Action)
+                    .where(Action.id.in_(chunk))
+                    .values(next_nudge_on=following)
+                    .execution_options(synchronize_session=False)
+                )
         session.flush()
         report.messages_queued = _queue_messages(session, now=now, zone=zone, daily_cap=daily_cap)
         report.messages_queued += _weekly_admin_note(session, now=now, zone=zone)
     return report
+
+
+_CHUNK = 500  # ids or keys per IN (...), well inside SQLite's and PostgreSQL's parameter limits
+
+
+def _chunks(items: list[_T]) -> Iterable[list[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
+    """Who answers for each action (people mapped to one of its owner roles), for many actions in one query each 500."""
+    found: dict[int, list[Person]] = {}
+    for chunk in _chunks(action_ids):
+        rows = session.execute(
+            select(action_owners.c.action_id, Person)
+            .join(person_roles, person_roles.c.person_id == Person.id)
+            .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
+            .where(action_owners.c.action_id.in_(chunk))
+            .order_by(action_owners.c.action_id, Person.id)
+        )
+        for action_id, person in rows:
+            people = found.setdefault(action_id, [])
+            if not people or people[-1].id != person.id:
+                people.append(person)
+    return found
 
 
 def _weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> int:
@@ -167,12 +227,12 @@ def _queue_note(
     return 1
 
 
-def _existing_keys(session: Session, action_ids: list[int]) -> set[str]:
-    keys: set[str] = set()
-    for start in range(0, len(action_ids), 500):
-        chunk = action_ids[start : start + 500]
-        keys.update(session.scalars(select(Nudge.key).where(Nudge.action_id.in_(chunk))))
-    return keys
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of these nudge keys are already planned, looked up through the unique index on the key."""
+    existing: set[str] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        existing.update(session.scalars(select(Nudge.key).where(Nudge.key.in_(chunk))))
+    return existing
 
 
 def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int) -> int:
@@ -189,30 +249,52 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
     by_person: dict[int, list[Nudge]] = {}
     for nudge in waiting:
         by_person.setdefault(nudge.person_id, []).append(nudge)
-    queued = 0
+    # Read once what the loop below asks about: the people, their actions (with plans), today's messages.
+    people = {
+        person.id: person
+        for chunk in _chunks(list(by_person))
+        for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
+    }
+    for chunk in _chunks(sorted({nudge.action_id for nudge in waiting})):
+        session.scalars(select(Action).where(Action.id.in_(chunk)).options(selectinload(Action.plan))).all()
+    prefixes = {
+        person_id: f"{person_id}:{now.astimezone(_zone_of(person, zone)).date().isoformat()}:"
+        for person_id, person in people.items()
+    }
+    # Message keys count up from 1 each day, so "sent today" is how many of prefix1..prefixN exist.
+    todays = [f"{prefix}{n}" for prefix in prefixes.values() for n in range(1, daily_cap + 1)]
+    taken: set[str] = set()
+    for chunk in _chunks(todays):
+        taken.update(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
+    new_messages: dict[str, tuple[int, list[Nudge]]] = {}  # by message key
     for person_id, nudges in by_person.items():
-        person = session.get(Person, person_id)
+        person = people.get(person_id)
         if person is None or catch_up_send_at(person, now, default_zone=zone) > now:
             continue  # not their working moment (night, weekend, bank holiday, leave): wait
         live = _latest_per_action(session, nudges, today=now.astimezone(zone).date(), zone=zone)
         if not live:
             continue
-        prefix = f"{person_id}:{now.astimezone(_zone_of(person, zone)).date().isoformat()}:"
-        sent_today = len(
-            session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like(prefix + "%"))).all()
-        )
+        prefix = prefixes[person_id]
+        sent_today = sum(1 for n in range(1, daily_cap + 1) if f"{prefix}{n}" in taken)
         if sent_today >= daily_cap:
             continue
-        message = OutboxMessage(
-            key=f"{prefix}{sent_today + 1}", person_id=person_id, send_at=now, status="pending", attempts=0,
-            created_at=now,
-        )  # fmt: skip
-        session.add(message)
-        session.flush()
-        for nudge in live:
-            nudge.message_id = message.id
-        queued += 1
-    return queued
+        new_messages[f"{prefix}{sent_today + 1}"] = (person_id, live)
+    if not new_messages:
+        return 0
+    session.execute(
+        insert(OutboxMessage),
+        [
+            dict(key=key, person_id=person_id, send_at=now, status="pending", attempts=0, created_at=now)
+            for key, (person_id, _) in new_messages.items()
+        ],
+    )
+    for chunk in _chunks(list(new_messages)):
+        for key, message_id in session.execute(
+            select(OutboxMessage.key, OutboxMessage.id).where(OutboxMessage.key.in_(chunk))
+        ):
+            for nudge in new_messages[key][1]:
+                nudge.message_id = message_id
+    return len(new_messages)
 
 
 def _zone_of(person: Person, default: ZoneInfo) -> ZoneInfo:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from schedules.leader import Leader, exclusive
 from schedules.nudges import DeliveryReport, Sender, SweepReport, deliver, sweep
@@ -35,6 +36,16 @@ class NudgeRound:
         self.leader = Leader(database)
 
     def __call__(self) -> tuple[SweepReport, DeliveryReport] | None:
+        """One round; None when another process leads or the database can't be reached (the next round retries)."""
+        try:
+            return self._round()
+        except (OperationalError, InterfaceError) as error:
+            # Each step commits on its own and is keyed, so a round cut short is finished by a later one:
+            # nothing planned twice, nothing skipped (the sweep catches up on whatever day it missed).
+            log.warning("database unavailable, waiting for the next round: %s", error.orig or error)
+            return None
+
+    def _round(self) -> tuple[SweepReport, DeliveryReport] | None:
         now = self.clock.now()
         if not self.leader.acquire(now):
             return None

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot.console import FakeClock
-from schedules.nudges import MAX_ATTEMPTS, RetryLater, Undeliverable
+from schedules import runner
+from schedules.nudges import MAX_ATTEMPTS, DeliveryReport, RetryLater, Undeliverable
 from schedules.runner import NudgeRound
 from storage.db import Database
-from storage.models import OutboxMessage, Person
+from storage.models import Nudge, OutboxMessage, Person
 from tests.nudging import (
     LONDON,
     NudgeWorld,
@@ -780,3 +785,95 @@ def test_an_action_with_no_date_asks_its_owner_to_set_one_and_stops_once_set(wor
 
     assert world.inbox("Amina Khan") == [asked]
     assert [n.step for n in world.nudges()] == ["set-date"]
+
+
+class Outage(Database):
+    """The same database, unreachable while `down` is set: a restart, a failover, a network cut."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database.engine)
+        self.down = False
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        if self.down:
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+        with super().session() as session:
+            yield session
+
+
+def test_when_the_database_is_unavailable_the_scheduler_waits_then_sends_each_reminder_once(
+    world: NudgeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    outage = Outage(world.store)
+    scheduler = world.runner(outage)
+
+    outage.down = True
+    world.move("2025-11-03T09:30")
+    assert scheduler() is None  # the round waits; the scheduler itself carries on
+
+    real_deliver = runner.deliver
+
+    def database_lost_after_the_sweep(*args: object, **kwargs: Any) -> DeliveryReport:
+        outage.down = True
+        return real_deliver(*args, **kwargs)  # type: ignore[arg-type]
+
+    outage.down = False
+    monkeypatch.setattr(runner, "deliver", database_lost_after_the_sweep)
+    world.move("2025-11-03T09:35")
+    assert scheduler() is None
+    assert world.platform.received == []
+
+    monkeypatch.setattr(runner, "deliver", real_deliver)
+    outage.down = False
+    for moment in ("2025-11-03T09:40", "2025-11-03T09:45", "2025-11-04T09:31"):
+        world.move(moment)
+        scheduler()
+    sent_on_monday = [m for m in world.platform.received if local(m).startswith("Mon")]
+    assert sorted(m.to for m in sent_on_monday) == ["Amina Khan", "Priya Shah", "Tom Okafor"]
+    assert all(local(m) == "Mon 3 Nov 09:40" for m in sent_on_monday)
+    assert {m.status for m in world.outbox()} == {"sent"}
+    assert duplicates((m.to, tuple(refs(m))) for m in world.platform.received) == {}
+
+
+def statements_in_a_sweep(world: NudgeWorld, actions_due: int) -> int:
+    """How many SQL statements one morning's sweep runs when `actions_due` actions (and their owners) are due."""
+    roles = [f"Team {n}" for n in range(actions_due)]
+    world.people(*(Someone(f"Person {n}", role, slack_id=f"U{n:04d}") for n, role in enumerate(roles)))
+    world.plan(
+        [Row(f"Action number {n}", role, "17/11/25") for n, role in enumerate(roles)],
+        name=f"Plan of {actions_due}", imported=IMPORTED,
+    )  # fmt: skip
+    world.move("2025-10-02T18:00")
+    world.sweep()  # the import's own catch-up: nothing is due yet
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    world.move("2025-11-03T09:30")  # 14 days before 17 November: every action's first reminder
+    event.listen(world.store.engine, "before_cursor_execute", count)
+    try:
+        report = world.sweep()
+    finally:
+        event.remove(world.store.engine, "before_cursor_execute", count)
+    assert report.actions_looked_at == actions_due and report.messages_queued == actions_due
+    return len(statements)
+
+
+def test_a_sweep_runs_the_same_few_statements_for_five_actions_due_as_for_forty(
+    store: Database, clock: FakeClock
+) -> None:
+    """Its cost follows batches, not actions: one query per action would not reach the 1 s benchmark."""
+    counts = []
+    for due in (5, 40):
+        world = NudgeWorld(store, clock)
+        try:
+            counts.append(statements_in_a_sweep(world, due))
+        finally:
+            world.close()
+        with store.session() as session:  # the next world starts from an empty outbox
+            session.execute(delete(Nudge))
+            session.execute(delete(OutboxMessage))
+    assert counts[1] <= counts[0] + 2, counts
