@@ -12,7 +12,7 @@ from rich.rule import Rule
 
 from bot.console import ConsoleSession, FakeClock, run_script
 from bot.render import print_action, print_history, print_import
-from handlers.messages import Heading, Reply
+from handlers.messages import Context, Fields, Heading, Reply
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound
 from storage.db import Database, sqlite_url
@@ -117,14 +117,7 @@ def _two_months_of_reminders(
     zone = start.tzinfo or UTC
 
     def send(person: Person, reply: Reply) -> str:
-        refs = [
-            b.value.partition("|")[0]
-            for b in reply.buttons
-            if b.action_id == "status" and b.value.endswith("|green")
-        ]
-        first = reply.plain_text().splitlines()[0] if reply.blocks else "reminder"
-        what = reply.blocks[0].text if isinstance(reply.blocks[0], Heading) else f"admin note: {first}"
-        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {what} {' (' + ', '.join(refs) + ')' if refs else ''}",
+        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}",
                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         session.reminded(person.name, reply)
         return f"demo-{person.id}-{clock.now():%Y%m%d}"
@@ -140,3 +133,35 @@ def _two_months_of_reminders(
             session.say(name, text)
         day += timedelta(days=1)
     return clock.now()
+
+
+def _in_one_line(reply: Reply) -> str:
+    """A reminder as the demo lists it: whom it addresses, then each action and why it is sent now (a step
+    before the deadline, overdue, a check-in, a request for a date); an escalation names the owners and their
+    last word; an admin note gives its first line."""
+    if not reply.blocks or not isinstance(reply.blocks[0], Heading):
+        return f"admin note: {reply.plain_text().splitlines()[0].rstrip(':') if reply.blocks else ''}"
+    parts: list[str] = []
+    ref: str | None = None
+    heading = reply.blocks[0].text
+    for block in reply.blocks:
+        if isinstance(block, Heading) and block.text.startswith("Escalation: "):
+            heading = "" if block is reply.blocks[0] else heading
+            ref = block.text.removeprefix("Escalation: ").split()[0]
+        elif isinstance(block, Heading) and " · " in block.text:
+            ref = block.text.split(" · ", 1)[0].strip("*")
+        elif isinstance(block, Fields) and ref:
+            facts = dict(block.items)
+            if "Last said" in facts:
+                parts.append(
+                    f"{ref} escalated: owned by {facts.get('Owners')}, last said “{facts['Last said']}”"
+                )
+        elif isinstance(block, Context) and ref:
+            line = block.text
+            if line.startswith("Why now: "):
+                parts.append(f"{ref} {line.removeprefix('Why now: ').split('. ', 1)[0]}")
+            elif "check-in" in line:
+                parts.append(f"{ref} {line.split(':', 1)[0].lower()}")
+            elif "no date yet" in line:
+                parts.append(f"{ref} needs a date")
+    return f"{heading} — {'; '.join(parts)}" if heading else "; ".join(parts)

@@ -190,3 +190,21 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
     assert "1 added, 4 changed, 10 unchanged, 1 archived" in result.stdout
     assert "Only NO-6's owners (HR Manager) or a plan admin can change it" in result.stdout
     assert "rag: green → amber (from northbridge_edi_plan_revised.csv)" in result.stdout
+
+
+def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_path: Path) -> None:
+    edibot = Path(sys.executable).with_name("edibot")
+    result = subprocess.run(
+        [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    reminders = result.stdout.split("Two months pass", 1)[1]
+    assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders
+    assert "Amina Khan: Amina, 1 EDI action needs you — NO-9 needs a date" in reminders
+    assert "— NO-2 overdue by 2 days" in reminders and "— NO-2 due in 14 days" in reminders
+    assert (
+        "Priya Shah: NO-4 escalated: owned by Policy Team, Legal Services, last said “G – draft is with Legal”"
+        in reminders
+    )
+    assert "admin note: 5 owner roles have nobody to remind\n" in reminders
