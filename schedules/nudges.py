@@ -264,8 +264,8 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
     # Message keys count up from 1 each day, so "sent today" is how many of prefix1..prefixN exist.
     todays = [f"{prefix}{n}" for prefix in prefixes.values() for n in range(1, daily_cap + 1)]
     taken: set[str] = set()
-    for chunk in _chunks(todays):
-        taken.update(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
+    for keys in _chunks(todays):
+        taken.update(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
     new_messages: dict[str, tuple[int, list[Nudge]]] = {}  # by message key
     for person_id, nudges in by_person.items():
         person = people.get(person_id)
@@ -288,9 +288,9 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
             for key, (person_id, _) in new_messages.items()
         ],
     )
-    for chunk in _chunks(list(new_messages)):
+    for keys in _chunks(list(new_messages)):
         for key, message_id in session.execute(
-            select(OutboxMessage.key, OutboxMessage.id).where(OutboxMessage.key.in_(chunk))
+            select(OutboxMessage.key, OutboxMessage.id).where(OutboxMessage.key.in_(keys))
         ):
             for nudge in new_messages[key][1]:
                 nudge.message_id = message_id
