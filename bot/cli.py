@@ -340,10 +340,35 @@ def run(
     ctx: typer.Context,
     every: Annotated[int, typer.Option(min=5, help="Seconds between rounds of sweep and delivery.")] = 60,
     once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
+    slack_socket: Annotated[
+        bool, typer.Option("--slack-socket", help="Serve Slack over Socket Mode (development; needs SLACK_APP_TOKEN).")
+    ] = False,
+    slack_http: Annotated[
+        bool, typer.Option("--slack-http", help="Serve Slack over HTTP at /slack/events (production).")
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --slack-http: the address to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="With --slack-http: the port.")] = 3000,
 ) -> None:
-    """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here."""
+    """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here.
+
+    With --slack-socket or --slack-http, edibot is on Slack: reminders go out as direct messages, and
+    /edi, buttons, modals, thread replies, the Home tab and the message shortcut are answered.
+    """
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
+    if slack_socket and slack_http:
+        raise _fail("Choose one of --slack-socket and --slack-http.")
+    if slack_socket or slack_http:
+        from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — Slack loads only when asked for
+        from bot.slack.run import run_slack  # noqa: PLC0415
+
+        clock = SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
+        try:
+            run_slack(settings=context.settings, database=context.database, clock=clock, zone=zone,
+                      socket=slack_socket, host=host, port=port, every=timedelta(seconds=every))  # fmt: skip
+        except SlackNotConfigured as error:
+            raise _fail(str(error)) from None
+        return
     sender = ConsoleSender(write=print)
     round_ = NudgeRound(context.database, clock=SystemClock(zone) if ctx.obj.fixed_now is None else FakeClock(context.now),
                         zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
@@ -371,6 +396,51 @@ def demo(
         raise _fail(f"--clock: '{clock}' is not an ISO 8601 time such as 2025-11-03T09:30.") from None
     zone = ZoneInfo(load_settings().timezone)
     run_demo(data_dir=data_dir, now=start if start.tzinfo else start.replace(tzinfo=zone), console=out)
+
+
+slack_app = typer.Typer(help="Slack: the app manifest, and matching the people directory to Slack.",
+                        no_args_is_help=True)  # fmt: skip
+app.add_typer(slack_app, name="slack")
+
+
+@slack_app.command("manifest")
+def slack_manifest(
+    url: Annotated[
+        str | None,
+        typer.Option(help="Your public https:// address (HTTP mode); leave out for Socket Mode."),
+    ] = None,
+) -> None:
+    """Print the Slack app manifest to paste into https://api.slack.com/apps → Create New App → From a manifest."""
+    from bot.slack.manifest import ManifestError, manifest_yaml  # noqa: PLC0415
+
+    try:
+        print(manifest_yaml(url), end="")
+    except ManifestError as error:
+        raise _fail(f"--url: {error}") from None
+
+
+@slack_app.command("match-people")
+def slack_match_people(ctx: typer.Context) -> None:
+    """Find everyone in the people directory on Slack by email, and take Slack's time zone where none is set."""
+    from bot.slack.app import SlackNotConfigured, interactive_client  # noqa: PLC0415
+    from bot.slack.people import match_people  # noqa: PLC0415
+
+    context: Context = ctx.obj
+    token = context.settings.slack_bot_token
+    if token is None:
+        raise _fail(str(SlackNotConfigured("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) "
+                                           "from your app's OAuth & Permissions page.")))  # fmt: skip
+    report = match_people(context.database, interactive_client(context.settings, token.get_secret_value()))
+    for line in report.matched:
+        out.print(f"matched   {line}")
+    for line in report.timezones:
+        out.print(f"time zone {line}")
+    for line in report.not_found:
+        out.print(f"not found {line}: no Slack user has that email")
+    out.print(f"{len(report.matched)} matched, {len(report.timezones)} time zones set, "
+              f"{len(report.not_found)} not found.")  # fmt: skip
+    if report.stopped:
+        raise _fail(f"Stopped early: {report.stopped}.")
 
 
 def main() -> None:

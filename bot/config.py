@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import sqlite_url
@@ -29,6 +29,45 @@ class Settings(BaseSettings):
     daily_nudge_cap: int = Field(default=1, ge=1, le=10, description="Reminder messages per person per day.")
     log_level: str = Field(default="WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
+
+    # Slack (see README, "Connecting Slack"). The usual Slack names work, with or without EDIBOT_.
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-…) of a single-workspace install.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"),
+        description="Signs every request Slack sends us; requests without a valid signature are refused.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…) with connections:write, for Socket Mode.",
+    )
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_ID", "SLACK_CLIENT_ID"),
+        description="OAuth client id, for installing into several workspaces.",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_SECRET", "SLACK_CLIENT_SECRET"),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack's Web API; tests point it at a local stand-in."
+    )  # fmt: skip
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp- (Basic Information → App-Level Tokens)")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -50,7 +89,11 @@ class Settings(BaseSettings):
         return self.database_url or sqlite_url(self.data_dir)
 
 
-ENV_NAMES = {"database_url": "DATABASE_URL"}
+ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    **{name: name.upper() for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                                        "slack_client_id", "slack_client_secret")},
+}  # fmt: skip
 
 
 def load_settings() -> Settings:

@@ -62,6 +62,7 @@ class Request:
     action: Action | None = None  # resolved by the authorise middleware for commands about one action
     changes: list[Change] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    form_values: dict[str, str] = field(default_factory=dict)  # what was typed in a submitted form
 
     @property
     def today(self) -> datetime:
@@ -117,9 +118,13 @@ def _after_first_word(text: str) -> str:
 
 
 def identify(store: Store, actor: Actor) -> Person | None:
-    return store.person_by_identity(
+    """The person speaking; someone first recognised by their email has their platform id remembered."""
+    person = store.person_by_identity(
         name=actor.name, slack_id=actor.slack_id, teams_id=actor.teams_id, email=actor.email
     )
+    if person is not None:
+        store.link_identity(person, slack_id=actor.slack_id, teams_id=actor.teams_id)
+    return person
 
 
 def authorise(spec: CommandSpec, request: Request) -> None:
@@ -161,10 +166,18 @@ def record_history(request: Request) -> None:
 class CommandLayer:
     """Turns what someone typed, pressed or submitted into a change and a reply, the same on every platform."""
 
-    def __init__(self, database: Database, clock: Clock, commands: dict[str, CommandSpec]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        commands: dict[str, CommandSpec],
+        *,
+        views: dict[str, CommandSpec] | None = None,
+    ) -> None:
         self.database = database
         self.clock = clock
         self.commands = commands
+        self.views = views or {}  # what is shown or asked outside a command: "home", "new_action_form", "new_action"
 
     def handle(
         self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
@@ -195,6 +208,8 @@ class CommandLayer:
             ))  # fmt: skip
         meant = understand(text)
         if meant is None:
+            if delivery_id and not self._first_delivery(actor, delivery_id):
+                return Outcome(Reply(), duplicate=True)
             return Outcome(
                 Reply([
                     Text(f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by “{text[:200]}”."),
@@ -206,6 +221,49 @@ class CommandLayer:
             actor, meant.command, " ".join(meant.arguments), words=[thread_ref, *meant.arguments],
             thread_ref=thread_ref, delivery_id=delivery_id,
         )  # fmt: skip
+
+    def reply_to_message(
+        self, actor: Actor, text: str, *, message_id: str, delivery_id: str | None = None
+    ) -> Outcome:
+        """A plain reply in the thread of a message we sent (its platform id): about the action it reminded of.
+
+        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget").
+        """
+        with self.database.session() as session:
+            refs = Store(session).refs_of_message(message_id)
+        if not refs:
+            return self.reply_in_thread(actor, text, thread_ref=None, delivery_id=delivery_id)
+        if len(refs) == 1:
+            return self.reply_in_thread(actor, text, thread_ref=refs[0], delivery_id=delivery_id)
+        first, _, rest = text.strip().partition(" ")
+        named = next((ref for ref in refs if ref.casefold() == first.strip(" :,.-").casefold()), None)
+        if named is not None:
+            return self.reply_in_thread(actor, rest.strip(" :,-"), thread_ref=named, delivery_id=delivery_id)
+        if delivery_id and not self._first_delivery(actor, delivery_id):
+            return Outcome(Reply(), duplicate=True)
+        return Outcome(Reply([
+            Text(f"That reminder was about {len(refs)} actions ({', '.join(refs)}), so I haven't changed anything: "
+                 "start your reply with the one you mean."),
+            Context(f"For example: “{refs[0]} amber - waiting on budget” or “{refs[-1]} done”."),
+        ]))  # fmt: skip
+
+    def _first_delivery(self, actor: Actor, delivery_id: str) -> bool:
+        """Records a delivery that changes nothing; False when it was seen before (a platform's retry)."""
+        with self.database.session() as session:
+            store = Store(session)
+            key = f"{actor.surface}:{delivery_id}"
+            if store.delivery_seen(key):
+                return False
+            store.remember_delivery(key, at=self.clock.now())
+            return True
+
+    def home(self, actor: Actor) -> Outcome:
+        """The person's home page: their actions by when they are due, and plan health for admins."""
+        return self.run(actor, "home", "", spec=self.views["home"])
+
+    def new_action_form(self, actor: Actor, *, text: str, source: str = "") -> Outcome:
+        """The form that turns a message into a new action (plan admins only), its title taken from the message."""
+        return self.run(actor, "add", "", spec=self.views["new_action_form"], words=[text, source])
 
     def press(self, actor: Actor, action_id: str, value: str, *, delivery_id: str | None = None) -> Outcome:
         """A button: the same command the words would run, so the same checks apply."""
@@ -246,6 +304,9 @@ class CommandLayer:
             return self.run(
                 actor, "note", note, words=[ref, note] if note else [ref], delivery_id=delivery_id
             )
+        if form_id == "new_action" and "new_action" in self.views:
+            return self.run(actor, "add", "", spec=self.views["new_action"], words=[state], values=values,
+                            delivery_id=delivery_id)  # fmt: skip
         return Outcome(Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything."))
 
     def run(
@@ -257,9 +318,11 @@ class CommandLayer:
         words: list[str] | None = None,
         thread_ref: str | None = None,
         delivery_id: str | None = None,
+        spec: CommandSpec | None = None,
+        values: dict[str, str] | None = None,
     ) -> Outcome:
         """Run one command in one transaction: any refusal rolls everything back and becomes the reply."""
-        spec = self.commands.get(command) or next(
+        spec = spec or self.commands.get(command) or next(
             (s for s in self.commands.values() if command in s.aliases), None
         )
         try:
@@ -278,7 +341,7 @@ class CommandLayer:
                     store=store, now=now, actor=actor, person=identify(store, actor), command=spec.name,
                     words=split_words(rest) if words is None else words, rest=rest, thread_ref=thread_ref,
                     free_text=_after_first_word(rest) if words is None else " ".join(words[1:]).strip(),
-                    commands=self.commands,
+                    commands=self.commands, form_values=values or {},
                 )  # fmt: skip
                 authorise(spec, request)
                 reply = spec.handler(request)
@@ -286,6 +349,10 @@ class CommandLayer:
                     record_history(request)
                 if key:
                     store.remember_delivery(key, at=now)
-                return Outcome(reply, request.notices, ref=request.action.ref if request.action else None)
+                return Outcome(
+                    reply, request.notices, ref=request.action.ref if request.action else None,
+                    changed=bool(request.changes),
+                )  # fmt: skip
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
+

@@ -67,6 +67,7 @@ class FormField:
     max_length: int = 1000
     initial: str = ""
     error: str | None = None  # shown on the field when a submission was refused
+    choices: tuple[Choice, ...] = ()  # pick one of these rather than type (a select menu, a choice set)
 
 
 @dataclass(frozen=True)
@@ -141,3 +142,4 @@ class Outcome:
     notices: list[Notice] = field(default_factory=list)
     ref: str | None = None  # the action this was about: a plain reply that follows is about it too
     duplicate: bool = False  # a retried delivery already handled: adapters send nothing
+    changed: bool = False  # something in the store changed (a reminder's buttons for it are now stale)

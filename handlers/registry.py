@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from handlers import commands as c
+from handlers import new_action as n
+from handlers.home import home
 from handlers.core import Clock, CommandLayer, CommandSpec
 from storage.db import Database
 
@@ -38,6 +40,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("notmine", "notmine REF", "tell the plan admins an action isn't yours", c.not_mine,
                     about_action=True, aliases=("not-mine",)),
         CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", c.away),
+        CommandSpec("add", n.ADD_USAGE, "add an action to a plan", n.add_action, admin_only=True),
         CommandSpec("owner", 'owner REF add|remove "Owner"', "change who owns an action", c.owner,
                     about_action=True, changes_action=True, admin_only=True),
         CommandSpec("people", 'people map "HR Manager" @someone | people unmapped',
@@ -51,5 +54,15 @@ COMMANDS: dict[str, CommandSpec] = {
 }  # fmt: skip
 
 
+# What people see or fill in outside a command: the home page, and the form that turns a message into an action.
+VIEWS: dict[str, CommandSpec] = {
+    "home": CommandSpec("home", "home", "your actions, and plan health for admins", home),
+    "new_action_form": CommandSpec("add", "add", "a new action from a message", n.ask_for_new_action,
+                                   admin_only=True),
+    "new_action": CommandSpec("add", "add", "a new action from a message", n.submit_new_action,
+                              admin_only=True),
+}  # fmt: skip
+
+
 def command_layer(database: Database, clock: Clock) -> CommandLayer:
-    return CommandLayer(database, clock, COMMANDS)
+    return CommandLayer(database, clock, COMMANDS, views=VIEWS)

@@ -22,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -233,7 +235,7 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     platform: Mapped[str | None] = mapped_column(String(20))
-    platform_message_id: Mapped[str | None] = mapped_column(String(200))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)  # replies link back by it
     last_error: Mapped[str | None] = mapped_column(Text)
     # A note for a plan admin (unmapped roles, someone unreachable) carries its own text; reminders don't.
     body: Mapped[str | None] = mapped_column(Text)
@@ -290,3 +292,13 @@ class ImportRun(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+# Slack's OAuth installations (one row per workspace that installed edibot), in slack_sdk's own table shapes,
+# so its SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore read and write them; Alembic creates them.
+SLACK_INSTALLATIONS = "slack_installations"
+SLACK_BOTS = "slack_bots"
+SLACK_OAUTH_STATES = "slack_oauth_states"
+SQLAlchemyInstallationStore.build_installations_table(Base.metadata, SLACK_INSTALLATIONS)
+SQLAlchemyInstallationStore.build_bots_table(Base.metadata, SLACK_BOTS)
+SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, SLACK_OAUTH_STATES)

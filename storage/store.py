@@ -13,6 +13,8 @@ from storage.importing.owners import owner_key
 from storage.models import (
     Action,
     HistoryEntry,
+    Nudge,
+    OutboxMessage,
     Owner,
     Person,
     Plan,
@@ -110,6 +112,29 @@ class Store:
         self.session.add(person)
         self.session.flush()
         return person
+
+    def link_identity(self, person: Person, *, slack_id: str | None = None, teams_id: str | None = None) -> None:
+        """Remember a platform id for someone first recognised by their email, unless it is already someone's."""
+        if slack_id and person.slack_id is None and self.person_by_identity(slack_id=slack_id) is None:
+            person.slack_id = slack_id
+        if teams_id and person.teams_id is None and self.person_by_identity(teams_id=teams_id) is None:
+            person.teams_id = teams_id
+
+    def people_to_match_on_slack(self) -> Sequence[Person]:
+        """People Slack could tell us more about: no Slack id yet but an email, or a Slack id but no time zone."""
+        return self.session.scalars(
+            select(Person)
+            .where(
+                or_(
+                    Person.slack_id.is_(None) & Person.email.is_not(None),
+                    Person.slack_id.is_not(None) & Person.timezone.is_(None),
+                )
+            )
+            .order_by(Person.id)
+        ).all()
+
+    def person(self, person_id: int) -> Person | None:
+        return self.session.get(Person, person_id)
 
     def admins(self) -> Sequence[Person]:
         return self.session.scalars(
@@ -228,6 +253,11 @@ class Store:
         owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
         self.session.execute(update(Action).where(Action.id.in_(owned)).values(next_nudge_on=None))
 
+    def next_position(self, plan: Plan) -> int:
+        """Where an action added in chat goes in its plan's order: after the last."""
+        last = self.session.scalar(select(func.max(Action.position)).where(Action.plan_id == plan.id))
+        return 0 if last is None else last + 1
+
     def plans(self) -> Sequence[Plan]:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()
 
@@ -253,6 +283,19 @@ class Store:
 
     def history(self, action: Action) -> Sequence[HistoryEntry]:
         return history_of(self.session, action)
+
+    def refs_of_message(self, platform_message_id: str) -> list[str]:
+        """The actions a sent reminder was about, in the order it listed them (a reply in its thread is about them)."""
+        return list(
+            self.session.scalars(
+                select(Action.ref)
+                .join(Nudge, Nudge.action_id == Action.id)
+                .join(OutboxMessage, OutboxMessage.id == Nudge.message_id)
+                .where(OutboxMessage.platform_message_id == platform_message_id)
+                .group_by(Action.ref)
+                .order_by(func.min(Nudge.id))
+            )
+        )
 
     def delivery_seen(self, key: str) -> bool:
         return self.session.get(ProcessedDelivery, key) is not None

@@ -46,6 +46,18 @@ BUTTON_TEXT, BUTTON_VALUE, SELECT_OPTIONS, OPTION_TEXT, OPTION_VALUE, PLACEHOLDE
 VIEW_TITLE, VIEW_BUTTON, PRIVATE_METADATA, INPUT_LABEL, INPUT_MAX_LENGTH = 24, 24, 3000, 2000, 3000
 MESSAGE_TEXT = 40_000
 
+# The bot scope each method needs (https://docs.slack.dev/reference/methods/…, "Required scopes"); a token
+# without it gets `missing_scope`, as Slack answers. Methods not listed need no scope.
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
+    "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
+}
+
 
 def payload(name: str) -> dict[str, Any]:
     """A canonical Slack response from tests/payloads/, e.g. payload("chat_postMessage_ok")."""
@@ -96,9 +108,11 @@ class SlackRejected(Exception):
 class SlackStandIn:
     """Slack's Web API at http://127.0.0.1:<random port>/api/, recording every call; see the module docstring."""
 
-    def __init__(self, *, token: str = TOKEN) -> None:
+    def __init__(self, *, token: str = TOKEN, scopes: set[str] | None = None) -> None:
         self.token = token
+        self.scopes = scopes  # None: every scope; else the token's scopes, and calls beyond them are refused
         self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []  # what was posted to response_urls, with "url" added
         self.state = _State()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -134,6 +148,25 @@ class SlackStandIn:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/api/"
+
+    def response_url(self, name: str) -> str:
+        """A response_url as Slack gives one with a command or an interaction; what is posted there is kept."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/commands/{name}"
+
+    def responses_to(self, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.responses if r["url"].endswith(f"/commands/{name}")]
+
+    def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A post to a response_url: refused as Slack refuses it (blocks beyond the limits), else kept."""
+        blocks = _decoded(body.get("blocks")) or []
+        problems = check_blocks(blocks, limit=MESSAGE_BLOCKS, surface="message") if isinstance(blocks, list) else ["blocks"]
+        with self._lock:
+            if problems or not (str(body.get("text") or "").strip() or blocks):
+                return 400, {"ok": False, "error": "invalid_blocks" if problems else "no_text", "errors": problems}
+            self.responses.append({**body, "url": url})
+        return 200, {"ok": True}
 
     # -- the workspace ---------------------------------------------------------------------------------
     def add_user(
@@ -222,6 +255,9 @@ class SlackStandIn:
             raise SlackRejected("not_authed")
         if token != self.token:
             raise SlackRejected("invalid_auth")
+        needed = METHOD_SCOPES.get(method)
+        if needed and self.scopes is not None and needed not in self.scopes:
+            raise SlackRejected("missing_scope", messages=[f"needed: {needed}"])
         handler = {
             "auth.test": self._auth_test,
             "conversations.open": self._conversations_open,
@@ -233,6 +269,8 @@ class SlackStandIn:
             "views.update": self._views_update,
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.info": self._users_info,
+            "conversations.history": self._conversations_history,
+            "chat.getPermalink": self._chat_get_permalink,
         }.get(method)
         if handler is None:
             raise SlackRejected("unknown_method")
@@ -303,9 +341,33 @@ class SlackStandIn:
             raise SlackRejected("invalid_blocks", messages=problems)
         return text, blocks
 
+    def _with_block_ids(self, blocks: list[Any]) -> list[Any]:
+        """Slack gives every block it stores a block_id when the sender gave none (and returns it on presses)."""
+        stored = copy.deepcopy(blocks)
+        for block in stored:
+            if isinstance(block, dict) and "block_id" not in block:
+                block["block_id"] = f"b{next(self._ids):06d}"
+        return stored
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        latest = str(params.get("latest") or "")
+        found = [m for m in self.state.messages[channel] if not latest or m["ts"] == latest]
+        return {"ok": True, "messages": copy.deepcopy(found[-1:]), "has_more": False, "pin_count": 0,
+                "response_metadata": {"next_cursor": ""}}  # fmt: skip
+
+    def _chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(params)
+        ts = str(params.get("message_ts") or "")
+        if not any(m["ts"] == ts for m in self.state.messages[channel]):
+            raise SlackRejected("message_not_found")
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://northbridge.slack.com/archives/{channel}/p{ts.replace('.', '')}"}  # fmt: skip
+
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
         text, blocks = self._message_content(params)
+        blocks = self._with_block_ids(blocks)
         ts = self._next_ts()
         body = payload("chat_postMessage_ok")
         body["channel"], body["ts"] = channel, ts
@@ -323,6 +385,7 @@ class SlackStandIn:
         if stored is None:
             raise SlackRejected("message_not_found")
         text, blocks = self._message_content(params)
+        blocks = self._with_block_ids(blocks)
         stored.update(text=text, blocks=blocks, edited={"user": "B0EDIBOT01", "ts": self._next_ts()})
         body = payload("chat_update_ok")
         body.update(channel=channel, ts=ts, text=text)
@@ -427,6 +490,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         standin: SlackStandIn = self.server.standin  # type: ignore[attr-defined]
         parsed = urlparse(self.path)
+        if parsed.path.startswith("/commands/"):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b"{}"
+            status, answer = standin.respond(parsed.path, json.loads(raw.decode("utf-8") or "{}"))
+            self._send(status, {}, answer)
+            return
         method = parsed.path.removeprefix("/api/")
         params: dict[str, Any] = dict(parse_qsl(parsed.query))
         length = int(self.headers.get("Content-Length") or 0)
@@ -439,6 +508,9 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
         status, headers, body = standin.answer(method, params, token)
+        self._send(status, headers, body)
+
+    def _send(self, status: int, headers: dict[str, str], body: Any) -> None:
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -500,6 +572,8 @@ def _element_problems(element: Any, where: str) -> Iterator[str]:
             return
         if len(options) > SELECT_OPTIONS:
             yield f"no more than {SELECT_OPTIONS} items allowed [json-pointer:{where}/options]"
+        if "initial_option" in element and element["initial_option"] not in options:
+            yield f"initial_option must match one of the options [json-pointer:{where}/initial_option]"
         for n, option in enumerate(options):
             yield from _text_problems(option.get("text"), f"{where}/options/{n}/text", limit=OPTION_TEXT, plain_only=True)  # fmt: skip
             value = option.get("value")

@@ -358,14 +358,22 @@ def modal_for(form: Form, *, intro: Sequence[Block] = ()) -> dict[str, Any]:
     """
     questions: list[SlackBlock] = []
     for field in form.fields:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": _identifier(field.name, ACTION_ID, "form field name"),
-            "multiline": field.multiline,
-            "max_length": min(max(field.max_length, 1), INPUT_MAX_LENGTH),
-        }
-        if field.initial:
-            element["initial_value"] = cut(field.initial, element["max_length"])
+        element: dict[str, Any]
+        if field.choices:
+            element = _select(Choices(field.label, field.name, field.choices))[0]["elements"][0]
+            element["action_id"] = _identifier(field.name, ACTION_ID, "form field name")
+            chosen = next((o for o in element["options"] if o["value"] == field.initial), None)
+            if chosen is not None:
+                element["initial_option"] = chosen
+        else:
+            element = {
+                "type": "plain_text_input",
+                "action_id": _identifier(field.name, ACTION_ID, "form field name"),
+                "multiline": field.multiline,
+                "max_length": min(max(field.max_length, 1), INPUT_MAX_LENGTH),
+            }
+            if field.initial:
+                element["initial_value"] = cut(field.initial, element["max_length"])
         question: SlackBlock = {
             "type": "input",
             "block_id": _identifier(field.name, BLOCK_ID, "form field name"),

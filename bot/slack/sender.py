@@ -27,6 +27,9 @@ button's chat.update, a views.open — have no outbox behind them, and the app's
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from threading import Lock
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -41,6 +44,8 @@ from storage.models import Person
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 30.0  # seconds, should Slack ever send a 429 without Retry-After
+# chat.postMessage allows about one message per second per channel (https://docs.slack.dev/reference/methods/chat.postMessage#rate_limiting)
+CHANNEL_INTERVAL = 1.0
 
 UNREACHABLE = {
     "user_disabled": "Slack says their account is deactivated",
@@ -56,8 +61,16 @@ SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "reques
 class SlackSender:
     """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's answers mean."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self, client: WebClient, *, channel_interval: float = CHANNEL_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # fmt: skip
         self.client = client
+        self.channel_interval = channel_interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._last_post: dict[str, float] = {}  # channel -> when we last posted there
+        self._lock = Lock()
         if any(isinstance(handler, RateLimitErrorRetryHandler) for handler in client.retry_handlers):
             log.warning(
                 "SlackSender got a WebClient with RateLimitErrorRetryHandler: a 429 will be slept out inside "
@@ -78,12 +91,27 @@ class SlackSender:
         try:
             opened = self.client.conversations_open(users=person.slack_id)
             channel = str(opened["channel"]["id"])
+            self._pace(channel)
             posted = self.client.chat_postMessage(channel=channel, **message_for(reply))
         except SlackApiError as error:
             raise _translated(error, person) from error
         except (URLError, TimeoutError, ConnectionError) as error:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{channel}:{posted['ts']}"
+
+
+    def _pace(self, channel: str) -> None:
+        """At most one post per channel per interval: a second message to the same person waits out the rest.
+
+        The wait is under a second, well inside the delivery lease, and keeps the person's messages in order.
+        """
+        with self._lock:
+            now = self.monotonic()
+            last = self._last_post.get(channel)
+            wait = 0.0 if last is None else self.channel_interval - (now - last)
+            self._last_post[channel] = now + max(wait, 0.0)
+        if wait > 0:
+            self.sleep(wait)
 
 
 def _translated(error: SlackApiError, person: Person) -> Exception:

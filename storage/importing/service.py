@@ -227,7 +227,8 @@ def _apply(
         results.append(_json(_values_of(action), item.owners))
 
     for action in current:
-        if action not in seen and not action.archived:
+        # An action someone added in chat was never in the file, so its absence from the file says nothing.
+        if action not in seen and not action.archived and not action.match_key.startswith("chat:"):
             action.archived = True
             action.updated_at = now
             summary.archived += 1

@@ -1,0 +1,111 @@
+"""The Slack app: one slack-bolt App, its listeners registered in order, served over HTTP or Socket Mode.
+
+    app = create_app(bot, settings=settings)
+    serve_http(app, port=3000)            # production: Bolt's ASGI adapter under uvicorn
+    serve_socket(app, app_token="xapp-…")  # development: Socket Mode, no public URL needed
+
+The app answers within the request (`process_before_response=True`): every command-layer call is a few
+milliseconds, so Slack gets the whole answer in the HTTP response, never a bare ack followed by a second
+request, and the same code runs behind Socket Mode, HTTP or a FaaS. Work that may be slow (telling other
+people) goes to SlackBot.later. Request signatures are verified by Bolt (a forged or stale request is 401).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.config import Settings
+from bot.slack.edibot import SlackBot
+from bot.slack.listeners import commands, events, interactions
+from bot.slack.manifest import bot_scopes
+from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
+
+log = logging.getLogger(__name__)
+
+
+class SlackNotConfigured(Exception):
+    """A Slack setting is missing; the message says which and where to find it."""
+
+
+def interactive_client(settings: Settings, token: str | None = None) -> WebClient:
+    """The client for answering people: a 429 is waited out (twice at most), a dropped connection retried.
+
+    The outbox has its own client without the rate-limit handler (see bot/slack/sender.py for why).
+    """
+    return WebClient(
+        token=token, base_url=settings.slack_api_url,
+        retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )  # fmt: skip
+
+
+def outbox_client(settings: Settings, token: str) -> WebClient:
+    return WebClient(token=token, base_url=settings.slack_api_url)
+
+
+def create_app(bot: SlackBot, *, settings: Settings) -> App:
+    """The Bolt app for one workspace (bot token) or for any number of them (OAuth client id and secret)."""
+    if settings.slack_signing_secret is None:
+        raise SlackNotConfigured(
+            "SLACK_SIGNING_SECRET is not set: find it under Basic Information → App Credentials in your app's "
+            "settings at https://api.slack.com/apps."
+        )
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    oauth = oauth_settings(bot, settings)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if oauth is None and token is None:
+        raise SlackNotConfigured(
+            "SLACK_BOT_TOKEN is not set: install the app to your workspace and copy the Bot User OAuth Token "
+            "(xoxb-…) from OAuth & Permissions; or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install it "
+            "into several workspaces."
+        )
+    app = App(
+        signing_secret=signing_secret,
+        client=interactive_client(settings, None if oauth else token),
+        oauth_settings=oauth,
+        process_before_response=True,
+        name="edibot",
+    )
+    for listeners in (commands, interactions, events):
+        listeners.register(app, bot)
+    app.error(_on_error)
+    return app
+
+
+def oauth_settings(bot: SlackBot, settings: Settings) -> OAuthSettings | None:
+    """OAuth for several workspaces: installations kept by slack_sdk's SQLAlchemy store in our own database."""
+    if not settings.slack_client_id:
+        return None
+    if settings.slack_client_secret is None:
+        raise SlackNotConfigured("SLACK_CLIENT_SECRET is not set, but SLACK_CLIENT_ID is: set both, or neither.")
+    engine = bot.database.engine
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=bot_scopes(),
+        installation_store=SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id, engine=engine,
+            bots_table_name=SLACK_BOTS, installations_table_name=SLACK_INSTALLATIONS,
+        ),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine, table_name=SLACK_OAUTH_STATES),
+    )  # fmt: skip
+
+
+def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+    """A listener failed (a bug, or Slack refused a call): logged with the request type, never the content."""
+    log.error("Slack %s request failed: %s", body.get("type") or body.get("command") or "?", error, exc_info=error)
+    if response is None:
+        return None
+    return BoltResponse(
+        status=200,
+        body={"response_type": "ephemeral", "text": "Sorry, something went wrong on my side and I couldn't finish "
+                                                    "that. Try again in a moment; if it keeps happening, tell your "
+                                                    "EDI lead."},
+    )  # fmt: skip

@@ -1,0 +1,160 @@
+"""What every Slack listener shares: who a Slack user is to edibot, and sending replies the command layer made.
+
+Translation only: the listeners hand plain arguments (who, what, where) to the command layer and give its
+replies Slack's shape; no rule about actions or people is decided here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks import PRIVATE_METADATA, cut, home_view, message_for, modal_for
+from handlers.core import Actor, CommandLayer
+from handlers.messages import Context, Form, Outcome, Reply
+from storage.db import Database
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+SURFACE = "slack"
+
+
+@dataclass
+class SlackBot:
+    """The command layer as the Slack listeners use it."""
+
+    layer: CommandLayer
+    database: Database
+    _emails: dict[str, str | None] = field(default_factory=dict)  # Slack user id -> email, once looked up
+    _lock: Lock = field(default_factory=Lock)
+    # Work that must not hold up Slack's 3-second answer (telling the plan admins, say) runs here.
+    _background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="edibot-slack")
+    )
+    _pending: list[Future[None]] = field(default_factory=list)
+
+    def later(self, work: Callable[..., None], *args: Any) -> None:
+        """Runs `work(*args)` after the answer has gone back to Slack; a failure is logged, never lost silently."""
+        future = self._background.submit(work, *args)
+        future.add_done_callback(_log_failure)
+        with self._lock:
+            self._pending = [f for f in self._pending if not f.done()] + [future]
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Waits for background work to finish (tests, and a clean shutdown)."""
+        with self._lock:
+            pending = list(self._pending)
+        wait(pending, timeout=timeout)
+
+    def close(self) -> None:
+        self._background.shutdown(wait=True)
+
+    # -- who ---------------------------------------------------------------------------------------------
+    def actor(self, client: WebClient, user_id: str) -> Actor:
+        """The Slack user as the command layer knows people: by Slack id, else by the email Slack has for them.
+
+        Someone in the people directory by email only is recognised the first time they use edibot, and their
+        Slack id is remembered from then on (so users.info is asked once per unknown person, not per request).
+        """
+        actor = Actor(surface=SURFACE, slack_id=user_id)
+        if self.layer.knows(actor):
+            return actor
+        return Actor(surface=SURFACE, slack_id=user_id, email=self._email_of(client, user_id))
+
+    def _email_of(self, client: WebClient, user_id: str) -> str | None:
+        with self._lock:
+            if user_id in self._emails:
+                return self._emails[user_id]
+        try:
+            user = client.users_info(user=user_id)["user"]
+            email = (user.get("profile") or {}).get("email") or None
+        except SlackApiError as error:
+            log.warning("users.info for %s failed: %s", user_id, error.response.get("error"))
+            email = None
+        with self._lock:
+            self._emails[user_id] = email
+        return email
+
+    # -- saying ----------------------------------------------------------------------------------------------
+    def send_notices(self, client: WebClient, outcome: Outcome) -> None:
+        """Messages the command layer wrote for other people (e.g. the plan admins on "not mine"), as DMs."""
+        for notice in outcome.notices:
+            with self.database.session() as session:
+                person = Store(session).person(notice.person_id)
+                slack_id = person.slack_id if person else None
+            if not slack_id:
+                log.warning("%s has no Slack id: a notice for them was not sent on Slack", notice.name)
+                continue
+            try:
+                client.chat_postMessage(channel=slack_id, **message_for(notice.reply))
+            except SlackApiError as error:
+                log.warning("could not tell %s: %s", notice.name, error.response.get("error"))
+
+    def show_home(self, client: WebClient, user_id: str, *, note: str | None = None) -> None:
+        """Publishes the person's App Home: their actions and, for admins, plan health; `note` on top."""
+        outcome = self.layer.home(self.actor(client, user_id))
+        reply = outcome.reply
+        if note:
+            reply = Reply([Context(note), *reply.blocks])
+        client.views_publish(user_id=user_id, view=home_view(reply))
+
+    def open_form(self, client: WebClient, trigger_id: str, reply: Reply, *, where: dict[str, Any]) -> None:
+        """Opens the reply's form as a modal; `where` (the message it came from) rides along for the submit."""
+        form = reply.form
+        assert form is not None
+        view = modal_for(form, intro=[block for block in reply.blocks if not isinstance(block, Form)])
+        view["private_metadata"] = metadata(form.state, where)
+        client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _log_failure(future: Future[None]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("background Slack work failed: %s", error, exc_info=error)
+
+
+def metadata(state: str, where: dict[str, Any]) -> str:
+    """A modal's private_metadata: the form's own state and where it was opened from, within Slack's 3000."""
+    packed = json.dumps({"state": state, **where}, separators=(",", ":"))
+    if len(packed) > PRIVATE_METADATA:
+        packed = json.dumps({"state": state}, separators=(",", ":"))
+    return packed
+
+
+def unpack_metadata(raw: str) -> tuple[str, dict[str, Any]]:
+    """(form state, where it was opened) from private_metadata; a modal that isn't ours reads as empty."""
+    try:
+        loaded = json.loads(raw) if raw else {}
+    except json.JSONDecodeError:
+        return "", {}
+    if not isinstance(loaded, dict):
+        return "", {}
+    state = loaded.pop("state", "")
+    return (state if isinstance(state, str) else ""), loaded
+
+
+def marked_line(outcome: Outcome) -> str:
+    """What replaces a reminder's buttons once pressed: the first thing the reply said, as a quiet line."""
+    text = outcome.reply.plain_text().strip().splitlines()
+    return text[0] if text else "Done."
+
+
+def without_buttons(blocks: list[dict[str, Any]], block_id: str, line: str) -> list[dict[str, Any]] | None:
+    """A sent message's blocks with the pressed actions block replaced by `line` (so nothing stale is offered).
+
+    None when the block is not in the message (it was already replaced, or the message is not ours).
+    """
+    for index, block in enumerate(blocks):
+        if block.get("type") == "actions" and block.get("block_id") == block_id:
+            quiet = {"type": "context", "elements": [{"type": "mrkdwn", "text": cut("✅ " + line, 3000, mrkdwn=True)}]}
+            return [*blocks[:index], quiet, *blocks[index + 1 :]]
+    return None

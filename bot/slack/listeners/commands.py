@@ -1,0 +1,49 @@
+"""`/edi …`: the slash command, answered in the HTTP response itself (ephemeral unless it is news for the channel)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks import message_for
+from bot.slack.edibot import SlackBot
+
+log = logging.getLogger(__name__)
+
+# With should_escape on (manifest.yml), Slack sends "@Amina" as <@U0123|amina> and emails as <mailto:…|…>.
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|[^>]*)?>")
+
+
+def plain_command_text(text: str) -> str:
+    """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory knows."""
+    text = _MAILTO.sub(r"\1", _USER.sub(r"\1", text))
+    text = _LINK.sub(r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def register(app: App, bot: SlackBot) -> None:
+    def edi(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        actor = bot.actor(client, str(command["user_id"]))
+        outcome = bot.layer.handle(actor, "/edi " + plain_command_text(str(command.get("text") or "")))
+        reply = outcome.reply
+        if reply.form is not None:
+            try:
+                bot.open_form(client, str(command.get("trigger_id") or ""), reply,
+                              where={"channel": command.get("channel_id")})  # fmt: skip
+            except SlackApiError as error:
+                log.warning("views.open failed for /edi: %s", error.response.get("error"))
+                ack(response_type="ephemeral", **message_for(reply))  # the words still ask the question
+                return
+            ack()
+            return
+        ack(response_type="ephemeral" if reply.private else "in_channel", **message_for(reply))
+        bot.later(bot.send_notices, client, outcome)
+
+    app.command("/edi")(edi)

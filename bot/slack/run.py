@@ -1,0 +1,84 @@
+"""`edibot run --slack-http | --slack-socket`: the Slack app, with the reminder scheduler beside it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_bolt import App
+
+from bot.config import Settings
+from bot.slack.app import SlackNotConfigured, create_app, outbox_client
+from bot.slack.edibot import SlackBot
+from bot.slack.people import match_people
+from bot.slack.sender import SlackSender
+from bot.slack.serve import serve_http, serve_socket
+from handlers.core import Clock
+from handlers.registry import command_layer
+from schedules.runner import NudgeRound
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PEOPLE_EVERY = timedelta(hours=6)
+
+
+def slack_bot(database: Database, clock: Clock) -> SlackBot:
+    return SlackBot(layer=command_layer(database, clock), database=database)
+
+
+def run_slack(
+    *, settings: Settings, database: Database, clock: Clock, zone: ZoneInfo, socket: bool, host: str,
+    port: int, every: timedelta,
+) -> None:  # fmt: skip
+    """Serves Slack (Socket Mode or HTTP) and runs the reminder rounds and directory matching in the background."""
+    bot = slack_bot(database, clock)
+    app = create_app(bot, settings=settings)
+    if socket and settings.slack_app_token is None:
+        raise SlackNotConfigured(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write, "
+            "made under Basic Information → App-Level Tokens."
+        )
+    scheduler = _scheduler(app, settings=settings, database=database, clock=clock, zone=zone, every=every)
+    scheduler.start()
+    try:
+        if socket:
+            assert settings.slack_app_token is not None
+            print("edibot is running on Slack (Socket Mode). Ctrl-C stops it.")
+            serve_socket(app, app_token=settings.slack_app_token.get_secret_value())
+        else:
+            print(f"edibot is running on Slack: http://{host}:{port}/slack/events. Ctrl-C stops it.")
+            serve_http(app, host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+        bot.close()
+
+
+def _scheduler(
+    app: App, *, settings: Settings, database: Database, clock: Clock, zone: ZoneInfo, every: timedelta
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=zone)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if token is None:
+        log.warning("no SLACK_BOT_TOKEN: with OAuth installs, reminders are not yet sent by the scheduler")
+        return scheduler
+    client = outbox_client(settings, token)
+    round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(client),
+                        daily_cap=settings.daily_nudge_cap)  # fmt: skip
+    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(zone), id="nudges")  # fmt: skip
+    scheduler.add_job(lambda: _match(database, app), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(zone), id="slack-people")  # fmt: skip
+    return scheduler
+
+
+def _match(database: Database, app: App) -> None:
+    report = match_people(database, app.client)
+    if report.matched or report.not_found or report.stopped:
+        log.info("Slack people: %d matched, %d not found%s", len(report.matched), len(report.not_found),
+                 f"; {report.stopped}" if report.stopped else "")  # fmt: skip
