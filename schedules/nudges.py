@@ -197,6 +197,13 @@ def _weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> in
     local = now.astimezone(zone)
     if local.weekday() != 0:
         return 0
+    week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
+    admins = session.scalars(select(Person).where(Person.is_admin.is_(True))).all()
+    keys = [f"admin-note:{week}:{admin.id}" for admin in admins]
+    if not keys or len(
+        session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))).all()
+    ) == len(keys):
+        return 0  # every admin has this week's note: the count over the whole store is not needed again
     unmapped = Store(session).unmapped_owners()
     if not unmapped:
         return 0
@@ -206,9 +213,8 @@ def _weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> in
         + "\n".join(lines)
         + '\nMap each with `/edi people map "Role" @someone`.'
     )
-    week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
     queued = 0
-    for admin in session.scalars(select(Person).where(Person.is_admin.is_(True))):
+    for admin in admins:
         queued += _queue_note(
             session, key=f"admin-note:{week}:{admin.id}", person=admin, body=body, now=now, zone=zone
         )

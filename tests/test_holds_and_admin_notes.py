@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.console import FakeClock
@@ -13,6 +14,7 @@ from schedules.nudges import Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Plan
 from storage.queries import plan_named
+from storage.store import Store
 from tests.transcript import Transcript
 
 LONDON = ZoneInfo("Europe/London")
@@ -172,3 +174,24 @@ def test_a_plan_admin_restricts_a_plan_to_its_owners_and_opens_it_again(transcri
     transcript.expect_reply("is open again")
     transcript.say("@Ewan Campbell", "/edi show NO-6")
     transcript.expect_reply("NO-6 · Review recruitment adverts")
+
+
+@pytest.mark.usefixtures("transcript")  # the sample plan and its people
+def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_roles_again(
+    store: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting unmapped roles reads every action's owners; a scheduler sweeping all Monday must not repeat it."""
+    counted = []
+    real = Store.unmapped_owners
+
+    def counting(self: Store) -> object:
+        counted.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Store, "unmapped_owners", counting)
+    inbox = Inbox()
+    round_at(store, clock, "2025-11-10T09:31", inbox)
+    round_at(store, clock, "2025-11-10T09:36", inbox)
+    round_at(store, clock, "2025-11-10T14:00", inbox)
+    assert len([text for text in inbox.to("Priya Shah") if "nobody to remind" in text]) == 1
+    assert len(counted) == 1
