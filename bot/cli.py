@@ -432,12 +432,12 @@ def slack_match_people(ctx: typer.Context) -> None:
                                            "from your app's OAuth & Permissions page.")))  # fmt: skip
     report = match_people(context.database, interactive_client(context.settings, token.get_secret_value()))
     for line in report.matched:
-        out.print(f"matched   {line}")
+        print(f"matched   {line}")
     for line in report.timezones:
-        out.print(f"time zone {line}")
+        print(f"time zone {line}")
     for line in report.not_found:
-        out.print(f"not found {line}: no Slack user has that email")
-    out.print(f"{len(report.matched)} matched, {len(report.timezones)} time zones set, "
+        print(f"not found {line}: no Slack user has that email")
+    print(f"{len(report.matched)} matched, {len(report.timezones)} time zones set, "
               f"{len(report.not_found)} not found.")  # fmt: skip
     if report.stopped:
         raise _fail(f"Stopped early: {report.stopped}.")

@@ -15,6 +15,7 @@ fails our tests too). The limits checked here are written out independently of b
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -113,6 +114,7 @@ class SlackStandIn:
         self.scopes = scopes  # None: every scope; else the token's scopes, and calls beyond them are refused
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what was posted to response_urls, with "url" added
+        self.codes: set[str] = set()  # OAuth codes handed out (a test adds one, as if someone approved)
         self.state = _State()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -251,6 +253,8 @@ class SlackStandIn:
             return 200, {}, body
 
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(params)
         if not token:
             raise SlackRejected("not_authed")
         if token != self.token:
@@ -348,6 +352,21 @@ class SlackStandIn:
             if isinstance(block, dict) and "block_id" not in block:
                 block["block_id"] = f"b{next(self._ids):06d}"
         return stored
+
+    client_id = "7620112153541.7620114471589"
+    client_secret = "b1f0e5c3a9d74e2f8c6b4a2d0e8f6c4a"
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        if (params.get("client_id"), params.get("client_secret")) != (self.client_id, self.client_secret):
+            raise SlackRejected("invalid_client_id")
+        code = str(params.get("code") or "")
+        if code not in self.codes:
+            raise SlackRejected("invalid_code")
+        self.codes.discard(code)  # a code works once
+        body = payload("oauth_v2_access_ok")
+        body["access_token"] = self.token
+        body["scope"] = ",".join(sorted(self.scopes or ()))
+        return body
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -506,7 +525,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif raw:
             params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         authorization = self.headers.get("Authorization", "")
-        token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
+        token: str | None
+        if authorization.startswith("Basic "):  # oauth.v2.access: the app's client id and secret
+            client_id, _, client_secret = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
+            params.update(client_id=client_id, client_secret=client_secret)
+            token = None
+        else:
+            token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
         status, headers, body = standin.answer(method, params, token)
         self._send(status, headers, body)
 
