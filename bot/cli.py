@@ -341,7 +341,10 @@ def run(
     every: Annotated[int, typer.Option(min=5, help="Seconds between rounds of sweep and delivery.")] = 60,
     once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
     slack_socket: Annotated[
-        bool, typer.Option("--slack-socket", help="Serve Slack over Socket Mode (development; needs SLACK_APP_TOKEN).")
+        bool,
+        typer.Option(
+            "--slack-socket", help="Serve Slack over Socket Mode (development; needs SLACK_APP_TOKEN)."
+        ),
     ] = False,
     slack_http: Annotated[
         bool, typer.Option("--slack-http", help="Serve Slack over HTTP at /slack/events (production).")
@@ -422,15 +425,15 @@ def slack_manifest(
 @slack_app.command("match-people")
 def slack_match_people(ctx: typer.Context) -> None:
     """Find everyone in the people directory on Slack by email, and take Slack's time zone where none is set."""
-    from bot.slack.app import SlackNotConfigured, interactive_client  # noqa: PLC0415
+    from bot.slack.app import SlackNotConfigured, workspaces  # noqa: PLC0415
     from bot.slack.people import match_people  # noqa: PLC0415
 
     context: Context = ctx.obj
-    token = context.settings.slack_bot_token
-    if token is None:
-        raise _fail(str(SlackNotConfigured("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) "
-                                           "from your app's OAuth & Permissions page.")))  # fmt: skip
-    report = match_people(context.database, interactive_client(context.settings, token.get_secret_value()))
+    try:
+        reach = workspaces(context.database, context.settings)
+    except SlackNotConfigured as error:
+        raise _fail(str(error)) from None
+    report = match_people(context.database, reach)
     for line in report.matched:
         print(f"matched   {line}")
     for line in report.timezones:

@@ -29,26 +29,30 @@ class Settings(BaseSettings):
     daily_nudge_cap: int = Field(default=1, ge=1, le=10, description="Reminder messages per person per day.")
     log_level: str = Field(default="WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
-
     # Slack (see README, "Connecting Slack"). The usual Slack names work, with or without EDIBOT_.
     slack_bot_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN"),
         description="Bot token (xoxb-…) of a single-workspace install.",
     )
     slack_signing_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"),
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET"),
         description="Signs every request Slack sends us; requests without a valid signature are refused.",
     )
     slack_app_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_SLACK_APP_TOKEN", "SLACK_APP_TOKEN"),
         description="App-level token (xapp-…) with connections:write, for Socket Mode.",
     )
     slack_client_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_ID", "SLACK_CLIENT_ID"),
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_ID", "SLACK_CLIENT_ID"),
         description="OAuth client id, for installing into several workspaces.",
     )
     slack_client_secret: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_SECRET", "SLACK_CLIENT_SECRET"),
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_SECRET", "SLACK_CLIENT_SECRET"),
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Slack's Web API; tests point it at a local stand-in."

@@ -31,6 +31,7 @@ class Actor:
     slack_id: str | None = None
     teams_id: str | None = None
     email: str | None = None
+    workspace: str | None = None  # the Slack workspace (team id) they spoke from
 
     def describe(self) -> str:
         return self.name or self.email or self.slack_id or self.teams_id or "someone"
@@ -123,7 +124,9 @@ def identify(store: Store, actor: Actor) -> Person | None:
         name=actor.name, slack_id=actor.slack_id, teams_id=actor.teams_id, email=actor.email
     )
     if person is not None:
-        store.link_identity(person, slack_id=actor.slack_id, teams_id=actor.teams_id)
+        store.link_identity(
+            person, slack_id=actor.slack_id, teams_id=actor.teams_id, slack_team_id=actor.workspace
+        )
     return person
 
 
@@ -177,7 +180,9 @@ class CommandLayer:
         self.database = database
         self.clock = clock
         self.commands = commands
-        self.views = views or {}  # what is shown or asked outside a command: "home", "new_action_form", "new_action"
+        self.views = (
+            views or {}
+        )  # what is shown or asked outside a command: "home", "new_action_form", "new_action"
 
     def handle(
         self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
@@ -322,8 +327,10 @@ class CommandLayer:
         values: dict[str, str] | None = None,
     ) -> Outcome:
         """Run one command in one transaction: any refusal rolls everything back and becomes the reply."""
-        spec = spec or self.commands.get(command) or next(
-            (s for s in self.commands.values() if command in s.aliases), None
+        spec = (
+            spec
+            or self.commands.get(command)
+            or next((s for s in self.commands.values() if command in s.aliases), None)
         )
         try:
             with self.database.session() as session:
@@ -355,4 +362,3 @@ class CommandLayer:
                 )  # fmt: skip
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
-

@@ -56,7 +56,9 @@ def home(request: Request) -> Reply:
         if not group:
             continue
         # Worst first within a group: Red, then Amber, Green, unrated; soonest due next.
-        group.sort(key=lambda a: (RAG_ORDER.index(a.rag) if a.rag in RAG_ORDER else 3, a.due_date or date.max))
+        group.sort(
+            key=lambda a: (RAG_ORDER.index(a.rag) if a.rag in RAG_ORDER else 3, a.due_date or date.max)
+        )
         reply.add(Context(f"*{bucket}* · {len(group)}: {_rag_counts(group)}"))
         for action in group:
             reply.add(*action_card(action, today))

@@ -68,7 +68,9 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     plan = request.store.plan(plan_name)
     if plan is None:
         names = ", ".join(p.name for p in plans) or "none yet"
-        raise CommandError(f"There is no plan called '{plan_name}'. Plans: {names}. I haven't added anything.")
+        raise CommandError(
+            f"There is no plan called '{plan_name}'. Plans: {names}. I haven't added anything."
+        )
     title = " ".join(title_words).strip()
     if not title:
         raise CommandError(f"What is the action? Usage: `/edi {ADD_USAGE}`. I haven't added anything.")
@@ -103,7 +105,7 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     reply = Reply([Text(f"Added {ref} to {plan.name}, added by {person.name}.")], private=False)
     reply.add(*action_card(action, request.now.date(), with_buttons=False))
     if not owners:
-        reply.add(Context(f"It has no owner yet: `/edi owner {ref} add \"HR Manager\"`."))
+        reply.add(Context(f'It has no owner yet: `/edi owner {ref} add "HR Manager"`.'))
     return reply
 
 

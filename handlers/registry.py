@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers import commands as c
 from handlers import new_action as n
-from handlers.home import home
 from handlers.core import Clock, CommandLayer, CommandSpec
+from handlers.home import home
 from storage.db import Database
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -22,8 +24,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -188,6 +188,9 @@ class Person(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     working_days: Mapped[str] = mapped_column(String(20), default="Mon-Fri")
     slack_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    slack_team_id: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # their workspace, when edibot is in several
     teams_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     nation: Mapped[str] = mapped_column(
@@ -235,7 +238,9 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     platform: Mapped[str | None] = mapped_column(String(20))
-    platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)  # replies link back by it
+    platform_message_id: Mapped[str | None] = mapped_column(
+        String(200), index=True
+    )  # replies link back by it
     last_error: Mapped[str | None] = mapped_column(Text)
     # A note for a plan admin (unmapped roles, someone unreachable) carries its own text; reminders don't.
     body: Mapped[str | None] = mapped_column(Text)

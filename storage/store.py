@@ -113,10 +113,15 @@ class Store:
         self.session.flush()
         return person
 
-    def link_identity(self, person: Person, *, slack_id: str | None = None, teams_id: str | None = None) -> None:
+    def link_identity(
+        self, person: Person, *, slack_id: str | None = None, teams_id: str | None = None,
+        slack_team_id: str | None = None,
+    ) -> None:  # fmt: skip
         """Remember a platform id for someone first recognised by their email, unless it is already someone's."""
         if slack_id and person.slack_id is None and self.person_by_identity(slack_id=slack_id) is None:
             person.slack_id = slack_id
+        if slack_team_id and person.slack_id == slack_id and person.slack_team_id != slack_team_id:
+            person.slack_team_id = slack_team_id
         if teams_id and person.teams_id is None and self.person_by_identity(teams_id=teams_id) is None:
             person.teams_id = teams_id
 

@@ -163,10 +163,18 @@ class SlackStandIn:
     def respond(self, url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A post to a response_url: refused as Slack refuses it (blocks beyond the limits), else kept."""
         blocks = _decoded(body.get("blocks")) or []
-        problems = check_blocks(blocks, limit=MESSAGE_BLOCKS, surface="message") if isinstance(blocks, list) else ["blocks"]
+        problems = (
+            check_blocks(blocks, limit=MESSAGE_BLOCKS, surface="message")
+            if isinstance(blocks, list)
+            else ["blocks"]
+        )
         with self._lock:
             if problems or not (str(body.get("text") or "").strip() or blocks):
-                return 400, {"ok": False, "error": "invalid_blocks" if problems else "no_text", "errors": problems}
+                return 400, {
+                    "ok": False,
+                    "error": "invalid_blocks" if problems else "no_text",
+                    "errors": problems,
+                }
             self.responses.append({**body, "url": url})
         return 200, {"ok": True}
 

@@ -75,7 +75,9 @@ def texts_of(blocks: list[dict[str, Any]]) -> str:
 
 
 def buttons_of(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for b in blocks if b.get("type") == "actions" for e in b["elements"] if e.get("type") == "button"]
+    return [
+        e for b in blocks if b.get("type") == "actions" for e in b["elements"] if e.get("type") == "button"
+    ]
 
 
 def _free_port() -> int:
@@ -135,7 +137,9 @@ class SlackWorkspace:
     def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
              timestamp: int | None = None, secret: str | None = None) -> Answer:  # fmt: skip
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signature = SignatureVerifier(secret or self.signing_secret).generate_signature(timestamp=stamp, body=body)
+        signature = SignatureVerifier(secret or self.signing_secret).generate_signature(
+            timestamp=stamp, body=body
+        )
         sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
                 **(headers or {})}  # fmt: skip
         response = self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent)
@@ -172,7 +176,9 @@ class SlackWorkspace:
              for e in b["elements"] if e.get("text", {}).get("text") == label),
             (None, None),
         )  # fmt: skip
-        assert block is not None and button is not None, f"no button {label!r} in {texts_of(message.get('blocks', []))}"
+        assert block is not None and button is not None, (
+            f"no button {label!r} in {texts_of(message.get('blocks', []))}"
+        )
         body = payload("request_block_actions")
         body["user"].update(id=user.id, username=user.email.split("@")[0], name=user.email.split("@")[0])
         body["container"].update(message_ts=message["ts"], channel_id=channel)
@@ -223,17 +229,27 @@ class SlackWorkspace:
             answer = answers.get(block["block_id"], "")
             if element["type"] == "static_select":
                 option = next((o for o in element["options"] if o["value"] == answer), None)
-                values[block["block_id"]] = {element["action_id"]: {"type": "static_select", "selected_option": option}}
+                values[block["block_id"]] = {
+                    element["action_id"]: {"type": "static_select", "selected_option": option}
+                }
             else:
-                values[block["block_id"]] = {element["action_id"]: {"type": "plain_text_input", "value": answer or None}}
+                values[block["block_id"]] = {
+                    element["action_id"]: {"type": "plain_text_input", "value": answer or None}
+                }
         body = payload("request_view_submission")
         body["user"]["id"] = user.id
         body["view"].update(blocks=view["blocks"], private_metadata=view.get("private_metadata", ""),
                             callback_id=view["callback_id"], state={"values": values})  # fmt: skip
         return self._interaction(body)
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Answer:
-        template = "request_event_app_home_opened" if event.get("type") == "app_home_opened" else "request_event_message_im"
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+    ) -> Answer:
+        template = (
+            "request_event_app_home_opened"
+            if event.get("type") == "app_home_opened"
+            else "request_event_message_im"
+        )
         body = payload(template)
         self._events += 1
         body["event"] = event

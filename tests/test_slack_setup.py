@@ -23,15 +23,16 @@ from typer.testing import CliRunner
 from bot.cli import app as cli_app
 from bot.config import Settings
 from bot.console import FakeClock
-from bot.slack.app import SlackNotConfigured, create_app
+from bot.slack.app import SlackNotConfigured, create_app, installation_store
 from bot.slack.edibot import SlackBot
 from bot.slack.listeners.interactions import NEW_ACTION_SHORTCUT
 from bot.slack.manifest import bot_scopes, manifest_for
 from bot.slack.sender import SlackSender
 from bot.slack.serve import uvicorn_server
+from bot.slack.workspaces import Workspaces
 from handlers.messages import Reply
 from handlers.registry import command_layer
-from schedules.nudges import deliver, sweep
+from schedules.nudges import Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Person
@@ -74,8 +75,13 @@ def test_the_manifest_names_the_command_shortcut_and_events_the_app_listens_for(
     assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [NEW_ACTION_SHORTCUT]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.im"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["interactivity"]["request_url"] == "https://edibot.northbridge.example/slack/events"
-    assert manifest["oauth_config"]["redirect_urls"] == ["https://edibot.northbridge.example/slack/oauth_redirect"]
+    assert (
+        manifest["settings"]["interactivity"]["request_url"]
+        == "https://edibot.northbridge.example/slack/events"
+    )
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://edibot.northbridge.example/slack/oauth_redirect"
+    ]
 
 
 def test_edibot_slack_manifest_prints_it_for_a_url_or_for_socket_mode() -> None:
@@ -128,7 +134,9 @@ def test_socket_mode_without_an_app_token_says_how_to_make_one(tmp_path: Path) -
 
 
 def test_oauth_needs_both_halves_of_the_client_credentials(store: Database) -> None:
-    bot = SlackBot(layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store)
+    bot = SlackBot(
+        layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+    )
     settings = Settings(SLACK_SIGNING_SECRET=SecretStr("s"), SLACK_CLIENT_ID="123.456")
 
     with pytest.raises(SlackNotConfigured, match="SLACK_CLIENT_SECRET is not set"):
@@ -145,7 +153,9 @@ def oauth_app(store: Database) -> Iterator[tuple[SlackStandIn, httpx.Client]]:
             SLACK_SIGNING_SECRET=SecretStr("s3cret"), SLACK_CLIENT_ID=api.client_id,
             SLACK_CLIENT_SECRET=SecretStr(api.client_secret), slack_api_url=api.url,
         )  # fmt: skip
-        bot = SlackBot(layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store)
+        bot = SlackBot(
+            layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+        )
         server = uvicorn_server(create_app(bot, settings=settings), host="127.0.0.1", port=_free_port())
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -258,7 +268,9 @@ def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store:
                         encoding="utf-8")  # fmt: skip
         import_plan(store, plan, now=clock.now(), plan_name="Festival Plan")
         people = Path(folder) / "people.csv"
-        people.write_text("owner,name,email\nEvents Team,Ewan Campbell,ewan@northbridge.example\n", encoding="utf-8")
+        people.write_text(
+            "owner,name,email\nEvents Team,Ewan Campbell,ewan@northbridge.example\n", encoding="utf-8"
+        )
         import_people(store, people, now=clock.now())
     with SlackWorkspace(store, clock) as slack:
         ewan = slack.person("Ewan Campbell")
@@ -280,3 +292,60 @@ def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store:
         assert snapshot(store, refs[1])["status"] == "done"
         assert snapshot(store, refs[0])["status"] == "open"
         assert history(store, refs[1])[0].surface == "slack"
+
+
+# -- reminders when edibot is installed by OAuth ----------------------------------------------------------------
+
+
+def _install(store: Database, *, team: str, token: str, client_id: str) -> None:
+    """An installation as Bolt's OAuth flow saves it (see the install test above for the flow itself)."""
+    from slack_sdk.oauth.installation_store import Installation  # noqa: PLC0415
+
+    installation_store(store, client_id).save(Installation(
+        app_id="A0EDIBOT01", team_id=team, team_name=f"Team {team}", bot_token=token, bot_id="B0EDIBOT01",
+        bot_user_id="U0EDIBOT01", bot_scopes=bot_scopes(), user_id="U00000001", installed_at=time.time(),
+    ))  # fmt: skip
+
+
+def test_reminders_go_through_the_workspace_each_person_is_in(store: Database) -> None:
+    with SlackStandIn(scopes=set(bot_scopes())) as api:
+        amina = api.add_user("Amina Khan", email="amina.khan@northbridge.example")
+        _install(store, team="T0NORTHBR1", token=api.token, client_id=api.client_id)
+        reach = Workspaces(base_url=api.url, installations=installation_store(store, api.client_id))
+        send = SlackSender(clients=reach.client_for)
+
+        sent = send(
+            Person(name="Amina Khan", key="amina khan", slack_id=amina.id), Reply.say("one workspace")
+        )
+        _install(store, team="T0SECOND02", token="xoxb-second-workspace", client_id=api.client_id)
+        unknown = Person(name="Sam Patel", key="sam patel", slack_id="U0SAM")
+        elsewhere = Person(name="Sam Patel", key="sam patel", slack_id="U0SAM", slack_team_id="T0ELSEWHR")
+
+        assert sent.startswith(api.dm_of(amina.id) or "?")
+        with pytest.raises(Undeliverable, match="several Slack workspaces"):
+            send(unknown, Reply.say("which workspace?"))
+        with pytest.raises(Undeliverable, match="not installed in their Slack workspace"):
+            send(elsewhere, Reply.say("not installed there"))
+
+
+def test_someone_using_edibot_is_linked_to_their_workspace(
+    slack_workspace_store: tuple[Database, FakeClock],
+) -> None:
+    store, clock = slack_workspace_store
+    with SlackWorkspace(store, clock) as slack:
+        amina = slack.person("Amina Khan")
+        slack.command(amina, "mine")
+
+    with store.session() as session:
+        found = session.scalar(select(Person).where(Person.name == "Amina Khan"))
+        assert found is not None and (found.slack_id, found.slack_team_id) == (amina.id, "T0NORTHBR1")
+
+
+@pytest.fixture
+def slack_workspace_store(store: Database) -> tuple[Database, FakeClock]:
+    clock = FakeClock(datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
+    import_plan(
+        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
+    )
+    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    return store, clock

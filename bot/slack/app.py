@@ -26,6 +26,8 @@ from bot.config import Settings
 from bot.slack.edibot import SlackBot
 from bot.slack.listeners import commands, events, interactions
 from bot.slack.manifest import bot_scopes
+from bot.slack.workspaces import Workspaces
+from storage.db import Database
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 log = logging.getLogger(__name__)
@@ -38,16 +40,12 @@ class SlackNotConfigured(Exception):
 def interactive_client(settings: Settings, token: str | None = None) -> WebClient:
     """The client for answering people: a 429 is waited out (twice at most), a dropped connection retried.
 
-    The outbox has its own client without the rate-limit handler (see bot/slack/sender.py for why).
+    The outbox's clients (bot/slack/workspaces.py) have no rate-limit handler: see bot/slack/sender.py for why.
     """
     return WebClient(
         token=token, base_url=settings.slack_api_url,
         retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
     )  # fmt: skip
-
-
-def outbox_client(settings: Settings, token: str) -> WebClient:
-    return WebClient(token=token, base_url=settings.slack_api_url)
 
 
 def create_app(bot: SlackBot, *, settings: Settings) -> App:
@@ -84,23 +82,46 @@ def oauth_settings(bot: SlackBot, settings: Settings) -> OAuthSettings | None:
     if not settings.slack_client_id:
         return None
     if settings.slack_client_secret is None:
-        raise SlackNotConfigured("SLACK_CLIENT_SECRET is not set, but SLACK_CLIENT_ID is: set both, or neither.")
-    engine = bot.database.engine
+        raise SlackNotConfigured(
+            "SLACK_CLIENT_SECRET is not set, but SLACK_CLIENT_ID is: set both, or neither."
+        )
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=bot_scopes(),
-        installation_store=SQLAlchemyInstallationStore(
-            client_id=settings.slack_client_id, engine=engine,
-            bots_table_name=SLACK_BOTS, installations_table_name=SLACK_INSTALLATIONS,
+        installation_store=installation_store(bot.database, settings.slack_client_id),
+        state_store=SQLAlchemyOAuthStateStore(
+            expiration_seconds=600, engine=bot.database.engine, table_name=SLACK_OAUTH_STATES
         ),
-        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine, table_name=SLACK_OAUTH_STATES),
+    )
+
+
+def installation_store(database: Database, client_id: str) -> SQLAlchemyInstallationStore:
+    """slack_sdk's installation store on our database (its tables are created by our migrations)."""
+    return SQLAlchemyInstallationStore(
+        client_id=client_id, engine=database.engine,
+        bots_table_name=SLACK_BOTS, installations_table_name=SLACK_INSTALLATIONS,
     )  # fmt: skip
+
+
+def workspaces(database: Database, settings: Settings) -> Workspaces:
+    """The workspaces work without a request (reminders, matching people) can reach: by token or by OAuth."""
+    if settings.slack_bot_token is not None and not settings.slack_client_id:
+        return Workspaces(base_url=settings.slack_api_url, token=settings.slack_bot_token.get_secret_value())
+    if settings.slack_client_id:
+        return Workspaces(base_url=settings.slack_api_url,
+                          installations=installation_store(database, settings.slack_client_id))  # fmt: skip
+    raise SlackNotConfigured(
+        "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions "
+        "page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
+    )
 
 
 def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
     """A listener failed (a bug, or Slack refused a call): logged with the request type, never the content."""
-    log.error("Slack %s request failed: %s", body.get("type") or body.get("command") or "?", error, exc_info=error)
+    log.error(
+        "Slack %s request failed: %s", body.get("type") or body.get("command") or "?", error, exc_info=error
+    )
     if response is None:
         return None
     return BoltResponse(

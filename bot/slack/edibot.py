@@ -59,16 +59,18 @@ class SlackBot:
         self._background.shutdown(wait=True)
 
     # -- who ---------------------------------------------------------------------------------------------
-    def actor(self, client: WebClient, user_id: str) -> Actor:
+    def actor(self, client: WebClient, user_id: str, team_id: str | None = None) -> Actor:
         """The Slack user as the command layer knows people: by Slack id, else by the email Slack has for them.
 
         Someone in the people directory by email only is recognised the first time they use edibot, and their
         Slack id is remembered from then on (so users.info is asked once per unknown person, not per request).
         """
-        actor = Actor(surface=SURFACE, slack_id=user_id)
+        actor = Actor(surface=SURFACE, slack_id=user_id, workspace=team_id)
         if self.layer.knows(actor):
             return actor
-        return Actor(surface=SURFACE, slack_id=user_id, email=self._email_of(client, user_id))
+        return Actor(
+            surface=SURFACE, slack_id=user_id, email=self._email_of(client, user_id), workspace=team_id
+        )
 
     def _email_of(self, client: WebClient, user_id: str) -> str | None:
         with self._lock:
@@ -99,9 +101,11 @@ class SlackBot:
             except SlackApiError as error:
                 log.warning("could not tell %s: %s", notice.name, error.response.get("error"))
 
-    def show_home(self, client: WebClient, user_id: str, *, note: str | None = None) -> None:
+    def show_home(
+        self, client: WebClient, user_id: str, *, team_id: str | None = None, note: str | None = None
+    ) -> None:
         """Publishes the person's App Home: their actions and, for admins, plan health; `note` on top."""
-        outcome = self.layer.home(self.actor(client, user_id))
+        outcome = self.layer.home(self.actor(client, user_id, team_id))
         reply = outcome.reply
         if note:
             reply = Reply([Context(note), *reply.blocks])
@@ -114,6 +118,14 @@ class SlackBot:
         view = modal_for(form, intro=[block for block in reply.blocks if not isinstance(block, Form)])
         view["private_metadata"] = metadata(form.state, where)
         client.views_open(trigger_id=trigger_id, view=view)
+
+
+def team_of(body: dict[str, Any]) -> str | None:
+    """The workspace a request came from, wherever this kind of payload keeps it."""
+    team = body.get("team")
+    found = team.get("id") if isinstance(team, dict) else team
+    found = found or body.get("team_id") or (body.get("user") or {}).get("team_id")
+    return str(found) if found else None
 
 
 def _log_failure(future: Future[None]) -> None:
@@ -155,6 +167,9 @@ def without_buttons(blocks: list[dict[str, Any]], block_id: str, line: str) -> l
     """
     for index, block in enumerate(blocks):
         if block.get("type") == "actions" and block.get("block_id") == block_id:
-            quiet = {"type": "context", "elements": [{"type": "mrkdwn", "text": cut("✅ " + line, 3000, mrkdwn=True)}]}
+            quiet = {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": cut("✅ " + line, 3000, mrkdwn=True)}],
+            }
             return [*blocks[:index], quiet, *blocks[index + 1 :]]
     return None

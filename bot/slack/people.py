@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.workspaces import Workspaces
 from storage.db import Database
 from storage.store import Store
 
@@ -23,41 +24,74 @@ class MatchReport:
     stopped: str | None = None  # why matching stopped early (Slack rate limit), to try again later
 
 
-def match_people(database: Database, client: WebClient) -> MatchReport:
+def match_people(database: Database, reach: Workspaces) -> MatchReport:
     """Looks up, by email, everyone in the directory without a Slack id; fills in missing time zones.
 
-    One transaction per person, so a rate limit part-way keeps what was learnt; run it again to finish.
+    With several workspaces installed, each is asked in turn and a person found in one is linked to it. One
+    transaction per person, so a rate limit part-way keeps what was learnt; run it again to finish.
     """
     report = MatchReport()
     with database.session() as session:
-        wanted = [(p.id, p.name, p.email, p.slack_id) for p in Store(session).people_to_match_on_slack()]
-    for person_id, name, email, slack_id in wanted:
+        wanted = [(p.id, p.name, p.email, p.slack_id, p.slack_team_id)
+                  for p in Store(session).people_to_match_on_slack()]  # fmt: skip
+    teams = reach.teams()
+    for person_id, name, email, slack_id, team in wanted:
+        found: tuple[str | None, dict[str, object]] | None = None
         try:
-            user = (
-                client.users_info(user=slack_id)["user"] if slack_id
-                else client.users_lookupByEmail(email=email or "")["user"]
-            )  # fmt: skip
+            for candidate in [team] if slack_id and team else teams:
+                client = reach.client_for_team(candidate)
+                if client is None:
+                    continue
+                user = _look_up(client, slack_id=slack_id, email=email)
+                if user is not None:
+                    found = (candidate, user)
+                    break
         except SlackApiError as error:
             code = error.response.get("error") if isinstance(error.response.data, dict) else None
-            if code == "users_not_found":
-                report.not_found.append(f"{name} ({email})")
-                continue
             report.stopped = f"Slack said {code or error.response.status_code}; run it again later to finish"
             break
-        zone = _zone(user.get("tz"))
-        with database.session() as session:
-            store = Store(session)
-            person = store.person(person_id)
-            if person is None or user.get("deleted") or user.get("is_bot"):
-                continue
-            if not slack_id:
-                store.link_identity(person, slack_id=str(user["id"]))
-                if person.slack_id:
-                    report.matched.append(f"{name} → {person.slack_id}")
-            if person.timezone is None and zone:
-                person.timezone = zone
-                report.timezones.append(f"{name}: {zone}")
+        if found is None:
+            report.not_found.append(f"{name} ({email})")
+            continue
+        _learn(
+            database, person_id, name=name, team=found[0], user=found[1], report=report, had_id=bool(slack_id)
+        )
     return report
+
+
+def _look_up(client: WebClient, *, slack_id: str | None, email: str | None) -> dict[str, object] | None:
+    """The Slack user, or None when this workspace has nobody with that email (or that id)."""
+    try:
+        if slack_id:
+            return dict(client.users_info(user=slack_id)["user"])
+        return dict(client.users_lookupByEmail(email=email or "")["user"])
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if code in ("users_not_found", "user_not_found"):
+            return None
+        raise
+
+
+def _learn(
+    database: Database, person_id: int, *, name: str, team: str | None, user: dict[str, object],
+    report: MatchReport, had_id: bool,
+) -> None:  # fmt: skip
+    if user.get("deleted") or user.get("is_bot"):
+        report.not_found.append(f"{name} (their Slack account is deactivated or a bot)")
+        return
+    zone = _zone(user.get("tz"))
+    with database.session() as session:
+        store = Store(session)
+        person = store.person(person_id)
+        if person is None:
+            return
+        if not had_id:
+            store.link_identity(person, slack_id=str(user["id"]), slack_team_id=team)
+            if person.slack_id == user["id"]:
+                report.matched.append(f"{name} → {person.slack_id}")
+        if person.timezone is None and zone:
+            person.timezone = zone
+            report.timezones.append(f"{name}: {zone}")
 
 
 def _zone(value: object) -> str | None:

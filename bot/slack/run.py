@@ -11,11 +11,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.slack.app import SlackNotConfigured, create_app, outbox_client
+from bot.slack.app import SlackNotConfigured, create_app, workspaces
 from bot.slack.edibot import SlackBot
 from bot.slack.people import match_people
 from bot.slack.sender import SlackSender
 from bot.slack.serve import serve_http, serve_socket
+from bot.slack.workspaces import Workspaces
 from handlers.core import Clock
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound
@@ -63,22 +64,18 @@ def _scheduler(
     app: App, *, settings: Settings, database: Database, clock: Clock, zone: ZoneInfo, every: timedelta
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=zone)
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    if token is None:
-        log.warning("no SLACK_BOT_TOKEN: with OAuth installs, reminders are not yet sent by the scheduler")
-        return scheduler
-    client = outbox_client(settings, token)
-    round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(client),
+    reach = workspaces(database, settings)
+    round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(clients=reach.client_for),
                         daily_cap=settings.daily_nudge_cap)  # fmt: skip
     scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
                       next_run_time=datetime.now(zone), id="nudges")  # fmt: skip
-    scheduler.add_job(lambda: _match(database, app), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
+    scheduler.add_job(lambda: _match(database, reach), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
                       max_instances=1, coalesce=True, next_run_time=datetime.now(zone), id="slack-people")  # fmt: skip
     return scheduler
 
 
-def _match(database: Database, app: App) -> None:
-    report = match_people(database, app.client)
+def _match(database: Database, reach: Workspaces) -> None:
+    report = match_people(database, reach)
     if report.matched or report.not_found or report.stopped:
         log.info("Slack people: %d matched, %d not found%s", len(report.matched), len(report.not_found),
                  f"; {report.stopped}" if report.stopped else "")  # fmt: skip

@@ -62,16 +62,25 @@ class SlackSender:
     """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's answers mean."""
 
     def __init__(
-        self, client: WebClient, *, channel_interval: float = CHANNEL_INTERVAL,
-        monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+        self, client: WebClient | None = None, *, clients: Callable[[Person], WebClient] | None = None,
+        channel_interval: float = CHANNEL_INTERVAL, monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:  # fmt: skip
-        self.client = client
+        if (client is None) == (clients is None):
+            raise ValueError("give SlackSender one client, or `clients` choosing one per person's workspace")
+        if clients is None:
+            assert client is not None
+            only = client
+            clients = lambda _person: only  # noqa: E731 — one workspace: the same client for everyone
+        self.clients = clients
         self.channel_interval = channel_interval
         self.monotonic = monotonic
         self.sleep = sleep
         self._last_post: dict[str, float] = {}  # channel -> when we last posted there
         self._lock = Lock()
-        if any(isinstance(handler, RateLimitErrorRetryHandler) for handler in client.retry_handlers):
+        if client is not None and any(
+            isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers
+        ):
             log.warning(
                 "SlackSender got a WebClient with RateLimitErrorRetryHandler: a 429 will be slept out inside "
                 "the delivery worker's lease instead of rescheduled by the outbox"
@@ -88,17 +97,17 @@ class SlackSender:
             raise ValueError(
                 "a direct message cannot ask a form: forms open as modals from a person's interaction"
             )
+        client = self.clients(person)
         try:
-            opened = self.client.conversations_open(users=person.slack_id)
+            opened = client.conversations_open(users=person.slack_id)
             channel = str(opened["channel"]["id"])
             self._pace(channel)
-            posted = self.client.chat_postMessage(channel=channel, **message_for(reply))
+            posted = client.chat_postMessage(channel=channel, **message_for(reply))
         except SlackApiError as error:
             raise _translated(error, person) from error
         except (URLError, TimeoutError, ConnectionError) as error:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{channel}:{posted['ts']}"
-
 
     def _pace(self, channel: str) -> None:
         """At most one post per channel per interval: a second message to the same person waits out the rest.

@@ -34,4 +34,4 @@ def serve_http(app: App, *, host: str, port: int) -> None:
 
 def serve_socket(app: App, *, app_token: str) -> None:
     """Blocks, taking Slack's requests over a Socket Mode WebSocket: no public URL needed."""
-    SocketModeHandler(app, app_token=app_token).start()
+    SocketModeHandler(app, app_token=app_token).start()  # type: ignore[no-untyped-call]

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import message_for
-from bot.slack.edibot import SlackBot
+from bot.slack.edibot import SlackBot, team_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def plain_command_text(text: str) -> str:
 
 def register(app: App, bot: SlackBot) -> None:
     def edi(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        actor = bot.actor(client, str(command["user_id"]))
+        actor = bot.actor(client, str(command["user_id"]), team_of(command))
         outcome = bot.layer.handle(actor, "/edi " + plain_command_text(str(command.get("text") or "")))
         reply = outcome.reply
         if reply.form is not None:

@@ -8,15 +8,20 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.blocks import message_for
-from bot.slack.edibot import SlackBot
+from bot.slack.edibot import SlackBot, team_of
 
 
 def register(app: App, bot: SlackBot) -> None:
     def message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         # Edits, deletions, joins and other bots' messages are not someone talking to us.
-        if event.get("subtype") or event.get("bot_id") or event.get("channel_type") != "im" or not event.get("user"):
+        if (
+            event.get("subtype")
+            or event.get("bot_id")
+            or event.get("channel_type") != "im"
+            or not event.get("user")
+        ):
             return
-        actor = bot.actor(client, str(event["user"]))
+        actor = bot.actor(client, str(event["user"]), team_of(body))
         text = str(event.get("text") or "")
         thread = event.get("thread_ts")
         delivery = str(body.get("event_id") or "") or None
@@ -31,9 +36,9 @@ def register(app: App, bot: SlackBot) -> None:
         client.chat_postMessage(channel=str(event["channel"]), thread_ts=thread, **message_for(outcome.reply))
         bot.send_notices(client, outcome)
 
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") == "home":
-            bot.show_home(client, str(event["user"]))
+            bot.show_home(client, str(event["user"]), team_id=team_of(body))
 
     app.event("message")(message)
     app.event("app_home_opened")(home_opened)

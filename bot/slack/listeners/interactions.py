@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import PREFIX, form_errors, form_handler, handler_action, message_for, modal_for
-from bot.slack.edibot import SlackBot, marked_line, unpack_metadata, without_buttons
+from bot.slack.edibot import SlackBot, marked_line, team_of, unpack_metadata, without_buttons
 from handlers.messages import Form, Outcome, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def register(app: App, bot: SlackBot) -> None:
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         user_id = str(body["user"]["id"])
         outcome = bot.layer.press(
-            bot.actor(client, user_id), handler_action(str(action["action_id"])) or "", str(value),
+            bot.actor(client, user_id, team_of(body)), handler_action(str(action["action_id"])) or "", str(value),
             delivery_id=action.get("action_ts"),
         )  # fmt: skip
         if outcome.duplicate:
@@ -46,14 +46,14 @@ def register(app: App, bot: SlackBot) -> None:
             bot.open_form(client, str(body.get("trigger_id") or ""), outcome.reply, where=where)
             return
         message = body.get("message") or {}
-        _after(bot, client, outcome, user_id=user_id, where=where, blocks=message.get("blocks"),
-               text=message.get("text"), respond=respond)  # fmt: skip
+        _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where,
+               blocks=message.get("blocks"), text=message.get("text"), respond=respond)  # fmt: skip
 
     def submit(ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
         user_id = str(body["user"]["id"])
         state, where = unpack_metadata(str(view.get("private_metadata") or ""))
         outcome = bot.layer.submit(
-            bot.actor(client, user_id), form_handler(str(view.get("callback_id"))) or "", state,
+            bot.actor(client, user_id, team_of(body)), form_handler(str(view.get("callback_id"))) or "", state,
             form_values(view.get("state") or {}),
         )  # fmt: skip
         form = outcome.reply.form
@@ -68,7 +68,8 @@ def register(app: App, bot: SlackBot) -> None:
         blocks, text = None, None
         if where.get("channel") and where.get("ts") and where.get("block"):
             blocks, text = _fetch(client, str(where["channel"]), str(where["ts"]))
-        _after(bot, client, outcome, user_id=user_id, where=where, blocks=blocks, text=text, respond=None)
+        _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where, blocks=blocks,
+               text=text, respond=None)  # fmt: skip
 
     def new_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -76,7 +77,7 @@ def register(app: App, bot: SlackBot) -> None:
         channel = str((body.get("channel") or {}).get("id") or "")
         ts = str(message.get("ts") or body.get("message_ts") or "")
         outcome = bot.layer.new_action_form(
-            bot.actor(client, str(body["user"]["id"])), text=str(message.get("text") or ""),
+            bot.actor(client, str(body["user"]["id"]), team_of(body)), text=str(message.get("text") or ""),
             source=_permalink(client, channel, ts),
         )  # fmt: skip
         if outcome.reply.form is None:
@@ -118,13 +119,13 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
 
 
 def _after(
-    bot: SlackBot, client: WebClient, outcome: Outcome, *, user_id: str, where: dict[str, Any],
+    bot: SlackBot, client: WebClient, outcome: Outcome, *, user_id: str, team_id: str | None, where: dict[str, Any],
     blocks: list[dict[str, Any]] | None, text: str | None, respond: Respond | None,
 ) -> None:  # fmt: skip
     """Shows what a press or a submission did: in place in the message or Home tab, or to the person alone."""
     acted = outcome.changed or bool(outcome.notices)
     if where.get("home"):
-        bot.show_home(client, user_id, note=marked_line(outcome))
+        bot.show_home(client, user_id, team_id=team_id, note=marked_line(outcome))
     elif acted and where.get("ephemeral") and respond is not None:
         respond(replace_original=True, **message_for(outcome.reply))
     elif acted and blocks and where.get("block"):
