@@ -1,4 +1,5 @@
 # edibot in a container: `docker build -t edibot . && docker run --rm -v edibot-data:/data edibot plans`
+# On Slack (HTTP mode): `docker run -d -p 3000:3000 --env-file .env -v edibot-data:/data edibot run --slack-http`
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,5 +17,6 @@ RUN pip install . && useradd --create-home --uid 10001 edibot && mkdir -p /data 
 
 USER edibot
 VOLUME ["/data"]
+EXPOSE 3000
 ENTRYPOINT ["edibot"]
 CMD ["--help"]
