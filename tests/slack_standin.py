@@ -115,6 +115,8 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what was posted to response_urls, with "url" added
         self.codes: set[str] = set()  # OAuth codes handed out (a test adds one, as if someone approved)
+        self.app_token = "xapp-1-A0EDIBOT01-7620112153541-StandInAppLevelToken"
+        self.socket_url: str | None = None  # where apps.connections.open sends a Socket Mode client
         self.state = _State()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -263,6 +265,12 @@ class SlackStandIn:
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "oauth.v2.access":
             return self._oauth_v2_access(params)
+        if method == "apps.connections.open":  # Socket Mode: the app-level token, not the bot's
+            if token != self.app_token:
+                raise SlackRejected("invalid_auth")
+            if not self.socket_url:
+                raise SlackRejected("not_allowed_token_type")
+            return {"ok": True, "url": self.socket_url}
         if not token:
             raise SlackRejected("not_authed")
         if token != self.token:

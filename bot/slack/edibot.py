@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -118,6 +119,21 @@ class SlackBot:
         view = modal_for(form, intro=[block for block in reply.blocks if not isinstance(block, Form)])
         view["private_metadata"] = metadata(form.state, where)
         client.views_open(trigger_id=trigger_id, view=view)
+
+
+# With should_escape on (manifest.yml), Slack sends "@Amina" as <@U0123|amina> and emails as <mailto:…|…>.
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|[^>]*)?>")
+
+
+def plain_text_of(text: str) -> str:
+    """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory knows."""
+    text = _MAILTO.sub(r"\1", _USER.sub(r"\1", text))
+    text = _CHANNEL.sub(r"#\1", text)  # a channel mention becomes "#C0123", the id Slack posts to
+    text = _LINK.sub(r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def team_of(body: dict[str, Any]) -> str | None:

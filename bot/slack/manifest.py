@@ -44,7 +44,9 @@ def manifest_for(url: str | None) -> dict[str, Any]:
     if parsed.scheme != "https" or not parsed.netloc:
         raise ManifestError(f"'{url}' is not an https:// address; Slack only calls apps over HTTPS.")
     base = url.rstrip("/")
-    placed: dict[str, Any] = yaml.safe_load(yaml.safe_dump(result, sort_keys=False).replace(PLACEHOLDER, base))
+    placed: dict[str, Any] = yaml.safe_load(
+        yaml.safe_dump(result, sort_keys=False).replace(PLACEHOLDER, base)
+    )
     return placed
 
 

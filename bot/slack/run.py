@@ -49,7 +49,9 @@ def run_slack(
         if socket:
             assert settings.slack_app_token is not None
             print("edibot is running on Slack (Socket Mode). Ctrl-C stops it.")
-            serve_socket(app, app_token=settings.slack_app_token.get_secret_value())
+            serve_socket(
+                app, app_token=settings.slack_app_token.get_secret_value(), api_url=settings.slack_api_url
+            )
         else:
             print(f"edibot is running on Slack: http://{host}:{port}/slack/events. Ctrl-C stops it.")
             serve_http(app, host=host, port=port)

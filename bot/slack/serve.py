@@ -8,6 +8,7 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,11 @@ def serve_http(app: App, *, host: str, port: int) -> None:
     uvicorn_server(app, host=host, port=port).run()
 
 
-def serve_socket(app: App, *, app_token: str) -> None:
+def socket_handler(app: App, *, app_token: str, api_url: str) -> SocketModeHandler:
+    """Socket Mode for the app: apps.connections.open (with the app-level token) at `api_url`, then a WebSocket."""
+    return SocketModeHandler(app, app_token=app_token, web_client=WebClient(base_url=api_url))
+
+
+def serve_socket(app: App, *, app_token: str, api_url: str) -> None:
     """Blocks, taking Slack's requests over a Socket Mode WebSocket: no public URL needed."""
-    SocketModeHandler(app, app_token=app_token).start()  # type: ignore[no-untyped-call]
+    socket_handler(app, app_token=app_token, api_url=api_url).start()  # type: ignore[no-untyped-call]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,27 +10,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import message_for
-from bot.slack.edibot import SlackBot, team_of
+from bot.slack.edibot import SlackBot, plain_text_of, team_of
 
 log = logging.getLogger(__name__)
-
-# With should_escape on (manifest.yml), Slack sends "@Amina" as <@U0123|amina> and emails as <mailto:…|…>.
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
-_LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|[^>]*)?>")
-
-
-def plain_command_text(text: str) -> str:
-    """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory knows."""
-    text = _MAILTO.sub(r"\1", _USER.sub(r"\1", text))
-    text = _LINK.sub(r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def register(app: App, bot: SlackBot) -> None:
     def edi(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         actor = bot.actor(client, str(command["user_id"]), team_of(command))
-        outcome = bot.layer.handle(actor, "/edi " + plain_command_text(str(command.get("text") or "")))
+        outcome = bot.layer.handle(actor, "/edi " + plain_text_of(str(command.get("text") or "")))
         reply = outcome.reply
         if reply.form is not None:
             try:

@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.blocks import message_for
-from bot.slack.edibot import SlackBot, team_of
+from bot.slack.edibot import SlackBot, plain_text_of, team_of
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -22,7 +22,7 @@ def register(app: App, bot: SlackBot) -> None:
         ):
             return
         actor = bot.actor(client, str(event["user"]), team_of(body))
-        text = str(event.get("text") or "")
+        text = plain_text_of(str(event.get("text") or ""))
         thread = event.get("thread_ts")
         delivery = str(body.get("event_id") or "") or None
         if thread and thread != event.get("ts"):
