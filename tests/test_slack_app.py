@@ -291,6 +291,9 @@ def test_a_reply_in_the_reminders_thread_updates_the_action_and_is_answered_in_t
     assert answer["thread_ts"] == message["ts"]
     assert f"{refs[0]} is now Amber" in answer["text"]
     assert snapshot(slack.store, refs[0])["progress_note"] == "waiting on budget"
+    reminder = slack.api.posted(channel)[0]  # the reminder itself no longer offers that action's buttons
+    assert not [b for b in buttons_of(reminder["blocks"]) if b["value"].split("|")[0] == refs[0]]
+    assert f"{refs[0]} is now Amber" in texts_of(reminder["blocks"])
 
 
 def test_a_retried_event_is_acted_on_once(slack: SlackWorkspace, clock: FakeClock) -> None:

@@ -176,16 +176,47 @@ def marked_line(outcome: Outcome) -> str:
     return text[0] if text else "Done."
 
 
-def without_buttons(blocks: list[dict[str, Any]], block_id: str, line: str) -> list[dict[str, Any]] | None:
-    """A sent message's blocks with the pressed actions block replaced by `line` (so nothing stale is offered).
+def without_buttons(
+    blocks: list[dict[str, Any]], line: str, *, block_id: str | None = None, ref: str | None = None
+) -> list[dict[str, Any]] | None:
+    """A sent message's blocks with one actions block replaced by `line`, so nothing stale is offered.
 
-    None when the block is not in the message (it was already replaced, or the message is not ours).
+    The block is the one pressed (`block_id`), or the one whose buttons act on `ref`. None when it is not in
+    the message (already replaced, or not our message).
     """
     for index, block in enumerate(blocks):
-        if block.get("type") == "actions" and block.get("block_id") == block_id:
+        if block.get("type") != "actions":
+            continue
+        values = [str(element.get("value") or "") for element in block.get("elements") or []]
+        if (block_id is not None and block.get("block_id") == block_id) or (
+            ref is not None and any(value == ref or value.startswith(ref + "|") for value in values)
+        ):
             quiet = {
                 "type": "context",
                 "elements": [{"type": "mrkdwn", "text": cut("✅ " + line, 3000, mrkdwn=True)}],
             }
             return [*blocks[:index], quiet, *blocks[index + 1 :]]
     return None
+
+
+def message_blocks(
+    client: WebClient, channel: str, ts: str
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The blocks and text of a message we sent, read back (a view submission or thread reply doesn't carry them)."""
+    try:
+        found = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
+    except SlackApiError as error:
+        log.warning("could not read back message %s in %s: %s", ts, channel, error.response.get("error"))
+        return None, None
+    messages = found.get("messages") or []
+    if not messages:
+        return None, None
+    return messages[0].get("blocks"), messages[0].get("text")
+
+
+def retire_buttons(client: WebClient, *, channel: str, ts: str, ref: str, line: str) -> None:
+    """After a change made elsewhere (a thread reply), the reminder stops offering buttons for that action."""
+    blocks, text = message_blocks(client, channel, ts)
+    updated = without_buttons(blocks or [], line, ref=ref)
+    if updated is not None:
+        client.chat_update(channel=channel, ts=ts, blocks=updated, text=text or line)

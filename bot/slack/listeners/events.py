@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.blocks import message_for
-from bot.slack.edibot import SlackBot, plain_text_of, team_of
+from bot.slack.edibot import SlackBot, marked_line, plain_text_of, retire_buttons, team_of
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -33,7 +33,11 @@ def register(app: App, bot: SlackBot) -> None:
             outcome = bot.layer.handle(actor, text, delivery_id=delivery)
         if outcome.duplicate:
             return
-        client.chat_postMessage(channel=str(event["channel"]), thread_ts=thread, **message_for(outcome.reply))
+        channel = str(event["channel"])
+        client.chat_postMessage(channel=channel, thread_ts=thread, **message_for(outcome.reply))
+        if thread and outcome.changed and outcome.ref:
+            ref, line = outcome.ref, marked_line(outcome)
+            bot.later(lambda: retire_buttons(client, channel=channel, ts=str(thread), ref=ref, line=line))
         bot.send_notices(client, outcome)
 
     def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:

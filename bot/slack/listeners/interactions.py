@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import PREFIX, form_errors, form_handler, handler_action, message_for, modal_for
-from bot.slack.edibot import SlackBot, marked_line, team_of, unpack_metadata, without_buttons
+from bot.slack.edibot import SlackBot, marked_line, message_blocks, team_of, unpack_metadata, without_buttons
 from handlers.messages import Form, Outcome, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         blocks, text = None, None
         if where.get("channel") and where.get("ts") and where.get("block"):
-            blocks, text = _fetch(client, str(where["channel"]), str(where["ts"]))
+            blocks, text = message_blocks(client, str(where["channel"]), str(where["ts"]))
         _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where, blocks=blocks,
                text=text, respond=None)  # fmt: skip
 
@@ -129,7 +129,7 @@ def _after(
     elif acted and where.get("ephemeral") and respond is not None:
         respond(replace_original=True, **message_for(outcome.reply))
     elif acted and blocks and where.get("block"):
-        updated = without_buttons(blocks, str(where["block"]), marked_line(outcome))
+        updated = without_buttons(blocks, marked_line(outcome), block_id=str(where["block"]))
         if updated is not None:
             client.chat_update(channel=str(where["channel"]), ts=str(where["ts"]), blocks=updated,
                                text=text or marked_line(outcome))  # fmt: skip
@@ -146,19 +146,6 @@ def _tell(client: WebClient, user_id: str, reply: Reply, respond: Respond | None
         respond(response_type="ephemeral", replace_original=False, **message_for(reply))
     else:
         client.chat_postMessage(channel=user_id, **message_for(reply))
-
-
-def _fetch(client: WebClient, channel: str, ts: str) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """The blocks of a message we sent, to update it after a modal (a view submission doesn't carry them)."""
-    try:
-        found = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
-    except SlackApiError as error:
-        log.warning("could not read back message %s in %s: %s", ts, channel, error.response.get("error"))
-        return None, None
-    messages = found.get("messages") or []
-    if not messages:
-        return None, None
-    return messages[0].get("blocks"), messages[0].get("text")
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str:
