@@ -88,7 +88,9 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
         f"  {edibot} actions --overdue\n"
         f"  {edibot} show {changed['ref']}\n"
         f'  {edibot} console --as "Amina Khan"     (then type /edi mine, or /edi help)\n'
-        'Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan "Our EDI plan" --dry-run',
+        'Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan "Our EDI plan" --dry-run\n'
+        "Put edibot in your Slack workspace: README.md, “Connecting Slack” (edibot slack manifest, then "
+        "edibot run --slack-socket).",
         highlight=False,
         soft_wrap=True,
     )
