@@ -56,6 +56,15 @@ def reminder_for(slack: SlackWorkspace, user: SlackUser) -> tuple[str, dict[str,
     return channel, messages[0]
 
 
+def grace_reminded(slack: SlackWorkspace, clock: FakeClock) -> tuple[SlackUser, str, dict[str, Any]]:
+    """Grace Liu, known on Slack, and the reminder she gets on the first Monday morning (NO-4 is overdue)."""
+    grace = slack.person("Grace Liu")
+    slack.command(grace, "mine")
+    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
+    channel, message = reminder_for(slack, grace)
+    return grace, channel, message
+
+
 def slack_id_of(store: Database, name: str) -> str | None:
     with store.session() as session:
         return session.scalar(select(Person.slack_id).where(Person.name == name))
@@ -186,10 +195,7 @@ def test_300_actions_fit_one_slack_answer_with_a_count_of_the_rest(
 def test_pressing_done_on_a_reminder_updates_it_in_place_so_no_stale_buttons_remain(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     refs = sorted({b["value"].split("|")[0] for b in buttons_of(message["blocks"])})
     ref = refs[0]
 
@@ -205,10 +211,7 @@ def test_pressing_done_on_a_reminder_updates_it_in_place_so_no_stale_buttons_rem
 def test_pressing_amber_asks_why_in_a_modal_then_updates_the_reminder(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     ref = buttons_of(message["blocks"])[0]["value"].split("|")[0]
 
     slack.press(grace, message, "Amber", channel=channel)
@@ -223,10 +226,7 @@ def test_pressing_amber_asks_why_in_a_modal_then_updates_the_reminder(
 def test_pressing_the_rating_it_already_has_is_answered_to_the_presser_and_the_reminder_stays(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
 
     slack.press(grace, message, "Green", channel=channel)  # NO-4 is Green already
 
@@ -237,11 +237,8 @@ def test_pressing_the_rating_it_already_has_is_answered_to_the_presser_and_the_r
 def test_a_press_by_someone_who_does_not_own_it_is_refused_to_them_alone(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
+    _grace, channel, message = grace_reminded(slack, clock)
     dafydd = slack.person("Dafydd Evans")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
     before = store_state(slack.store)
 
     slack.press(dafydd, message, "Done", channel=channel)
@@ -255,10 +252,7 @@ def test_a_press_by_someone_who_does_not_own_it_is_refused_to_them_alone(
 def test_an_unknown_button_is_answered_plainly_and_changes_nothing(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     before = store_state(slack.store)
 
     slack.press(grace, message, "Green", channel=channel, action_id="edi:frobnicate")
@@ -278,10 +272,7 @@ def test_an_unknown_button_is_answered_plainly_and_changes_nothing(
 def test_a_reply_in_the_reminders_thread_updates_the_action_and_is_answered_in_the_thread(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     refs = sorted({b["value"].split("|")[0] for b in buttons_of(message["blocks"])})
     text = "amber - waiting on budget" if len(refs) == 1 else f"{refs[0]} amber - waiting on budget"
 
@@ -297,10 +288,7 @@ def test_a_reply_in_the_reminders_thread_updates_the_action_and_is_answered_in_t
 
 
 def test_a_retried_event_is_acted_on_once(slack: SlackWorkspace, clock: FakeClock) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     ref = buttons_of(message["blocks"])[0]["value"].split("|")[0]
     refs = {b["value"].split("|")[0] for b in buttons_of(message["blocks"])}
     text = "note - room booked" if len(refs) == 1 else f"{ref} green, room booked"
@@ -318,10 +306,7 @@ def test_a_retried_event_is_acted_on_once(slack: SlackWorkspace, clock: FakeCloc
 def test_a_thread_reply_that_is_not_understood_changes_nothing_and_says_what_would(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     before = store_state(slack.store)
 
     slack.reply_in_thread(grace, message, "what's this about?", channel=channel)
@@ -434,10 +419,7 @@ def test_a_forged_or_stale_request_gets_401_and_changes_nothing(slack: SlackWork
 def test_a_rate_limited_answer_is_retried_after_slacks_retry_after(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:
-    grace = slack.person("Grace Liu")
-    slack.command(grace, "mine")
-    remind(slack, clock, datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    channel, message = reminder_for(slack, grace)
+    grace, channel, message = grace_reminded(slack, clock)
     slack.api.rate_limit(1, retry_after=1, method="chat.postMessage")
 
     slack.reply_in_thread(grace, message, "what's this about?", channel=channel)
