@@ -234,6 +234,20 @@ def test_pressing_the_rating_it_already_has_is_answered_to_the_presser_and_the_r
     assert slack.api.responses[-1]["text"] == "NO-4 is already Green."
 
 
+def test_a_form_slack_will_not_open_any_more_is_explained_and_nothing_changes(
+    slack: SlackWorkspace, clock: FakeClock
+) -> None:
+    grace, channel, message = grace_reminded(slack, clock)
+    before = store_state(slack.store)
+    slack.api.refuse("views.open", "expired_trigger_id")
+
+    slack.press(grace, message, "Amber", channel=channel)
+
+    assert store_state(slack.store) == before
+    said = slack.api.responses[-1]["text"]
+    assert "press the button again" in said and "please say why" in said
+
+
 def test_a_press_by_someone_who_does_not_own_it_is_refused_to_them_alone(
     slack: SlackWorkspace, clock: FakeClock
 ) -> None:

@@ -43,7 +43,7 @@ def register(app: App, bot: SlackBot) -> None:
             "ephemeral": bool(container.get("is_ephemeral")),
         }  # fmt: skip
         if outcome.reply.form is not None:
-            bot.open_form(client, str(body.get("trigger_id") or ""), outcome.reply, where=where)
+            _ask(bot, client, body, outcome.reply, where=where, respond=respond)
             return
         message = body.get("message") or {}
         _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where,
@@ -83,7 +83,7 @@ def register(app: App, bot: SlackBot) -> None:
         if outcome.reply.form is None:
             respond(response_type="ephemeral", replace_original=False, **message_for(outcome.reply))
             return
-        bot.open_form(client, str(body.get("trigger_id") or ""), outcome.reply, where={"channel": channel})
+        _ask(bot, client, body, outcome.reply, where={"channel": channel}, respond=respond)
 
     def not_ours(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -116,6 +116,24 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
             value = answer.get("value") if answer.get("type") == "plain_text_input" else chosen.get("value")
             values[str(block_id)] = str(value or "")
     return values
+
+
+def _ask(
+    bot: SlackBot, client: WebClient, body: dict[str, Any], reply: Reply, *, where: dict[str, Any],
+    respond: Respond,
+) -> None:  # fmt: skip
+    """Opens the reply's form; if Slack won't (the press was too long ago), says so and what to type instead."""
+    try:
+        bot.open_form(client, str(body.get("trigger_id") or ""), reply, where=where)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        log.warning("views.open failed: %s", code)
+        words = [block for block in reply.blocks if not isinstance(block, Form)]
+        respond(response_type="ephemeral", replace_original=False, **message_for(Reply([
+            Text("I couldn't open the form (Slack said the moment had passed); press the button again."
+                 if code == "expired_trigger_id" else "I couldn't open the form; press the button again."),
+            *words,
+        ])))  # fmt: skip
 
 
 def _after(
