@@ -13,7 +13,7 @@
 
 2. Outbox delivery rate. A stand-in chat platform on 127.0.0.1 (http.server in a thread) admits RATE messages a
    second (a token bucket of BURST) and answers 429 with Retry-After when over it. A sender POSTs each reminder
-   (its outbox key, recipient and reply.plain_text() as JSON) with urllib, raises RetryLater(Retry-After) on 429
+   (its outbox key, recipient and reply.plain_text() as JSON) with urllib, raises RateLimited(Retry-After) on 429
    and returns the id from the JSON answer. The morning's messages (about 1,000, queued by a real sweep) are
    delivered by schedules.nudges.deliver in a loop on a real clock (the scenario's morning plus wall time) until
    the outbox has nothing pending, or 2 minutes pass. Target: at least 90 % of the allowed rate, with zero lost
@@ -70,7 +70,7 @@ from sqlalchemy import delete, func, insert, make_url, select, text, update
 
 from handlers.messages import Reply
 from schedules import nudges
-from schedules.nudges import RetryLater, SweepReport, deliver, sweep
+from schedules.nudges import RateLimited, RetryLater, SweepReport, deliver, sweep
 from storage.db import Database, sqlite_url
 from storage.deadlines import interpret_deadline
 from storage.models import (
@@ -496,7 +496,7 @@ class StandIn:
 
 
 class HttpSender:
-    """What an adapter does: POST the reply, 429 -> RetryLater(Retry-After), else the platform's message id."""
+    """What an adapter does: POST the reply, 429 -> RateLimited(Retry-After), else the platform's message id."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -520,7 +520,7 @@ class HttpSender:
             if error.code == 429:
                 self.limited += 1
                 seconds = float(error.headers.get("Retry-After") or 1)
-                raise RetryLater(seconds, f"429 Too Many Requests; retry after {seconds:g} s") from None
+                raise RateLimited(seconds, f"429 Too Many Requests; retry after {seconds:g} s") from None
             raise RetryLater(1, f"HTTP {error.code}") from None
         except (urllib.error.URLError, TimeoutError) as error:
             raise RetryLater(1, f"connection error: {error}") from None
@@ -533,8 +533,8 @@ def keyed_replies() -> Iterator[None]:
     """Tag each Reply render_message builds with its outbox key, so the sender can put the key in the request."""
     original = nudges.render_message
 
-    def render(session: Any, message: OutboxMessage, *, today: date) -> Reply:
-        reply = original(session, message, today=today)
+    def render(session: Any, message: OutboxMessage, *, today: date, **more: Any) -> Reply:
+        reply = original(session, message, today=today, **more)
         reply.outbox_key = message.key  # type: ignore[attr-defined]
         return reply
 
@@ -640,7 +640,7 @@ def run_delivery(
                 run.idle_s += pause
                 continue
             began = time.perf_counter()
-            report = deliver(database, now=now, zone=LONDON, send=sender)
+            report = deliver(database, now=now, zone=LONDON, send=sender, clock=clock.now)
             run.deliver_s += time.perf_counter() - began
             run.rounds += 1
             run.failures.extend(report.failed)
@@ -650,10 +650,10 @@ def run_delivery(
     run.posts, run.http_s = getattr(sender, "calls", 0), getattr(sender, "http_s", 0.0)
     with database.session() as session:
         run.rows = {
-            key: (status, platform_id, attempts, error)
-            for key, status, platform_id, attempts, error in session.execute(
+            key: (status, platform_id, attempts, error, failures)
+            for key, status, platform_id, attempts, error, failures in session.execute(
                 select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.platform_message_id,
-                       OutboxMessage.attempts, OutboxMessage.last_error)
+                       OutboxMessage.attempts, OutboxMessage.last_error, OutboxMessage.failures)
             )
         }  # fmt: skip
     return run
@@ -663,7 +663,7 @@ def reset_outbox(database: Database) -> None:
     """Every message pending again, never tried: for the what-if run on the same queue."""
     with database.engine.begin() as connection:
         connection.execute(
-            update(OutboxMessage).values(status="pending", attempts=0, lease_until=None, sent_at=None,
+            update(OutboxMessage).values(status="pending", attempts=0, failures=0, lease_until=None, sent_at=None,
                                          send_at=TUESDAY, platform_message_id=None, last_error=None)
         )  # fmt: skip
 
@@ -702,9 +702,10 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
               f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with nothing due "
               f"(every pending message waiting out its retry time)")  # fmt: skip
         attempts = Counter(run.rows[key][2] for key in run.queued)
-        print(
-            f"   attempts per message (MAX_ATTEMPTS={nudges.MAX_ATTEMPTS}): {dict(sorted(attempts.items()))}"
-        )
+        failures = Counter(run.rows[key][4] for key in run.queued)
+        print(f"   claims per message (a rate-limited try, or one handed back untried when the platform said wait): "
+              f"{dict(sorted(attempts.items()))}; failed tries per message, counted against MAX_ATTEMPTS="
+              f"{nudges.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}")  # fmt: skip
         if run.failures:
             print(f"   {len(run.failures)} marked failed by deliver, e.g. {run.failures[0]}")
         if show or not (rate_ok and exact_ok):
@@ -733,7 +734,7 @@ def explain_delivery(run: Delivery) -> None:
     print(f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms of it HTTP "
           f"(so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)")  # fmt: skip
     for key in run.lost[:5]:
-        status, _, attempts, error = run.rows[key]
+        status, _, attempts, error, _ = run.rows[key]
         print(f"   lost {key}: {status} after {attempts} attempts, last error {error!r}")
 
 

@@ -8,7 +8,7 @@ between claim and send is retried when the lease runs out) and records the platf
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -40,6 +40,14 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class RateLimited(RetryLater):
+    """The platform's "slow down" (HTTP 429): nothing is wrong with the message, only with how fast we send.
+
+    Delivery waits exactly the Retry-After it was given (no backoff on top), does not count the try against
+    MAX_ATTEMPTS, and pauses the whole outbox until then rather than trying the next message straight away.
+    """
+
+
 class Undeliverable(Exception):
     """The platform refused this recipient for good (user deactivated, channel archived)."""
 
@@ -59,6 +67,7 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: list[str] = field(default_factory=list)
+    paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
 
 
 def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> list[Person]:
@@ -335,19 +344,24 @@ def deliver(
     send: Sender,
     lease: timedelta = LEASE,
     limit: int = 50,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
-    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the lease."""
+    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the lease.
+
+    When the platform rate-limits a message, the batch stops there: that message and everything else due
+    waits exactly the Retry-After the platform gave, counted from its answer (by `clock`, when given, else
+    `now`), and the messages claimed but not tried are handed back untouched.
+    """
     report = DeliveryReport()
-    for message_id in _claim(database, now=now, lease=lease, limit=limit):
-        with database.session() as session:
-            message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            person = session.get(Person, message.person_id)
-            assert person is not None
-            attempt = message.attempts
-            reply = render_message(session, message, today=now.astimezone(zone).date())
+    claimed = _claim(database, now=now, lease=lease, limit=limit)
+    for position, message_id, person, attempt, reply in _prepared(database, claimed, now=now, zone=zone):
         try:
             platform_id = send(person, reply)
+        except RateLimited as error:
+            answered = clock() if clock is not None else now
+            _pause(database, message_id, attempt, untried=claimed[position + 1 :], ours=now + lease,
+                   until=answered + timedelta(seconds=error.seconds), reason=str(error), report=report)  # fmt: skip
+            break
         except RetryLater as error:
             _retry(
                 database,
@@ -375,7 +389,7 @@ def deliver(
 
 
 def _claim(database: Database, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    claimed: list[int] = []
+    """Take up to `limit` due messages under a lease; each claim bumps `attempts`, the fencing token of that try."""
     with database.session() as session:
         due = session.scalars(
             select(OutboxMessage.id)
@@ -387,38 +401,82 @@ def _claim(database: Database, *, now: datetime, lease: timedelta, limit: int) -
             .order_by(OutboxMessage.send_at, OutboxMessage.id)
             .limit(limit)
         ).all()
-        for message_id in due:
-            # Compare-and-set: of two workers racing for a row, exactly one sees its UPDATE take effect.
-            taken = session.execute(
+        if not due:
+            return []
+        # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
+        # effect (PostgreSQL re-checks the WHERE once the other's row lock is released), and RETURNING says which.
+        taken = set(
+            session.scalars(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == message_id,
+                    OutboxMessage.id.in_(due),
                     OutboxMessage.status == "pending",
                     or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
                 )
                 .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
             )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(message_id)
-    return claimed
+        )
+        return [message_id for message_id in due if message_id in taken]
 
 
 def _retry(
     database: Database, message_id: int, attempt: int, *, now: datetime, seconds: float, reason: str,
     report: DeliveryReport,
 ) -> None:  # fmt: skip
+    """A genuine failure (the platform's trouble, the network): counted, and backed off longer each time."""
     with database.session() as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
-        if message.attempts >= MAX_ATTEMPTS:
+        if message.attempts != attempt:
+            return  # our lease ran out and another worker has this message now: its outcome is theirs
+        message.failures += 1
+        if message.failures >= MAX_ATTEMPTS:
             message.status = "failed"
             message.last_error = reason
+            message.lease_until = None
             report.failed.append(f"message {message_id}: {reason}")
             return
-        message.send_at = now + timedelta(seconds=max(seconds, 2**attempt))
+        message.send_at = now + timedelta(seconds=max(seconds, 2**message.failures))
         message.lease_until = None
         message.last_error = reason
     report.retried += 1
+
+
+def _pause(
+    database: Database, message_id: int, attempt: int, *, untried: list[int], ours: datetime, until: datetime,
+    reason: str, report: DeliveryReport,
+) -> None:  # fmt: skip
+    """The platform said "wait until `until`": not a failure of this message, and no message goes before then.
+
+    Every pending message due before `until` moves to `until` (one statement), so neither the rest of this
+    round nor another worker or replica keeps knocking; the ones this round claimed but did not try are
+    handed back. Their `attempts` (the fencing token) stays bumped, so a worker that still held an older
+    lease on one of them cannot mark it.
+    """
+    with database.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+            .values(send_at=until, lease_until=None, last_error=reason)
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.send_at < until)
+            .values(send_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        for chunk in _chunks(untried):
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(chunk), OutboxMessage.lease_until == ours)
+                .values(lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+    report.retried += 1
+    report.paused_until = until
+    log.info("the platform asked us to wait until %s: delivery paused (%s)", until.isoformat(), reason)
 
 
 def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryReport, who: str) -> None:
@@ -452,20 +510,88 @@ def _tell_admins_once(
             )
 
 
-def render_message(session: Session, message: OutboxMessage, *, today: date) -> Reply:
-    """Built at send time from the actions as they are now, so a reminder never shows a stale status."""
+_PREPARE_AHEAD = 10  # messages rendered at a time: the first goes out soon after a claim, or after a pause
+
+
+def _prepared(
+    database: Database, claimed: list[int], *, now: datetime, zone: ZoneInfo
+) -> Iterable[tuple[int, int, Person, int, Reply]]:
+    """Each claimed message with its position, recipient, claim token and reply, rendered a few at a time."""
+    today = now.astimezone(zone).date()
+    for start in range(0, len(claimed), _PREPARE_AHEAD):
+        with database.session() as session:
+            batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today)
+        for offset, (message_id, person, attempt, reply) in enumerate(batch):
+            yield start + offset, message_id, person, attempt, reply
+
+
+def _prepare(
+    session: Session, message_ids: list[int], *, today: date
+) -> list[tuple[int, Person, int, Reply]]:
+    """The claimed messages rendered, with their recipients and claim tokens, from a few batched reads."""
+    messages = {
+        message.id: message
+        for chunk in _chunks(message_ids)
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(chunk)))
+    }
+    people = {
+        person.id: person
+        for chunk in _chunks(sorted({message.person_id for message in messages.values()}))
+        for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
+    }
+    by_message: dict[int, list[Nudge]] = {}
+    for chunk in _chunks(message_ids):
+        for nudge in session.scalars(select(Nudge).where(Nudge.message_id.in_(chunk)).order_by(Nudge.id)):
+            by_message.setdefault(nudge.message_id or 0, []).append(nudge)
+    actions = _load_actions(session, {nudge.action_id for nudges in by_message.values() for nudge in nudges})
+    prepared = []
+    for message_id in message_ids:
+        message = messages[message_id]
+        person = people[message.person_id]
+        reply = render_message(
+            session, message, today=today, nudges=by_message.get(message_id, []), actions=actions
+        )
+        prepared.append((message_id, person, message.attempts, reply))
+    return prepared
+
+
+def _load_actions(session: Session, action_ids: set[int]) -> dict[int, Action]:
+    """Actions with their owners and plans, in one query per 500 rather than three per action."""
+    return {
+        action.id: action
+        for chunk in _chunks(sorted(action_ids))
+        for action in session.scalars(
+            select(Action)
+            .where(Action.id.in_(chunk))
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+        )
+    }
+
+
+def render_message(
+    session: Session,
+    message: OutboxMessage,
+    *,
+    today: date,
+    nudges: Sequence[Nudge] | None = None,
+    actions: dict[int, Action] | None = None,
+) -> Reply:
+    """Built at send time from the actions as they are now, so a reminder never shows a stale status.
+
+    `nudges` and `actions` (the message's nudges, and their actions with owners and plans) save the reads
+    when delivery has loaded a whole batch at once.
+    """
     if message.body is not None:
         return Reply([Text(message.body)], private=True)
     person = session.get(Person, message.person_id)
     assert person is not None
-    nudges = session.scalars(select(Nudge).where(Nudge.message_id == message.id).order_by(Nudge.id)).all()
+    if nudges is None:
+        nudges = session.scalars(select(Nudge).where(Nudge.message_id == message.id).order_by(Nudge.id)).all()
+    if actions is None:
+        actions = _load_actions(session, {nudge.action_id for nudge in nudges})
     items: list[ReminderItem] = []
     for nudge in nudges:
-        action = session.scalar(
-            select(Action)
-            .where(Action.id == nudge.action_id)
-            .options(selectinload(Action.owners), selectinload(Action.plan))
-        )
+        action = actions.get(nudge.action_id)
         if action is None:
             continue
         step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")

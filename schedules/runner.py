@@ -53,7 +53,7 @@ class NudgeRound:
             if not ours:
                 return None
             swept = sweep(self.database, now=now, zone=self.zone, daily_cap=self.daily_cap)
-            delivered = deliver(self.database, now=now, zone=self.zone, send=self.send)
+            delivered = deliver(self.database, now=now, zone=self.zone, send=self.send, clock=self.clock.now)
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(
                 "nudges: %d planned, %d messages queued, %d sent, %d retried, %d failed",

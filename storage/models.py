@@ -234,7 +234,9 @@ class OutboxMessage(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far: the fencing token of each try
+    # Tries that failed (the platform's trouble, the network), counted against MAX_ATTEMPTS; a rate limit isn't one.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     platform: Mapped[str | None] = mapped_column(String(20))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.console import FakeClock
 from schedules import runner
-from schedules.nudges import MAX_ATTEMPTS, DeliveryReport, RetryLater, Undeliverable
+from schedules.nudges import MAX_ATTEMPTS, DeliveryReport, RateLimited, RetryLater, Undeliverable, deliver
 from schedules.runner import NudgeRound
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage, Person
@@ -419,6 +419,54 @@ def test_a_rate_limited_message_waits_for_retry_after_then_goes_once(world: Nudg
     assert world.round("2025-11-03T09:40").sent == 0
     assert [local(m) for m in world.inbox("Amina Khan")] == ["Mon 3 Nov 09:31"]
     assert world.inbox("Amina Khan")[0].at == at("2025-11-03T09:31:30")
+
+
+def test_a_rate_limit_holds_every_message_for_exactly_retry_after_and_never_uses_up_its_tries(
+    world: NudgeWorld,
+) -> None:
+    world.plan([ADVERTS, SURVEY, OBJECTIVES], imported=IMPORTED)
+    world.move("2025-11-03T09:30")
+    world.sweep()
+    tried: list[str] = []
+    storm = MAX_ATTEMPTS + 1  # more 429s in a row than a message may fail
+
+    def throttled(person: Person, reply: Any) -> str:
+        tried.append(person.name)
+        if len(tried) <= storm:
+            raise RateLimited(1, "429 Too Many Requests; retry after 1 s")
+        return world.platform(person, reply)
+
+    report = world.deliver(throttled)
+
+    assert (report.sent, report.retried, report.paused_until) == (0, 1, at("2025-11-03T09:30:01"))
+    assert len(tried) == 1  # the rest of the round waits instead of knocking again
+    assert {m.send_at for m in world.outbox()} == {at("2025-11-03T09:30:01")}  # 1 s, not a 2 s backoff
+    for second in range(1, storm):
+        world.move(at("2025-11-03T09:30") + timedelta(seconds=second))
+        assert world.deliver(throttled).paused_until == world.clock.now() + timedelta(seconds=1)
+    world.move(at("2025-11-03T09:30") + timedelta(seconds=storm))
+    report = world.deliver(throttled)
+
+    assert (report.sent, report.failed) == (3, [])
+    assert [(m.status, m.failures) for m in world.outbox()] == [("sent", 0)] * 3
+    assert [m.local().strftime("%H:%M:%S") for m in world.inbox("Amina Khan")] == [f"09:30:{storm:02d}"]
+
+
+def test_a_rate_limit_is_counted_from_the_platforms_answer_not_the_start_of_the_round(
+    world: NudgeWorld,
+) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)
+    world.move("2025-11-03T09:30")
+    world.sweep()
+
+    def slow_then_throttled(person: Person, reply: Any) -> str:
+        raise RateLimited(2, "429 Too Many Requests; retry after 2 s")
+
+    answered = at("2025-11-03T09:30:05")  # the round had been sending for five seconds by then
+    report = deliver(world.store, now=world.clock.now(), zone=LONDON, send=slow_then_throttled,
+                     clock=lambda: answered)  # fmt: skip
+
+    assert report.paused_until == at("2025-11-03T09:30:07")
 
 
 def test_transient_failures_back_off_longer_each_time_then_give_up_and_are_reported(

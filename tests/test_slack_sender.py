@@ -21,7 +21,7 @@ from bot.slack.blocks import blocks_for, text_for
 from bot.slack.sender import SlackSender
 from handlers.messages import Reply
 from handlers.reminders import ReminderItem, reminder
-from schedules.nudges import RetryLater, Undeliverable, deliver, sweep
+from schedules.nudges import MAX_ATTEMPTS, RateLimited, RetryLater, Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, OutboxMessage, Owner, Person, Plan
@@ -109,7 +109,7 @@ def test_a_rate_limit_asks_the_outbox_to_retry_after_what_slack_said(
     amina = slack_api.add_user("Amina Khan")
     slack_api.rate_limit(1, retry_after=17, method="chat.postMessage")
 
-    with pytest.raises(RetryLater) as raised:
+    with pytest.raises(RateLimited) as raised:
         send(someone("Amina Khan", amina.id), a_reminder())
 
     assert raised.value.seconds == 17
@@ -125,7 +125,7 @@ def test_a_rate_limit_on_opening_the_dm_is_retried_later_too(
     amina = slack_api.add_user("Amina Khan")
     slack_api.rate_limit(1, retry_after=3, method="conversations.open")
 
-    with pytest.raises(RetryLater) as raised:
+    with pytest.raises(RateLimited) as raised:
         send(someone("Amina Khan", amina.id), a_reminder())
 
     assert raised.value.seconds == 3
@@ -337,24 +337,30 @@ def test_the_mornings_reminders_reach_each_persons_dm_and_the_outbox_keeps_their
     assert amina["blocks"][0]["text"]["text"] == "Amina, 2 EDI actions need you"
 
 
-def test_a_429_storm_delays_reminders_without_losing_or_doubling_any(
+def test_a_429_storm_pauses_delivery_for_what_slack_asked_and_loses_doubles_or_fails_none(
     store: Database, clock: FakeClock, slack_api: SlackStandIn, northbridge: dict[str, str], send: SlackSender
 ) -> None:
     sweep(store, now=clock.now(), zone=LONDON)
-    slack_api.rate_limit(3, retry_after=120)
+    storm = MAX_ATTEMPTS + 2  # more 429s in a row than a message may fail
+    slack_api.rate_limit(storm, retry_after=120)
 
     first = deliver(store, now=clock.now(), zone=LONDON, send=send)
 
-    assert (first.sent, first.retried) == (2, 3)
-    held = [row for row in outbox(store) if row.status == "pending"]
-    assert all(row.send_at >= clock.now() + timedelta(seconds=120) for row in held)
-    assert deliver(store, now=clock.now() + timedelta(seconds=60), zone=LONDON, send=send).sent == 0
+    assert (first.sent, first.retried, first.paused_until) == (0, 1, clock.now() + timedelta(seconds=120))
+    assert len(slack_api.calls) == 1  # the other four waited rather than knocking on a closed door
+    assert {row.send_at for row in outbox(store)} == {clock.now() + timedelta(seconds=120)}
+    assert deliver(store, now=clock.now() + timedelta(seconds=119), zone=LONDON, send=send).sent == 0
+    assert len(slack_api.calls) == 1
+    for n in range(1, storm):
+        again = deliver(store, now=clock.now() + timedelta(seconds=120 * n), zone=LONDON, send=send)
+        assert (again.sent, again.paused_until) == (0, clock.now() + timedelta(seconds=120 * (n + 1)))
 
-    later = deliver(store, now=clock.now() + timedelta(minutes=3), zone=LONDON, send=send)
+    later = deliver(store, now=clock.now() + timedelta(seconds=120 * storm), zone=LONDON, send=send)
 
-    assert later.sent == 3
-    assert all(row.status == "sent" for row in outbox(store))
+    assert (later.sent, later.failed) == (5, [])
+    assert [(row.status, row.failures) for row in outbox(store)] == [("sent", 0)] * 5
     assert len(slack_api.posted()) == 5
+    assert len(slack_api.calls) == storm + 2 * 5  # each 429 once, then conversations.open + chat.postMessage
 
 
 def test_a_leaver_is_reported_to_the_plan_admins_once(

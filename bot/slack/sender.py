@@ -5,8 +5,8 @@ Slack user id), posts the reply's blocks with its fallback text (chat.postMessag
 platform id, "<channel>:<ts>" — enough to update it in place or to link a thread reply back to it. What Slack
 answers is translated into the outbox's own terms:
 
-- HTTP 429 (`ratelimited`) → `RetryLater(Retry-After)`: the message was not posted, so sending it again later
-  is safe; the outbox reschedules it for no sooner than Slack asked.
+- HTTP 429 (`ratelimited`) → `RateLimited(Retry-After)`: the message was not posted, so sending it again later
+  is safe; the outbox pauses delivery for exactly as long as Slack asked, without counting it as a failure.
 - `user_disabled`, `user_not_found`, `cannot_dm_bot`, `channel_not_found`, `is_archived`, `account_inactive`,
   or a person with no Slack id → `Undeliverable`: trying again cannot help; the outbox marks the message
   failed and the plan admins hear once who can't be reached.
@@ -38,7 +38,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.slack.blocks import message_for
 from handlers.messages import Reply
-from schedules.nudges import RetryLater, Undeliverable
+from schedules.nudges import RateLimited, RetryLater, Undeliverable
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _translated(error: SlackApiError, person: Person) -> Exception:
     code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
     if status == 429 or code == "ratelimited":
         seconds = _retry_after(response.headers)
-        return RetryLater(seconds, f"Slack rate limit (HTTP {status}): retry after {seconds:g} s")
+        return RateLimited(seconds, f"Slack rate limit (HTTP {status}): retry after {seconds:g} s")
     if code in UNREACHABLE:
         return Undeliverable(f"{UNREACHABLE[code]} ({code}, Slack id {person.slack_id})")
     if status >= 500 or code in SLACK_TROUBLE:
