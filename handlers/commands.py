@@ -337,8 +337,10 @@ def reopen(request: Request) -> Reply:
 
 
 def not_mine(request: Request) -> Reply:
+    """The person hears no more about it (until an admin maps them to it again); the admins are told whose it may be."""
     action = _action(request)
     person = request.require_person()
+    request.store.decline(action, person, at=request.now)
     admins = [admin for admin in request.store.admins() if admin.id != person.id]
     owners = ", ".join(owner.name for owner in action.owners) or "nobody"
     for admin in admins:
@@ -350,10 +352,12 @@ def not_mine(request: Request) -> Reply:
         )  # fmt: skip
     if not admins:
         return Reply.say(
-            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}."
+            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}. "
+            "I won't remind you about it again."
         )
     return Reply.say(
-        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours."
+        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours. "
+        "I won't remind you about it again unless they map it back to you."
     )
 
 
@@ -378,6 +382,7 @@ def owner(request: Request) -> Reply:
         action.owners.remove(role_found)
     after = ", ".join(o.name for o in action.owners)
     request.change(action, "owners", before, after)
+    request.store.forget_declines(action)  # new owners: anyone who said "not mine" is asked afresh
     return Reply.say(f"{action.ref} is now owned by {after or 'nobody'}.")
 
 
@@ -398,11 +403,17 @@ def people(request: Request) -> Reply:
         if role is None:
             near = ", ".join(o.name for o in request.store.owners_like(role_name)) or "none like it"
             raise CommandError(f"No plan has an owner called '{role_name}'. Similar: {near}.")
+        again = request.store.forget_declines_in_role(person, role)
+        back = (
+            f" They had said {', '.join(again)} {'is' if len(again) == 1 else 'are'} not theirs; reminders about {'it' if len(again) == 1 else 'them'} start again."
+            if again
+            else ""
+        )
         if role in person.roles:
-            return Reply.say(f"{person.name} is already mapped to {role.name}.")
+            return Reply.say(f"{person.name} is already mapped to {role.name}.{back}")
         person.roles.append(role)
         request.store.renudge_role(role)
-        return Reply.say(f"{person.name} now gets {role.name}'s actions.")
+        return Reply.say(f"{person.name} now gets {role.name}'s actions.{back}")
     raise CommandError('Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.')
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from handlers.messages import Reply, Text
@@ -22,7 +22,16 @@ from handlers.reminders import ReminderItem, reminder
 from schedules.calendar import catch_up_send_at, next_send_at
 from schedules.ladder import Step, current_steps, next_step_on
 from storage.db import Database
-from storage.models import Action, Nudge, OutboxMessage, Person, Plan, action_owners, person_roles
+from storage.models import (
+    Action,
+    ActionDecline,
+    Nudge,
+    OutboxMessage,
+    Person,
+    Plan,
+    action_owners,
+    person_roles,
+)
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -76,16 +85,7 @@ def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> l
             person = session.get(Person, plan.escalation_person_id)
             return [person] if person else []
         return list(session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.id)))
-    return list(
-        session.scalars(
-            select(Person)
-            .join(person_roles, person_roles.c.person_id == Person.id)
-            .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
-            .where(action_owners.c.action_id == action.id)
-            .distinct()
-            .order_by(Person.id)
-        )
-    )
+    return _people_owning(session, [action.id]).get(action.id, [])
 
 
 def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
@@ -184,14 +184,20 @@ def _chunks(items: list[_T]) -> Iterable[list[_T]]:
 
 
 def _people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
-    """Who answers for each action (people mapped to one of its owner roles), for many actions in one query each 500."""
+    """Who answers for each action (people mapped to one of its owner roles), for many actions in one query each 500.
+
+    Someone who said the action is "not mine" is left out until an admin maps them to it again.
+    """
     found: dict[int, list[Person]] = {}
     for chunk in _chunks(action_ids):
+        declined = exists().where(
+            ActionDecline.action_id == action_owners.c.action_id, ActionDecline.person_id == Person.id
+        )
         rows = session.execute(
             select(action_owners.c.action_id, Person)
             .join(person_roles, person_roles.c.person_id == Person.id)
             .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
-            .where(action_owners.c.action_id.in_(chunk))
+            .where(action_owners.c.action_id.in_(chunk), ~declined)
             .order_by(action_owners.c.action_id, Person.id)
         )
         for action_id, person in rows:

@@ -203,6 +203,18 @@ class Person(Base):
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")
 
 
+class ActionDecline(Base):
+    """Someone said an action isn't theirs ("Not mine"): they get no reminders about it until an admin maps
+    them to one of its roles again or changes its owners."""
+
+    __tablename__ = "action_declines"
+    __table_args__ = (Index("ix_action_declines_person_id", "person_id"),)
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Nudge(Base):
     """One reminder step of one action for one person; its unique key makes planning it twice impossible."""
 

@@ -6,12 +6,13 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.importing.owners import owner_key
 from storage.models import (
     Action,
+    ActionDecline,
     HistoryEntry,
     Nudge,
     OutboxMessage,
@@ -257,6 +258,48 @@ class Store:
         """Someone new answers for a role: the sweep looks at its actions again, so they hear where things stand."""
         owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
         self.session.execute(update(Action).where(Action.id.in_(owned)).values(next_nudge_on=None))
+
+    def decline(self, action: Action, person: Person, *, at: datetime) -> None:
+        """`person` says `action` isn't theirs: no more reminders to them about it (its planned ones are dropped)."""
+        if self.session.get(ActionDecline, (action.id, person.id)) is None:
+            self.session.add(ActionDecline(action_id=action.id, person_id=person.id, at=at))
+        self.session.execute(
+            delete(Nudge).where(
+                Nudge.action_id == action.id, Nudge.person_id == person.id, Nudge.message_id.is_(None)
+            )
+        )
+
+    def has_declined(self, person: Person, action: Action) -> bool:
+        return self.session.get(ActionDecline, (action.id, person.id)) is not None
+
+    def forget_declines(self, action: Action) -> int:
+        """Its owners changed: whoever said "not mine" before is asked again if they answer for it now."""
+        gone = self.session.execute(delete(ActionDecline).where(ActionDecline.action_id == action.id))
+        if gone.rowcount:  # type: ignore[attr-defined]
+            action.next_nudge_on = None
+        return int(gone.rowcount)  # type: ignore[attr-defined]
+
+    def forget_declines_in_role(self, person: Person, owner: Owner) -> list[str]:
+        """An admin mapped `person` to `owner` (again): their "not mine" on its actions no longer stands.
+
+        Returns the refs they will hear about again."""
+        owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
+        refs = list(
+            self.session.scalars(
+                select(Action.ref)
+                .join(ActionDecline, ActionDecline.action_id == Action.id)
+                .where(ActionDecline.person_id == person.id, ActionDecline.action_id.in_(owned))
+                .order_by(Action.ref)
+            )
+        )
+        if refs:
+            self.session.execute(
+                delete(ActionDecline).where(
+                    ActionDecline.person_id == person.id, ActionDecline.action_id.in_(owned)
+                )
+            )
+            self.renudge_role(owner)
+        return refs
 
     def next_position(self, plan: Plan) -> int:
         """Where an action added in chat goes in its plan's order: after the last."""

@@ -925,3 +925,57 @@ def test_a_sweep_runs_the_same_few_statements_for_five_actions_due_as_for_forty(
             session.execute(delete(Nudge))
             session.execute(delete(OutboxMessage))
     assert counts[1] <= counts[0] + 2, counts
+
+
+def test_someone_who_says_not_mine_hears_no_more_about_it_until_an_admin_maps_them_to_it_again(
+    world: NudgeWorld,
+) -> None:
+    world.plan([WEBSITE], imported=IMPORTED)  # Digital Services (Dev) / HR Manager (Amina), due 4 Nov
+    world.round("2025-11-05T09:30")
+    [reminder] = world.inbox("Amina Khan")
+    world.move("2025-11-05T10:00")
+
+    answer = press(world, "Amina Khan", reminder, "Not mine", "NO-1")
+    world.run_until("2025-11-21T09:00", every=timedelta(hours=1))
+
+    assert "I won't remind you about it again" in answer
+    sent = world.steps_sent("NO-1")
+    assert [s for s in sent if s[0] == "Amina Khan"] == [("Amina Khan", "overdue", "2025-11-05")]
+    assert [s for s in sent if s[0] == "Dev Raman"] == [
+        ("Dev Raman", "overdue", "2025-11-05"),
+        ("Dev Raman", "overdue", "2025-11-12"),
+        ("Dev Raman", "overdue", "2025-11-19"),
+    ]
+
+    world.move("2025-11-21T09:05")
+    assert "reminders about it start again" in say(
+        world, "Priya Shah", '/edi people map "HR Manager" @Amina Khan'
+    )
+    world.run_until("2025-11-26T12:00", every=timedelta(hours=1))
+
+    assert [s for s in world.steps_sent("NO-1") if s[0] == "Amina Khan"] == [
+        ("Amina Khan", "overdue", "2025-11-05"),
+        ("Amina Khan", "overdue", "2025-11-21"),
+        ("Amina Khan", "overdue", "2025-11-26"),
+    ]
+
+
+def test_changing_an_actions_owners_asks_again_whoever_said_not_mine(world: NudgeWorld) -> None:
+    world.plan([ADVERTS], imported=IMPORTED)  # HR Manager (Amina), overdue since 31 Oct
+    world.round("2025-11-03T09:30")
+    [reminder] = world.inbox("Amina Khan")
+    world.move("2025-11-03T10:00")
+    press(world, "Amina Khan", reminder, "Not mine", "NO-1")
+    world.run_until("2025-11-10T12:00", every=timedelta(hours=1))
+    assert len(world.inbox("Amina Khan")) == 1
+
+    world.move("2025-11-11T09:00")
+    say(
+        world, "Priya Shah", '/edi owner NO-1 add "Internal Comms"'
+    )  # an admin's change answers this week's step
+    world.run_until("2025-11-17T12:00", every=timedelta(hours=1))
+
+    assert [s for s in world.steps_sent("NO-1") if s[0] == "Amina Khan"] == [
+        ("Amina Khan", "overdue", "2025-11-03"),
+        ("Amina Khan", "overdue", "2025-11-17"),
+    ]

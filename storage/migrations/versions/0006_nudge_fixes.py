@@ -1,4 +1,4 @@
-"""outbox.failures: genuine failed tries, counted apart from rate-limited ones
+"""outbox.failures (genuine failed tries, counted apart from rate-limited ones); action_declines ("not mine")
 
 Revision ID: 0006
 Revises: 0005
@@ -20,7 +20,30 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failures", sa.Integer(), nullable=False, server_default="0"))
 
+    op.create_table(
+        "action_declines",
+        sa.Column("action_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["action_id"],
+            ["actions.id"],
+            name=op.f("fk_action_declines_action_id_actions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_action_declines_person_id_people"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("action_id", "person_id", name=op.f("pk_action_declines")),
+    )
+    with op.batch_alter_table("action_declines", schema=None) as batch_op:
+        batch_op.create_index("ix_action_declines_person_id", ["person_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("action_declines", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_declines_person_id")
+
+    op.drop_table("action_declines")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("failures")
