@@ -119,6 +119,11 @@ def clean_row(texts: Sequence[str], *, struck_elsewhere: Sequence[str] = ()) -> 
     """Clean each cell of a row; `struck_elsewhere` adds struck text the reader found outside the
     cell text (DOCX runs formatted as struck-through), one entry per cell."""
     cleaned = [clean_cell(text) for text in texts]
+    if not any(struck_elsewhere):
+        # join_struck(("", struck)) is struck itself: the usual row needs no joining.
+        return CleanRow(
+            cells=tuple(cell.text for cell in cleaned), struck=tuple(cell.struck for cell in cleaned)
+        )
     extra = [*struck_elsewhere, *([""] * (len(texts) - len(struck_elsewhere)))]
     return CleanRow(
         cells=tuple(cell.text for cell in cleaned),

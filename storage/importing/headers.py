@@ -85,18 +85,23 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("group", r"outcomes?", "outcome"),
 )
 
+# Every pattern at once: most cells a plan holds name no column, and one search rules them all out.
+_ANY_PATTERN = re.compile("|".join(f"(?:{pattern.regex.pattern})" for pattern in PATTERNS))
 _NOISE = re.compile(r"[^\w#&/ ]+")
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def normalise_header(text: str) -> str:
-    return re.sub(r"\s+", " ", _NOISE.sub(" ", text.casefold())).strip()
+    return _WHITESPACE.sub(" ", _NOISE.sub(" ", text.casefold())).strip()
 
 
 @lru_cache(maxsize=8192)
 def role_of(header: str) -> tuple[Role | None, str | None]:
     """The role a header names ("By when" → deadline), with a level for grouping columns."""
     norm = normalise_header(header)
-    if not norm or len(norm) > 80:
+    if not norm or len(norm) > 80 or not _ANY_PATTERN.search(norm):
         return None, None
     for pattern in PATTERNS:
         if pattern.regex.search(norm):
@@ -117,7 +122,7 @@ def looks_like_header(cells: Sequence[str], *, overrides: Mapping[str, str] | No
         filled += 1
         if filled - matched > 2 and matched * 5 < filled * 3:
             return False  # already too many cells that name no column
-        name = forced.get(normalise_header(cell))
+        name = forced.get(normalise_header(cell)) if forced else None
         role = _override_role(name)[0] if name else role_of(cell)[0]
         if role:
             roles.add(role)

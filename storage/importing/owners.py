@@ -22,13 +22,17 @@ class OwnerSplit:
     warnings: tuple[str, ...] = ()
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=16384)  # the same owners, groups and plan names are keyed over and over in an import
 def owner_key(name: str) -> str:
     """The form two spellings of one owner share: case, spacing and edge punctuation folded."""
-    return re.sub(r"\s+", " ", name).strip(" .,:;-–").casefold()
+    return _WHITESPACE.sub(" ", name).strip(" .,:;-–").casefold()
 
 
 def _tidy(part: str) -> str:
-    part = re.sub(r"\s+", " ", part).strip(" .,:;")
+    part = _WHITESPACE.sub(" ", part).strip(" .,:;")
     part = _LEAD_PREFIX.sub("", part)
     return part.strip(" .,:;")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import docx
 import openpyxl
@@ -24,7 +24,11 @@ import pdfplumber
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
-from openpyxl.cell.rich_text import CellRichText, TextBlock
+from lxml import etree  # type: ignore[import-untyped]
+from openpyxl.cell.rich_text import TextBlock
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.page import Page
 from pdfplumber.table import Table as PdfTable
@@ -325,53 +329,196 @@ def _read_xlsx(path: Path) -> list[SourceRow]:
     rows: list[SourceRow] = []
     advice = "open it in Excel, save it again as .xlsx and import that"
     with _unreadable_as(path, "an Excel workbook", advice):
-        # Not read_only: merged ranges are only available from the full reader. rich_text keeps the
-        # runs of a cell formatted in parts, so that struck-through runs can be set aside.
-        workbook = openpyxl.load_workbook(path, data_only=True, rich_text=True)
-        struck_font = _struck_font_test(workbook)
-        visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
-        for index, sheet in enumerate(visible):
-            rows.extend(_sheet_rows(sheet, index=index, struck_font=struck_font))
-        workbook.close()
+        # openpyxl reads the package (sheets, styles, shared strings with their rich text, the date
+        # epoch) in read_only mode, where building a cell object per cell is left to the caller; the
+        # cells themselves are streamed from the sheet's XML here, which is several times faster and
+        # also gives the merged ranges that read_only mode does not offer.
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, rich_text=True)
+        try:
+            styles = _cell_styles(workbook)
+            visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+            for index, sheet in enumerate(visible):
+                grid, merged = _sheet_grid(workbook, sheet, styles)
+                rows.extend(_sheet_rows(grid, merged, index=index, title=sheet.title))
+        finally:
+            workbook.close()
     return rows
 
 
-def _struck_font_test(workbook: Any) -> Callable[[Any], bool] | None:
-    """A test of whether a cell's own font is struck through; None when no font in the workbook is.
+class _CellStyle(NamedTuple):
+    """What a cell's style (an index into the workbook's cellXfs) says about reading its value."""
 
-    `cell.font` builds a style proxy on every call, which would add a tenth to the time of reading
-    a large sheet; looking the cell's font id up among the workbook's struck fonts costs next to
-    nothing, and a workbook with no struck font (the usual case) needs no test at all. The public
-    route is kept for an openpyxl whose internals differ.
-    """
-    try:
-        struck_ids = frozenset(number for number, font in enumerate(workbook._fonts) if font.strike)
-    except (AttributeError, TypeError):
-        return lambda cell: bool(cell.font.strike)
-    if not struck_ids:
-        return None
+    struck: bool = False
+    date: bool = False
+    timedelta: bool = False
+    percent: bool = False
 
-    def struck(cell: Any) -> bool:
-        style = cell._style
-        return (0 if style is None else style.fontId) in struck_ids
 
-    return struck
+_PLAIN_STYLE = _CellStyle()
 
+
+def _cell_styles(workbook: Any) -> list[_CellStyle]:
+    """Every cell style of the workbook, looked at once rather than for each cell that uses it."""
+    fonts = workbook._fonts
+    formats = workbook._number_formats
+    styles: list[_CellStyle] = []
+    for index, style in enumerate(workbook._cell_styles):
+        number_format = style.numFmtId
+        if number_format < BUILTIN_FORMATS_MAX_SIZE:
+            code = BUILTIN_FORMATS.get(number_format, "General")
+        else:
+            code = formats[number_format - BUILTIN_FORMATS_MAX_SIZE]
+        font = fonts[style.fontId] if style.fontId < len(fonts) else None
+        styles.append(
+            _CellStyle(
+                struck=bool(font is not None and font.strike),
+                date=index in workbook._date_formats,
+                timedelta=index in workbook._timedelta_formats,
+                percent="%" in code,
+            )
+        )
+    return styles
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG = _MAIN_NS + "row"
+_CELL_TAG = _MAIN_NS + "c"
+_VALUE_TAG = _MAIN_NS + "v"
+_INLINE_TAG = _MAIN_NS + "is"
+_MERGE_TAG = _MAIN_NS + "mergeCell"
+_INLINE_TEXT = f"{_MAIN_NS}is/{_MAIN_NS}t"
 
 # A sheet cell: its text, or (when any of it is struck through) its text split three ways.
 _SheetCell = str | _CellText
+_MergedRange = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based)
 
 
-def _sheet_rows(sheet: Any, *, index: int, struck_font: Callable[[Any], bool] | None) -> list[SourceRow]:
-    grid = [[_sheet_cell(cell, struck_font) for cell in row] for row in sheet.iter_rows()]
-    for merged in sheet.merged_cells.ranges:
-        top_left = grid[merged.min_row - 1][merged.min_col - 1]
-        for row_number in range(merged.min_row, merged.max_row + 1):
-            for column in range(merged.min_col, merged.max_col + 1):
-                grid[row_number - 1][column - 1] = top_left if column == merged.min_col else ""
+def _sheet_grid(
+    workbook: Any, sheet: Any, styles: Sequence[_CellStyle]
+) -> tuple[list[list[_SheetCell]], list[_MergedRange]]:
+    """The sheet's cells row by row from row 1 and column 1, as the plan owner reads them, and its
+    merged ranges."""
+    shared: Sequence[Any] = sheet._shared_strings
+    epoch = workbook.epoch
+    found: dict[int, dict[int, _SheetCell]] = {}
+    merged: list[_MergedRange] = []
+    last_row = last_column = 0
+    row_number = 0
+    columns: dict[str, int] = {}
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = etree.iterparse(
+            source,
+            events=("end",),
+            tag=(_ROW_TAG, _MERGE_TAG),
+            resolve_entities=False,
+            no_network=True,
+        )
+        for _, element in parser:
+            if element.tag == _MERGE_TAG:
+                first_column, first_row, end_column, end_row = range_boundaries(element.get("ref"))
+                merged.append((first_row, first_column, end_row, end_column))
+                last_row, last_column = max(last_row, end_row), max(last_column, end_column)
+                continue
+            written_row = element.get("r")
+            row_number = _row_number(written_row) if written_row else row_number + 1
+            cells = found.setdefault(row_number, {})
+            column = 0
+            for cell in element.iterchildren(_CELL_TAG):
+                coordinate = cell.get("r")
+                if coordinate:
+                    letters = coordinate.rstrip("0123456789")
+                    column = columns.get(letters) or columns.setdefault(
+                        letters, column_index_from_string(letters)
+                    )
+                    number = int(coordinate[len(letters) :])
+                else:
+                    column += 1
+                    number = row_number
+                style_id = cell.get("s")
+                style = styles[int(style_id)] if style_id and int(style_id) < len(styles) else _PLAIN_STYLE
+                # The commonest cell by far, as openpyxl writes strings: plain text in its cell.
+                whole = None if style.struck or cell.get("t") != "inlineStr" else cell.findtext(_INLINE_TEXT)
+                if whole:
+                    value: _SheetCell = whole.replace("x005F_", "") if "x005F_" in whole else whole
+                else:
+                    value = _xml_cell(cell, style, shared, epoch)
+                if number == row_number:
+                    cells[column] = value
+                else:
+                    found.setdefault(number, {})[column] = value
+                    last_row = max(last_row, number)
+                last_column = max(last_column, column)
+            last_row = max(last_row, row_number)
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    grid: list[list[_SheetCell]] = []
+    for number in range(1, last_row + 1):
+        values = found.get(number)
+        if values is None:
+            grid.append([""] * last_column)
+        else:
+            grid.append([values.get(column, "") for column in range(1, last_column + 1)])
+    return grid, merged
+
+
+def _row_number(written: str) -> int:
+    # openpyxl accepts a row number written as a whole float ("3.0"), and so do we.
+    try:
+        return int(written)
+    except ValueError:
+        number = float(written)
+        if not number.is_integer():
+            raise
+        return int(number)
+
+
+def _xml_cell(cell: Any, style: _CellStyle, shared: Sequence[Any], epoch: Any) -> _SheetCell:
+    """One <c> element's value as openpyxl (data_only, rich_text) would give it, as the owner sees it."""
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(_INLINE_TAG)
+        return "" if inline is None else _inline_string(inline, cell_struck=style.struck)
+    text = cell.findtext(_VALUE_TAG)
+    if not text:
+        return ""
+    if kind == "s":
+        value = shared[int(text)]
+        if isinstance(value, str):
+            return _CellText(raw=value, kept="", struck=value) if value and style.struck else value
+        return _rich_text_cell(value, cell_struck=style.struck)
+    shown: str
+    if kind == "n":
+        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
+        if style.date:
+            try:
+                shown = _display(from_excel(number, epoch, timedelta=style.timedelta), percent=False)
+            except (OverflowError, ValueError):
+                shown = "#VALUE!"
+        else:
+            shown = _display(number, percent=style.percent)
+    elif kind == "b":
+        shown = "TRUE" if int(text) else "FALSE"
+    elif kind == "d":
+        shown = _display(from_ISO8601(text), percent=False)
+    else:  # "str" (a formula's text), "e" (an error such as #N/A)
+        shown = text
+    if style.struck:
+        return _CellText(raw=shown, kept="", struck=shown)
+    return shown
+
+
+def _sheet_rows(
+    grid: list[list[_SheetCell]], merged: Sequence[_MergedRange], *, index: int, title: str
+) -> list[SourceRow]:
+    for first_row, first_column, end_row, end_column in merged:
+        top_left = grid[first_row - 1][first_column - 1]
+        for row_number in range(first_row, end_row + 1):
+            for column in range(first_column, end_column + 1):
+                grid[row_number - 1][column - 1] = top_left if column == first_column else ""
     width = max((_used_width(values) for values in grid), default=0)
     rows: list[SourceRow] = []
-    where = f"sheet '{sheet.title}'"
+    where = f"sheet '{title}'"
     for number, values in enumerate(grid, start=1):
         used = values[:width]
         if _CellText not in map(type, used):
@@ -402,27 +549,42 @@ def _used_width(values: Sequence[_SheetCell]) -> int:
     )
 
 
-def _sheet_cell(cell: Any, struck_font: Callable[[Any], bool] | None) -> _SheetCell:
-    """A cell's text; split into kept and struck text when any of it is struck through.
+_TEXT_TAG = _MAIN_NS + "t"
+_RUN_TAG = _MAIN_NS + "r"
+_RUN_FONT_TAG = _MAIN_NS + "rPr"
+_STRIKE_TAG = _MAIN_NS + "strike"
 
-    A run of rich text is struck when its own font says so; text without a font of its own (plain
-    text, or a run without formatting) is struck when the cell's font is.
-    """
-    value = cell.value
-    if isinstance(value, str):  # by far the commonest cell, so tested first
-        text = value
-    elif value is None:
-        return ""
-    elif isinstance(value, CellRichText):
-        return _rich_text_cell(value, cell_struck=struck_font is not None and struck_font(cell))
-    else:
-        text = _cell_display(cell)
-    if text and struck_font is not None and struck_font(cell):
-        return _CellText(raw=text, kept="", struck=text)
-    return text
+
+def _inline_string(inline: Any, *, cell_struck: bool) -> _SheetCell:
+    """A string written in its cell (<is>), read as openpyxl's CellRichText.from_tree reads it, without
+    building its objects: one <t> is the whole text, otherwise each run (<r>) is struck when its own
+    font (<rPr>) says so, or, having no font of its own, when the cell's font is."""
+    whole = inline.findtext(_TEXT_TAG)
+    if whole:
+        text = whole.replace("x005F_", "")
+        return _CellText(raw=text, kept="", struck=text) if cell_struck else text
+    runs: list[tuple[str, bool]] = []
+    for run in inline.iterchildren(_RUN_TAG):
+        text = (run.findtext(_TEXT_TAG) or "").replace("x005F_", "")
+        font = run.find(_RUN_FONT_TAG)
+        runs.append((text, cell_struck if font is None else _struck_run(font)))
+    if not any(struck for _, struck in runs):
+        return "".join(text for text, _ in runs)
+    return _CellText.from_runs(runs)
+
+
+def _struck_run(font: Any) -> bool:
+    strike = font.find(_STRIKE_TAG)
+    # openpyxl's reading of a boolean attribute: absent means true, and only these spellings are false.
+    return strike is not None and strike.get("val") not in ("false", "f", "0")
 
 
 def _rich_text_cell(value: Any, *, cell_struck: bool) -> _SheetCell:
+    """Rich text (openpyxl's CellRichText): a run is struck when its own font says so; a run without
+    a font of its own is struck when the cell's font is."""
+    if len(value) == 1 and isinstance(value[0], str):
+        text: str = value[0]
+        return _CellText(raw=text, kept="", struck=text) if text and cell_struck else text
     runs = [
         (part.text, bool(part.font.strike)) if isinstance(part, TextBlock) else (str(part), cell_struck)
         for part in value
@@ -432,9 +594,8 @@ def _rich_text_cell(value: Any, *, cell_struck: bool) -> _SheetCell:
     return _CellText.from_runs(runs)
 
 
-def _cell_display(cell: Any) -> str:
+def _display(value: Any, *, percent: bool) -> str:
     """A cell value that is not text as the plan owner sees it: dates in ISO form, whole numbers without ".0"."""
-    value = cell.value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
@@ -444,7 +605,7 @@ def _cell_display(cell: Any) -> str:
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if isinstance(value, int | float):
-        if "%" in cell.number_format:
+        if percent:
             return f"{_number(value * 100)}%"
         return _number(value)
     return str(value)
