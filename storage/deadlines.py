@@ -257,6 +257,27 @@ _BURIED_BEFORE: Final = re.compile(r"(?:before|prior\s+to)\s*$", _F)
 _BURIED_DEADLINE: Final = re.compile(r"(?:by|due|deadline|until|till|end\s+of)\s*:?\s*$", _F)
 
 _QUOTE_LIMIT: Final = 60
+# calendar.month_name formats each name through strftime whenever it is indexed; messages need them often.
+_MONTH_NAMES: Final = tuple(calendar.month_name)
+
+# -- the shapes most cells take, read without the general machinery ---------------------------------------
+
+# Each alternative is a strict subset of what the general reader sends to one period reader, written so that
+# nothing else in the general path could claim it first: a tidy cell (no markup, one space at a time, no
+# framing punctuation) that is only a month and year, a numeric or written date, a quarter or a year. A
+# prefix is allowed only where it cannot change the reading ("Due", "by (the) end of" before a month or day:
+# neither is a window). Anything the fast path cannot settle outright goes the general way, and a property
+# test holds the quick readings to the full ones.
+_FAST_SHAPE: Final = re.compile(
+    rf"(?:(?:due|by|by[ ](?:the[ ])?end[ ]of|end[ ]of)[ ])?"
+    rf"(?:(?P<month>{_MONTH})\.?[ ]?[-/,']?[ ]?'?(?P<month_year>\d{{4}}|\d{{2}})"
+    rf"|(?P<day>\d{{1,2}})(?P<sep>[/.-])(?P<day_month>\d{{1,2}})(?P=sep)(?P<day_year>\d{{4}}|\d{{2}})"
+    rf"|(?P<iso_year>\d{{4}})-(?P<iso_month>\d{{1,2}})-(?P<iso_day>\d{{1,2}}))"
+    rf"|(?P<written_day>\d{{1,2}})(?:st|nd|rd|th)?[ ](?P<written_month>{_MONTH})[ ](?P<written_year>\d{{4}})"
+    rf"|(?P<quarter>q[1-4][ ](?:\d{{4}}|\d{{2}})(?:[/-]\d{{2,4}})?)"
+    rf"|(?P<year>\d{{4}})",
+    _F,
+)
 
 
 # -- what a piece of text reads as ------------------------------------------------------------------------
@@ -309,6 +330,15 @@ def _interpret_cached(text: str, today: date | None) -> Deadline:
 
 
 def _read_cell(text: str, today: date | None) -> _Reading:
+    shape = _FAST_SHAPE.fullmatch(text)
+    if shape is not None:
+        fast = _read_fast(shape)
+        if fast is not None:
+            return fast
+    return _read_cell_in_full(text, today)
+
+
+def _read_cell_in_full(text: str, today: date | None) -> _Reading:
     visible = _visible(text)
     if "\n" in visible:
         cell = "\n".join(
@@ -332,6 +362,50 @@ def _read_cell(text: str, today: date | None) -> _Reading:
     if found is not None:
         return found
     return _unknown(f"{_quote(written)} is not a date I understand; kept as text")
+
+
+def _read_fast(shape: re.Match[str]) -> _Reading | None:
+    """The reading of a cell in one of the commonest shapes, exactly as the general path gives it; None
+    when the general path must decide (a slip such as "Sept 32" or "31/2/24", with its explanation).
+
+    Only a plain reading is settled here; "Due" and "by end of" say "deadline", which reads the same for a
+    month or a day (neither is a window to work in), so both are due on the last day and start nowhere.
+    """
+    groups = shape.groupdict()
+    month_name = groups["month"]
+    if month_name is not None:
+        digits = groups["month_year"]
+        if len(digits) == 2:
+            if int(digits) > _LAST_TWO_DIGIT_YEAR_AFTER_MONTH:
+                return None
+            year = 2000 + int(digits)
+        else:
+            year = int(digits)
+        if not _EARLIEST_YEAR <= year <= _LATEST_YEAR:
+            return None
+        return _Reading("dated", None, _last_day(year, _MONTH_NUMBERS[month_name.lower()]))
+    if groups["day"] is not None:
+        due = _real_day(int(groups["day"]), int(groups["day_month"]), _year(groups["day_year"]))
+    elif groups["iso_year"] is not None:
+        due = _real_day(int(groups["iso_day"]), int(groups["iso_month"]), int(groups["iso_year"]))
+    elif groups["written_day"] is not None:
+        # What dateutil makes of "30th June 2019" (the general path's reader for it), without its parser.
+        month = _MONTH_NUMBERS[groups["written_month"].lower()]
+        due = _real_day(int(groups["written_day"]), month, int(groups["written_year"]))
+    else:
+        written = shape[0]
+        found = _quarter(written, None, written) if groups["quarter"] else _year_alone(written, None, written)
+        return _reading_of(found, "plain") if isinstance(found, _Span) else None
+    return None if due is None else _Reading("dated", None, due)
+
+
+def _real_day(day: int, month: int, year: int) -> date | None:
+    """The day, when it is one `_day` accepts without a word of explanation."""
+    if not (_EARLIEST_YEAR <= year <= _LATEST_YEAR and 1 <= month <= 12 and day >= 1):
+        return None
+    if day > 28 and day > _last_day(year, month).day:
+        return None
+    return date(year, month, day)
 
 
 def _visible(text: str) -> str:
@@ -368,6 +442,16 @@ def _unknown(warning: str, *, needs_today: bool = False) -> _Reading:
 
 def _read_part(part: str, today: date | None) -> _Reading | None:
     """One thing: a vocabulary word, a period, a range or a pair of alternatives."""
+    # The pieces of a list ("Sept 23 and March 24", "Nov 2022 & Ongoing") mostly take the common shapes too.
+    shape = _FAST_SHAPE.fullmatch(part)
+    if shape is not None:
+        fast = _read_fast(shape)
+        if fast is not None:
+            return fast
+    return _read_part_in_full(part, today)
+
+
+def _read_part_in_full(part: str, today: date | None) -> _Reading | None:
     part = _trim(part)
     if not part:
         return None
@@ -516,7 +600,7 @@ def _month_year(core: str, today: date | None, written: str) -> _Found:
     month = _MONTH_NUMBERS[match[1].lower()]
     digits = match[2]
     if len(digits) == 2 and int(digits) > _LAST_TWO_DIGIT_YEAR_AFTER_MONTH:
-        name = calendar.month_name[month]
+        name = _MONTH_NAMES[month]
         return _Problem(
             f"{_quote(written)} is not a real date: {name} has no {_ordinal(int(digits))} day "
             f"(for {name} 20{digits}, write '{name} 20{digits}'); kept as text"
@@ -836,7 +920,7 @@ def _day(written: str, day: int, month: int, year: int) -> _Found:
         return _Problem(f"{_quote(written)} is not a real date: there is no month {month}; kept as text")
     length = _last_day(year, month).day
     if not 1 <= day <= length:
-        name = calendar.month_name[month]
+        name = _MONTH_NAMES[month]
         return _Problem(
             f"{_quote(written)} is not a real date: {name} {year} has only {length} days; kept as text"
         )
@@ -856,7 +940,7 @@ def _day_this_year_or_next(written: str, day: int, month: int, today: date | Non
     if not 1 <= month <= 12:
         return _Problem(f"{_quote(written)} is not a real date: there is no month {month}; kept as text")
     if not 1 <= day <= _last_day(2000, month).day:
-        name = calendar.month_name[month]
+        name = _MONTH_NAMES[month]
         return _Problem(f"{_quote(written)} is not a real date: {name} never has {day} days; kept as text")
     if today is None:
         return _needs_today(written)
@@ -953,15 +1037,15 @@ def _ordinal(number: int) -> str:
 
 
 def _day_words(day: date) -> str:
-    return f"{day:%A} {day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{day:%A} {day.day} {_MONTH_NAMES[day.month]} {day.year}"
 
 
 def _date_words(day: date) -> str:
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{day.day} {_MONTH_NAMES[day.month]} {day.year}"
 
 
 def _month_span_words(first: date, last: date) -> str:
-    return f"{calendar.month_name[first.month]} {first.year} to {calendar.month_name[last.month]} {last.year}"
+    return f"{_MONTH_NAMES[first.month]} {first.year} to {_MONTH_NAMES[last.month]} {last.year}"
 
 
 # -- several periods in one cell --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storage import deadlines
 from storage.deadlines import Deadline, DeadlineKind, interpret_deadline
 
 
@@ -485,3 +486,45 @@ def test_any_text_at_all_is_read_without_error_and_kept_exactly(text: str, today
 @given(DEADLINE_LIKE, TODAY)
 def test_near_misses_of_real_deadlines_stay_consistent(text: str, today: date | None) -> None:
     assert_consistent(text, interpret_deadline(text, today=today))
+
+
+# The commonest shapes ("Sept 23", "31/3/24", "Q1 2024/25", "2025") are read by a quick path; it must give
+# exactly what the full grammar gives, or step aside.
+QUICK_SHAPES = st.from_regex(deadlines._FAST_SHAPE, fullmatch=True) | st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["", "Due ", "by ", "by end of ", "By the end of ", "end of ", "in "]),
+    st.sampled_from(
+        [
+            "Sept",
+            "Sep",
+            "sept.",
+            "June",
+            "JUN",
+            "March",
+            "May",
+            "Feb",
+            "Q1",
+            "q4",
+            "31",
+            "1",
+            "12th",
+            "29th Feb",
+            "31st Apr",
+            "0",
+            "2nd Jan",
+            "3rd Sept",
+        ]
+    ),
+    st.sampled_from(["", " ", "-", "/", ", ", "'", " '", ".", " March "]),
+    st.sampled_from(["", "3", "03", "12", "13"]),
+    st.sampled_from(["23", "24", "31", "32", "99", "00", "2024", "2024/25", "24/25", "/2024", "-24", "1899"]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(QUICK_SHAPES)
+def test_the_quick_reading_of_common_shapes_is_the_full_reading(text: str) -> None:
+    shape = deadlines._FAST_SHAPE.fullmatch(text)
+    quick = deadlines._read_fast(shape) if shape is not None else None
+    if quick is not None:
+        assert quick == deadlines._read_part_in_full(text, None) == deadlines._read_cell_in_full(text, None)
