@@ -1,4 +1,5 @@
-"""When a person can be reminded: their time zone, working days, send time, leave, and their nation's bank holidays."""
+"""When a person can be reminded: their time zone, working days, send time, leave, quiet hours, and their nation's
+bank holidays."""
 
 from __future__ import annotations
 
@@ -50,8 +51,60 @@ def is_working_day(person: Person, day: date) -> bool:
     )
 
 
+_QUIET = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def quiet_window(person: Person) -> tuple[time, time] | None:
+    """A person's daily quiet hours in their local time, as stored ("12:00-13:00"; "22:00-07:00" spans midnight)."""
+    match = _QUIET.match(person.quiet_hours or "")
+    if not match:
+        return None
+    try:
+        start = time(int(match.group(1)), int(match.group(2)))
+        end = time(int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        return None
+    return (start, end) if start != end else None
+
+
+def quiet_until(person: Person, moment: datetime) -> datetime | None:
+    """When the quiet hours that `moment` falls in end (an aware local time), or None if it isn't quiet then.
+
+    Worked out on the local wall clock, so 12:00-13:00 stays 12:00-13:00 on both sides of a clock change.
+    """
+    window = quiet_window(person)
+    if window is None:
+        return None
+    start, end = window
+    zone = moment.tzinfo
+    clock, day = moment.time().replace(tzinfo=None), moment.date()
+    if start < end:
+        return datetime.combine(day, end, tzinfo=zone) if start <= clock < end else None
+    if clock >= start:  # quiet through midnight: it ends tomorrow
+        return datetime.combine(day + timedelta(days=1), end, tzinfo=zone)
+    return datetime.combine(day, end, tzinfo=zone) if clock < end else None
+
+
+def _free_from(person: Person, day: date, earliest: time, zone: ZoneInfo) -> datetime | None:
+    """The first moment of `day` from `earliest` (and the send time) that is in working hours and not quiet."""
+    start = max(earliest, send_clock(person))
+    if start >= WORKDAY_ENDS:
+        return None
+    moment = datetime.combine(day, start, tzinfo=zone)
+    ends = quiet_until(person, moment)
+    if ends is None:
+        return moment
+    return ends if ends.date() == day and ends.time() < WORKDAY_ENDS else None
+
+
+def quiet_all_working_day(person: Person) -> bool:
+    """Their quiet hours leave no time between their send time and the end of the working day."""
+    return quiet_window(person) is not None and _free_from(person, date(2025, 1, 6), time(0), ZoneInfo("UTC")) is None
+
+
 def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
-    """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in UTC.
+    """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in UTC;
+    if that falls in their quiet hours, when the quiet hours end.
 
     The local wall-clock time is kept across the clock changes: zoneinfo gives 09:30 BST in
     summer and 09:30 GMT in winter, never 08:30 or 10:30.
@@ -64,7 +117,11 @@ def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -
         if is_working_day(person, day):
             break
         day += timedelta(days=1)
-    return datetime.combine(day, send_clock(person), tzinfo=zone).astimezone(UTC)
+    # Quiet hours that cover the whole working day are ignored rather than letting reminders never go.
+    moment = _free_from(person, day, send_clock(person), zone) or datetime.combine(
+        day, send_clock(person), tzinfo=zone
+    )
+    return moment.astimezone(UTC)
 
 
 def first_working_day_after(person: Person, day: date) -> date:
@@ -80,15 +137,22 @@ WORKDAY_ENDS = time(17, 30)
 
 
 def catch_up_send_at(person: Person, now: datetime, *, default_zone: ZoneInfo) -> datetime:
-    """For a reminder already late (first import, or after downtime): now if it is working time for the person,
-    else their next send time — never at 3 a.m. or on a Sunday."""
+    """For a reminder already late (first import, or after downtime): now if it is working time for the person
+    and not their quiet hours, else the end of their quiet hours or their next send time — never at 3 a.m.,
+    on a Sunday or over lunch they asked to keep free."""
     zone = ZoneInfo(person.timezone) if person.timezone else default_zone
     local = now.astimezone(zone)
     today = local.date()
     away = person.away_until is not None and person.away_until >= today
     if is_working_day(person, today) and not away:
         if local.time() < send_clock(person):
-            return datetime.combine(today, send_clock(person), tzinfo=zone).astimezone(UTC)
+            return next_send_at(person, today, default_zone=default_zone)
         if local.time() < WORKDAY_ENDS:
-            return now.astimezone(UTC)
+            if quiet_until(person, local) is None:
+                return now.astimezone(UTC)
+            later = _free_from(person, today, local.time().replace(tzinfo=None), zone)
+            if later is not None:
+                return later.astimezone(UTC)
+            if _free_from(person, today, send_clock(person), zone) is None:
+                return now.astimezone(UTC)  # quiet all working day: ignored, as next_send_at does
     return next_send_at(person, today + timedelta(days=1), default_zone=default_zone)

@@ -198,6 +198,8 @@ class Person(Base):
     )  # whose bank holidays: england, wales, scotland, northern-ireland
     send_time: Mapped[str] = mapped_column(String(5), default="09:30")  # local time reminders go out
     away_until: Mapped[date | None] = mapped_column(Date)  # reminders held until the day after
+    # Daily quiet hours in local time, "12:00-13:00" ("22:00-07:00" spans midnight): reminders wait until they end.
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")

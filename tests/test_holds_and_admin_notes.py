@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.console import FakeClock
+from handlers import commands
+from handlers.core import CommandSpec
 from handlers.messages import Reply
+from handlers.registry import COMMANDS
 from schedules.nudges import Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Plan
 from storage.queries import plan_named
 from storage.store import Store
-from tests.transcript import Transcript
+from tests.nudging import NudgeWorld, Row, Someone, say
+from tests.nudging import at as at_london
+from tests.transcript import Transcript, nothing_changes
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -195,3 +201,98 @@ def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_r
     round_at(store, clock, "2025-11-10T14:00", inbox)
     assert len([text for text in inbox.to("Priya Shah") if "nobody to remind" in text]) == 1
     assert len(counted) == 1
+
+
+# -- quiet hours ----------------------------------------------------------------------------------------
+
+QUIET = CommandSpec("quiet", "quiet HH:MM-HH:MM | quiet off", "no reminders during these hours, every day",
+                    commands.quiet)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def quiet_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/edi quiet` as handlers/registry.py lists it (added here until it does)."""
+    if "quiet" not in COMMANDS:
+        monkeypatch.setitem(COMMANDS, "quiet", QUIET)
+
+
+@pytest.fixture
+def world(store: Database, clock: FakeClock) -> Iterator[NudgeWorld]:
+    made = NudgeWorld(store, clock)
+    made.people(Someone("Amina Khan", "HR Manager"), Someone("Priya Shah", "EDI Lead", admin=True))
+    yield made
+    made.close()
+
+
+def test_quiet_hours_are_set_shown_and_switched_off_in_the_persons_own_words(
+    transcript: Transcript, store: Database
+) -> None:
+    transcript.say("@Amina Khan", "/edi quiet 12-1")
+    transcript.expect_reply(
+        "Quiet hours set: 12:00–13:00 every day (Europe/London). A reminder due then waits until 13:00"
+    )
+    transcript.say("@Amina Khan", "/edi quiet")
+    transcript.expect_reply("Your quiet hours are 12:00–13:00 every day")
+    transcript.say("@Amina Khan", "/edi quiet 22:00-07:00")
+    transcript.expect_reply("22:00–07:00 (overnight)")
+    with nothing_changes(store):
+        transcript.say("@Amina Khan", "/edi quiet lunchtime")
+    transcript.expect_reply("I can't read 'lunchtime' as quiet hours", "`/edi quiet 12:00-13:00`")
+    with nothing_changes(store):
+        transcript.say("@Amina Khan", "/edi quiet 9am-6pm")
+    transcript.expect_reply("would leave no time in your working day (09:30–17:30)")
+    transcript.say("@Amina Khan", "/edi quiet off")
+    transcript.expect_reply("Quiet hours off")
+    with store.session() as session:
+        amina = session.scalar(select(Person).where(Person.name == "Amina Khan"))
+        assert amina is not None and amina.quiet_hours is None
+
+
+@pytest.mark.parametrize(
+    ("due", "before_change", "after_change"),
+    [
+        ("30/03/26", "2026-03-27T10:00:00+00:00", "2026-03-30T09:00:00+00:00"),  # GMT, then BST
+        ("26/10/26", "2026-10-23T09:00:00+00:00", "2026-10-26T10:00:00+00:00"),  # BST, then GMT
+    ],
+)
+def test_a_reminder_due_in_quiet_hours_waits_for_their_end_on_the_local_clock_across_the_clock_change(
+    world: NudgeWorld, due: str, before_change: str, after_change: str
+) -> None:
+    first = datetime.fromisoformat(before_change)
+    world.plan([Row("Review recruitment adverts", "HR Manager", due)], imported=first - timedelta(hours=16))
+    world.move(first - timedelta(hours=10))
+    assert "Quiet hours set: 09:00–10:00" in say(world, "Amina Khan", "/edi quiet 9-10")
+
+    world.run_until(datetime.fromisoformat(after_change) + timedelta(hours=8), every=timedelta(minutes=15))
+
+    received = world.inbox("Amina Khan")
+    assert [m.at for m in received] == [first, datetime.fromisoformat(after_change)]
+    assert [m.local().strftime("%H:%M") for m in received] == ["10:00", "10:00"]  # never 09:00 or 11:00
+
+
+def test_a_reminder_that_comes_due_during_lunch_waits_until_lunch_is_over(world: NudgeWorld) -> None:
+    world.move("2025-11-03T08:00")
+    say(world, "Amina Khan", "/edi quiet 12:00-13:00")
+    world.plan(
+        [Row("Review recruitment adverts", "HR Manager", "31/10/25")], imported=at_london("2025-11-03T12:05")
+    )
+
+    world.run_until("2025-11-03T17:00", every=timedelta(minutes=10), start="2025-11-03T12:10")
+
+    assert [m.local().strftime("%a %H:%M") for m in world.inbox("Amina Khan")] == ["Mon 13:00"]
+
+
+def test_overnight_quiet_hours_hold_an_early_send_time_until_they_end(world: NudgeWorld) -> None:
+    with world.store.session() as session:
+        amina = session.scalar(select(Person).where(Person.name == "Amina Khan"))
+        assert amina is not None
+        amina.send_time = "07:00"
+    world.move("2025-11-02T20:00")
+    say(world, "Amina Khan", "/edi quiet 21:00-07:45")
+    world.plan(
+        [Row("Review recruitment adverts", "HR Manager", "31/10/25")], imported=at_london("2025-11-02T20:00")
+    )
+
+    world.run_until("2025-11-03T12:00", every=timedelta(minutes=15), start="2025-11-02T20:15")
+
+    assert [m.local().strftime("%a %H:%M") for m in world.inbox("Amina Khan")] == ["Mon 07:45"]

@@ -1,4 +1,5 @@
-"""outbox.failures (genuine failed tries, counted apart from rate-limited ones); action_declines ("not mine")
+"""outbox.failures (genuine failed tries, counted apart from rate-limited ones); action_declines ("not mine");
+people.quiet_hours
 
 Revision ID: 0006
 Revises: 0005
@@ -39,8 +40,14 @@ def upgrade() -> None:
     with op.batch_alter_table("action_declines", schema=None) as batch_op:
         batch_op.create_index("ix_action_declines_person_id", ["person_id"], unique=False)
 
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("quiet_hours", sa.String(length=11), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("quiet_hours")
+
     with op.batch_alter_table("action_declines", schema=None) as batch_op:
         batch_op.drop_index("ix_action_declines_person_id")
 
