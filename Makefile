@@ -40,8 +40,15 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every benchmark runs even when an earlier one misses its target; the target fails afterwards, naming them.
 bench: $(VENV)/.dev
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@failed=""; \
+	for script in bench/bench_*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python $$script || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== FAILED:$$failed"; exit 1; fi; \
+	echo "== every benchmark passed"
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .mypy_cache .ruff_cache
