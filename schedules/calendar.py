@@ -99,7 +99,10 @@ def _free_from(person: Person, day: date, earliest: time, zone: ZoneInfo) -> dat
 
 def quiet_all_working_day(person: Person) -> bool:
     """Their quiet hours leave no time between their send time and the end of the working day."""
-    return quiet_window(person) is not None and _free_from(person, date(2025, 1, 6), time(0), ZoneInfo("UTC")) is None
+    return (
+        quiet_window(person) is not None
+        and _free_from(person, date(2025, 1, 6), time(0), ZoneInfo("UTC")) is None
+    )
 
 
 def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
