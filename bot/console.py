@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Button, Buttons, Choices, Context, Fields, Form, Heading, Outcome, Reply, Text
+from schedules.nudges import Channel
 from storage.models import Person
 
 _SCRIPT_LINE = re.compile(r"^@([^:]+?)\s*:\s*(.*)$")
@@ -50,6 +51,14 @@ class ConsoleSender:
     def __call__(self, person: Person, reply: Reply) -> str:
         self.sent += 1
         self.write(f"edibot → {person.name} (direct message):")
+        for line in render(reply):
+            self.write(f"  {line}")
+        return f"console-{self.sent}"
+
+    def to_channel(self, channel: Channel, reply: Reply) -> str:
+        """A plan's escalation posted in its channel, printed as the console would show the channel."""
+        self.sent += 1
+        self.write(f"edibot → {channel.name} (channel):")
         for line in render(reply):
             self.write(f"  {line}")
         return f"console-{self.sent}"

@@ -563,7 +563,7 @@ def plan(request: Request) -> Reply:
 
 
 PLAN_USAGE = (
-    "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone`, "
+    "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone|#channel`, "
     "`/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, "
     "`/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`."
 )
@@ -581,12 +581,29 @@ def _plan_called(request: Request, name: str) -> Plan:
     return found
 
 
+# A channel as typed: "#edi-leads", or as an adapter passes a platform mention, "#C0123|edi-leads" (Slack's
+# "<#C0123|edi-leads>" is understood too, until the adapter turns it into that).
+_CHANNEL = re.compile(r"^<?#([^\s|<>#]+)(?:\|([^>]*))?>?$")
+
+
 def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
     found = _plan_called(request, name)
     if mention.lower().startswith("after"):
         return _plan_escalate_after(request, found, mention)
+    channel = _CHANNEL.match(mention.strip())
+    if channel:
+        ident = channel.group(1)
+        shown = (channel.group(2) or "").strip().lstrip("#") or ident
+        found.escalation_channel, found.escalation_channel_name = ident, shown
+        found.escalation_channel_workspace = request.actor.workspace
+        found.escalation_person_id = None
+        return Reply.say(
+            f"Overdue actions in {found.name} now escalate to #{shown} after {found.escalate_after_days} days. "
+            f"Make sure edibot is in #{shown} (invite it there), or the plan admins will hear it couldn't post."
+        )
     person = _person(request, mention)
     found.escalation_person_id = person.id
+    found.escalation_channel = found.escalation_channel_name = found.escalation_channel_workspace = None
     return Reply.say(
         f"Overdue actions in {found.name} now escalate to {person.name} after {found.escalate_after_days} days."
     )

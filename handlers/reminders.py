@@ -18,8 +18,11 @@ class ReminderItem:
     today: date | None = None  # the day it is sent, to say how long is really left
 
 
-def reminder(name: str, items: list[ReminderItem], *, today: date) -> Reply:
-    """A person's reminder: what is due, why now, and what to press; escalations say who owns it and their last word."""
+def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: bool = False) -> Reply:
+    """A person's reminder: what is due, why now, and what to press; escalations say who owns it and their last word.
+
+    In a channel (a plan's escalation channel) only escalations are posted, and they say why they are there.
+    """
     own = [item for item in items if item.step != "escalate"]
     escalated = [item for item in items if item.step == "escalate"]
     reply = Reply(private=False)
@@ -47,7 +50,11 @@ def reminder(name: str, items: list[ReminderItem], *, today: date) -> Reply:
                     ("Last said", action.progress_note or "nothing yet"),
                 )
             ),
-            Context("You get this as the plan's escalation contact. The owners have had weekly reminders."),
+            Context(
+                f"Posted in {name} as the plan's escalation channel. The owners have had weekly reminders."
+                if to_channel
+                else "You get this as the plan's escalation contact. The owners have had weekly reminders."
+            ),
         )
     return reply
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, insert, or_, select, update
@@ -64,6 +64,49 @@ class Undeliverable(Exception):
 Sender = Callable[[Person, Reply], str]  # sends a reply to a person; returns the platform's message id
 
 
+@dataclass(frozen=True)
+class Channel:
+    """A channel a plan's escalations are posted in, as its platform knows it."""
+
+    id: str  # the platform's channel id (Slack "C0123"), or its name where that is all we were given
+    name: str  # as people see it: "#edi-leads"
+    workspace: str | None = None  # the Slack workspace it is in, when edibot is in several
+
+
+@runtime_checkable
+class ChannelSender(Protocol):
+    """A Sender that can also post in a channel; returns the platform's message id, raises as a Sender does."""
+
+    def __call__(self, person: Person, reply: Reply) -> str: ...
+
+    def to_channel(self, channel: Channel, reply: Reply) -> str: ...
+
+
+Recipient = Person | Channel
+
+
+def recipient_key(recipient: Recipient) -> str:
+    """How a nudge key names its recipient: a person's id, or "#" and a channel's id."""
+    return f"#{recipient.id}" if isinstance(recipient, Channel) else str(recipient.id)
+
+
+def hours_of(recipient: Recipient) -> Person:
+    """Whose calendar a message keeps: the person's own, or for a channel the office's (weekdays from 09:30,
+    England and Wales bank holidays, in the deployment's time zone)."""
+    if isinstance(recipient, Person):
+        return recipient
+    return Person(
+        name=recipient.name, timezone=None, working_days="Mon-Fri", send_time="09:30", nation="england"
+    )
+
+
+def escalation_channel(plan: Plan) -> Channel | None:
+    if not plan.escalation_channel:
+        return None
+    return Channel(plan.escalation_channel, f"#{plan.escalation_channel_name or plan.escalation_channel}",
+                   plan.escalation_channel_workspace)  # fmt: skip
+
+
 @dataclass
 class SweepReport:
     actions_looked_at: int = 0
@@ -79,13 +122,17 @@ class DeliveryReport:
     paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
 
 
-def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> list[Person]:
+def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> list[Recipient]:
+    """Who hears of this step: its owners; for an escalation the plan's channel, else its contact, else its admins."""
     if step.escalation:
+        channel = escalation_channel(plan)
+        if channel is not None:
+            return [channel]
         if plan.escalation_person_id:
             person = session.get(Person, plan.escalation_person_id)
             return [person] if person else []
         return list(session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.id)))
-    return _people_owning(session, [action.id]).get(action.id, [])
+    return list(_people_owning(session, [action.id]).get(action.id, []))
 
 
 def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
@@ -121,8 +168,8 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
             .options(selectinload(Action.owners), selectinload(Action.plan))
         ).all()
         owners_of = _people_owning(session, [a.id for a in candidates])
-        escalation_to: dict[int, list[Person]] = {}
-        wanted: list[tuple[str, Action, Step, Person]] = []
+        escalation_to: dict[int, list[Recipient]] = {}
+        wanted: list[tuple[str, Action, Step, Recipient]] = []
         next_days: dict[date | None, list[int]] = {}
         for action in candidates:
             report.actions_looked_at += 1
@@ -134,11 +181,10 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
                         escalation_to[action.plan_id] = recipients_of(session, action, step, action.plan)
                     people = escalation_to[action.plan_id]
                 else:
-                    people = owners_of.get(action.id, [])
+                    people = list(owners_of.get(action.id, []))
                 for person in people:
-                    wanted.append(
-                        (f"{action.id}:{step.name}:{step.occurrence}:{person.id}", action, step, person)
-                    )
+                    key = f"{action.id}:{step.name}:{step.occurrence}:{recipient_key(person)}"
+                    wanted.append((key, action, step, person))
             following = next_step_on(action, action.plan, today)
             if following != action.next_nudge_on:
                 next_days.setdefault(following, []).append(action.id)
@@ -148,12 +194,15 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
             if key in existing:
                 continue
             existing.add(key)
-            send_at = next_send_at(person, step.on, default_zone=zone)
+            hours = hours_of(person)
+            send_at = next_send_at(hours, step.on, default_zone=zone)
             if send_at < now:
-                send_at = catch_up_send_at(person, now, default_zone=zone)
+                send_at = catch_up_send_at(hours, now, default_zone=zone)
+            to_channel = isinstance(person, Channel)
             planned.append(
                 dict(
-                    key=key, action_id=action.id, person_id=person.id, step=step.name,
+                    key=key, action_id=action.id, person_id=None if to_channel else person.id,
+                    channel=person.id if to_channel else None, step=step.name,
                     occurrence=step.occurrence, step_on=step.on, created_at=now, send_at=send_at,
                     message_id=None,
                 )
@@ -257,58 +306,77 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
 
 
 def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int) -> int:
-    """Gather each person's due nudges into one message, in their working hours, at most `daily_cap` a day.
+    """Gather each recipient's due nudges into one message, in their working hours, at most `daily_cap` a day.
 
     Held nudges (snooze, pause, leave, the cap) wait here, unattached, and go out at the person's next
-    working moment, never at midnight; an action appears once, at the step it has reached now.
+    working moment, never at midnight; an action appears once, at the step it has reached now. A channel
+    (a plan's escalations) keeps office hours.
     """
     waiting = session.scalars(
         select(Nudge)
         .where(Nudge.message_id.is_(None), Nudge.send_at <= now)
-        .order_by(Nudge.person_id, Nudge.step_on, Nudge.id)
+        .order_by(Nudge.person_id, Nudge.channel, Nudge.step_on, Nudge.id)
     ).all()
-    by_person: dict[int, list[Nudge]] = {}
+    by_recipient: dict[str, list[Nudge]] = {}  # by recipient_key
     for nudge in waiting:
-        by_person.setdefault(nudge.person_id, []).append(nudge)
+        by_recipient.setdefault(
+            f"#{nudge.channel}" if nudge.person_id is None else str(nudge.person_id), []
+        ).append(nudge)
     # Read once what the loop below asks about: the people, their actions (with plans), today's messages.
-    people = {
-        person.id: person
-        for chunk in _chunks(list(by_person))
+    recipients: dict[str, Recipient] = {
+        str(person.id): person
+        for chunk in _chunks([int(key) for key in by_recipient if not key.startswith("#")])
         for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
     }
-    for chunk in _chunks(sorted({nudge.action_id for nudge in waiting})):
-        session.scalars(select(Action).where(Action.id.in_(chunk)).options(selectinload(Action.plan))).all()
+    for key in by_recipient:
+        if key.startswith("#"):
+            recipients[key] = Channel(key[1:], key)
+    actions = {
+        action.id: action
+        for chunk in _chunks(sorted({nudge.action_id for nudge in waiting}))
+        for action in session.scalars(
+            select(Action).where(Action.id.in_(chunk)).options(selectinload(Action.plan))
+        )
+    }
     prefixes = {
-        person_id: f"{person_id}:{now.astimezone(_zone_of(person, zone)).date().isoformat()}:"
-        for person_id, person in people.items()
+        key: f"{key}:{now.astimezone(_zone_of(hours_of(recipient), zone)).date().isoformat()}:"
+        for key, recipient in recipients.items()
     }
     # Message keys count up from 1 each day, so "sent today" is how many of prefix1..prefixN exist.
     todays = [f"{prefix}{n}" for prefix in prefixes.values() for n in range(1, daily_cap + 1)]
     taken: set[str] = set()
     for keys in _chunks(todays):
         taken.update(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
-    new_messages: dict[str, tuple[int, list[Nudge]]] = {}  # by message key
-    for person_id, nudges in by_person.items():
-        person = people.get(person_id)
-        if person is None or catch_up_send_at(person, now, default_zone=zone) > now:
-            continue  # not their working moment (night, weekend, bank holiday, leave): wait
+    new_messages: dict[str, tuple[Recipient, list[Nudge]]] = {}  # by message key
+    for key, nudges in by_recipient.items():
+        recipient = recipients.get(key)
+        if recipient is None or catch_up_send_at(hours_of(recipient), now, default_zone=zone) > now:
+            continue  # not their working moment (night, weekend, bank holiday, leave, quiet hours): wait
         live = _latest_per_action(session, nudges, today=now.astimezone(zone).date(), zone=zone)
         if not live:
             continue
-        prefix = prefixes[person_id]
+        prefix = prefixes[key]
         sent_today = sum(1 for n in range(1, daily_cap + 1) if f"{prefix}{n}" in taken)
         if sent_today >= daily_cap:
             continue
-        new_messages[f"{prefix}{sent_today + 1}"] = (person_id, live)
+        new_messages[f"{prefix}{sent_today + 1}"] = (recipient, live)
     if not new_messages:
         return 0
-    session.execute(
-        insert(OutboxMessage),
-        [
-            dict(key=key, person_id=person_id, send_at=now, status="pending", attempts=0, created_at=now)
-            for key, (person_id, _) in new_messages.items()
-        ],
-    )
+    rows = []
+    for key, (recipient, live) in new_messages.items():
+        row: dict[str, object] = dict(key=key, send_at=now, status="pending", attempts=0, created_at=now)
+        if isinstance(recipient, Channel):
+            plan = actions[live[0].action_id].plan if live[0].action_id in actions else None
+            workspace = (
+                plan.escalation_channel_workspace
+                if plan and plan.escalation_channel == recipient.id
+                else None
+            )
+            row.update(person_id=None, channel=recipient.id, channel_workspace=workspace)
+        else:
+            row.update(person_id=recipient.id, channel=None, channel_workspace=None)
+        rows.append(row)
+    session.execute(insert(OutboxMessage), rows)
     for keys in _chunks(list(new_messages)):
         for key, message_id in session.execute(
             select(OutboxMessage.key, OutboxMessage.id).where(OutboxMessage.key.in_(keys))
@@ -362,7 +430,7 @@ def deliver(
     claimed = _claim(database, now=now, lease=lease, limit=limit)
     for position, message_id, person, attempt, reply in _prepared(database, claimed, now=now, zone=zone):
         try:
-            platform_id = send(person, reply)
+            platform_id = _post(send, person, reply)
         except RateLimited as error:
             answered = clock() if clock is not None else now
             _pause(database, message_id, attempt, untried=claimed[position + 1 :], ours=now + lease,
@@ -381,7 +449,10 @@ def deliver(
             continue
         except Undeliverable as error:
             _fail(database, message_id, reason=str(error), report=report, who=person.name)
-            _tell_admins_once(database, person, reason=str(error), now=now, zone=zone)
+            if isinstance(person, Channel):
+                _tell_admins_about_channel_once(database, person, reason=str(error), now=now, zone=zone)
+            else:
+                _tell_admins_once(database, person, reason=str(error), now=now, zone=zone)
             continue
         with database.session() as session:
             # Only the holder of this attempt's lease may mark it: a slow worker whose lease ran out must not.
@@ -392,6 +463,15 @@ def deliver(
             )
         report.sent += 1
     return report
+
+
+def _post(send: Sender, recipient: Recipient, reply: Reply) -> str:
+    """A direct message to a person, or a post in a channel if the platform's sender can post there."""
+    if isinstance(recipient, Person):
+        return send(recipient, reply)
+    if not isinstance(send, ChannelSender):
+        raise Undeliverable("this chat platform's sender can't post in channels")
+    return send.to_channel(recipient, reply)
 
 
 def _claim(database: Database, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
@@ -496,6 +576,26 @@ def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryR
     log.warning("reminder for %s could not be delivered: %s", who, reason)
 
 
+def _tell_admins_about_channel_once(
+    database: Database, channel: Channel, *, reason: str, now: datetime, zone: ZoneInfo
+) -> None:
+    """An escalation channel refused our post (archived, edibot not in it): each admin hears it once."""
+    with database.session() as session:
+        for admin in session.scalars(select(Person).where(Person.is_admin.is_(True))):
+            body = (
+                f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot to the "
+                "channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
+            )
+            _queue_note(
+                session,
+                key=f"unreachable:#{channel.id}:{admin.id}",
+                person=admin,
+                body=body,
+                now=now,
+                zone=zone,
+            )
+
+
 def _tell_admins_once(
     database: Database, person: Person, *, reason: str, now: datetime, zone: ZoneInfo
 ) -> None:
@@ -521,7 +621,7 @@ _PREPARE_AHEAD = 10  # messages rendered at a time: the first goes out soon afte
 
 def _prepared(
     database: Database, claimed: list[int], *, now: datetime, zone: ZoneInfo
-) -> Iterable[tuple[int, int, Person, int, Reply]]:
+) -> Iterable[tuple[int, int, Recipient, int, Reply]]:
     """Each claimed message with its position, recipient, claim token and reply, rendered a few at a time."""
     today = now.astimezone(zone).date()
     for start in range(0, len(claimed), _PREPARE_AHEAD):
@@ -533,18 +633,19 @@ def _prepared(
 
 def _prepare(
     session: Session, message_ids: list[int], *, today: date
-) -> list[tuple[int, Person, int, Reply]]:
+) -> list[tuple[int, Recipient, int, Reply]]:
     """The claimed messages rendered, with their recipients and claim tokens, from a few batched reads."""
     messages = {
         message.id: message
         for chunk in _chunks(message_ids)
         for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(chunk)))
     }
-    people = {
+    people: dict[int, Person] = {
         person.id: person
-        for chunk in _chunks(sorted({message.person_id for message in messages.values()}))
+        for chunk in _chunks(sorted({m.person_id for m in messages.values() if m.person_id is not None}))
         for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
     }
+    channels = _channels(session, {m.channel for m in messages.values() if m.channel is not None})
     by_message: dict[int, list[Nudge]] = {}
     for chunk in _chunks(message_ids):
         for nudge in session.scalars(select(Nudge).where(Nudge.message_id.in_(chunk)).order_by(Nudge.id)):
@@ -553,12 +654,29 @@ def _prepare(
     prepared = []
     for message_id in message_ids:
         message = messages[message_id]
-        person = people[message.person_id]
+        recipient: Recipient
+        if message.person_id is not None:
+            recipient = people[message.person_id]
+        else:
+            assert message.channel is not None
+            known = channels.get(message.channel, Channel(message.channel, f"#{message.channel}"))
+            recipient = Channel(known.id, known.name, message.channel_workspace)
         reply = render_message(
             session, message, today=today, nudges=by_message.get(message_id, []), actions=actions
         )
-        prepared.append((message_id, person, message.attempts, reply))
+        prepared.append((message_id, recipient, message.attempts, reply))
     return prepared
+
+
+def _channels(session: Session, ids: set[str]) -> dict[str, Channel]:
+    """The escalation channels with these ids, named as the plans that use them name them."""
+    found: dict[str, Channel] = {}
+    for chunk in _chunks(sorted(ids)):
+        for plan in session.scalars(select(Plan).where(Plan.escalation_channel.in_(chunk))):
+            channel = escalation_channel(plan)
+            if channel is not None:
+                found.setdefault(channel.id, channel)
+    return found
 
 
 def _load_actions(session: Session, action_ids: set[int]) -> dict[int, Action]:
@@ -589,8 +707,14 @@ def render_message(
     """
     if message.body is not None:
         return Reply([Text(message.body)], private=True)
-    person = session.get(Person, message.person_id)
-    assert person is not None
+    if message.person_id is None:
+        assert message.channel is not None
+        channel = _channels(session, {message.channel}).get(message.channel)
+        name, to_channel = (channel.name if channel else f"#{message.channel}"), True
+    else:
+        person = session.get(Person, message.person_id)
+        assert person is not None
+        name, to_channel = person.name, False
     if nudges is None:
         nudges = session.scalars(select(Nudge).where(Nudge.message_id == message.id).order_by(Nudge.id)).all()
     if actions is None:
@@ -602,7 +726,7 @@ def render_message(
             continue
         step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
         items.append(ReminderItem(action=action, step=nudge.step, why=step.describe(), today=today))
-    return reminder(person.name, items, today=today)
+    return reminder(name, items, today=today, to_channel=to_channel)
 
 
 def planned_keys(database: Database) -> Iterable[str]:

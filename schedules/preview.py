@@ -12,16 +12,16 @@ from sqlalchemy.orm import selectinload
 
 from schedules.calendar import catch_up_send_at, next_send_at
 from schedules.ladder import current_steps
-from schedules.nudges import answered_since, recipients_of
+from schedules.nudges import Channel, Recipient, answered_since, hours_of, recipient_key, recipients_of
 from storage.db import Database
-from storage.models import Action, Nudge, Person, Plan
+from storage.models import Action, Nudge, Plan
 
 URGENCY = ["escalate", "overdue", "due", "set-date", "checkin"]
 
 
 @dataclass
 class PlannedMessage:
-    person: Person
+    person: Recipient  # a person, or a plan's escalation channel
     send_at: datetime  # in the person's own time zone
     steps: list[str] = field(default_factory=list)
     actions: list[tuple[str, str, str]] = field(default_factory=list)  # ref, title, step
@@ -32,13 +32,17 @@ class PlannedMessage:
         return min(self.steps, key=lambda s: URGENCY.index(s) if s in URGENCY else len(URGENCY))
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "recipient": {
+        if isinstance(self.person, Channel):
+            recipient: dict[str, Any] = {"name": self.person.name, "channel": self.person.id}
+        else:
+            recipient = {
                 "name": self.person.name,
                 "email": self.person.email,
                 "slack_id": self.person.slack_id,
                 "teams_id": self.person.teams_id,
-            },
+            }
+        return {
+            "recipient": recipient,
             "send_at": self.send_at.isoformat(timespec="minutes"),
             "step": self.step,
             "actions": [{"ref": ref, "title": title, "step": step} for ref, title, step in self.actions],
@@ -48,7 +52,7 @@ class PlannedMessage:
 def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> list[PlannedMessage]:
     """Messages the sweep would queue from `at` for `days` days, grouped per person per local day, soonest first."""
     start = at.astimezone(zone).date()
-    messages: dict[tuple[int, str], PlannedMessage] = {}
+    messages: dict[tuple[str, str], PlannedMessage] = {}
     with database.session() as session:
         # Queued or sent already; planned-but-unsent nudges are recomputed below and shown.
         sent = set(session.scalars(select(Nudge.key).where(Nudge.message_id.is_not(None))))
@@ -59,7 +63,7 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
             .options(selectinload(Action.owners), selectinload(Action.plan))
             .order_by(Action.id)
         ).all()
-        recipients: dict[tuple[int, bool], list[Person]] = {}
+        recipients: dict[tuple[int, bool], list[Recipient]] = {}
         for offset in range(days + 1):
             day = start + timedelta(days=offset)
             for action in actions:
@@ -71,16 +75,17 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
                     if cache not in recipients:
                         recipients[cache] = recipients_of(session, action, step, action.plan)
                     for person in recipients[cache]:
-                        key = f"{action.id}:{step.name}:{step.occurrence}:{person.id}"
+                        key = f"{action.id}:{step.name}:{step.occurrence}:{recipient_key(person)}"
                         if key in sent:
                             continue
                         sent.add(key)
                         # Not before the day the step becomes sendable (a snooze or pause may have held it).
-                        send_at = next_send_at(person, max(step.on, day), default_zone=zone)
+                        hours = hours_of(person)
+                        send_at = next_send_at(hours, max(step.on, day), default_zone=zone)
                         if send_at < at:
-                            send_at = catch_up_send_at(person, at, default_zone=zone)
-                        local = send_at.astimezone(ZoneInfo(person.timezone) if person.timezone else zone)
-                        slot = (person.id, local.date().isoformat())
+                            send_at = catch_up_send_at(hours, at, default_zone=zone)
+                        local = send_at.astimezone(ZoneInfo(hours.timezone) if hours.timezone else zone)
+                        slot = (recipient_key(person), local.date().isoformat())
                         message = messages.setdefault(slot, PlannedMessage(person=person, send_at=local))
                         message.send_at = min(message.send_at, local)
                         # As the sweep does: an action appears once in a message, at its latest step.

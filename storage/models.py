@@ -88,6 +88,11 @@ class Plan(Base):
     escalate_after_days: Mapped[int] = mapped_column(Integer, default=14)
     checkin_months: Mapped[int] = mapped_column(Integer, default=1)
     escalation_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # Or a channel: the platform's channel id (Slack "C0123"; a name where that is all we were given), the name
+    # people know it by, and the Slack workspace it is in when edibot is in several. Set, it wins over the person.
+    escalation_channel: Mapped[str | None] = mapped_column(String(100))
+    escalation_channel_name: Mapped[str | None] = mapped_column(String(200))
+    escalation_channel_workspace: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -224,9 +229,11 @@ class Nudge(Base):
     __table_args__ = (Index("ix_nudges_unsent", "message_id", "send_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # action:step:occurrence:person
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # action:step:occurrence:person (or #channel)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # Whom it is for: a person, or (an escalation to the plan's channel) a channel id.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(String(100))
     step: Mapped[str] = mapped_column(
         String(30)
     )  # before-14, before-3, due, overdue, escalate, checkin, set-date
@@ -244,8 +251,11 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_status_send_at", "status", "send_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n, or #channel:date:n
+    # A direct message to a person, or a post in a channel (its platform id, and its Slack workspace if known).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    channel_workspace: Mapped[str | None] = mapped_column(String(32))
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far: the fencing token of each try

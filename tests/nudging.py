@@ -27,7 +27,7 @@ from bot.console import FakeClock, render
 from handlers.core import Actor
 from handlers.messages import Context, Heading, Reply
 from handlers.registry import command_layer
-from schedules.nudges import DeliveryReport, SweepReport, deliver, sweep
+from schedules.nudges import Channel, DeliveryReport, SweepReport, deliver, sweep
 from schedules.runner import NudgeRound
 from storage.db import Database
 from storage.deadlines import interpret_deadline
@@ -127,12 +127,19 @@ class Platform:
         self.failures.setdefault(name, []).extend(errors)
 
     def __call__(self, person: Person, reply: Reply) -> str:
-        queued = self.failures.get(person.name)
+        return self._receive(person.name, reply)
+
+    def to_channel(self, channel: Channel, reply: Reply) -> str:
+        """A post in a channel: recorded under the channel's name ("#edi-leads"); fails as told to, by that name."""
+        return self._receive(channel.name, reply)
+
+    def _receive(self, name: str, reply: Reply) -> str:
+        queued = self.failures.get(name)
         if queued:
             raise queued.pop(0)
         platform_id = f"msg-{len(self.received) + 1}"
         text = "\n".join(render(reply))
-        self.received.append(Received(person.name, self.clock.now(), text, reply, platform_id))
+        self.received.append(Received(name, self.clock.now(), text, reply, platform_id))
         return platform_id
 
 

@@ -93,6 +93,8 @@ class _State:
     users: dict[str, SlackUser] = field(default_factory=dict)
     dms: dict[str, str] = field(default_factory=dict)  # user id -> DM channel id
     channels: set[str] = field(default_factory=set)  # public channels the bot is in
+    archived: set[str] = field(default_factory=set)  # channels archived since (posting there: is_archived)
+    outside: set[str] = field(default_factory=set)  # channels the bot isn't in: posting gets not_in_channel
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> view
     home: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> published Home view
@@ -203,6 +205,16 @@ class SlackStandIn:
         with self._lock:
             self.state.channels.add(channel_id)
             self.state.messages.setdefault(channel_id, [])
+
+    def add_channel_without_bot(self, channel_id: str) -> None:
+        """A public channel edibot was never invited to: Slack answers a post there with not_in_channel."""
+        with self._lock:
+            self.state.outside.add(channel_id)
+
+    def archive_channel(self, channel_id: str) -> None:
+        """The channel is archived: Slack answers a post there with is_archived."""
+        with self._lock:
+            self.state.archived.add(channel_id)
 
     def rate_limit(self, calls: int = 1, *, retry_after: int = 30, method: str | None = None) -> None:
         """The next `calls` calls (to `method`, or to any method) answer HTTP 429 with this Retry-After."""
@@ -336,6 +348,10 @@ class SlackStandIn:
                 raise SlackRejected("user_disabled")
             channel = self.state.dms.setdefault(channel, f"D{next(self._ids):08d}")
             self.state.messages.setdefault(channel, [])
+        if channel in self.state.archived:
+            raise SlackRejected("is_archived")
+        if channel in self.state.outside:
+            raise SlackRejected("not_in_channel")
         if channel in self.state.channels:
             return channel
         owner = next((uid for uid, dm in self.state.dms.items() if dm == channel), None)

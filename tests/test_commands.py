@@ -712,7 +712,7 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
             ("/edi people", 'Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.'),
             ("/edi admins promote @Tom Okafor", "Usage: `/edi admins add @someone`"),
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
-            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`."),
+            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone|#channel`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`."),
         ]:  # fmt: skip
             transcript.say("@Priya Shah", command)
             transcript.expect_reply(answer)
@@ -820,3 +820,28 @@ def test_a_person_is_recognised_by_their_email_on_a_platform(transcript: Transcr
     assert "Noted on NO-6: “via Teams”." in outcome.reply.plain_text()
     latest = history(store, "NO-6")[0]
     assert (latest.actor, latest.surface, latest.to_value) == ("Amina Khan", "teams", "via Teams")
+
+
+def test_an_admin_sends_a_plans_escalations_to_a_channel_as_typed_or_as_a_platform_mention_and_back_to_a_person(
+    transcript: Transcript, store: Database
+) -> None:
+    def target() -> tuple[str | None, str | None, int | None]:
+        with store.session() as session:
+            plan = plan_named(session, "Northbridge EDI Plan")
+            assert plan is not None
+            return plan.escalation_channel, plan.escalation_channel_name, plan.escalation_person_id
+
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" #edi-leads')
+    transcript.expect_reply("Overdue actions in Northbridge EDI Plan now escalate to #edi-leads after 14 days.",
+                            "Make sure edibot is in #edi-leads")  # fmt: skip
+    assert target() == ("edi-leads", "edi-leads", None)
+
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" <#C0EDILEADS|edi-leads>')
+    assert target() == ("C0EDILEADS", "edi-leads", None)
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" #C0EDILEADS|edi-leads')
+    assert target() == ("C0EDILEADS", "edi-leads", None)
+
+    transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" @Tom Okafor')
+    transcript.expect_reply("now escalate to Tom Okafor")
+    channel, name, person = target()
+    assert (channel, name) == (None, None) and person is not None

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.console import FakeClock
 from storage.db import Database
-from storage.models import Nudge, OutboxMessage
+from storage.models import Nudge, OutboxMessage, Plan
 from tests.conftest import SAMPLES
 from tests.nudging import NudgeWorld, at, refs
 
@@ -267,3 +267,26 @@ def test_the_preview_shows_what_a_snooze_will_release(edibot: Run, store: Databa
 
     assert ("Amina Khan", "2025-11-17T09:30+00:00", ["NO-2", "NO-6", "NO-9"]) in sent
     assert sorted(sent) == sorted(shown)
+
+
+def test_an_escalation_to_a_channel_is_previewed_for_the_channel_and_printed_once_by_the_console(
+    edibot: Run, store: Database
+) -> None:
+    with store.session() as session:
+        plan = session.scalar(select(Plan))
+        assert plan is not None
+        plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
+
+    messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
+    escalations = [m for m in messages if m["step"] == "escalate"]
+    code, first, _ = edibot("--now", "2025-11-10T09:31", "run", "--once")
+    code_again, second, _ = edibot("--now", "2025-11-10T09:45", "run", "--once")
+
+    assert [(m["recipient"], m["send_at"]) for m in escalations] == [
+        ({"name": "#edi-leads", "channel": "C0EDILEADS"}, "2025-11-10T09:30+00:00")
+    ]
+    assert (code, code_again) == (0, 0)
+    assert re.findall(r"^edibot → (.+?) \(channel\):$", first, flags=re.MULTILINE) == ["#edi-leads"]
+    assert "Posted in #edi-leads as the plan's escalation channel" in first
+    assert first.count("*Escalation: NO-2 is overdue*") == 1  # in the channel, not also in Priya's DM
+    assert "(channel)" not in second

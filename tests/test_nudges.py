@@ -152,6 +152,76 @@ def test_a_plan_can_name_who_hears_its_escalations(world: NudgeWorld) -> None:
     assert escalation.text.startswith("*Escalation: NO-1 is overdue*")
 
 
+def test_a_plan_can_escalate_to_a_channel_once_however_many_schedulers_sweep(
+    world: NudgeWorld, database_url: str
+) -> None:
+    world.plan([OBJECTIVES, ADVERTS], imported=IMPORTED)  # NO-1 has been overdue long enough to escalate
+    world.move("2025-11-03T08:00")
+    answer = say(world, "Priya Shah", '/edi plan escalate "Northbridge EDI Plan" #C0EDILEADS|edi-leads')
+    assert "now escalate to #edi-leads after 14 days" in answer
+
+    second = Database.open(database_url, migrate=False)
+    try:
+        for moment in ("2025-11-03T09:30", "2025-11-03T09:31", "2025-11-03T11:00"):
+            world.round(moment)
+            world.move(moment)
+            world.sweep()
+            deliver(second, now=world.clock.now(), zone=LONDON, send=world.platform)
+    finally:
+        second.dispose()
+
+    assert [refs(m) for m in world.inbox("Priya Shah") if "Escalation" in m.text] == []
+    [posted] = world.inbox("#edi-leads")
+    assert (local(posted), refs(posted)) == ("Mon 3 Nov 09:30", ["NO-1"])
+    assert "Posted in #edi-leads as the plan's escalation channel" in posted.text
+    assert "Owners: Chief Executive" in posted.text
+    [row] = [m for m in world.outbox() if m.channel]
+    assert (row.key, row.person_id, row.channel, row.status) == (
+        "#C0EDILEADS:2025-11-03:1",
+        None,
+        "C0EDILEADS",
+        "sent",
+    )
+    assert [n.key.rsplit(":", 1)[1] for n in world.nudges() if n.step == "escalate"] == ["#C0EDILEADS"]
+    assert len(duplicates(n.key for n in world.nudges())) == 0
+
+
+def test_a_channel_that_refuses_the_post_fails_that_message_only_and_the_admins_hear_once(
+    world: NudgeWorld,
+) -> None:
+    world.plan([OBJECTIVES, ADVERTS], imported=IMPORTED)
+    world.set_plan(escalation_channel="C0GONE", escalation_channel_name="old-leads")
+    world.platform.fail(
+        "#old-leads", Undeliverable("the channel is archived (is_archived, #old-leads, C0GONE)")
+    )
+
+    report = world.round("2025-11-03T09:30")
+    world.run_until("2025-11-04T12:00", every=timedelta(hours=1))
+
+    assert report.failed == ["#old-leads: the channel is archived (is_archived, #old-leads, C0GONE)"]
+    assert world.inbox("#old-leads") == []
+    assert world.inbox("Amina Khan") and world.inbox("Tom Okafor")  # the owners' own reminders still went
+    told = [m for m in world.inbox("Priya Shah") if "couldn't post an escalation in #old-leads" in m.text]
+    assert len(told) == 1
+
+
+def test_a_sender_that_cannot_post_in_channels_makes_a_channel_escalation_undeliverable_not_a_crash(
+    world: NudgeWorld,
+) -> None:
+    world.plan([OBJECTIVES], imported=IMPORTED)
+    world.set_plan(escalation_channel="C0EDILEADS", escalation_channel_name="edi-leads")
+    world.move("2025-11-03T09:30")
+    world.sweep()
+
+    def direct_messages_only(person: Person, reply: Any) -> str:
+        return world.platform(person, reply)
+
+    report = world.deliver(direct_messages_only)
+
+    assert report.failed == ["#edi-leads: this chat platform's sender can't post in channels"]
+    assert world.inbox("Tom Okafor")
+
+
 def test_an_owner_in_new_york_is_reminded_at_half_past_nine_new_york_time(world: NudgeWorld) -> None:
     world.plan([WEBSITE], imported=IMPORTED)
 

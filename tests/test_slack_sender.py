@@ -21,7 +21,7 @@ from bot.slack.blocks import blocks_for, text_for
 from bot.slack.sender import SlackSender
 from handlers.messages import Reply
 from handlers.reminders import ReminderItem, reminder
-from schedules.nudges import MAX_ATTEMPTS, RateLimited, RetryLater, Undeliverable, deliver, sweep
+from schedules.nudges import MAX_ATTEMPTS, Channel, RateLimited, RetryLater, Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, OutboxMessage, Owner, Person, Plan
@@ -285,6 +285,56 @@ def test_the_stand_in_answers_people_lookups_with_their_time_zone(
     assert [call.method for call in slack_api.calls] == ["users.lookupByEmail", "users.info", "auth.test"]
 
 
+# -- a plan's escalation channel ----------------------------------------------------------------------------------
+
+
+def test_an_escalation_is_posted_in_the_channel_by_its_id(slack_api: SlackStandIn, send: SlackSender) -> None:
+    slack_api.add_channel("C0EDILEADS")
+
+    platform_id = send.to_channel(Channel("C0EDILEADS", "#edi-leads"), a_reminder())
+
+    [call] = slack_api.calls
+    assert (call.method, call.params["channel"], call.status) == ("chat.postMessage", "C0EDILEADS", 200)
+    [message] = slack_api.posted("C0EDILEADS")
+    assert platform_id == f"C0EDILEADS:{message['ts']}"
+
+
+@pytest.mark.parametrize(
+    ("channel", "code"),
+    [("C0ARCHIVED", "is_archived"), ("C0NOTINVITED", "not_in_channel"), ("C0NOSUCH", "channel_not_found")],
+)
+def test_a_channel_slack_wont_take_a_post_in_is_undeliverable(
+    slack_api: SlackStandIn, send: SlackSender, channel: str, code: str
+) -> None:
+    slack_api.add_channel("C0ARCHIVED")
+    slack_api.archive_channel("C0ARCHIVED")
+    slack_api.add_channel_without_bot("C0NOTINVITED")
+
+    with pytest.raises(Undeliverable, match=rf"\({code}, #edi-leads, {channel}\)"):
+        send.to_channel(Channel(channel, "#edi-leads"), a_reminder())
+
+    assert slack_api.posted() == []
+
+
+def test_with_a_workspace_per_person_a_channel_is_posted_with_its_workspaces_client(
+    slack_api: SlackStandIn, client: WebClient
+) -> None:
+    slack_api.add_channel("C0EDILEADS")
+    asked: list[str | None] = []
+
+    def team_clients(team: str | None) -> WebClient | None:
+        asked.append(team)
+        return client if team == "T0NORTH" else None
+
+    send = SlackSender(clients=lambda _person: client, team_clients=team_clients)
+    send.to_channel(Channel("C0EDILEADS", "#edi-leads", "T0NORTH"), a_reminder())
+    with pytest.raises(Undeliverable, match="no Slack token for the workspace of #elsewhere"):
+        send.to_channel(Channel("C0OTHER", "#elsewhere", "T0SOUTH"), a_reminder())
+
+    assert asked == ["T0NORTH", "T0SOUTH"]
+    assert len(slack_api.posted("C0EDILEADS")) == 1
+
+
 # -- the nudge sweep and delivery, end to end ---------------------------------------------------------------------
 
 
@@ -376,3 +426,52 @@ def test_a_leaver_is_reported_to_the_plan_admins_once(
                              f"{northbridge['Tom Okafor']})"]  # fmt: skip
     priya = [m["text"] for m in slack_api.posted(slack_api.dm_of(northbridge["Priya Shah"]) or "-")]
     assert sum("couldn't deliver reminders to Tom Okafor" in text for text in priya) == 1
+
+
+def test_an_escalation_channel_gets_the_post_once_and_an_archived_one_is_reported_to_the_admins_once(
+    store: Database, clock: FakeClock, slack_api: SlackStandIn, northbridge: dict[str, str], send: SlackSender
+) -> None:
+    slack_api.add_channel("C0EDILEADS")
+    with store.session() as session:
+        plan = session.scalar(select(Plan))
+        assert plan is not None
+        plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
+    sweep(store, now=clock.now(), zone=LONDON)
+
+    report = deliver(store, now=clock.now(), zone=LONDON, send=send)
+    sweep(store, now=clock.now() + timedelta(minutes=5), zone=LONDON)
+    deliver(store, now=clock.now() + timedelta(minutes=5), zone=LONDON, send=send)
+
+    assert report.failed == []
+    [posted] = slack_api.posted("C0EDILEADS")
+    assert posted["blocks"][0]["text"]["text"] == "Escalation: NO-2 is overdue"
+    [row] = [m for m in outbox(store) if m.channel]
+    assert row.platform_message_id == f"C0EDILEADS:{posted['ts']}"
+
+    assert len(slack_api.posted("C0EDILEADS")) == 1
+
+
+def test_an_archived_escalation_channel_is_reported_to_the_admins_once_and_holds_up_no_one_else(
+    store: Database, clock: FakeClock, slack_api: SlackStandIn, northbridge: dict[str, str], send: SlackSender
+) -> None:
+    slack_api.add_channel("C0EDILEADS")
+    slack_api.archive_channel("C0EDILEADS")
+    with store.session() as session:
+        plan = session.scalar(select(Plan))
+        assert plan is not None
+        plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
+
+    reports = []
+    for minutes in (0, 5, 60, 24 * 60):
+        now = clock.now() + timedelta(minutes=minutes)
+        sweep(store, now=now, zone=LONDON)
+        reports.append(deliver(store, now=now, zone=LONDON, send=send))
+
+    assert reports[0].failed == ["#edi-leads: the channel is archived (is_archived, #edi-leads, C0EDILEADS)"]
+    assert [r.failed for r in reports[1:]] == [[], [], []]
+    assert slack_api.posted("C0EDILEADS") == []
+    assert slack_api.posted(
+        slack_api.dm_of(northbridge["Tom Okafor"]) or "-"
+    )  # the owner's reminder still went
+    priya = [m["text"] for m in slack_api.posted(slack_api.dm_of(northbridge["Priya Shah"]) or "-")]
+    assert sum("couldn't post an escalation in #edi-leads" in text for text in priya) == 1

@@ -67,7 +67,7 @@ def _scheduler(
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=zone)
     reach = workspaces(database, settings)
-    round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(clients=reach.client_for),
+    round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(clients=reach.client_for, team_clients=reach.client_for_team),
                         daily_cap=settings.daily_nudge_cap)  # fmt: skip
     scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
                       next_run_time=datetime.now(zone), id="nudges")  # fmt: skip

@@ -13,6 +13,9 @@ answers is translated into the outbox's own terms:
 - Slack's own trouble (HTTP 5xx, `internal_error`, `fatal_error`, `service_unavailable`, `request_timeout`)
   and network errors → `RetryLater`: the outbox backs off and tries again. Slack warns that after some of
   these the post may have gone through, so a rare duplicate is possible; a lost reminder is not.
+- `to_channel(channel, reply)` posts a plan's escalation in a channel (chat.postMessage to its id, with the
+  client of its workspace): `channel_not_found`, `is_archived` or `not_in_channel` → `Undeliverable`, and the
+  plan admins hear once that edibot can't post there.
 - Anything else (`invalid_auth`, `missing_scope`, `invalid_blocks`…) is our mistake or our configuration's,
   not the recipient's: the SlackApiError is raised as it is, loudly, and the reminder stays in the outbox.
 
@@ -38,7 +41,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.slack.blocks import message_for
 from handlers.messages import Reply
-from schedules.nudges import RateLimited, RetryLater, Undeliverable
+from schedules.nudges import Channel, RateLimited, RetryLater, Undeliverable
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,11 @@ UNREACHABLE = {
     "channel_not_found": "Slack can't find their direct-message channel",
     "is_archived": "their direct-message channel is archived",
 }
+CHANNEL_UNREACHABLE = {
+    "channel_not_found": "Slack can't find the channel (edibot must be invited to a private channel to see it)",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "edibot isn't in the channel: invite it there (/invite @edibot)",
+}
 SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
 
@@ -65,6 +73,7 @@ class SlackSender:
         self, client: WebClient | None = None, *, clients: Callable[[Person], WebClient] | None = None,
         channel_interval: float = CHANNEL_INTERVAL, monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        team_clients: Callable[[str | None], WebClient | None] | None = None,
     ) -> None:  # fmt: skip
         if (client is None) == (clients is None):
             raise ValueError("give SlackSender one client, or `clients` choosing one per person's workspace")
@@ -73,6 +82,8 @@ class SlackSender:
             only = client
             clients = lambda _person: only  # noqa: E731 — one workspace: the same client for everyone
         self.clients = clients
+        # A channel's workspace picks the client for posting there; with one client, it is that one.
+        self.team_clients = team_clients or ((lambda _team: client) if client is not None else None)
         self.channel_interval = channel_interval
         self.monotonic = monotonic
         self.sleep = sleep
@@ -104,10 +115,27 @@ class SlackSender:
             self._pace(channel)
             posted = client.chat_postMessage(channel=channel, **message_for(reply))
         except SlackApiError as error:
-            raise _translated(error, person) from error
+            raise _translated(error, unreachable=UNREACHABLE, who=f"Slack id {person.slack_id}") from error
         except (URLError, TimeoutError, ConnectionError) as error:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{channel}:{posted['ts']}"
+
+    def to_channel(self, channel: Channel, reply: Reply) -> str:
+        """Posts `reply` in a channel (a plan's escalations); returns "<channel>:<ts>". Raises as `send` does;
+        a channel Slack won't take a post in (not found, archived, edibot not in it) is Undeliverable."""
+        client = self.team_clients(channel.workspace) if self.team_clients is not None else None
+        if client is None:
+            raise Undeliverable(f"edibot has no Slack token for the workspace of {channel.name}")
+        try:
+            self._pace(channel.id)
+            posted = client.chat_postMessage(channel=channel.id, **message_for(reply))
+        except SlackApiError as error:
+            raise _translated(
+                error, unreachable=CHANNEL_UNREACHABLE, who=f"{channel.name}, {channel.id}"
+            ) from error
+        except (URLError, TimeoutError, ConnectionError) as error:
+            raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
+        return f"{posted.get('channel') or channel.id}:{posted['ts']}"
 
     def _pace(self, channel: str) -> None:
         """At most one post per channel per interval: a second message to the same person waits out the rest.
@@ -123,7 +151,7 @@ class SlackSender:
             self.sleep(wait)
 
 
-def _translated(error: SlackApiError, person: Person) -> Exception:
+def _translated(error: SlackApiError, *, unreachable: dict[str, str], who: str) -> Exception:
     """RetryLater or Undeliverable for what Slack answered; the SlackApiError itself when it is ours to fix."""
     response = error.response
     status = response.status_code
@@ -131,8 +159,8 @@ def _translated(error: SlackApiError, person: Person) -> Exception:
     if status == 429 or code == "ratelimited":
         seconds = _retry_after(response.headers)
         return RateLimited(seconds, f"Slack rate limit (HTTP {status}): retry after {seconds:g} s")
-    if code in UNREACHABLE:
-        return Undeliverable(f"{UNREACHABLE[code]} ({code}, Slack id {person.slack_id})")
+    if code in unreachable:
+        return Undeliverable(f"{unreachable[code]} ({code}, {who})")
     if status >= 500 or code in SLACK_TROUBLE:
         return RetryLater(DEFAULT_RETRY_AFTER, f"Slack had trouble (HTTP {status} {code or 'error'})")
     return error
