@@ -1,0 +1,538 @@
+"""Benchmark: `/edi mine` as Slack sees it — signed HTTP POSTs to the running app — beside a bare slack-bolt app
+that only acks, both served the same way in the same run. Prints both apps' p50/p99/throughput and PASS/FAIL.
+
+The two apps, each under uvicorn in a thread of this process (as tests/slack_workspace.py runs them):
+- edibot: built as production builds it, `create_app(SlackBot(layer=command_layer(database, clock), ...))`
+  served by `bot.slack.serve.uvicorn_server`, on a SQLite file of 100,000 actions (bench_commands' builder)
+  where the requesting user answers for 50 open actions and is known by Slack id, so `/edi mine` is the real
+  query. Its Web API client points at the local stand-in (tests/slack_standin.py), for Bolt's auth.test.
+- bare: `slack_bolt.App` with Bolt's defaults (process_before_response=False: Bolt runs the listener on its
+  thread pool and polls for the ack every 10 ms) whose /edi listener only calls ack(), behind Bolt's stock ASGI
+  adapter (slack_bolt.adapter.asgi.SlackRequestHandler) in the uvicorn config uvicorn_server makes.
+
+Requests are `/edi mine` slash commands signed with Slack's v0 signature (X-Slack-Request-Timestamp,
+X-Slack-Signature) just before each is sent, from another process (httpx.AsyncClient on asyncio, the same
+client for both apps), so the load does not compete with the apps for this process's GIL. The apps take turns,
+round by round, so load from elsewhere on the machine falls on both. Every edibot answer must be HTTP 200 and
+say "Your 50 open actions"; every bare answer must be HTTP 200. Also printed: the CPU time each app's server
+thread spends per request (uvicorn's event loop, where Bolt's stock adapter runs App.dispatch).
+
+Targets (issue 6):
+1. One request at a time (300, in 3 rounds, after warm-up): edibot's p50 for its whole answer at most the bare
+   app's p50 ack.
+2. 50 requests in flight (2,000, in 2 rounds, after warm-up): edibot's throughput at least the bare app's.
+
+Run with the project's environment: `.venv/bin/python bench/bench_slack.py [--profile] [--what-if]`.
+`--profile` adds cProfile's top functions in edibot's server thread; `--what-if` also times edibot at 50 in
+flight served two other ways, for comparison only: App.dispatch moved off the event loop to a thread, and two
+uvicorn worker processes on one socket (as `uvicorn --workers 2`). It exits non-zero when a target is missed or
+any answer was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import multiprocessing
+import pstats
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from bench_commands import (  # noqa: E402
+    ACTIONS,
+    MINE,
+    NOW,
+    PEOPLE,
+    PERSON,
+    PLAN_ACTIONS,
+    SEED,
+    FixedClock,
+    build,
+    make_world,
+    percentile,
+)
+from pydantic import SecretStr  # noqa: E402
+from slack_bolt import Ack, App, BoltResponse  # noqa: E402
+from slack_bolt.adapter.asgi import SlackRequestHandler  # noqa: E402
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest  # noqa: E402
+from slack_bolt.request import BoltRequest  # noqa: E402
+from slack_sdk import WebClient  # noqa: E402
+from slack_sdk.signature import SignatureVerifier  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.slack.app import create_app  # noqa: E402
+from bot.slack.blocks import message_for  # noqa: E402
+from bot.slack.edibot import SlackBot  # noqa: E402
+from bot.slack.manifest import bot_scopes  # noqa: E402
+from bot.slack.serve import EVENTS_PATH, uvicorn_server  # noqa: E402
+from handlers.registry import command_layer  # noqa: E402
+from storage.db import Database, sqlite_url  # noqa: E402
+from storage.models import Action  # noqa: E402
+from storage.store import Store  # noqa: E402
+from tests.slack_standin import TEAM_ID, SlackStandIn, payload  # noqa: E402
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+EXPECTED = f"Your {MINE} open actions"
+APPS = ("edibot", "bare")
+SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP = 3, 100, (30, 10)  # warm-up: first round, later rounds
+CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP = 2, 1_000, (100, 50)
+IN_FLIGHT = 50
+PROFILE_REQUESTS = 200
+STEP_CALLS = 50
+WHAT_IF_REQUESTS, WHAT_IF_WORKERS = 1_000, 2
+
+
+# -- the load: signed slash commands, sent from another process -------------------------------------------
+
+
+@dataclass
+class Load:
+    """What one app answered to some requests, as the client timed them."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0  # wall time from the first measured request sent to the last answer read
+    wrong: int = 0  # not HTTP 200, or (edibot) without the expected words
+    first_wrong: str = ""
+    server_cpu_ms: float = 0.0  # CPU time of the app's server thread, warm-up requests included
+    sent: int = 0  # requests sent, warm-up included
+
+    def add(self, other: Load) -> None:
+        self.latencies_ms += other.latencies_ms
+        self.seconds += other.seconds
+        self.wrong += other.wrong
+        self.first_wrong = self.first_wrong or other.first_wrong
+        self.server_cpu_ms += other.server_cpu_ms
+        self.sent += other.sent
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies_ms, 99)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+
+def command_form(user_id: str, number: int) -> dict[str, str]:
+    """`/edi mine` as Slack posts it (tests/payloads/request_slash_command.json), from this Slack user."""
+    form: dict[str, str] = payload("request_slash_command")
+    form.update(user_id=user_id, user_name="amina.khan", text="mine", team_id=TEAM_ID,
+                trigger_id=f"{number}.7620112153541.bench",
+                response_url=f"https://hooks.slack.com/commands/{TEAM_ID}/{number}/bench")  # fmt: skip
+    return form
+
+
+def slack_headers(body: str) -> dict[str, str]:
+    """The headers Slack signs a request with (v0: HMAC-SHA256 of "v0:timestamp:body"), stamped now."""
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None
+    return {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature}  # fmt: skip
+
+
+async def _send(
+    url: str, user_id: str, *, warmup: int, requests: int, in_flight: int, expect: str | None
+) -> Load:
+    load = Load(sent=warmup + requests)
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def worker(numbers: Iterator[int], *, measured: bool) -> None:
+            for number in numbers:  # one iterator shared by the workers: each request is sent once
+                body = urlencode(command_form(user_id, number))
+                headers = slack_headers(body)
+                started = time.perf_counter()
+                try:
+                    response = await client.post(EVENTS_PATH, content=body.encode("utf-8"), headers=headers)
+                    status, said = response.status_code, response.text
+                except httpx.TransportError as error:  # no answer at all: counted as a wrong one
+                    status, said = 0, f"{type(error).__name__} {error}"
+                elapsed = (time.perf_counter() - started) * 1000
+                if not measured:
+                    continue
+                load.latencies_ms.append(elapsed)
+                if status != 200 or (expect is not None and expect not in said):
+                    load.wrong += 1
+                    load.first_wrong = load.first_wrong or f"HTTP {status or '-'}: {said[:200]!r}"
+
+        numbers = iter(range(warmup))
+        await asyncio.gather(*(worker(numbers, measured=False) for _ in range(min(in_flight, warmup))))
+        numbers = iter(range(warmup, warmup + requests))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(numbers, measured=True) for _ in range(in_flight)))
+        load.seconds = time.perf_counter() - started
+    return load
+
+
+def send(url: str, user_id: str, *, warmup: int, requests: int, in_flight: int, expect: str | None) -> Load:
+    """Runs in the client process: `requests` signed `/edi mine` POSTs to url, `in_flight` at a time."""
+    return asyncio.run(
+        _send(url, user_id, warmup=warmup, requests=requests, in_flight=in_flight, expect=expect)
+    )
+
+
+# -- the apps, served ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    url: str
+    thread: threading.Thread
+
+    def cpu_ms(self) -> float:
+        """CPU time the server thread (uvicorn's event loop) has used so far."""
+        assert self.thread.ident is not None
+        return time.clock_gettime(time.pthread_getcpuclockid(self.thread.ident)) * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    server: uvicorn.Server, name: str, *, around: Callable[[Callable[[], None]], None] | None = None
+) -> Iterator[Served]:
+    """The server running in a thread until the block ends; `around(run)` runs it (to profile that thread)."""
+    target = (lambda: around(server.run)) if around else server.run
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise SystemExit(f"the {name} app did not start within 10 s")
+        time.sleep(0.01)
+    try:
+        yield Served(f"http://127.0.0.1:{server.config.port}", thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def edibot_app(database: Database, *, api_url: str, token: str) -> tuple[App, SlackBot]:
+    settings = Settings(
+        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
+        SLACK_BOT_TOKEN=SecretStr(token),
+        slack_api_url=api_url,
+    )
+    bot = SlackBot(layer=command_layer(database, FixedClock(NOW)), database=database)
+    return create_app(bot, settings=settings), bot
+
+
+def only_ack(ack: Ack) -> None:
+    ack()
+
+
+def bare_app(api: SlackStandIn) -> App:
+    """slack-bolt with its defaults; its client points at the stand-in only for the auth.test Bolt makes."""
+    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=api.token, base_url=api.url))
+    app.command("/edi")(only_ack)
+    return app
+
+
+def bare_server(app: App) -> uvicorn.Server:
+    """The bare app behind Bolt's stock ASGI adapter, in the uvicorn config edibot's server has."""
+    server = uvicorn_server(app, host="127.0.0.1", port=_free_port())
+    server.config.app = SlackRequestHandler(app, path=EVENTS_PATH)
+    return server
+
+
+# -- what-if: edibot served other ways, for comparison only ---------------------------------------------
+
+
+class DispatchInThread(SlackRequestHandler):
+    """Bolt's ASGI adapter with App.dispatch run in a worker thread, so the event loop is never blocked."""
+
+    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        bolt_request = BoltRequest(
+            body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
+        )
+        return await asyncio.to_thread(self.app.dispatch, bolt_request)
+
+
+def serve_worker(
+    listening: socket.socket, folder: str, api_url: str, token: str, ready: Event, stop: Event
+) -> None:
+    """One worker process (as `uvicorn --workers` starts them): edibot built as production builds it, on the
+    store's SQLite file, serving the socket the parent bound until told to stop."""
+    database = Database.open(sqlite_url(Path(folder) / "data"))
+    app, bot = edibot_app(database, api_url=api_url, token=token)
+    server = uvicorn_server(app, host="127.0.0.1", port=listening.getsockname()[1])
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    ready.set()
+    stop.wait()
+    server.should_exit = True
+    thread.join(timeout=10)
+    bot.close()
+    database.dispose()
+
+
+@contextmanager
+def worker_processes(folder: Path, api: SlackStandIn, count: int) -> Iterator[str]:
+    spawn = multiprocessing.get_context("spawn")
+    listening = socket.socket()
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(("127.0.0.1", 0))
+    stop = spawn.Event()
+    ready = [spawn.Event() for _ in range(count)]
+    workers = [
+        spawn.Process(target=serve_worker, args=(listening, str(folder), api.url, api.token, event, stop))
+        for event in ready
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for event in ready:
+            if not event.wait(60):
+                raise SystemExit("a worker process did not start within 60 s")
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=15)
+        listening.close()
+
+
+# -- the store ---------------------------------------------------------------------------------------------
+
+
+def build_store(folder: Path) -> tuple[Database, str]:
+    """100,000 actions as the importer writes them (bench_commands' builder); PERSON's Slack id."""
+    started = time.perf_counter()
+    world = make_world(plan_actions=PLAN_ACTIONS, people=PEOPLE, seed=SEED)
+    database = Database.open(sqlite_url(folder / "data"))
+    build(database, world)
+    with database.session() as session:
+        store = Store(session)
+        person = store.person_by_identity(name=PERSON)
+        assert person is not None and person.slack_id
+        slack_id = person.slack_id
+        mine = len(store.actions_owned_by(person))
+        actions = session.scalar(select(func.count()).select_from(Action))
+    if mine != MINE or actions != ACTIONS:
+        raise SystemExit(f"bench world error: {actions:,} actions, {PERSON} has {mine} open, not {MINE}")
+    print(f"store: {actions:,} actions in a SQLite file, built in {time.perf_counter() - started:.1f} s; "
+          f"{PERSON} ({slack_id}) answers for {mine} open actions and is known by that Slack id")  # fmt: skip
+    return database, slack_id
+
+
+# -- measuring and reporting -------------------------------------------------------------------------------
+
+
+class Client:
+    """The load generator's process, and the rounds sent from it."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.pool.submit(int).result()  # started (and this module imported there) before anything is timed
+
+    def round(
+        self, served: Served | str, *, warmup: int, requests: int, in_flight: int, expect: str | None
+    ) -> Load:
+        url = served.url if isinstance(served, Served) else served
+        cpu = served.cpu_ms() if isinstance(served, Served) else 0.0
+        load = self.pool.submit(
+            send, url, self.user_id, warmup=warmup, requests=requests, in_flight=in_flight, expect=expect
+        ).result()  # fmt: skip
+        if isinstance(served, Served):
+            load.server_cpu_ms = served.cpu_ms() - cpu
+        return load
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+def measure(client: Client, served: dict[str, Served], *, rounds: int, per_round: int,
+            warmup: tuple[int, int], in_flight: int) -> dict[str, Load]:  # fmt: skip
+    """The apps in turn, round by round (the first to go alternates), each round after its own warm-up."""
+    loads = {name: Load() for name in APPS}
+    for number in range(rounds):
+        for name in APPS if number % 2 == 0 else reversed(APPS):
+            loads[name].add(
+                client.round(served[name], warmup=warmup[0 if number == 0 else 1], requests=per_round,
+                             in_flight=in_flight, expect=EXPECTED if name == "edibot" else None)
+            )  # fmt: skip
+    return loads
+
+
+def line(name: str, load: Load) -> str:
+    cpu = (
+        f"   server thread CPU {load.server_cpu_ms / load.sent:5.2f} ms/request" if load.server_cpu_ms else ""
+    )
+    wrong = f"   WRONG ANSWERS: {load.wrong} (first: {load.first_wrong})" if load.wrong else ""
+    return (f"   {name:8} p50 {load.p50:8.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:6.1f} requests/s"
+            f"   ({len(load.latencies_ms):,} requests){cpu}{wrong}")  # fmt: skip
+
+
+def signed_request(user_id: str, number: int) -> BoltRequest:
+    body = urlencode(command_form(user_id, number))
+    headers: dict[str, str | Sequence[str]] = {
+        name.lower(): value for name, value in slack_headers(body).items()
+    }
+    return BoltRequest(body=body, headers=headers)
+
+
+def where_time_goes(edibot: App, bot: SlackBot, bare: App, slack_id: str) -> None:
+    """Each app's dispatch called in this process (no HTTP), and the steps of edibot's listener, timed alone."""
+    actor = bot.actor(edibot.client, slack_id)
+    reply = bot.layer.handle(actor, "/edi mine").reply
+    steps: dict[str, Callable[[BoltRequest], object]] = {
+        "edibot App.dispatch: Bolt and the whole /edi listener": edibot.dispatch,
+        "  identifying the Slack user (layer.knows)": lambda _: bot.layer.knows(actor),
+        "  the command layer's /edi mine (layer.handle)": lambda _: bot.layer.handle(actor, "/edi mine"),
+        "  Block Kit translation (bot.slack.blocks.message_for)": lambda _: message_for(reply),
+        "bare App.dispatch: Bolt, waiting for the ack in 10 ms polls": bare.dispatch,
+    }
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for number in range(STEP_CALLS):  # the steps in turn, so load from elsewhere falls on all of them
+        for name, step in steps.items():
+            request = signed_request(slack_id, number)  # a fresh one each time: dispatch keeps its ack on it
+            started = time.perf_counter()
+            step(request)
+            times[name].append((time.perf_counter() - started) * 1000)
+    print(
+        f"-- where the time goes, in this process without HTTP (median of {STEP_CALLS} calls, taken in turn):"
+    )
+    for name, taken in times.items():
+        print(f"   {statistics.median(taken):6.2f} ms  {name}")
+
+
+def profiled(profiler: cProfile.Profile) -> Callable[[Callable[[], None]], None]:
+    def around(run: Callable[[], None]) -> None:
+        profiler.enable()
+        try:
+            run()
+        finally:
+            profiler.disable()
+
+    return around
+
+
+def profile_edibot(client: Client, app: App) -> None:
+    profiler = cProfile.Profile()
+    server = uvicorn_server(app, host="127.0.0.1", port=_free_port())
+    with serving(server, "edibot-profiled", around=profiled(profiler)) as served:
+        client.round(served, warmup=0, requests=PROFILE_REQUESTS, in_flight=1, expect=EXPECTED)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    print(f"-- cProfile of edibot's server thread, {PROFILE_REQUESTS} requests one at a time (cumulative):")
+    print("\n".join("     " + row for row in out.getvalue().splitlines()[6:] if row.strip()))
+
+
+def what_if(client: Client, app: App, folder: Path, api: SlackStandIn) -> bool:
+    """edibot at 50 in flight served two other ways; returns whether every answer was right."""
+    print(f"-- what-if, for comparison only: edibot served other ways, {IN_FLIGHT} in flight "
+          f"({WHAT_IF_REQUESTS:,} after {CONCURRENT_WARMUP[0]} warm-up)")  # fmt: skip
+    server = uvicorn_server(app, host="127.0.0.1", port=_free_port())
+    server.config.app = DispatchInThread(app, path=EVENTS_PATH)
+    loads: dict[str, Load] = {}
+    with serving(server, "edibot-dispatch-in-thread") as served:
+        loads["App.dispatch in a thread (asyncio.to_thread), one process"] = client.round(
+            served, warmup=CONCURRENT_WARMUP[0], requests=WHAT_IF_REQUESTS, in_flight=IN_FLIGHT, expect=EXPECTED
+        )  # fmt: skip
+    with worker_processes(folder, api, WHAT_IF_WORKERS) as url:
+        loads[f"{WHAT_IF_WORKERS} uvicorn worker processes, stock adapter"] = client.round(
+            url, warmup=CONCURRENT_WARMUP[0], requests=WHAT_IF_REQUESTS, in_flight=IN_FLIGHT, expect=EXPECTED
+        )  # fmt: skip
+    for name, load in loads.items():
+        print(f"   {name}:\n" + line("edibot", load))
+    return all(load.wrong == 0 for load in loads.values())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--profile", action="store_true", help="cProfile edibot's server thread")
+    parser.add_argument("--what-if", action="store_true", help="also time edibot served two other ways")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as folder, SlackStandIn(scopes=set(bot_scopes())) as api:
+        database, slack_id = build_store(Path(folder))
+        client = Client(slack_id)
+        edibot, bot = edibot_app(database, api_url=api.url, token=api.token)
+        bare = bare_app(api)
+        edibot_server = uvicorn_server(edibot, host="127.0.0.1", port=_free_port())
+        with (
+            serving(edibot_server, "edibot") as edibot_served,
+            serving(bare_server(bare), "bare") as bare_served,
+        ):
+            served = {"edibot": edibot_served, "bare": bare_served}
+            calls_before = len(api.calls)
+            serial = measure(client, served, rounds=SERIAL_ROUNDS, per_round=SERIAL_PER_ROUND,
+                             warmup=SERIAL_WARMUP, in_flight=1)  # fmt: skip
+            concurrent = measure(client, served, rounds=CONCURRENT_ROUNDS, per_round=CONCURRENT_PER_ROUND,
+                                 warmup=CONCURRENT_WARMUP, in_flight=IN_FLIGHT)  # fmt: skip
+            web_api = sorted({call.method for call in api.calls[calls_before:]})
+        bot.settle()
+
+        ok = True
+        print(f"Web API calls the apps made while timed: {', '.join(web_api) or 'none'}")
+        print(
+            f"-- one request at a time ({SERIAL_ROUNDS * SERIAL_PER_ROUND} in {SERIAL_ROUNDS} rounds per app)"
+        )
+        for name in APPS:
+            print(line(name, serial[name]))
+        ratio = serial["edibot"].p50 / serial["bare"].p50
+        verdict = "PASS" if ratio <= 1 else "FAIL"
+        ok &= verdict == "PASS"
+        print(f"   edibot p50 / bare p50 = {ratio:.2f}   target at most 1: {verdict}")
+        print(f"-- {IN_FLIGHT} in flight ({CONCURRENT_ROUNDS * CONCURRENT_PER_ROUND:,} in {CONCURRENT_ROUNDS} "
+              "rounds per app)")  # fmt: skip
+        for name in APPS:
+            print(line(name, concurrent[name]))
+        ratio = concurrent["edibot"].throughput / concurrent["bare"].throughput
+        verdict = "PASS" if ratio >= 1 else "FAIL"
+        ok &= verdict == "PASS"
+        print(f"   edibot throughput / bare throughput = {ratio:.2f}   target at least 1: {verdict}")
+        edibot_cpu = concurrent["edibot"].server_cpu_ms / concurrent["edibot"].sent
+        print(f"   (Bolt's stock adapter runs App.dispatch on uvicorn's event loop, one request at a time: at "
+              f"{edibot_cpu:.1f} ms of CPU a request, edibot cannot pass {1000 / edibot_cpu:.0f} requests/s even "
+              "with a core to itself; the bare app's loop sleeps in 10 ms steps waiting for its ack)")  # fmt: skip
+        wrong = sum(load.wrong for loads in (serial, concurrent) for load in loads.values())
+        print(f"wrong answers: {wrong}")
+        ok &= wrong == 0
+        where_time_goes(edibot, bot, bare, slack_id)
+
+        if args.profile:
+            profile_edibot(client, edibot)
+        if args.what_if:
+            ok &= what_if(client, edibot, Path(folder), api)
+        client.close()
+        bot.close()
+        database.dispose()
+    print(f"targets: {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
