@@ -75,7 +75,6 @@ MESSAGE_TEXT = 40_000
 PREFIX = "edi:"  # every action_id and callback_id we create, so the app can route ours and only ours
 MORE_HINT = "`/edi mine` lists them all"
 ELLIPSIS = "…"
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -86,33 +85,41 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _pieces(text: str, *, mrkdwn: bool) -> list[tuple[str, int]]:
-    """Each character as Slack receives it (escaped in mrkdwn) and how long Slack may count it."""
-    pieces: list[tuple[str, int]] = []
-    for char in text:
-        sent = _ESCAPES.get(char, char) if mrkdwn else char
-        pieces.append((sent, len(sent.encode("utf-16-le")) // 2))
-    return pieces
+def _width(text: str, *, mrkdwn: bool) -> int:
+    """How long Slack may count `text`, once escaped when it is mrkdwn (UTF-16 code units)."""
+    sent = escape(text) if mrkdwn else text
+    return len(sent) if sent.isascii() else len(sent.encode("utf-16-le")) // 2
+
+
+# The most one character can count once sent: "&" escaped is "&amp;" (5); an astral character is 2.
+_WIDEST = 5
+
+
+def _fitting(text: str, limit: int, *, mrkdwn: bool) -> int:
+    """The longest prefix of `text` (in characters) that counts at most `limit` once sent."""
+    if len(text) * _WIDEST <= limit or _width(text, mrkdwn=mrkdwn) <= limit:
+        return len(text)
+    low, high = 0, len(text)  # prefix widths only grow, so bisect on the prefix length
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(text[:middle], mrkdwn=mrkdwn) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def measure(text: str, *, mrkdwn: bool = False) -> int:
     """How long `text` is by Slack's count, once escaped when it is mrkdwn."""
-    return sum(width for _, width in _pieces(text, mrkdwn=mrkdwn))
+    return _width(text, mrkdwn=mrkdwn)
 
 
 def cut(text: str, limit: int, *, mrkdwn: bool = False) -> str:
     """`text` as Slack gets it, at most `limit` long: ended with "…" when it had to be cut (never mid-entity)."""
-    pieces = _pieces(text, mrkdwn=mrkdwn)
-    if sum(width for _, width in pieces) <= limit:
-        return "".join(sent for sent, _ in pieces)
-    kept: list[str] = []
-    used = 0
-    for sent, width in pieces:
-        if used + width > limit - 1:
-            break
-        kept.append(sent)
-        used += width
-    return "".join(kept).rstrip() + ELLIPSIS
+    if len(text) * _WIDEST <= limit or _width(text, mrkdwn=mrkdwn) <= limit:
+        return escape(text) if mrkdwn else text
+    kept = text[: _fitting(text, limit - 1, mrkdwn=mrkdwn)]
+    return (escape(kept) if mrkdwn else kept).rstrip() + ELLIPSIS
 
 
 def split(text: str, limit: int) -> list[str]:
@@ -120,14 +127,7 @@ def split(text: str, limit: int) -> list[str]:
     chunks: list[str] = []
     rest = text
     while rest:
-        pieces = _pieces(rest, mrkdwn=True)
-        used = 0
-        fits = 0
-        for _, width in pieces:
-            if used + width > limit:
-                break
-            used += width
-            fits += 1
+        fits = _fitting(rest, limit, mrkdwn=True)
         if fits == len(rest):
             chunks.append(escape(rest))
             break
