@@ -40,16 +40,20 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("notmine", "notmine REF", "tell the plan admins an action isn't yours", c.not_mine,
                     about_action=True, aliases=("not-mine",)),
         CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", c.away),
+        CommandSpec("quiet", "quiet HH:MM-HH:MM | quiet off", "no reminders during these hours, every day (your local time)",
+                    c.quiet),
         CommandSpec("add", n.ADD_USAGE, "add an action to a plan", n.add_action, admin_only=True),
         CommandSpec("owner", 'owner REF add|remove "Owner"', "change who owns an action", c.owner,
                     about_action=True, changes_action=True, admin_only=True),
         CommandSpec("people", 'people map "HR Manager" @someone | people unmapped',
                     "map owner roles to people; list roles nobody is mapped to", c.people, admin_only=True),
         CommandSpec("admins", "admins add|remove @someone", "choose the plan admins", c.admins, admin_only=True),
-        CommandSpec("plan", "plan pause|resume NAME | plan escalate NAME @someone | plan reminders NAME 14,3,0",
-                    "hold or restart a plan's reminders; who hears about overdue actions; when owners are reminded",
-                    c.plan,
-                    admin_only=True),
+        CommandSpec("plan", "plan pause|resume|restrict|unrestrict NAME | plan escalate NAME @someone|#channel|after N days "
+                    "| plan reminders NAME 14,3,0 | plan checkins NAME MONTHS",
+                    "hold or restart a plan's reminders; who hears about overdue actions (a person or a channel) and "
+                    "after how long; when owners are reminded; how often ongoing actions get a check-in; who can see "
+                    "the plan",
+                    c.plan, admin_only=True),
     )
 }  # fmt: skip
 

@@ -44,7 +44,8 @@ def test_help_lists_what_staff_can_do_and_shows_admin_commands_only_to_admins(tr
     transcript.expect_reply(
         "For plan admins",
         "`/edi admins add|remove @someone`",
-        "`/edi plan pause|resume NAME | plan escalate NAME @someone | plan reminders NAME 14,3,0`",
+        "`/edi plan pause|resume|restrict|unrestrict NAME | plan escalate NAME @someone|#channel|after N days "
+        "| plan reminders NAME 14,3,0 | plan checkins NAME MONTHS`",
     )
 
     transcript.say("@Visiting Consultant", "/edi help")  # not in the directory, but may ask what I do

@@ -10,10 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.console import FakeClock
-from handlers import commands
-from handlers.core import CommandSpec
 from handlers.messages import Reply
-from handlers.registry import COMMANDS
 from schedules.nudges import Undeliverable, deliver, sweep
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Plan
@@ -204,16 +201,6 @@ def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_r
 
 
 # -- quiet hours ----------------------------------------------------------------------------------------
-
-QUIET = CommandSpec("quiet", "quiet HH:MM-HH:MM | quiet off", "no reminders during these hours, every day",
-                    commands.quiet)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def quiet_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`/edi quiet` as handlers/registry.py lists it (added here until it does)."""
-    if "quiet" not in COMMANDS:
-        monkeypatch.setitem(COMMANDS, "quiet", QUIET)
 
 
 @pytest.fixture

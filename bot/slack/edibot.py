@@ -124,14 +124,15 @@ class SlackBot:
 # With should_escape on (manifest.yml), Slack sends "@Amina" as <@U0123|amina> and emails as <mailto:…|…>.
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|[^>]*)?>")
 
 
 def plain_text_of(text: str) -> str:
     """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory knows."""
     text = _MAILTO.sub(r"\1", _USER.sub(r"\1", text))
-    text = _CHANNEL.sub(r"#\1", text)  # a channel mention becomes "#C0123", the id Slack posts to
+    # A channel mention becomes "#C0123|name": the id Slack posts to, and the name people know it by.
+    text = _CHANNEL.sub(lambda m: "#" + m.group(1) + (f"|{m.group(2)}" if m.group(2) else ""), text)
     text = _LINK.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
