@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from storage.importing.owners import owner_key
 from storage.models import (
@@ -212,17 +212,26 @@ class Store:
             .where(func.upper(Plan.ref_prefix) == prefix.upper(), Action.archived.is_(False))
         ).all()
 
-    def actions_owned_by(self, person: Person) -> Sequence[Action]:
-        """A person's open, live actions, soonest due first, undated last."""
+    def actions_owned_by(self, person: Person, *, with_owners: bool = False) -> Sequence[Action]:
+        """A person's open, live actions, soonest due first, undated last (with their owners when asked)."""
         owned = (
             select(action_owners.c.action_id)
             .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
             .where(person_roles.c.person_id == person.id)
         )
+        # A list shows each action's line or card, never the plan's raw cells or import bookkeeping: not
+        # loading those JSON columns (nor owners, for a list of lines) more than halves `/edi mine`'s time.
+        options = [
+            selectinload(Action.plan),
+            defer(Action.raw_cells), defer(Action.imported_fields), defer(Action.group_path),
+            defer(Action.warnings), defer(Action.how), defer(Action.outputs), defer(Action.description),
+        ]  # fmt: skip
+        if with_owners:
+            options.append(selectinload(Action.owners))
         return self.session.scalars(
             select(Action)
             .where(Action.id.in_(owned), Action.archived.is_(False), Action.status != "done")
-            .options(selectinload(Action.owners), selectinload(Action.plan))
+            .options(*options)
             .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)
         ).all()
 

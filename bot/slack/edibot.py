@@ -36,6 +36,7 @@ class SlackBot:
     layer: CommandLayer
     database: Database
     _emails: dict[str, str | None] = field(default_factory=dict)  # Slack user id -> email, once looked up
+    _known: set[str] = field(default_factory=set)  # Slack ids the people directory has
     _lock: Lock = field(default_factory=Lock)
     # Work that must not hold up Slack's 3-second answer (telling the plan admins, say) runs here.
     _background: ThreadPoolExecutor = field(
@@ -67,7 +68,13 @@ class SlackBot:
         Slack id is remembered from then on (so users.info is asked once per unknown person, not per request).
         """
         actor = Actor(surface=SURFACE, slack_id=user_id, workspace=team_id)
-        if self.layer.knows(actor):
+        with self._lock:
+            known = user_id in self._known
+        if known or self.layer.knows(actor):
+            # Once someone is known by their Slack id, the command layer finds them by it on every request;
+            # asking the directory first as well would only look them up twice.
+            with self._lock:
+                self._known.add(user_id)
             return actor
         return Actor(
             surface=SURFACE, slack_id=user_id, email=self._email_of(client, user_id), workspace=team_id
