@@ -69,7 +69,9 @@ action_owners = Table(
     Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
     Column("owner_id", ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, nullable=False, default=0),
-    Index("ix_action_owners_owner_id", "owner_id"),
+    # Owner first and the action too, so "which actions does this role own" is answered from the index alone
+    # (the weekly note's count of unmapped roles' actions, a person's actions through their roles).
+    Index("ix_action_owners_owner_id_action_id", "owner_id", "action_id"),
 )
 
 

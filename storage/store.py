@@ -25,6 +25,8 @@ from storage.models import (
 )
 from storage.queries import action_by_ref, actions_matching, history_of, plan_named
 
+_CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's parameter limits
+
 
 def person_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
@@ -169,22 +171,30 @@ class Store:
         ).all()
 
     def unmapped_owners(self) -> Sequence[tuple[Owner, int]]:
-        """Owner roles on live actions that no person is mapped to, with how many actions each has."""
-        live = (
-            select(action_owners.c.owner_id, func.count().label("actions"))
-            .join(Action, Action.id == action_owners.c.action_id)
-            .where(Action.archived.is_(False), Action.status != "done")
-            .group_by(action_owners.c.owner_id)
-            .subquery()
-        )
+        """Owner roles on live actions that no person is mapped to, with how many live actions each has.
+
+        Asked from the roles' side: first the roles nobody holds (the owners table is small), then a count of
+        only their actions, through the index on action_owners (owner_id, action_id). Its cost follows the
+        actions of unmapped roles, not the size of the store (the weekly admin note asks it inside a sweep).
+        """
         mapped = exists().where(person_roles.c.owner_id == Owner.id)
-        rows = self.session.execute(
-            select(Owner, live.c.actions)
-            .join(live, live.c.owner_id == Owner.id)
-            .where(~mapped)
-            .order_by(Owner.name)
-        )
-        return [(owner, int(count)) for owner, count in rows]
+        unmapped = {owner.id: owner for owner in self.session.scalars(select(Owner).where(~mapped))}
+        ids = sorted(unmapped)
+        counts: dict[int, int] = {}
+        for start in range(0, len(ids), _CHUNK):
+            rows = self.session.execute(
+                select(action_owners.c.owner_id, func.count())
+                .join(Action, Action.id == action_owners.c.action_id)
+                .where(
+                    action_owners.c.owner_id.in_(ids[start : start + _CHUNK]),
+                    Action.archived.is_(False),
+                    Action.status != "done",
+                )
+                .group_by(action_owners.c.owner_id)
+            )
+            counts.update((owner_id, int(count)) for owner_id, count in rows)
+        found = [(unmapped[owner_id], int(count)) for owner_id, count in counts.items() if count]
+        return sorted(found, key=lambda row: (row[0].name, row[0].id))
 
     # -- actions ----------------------------------------------------------------------------------------
     def action(self, ref: str) -> Action | None:

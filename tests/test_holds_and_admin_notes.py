@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.console import FakeClock
 from handlers.messages import Reply
@@ -198,6 +198,57 @@ def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_r
     round_at(store, clock, "2025-11-10T14:00", inbox)
     assert len([text for text in inbox.to("Priya Shah") if "nobody to remind" in text]) == 1
     assert len(counted) == 1
+
+
+@pytest.mark.usefixtures("transcript")  # the sample plan and its people
+def test_the_weekly_note_counts_only_the_actions_of_unmapped_roles_never_the_whole_store(
+    store: Database,
+) -> None:
+    """Monday's sweep asks which roles have nobody to remind; on a store of 100,000 actions, reading every action's
+    owners to answer it made the sweep miss its second. Each statement must reach actions through an index."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the plan shape is checked on SQLite, whose planner needs no statistics")
+    statements: list[tuple[str, object]] = []
+
+    def remember(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        with store.session() as session:
+            unmapped = Store(session).unmapped_owners()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+    assert ("Comms & Events", 1) in [(owner.name, count) for owner, count in unmapped]
+    with store.engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = [
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            ]  # type: ignore[arg-type]
+            scans = [step for step in plan if step.startswith(("SCAN action_owners", "SCAN actions"))]
+            assert not scans, f"{statement}\n{plan}"
+
+
+def test_the_weekly_note_leaves_out_done_and_archived_actions_and_roles_with_none_left(
+    transcript: Transcript, store: Database
+) -> None:
+    with store.session() as session:
+        before = {owner.name: count for owner, count in Store(session).unmapped_owners()}
+    assert before["Comms & Events"] == 1
+    transcript.say("@Priya Shah", "/edi people unmapped")
+    transcript.expect_reply("Comms & Events — 1 open action")
+    with store.session() as session:
+        (action,) = [a for a in Store(session).actions_matching(owner="Comms & Events")]
+        action.status = "done"
+        others = Store(session).actions_matching(owner="Health & Safety")
+        for other in others:
+            other.archived = True
+    with store.session() as session:
+        after = {owner.name: count for owner, count in Store(session).unmapped_owners()}
+    assert "Comms & Events" not in after and "Health & Safety" not in after
+    assert {
+        name: count for name, count in before.items() if name not in ("Comms & Events", "Health & Safety")
+    } == after
 
 
 # -- quiet hours ----------------------------------------------------------------------------------------
