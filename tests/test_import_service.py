@@ -14,6 +14,7 @@ from storage.importing.errors import ColumnMappingError, PlanFileError
 from storage.importing.service import import_plan
 from storage.models import Action, HistoryEntry, Plan
 from storage.queries import action_by_ref, actions_matching, history_of
+from storage.store import Store
 
 HEADER = ["Theme", "Action", "Lead", "Timescale", "RAG", "Progress"]
 ROWS = [
@@ -205,3 +206,32 @@ def test_a_wrong_map_is_refused_plainly(
     with pytest.raises(PlanFileError, match=message):
         import_plan(store, path, now=now, overrides=overrides)
     assert count(store, Plan) == 0
+
+
+def test_a_re_import_that_changes_an_actions_owners_asks_again_whoever_said_not_mine(
+    store: Database, tmp_path: Path, now: datetime
+) -> None:
+    """As `/edi owner` does: someone who said "not mine" before may answer for it under its new owners."""
+    import_plan(store, write_plan(tmp_path / "v1.csv", ROWS), now=now, plan_name="Local Trust")
+    with store.session() as session:
+        directory = Store(session)
+        amina = directory.add_person(name="Amina Khan", now=now)
+        amina.roles.append(directory.owner_or_new("HR Manager"))
+        for ref in ("LT-4", "LT-5"):
+            action = directory.action(ref)
+            assert action is not None
+            directory.decline(action, amina, at=now)
+            action.next_nudge_on = now.date()
+    revised = [list(row) for row in ROWS]
+    revised[3][2] = "HR Manager / Internal Comms"  # LT-4 gains an owner; LT-5 is as it was
+    import_plan(store, write_plan(tmp_path / "v2.csv", revised), now=now, plan_name="Local Trust")
+    with store.session() as session:
+        directory = Store(session)
+        amina_again = directory.person_by_identity(name="Amina Khan")
+        lt4, lt5 = directory.action("LT-4"), directory.action("LT-5")
+        assert amina_again is not None and lt4 is not None and lt5 is not None
+        assert [owner.name for owner in lt4.owners] == ["HR Manager", "Internal Comms"]
+        assert not directory.has_declined(amina_again, lt4)
+        assert lt4.next_nudge_on is None  # the sweep works out her reminders again
+        assert directory.has_declined(amina_again, lt5)  # its owners did not change
+        assert lt5.next_nudge_on == now.date()

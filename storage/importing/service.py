@@ -24,6 +24,7 @@ from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
 from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_owners
 from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use
+from storage.store import Store
 
 # The tables themselves, for Core inserts: the ORM has nothing to track about rows inserted in bulk.
 _ACTIONS: Final = cast("Table", Action.__table__)
@@ -223,6 +224,7 @@ def _apply(
     keys_used: set[str] = set()
     fresh: list[tuple[dict[str, Any], ParsedAction]] = []  # new actions, inserted in bulk below
     results: list[dict[str, Any]] = []
+    new_owners: list[Action] = []  # actions whose owners this import changed
     for position, item in enumerate(parsed.actions):
         key = _unique(_match_key(item), keys_used)
         action: Action | None = existing.get(key)
@@ -249,6 +251,7 @@ def _apply(
         wanted = [owners[owner_key(name)] for name in item.owners]
         if [o.key for o in action.owners] != [o.key for o in wanted]:
             action.owners = wanted
+            new_owners.append(action)
         seen.add(action)
         results.append(_json(_values_of(action), item.owners))
 
@@ -260,6 +263,8 @@ def _apply(
             summary.archived += 1
             history.add(action.id, field="archived", frm="no", to="yes", note=f"no longer in {source}")
     session.flush()
+    # New owners, as with `/edi owner`: whoever said "not mine" is asked afresh if they answer for it now.
+    Store(session).forget_declines_of(new_owners)
     _insert_new(session, fresh, owners=owners, history=history, source=source)
     history.write(session)
 
