@@ -57,7 +57,11 @@ def _listing(title: str, actions: list[Action], today: date, *, empty: str) -> R
 
 def mine(request: Request) -> Reply:
     person = request.require_person()
-    actions = list(request.store.actions_owned_by(person))
+    declined_ids = request.store.declined_by(person)
+    actions: list[Action] = []
+    declined: list[Action] = []  # said "not mine": shown apart, not counted as things to do
+    for action in request.store.actions_owned_by(person):
+        (declined if action.id in declined_ids else actions).append(action)
     today = request.now.date()
     overdue = sum(1 for a in actions if a.due_date and a.due_date < today)
     title = f"Your {len(actions)} open action{'s' if len(actions) != 1 else ''}" + (
@@ -67,7 +71,18 @@ def mine(request: Request) -> Reply:
         "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you "
         "(`/edi people map \"HR Manager\" @you`)."
     )  # fmt: skip
-    return _listing(title, actions, today, empty=empty)
+    reply = _listing(title, actions, today, empty=empty)
+    if declined:
+        # Still theirs on paper until an admin maps it elsewhere; a line of its own says so.
+        refs = [action.ref for action in declined]
+        named = refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + f" and {refs[-1]}"
+        told = (
+            "the plan admins have been told"
+            if any(admin.id != person.id for admin in request.store.admins())
+            else "there is no plan admin to tell yet"
+        )
+        reply.add(Context(f"You said {named} {'is' if len(refs) == 1 else 'are'}n't yours; {told}."))
+    return reply
 
 
 def list_actions(request: Request) -> Reply:

@@ -288,6 +288,12 @@ class Store:
             )
         )
 
+    def declined_by(self, person: Person) -> set[int]:
+        """The ids of the actions `person` said aren't theirs."""
+        return set(
+            self.session.scalars(select(ActionDecline.action_id).where(ActionDecline.person_id == person.id))
+        )
+
     def has_declined(self, person: Person, action: Action) -> bool:
         return self.session.get(ActionDecline, (action.id, person.id)) is not None
 

@@ -83,6 +83,27 @@ def test_mine_lists_my_open_actions_soonest_first_with_the_overdue_one_flagged(
     assert refs_listed(transcript.reply) == ["NO-6", "NO-9"]
 
 
+def test_mine_shows_what_i_said_isnt_mine_apart_and_leaves_it_out_of_the_count(
+    transcript: Transcript,
+) -> None:
+    transcript.say("@Amina Khan", "/edi notmine NO-2")
+    transcript.say("@Amina Khan", "/edi mine")
+    transcript.expect_reply(
+        "Your 2 open actions", "You said NO-2 isn't yours; the plan admins have been told."
+    )
+    assert refs_listed(transcript.reply) == ["NO-6", "NO-9"]
+
+    transcript.say("@Amina Khan", "/edi notmine NO-9")
+    transcript.say("@Amina Khan", "/edi mine")
+    transcript.expect_reply("Your 1 open action", "You said NO-2 and NO-9 aren't yours")
+    assert refs_listed(transcript.reply) == ["NO-6"]
+
+    transcript.say("@Priya Shah", '/edi owner NO-2 add "Internal Comms"')  # new owners: she is asked again
+    transcript.say("@Amina Khan", "/edi mine")
+    transcript.expect_reply("Your 2 open actions, 1 overdue", "You said NO-9 isn't yours")
+    assert refs_listed(transcript.reply) == ["NO-2", "NO-6"]
+
+
 def test_mine_for_someone_mapped_to_no_role_says_how_to_get_mapped(
     transcript: Transcript, store: Database, tmp_path: Path
 ) -> None:
