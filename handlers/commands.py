@@ -11,7 +11,7 @@ from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, st
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
-from schedules.calendar import WORKDAY_ENDS, quiet_all_working_day
+from schedules.calendar import quiet_all_working_day, workday_ends
 from schedules.ladder import next_occurrence_after
 from storage.deadlines import interpret_deadline
 from storage.models import Action, Person, Plan
@@ -517,7 +517,7 @@ def quiet(request: Request) -> Reply:
         person.quiet_hours = before
         raise CommandError(
             f"{start}–{end}{overnight} would leave no time in your working day ({person.send_time or '09:30'}–"
-            f"{WORKDAY_ENDS:%H:%M}) for reminders. Pick shorter quiet hours, or use `/edi away until DATE` for "
+            f"{workday_ends(person):%H:%M}) for reminders. Pick shorter quiet hours, or use `/edi away until DATE` for "
             "days off. I haven't changed anything."
         )
     return Reply.say(

@@ -45,6 +45,48 @@ def send_clock(person: Person) -> time:
         return time(9, 30)
 
 
+WORKDAY_ENDS = time(17, 30)
+# A send time may be chosen from early morning to the evening (a late shift); the working day then runs on
+# LATE_WINDOW past it, so a reminder due at 18:00 goes at 18:00 and a late one can still catch up that evening.
+EARLIEST_SEND, LATEST_SEND = time(6, 0), time(20, 0)
+LATE_WINDOW = timedelta(hours=3)
+
+
+def workday_ends(person: Person) -> time:
+    """When the person's day for reminders ends: 17:30, or LATE_WINDOW after a later send time, before midnight."""
+    send = send_clock(person)
+    minutes = min(send.hour * 60 + send.minute + int(LATE_WINDOW.total_seconds() // 60), 24 * 60 - 1)
+    return max(WORKDAY_ENDS, time(minutes // 60, minutes % 60))
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+def read_send_time(text: str) -> str | None:
+    """ "09:30", "9.30", "6pm", "18:00" → "HH:MM"; None if it isn't a time of day."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def send_time_problem(text: str) -> str | None:
+    """Why `text` can't be someone's send time, in words for the person who wrote it; None if it can."""
+    clock = read_send_time(text)
+    if clock is None:
+        return f"'{text}' is not a time of day such as 09:30"
+    if not EARLIEST_SEND <= time.fromisoformat(clock) <= LATEST_SEND:
+        return f"{clock} is outside the hours reminders go out ({EARLIEST_SEND:%H:%M}–{LATEST_SEND:%H:%M})"
+    return None
+
+
 def is_working_day(person: Person, day: date) -> bool:
     return day.weekday() in working_weekdays(person.working_days or "Mon-Fri") and day not in bank_holidays(
         person.nation or "england"
@@ -88,13 +130,13 @@ def quiet_until(person: Person, moment: datetime) -> datetime | None:
 def _free_from(person: Person, day: date, earliest: time, zone: ZoneInfo) -> datetime | None:
     """The first moment of `day` from `earliest` (and the send time) that is in working hours and not quiet."""
     start = max(earliest, send_clock(person))
-    if start >= WORKDAY_ENDS:
+    if start >= workday_ends(person):
         return None
     moment = datetime.combine(day, start, tzinfo=zone)
     ends = quiet_until(person, moment)
     if ends is None:
         return moment
-    return ends if ends.date() == day and ends.time() < WORKDAY_ENDS else None
+    return ends if ends.date() == day and ends.time() < workday_ends(person) else None
 
 
 def quiet_all_working_day(person: Person) -> bool:
@@ -136,9 +178,6 @@ def first_working_day_after(person: Person, day: date) -> date:
     return following
 
 
-WORKDAY_ENDS = time(17, 30)
-
-
 def catch_up_send_at(person: Person, now: datetime, *, default_zone: ZoneInfo) -> datetime:
     """For a reminder already late (first import, or after downtime): now if it is working time for the person
     and not their quiet hours, else the end of their quiet hours or their next send time — never at 3 a.m.,
@@ -150,7 +189,7 @@ def catch_up_send_at(person: Person, now: datetime, *, default_zone: ZoneInfo) -
     if is_working_day(person, today) and not away:
         if local.time() < send_clock(person):
             return next_send_at(person, today, default_zone=default_zone)
-        if local.time() < WORKDAY_ENDS:
+        if local.time() < workday_ends(person):
             if quiet_until(person, local) is None:
                 return now.astimezone(UTC)
             later = _free_from(person, today, local.time().replace(tzinfo=None), zone)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from schedules.calendar import read_send_time, send_time_problem
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
@@ -100,7 +101,13 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                 else:
                     person.nation = nation
             if row.get("send_time"):
-                person.send_time = row["send_time"]
+                problem = send_time_problem(row["send_time"])
+                if problem:
+                    summary.problems.append(
+                        f"Line {line}: send_time {problem}; kept {person.send_time or '09:30'} for {name}."
+                    )
+                else:
+                    person.send_time = read_send_time(row["send_time"]) or person.send_time
             if row.get("working_days"):
                 person.working_days = row["working_days"]
             if row.get("admin", "").lower() in TRUE:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.calendar import catch_up_send_at, next_send_at
+from schedules.calendar import catch_up_send_at, next_send_at, workday_ends
 from storage.models import Person
 
 LONDON = ZoneInfo("Europe/London")
@@ -79,6 +79,17 @@ def test_a_chosen_send_time_is_kept() -> None:
     tom = person(name="Tom Okafor", send_time="08:15")
 
     assert sent(tom, date(2025, 7, 1)) == datetime(2025, 7, 1, 8, 15, tzinfo=LONDON)
+
+
+def test_an_evening_send_time_stretches_the_working_day_to_cover_it() -> None:
+    kofi = person(name="Kofi Mensah", send_time="18:00")  # a late shift
+
+    assert sent(kofi, date(2025, 11, 4)) == datetime(2025, 11, 4, 18, 0, tzinfo=LONDON)
+    evening = datetime(2025, 11, 4, 19, 15, tzinfo=LONDON)
+    assert catch_up_send_at(kofi, evening, default_zone=LONDON) == evening.astimezone(UTC)  # still their day
+    night = datetime(2025, 11, 4, 21, 30, tzinfo=LONDON)
+    assert catch_up_send_at(kofi, night, default_zone=LONDON) == datetime(2025, 11, 5, 18, 0, tzinfo=LONDON)
+    assert workday_ends(kofi) == time(21, 0) and workday_ends(person()) == time(17, 30)
 
 
 def test_a_step_that_falls_at_the_weekend_is_sent_on_monday() -> None:

@@ -1049,3 +1049,20 @@ def test_changing_an_actions_owners_asks_again_whoever_said_not_mine(world: Nudg
         ("Amina Khan", "overdue", "2025-11-03"),
         ("Amina Khan", "overdue", "2025-11-17"),
     ]
+
+
+def test_someone_who_chose_an_evening_send_time_is_reminded_at_it(store: Database, clock: FakeClock) -> None:
+    """A late shift's 18:00: the working day runs on past 17:30 to cover it, rather than holding the reminder for ever."""
+    world = NudgeWorld(store, clock)
+    try:
+        world.people(Someone("Kofi Mensah", "Night Services Manager", send_time="18:00"),
+                     Someone("Priya Shah", "EDI Lead", admin=True))  # fmt: skip
+        world.plan([Row("Offer EDI training on the late shift", "Night Services Manager", "14/11/25")],
+                   imported=IMPORTED)  # fmt: skip
+        world.run_until("2025-11-04T23:45", every=timedelta(minutes=15), start="2025-10-31T00:00")
+        assert [local(r) for r in world.inbox("Kofi Mensah")] == ["Fri 31 Oct 18:00"]  # 14 days before
+
+        world.run_until("2025-11-12T23:45", every=timedelta(hours=1))
+        assert [local(r) for r in world.inbox("Kofi Mensah")][1:] == ["Tue 11 Nov 18:00"]  # 3 days before
+    finally:
+        world.close()

@@ -141,6 +141,34 @@ def test_a_bad_time_zone_or_a_missing_name_is_reported_by_line_and_skipped(
     assert "Line 3: no name; skipped." in out
 
 
+def test_a_send_time_outside_the_reminder_hours_or_unreadable_is_reported_by_line_and_not_kept(
+    store: Database, tmp_path: Path
+) -> None:
+    people = write_csv(
+        tmp_path / "people.csv",
+        [
+            ["owner", "name", "send_time"],
+            ["HR Manager", "Amina Khan", "23:00"],
+            ["Night Services Manager", "Kofi Mensah", "6pm"],
+            ["EDI Lead", "Priya Shah", "half nine"],
+            ["Policy Team", "Sam Patel", "8.15"],
+        ],
+    )
+    summary = import_people(store, people, now=NOW)
+    assert summary.problems == [
+        "Line 2: send_time 23:00 is outside the hours reminders go out (06:00–20:00); kept 09:30 for Amina Khan.",
+        "Line 4: send_time 'half nine' is not a time of day such as 09:30; kept 09:30 for Priya Shah.",
+    ]
+    with store.session() as session:
+        send_times = {person.name: person.send_time for person in session.scalars(select(Person))}
+    assert send_times == {
+        "Amina Khan": "09:30",
+        "Kofi Mensah": "18:00",
+        "Priya Shah": "09:30",
+        "Sam Patel": "08:15",
+    }
+
+
 def test_a_file_without_owner_and_name_columns_is_refused_and_nothing_is_imported(
     store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
