@@ -11,7 +11,7 @@ from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, st
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
-from schedules.calendar import quiet_all_working_day, workday_ends
+from schedules.calendar import quiet_all_working_day, read_quiet_hours, workday_ends
 from schedules.ladder import next_occurrence_after
 from storage.deadlines import interpret_deadline
 from storage.models import Action, Person, Plan
@@ -486,8 +486,6 @@ QUIET_USAGE = (
     "Usage: `/edi quiet 12:00-13:00` (every day, your local time; `22:00-07:00` runs overnight), "
     "`/edi quiet` to see yours, or `/edi quiet off`. For days off, use `/edi away until DATE`."
 )
-_CLOCK = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?"
-_QUIET_SPEC = re.compile(rf"^(?:from\s+)?{_CLOCK}\s*(?:-|–|—|to|until)\s*{_CLOCK}$", re.IGNORECASE)
 
 
 def quiet(request: Request) -> Reply:
@@ -505,7 +503,7 @@ def quiet(request: Request) -> Reply:
             return Reply.say("You have no quiet hours.")
         person.quiet_hours = None
         return Reply.say("Quiet hours off: reminders come at your usual time again.")
-    window = _quiet_window(text)
+    window = read_quiet_hours(text)
     if window is None:
         raise CommandError(
             f"I can't read '{request.rest.strip()}' as quiet hours. {QUIET_USAGE} I haven't changed anything."
@@ -524,31 +522,6 @@ def quiet(request: Request) -> Reply:
         f"Quiet hours set: {start}–{end}{overnight} every day{where}. A reminder due then waits until {end}; "
         "`/edi quiet off` ends them."
     )
-
-
-def _quiet_window(text: str) -> tuple[str, str] | None:
-    """ "12:00-13:00", "12-1pm", "12.30 to 1.30", "22:00-07:00" → ("HH:MM", "HH:MM"); None if unreadable or empty."""
-    match = _QUIET_SPEC.match(text.strip())
-    if not match:
-        return None
-    times = []
-    for hour_text, minute_text, half in (match.group(1, 2, 3), match.group(4, 5, 6)):
-        hour, minute = int(hour_text), int(minute_text or 0)
-        if half and not 1 <= hour <= 12:
-            return None
-        if half:
-            hour = hour % 12 + (12 if half == "pm" else 0)
-        if hour > 23 or minute > 59:
-            return None
-        times.append(hour * 60 + minute)
-    start, end = times
-    # "12-1" means lunch, not thirteen hours overnight: an end written without am/pm that would come before the
-    # start is read in the afternoon when that makes a shorter window (but "22:00-07:00" stays overnight).
-    if end < start and not match.group(6) and end < 12 * 60 and end + 12 * 60 > start:
-        end += 12 * 60
-    if start == end:
-        return None
-    return f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
 
 
 def plan(request: Request) -> Reply:

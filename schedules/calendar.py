@@ -59,7 +59,7 @@ def workday_ends(person: Person) -> time:
     return max(WORKDAY_ENDS, time(minutes // 60, minutes % 60))
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)  # one time of day
 
 
 def read_send_time(text: str) -> str | None:
@@ -94,6 +94,37 @@ def is_working_day(person: Person, day: date) -> bool:
 
 
 _QUIET = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+_CLOCK_PART = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?"
+_QUIET_SPEC = re.compile(rf"^(?:from\s+)?{_CLOCK_PART}\s*(?:-|–|—|to|until)\s*{_CLOCK_PART}$", re.IGNORECASE)
+
+
+def read_quiet_hours(text: str) -> tuple[str, str] | None:
+    """ "12:00-13:00", "12-1pm", "12.30 to 1.30", "22:00-07:00" → ("HH:MM", "HH:MM"); None if unreadable or empty.
+
+    The grammar of `/edi quiet` and of the people CSV's quiet_hours column."""
+    match = _QUIET_SPEC.match(text.strip().lower())
+    if not match:
+        return None
+    times = []
+    for hour_text, minute_text, half in (match.group(1, 2, 3), match.group(4, 5, 6)):
+        hour, minute = int(hour_text), int(minute_text or 0)
+        if half and not 1 <= hour <= 12:
+            return None
+        if half:
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        if hour > 23 or minute > 59:
+            return None
+        times.append(hour * 60 + minute)
+    start, end = times
+    # "12-1" means lunch, not thirteen hours overnight: an end written without am/pm that would come before the
+    # start is read in the afternoon when that makes a shorter window (but "22:00-07:00" stays overnight).
+    if end < start and not match.group(6) and end < 12 * 60 and end + 12 * 60 > start:
+        end += 12 * 60
+    if start == end:
+        return None
+    return f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
 
 
 def quiet_window(person: Person) -> tuple[time, time] | None:

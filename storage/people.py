@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from schedules.calendar import read_send_time, send_time_problem
+from schedules.calendar import quiet_all_working_day, read_quiet_hours, read_send_time, send_time_problem
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
+from storage.models import Person
 from storage.store import Store, person_key
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
@@ -29,7 +30,8 @@ class PeopleSummary:
 
 
 def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSummary:
-    """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin]).
+    """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin]; optionally
+    nation, working_days, send_time and quiet_hours).
 
     Rows with a problem are reported by line and skipped; the rest are imported in one transaction.
     """
@@ -110,6 +112,12 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                     person.send_time = read_send_time(row["send_time"]) or person.send_time
             if row.get("working_days"):
                 person.working_days = row["working_days"]
+            if row.get("quiet_hours"):
+                problem = _set_quiet_hours(person, row["quiet_hours"])
+                if problem:
+                    summary.problems.append(
+                        f"Line {line}: quiet_hours {problem}; kept {person.quiet_hours or 'none'} for {name}."
+                    )
             if row.get("admin", "").lower() in TRUE:
                 person.is_admin = True
             if role_name:
@@ -119,3 +127,19 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                     summary.roles_mapped += 1
             session.flush()
     return summary
+
+
+def _set_quiet_hours(person: Person, text: str) -> str | None:
+    """A row's quiet_hours, read as `/edi quiet` reads them ("12:00-13:00", "12-1pm", "22:00-07:00"; "none" for
+    none); what is wrong with it if they can't be kept, with the person's quiet hours left as they were."""
+    if text.strip().lower() in ("none", "off", "no"):
+        person.quiet_hours = None
+        return None
+    window = read_quiet_hours(text)
+    if window is None:
+        return f"'{text}' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight)"
+    before, person.quiet_hours = person.quiet_hours, "-".join(window)
+    if quiet_all_working_day(person):
+        person.quiet_hours = before
+        return f"{window[0]}-{window[1]} would leave no time in their working day for reminders"
+    return None

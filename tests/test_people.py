@@ -169,6 +169,53 @@ def test_a_send_time_outside_the_reminder_hours_or_unreadable_is_reported_by_lin
     }
 
 
+def test_the_quiet_hours_column_sets_them_as_edi_quiet_would_and_a_bad_one_is_reported_by_line(
+    store: Database, tmp_path: Path
+) -> None:
+    people = write_csv(
+        tmp_path / "people.csv",
+        [
+            ["owner", "name", "quiet_hours"],
+            ["HR Manager", "Amina Khan", "12-1pm"],
+            ["Night Services Manager", "Kofi Mensah", "22:00-07:00"],
+            ["EDI Lead", "Priya Shah", "lunchtime"],
+            ["Policy Team", "Sam Patel", "08:00-18:00"],
+            ["Internal Comms", "Grace Liu", ""],
+        ],
+    )
+    summary = import_people(store, people, now=NOW)
+    assert summary.problems == [
+        "Line 4: quiet_hours 'lunchtime' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight); "
+        "kept none for Priya Shah.",
+        "Line 5: quiet_hours 08:00-18:00 would leave no time in their working day for reminders; "
+        "kept none for Sam Patel.",
+    ]
+    assert quiet_hours(store) == {
+        "Amina Khan": "12:00-13:00", "Kofi Mensah": "22:00-07:00", "Priya Shah": None, "Sam Patel": None,
+        "Grace Liu": None,
+    }  # fmt: skip
+
+    again = write_csv(
+        tmp_path / "again.csv",
+        [
+            ["owner", "name", "quiet_hours"],
+            ["HR Manager", "Amina Khan", "none"],
+            ["", "Kofi Mensah", "25:00-26:00"],
+        ],
+    )
+    summary = import_people(store, again, now=NOW)
+    assert summary.problems == [
+        "Line 3: quiet_hours '25:00-26:00' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight); "
+        "kept 22:00-07:00 for Kofi Mensah."
+    ]
+    assert quiet_hours(store)["Amina Khan"] is None and quiet_hours(store)["Kofi Mensah"] == "22:00-07:00"
+
+
+def quiet_hours(store: Database) -> dict[str, str | None]:
+    with store.session() as session:
+        return {person.name: person.quiet_hours for person in session.scalars(select(Person))}
+
+
 def test_a_file_without_owner_and_name_columns_is_refused_and_nothing_is_imported(
     store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
