@@ -306,6 +306,11 @@ def add_history(store: Store) -> str:
             row["message_id"] += offset
         for start in range(0, len(outbox_rows), 20_000):
             connection.execute(insert(OutboxMessage), outbox_rows[start : start + 20_000])
+        if store.database.engine.dialect.name == "postgresql":
+            # The rows were given their ids: the sequence must follow, or the next sweep's messages collide.
+            connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('outbox', 'id'), max(id)) FROM outbox")
+            )
         for start in range(0, len(nudge_rows), 20_000):
             connection.execute(insert(Nudge), nudge_rows[start : start + 20_000])
         if store.database.engine.dialect.name != "sqlite":
