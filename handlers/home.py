@@ -43,7 +43,8 @@ def home(request: Request) -> Reply:
     reply = Reply([Heading(f"EDI actions for {person.name}")])
     if person.is_admin:
         reply.add(*_plan_health(request, today))
-    actions = list(request.store.actions_owned_by(person, with_owners=True))
+    declined = request.store.declined_by(person)
+    actions = [a for a in request.store.actions_owned_by(person, with_owners=True) if a.id not in declined]
     if not actions:
         reply.add(Text("You have no open actions." if person.roles else
                        "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you."))  # fmt: skip

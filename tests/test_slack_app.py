@@ -441,3 +441,13 @@ def test_a_rate_limited_answer_is_retried_after_slacks_retry_after(
     posts = slack.api.calls_to("chat.postMessage")
     assert [c.status for c in posts[-2:]] == [429, 200]
     assert slack.api.posted(channel)[-1]["thread_ts"] == message["ts"]
+
+
+def test_the_home_tab_leaves_out_what_you_said_is_not_yours(slack: SlackWorkspace) -> None:
+    amina = slack.person("Amina Khan")
+    slack.command(amina, "notmine NO-2")
+
+    slack.open_home(amina)
+
+    home = texts_of(slack.api.home_of(amina.id)["blocks"])  # type: ignore[index]
+    assert "Your 2 open actions" in home and "NO-2 ·" not in home

@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -49,9 +50,11 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
         try:
             answer = _post_command(port, user_id=grace.id, text="mine")
             deadline = time.monotonic() + 20
-            while not api.dm_of(grace.id) and time.monotonic() < deadline:
+            # The DM is opened (conversations.open) a moment before the reminder is posted in it.
+            while not _posted_to(api, grace.id) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            reminder = api.posted(api.dm_of(grace.id))[0] if api.dm_of(grace.id) else None
+            posted = _posted_to(api, grace.id)
+            reminder = posted[0] if posted else None
         finally:
             server.send_signal(signal.SIGINT)
             out, err = server.communicate(timeout=20)
@@ -61,6 +64,11 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
     assert reminder is not None, f"no reminder reached Grace; edibot said: {out}\n{err}"
     assert "NO-4" in reminder["text"]
     assert "running on Slack" in out
+
+
+def _posted_to(api: SlackStandIn, user_id: str) -> list[dict[str, Any]]:
+    channel = api.dm_of(user_id)
+    return api.posted(channel) if channel else []
 
 
 def _post_command(port: int, *, user_id: str, text: str) -> httpx.Response:
