@@ -235,3 +235,49 @@ def test_a_re_import_that_changes_an_actions_owners_asks_again_whoever_said_not_
         assert lt4.next_nudge_on is None  # the sweep works out her reminders again
         assert directory.has_declined(amina_again, lt5)  # its owners did not change
         assert lt5.next_nudge_on == now.date()
+
+
+def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
+    store: Database, tmp_path: Path, now: datetime
+) -> None:
+    """As with RAG and progress: the file's owners win only when its owner cell changed since the last import."""
+    path = write_plan(tmp_path / "v1.csv", ROWS)
+    import_plan(store, path, now=now, plan_name="Local Trust")
+    with store.session() as session:
+        directory = Store(session)
+        amina = directory.add_person(name="Amina Khan", now=now)
+        amina.roles.append(directory.owner_or_new("HR Manager"))
+        lt4 = directory.action("LT-4")
+        assert lt4 is not None
+        # As `/edi owner LT-4 add "Legal Services"` does in chat, and Amina's "Not mine" before it.
+        lt4.owners.append(directory.owner_or_new("Legal Services"))
+        directory.decline(lt4, amina, at=now)
+
+    result = import_plan(store, path, now=now + timedelta(days=1), plan_name="Local Trust")
+
+    assert result.summary.changed == 0 and result.summary.unchanged == 5
+    assert result.actions[3]["owners"] == ["HR Manager", "Legal Services"]
+    with store.session() as session:
+        directory = Store(session)
+        amina_again = directory.person_by_identity(name="Amina Khan")
+        lt4 = directory.action("LT-4")
+        assert amina_again is not None and lt4 is not None
+        assert [owner.name for owner in lt4.owners] == ["HR Manager", "Legal Services"]
+        assert directory.has_declined(amina_again, lt4)
+        assert [entry.field for entry in history_of(session, lt4)] == ["created"]
+
+    revised = [list(row) for row in ROWS]
+    revised[3][2] = "Internal Comms"  # the plan's own owner cell changes: the file wins
+    later = now + timedelta(days=2)
+    import_plan(store, write_plan(tmp_path / "v2.csv", revised), now=later, plan_name="Local Trust")
+    with store.session() as session:
+        directory = Store(session)
+        amina_again = directory.person_by_identity(name="Amina Khan")
+        lt4 = directory.action("LT-4")
+        assert amina_again is not None and lt4 is not None
+        assert [owner.name for owner in lt4.owners] == ["Internal Comms"]
+        assert not directory.has_declined(amina_again, lt4)
+        entry = history_of(session, lt4)[0]
+        assert (entry.field, entry.from_value, entry.to_value, entry.surface, entry.at) == (
+            "owners", "HR Manager; Legal Services", "Internal Comms", "import", later,
+        )  # fmt: skip

@@ -245,15 +245,18 @@ def _apply(
             summary.added += 1
             results.append(_json(values, item.owners))
             continue
+        # Like a live field: the file's owners replace the action's only when the owner cell changed since the
+        # last import, so owners set in chat (`/edi owner`) survive re-importing an unchanged plan.
+        owner_cell_changed = (action.imported_fields or {}).get("owners") != fields["owners"]
         changed = _update(action, values, fields=fields, history=history, source=source)
         summary.changed += changed
         summary.unchanged += not changed
         wanted = [owners[owner_key(name)] for name in item.owners]
-        if [o.key for o in action.owners] != [o.key for o in wanted]:
+        if owner_cell_changed and [o.key for o in action.owners] != [o.key for o in wanted]:
             action.owners = wanted
             new_owners.append(action)
         seen.add(action)
-        results.append(_json(_values_of(action), item.owners))
+        results.append(_json(_values_of(action), [owner.name for owner in action.owners]))
 
     for action in current:
         # An action someone added in chat was never in the file, so its absence from the file says nothing.
@@ -389,7 +392,12 @@ def _update(
             continue
         changed = True
         attribute = _LIVE_FIELDS.get(name)
-        live = getattr(action, attribute) if attribute else before.get(name)
+        if attribute:
+            live = getattr(action, attribute)
+        elif name == "owners":  # set by the caller; what it replaces is the action's owners, chat's too
+            live = "; ".join(owner.name for owner in action.owners)
+        else:
+            live = before.get(name)
         if attribute:
             setattr(action, attribute, value)
         if live != value:
