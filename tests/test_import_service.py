@@ -256,13 +256,14 @@ def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
     result = import_plan(store, path, now=now + timedelta(days=1), plan_name="Local Trust")
 
     assert result.summary.changed == 0 and result.summary.unchanged == 5
-    assert result.actions[3]["owners"] == ["HR Manager", "Legal Services"]
+    # (sorted: a link added in chat has position 0 like the first, so the two may come back in either order)
+    assert sorted(result.actions[3]["owners"]) == ["HR Manager", "Legal Services"]
     with store.session() as session:
         directory = Store(session)
         amina_again = directory.person_by_identity(name="Amina Khan")
         lt4 = directory.action("LT-4")
         assert amina_again is not None and lt4 is not None
-        assert [owner.name for owner in lt4.owners] == ["HR Manager", "Legal Services"]
+        assert sorted(owner.name for owner in lt4.owners) == ["HR Manager", "Legal Services"]
         assert directory.has_declined(amina_again, lt4)
         assert [entry.field for entry in history_of(session, lt4)] == ["created"]
 
@@ -278,6 +279,7 @@ def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
         assert [owner.name for owner in lt4.owners] == ["Internal Comms"]
         assert not directory.has_declined(amina_again, lt4)
         entry = history_of(session, lt4)[0]
+        assert sorted((entry.from_value or "").split("; ")) == ["HR Manager", "Legal Services"]
         assert (entry.field, entry.from_value, entry.to_value, entry.surface, entry.at) == (
-            "owners", "HR Manager; Legal Services", "Internal Comms", "import", later,
+            "owners", entry.from_value, "Internal Comms", "import", later,
         )  # fmt: skip
