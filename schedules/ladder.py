@@ -7,15 +7,43 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from storage.models import Action, Plan
+from storage.models import Plan
 
 SET_DATE_EVERY = timedelta(days=14)
 _PERIOD = re.compile(r"^P(\d+)([YMWD])$")
 _HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
+
+
+class ActionFacts(Protocol):
+    """What the ladder (and the sweep around it) reads of an action: an Action, or just these of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def plan_id(self) -> int: ...
+    @property
+    def archived(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def deadline_kind(self) -> str: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def recurrence(self) -> str | None: ...
+    @property
+    def snoozed_until(self) -> date | None: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -40,17 +68,18 @@ class Step:
         }.get(self.name, self.name)
 
 
-def current_steps(action: Action, plan: Plan, today: date) -> list[Step]:
+def current_steps(action: ActionFacts, plan: Plan, today: date) -> list[Step]:
     """The latest step of each kind this action has reached by `today` (earlier, stale ones are not repeated)."""
-    return _walk(action, plan, today)[0]
+    return steps_and_next(action, plan, today)[0]
 
 
-def next_step_on(action: Action, plan: Plan, today: date) -> date | None:
+def next_step_on(action: ActionFacts, plan: Plan, today: date) -> date | None:
     """The first day after `today` on which the action reaches a new step, or None if it never will."""
-    return _walk(action, plan, today)[1]
+    return steps_and_next(action, plan, today)[1]
 
 
-def _walk(action: Action, plan: Plan, today: date) -> tuple[list[Step], date | None]:
+def steps_and_next(action: ActionFacts, plan: Plan, today: date) -> tuple[list[Step], date | None]:
+    """current_steps and next_step_on at once, for the sweep, which needs both of every action it looks at."""
     if action.archived or action.status == "done" or action.deadline_kind == "complete" or plan.paused:
         return [], None
     if action.snoozed_until and action.snoozed_until > today:
@@ -94,7 +123,7 @@ def _overdue(plan: Plan, due: date, today: date) -> tuple[list[Step], date]:
     return steps, min(upcoming)
 
 
-def _checkins(action: Action, plan: Plan, today: date) -> tuple[list[Step], date]:
+def _checkins(action: ActionFacts, plan: Plan, today: date) -> tuple[list[Step], date]:
     anchor = max(filter(None, [action.start_date, action.due_date, action.created_at.date()]))
     every = relativedelta(months=max(plan.checkin_months, 1))
     reached: date | None = None
@@ -107,7 +136,7 @@ def _checkins(action: Action, plan: Plan, today: date) -> tuple[list[Step], date
     return steps, on
 
 
-def _set_date(action: Action, today: date) -> tuple[list[Step], date]:
+def _set_date(action: ActionFacts, today: date) -> tuple[list[Step], date]:
     start = action.created_at.date()
     rounds = max((today - start).days, 0) // SET_DATE_EVERY.days
     on = start + SET_DATE_EVERY * rounds
@@ -127,7 +156,7 @@ def _period(recurrence: str | None) -> relativedelta | None:
     return relativedelta(weeks=amount) if unit == "W" else relativedelta(days=amount)
 
 
-def _next_occurrence(action: Action, today: date) -> date | None:
+def _next_occurrence(action: ActionFacts, today: date) -> date | None:
     period = _period(action.recurrence)
     if period is None:
         return None
@@ -139,7 +168,7 @@ def _next_occurrence(action: Action, today: date) -> date | None:
     return None
 
 
-def next_occurrence_after(action: Action, current: date) -> date | None:
+def next_occurrence_after(action: ActionFacts, current: date) -> date | None:
     """For a recurring action marked done: the occurrence after this one."""
     period = _period(action.recurrence)
     return current + period if period else None

@@ -11,16 +11,29 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Final, Protocol, TypeVar, cast, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, insert, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from handlers.messages import Reply, Text
 from handlers.reminders import ReminderItem, reminder
 from schedules.calendar import catch_up_send_at, next_send_at
-from schedules.ladder import Step, current_steps, next_step_on
+from schedules.ladder import ActionFacts, Step, steps_and_next
 from storage.db import Database
 from storage.models import (
     Action,
@@ -37,6 +50,9 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# The tables themselves, for the sweep's Core statements: the ORM has nothing to track about rows written in bulk.
+_NUDGES: Final = cast("Table", Nudge.__table__)
+_OUTBOX: Final = cast("Table", OutboxMessage.__table__)
 _T = TypeVar("_T")
 LEASE = timedelta(minutes=2)
 
@@ -122,7 +138,7 @@ class DeliveryReport:
     paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
 
 
-def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> list[Recipient]:
+def recipients_of(session: Session, action: ActionFacts, step: Step, plan: Plan) -> list[Recipient]:
     """Who hears of this step: its owners; for an escalation the plan's channel, else its contact, else its admins."""
     if step.escalation:
         channel = escalation_channel(plan)
@@ -135,7 +151,12 @@ def recipients_of(session: Session, action: Action, step: Step, plan: Plan) -> l
     return list(_people_owning(session, [action.id]).get(action.id, []))
 
 
-def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
+class _Answerable(Protocol):
+    @property
+    def answered_at(self) -> datetime | None: ...
+
+
+def answered_since(action: _Answerable, step: Step, zone: ZoneInfo) -> bool:
     """An owner already acted on it in chat (a button, a reply) on or after the step's day: that step is done.
 
     Imports don't count (they are the plan changing, not the owner answering), and escalations and
@@ -146,46 +167,94 @@ def answered_since(action: Action, step: Step, zone: ZoneInfo) -> bool:
     return action.answered_at.astimezone(zone).date() >= step.on
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """The columns of an action that the ladder and the sweep read, and nothing else (no JSON cells, no owners)."""
+
+    id: int
+    plan_id: int
+    archived: bool
+    status: str
+    deadline_kind: str
+    start_date: date | None
+    due_date: date | None
+    recurrence: str | None
+    snoozed_until: date | None
+    answered_at: datetime | None
+    created_at: datetime
+    next_nudge_on: date | None
+
+
+_FACTS = (Action.id, Action.plan_id, Action.archived, Action.status, Action.deadline_kind, Action.start_date,
+          Action.due_date, Action.recurrence, Action.snoozed_until, Action.answered_at, Action.created_at,
+          Action.next_nudge_on)  # fmt: skip
+
+
+def _facts_of(session: Session, action_ids: Iterable[int]) -> dict[int, _Facts]:
+    return {
+        row[0]: _Facts(*tuple(row))
+        for chunk in _chunks(sorted(set(action_ids)))
+        for row in session.execute(select(*_FACTS).where(_among(session, Action.id, chunk)))
+    }
+
+
+def _plans(
+    session: Session, plan_ids: Iterable[int], known: dict[int, Plan] | None = None
+) -> dict[int, Plan]:
+    """These plans by id (a store has a handful), adding to `known` those it does not have yet."""
+    found = dict(known or {})
+    missing = sorted(set(plan_ids) - set(found))
+    for chunk in _chunks(missing):
+        found.update(
+            (plan.id, plan) for plan in session.scalars(select(Plan).where(_among(session, Plan.id, chunk)))
+        )
+    return found
+
+
 def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
     """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times.
 
     Its cost follows the actions due, not the size of the store: the candidates come from the index on
-    next_nudge_on, and recipients, existing keys and next days are read and written in a few batched
-    statements rather than one per action.
+    next_nudge_on, only the columns the ladder reads are loaded, and recipients, existing keys, next days and
+    message ids are read and written in a few batched statements rather than one per action or per row.
     """
     today = now.astimezone(zone).date()
     report = SweepReport()
     with database.session() as session:
-        candidates = session.scalars(
-            select(Action)
-            .join(Plan)
-            .where(
-                Action.archived.is_(False),
-                Action.status != "done",
-                Plan.paused.is_(False),
-                or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+        candidates = [
+            _Facts(*tuple(row))
+            for row in session.execute(
+                select(*_FACTS)
+                .join(Plan)
+                .where(
+                    Action.archived.is_(False),
+                    Action.status != "done",
+                    Plan.paused.is_(False),
+                    or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+                )
             )
-            .options(selectinload(Action.owners), selectinload(Action.plan))
-        ).all()
+        ]
+        plans = _plans(session, {action.plan_id for action in candidates})
         owners_of = _people_owning(session, [a.id for a in candidates])
         escalation_to: dict[int, list[Recipient]] = {}
-        wanted: list[tuple[str, Action, Step, Recipient]] = []
+        wanted: list[tuple[str, _Facts, Step, Recipient]] = []
         next_days: dict[date | None, list[int]] = {}
         for action in candidates:
             report.actions_looked_at += 1
-            for step in current_steps(action, action.plan, today):
+            plan = plans[action.plan_id]
+            steps, following = steps_and_next(action, plan, today)
+            for step in steps:
                 if answered_since(action, step, zone):
                     continue
                 if step.escalation:
                     if action.plan_id not in escalation_to:
-                        escalation_to[action.plan_id] = recipients_of(session, action, step, action.plan)
+                        escalation_to[action.plan_id] = recipients_of(session, action, step, plan)
                     people = escalation_to[action.plan_id]
                 else:
                     people = list(owners_of.get(action.id, []))
                 for person in people:
                     key = f"{action.id}:{step.name}:{step.occurrence}:{recipient_key(person)}"
                     wanted.append((key, action, step, person))
-            following = next_step_on(action, action.plan, today)
             if following != action.next_nudge_on:
                 next_days.setdefault(following, []).append(action.id)
         existing = _existing_keys(session, [key for key, *_ in wanted])
@@ -208,23 +277,42 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
                 )
             )  # fmt: skip
         if planned:
-            session.execute(insert(Nudge), planned)  # one executemany; the unique key still refuses a twin
+            # One executemany on the table (the ORM's bulk path costs more per row than the database does);
+            # the unique key still refuses a twin.
+            session.execute(insert(_NUDGES), planned)
         report.nudges_planned = len(planned)
         for following, ids in next_days.items():
             for chunk in _chunks(ids):
                 session.execute(
                     update(Action)
-                    .where(Action.id.in_(chunk))
+                    .where(_among(session, Action.id, chunk))
                     .values(next_nudge_on=following)
                     .execution_options(synchronize_session=False)
                 )
         session.flush()
-        report.messages_queued = _queue_messages(session, now=now, zone=zone, daily_cap=daily_cap)
+        report.messages_queued = _queue_messages(
+            session, now=now, zone=zone, daily_cap=daily_cap,
+            facts={action.id: action for action in candidates}, plans=plans,
+            known_people={person.id: person for people in owners_of.values() for person in people},
+        )  # fmt: skip
         report.messages_queued += _weekly_admin_note(session, now=now, zone=zone)
     return report
 
 
 _CHUNK = 500  # ids or keys per IN (...), well inside SQLite's and PostgreSQL's parameter limits
+
+
+def _among(
+    session: Session, column: ColumnElement[_T] | InstrumentedAttribute[_T], items: list[_T]
+) -> ColumnElement[bool]:
+    """`column IN (items)`; on PostgreSQL `column = ANY(array)`, one parameter however many items.
+
+    A statement with hundreds of parameters costs more to build, send and parse (psycopg re-reads every long
+    query) than to run; the array keeps it short and the same every time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, items, type_=ARRAY(column.type), unique=True))
+    return column.in_(items)
 
 
 def _chunks(items: list[_T]) -> Iterable[list[_T]]:
@@ -233,26 +321,42 @@ def _chunks(items: list[_T]) -> Iterable[list[_T]]:
 
 
 def _people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
-    """Who answers for each action (people mapped to one of its owner roles), for many actions in one query each 500.
+    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
 
+    Two kinds of batched query: the (action, person) pairs, ids only, one per 500 actions; then each person
+    among them once, one per 500 people (rather than a person's whole row again for every action they own).
     Someone who said the action is "not mine" is left out until an admin maps them to it again.
     """
-    found: dict[int, list[Person]] = {}
+    pairs: dict[int, list[int]] = {}
     for chunk in _chunks(action_ids):
         declined = exists().where(
-            ActionDecline.action_id == action_owners.c.action_id, ActionDecline.person_id == Person.id
+            ActionDecline.action_id == action_owners.c.action_id,
+            ActionDecline.person_id == person_roles.c.person_id,
         )
         rows = session.execute(
-            select(action_owners.c.action_id, Person)
-            .join(person_roles, person_roles.c.person_id == Person.id)
-            .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
-            .where(action_owners.c.action_id.in_(chunk), ~declined)
-            .order_by(action_owners.c.action_id, Person.id)
+            select(action_owners.c.action_id, person_roles.c.person_id)
+            .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
+            .where(_among(session, action_owners.c.action_id, chunk), ~declined)
+            .order_by(action_owners.c.action_id, person_roles.c.person_id)
         )
-        for action_id, person in rows:
-            people = found.setdefault(action_id, [])
-            if not people or people[-1].id != person.id:
-                people.append(person)
+        for action_id, person_id in rows:
+            ids = pairs.setdefault(action_id, [])
+            if not ids or ids[-1] != person_id:
+                ids.append(person_id)
+    people = _people(session, {person_id for ids in pairs.values() for person_id in ids})
+    return {action_id: [people[i] for i in ids if i in people] for action_id, ids in pairs.items()}
+
+
+def _people(
+    session: Session, person_ids: Iterable[int], known: dict[int, Person] | None = None
+) -> dict[int, Person]:
+    """These people by id, one query per 500, adding to `known` those it does not have yet."""
+    found = dict(known or {})
+    for chunk in _chunks(sorted(set(person_ids) - set(found))):
+        found.update(
+            (person.id, person)
+            for person in session.scalars(select(Person).where(_among(session, Person.id, chunk)))
+        )
     return found
 
 
@@ -301,43 +405,70 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     """Which of these nudge keys are already planned, looked up through the unique index on the key."""
     existing: set[str] = set()
     for chunk in _chunks(sorted(set(keys))):
-        existing.update(session.scalars(select(Nudge.key).where(Nudge.key.in_(chunk))))
+        existing.update(session.scalars(select(Nudge.key).where(_among(session, Nudge.key, chunk))))
     return existing
 
 
-def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int) -> int:
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A planned nudge not yet in a message: the columns _queue_messages reads."""
+
+    id: int
+    action_id: int
+    person_id: int | None
+    channel: str | None
+    step: str
+    occurrence: str
+    step_on: date
+
+
+_WAITING = (
+    Nudge.id,
+    Nudge.action_id,
+    Nudge.person_id,
+    Nudge.channel,
+    Nudge.step,
+    Nudge.occurrence,
+    Nudge.step_on,
+)
+
+
+def _queue_messages(
+    session: Session, *, now: datetime, zone: ZoneInfo, daily_cap: int,
+    facts: dict[int, _Facts] | None = None, plans: dict[int, Plan] | None = None,
+    known_people: dict[int, Person] | None = None,
+) -> int:  # fmt: skip
     """Gather each recipient's due nudges into one message, in their working hours, at most `daily_cap` a day.
 
     Held nudges (snooze, pause, leave, the cap) wait here, unattached, and go out at the person's next
     working moment, never at midnight; an action appears once, at the step it has reached now. A channel
-    (a plan's escalations) keeps office hours.
+    (a plan's escalations) keeps office hours. `facts`, `plans` and `known_people` are what the sweep has read
+    already (the actions it looked at, their plans, their owners): only the rest is read here.
     """
-    waiting = session.scalars(
-        select(Nudge)
-        .where(Nudge.message_id.is_(None), Nudge.send_at <= now)
-        .order_by(Nudge.person_id, Nudge.channel, Nudge.step_on, Nudge.id)
-    ).all()
-    by_recipient: dict[str, list[Nudge]] = {}  # by recipient_key
+    waiting = [
+        _Waiting(*row)
+        for row in session.execute(
+            select(*_WAITING)
+            .where(Nudge.message_id.is_(None), Nudge.send_at <= now)
+            .order_by(Nudge.person_id, Nudge.channel, Nudge.step_on, Nudge.id)
+        )
+    ]
+    by_recipient: dict[str, list[_Waiting]] = {}  # by recipient_key
     for nudge in waiting:
         by_recipient.setdefault(
             f"#{nudge.channel}" if nudge.person_id is None else str(nudge.person_id), []
         ).append(nudge)
     # Read once what the loop below asks about: the people, their actions (with plans), today's messages.
-    recipients: dict[str, Recipient] = {
-        str(person.id): person
-        for chunk in _chunks([int(key) for key in by_recipient if not key.startswith("#")])
-        for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
-    }
+    wanted = {int(key) for key in by_recipient if not key.startswith("#")}
+    people = _people(session, wanted, {i: p for i, p in (known_people or {}).items() if i in wanted})
+    recipients: dict[str, Recipient] = {str(person_id): person for person_id, person in people.items()}
     for key in by_recipient:
         if key.startswith("#"):
             recipients[key] = Channel(key[1:], key)
-    actions = {
-        action.id: action
-        for chunk in _chunks(sorted({nudge.action_id for nudge in waiting}))
-        for action in session.scalars(
-            select(Action).where(Action.id.in_(chunk)).options(selectinload(Action.plan))
-        )
-    }
+    known = facts or {}
+    actions = {nudge.action_id: known[nudge.action_id] for nudge in waiting if nudge.action_id in known}
+    actions.update(_facts_of(session, {nudge.action_id for nudge in waiting} - set(actions)))
+    plans = _plans(session, {action.plan_id for action in actions.values()}, plans)
     prefixes = {
         key: f"{key}:{now.astimezone(_zone_of(hours_of(recipient), zone)).date().isoformat()}:"
         for key, recipient in recipients.items()
@@ -346,13 +477,17 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
     todays = [f"{prefix}{n}" for prefix in prefixes.values() for n in range(1, daily_cap + 1)]
     taken: set[str] = set()
     for keys in _chunks(todays):
-        taken.update(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
-    new_messages: dict[str, tuple[Recipient, list[Nudge]]] = {}  # by message key
+        taken.update(
+            session.scalars(select(OutboxMessage.key).where(_among(session, OutboxMessage.key, keys)))
+        )
+    new_messages: dict[str, tuple[Recipient, list[_Waiting]]] = {}  # by message key
+    dropped: list[int] = []  # nudges never to send (answered, finished, superseded)
+    local_today = now.astimezone(zone).date()
     for key, nudges in by_recipient.items():
         recipient = recipients.get(key)
         if recipient is None or catch_up_send_at(hours_of(recipient), now, default_zone=zone) > now:
             continue  # not their working moment (night, weekend, bank holiday, leave, quiet hours): wait
-        live = _latest_per_action(session, nudges, today=now.astimezone(zone).date(), zone=zone)
+        live = _latest_per_action(nudges, actions, plans, today=local_today, zone=zone, dropped=dropped)
         if not live:
             continue
         prefix = prefixes[key]
@@ -360,13 +495,18 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
         if sent_today >= daily_cap:
             continue
         new_messages[f"{prefix}{sent_today + 1}"] = (recipient, live)
+    for chunk in _chunks(dropped):
+        session.execute(
+            delete(Nudge).where(_among(session, Nudge.id, chunk)).execution_options(synchronize_session=False)
+        )
     if not new_messages:
         return 0
     rows = []
     for key, (recipient, live) in new_messages.items():
         row: dict[str, object] = dict(key=key, send_at=now, status="pending", attempts=0, created_at=now)
         if isinstance(recipient, Channel):
-            plan = actions[live[0].action_id].plan if live[0].action_id in actions else None
+            first = actions.get(live[0].action_id)
+            plan = plans.get(first.plan_id) if first else None
             workspace = (
                 plan.escalation_channel_workspace
                 if plan and plan.escalation_channel == recipient.id
@@ -376,36 +516,65 @@ def _queue_messages(session: Session, *, now: datetime, zone: ZoneInfo, daily_ca
         else:
             row.update(person_id=recipient.id, channel=None, channel_workspace=None)
         rows.append(row)
-    session.execute(insert(OutboxMessage), rows)
-    for keys in _chunks(list(new_messages)):
-        for key, message_id in session.execute(
-            select(OutboxMessage.key, OutboxMessage.id).where(OutboxMessage.key.in_(keys))
-        ):
-            for nudge in new_messages[key][1]:
-                nudge.message_id = message_id
+    # One multi-row INSERT that hands back each message's id (the order of the answer does not matter: by key).
+    inserted = session.execute(insert(_OUTBOX).returning(_OUTBOX.c.key, _OUTBOX.c.id), rows)
+    ids = {key: message_id for key, message_id in inserted}
+    _attach(session, [(nudge.id, ids[key]) for key, (_, live) in new_messages.items() for nudge in live])
     return len(new_messages)
+
+
+def _attach(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Set each nudge's message_id in one statement, not one UPDATE per nudge.
+
+    PostgreSQL joins the table to the pairs passed as two arrays (UPDATE ... FROM unnest(...)): two parameters
+    however many nudges, so the statement is prepared once and never re-compiled. SQLite, in process, runs one
+    prepared UPDATE over the pairs (executemany).
+    """
+    if not pairs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _ATTACH_POSTGRESQL, {"nudge_ids": [n for n, _ in pairs], "message_ids": [m for _, m in pairs]}
+        )
+        return
+    statement = (
+        update(_NUDGES)
+        .where(_NUDGES.c.id == bindparam("nudge_id"))
+        .values(message_id=bindparam("message_id"))
+    )
+    session.execute(statement, [{"nudge_id": n, "message_id": m} for n, m in pairs])
+
+
+_ATTACH_POSTGRESQL = text(
+    "UPDATE nudges SET message_id = pairs.message_id"
+    " FROM unnest(CAST(:nudge_ids AS integer[]), CAST(:message_ids AS integer[])) AS pairs (nudge_id, message_id)"
+    " WHERE nudges.id = pairs.nudge_id"
+)
 
 
 def _zone_of(person: Person, default: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(person.timezone) if person.timezone else default
 
 
-def _latest_per_action(session: Session, nudges: list[Nudge], *, today: date, zone: ZoneInfo) -> list[Nudge]:
-    """The nudges still worth sending, one per action (its latest step); answered or finished ones are dropped."""
-    latest: dict[int, Nudge] = {}
+def _latest_per_action(
+    nudges: list[_Waiting], actions: dict[int, _Facts], plans: dict[int, Plan], *, today: date, zone: ZoneInfo,
+    dropped: list[int],
+) -> list[_Waiting]:  # fmt: skip
+    """The nudges still worth sending, one per action (its latest step); answered or finished ones go in `dropped`."""
+    latest: dict[int, _Waiting] = {}
     for nudge in nudges:
-        action = session.get(Action, nudge.action_id)
+        action = actions.get(nudge.action_id)
         step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
         if action is None or action.archived or action.status == "done" or answered_since(action, step, zone):
-            session.delete(nudge)  # answered or finished: never send it
+            dropped.append(nudge.id)  # answered or finished: never send it
             continue
-        if action.plan.paused or (action.snoozed_until and action.snoozed_until > today):
+        if plans[action.plan_id].paused or (action.snoozed_until and action.snoozed_until > today):
             continue  # held: kept for when the hold ends
         slot = -action.id if step.escalation else action.id
         previous = latest.get(slot)
         if previous is not None:
             stale, nudge = (previous, nudge) if previous.step_on <= nudge.step_on else (nudge, previous)
-            session.delete(stale)  # superseded by a later step of the same action
+            dropped.append(stale.id)  # superseded by a later step of the same action
         latest[slot] = nudge
     return list(latest.values())
 
@@ -643,7 +812,7 @@ def _prepare(
     people: dict[int, Person] = {
         person.id: person
         for chunk in _chunks(sorted({m.person_id for m in messages.values() if m.person_id is not None}))
-        for person in session.scalars(select(Person).where(Person.id.in_(chunk)))
+        for person in session.scalars(select(Person).where(_among(session, Person.id, chunk)))
     }
     channels = _channels(session, {m.channel for m in messages.values() if m.channel is not None})
     by_message: dict[int, list[Nudge]] = {}
