@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading
+from storage.deadlines import Deadline
 from storage.models import Action
 
 NOTE_LIMIT = 1000  # characters in a progress note or a reason
@@ -29,6 +31,12 @@ def describe_deadline(kind: str, *, start: date | None, due: date | None, recurr
     if kind == "complete":
         return "complete"
     return "no date yet"
+
+
+def why_unreadable(written: str, deadline: Deadline) -> str:
+    """Why a deadline someone typed can't be used, in the importer's words without its "kept as text" tail."""
+    reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
+    return re.sub(r";?\s*kept as text.*$", "", reason)
 
 
 def understood(action: Action) -> str:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, status_label
+from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, status_label, why_unreadable
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
@@ -288,10 +288,8 @@ def set_due(request: Request) -> Reply:
         )
     deadline = interpret_deadline(written, today=request.now.date())
     if deadline.kind in ("unknown", "complete"):
-        reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
-        reason = re.sub(r";?\s*kept as text.*$", "", reason)
         raise CommandError(
-            f"{reason}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
+            f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
             "or `in 2 weeks`."
         )
     request.change(action, "deadline", action.deadline_text, written)

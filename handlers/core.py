@@ -115,6 +115,11 @@ def _after_first_word(text: str) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
+def delivery_key(actor: Actor, delivery_id: str) -> str:
+    """How a platform's delivery is remembered, so a retry of it (same surface, same id) is recognised."""
+    return f"{actor.surface}:{delivery_id}"
+
+
 # -- middleware: written once, applied around every handler --------------------------------------------
 
 
@@ -180,9 +185,8 @@ class CommandLayer:
         self.database = database
         self.clock = clock
         self.commands = commands
-        self.views = (
-            views or {}
-        )  # what is shown or asked outside a command: "home", "new_action_form", "new_action"
+        # What is shown or asked outside a command: "home", "new_action_form", "new_action".
+        self.views = views or {}
 
     def handle(
         self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
@@ -256,7 +260,7 @@ class CommandLayer:
         """Records a delivery that changes nothing; False when it was seen before (a platform's retry)."""
         with self.database.session() as session:
             store = Store(session)
-            key = f"{actor.surface}:{delivery_id}"
+            key = delivery_key(actor, delivery_id)
             if store.delivery_seen(key):
                 return False
             store.remember_delivery(key, at=self.clock.now())
@@ -335,7 +339,7 @@ class CommandLayer:
         try:
             with self.database.session() as session:
                 store = Store(session)
-                key = f"{actor.surface}:{delivery_id}" if delivery_id else None
+                key = delivery_key(actor, delivery_id) if delivery_id else None
                 if key and store.delivery_seen(key):
                     return Outcome(Reply(), duplicate=True)
                 if spec is None:

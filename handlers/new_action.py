@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from handlers.cards import NOTE_LIMIT, action_card
+from handlers.cards import NOTE_LIMIT, action_card, why_unreadable
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
@@ -81,10 +82,8 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     written = options.get("due", "")
     deadline = interpret_deadline(written, today=request.now.date())
     if written and deadline.kind == "unknown":
-        reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
-        reason = re.sub(r";?\s*kept as text.*$", "", reason)
         raise CommandError(
-            f"{reason}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
+            f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
         )
     owners = [request.store.owner_or_new(name) for name in split_owners(options.get("owner", "")).owners]
     ref = f"{plan.ref_prefix}-{plan.next_number}".upper()
@@ -122,14 +121,14 @@ def submit_new_action(request: Request) -> Reply:
     """A filled-in new-action form: added, or sent back with what to fix on each field (and what was typed)."""
     values = request.form_values
     source = request.words[0] if request.words else ""
-    words, errors = submitted_words(values)
+    words, errors = submitted_words(values, today=request.now.date())
     if errors:
         plans = list(request.store.plans())
         return Reply([new_action_form(plans, source=source, error=errors, values=values)])
     return _add(request, words, source=source or None)
 
 
-def submitted_words(values: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+def submitted_words(values: dict[str, str], *, today: date) -> tuple[list[str], dict[str, str]]:
     """A filled-in new-action form as `add` arguments, or the errors to show on its fields."""
     errors: dict[str, str] = {}
     title = (values.get("title") or "").strip()
@@ -143,7 +142,7 @@ def submitted_words(values: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     if len(owner) > NOTE_LIMIT:
         errors["owner"] = f"Keep it under {NOTE_LIMIT} characters."
     due = (values.get("due") or "").strip()
-    if due and interpret_deadline(due).kind == "unknown" and not re.search(r"next|in \d|end of", due, re.I):
+    if due and interpret_deadline(due, today=today).kind == "unknown":
         errors["due"] = f"'{due[:60]}' is not a deadline I understand: try 31/3/26, March 2026 or Ongoing."
     words = [f"plan:{values.get('plan', '').strip()}", title]
     if owner:

@@ -451,3 +451,17 @@ def test_the_home_tab_leaves_out_what_you_said_is_not_yours(slack: SlackWorkspac
 
     home = texts_of(slack.api.home_of(amina.id)["blocks"])  # type: ignore[index]
     assert "Your 2 open actions" in home and "NO-2 ·" not in home
+
+
+def test_a_new_action_form_reads_relative_deadlines_as_the_command_does(slack: SlackWorkspace) -> None:
+    priya = slack.person("Priya Shah")
+    slack.shortcut(priya, channel="C0EDIWG001", message={"ts": "1762162590.000400", "text": "an idea"})
+
+    slack.submit(
+        priya, slack.last_modal(), {"plan": PLAN, "title": "Book BSL interpreters", "due": "in 2 weeks"}
+    )
+
+    with slack.store.session() as session:
+        action = session.scalar(select(Action).where(Action.title == "Book BSL interpreters"))
+        assert action is not None and action.due_date is not None
+        assert action.due_date.isoformat() == "2025-11-17"  # two weeks from the clock's Monday 3 November
