@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -62,11 +63,16 @@ class NudgeRound:
         return swept, delivered
 
 
+def schedule_rounds(scheduler: BaseScheduler, round_: NudgeRound, *, every: timedelta) -> None:
+    """A round now and every `every` after; never two at once, and missed runs (a long round) run once."""
+    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(round_.zone), id="nudges")  # fmt: skip
+
+
 def run_forever(round_: NudgeRound, *, every: timedelta) -> None:
     """Blocks, running a round every `every`; Ctrl-C stops it and gives up the lead."""
     scheduler = BlockingScheduler(timezone=round_.zone)
-    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(round_.zone))  # fmt: skip
+    schedule_rounds(scheduler, round_, every=every)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -18,9 +18,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import PRIVATE_METADATA, cut, home_view, message_for, modal_for
+from bot.slack.blocks import PRIVATE_METADATA, cut, home_view, message_for, modal_needed
 from handlers.core import Actor, CommandLayer
-from handlers.messages import Context, Form, Outcome, Reply
+from handlers.messages import Context, Outcome, Reply
 from storage.db import Database
 from storage.store import Store
 
@@ -121,9 +121,8 @@ class SlackBot:
 
     def open_form(self, client: WebClient, trigger_id: str, reply: Reply, *, where: dict[str, Any]) -> None:
         """Opens the reply's form as a modal; `where` (the message it came from) rides along for the submit."""
-        form = reply.form
-        assert form is not None
-        view = modal_for(form, intro=[block for block in reply.blocks if not isinstance(block, Form)])
+        form, view = reply.form, modal_needed(reply)
+        assert form is not None and view is not None
         view["private_metadata"] = metadata(form.state, where)
         client.views_open(trigger_id=trigger_id, view=view)
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.sender import error_code
 from bot.slack.workspaces import Workspaces
 from storage.db import Database
 from storage.store import Store
@@ -47,7 +48,7 @@ def match_people(database: Database, reach: Workspaces) -> MatchReport:
                     found = (candidate, user)
                     break
         except SlackApiError as error:
-            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            code = error_code(error)
             report.stopped = f"Slack said {code or error.response.status_code}; run it again later to finish"
             break
         if found is None:
@@ -66,8 +67,7 @@ def _look_up(client: WebClient, *, slack_id: str | None, email: str | None) -> d
             return dict(client.users_info(user=slack_id)["user"])
         return dict(client.users_lookupByEmail(email=email or "")["user"])
     except SlackApiError as error:
-        code = error.response.get("error") if isinstance(error.response.data, dict) else None
-        if code in ("users_not_found", "user_not_found"):
+        if error_code(error) in ("users_not_found", "user_not_found"):
             return None
         raise
 

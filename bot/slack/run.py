@@ -19,7 +19,7 @@ from bot.slack.serve import serve_http, serve_socket
 from bot.slack.workspaces import Workspaces
 from handlers.core import Clock
 from handlers.registry import command_layer
-from schedules.runner import NudgeRound
+from schedules.runner import NudgeRound, schedule_rounds
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ def _scheduler(
     reach = workspaces(database, settings)
     round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(clients=reach.client_for, team_clients=reach.client_for_team),
                         daily_cap=settings.daily_nudge_cap)  # fmt: skip
-    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(zone), id="nudges")  # fmt: skip
+    schedule_rounds(scheduler, round_, every=every)
     scheduler.add_job(lambda: _match(database, reach), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
                       max_instances=1, coalesce=True, next_run_time=datetime.now(zone), id="slack-people")  # fmt: skip
     return scheduler

@@ -151,11 +151,17 @@ class SlackSender:
             self.sleep(wait)
 
 
+def error_code(error: SlackApiError) -> str:
+    """Slack's error code for a refused call ("ratelimited", "users_not_found"…), or "" when it sent none."""
+    response = error.response
+    return str(response.get("error") or "") if isinstance(response.data, dict) else ""
+
+
 def _translated(error: SlackApiError, *, unreachable: dict[str, str], who: str) -> Exception:
     """RetryLater or Undeliverable for what Slack answered; the SlackApiError itself when it is ours to fix."""
     response = error.response
     status = response.status_code
-    code = str(response.get("error") or "") if isinstance(response.data, dict) else ""
+    code = error_code(error)
     if status == 429 or code == "ratelimited":
         seconds = _retry_after(response.headers)
         return RateLimited(seconds, f"Slack rate limit (HTTP {status}): retry after {seconds:g} s")

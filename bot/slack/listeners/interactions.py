@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import PREFIX, form_errors, form_handler, handler_action, message_for, modal_for
 from bot.slack.edibot import SlackBot, marked_line, message_blocks, team_of, unpack_metadata, without_buttons
+from bot.slack.sender import error_code
 from handlers.messages import Form, Outcome, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def register(app: App, bot: SlackBot) -> None:
             source=_permalink(client, channel, ts),
         )  # fmt: skip
         if outcome.reply.form is None:
-            respond(response_type="ephemeral", replace_original=False, **message_for(outcome.reply))
+            _privately(respond, outcome.reply)
             return
         _ask(bot, client, body, outcome.reply, where={"channel": channel}, respond=respond)
 
@@ -89,9 +90,8 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
         log.warning("unknown Slack action %r pressed", action.get("action_id"))
-        respond(response_type="ephemeral", replace_original=False,
-                text="I don't recognise that button; it may be from an older version of me. "
-                     "I haven't changed anything.")  # fmt: skip
+        _privately(respond, Reply.say("I don't recognise that button; it may be from an older version of me. "
+                                      "I haven't changed anything."))  # fmt: skip
 
     def unknown_view(ack: Ack, view: dict[str, Any]) -> None:
         log.warning("unknown Slack view %r submitted", view.get("callback_id"))
@@ -126,14 +126,14 @@ def _ask(
     try:
         bot.open_form(client, str(body.get("trigger_id") or ""), reply, where=where)
     except SlackApiError as error:
-        code = error.response.get("error")
+        code = error_code(error)
         log.warning("views.open failed: %s", code)
         words = [block for block in reply.blocks if not isinstance(block, Form)]
-        respond(response_type="ephemeral", replace_original=False, **message_for(Reply([
+        _privately(respond, Reply([
             Text("I couldn't open the form (Slack said the moment had passed); press the button again."
                  if code == "expired_trigger_id" else "I couldn't open the form; press the button again."),
             *words,
-        ])))  # fmt: skip
+        ]))  # fmt: skip
 
 
 def _after(
@@ -161,9 +161,14 @@ def _after(
 def _tell(client: WebClient, user_id: str, reply: Reply, respond: Respond | None) -> None:
     """To the person alone: an ephemeral answer where Slack gave us somewhere to send it, else a DM."""
     if respond is not None:
-        respond(response_type="ephemeral", replace_original=False, **message_for(reply))
+        _privately(respond, reply)
     else:
         client.chat_postMessage(channel=user_id, **message_for(reply))
+
+
+def _privately(respond: Respond, reply: Reply) -> None:
+    """An ephemeral answer for the person who pressed or asked; the message they pressed in stays as it was."""
+    respond(response_type="ephemeral", replace_original=False, **message_for(reply))
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str:
