@@ -361,11 +361,13 @@ def run(
     zone = ZoneInfo(context.settings.timezone)
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
+    clock = (
+        SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
+    )  # --now stops the clock
     if slack_socket or slack_http:
         from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — Slack loads only when asked for
         from bot.slack.run import run_slack  # noqa: PLC0415
 
-        clock = SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
         try:
             run_slack(settings=context.settings, database=context.database, clock=clock, zone=zone,
                       socket=slack_socket, host=host, port=port, every=timedelta(seconds=every))  # fmt: skip
@@ -373,8 +375,8 @@ def run(
             raise _fail(str(error)) from None
         return
     sender = ConsoleSender(write=print)
-    round_ = NudgeRound(context.database, clock=SystemClock(zone) if ctx.obj.fixed_now is None else FakeClock(context.now),
-                        zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
+    round_ = NudgeRound(context.database, clock=clock, zone=zone, send=sender,
+                        daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
     if once:
         try:
             round_()
