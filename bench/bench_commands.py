@@ -47,10 +47,7 @@ from sqlalchemy import Connection, event, func, insert, make_url, select, text  
 from handlers.core import Actor  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
 from storage.db import Database, make_engine, sqlite_url  # noqa: E402
-from storage.deadlines import interpret_deadline  # noqa: E402
 from storage.importing.headers import map_columns  # noqa: E402
-from storage.importing.owners import known_owners, owner_key, split_owners  # noqa: E402
-from storage.importing.rag import parse_rag, rag_in_progress  # noqa: E402
 from storage.importing.service import (  # noqa: E402
     ImportSummary,
     _file_fields,
@@ -74,6 +71,9 @@ from storage.models import (  # noqa: E402
     person_roles,
 )
 from storage.people import import_people  # noqa: E402
+from storage.rules.deadlines import interpret_deadline  # noqa: E402
+from storage.rules.owners import known_owners, owner_key, split_owners  # noqa: E402
+from storage.rules.rag import parse_rag, rag_in_progress  # noqa: E402
 from storage.store import Store, person_key  # noqa: E402
 
 TARGET_MS = 20.0

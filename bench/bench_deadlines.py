@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from storage.deadlines import clear_deadline_cache, interpret_deadline
+from storage.rules.deadlines import clear_deadline_cache, interpret_deadline
 
 TARGET_SECONDS = 1.0
 CELLS = 100_000

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from storage.db import Database, sqlite_url  # noqa: E402
-from storage.deadlines import clear_deadline_cache  # noqa: E402
 from storage.importing.readers import read_plan_file  # noqa: E402
 from storage.importing.service import import_plan  # noqa: E402
 from storage.importing.tables import interpret_document  # noqa: E402
+from storage.rules.deadlines import clear_deadline_cache  # noqa: E402
 
 ROWS = 10_000
 TARGET_SECONDS = 3.0

@@ -72,7 +72,6 @@ from handlers.messages import Reply
 from schedules import nudges
 from schedules.nudges import RateLimited, RetryLater, SweepReport, deliver, sweep
 from storage.db import Database, sqlite_url
-from storage.deadlines import interpret_deadline
 from storage.models import (
     Action,
     Nudge,
@@ -81,6 +80,7 @@ from storage.models import (
     action_owners,
     person_roles,
 )
+from storage.rules.deadlines import interpret_deadline
 
 SWEEP_TARGET_S = 1.0
 GROWTH_LIMIT = 1.3  # the 100,000-action sweep may take at most this many times the 20,000-action one

@@ -6,8 +6,8 @@ import re
 from datetime import date
 
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading
-from storage.deadlines import Deadline
 from storage.models import Action
+from storage.rules.deadlines import Deadline
 
 NOTE_LIMIT = 1000  # characters in a progress note or a reason
 

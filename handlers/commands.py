@@ -11,10 +11,10 @@ from handlers.cards import NOTE_LIMIT, action_card, action_line, reason_form, st
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Heading, Reply, Text
-from schedules.calendar import quiet_all_working_day, read_quiet_hours, workday_ends
-from schedules.ladder import next_occurrence_after
-from storage.deadlines import interpret_deadline
 from storage.models import Action, Person, Plan
+from storage.rules.calendar import quiet_all_working_day, read_quiet_hours, workday_ends
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.ladder import next_occurrence_after
 
 LIST_LIMIT = 30
 _PERIOD = re.compile(r"^(\d{1,3})\s*(d|w|m)$", re.IGNORECASE)

@@ -9,9 +9,9 @@ from handlers.cards import NOTE_LIMIT, action_card, why_unreadable
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
-from storage.deadlines import interpret_deadline
-from storage.importing.owners import split_owners
 from storage.models import Action, Plan
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.owners import split_owners
 
 TITLE_LIMIT = 500
 ADD_USAGE = 'add plan:"EDI Plan" owner:"HR Manager" due:"March 2026" TITLE'

@@ -32,8 +32,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from handlers.messages import Reply, Text
 from handlers.reminders import ReminderItem, reminder
-from schedules.calendar import catch_up_send_at, next_send_at
-from schedules.ladder import ActionFacts, Step, steps_and_next
 from storage.db import Database
 from storage.models import (
     Action,
@@ -45,6 +43,8 @@ from storage.models import (
     action_owners,
     person_roles,
 )
+from storage.rules.calendar import catch_up_send_at, next_send_at
+from storage.rules.ladder import ActionFacts, Step, steps_and_next
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from schedules.calendar import catch_up_send_at, next_send_at
-from schedules.ladder import current_steps
 from schedules.nudges import Channel, Recipient, answered_since, hours_of, recipient_key, recipients_of
 from storage.db import Database
 from storage.models import Action, Nudge, Plan
+from storage.rules.calendar import catch_up_send_at, next_send_at
+from storage.rules.ladder import current_steps
 
 URGENCY = ["escalate", "overdue", "due", "set-date", "checkin"]
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from schedules.calendar import quiet_all_working_day, read_quiet_hours, read_send_time, send_time_problem
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
 from storage.models import Person
+from storage.rules.calendar import quiet_all_working_day, read_quiet_hours, read_send_time, send_time_problem
 from storage.store import Store, person_key
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")

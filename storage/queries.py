@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.importing.owners import owner_key
 from storage.models import Action, HistoryEntry, Owner, Plan, action_owners
+from storage.rules.owners import owner_key
 
 
 @dataclass(frozen=True)

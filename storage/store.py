@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload
 
-from storage.importing.owners import owner_key
 from storage.models import (
     Action,
     ActionDecline,
@@ -24,6 +23,7 @@ from storage.models import (
     person_roles,
 )
 from storage.queries import action_by_ref, actions_matching, history_of, plan_named
+from storage.rules.owners import owner_key
 
 _CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's parameter limits
 

@@ -30,10 +30,10 @@ from handlers.registry import command_layer
 from schedules.nudges import Channel, DeliveryReport, SweepReport, deliver, sweep
 from schedules.runner import NudgeRound
 from storage.db import Database
-from storage.deadlines import interpret_deadline
 from storage.importing.service import import_plan
 from storage.models import Action, Nudge, OutboxMessage, Person, Plan
 from storage.people import import_people
+from storage.rules.deadlines import interpret_deadline
 
 LONDON = ZoneInfo("Europe/London")
 PLAN = "Northbridge EDI Plan"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.calendar import catch_up_send_at, next_send_at, workday_ends
 from storage.models import Person
+from storage.rules.calendar import catch_up_send_at, next_send_at, workday_ends
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage import deadlines
-from storage.deadlines import Deadline, DeadlineKind, interpret_deadline
+from storage.rules import deadlines
+from storage.rules.deadlines import Deadline, DeadlineKind, interpret_deadline
 
 
 def reads(

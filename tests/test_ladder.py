@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.ladder import Step, current_steps, next_step_on
 from storage.models import Action, Plan
+from storage.rules.ladder import Step, current_steps, next_step_on
 from tests.nudging import action_due, plan_settings
 
 CREATED = date(2025, 11, 3)  # the plan was imported on Monday 3 November 2025

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.importing.owners import known_owners, owner_key, split_owners
+from storage.rules.owners import known_owners, owner_key, split_owners
 
 
 @pytest.mark.parametrize(

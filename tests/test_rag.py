@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.importing.rag import parse_rag, rag_in_progress
+from storage.rules.rag import parse_rag, rag_in_progress
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from storage.db import Database
 from storage.importing.errors import ColumnMappingError, PlanFileError
 from storage.importing.headers import MAPPABLE_ROLES, normalise_header
-from storage.importing.owners import owner_key
 from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
 from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_owners
 from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use
+from storage.rules.owners import owner_key
 from storage.store import Store
 
 # The tables themselves, for Core inserts: the ORM has nothing to track about rows inserted in bulk.

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from storage.deadlines import Deadline, interpret_deadline
 from storage.importing.errors import ColumnMappingError
 from storage.importing.headers import (
     Column,
@@ -16,9 +15,10 @@ from storage.importing.headers import (
     map_columns,
     unrecognised_message,
 )
-from storage.importing.owners import hard_parts, known_owners, owner_key, split_owners
-from storage.importing.rag import Rag, parse_rag, rag_in_progress
 from storage.importing.sources import SourceDocument, SourceRow
+from storage.rules.deadlines import Deadline, interpret_deadline
+from storage.rules.owners import hard_parts, known_owners, owner_key, split_owners
+from storage.rules.rag import Rag, parse_rag, rag_in_progress
 
 HEADING_MAX = 150
 LABELLED_HEADING_MAX = 400
