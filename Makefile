@@ -39,6 +39,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Every benchmark runs even when an earlier one misses its target; the target fails afterwards, naming them.
 bench: $(VENV)/.dev

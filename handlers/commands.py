@@ -14,6 +14,7 @@ from handlers.messages import Context, Form, FormField, Heading, Reply, Text
 from storage.models import Action, Person, Plan
 from storage.rules.calendar import quiet_all_working_day, read_quiet_hours, workday_ends
 from storage.rules.deadlines import interpret_deadline
+from storage.rules.defaults import SEND_TIME
 from storage.rules.ladder import next_occurrence_after
 
 LIST_LIMIT = 30
@@ -512,7 +513,7 @@ def quiet(request: Request) -> Reply:
     if quiet_all_working_day(person):
         person.quiet_hours = before
         raise CommandError(
-            f"{start}–{end}{overnight} would leave no time in your working day ({person.send_time or '09:30'}–"
+            f"{start}–{end}{overnight} would leave no time in your working day ({person.send_time or SEND_TIME}–"
             f"{workday_ends(person):%H:%M}) for reminders. Pick shorter quiet hours, or use `/edi away until DATE` for "
             "days off. I haven't changed anything."
         )

@@ -6,7 +6,6 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from handlers.cards import reason_form
 from handlers.errors import CommandError, NotAllowed, UnknownPerson
@@ -15,11 +14,8 @@ from handlers.refs import resolve_action
 from handlers.replies import understand
 from storage.db import Database
 from storage.models import Action, Person
+from storage.rules.clock import Clock
 from storage.store import Store
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)

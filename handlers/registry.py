@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from handlers import commands as c
 from handlers import new_action as n
-from handlers.core import Clock, CommandLayer, CommandSpec
+from handlers.core import CommandLayer, CommandSpec
 from handlers.home import home
 from storage.db import Database
+from storage.rules.clock import Clock
 
 
 def _status(name: str, summary: str) -> CommandSpec:

@@ -43,7 +43,7 @@ from storage.models import (
     action_owners,
     person_roles,
 )
-from storage.rules.calendar import catch_up_send_at, next_send_at
+from storage.rules.calendar import Hours, OfficeHours, catch_up_send_at, next_send_at
 from storage.rules.ladder import ActionFacts, Step, steps_and_next
 from storage.store import Store
 
@@ -106,14 +106,12 @@ def recipient_key(recipient: Recipient) -> str:
     return f"#{recipient.id}" if isinstance(recipient, Channel) else str(recipient.id)
 
 
-def hours_of(recipient: Recipient) -> Person:
+def hours_of(recipient: Recipient) -> OfficeHours:
     """Whose calendar a message keeps: the person's own, or for a channel the office's (weekdays from 09:30,
     England and Wales bank holidays, in the deployment's time zone)."""
     if isinstance(recipient, Person):
         return recipient
-    return Person(
-        name=recipient.name, timezone=None, working_days="Mon-Fri", send_time="09:30", nation="england"
-    )
+    return Hours()  # a channel keeps the deployment's office hours
 
 
 def escalation_channel(plan: Plan) -> Channel | None:
@@ -552,7 +550,7 @@ _ATTACH_POSTGRESQL = text(
 )
 
 
-def _zone_of(person: Person, default: ZoneInfo) -> ZoneInfo:
+def _zone_of(person: OfficeHours, default: ZoneInfo) -> ZoneInfo:
     return ZoneInfo(person.timezone) if person.timezone else default
 
 

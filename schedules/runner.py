@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -15,12 +14,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from schedules.leader import Leader, exclusive
 from schedules.nudges import DeliveryReport, Sender, SweepReport, deliver, sweep
 from storage.db import Database
+from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class NudgeRound:

@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from storage.rules.defaults import SEND_TIME
+
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -203,7 +205,7 @@ class Person(Base):
     nation: Mapped[str] = mapped_column(
         String(20), default="england"
     )  # whose bank holidays: england, wales, scotland, northern-ireland
-    send_time: Mapped[str] = mapped_column(String(5), default="09:30")  # local time reminders go out
+    send_time: Mapped[str] = mapped_column(String(5), default=SEND_TIME)  # local time reminders go out
     away_until: Mapped[date | None] = mapped_column(Date)  # reminders held until the day after
     # Daily quiet hours in local time, "12:00-13:00" ("22:00-07:00" spans midnight): reminders wait until they end.
     quiet_hours: Mapped[str | None] = mapped_column(String(11))

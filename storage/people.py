@@ -14,10 +14,10 @@ from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
 from storage.models import Person
 from storage.rules.calendar import quiet_all_working_day, read_quiet_hours, read_send_time, send_time_problem
+from storage.rules.defaults import NATIONS, SEND_TIME
 from storage.store import Store, person_key
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
-NATIONS = ("england", "wales", "scotland", "northern-ireland")
 TRUE = {"yes", "y", "true", "1", "admin"}
 
 
@@ -106,7 +106,7 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                 problem = send_time_problem(row["send_time"])
                 if problem:
                     summary.problems.append(
-                        f"Line {line}: send_time {problem}; kept {person.send_time or '09:30'} for {name}."
+                        f"Line {line}: send_time {problem}; kept {person.send_time or SEND_TIME} for {name}."
                     )
                 else:
                     person.send_time = read_send_time(row["send_time"]) or person.send_time

@@ -17,10 +17,10 @@ from bot.slack.people import match_people
 from bot.slack.sender import SlackSender
 from bot.slack.serve import serve_http, serve_socket
 from bot.slack.workspaces import Workspaces
-from handlers.core import Clock
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound, schedule_rounds
 from storage.db import Database
+from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -4,15 +4,57 @@ bank holidays."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from storage.models import Person
+from storage.rules.defaults import NATION, NATIONS, SEND_CLOCK, SEND_TIME, WORKING_DAYS
 
-NATIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern-ireland": "NIR"}
+
+class OfficeHours(Protocol):
+    """What the calendar reads of whoever is being reminded: a person's row, or an `Hours` value."""
+
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def working_days(self) -> str: ...
+    @property
+    def send_time(self) -> str: ...
+    @property
+    def nation(self) -> str: ...
+    @property
+    def away_until(self) -> date | None: ...
+    @property
+    def quiet_hours(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Office hours as a plain value: a channel's (the deployment's defaults), or a person's carried to an adapter."""
+
+    timezone: str | None = None
+    working_days: str = WORKING_DAYS
+    send_time: str = SEND_TIME
+    nation: str = NATION
+    away_until: date | None = None
+    quiet_hours: str | None = None
+
+    @classmethod
+    def of(cls, hours: OfficeHours) -> Hours:
+        return cls(
+            timezone=hours.timezone,
+            working_days=hours.working_days,
+            send_time=hours.send_time,
+            nation=hours.nation,
+            away_until=hours.away_until,
+            quiet_hours=hours.quiet_hours,
+        )
+
+
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _LOOKAHEAD_DAYS = 40  # long enough to cross Christmas, Easter and a fortnight's leave
 
@@ -20,7 +62,7 @@ _LOOKAHEAD_DAYS = 40  # long enough to cross Christmas, Easter and a fortnight's
 @lru_cache(maxsize=16)
 def bank_holidays(nation: str) -> holidays.HolidayBase:
     """The bank holidays of one UK nation (England, Wales, Scotland, Northern Ireland), computed offline."""
-    return holidays.country_holidays("GB", subdiv=NATIONS.get(nation, "ENG"))
+    return holidays.country_holidays("GB", subdiv=NATIONS.get(nation, NATIONS[NATION]))
 
 
 @lru_cache(maxsize=64)
@@ -37,12 +79,12 @@ def working_weekdays(spec: str) -> frozenset[int]:
     return frozenset(days) or frozenset(range(5))
 
 
-def send_clock(person: Person) -> time:
-    hour, _, minute = (person.send_time or "09:30").partition(":")
+def send_clock(person: OfficeHours) -> time:
+    hour, _, minute = (person.send_time or SEND_TIME).partition(":")
     try:
         return time(int(hour), int(minute or 0))
     except ValueError:
-        return time(9, 30)
+        return SEND_CLOCK
 
 
 WORKDAY_ENDS = time(17, 30)
@@ -52,7 +94,7 @@ EARLIEST_SEND, LATEST_SEND = time(6, 0), time(20, 0)
 LATE_WINDOW = timedelta(hours=3)
 
 
-def workday_ends(person: Person) -> time:
+def workday_ends(person: OfficeHours) -> time:
     """When the person's day for reminders ends: 17:30, or LATE_WINDOW after a later send time, before midnight."""
     send = send_clock(person)
     minutes = min(send.hour * 60 + send.minute + int(LATE_WINDOW.total_seconds() // 60), 24 * 60 - 1)
@@ -87,10 +129,10 @@ def send_time_problem(text: str) -> str | None:
     return None
 
 
-def is_working_day(person: Person, day: date) -> bool:
-    return day.weekday() in working_weekdays(person.working_days or "Mon-Fri") and day not in bank_holidays(
-        person.nation or "england"
-    )
+def is_working_day(person: OfficeHours, day: date) -> bool:
+    return day.weekday() in working_weekdays(
+        person.working_days or WORKING_DAYS
+    ) and day not in bank_holidays(person.nation or NATION)
 
 
 _QUIET = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -127,7 +169,7 @@ def read_quiet_hours(text: str) -> tuple[str, str] | None:
     return f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
 
 
-def quiet_window(person: Person) -> tuple[time, time] | None:
+def quiet_window(person: OfficeHours) -> tuple[time, time] | None:
     """A person's daily quiet hours in their local time, as stored ("12:00-13:00"; "22:00-07:00" spans midnight)."""
     match = _QUIET.match(person.quiet_hours or "")
     if not match:
@@ -140,7 +182,7 @@ def quiet_window(person: Person) -> tuple[time, time] | None:
     return (start, end) if start != end else None
 
 
-def quiet_until(person: Person, moment: datetime) -> datetime | None:
+def quiet_until(person: OfficeHours, moment: datetime) -> datetime | None:
     """When the quiet hours that `moment` falls in end (an aware local time), or None if it isn't quiet then.
 
     Worked out on the local wall clock, so 12:00-13:00 stays 12:00-13:00 on both sides of a clock change.
@@ -158,7 +200,7 @@ def quiet_until(person: Person, moment: datetime) -> datetime | None:
     return datetime.combine(day, end, tzinfo=zone) if clock < end else None
 
 
-def _free_from(person: Person, day: date, earliest: time, zone: ZoneInfo) -> datetime | None:
+def _free_from(person: OfficeHours, day: date, earliest: time, zone: ZoneInfo) -> datetime | None:
     """The first moment of `day` from `earliest` (and the send time) that is in working hours and not quiet."""
     start = max(earliest, send_clock(person))
     if start >= workday_ends(person):
@@ -170,7 +212,7 @@ def _free_from(person: Person, day: date, earliest: time, zone: ZoneInfo) -> dat
     return ends if ends.date() == day and ends.time() < workday_ends(person) else None
 
 
-def quiet_all_working_day(person: Person) -> bool:
+def quiet_all_working_day(person: OfficeHours) -> bool:
     """Their quiet hours leave no time between their send time and the end of the working day."""
     return (
         quiet_window(person) is not None
@@ -178,7 +220,7 @@ def quiet_all_working_day(person: Person) -> bool:
     )
 
 
-def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
+def next_send_at(person: OfficeHours, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
     """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in UTC;
     if that falls in their quiet hours, when the quiet hours end.
 
@@ -200,7 +242,7 @@ def next_send_at(person: Person, on_or_after: date, *, default_zone: ZoneInfo) -
     return moment.astimezone(UTC)
 
 
-def first_working_day_after(person: Person, day: date) -> date:
+def first_working_day_after(person: OfficeHours, day: date) -> date:
     following = day + timedelta(days=1)
     for _ in range(_LOOKAHEAD_DAYS):
         if is_working_day(person, following):
@@ -209,7 +251,7 @@ def first_working_day_after(person: Person, day: date) -> date:
     return following
 
 
-def catch_up_send_at(person: Person, now: datetime, *, default_zone: ZoneInfo) -> datetime:
+def catch_up_send_at(person: OfficeHours, now: datetime, *, default_zone: ZoneInfo) -> datetime:
     """For a reminder already late (first import, or after downtime): now if it is working time for the person
     and not their quiet hours, else the end of their quiet hours or their next send time — never at 3 a.m.,
     on a Sunday or over lunch they asked to keep free."""

@@ -12,11 +12,24 @@ from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from storage.models import Plan
+from storage.rules.defaults import REMINDER_DAYS
 
 SET_DATE_EVERY = timedelta(days=14)
 _PERIOD = re.compile(r"^P(\d+)([YMWD])$")
 _HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
+
+
+class LadderSettings(Protocol):
+    """What the ladder reads of a plan: a plan's row, or any value with these."""
+
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def reminder_days(self) -> list[int]: ...
+    @property
+    def escalate_after_days(self) -> int: ...
+    @property
+    def checkin_months(self) -> int: ...
 
 
 class ActionFacts(Protocol):
@@ -68,17 +81,17 @@ class Step:
         }.get(self.name, self.name)
 
 
-def current_steps(action: ActionFacts, plan: Plan, today: date) -> list[Step]:
+def current_steps(action: ActionFacts, plan: LadderSettings, today: date) -> list[Step]:
     """The latest step of each kind this action has reached by `today` (earlier, stale ones are not repeated)."""
     return steps_and_next(action, plan, today)[0]
 
 
-def next_step_on(action: ActionFacts, plan: Plan, today: date) -> date | None:
+def next_step_on(action: ActionFacts, plan: LadderSettings, today: date) -> date | None:
     """The first day after `today` on which the action reaches a new step, or None if it never will."""
     return steps_and_next(action, plan, today)[1]
 
 
-def steps_and_next(action: ActionFacts, plan: Plan, today: date) -> tuple[list[Step], date | None]:
+def steps_and_next(action: ActionFacts, plan: LadderSettings, today: date) -> tuple[list[Step], date | None]:
     """current_steps and next_step_on at once, for the sweep, which needs both of every action it looks at."""
     if action.archived or action.status == "done" or action.deadline_kind == "complete" or plan.paused:
         return [], None
@@ -97,8 +110,8 @@ def steps_and_next(action: ActionFacts, plan: Plan, today: date) -> tuple[list[S
     return _set_date(action, today)
 
 
-def _before(plan: Plan, due: date, today: date) -> tuple[list[Step], date | None]:
-    days = sorted({int(d) for d in (plan.reminder_days or [14, 3, 0]) if int(d) >= 0}, reverse=True)
+def _before(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], date | None]:
+    days = sorted({int(d) for d in (plan.reminder_days or REMINDER_DAYS) if int(d) >= 0}, reverse=True)
     reached = [d for d in days if due - timedelta(days=d) <= today]
     later = [due - timedelta(days=d) for d in days if due - timedelta(days=d) > today]
     steps = []
@@ -109,7 +122,7 @@ def _before(plan: Plan, due: date, today: date) -> tuple[list[Step], date | None
     return steps, min(later) if later else after_due
 
 
-def _overdue(plan: Plan, due: date, today: date) -> tuple[list[Step], date]:
+def _overdue(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], date]:
     first = due + timedelta(days=1)  # the person's calendar moves it to their first working day
     weeks = (today - first).days // 7
     on = first + timedelta(weeks=weeks)
@@ -123,7 +136,7 @@ def _overdue(plan: Plan, due: date, today: date) -> tuple[list[Step], date]:
     return steps, min(upcoming)
 
 
-def _checkins(action: ActionFacts, plan: Plan, today: date) -> tuple[list[Step], date]:
+def _checkins(action: ActionFacts, plan: LadderSettings, today: date) -> tuple[list[Step], date]:
     anchor = max(filter(None, [action.start_date, action.due_date, action.created_at.date()]))
     every = relativedelta(months=max(plan.checkin_months, 1))
     reached: date | None = None
