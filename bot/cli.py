@@ -1,4 +1,4 @@
-"""The `edibot` command line: import plans, list and show actions, and run the demo."""
+"""The `edibot` command line: create the database, import plans, list and show actions, run edibot and the demo."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from handlers.core import Actor
 from handlers.registry import command_layer
 from schedules.preview import preview
 from schedules.runner import NudgeRound, run_forever
-from storage.db import Database
+from storage.db import MARKER, Create, Database, DatabaseMissing, sqlite_path
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
 from storage.people import import_people
@@ -49,8 +49,20 @@ class Context:
 
     @property
     def database(self) -> Database:
+        """The database, made on a first run only (see README, "Where edibot keeps its data")."""
+        database = self.open_database(create="first-run")
+        if database.created:
+            print(f"Created an empty edibot database at {sqlite_path(database.engine.url.render_as_string())}.",
+                  file=sys.stderr)  # fmt: skip
+        return database
+
+    def open_database(self, *, create: Create) -> Database:
+        """The database once opened; a missing one stops the command with the operator's explanation."""
         if self._database is None:
-            self._database = Database.open(self.settings.effective_database_url)
+            try:
+                self._database = Database.open(self.settings.effective_database_url, create=create)
+            except DatabaseMissing as error:
+                raise _fail(str(error)) from None
         return self._database
 
     @property
@@ -99,6 +111,24 @@ def _parse_maps(maps: list[str]) -> dict[str, str]:
             raise _fail(f"--map '{item}': write it as COLUMN=Header, e.g. --map deadline=\"Target date\".")
         overrides[role.strip().lower()] = header.strip()
     return overrides
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create edibot's database (a SQLite file in the data folder, or the schema at DATABASE_URL); after a loss, start afresh."""
+    context: Context = ctx.obj
+    path = sqlite_path(context.settings.effective_database_url)
+    held_before = path is not None and not path.exists() and (path.parent / MARKER).exists()
+    database = context.open_database(create="if-missing")
+    if not database.created:
+        where = path or database.engine.url.render_as_string(hide_password=True)
+        print(f"edibot's database at {where} is there and up to date; nothing was changed.")
+        return
+    print(f"Created an empty edibot database at {path} (only you can read it).")
+    if held_before:
+        print("The database that was here before is not in it: if you have a backup, stop edibot and put the "
+              "backup in its place instead.")  # fmt: skip
+    print("Next: edibot import PLAN --plan NAME, then edibot people import PEOPLE.csv, then edibot run.")
 
 
 @app.command("import")
@@ -361,6 +391,9 @@ def run(
     zone = ZoneInfo(context.settings.timezone)
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
+    context.open_database(
+        create="never"
+    )  # a server on a new, empty database could only say "I don't know you"
     clock = (
         SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
     )  # --now stops the clock
@@ -381,7 +414,7 @@ def run(
         try:
             round_()
         finally:
-            round_.leader.release()  # the next `run --once` (or a replica) may lead straight away
+            round_.step_down()  # the next `run --once` (or a replica) may lead straight away
         return
     print(f"edibot is running (console adapter): a round every {every} s. Ctrl-C stops it.")
     run_forever(round_, every=timedelta(seconds=every))

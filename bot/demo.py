@@ -31,7 +31,7 @@ PLAN = "Northbridge EDI Plan"
 def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
     """Runs on a fresh SQLite database in `data_dir`, so it tells the same story every time."""
     shutil.rmtree(data_dir, ignore_errors=True)
-    database = Database.open(sqlite_url(data_dir))
+    database = Database.open(sqlite_url(data_dir), create="if-missing")
     samples = files("bot") / "samples"
     clock = FakeClock(now)
     try:

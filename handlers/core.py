@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Concatenate, ParamSpec
 
 from handlers.cards import reason_form
-from handlers.errors import CommandError, NotAllowed, UnknownPerson
+from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
 from handlers.messages import Context, Notice, Outcome, Reply, Text
 from handlers.refs import resolve_action
 from handlers.replies import understand
-from storage.db import Database
+from storage.db import Database, DatabaseGone
 from storage.models import Action, Person
 from storage.rules.clock import Clock
 from storage.store import Store
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,22 @@ def record_history(request: Request) -> None:
         change.action.answered_at = request.now
 
 
+def refused_without_data(
+    method: Callable[Concatenate[CommandLayer, P], Outcome],
+) -> Callable[Concatenate[CommandLayer, P], Outcome]:
+    """A lost database file (DatabaseGone) becomes a short apology for the person and an ERROR for the operator."""
+
+    @functools.wraps(method)
+    def guarded(layer: CommandLayer, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+        try:
+            return method(layer, *args, **kwargs)
+        except DatabaseGone as error:
+            log.error("refused a request: %s", error)
+            return Outcome(Reply.say(DATA_UNREACHABLE))
+
+    return guarded
+
+
 class CommandLayer:
     """Turns what someone typed, pressed or submitted into a change and a reply, the same on every platform."""
 
@@ -202,6 +224,7 @@ class CommandLayer:
         with self.database.session() as session:
             return identify(Store(session), actor) is not None
 
+    @refused_without_data
     def reply_in_thread(
         self, actor: Actor, text: str, *, thread_ref: str | None, delivery_id: str | None = None
     ) -> Outcome:
@@ -227,6 +250,7 @@ class CommandLayer:
             thread_ref=thread_ref, delivery_id=delivery_id,
         )  # fmt: skip
 
+    @refused_without_data
     def reply_to_message(
         self, actor: Actor, text: str, *, message_id: str, delivery_id: str | None = None
     ) -> Outcome:
@@ -314,6 +338,7 @@ class CommandLayer:
                             delivery_id=delivery_id)  # fmt: skip
         return Outcome(Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything."))
 
+    @refused_without_data
     def run(
         self,
         actor: Actor,

@@ -17,3 +17,11 @@ class NotAllowed(CommandError):
 
 class UnknownReference(CommandError):
     pass
+
+
+# What a person reads when edibot's database file was deleted or replaced under it (storage.db.DatabaseGone):
+# the operator's message, naming the file, goes to the log instead.
+DATA_UNREACHABLE = (
+    "Sorry, I can't reach my data right now, so I haven't done that and nothing has changed. I've logged the "
+    "problem for whoever runs edibot; please try again later."
+)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from schedules.leader import Leader, exclusive
 from schedules.nudges import DeliveryReport, Sender, SweepReport, deliver, sweep
-from storage.db import Database
+from storage.db import Database, DatabaseGone
 from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,20 @@ class NudgeRound:
             # nothing planned twice, nothing skipped (the sweep catches up on whatever day it missed).
             log.warning("database unavailable, waiting for the next round: %s", error.orig or error)
             return None
+        except DatabaseGone as error:
+            # Not a passing outage: only the operator can put the file back, so every round says so loudly.
+            log.error("no reminders this round: %s", error)
+            return None
+
+    def step_down(self) -> None:
+        """Gives up the lead so the next `edibot run` (or a replica) may lead at once; a lost database is logged."""
+        try:
+            self.leader.release()
+        except (OperationalError, InterfaceError, DatabaseGone) as error:
+            log.warning("could not give up the scheduler lead (it runs out by itself): %s", error)
 
     def _round(self) -> tuple[SweepReport, DeliveryReport] | None:
+        self.database.check()
         now = self.clock.now()
         if not self.leader.acquire(now):
             return None
@@ -74,4 +86,4 @@ def run_forever(round_: NudgeRound, *, every: timedelta) -> None:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        round_.leader.release()
+        round_.step_down()

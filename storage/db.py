@@ -1,11 +1,23 @@
-"""Opens the database (SQLite by default, PostgreSQL by URL), brings its schema up to date, and hands out sessions."""
+"""Opens the database (SQLite by default, PostgreSQL by URL), brings its schema up to date, and hands out sessions.
+
+A SQLite database is a file someone can delete, move or replace under a running edibot. SQLite would not
+notice: its open handles keep writing into the deleted file, and the next start would make a new, empty one
+and greet everyone with "I don't know you yet". So the engine remembers which file it opened (device and
+inode) and refuses every connection and transaction once the path names another file or none
+(`DatabaseGone`), connections are opened read-write only (SQLite never creates the file by itself), and a
+new file is made only where the rule says so (`Database.open`'s `create`): a marker beside the database
+remembers that the folder has held one, so a lost file is reported instead of silently replaced.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -13,25 +25,116 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MARKER = ".edibot-initialised"  # beside a SQLite database: this folder has held one, so never make a new one
+
+# Whether Database.open may make a new SQLite file where none is: never (`edibot run`); only when its folder
+# has never held an edibot database (first run); or whenever it is missing (`edibot init`, the demo, tests).
+Create = Literal["never", "first-run", "if-missing"]
+
+
+class DatabaseGone(Exception):
+    """The SQLite file edibot opened was deleted or replaced while it ran; the message is for the operator."""
+
+
+class DatabaseMissing(Exception):
+    """There is no database file where the settings say, and edibot may not make one; the message says what to do."""
 
 
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'edibot.sqlite3'}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, made absolute; None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite"):
+        return None
+    database = url.split("///", 1)[-1] if "///" in url else ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).absolute()
+
+
+def create_private_file(path: Path) -> None:
+    """An empty file only this user can read (0600), and any folders it needs, private too (0700).
+
+    FileExistsError if the file is already there: nothing is ever overwritten.
+    """
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # the umask may have taken bits off mkdir's mode
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file gets foreign keys on and its folder created."""
+    """An engine for `url`; a SQLite file must exist (Database.open makes one), and gets foreign keys on and a guard."""
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        database = url.split("///", 1)[-1]
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        guard = _FileGuard(path) if path is not None else None
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if guard is not None:
+            event.listen(engine, "do_connect", guard.before_connect)
+            event.listen(engine, "begin", guard.before_begin)
+            _GUARDS[engine] = guard
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+class _FileGuard:
+    """The SQLite file an engine opened, known by device and inode rather than by name."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            raise DatabaseMissing(
+                f"There is no edibot database at {path}. Create one with `edibot init`."
+            ) from None
+        self.identity = (found.st_dev, found.st_ino)
+
+    def check(self) -> None:
+        """DatabaseGone, naming the path and what to do, unless the path is still the file first opened."""
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            raise DatabaseGone(
+                f"edibot's database file {self.path} was deleted while edibot was running, so edibot has "
+                "stopped using it: nothing is saved until it is back. Put the file back from a backup and "
+                "restart edibot; to start afresh with an empty database instead, stop edibot, run "
+                "`edibot init`, and start it again."
+            ) from None
+        except OSError as error:
+            raise DatabaseGone(
+                f"edibot's database file {self.path} can't be reached ({error.strerror}), so edibot has "
+                "stopped using it: nothing is saved until it can. Restart edibot once the file is back."
+            ) from None
+        if (found.st_dev, found.st_ino) != self.identity:
+            raise DatabaseGone(
+                f"edibot's database file {self.path} was replaced by another file while edibot was running, "
+                "so edibot has stopped using it rather than write to the wrong one. Restart edibot to use the "
+                "file that is there now."
+            )
+
+    def before_connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        self.check()
+        # Read-write, never create: a SQLite connection to a missing file would otherwise make an empty one.
+        cargs[0] = f"file:{quote(str(self.path))}?mode=rw"
+        cparams["uri"] = True
+
+    def before_begin(self, _connection: Any) -> None:
+        self.check()
+
+
+_GUARDS: WeakKeyDictionary[Engine, _FileGuard] = WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,19 +157,75 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+def prepare_sqlite_file(path: Path, *, create: Create) -> bool:
+    """True if a new, empty database file was made at `path`; DatabaseMissing where `create` forbids one."""
+    marker = path.parent / MARKER
+    if not path.exists():
+        held_before = marker.exists()
+        if create == "never" or (create == "first-run" and held_before):
+            raise DatabaseMissing(_missing_message(path, held_before=held_before))
+        try:
+            create_private_file(path)
+        except FileExistsError:
+            pass  # another edibot made it a moment ago: use that one
+        else:
+            _mark(marker, path)
+            return True
+    if not marker.exists():
+        _mark(marker, path)  # a database older than the marker: from now on, losing it is noticed too
+    return False
+
+
+def _missing_message(path: Path, *, held_before: bool) -> str:
+    if held_before:
+        return (
+            f"edibot's database {path} is missing, though this folder has held one ({path.parent / MARKER} "
+            "says so): it may have been deleted or moved, or the disk holding it isn't mounted. edibot won't "
+            "start on an empty database by itself. Put the file back (from a backup), or point "
+            "EDIBOT_DATA_DIR or DATABASE_URL at it; to start afresh with an empty database, run `edibot init`."
+        )
+    return (
+        f"edibot has no database at {path} yet, and won't start on an empty one by itself. Create it with "
+        "`edibot init` (or by importing a plan: `edibot import PLAN`), then start edibot again."
+    )
+
+
+def _mark(marker: Path, path: Path) -> None:
+    if not marker.exists():
+        create_private_file(marker)
+    marker.write_text(
+        f"edibot keeps its database in this folder ({path.name}). While this file is here, edibot will not\n"
+        "make a new, empty database in this folder by itself: if the database goes missing, it stops and\n"
+        "says so. `edibot init` makes a new one on purpose.\n",
+        encoding="utf-8",
+    )
+
+
 class Database:
     """The one place sessions are opened."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.created = False  # Database.open made a new, empty database file
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Database:
+    def open(cls, url: str, *, migrate: bool = True, create: Create = "first-run") -> Database:
+        """The database at `url`, its schema brought up to date; a missing SQLite file is made only as `create` allows."""
+        path = sqlite_path(url)
+        created = path is not None and prepare_sqlite_file(path, create=create)
         engine = make_engine(url)
-        if migrate:
+        if migrate or created:
             upgrade(engine)
-        return cls(engine)
+        database = cls(engine)
+        database.created = created
+        return database
+
+    def check(self) -> None:
+        """DatabaseGone if the SQLite file this database opened was deleted or replaced (PostgreSQL: nothing to check)."""
+        guard = _GUARDS.get(self.engine)
+        if guard is not None:
+            guard.check()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -42,9 +42,7 @@ def now() -> datetime:
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "edibot.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
+    Database.open(f"sqlite:///{path}", create="if-missing").dispose()
     return path
 
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,8 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
-from storage.db import Database
+from handlers.errors import DATA_UNREACHABLE
+from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
 from storage.models import Person
 from storage.people import import_people
@@ -64,6 +66,62 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
     assert reminder is not None, f"no reminder reached Grace; edibot said: {out}\n{err}"
     assert "NO-4" in reminder["text"]
     assert "running on Slack" in out
+
+
+def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_restart_on_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    store = Database.open(sqlite_url(data))
+    monday = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=monday, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=monday)
+    file = data / "edibot.sqlite3"
+    with SlackStandIn() as api:
+        grace = api.add_user("Grace Liu", email="grace.liu@northbridge.example")
+        with store.session() as session:
+            session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
+        store.dispose()
+        port = _free_port()
+        env = {**_without_database_settings(os.environ), "EDIBOT_DATA_DIR": str(data),
+               "SLACK_BOT_TOKEN": api.token, "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url}  # fmt: skip
+        edibot = [str(Path(sys.executable).with_name("edibot")), "--now", monday.isoformat()]
+        server = subprocess.Popen(
+            [*edibot, "run", "--slack-http", "--host", "127.0.0.1", "--port", str(port), "--every", "5"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        log: list[str] = []  # its stderr, line by line, as it runs
+        reader = threading.Thread(target=lambda: log.extend(server.stderr or ()), daemon=True)
+        reader.start()
+        try:
+            before = _post_command(port, user_id=grace.id, text="mine")
+            file.unlink()  # an operator's slip, a clean-up script, a volume gone
+            after = _post_command(port, user_id=grace.id, text="note NO-4 draft is with Legal")
+            deadline = time.monotonic() + 20
+            while not any("no reminders this round" in line for line in log) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=20)
+            reader.join(timeout=5)
+        restart = subprocess.run([*edibot, "run", "--slack-http", "--host", "127.0.0.1", "--port", str(port)],
+                                 env=env, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+    assert "Your 1 open action" in before.json()["text"], log
+    assert after.json()["text"] == DATA_UNREACHABLE  # not "Noted on NO-4", written into a deleted file
+    errors = [line for line in log if line.startswith("ERROR")]
+    assert any(f"database file {file} was deleted" in line for line in errors), log
+    assert any("no reminders this round" in line for line in errors), log
+    assert restart.returncode != 0 and "running on Slack" not in restart.stdout
+    assert f"edibot's database {file} is missing" in restart.stderr
+    assert "to start afresh with an empty database, run `edibot init`" in restart.stderr
+    assert not file.exists()  # no empty database made in its place
+
+
+def _without_database_settings(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    return {
+        name: value for name, value in environ.items() if name not in ("DATABASE_URL", "EDIBOT_DATABASE_URL")
+    }
 
 
 def _posted_to(api: SlackStandIn, user_id: str) -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ from bot.slack.edibot import SlackBot
 from bot.slack.listeners import commands, events, interactions
 from bot.slack.manifest import bot_scopes
 from bot.slack.workspaces import Workspaces
-from storage.db import Database
+from handlers.errors import DATA_UNREACHABLE
+from storage.db import Database, DatabaseGone
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,15 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
 
 
 def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
-    """A listener failed (a bug, or Slack refused a call): logged with the request type, never the content."""
-    log.error(
-        "Slack %s request failed: %s", body.get("type") or body.get("command") or "?", error, exc_info=error
-    )
+    """A listener failed (a bug, Slack refused a call, the database file is gone): logged, never the content."""
+    kind = body.get("type") or body.get("command") or "?"
+    if isinstance(error, DatabaseGone):
+        log.error("Slack %s request refused: %s", kind, error)  # the operator's sentence says it all
+        text = DATA_UNREACHABLE
+    else:
+        log.error("Slack %s request failed: %s", kind, error, exc_info=error)
+        text = ("Sorry, something went wrong on my side and I couldn't finish that. Try again in a moment; if it "
+                "keeps happening, tell your EDI lead.")  # fmt: skip
     if response is None:
         return None
-    return BoltResponse(
-        status=200,
-        body={"response_type": "ephemeral", "text": "Sorry, something went wrong on my side and I couldn't finish "
-                                                    "that. Try again in a moment; if it keeps happening, tell your "
-                                                    "EDI lead."},
-    )  # fmt: skip
+    return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
