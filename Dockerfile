@@ -13,7 +13,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY schedules ./schedules
-RUN pip install . && useradd --create-home --uid 10001 edibot && mkdir -p /data && chown edibot /data
+RUN pip install . && useradd --create-home --uid 10001 edibot && mkdir -p /data && chown edibot /data && chmod 0700 /data
 
 USER edibot
 VOLUME ["/data"]

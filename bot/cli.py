@@ -52,8 +52,8 @@ class Context:
         """The database, made on a first run only (see README, "Where edibot keeps its data")."""
         database = self.open_database(create="first-run")
         if database.created:
-            print(f"Created an empty edibot database at {sqlite_path(database.engine.url.render_as_string())}.",
-                  file=sys.stderr)  # fmt: skip
+            where = sqlite_path(self.settings.effective_database_url)
+            print(f"Created an empty edibot database at {where}.", file=sys.stderr)
         return database
 
     def open_database(self, *, create: Create) -> Database:
@@ -391,9 +391,8 @@ def run(
     zone = ZoneInfo(context.settings.timezone)
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
-    context.open_database(
-        create="never"
-    )  # a server on a new, empty database could only say "I don't know you"
+    # A server on a new, empty database could only tell everyone "I don't know you yet".
+    context.open_database(create="never")
     clock = (
         SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
     )  # --now stops the clock

@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -46,12 +46,12 @@ def sqlite_url(data_dir: Path) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL, made absolute; None for PostgreSQL or an in-memory database."""
-    if not url.startswith("sqlite"):
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.query.get("uri"):
+        return None  # PostgreSQL, or a SQLite URI filename the operator wrote themselves
+    if not parsed.database or parsed.database == ":memory:":
         return None
-    database = url.split("///", 1)[-1] if "///" in url else ""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).absolute()
+    return Path(parsed.database).absolute()
 
 
 def create_private_file(path: Path) -> None:
@@ -96,9 +96,8 @@ class _FileGuard:
         try:
             found = path.stat()
         except FileNotFoundError:
-            raise DatabaseMissing(
-                f"There is no edibot database at {path}. Create one with `edibot init`."
-            ) from None
+            held_before = (path.parent / MARKER).exists()
+            raise DatabaseMissing(_missing_message(path, held_before=held_before)) from None
         self.identity = (found.st_dev, found.st_ino)
 
     def check(self) -> None:

@@ -33,7 +33,7 @@ from bot.slack.workspaces import Workspaces
 from handlers.messages import Reply
 from handlers.registry import command_layer
 from schedules.nudges import Undeliverable, deliver, sweep
-from storage.db import Database
+from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
 from storage.models import Person
 from storage.people import import_people
@@ -113,6 +113,7 @@ def test_a_malformed_slack_token_stops_edibot_at_start_naming_the_setting(tmp_pa
 
 
 def test_running_on_slack_without_a_signing_secret_says_where_to_find_it(tmp_path: Path) -> None:
+    Database.open(sqlite_url(tmp_path)).dispose()  # installed: `edibot run` starts only on a database
     runner = CliRunner(env={"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "EDIBOT_DATA_DIR": str(tmp_path),
                             "SLACK_SIGNING_SECRET": None})  # fmt: skip
 
@@ -123,6 +124,7 @@ def test_running_on_slack_without_a_signing_secret_says_where_to_find_it(tmp_pat
 
 
 def test_socket_mode_without_an_app_token_says_how_to_make_one(tmp_path: Path) -> None:
+    Database.open(sqlite_url(tmp_path)).dispose()
     with SlackStandIn() as api:
         runner = CliRunner(env={"SLACK_BOT_TOKEN": api.token, "SLACK_SIGNING_SECRET": "s3cret",
                                 "EDIBOT_SLACK_API_URL": api.url, "EDIBOT_DATA_DIR": str(tmp_path),
