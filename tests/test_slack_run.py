@@ -79,6 +79,7 @@ def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_
     file = data / "edibot.sqlite3"
     with SlackStandIn() as api:
         grace = api.add_user("Grace Liu", email="grace.liu@northbridge.example")
+        sam = api.add_user("Sam Patel", email="sam.patel@northbridge.example")  # not seen by edibot yet
         with store.session() as session:
             session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
         store.dispose()
@@ -97,6 +98,7 @@ def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_
             before = _post_command(port, user_id=grace.id, text="mine")
             file.unlink()  # an operator's slip, a clean-up script, a volume gone
             after = _post_command(port, user_id=grace.id, text="note NO-4 draft is with Legal")
+            newcomer = _post_command(port, user_id=sam.id, text="mine")
             deadline = time.monotonic() + 20
             while not any("no reminders this round" in line for line in log) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -109,6 +111,7 @@ def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_
 
     assert "Your 1 open action" in before.json()["text"], log
     assert after.json()["text"] == DATA_UNREACHABLE  # not "Noted on NO-4", written into a deleted file
+    assert newcomer.json()["text"] == DATA_UNREACHABLE  # not "I don't know you yet"
     errors = [line for line in log if line.startswith("ERROR")]
     assert any(f"database file {file} was deleted" in line for line in errors), log
     assert any("no reminders this round" in line for line in errors), log
