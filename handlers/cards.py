@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
-from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading
+from handlers.controls import ButtonMeaning, FormMeaning, Invocation
+from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.deadlines import Deadline
 
@@ -66,6 +68,7 @@ def action_line(action: Action, today: date) -> str:
 
 
 def update_buttons(ref: str) -> Buttons:
+    """What an owner can press on a card; BUTTONS says what each press runs."""
     return Buttons(
         (
             Button("Green", "status", f"{ref}|green", "primary"),
@@ -77,6 +80,31 @@ def update_buttons(ref: str) -> Buttons:
             Button("Not mine", "not_mine", ref),
         )
     )
+
+
+def _press_status(ref: str, status: str) -> Invocation | None:
+    return Invocation(status, (ref,)) if status in ("green", "amber", "red", "done") else None
+
+
+def _press_snooze(ref: str, period: str) -> Invocation | None:
+    return Invocation("snooze", (ref, period)) if period else None
+
+
+def _press_note(ref: str, argument: str) -> Invocation | None:
+    return None if argument else Invocation("note", (ref,))
+
+
+def _press_not_mine(ref: str, argument: str) -> Invocation | None:
+    return None if argument else Invocation("notmine", (ref,))
+
+
+# The card's buttons, by action id: the command each press runs, so the same checks apply as to the words.
+BUTTONS: dict[str, ButtonMeaning] = {
+    "status": _press_status,
+    "snooze": _press_snooze,
+    "note": _press_note,
+    "not_mine": _press_not_mine,
+}
 
 
 def action_card(action: Action, today: date, *, with_buttons: bool = True) -> list[Block]:
@@ -106,3 +134,18 @@ def reason_form(ref: str, status: str, *, error: str | None = None) -> Form:
         fields=(FormField("reason", question, multiline=True, max_length=NOTE_LIMIT, error=error),),
         state=f"{ref}|{status}",
     )
+
+
+def _submit_reason(state: str, values: Mapping[str, str]) -> Invocation | Reply | None:
+    """The reason form answered: the status with the reason as its note, or the form again if left empty."""
+    ref, _, status = state.partition("|")
+    if status not in ("amber", "red"):
+        return None
+    reason = (values.get("reason") or "").strip()
+    if not reason:
+        return Reply([reason_form(ref, status, error="Please say why, in a few words.")])
+    return Invocation(status, (ref, reason))
+
+
+# The forms a card leads to, by form id: what submitting each runs.
+FORMS: dict[str, FormMeaning] = {"status": _submit_reason}

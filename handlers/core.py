@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Concatenate, ParamSpec
 
-from handlers.cards import reason_form
+from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
 from handlers.messages import Context, Notice, Outcome, Reply, Text
 from handlers.refs import resolve_action
@@ -79,6 +79,11 @@ class Request:
             )
         return self.person
 
+    def require_action(self) -> Action:
+        """The action a command is about (`about_action`), which the authorise middleware has found."""
+        assert self.action is not None, "the authorise middleware resolves the action first"
+        return self.action
+
     def notify(self, person: Person, reply: Reply) -> None:
         self.notices.append(Notice(person_id=person.id, name=person.name, reply=reply))
 
@@ -137,6 +142,11 @@ def identify(store: Store, actor: Actor) -> Person | None:
     return person
 
 
+def may_change_action(store: Store, person: Person | None, action: Action) -> bool:
+    """Its owners and the plan admins may change an action (and see it in a restricted plan); nobody else."""
+    return person is not None and (person.is_admin or store.is_owner(person, action))
+
+
 def authorise(spec: CommandSpec, request: Request) -> None:
     """Who may do what: owners and admins change an action; admins run admin commands; restricted plans hide."""
     if spec.anyone:
@@ -149,7 +159,7 @@ def authorise(spec: CommandSpec, request: Request) -> None:
     if not request.words:
         raise CommandError(f"Which action? Usage: `/edi {spec.usage}`")
     action = resolve_action(request.store, request.words[0])
-    may_change = person.is_admin or request.store.is_owner(person, action)
+    may_change = may_change_action(request.store, person, action)
     if spec.changes_action and not may_change:
         owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
         raise NotAllowed(
@@ -199,12 +209,17 @@ class CommandLayer:
         commands: dict[str, CommandSpec],
         *,
         views: dict[str, CommandSpec] | None = None,
+        buttons: Mapping[str, ButtonMeaning] | None = None,
+        forms: Mapping[str, FormMeaning] | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.commands = commands
         # What is shown or asked outside a command: "home", "new_action_form", "new_action".
         self.views = views or {}
+        # What each button and form runs, by its action id and form id (declared beside what makes them).
+        self.buttons = buttons or {}
+        self.forms = forms or {}
 
     def handle(
         self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
@@ -299,18 +314,16 @@ class CommandLayer:
         ref, _, argument = value.partition("|")
         if not ref.strip():
             return Outcome(Reply.say("That button carried no action reference; I haven't changed anything."))
-        if action_id == "status" and argument in ("green", "amber", "red", "done"):
-            return self.run(actor, argument, "", words=[ref], delivery_id=delivery_id)
-        if action_id == "snooze" and argument:
-            return self.run(actor, "snooze", argument, words=[ref, argument], delivery_id=delivery_id)
-        if action_id == "note" and not argument:
-            return self.run(actor, "note", "", words=[ref], delivery_id=delivery_id)
-        if action_id == "not_mine" and not argument:
-            return self.run(actor, "notmine", "", words=[ref], delivery_id=delivery_id)
-        return Outcome(Reply.say(
-            f"I don't recognise that button ({action_id!r} with {value!r}); it may be from an older version of "
-            "me. I haven't changed anything."
-        ))  # fmt: skip
+        meaning = self.buttons.get(action_id)
+        invocation = meaning(ref, argument) if meaning else None
+        if invocation is None:
+            return Outcome(
+                Reply.say(
+                    f"I don't recognise that button ({action_id!r} with {value!r}); it may be from an older "
+                    "version of me. I haven't changed anything."
+                )
+            )
+        return self.invoke(actor, invocation, delivery_id=delivery_id)
 
     def submit(
         self,
@@ -322,21 +335,28 @@ class CommandLayer:
         delivery_id: str | None = None,
     ) -> Outcome:
         """A filled-in form (a Slack modal, Teams card inputs, a console prompt)."""
-        ref, _, status = state.partition("|")
-        if form_id == "status" and status in ("amber", "red"):
-            reason = (values.get("reason") or "").strip()
-            if not reason:
-                return Outcome(Reply([reason_form(ref, status, error="Please say why, in a few words.")]))
-            return self.run(actor, status, reason, words=[ref, reason], delivery_id=delivery_id)
-        if form_id == "note" and ref:
-            note = (values.get("note") or "").strip()
-            return self.run(
-                actor, "note", note, words=[ref, note] if note else [ref], delivery_id=delivery_id
+        meaning = self.forms.get(form_id)
+        answer = meaning(state, values) if meaning else None
+        if isinstance(answer, Reply):
+            return Outcome(answer)
+        if answer is None or (answer.view and answer.command not in self.views):
+            return Outcome(
+                Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything.")
             )
-        if form_id == "new_action" and "new_action" in self.views:
-            return self.run(actor, "add", "", spec=self.views["new_action"], words=[state], values=values,
-                            delivery_id=delivery_id)  # fmt: skip
-        return Outcome(Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything."))
+        return self.invoke(actor, answer, delivery_id=delivery_id)
+
+    def invoke(self, actor: Actor, invocation: Invocation, *, delivery_id: str | None = None) -> Outcome:
+        """What a button or a form means, run as if typed."""
+        spec = self.views[invocation.command] if invocation.view else None
+        return self.run(
+            actor,
+            spec.name if spec else invocation.command,
+            invocation.rest,
+            words=list(invocation.words),
+            spec=spec,
+            values=dict(invocation.values),
+            delivery_id=delivery_id,
+        )
 
     @refused_without_data
     def run(

@@ -9,7 +9,6 @@ from handlers.cards import RAG_LABEL, action_card
 from handlers.core import Request
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from storage.models import Action
-from storage.queries import plans_with_counts
 
 SOON = timedelta(days=14)
 RAG_ORDER = ("red", "amber", "green", None)
@@ -68,7 +67,7 @@ def home(request: Request) -> Reply:
 
 def _plan_health(request: Request, today: date) -> list[Heading | Fields | Context | Text]:
     blocks: list[Heading | Fields | Context | Text] = [Heading("Plan health")]
-    counts = plans_with_counts(request.store.session, today=today)
+    counts = request.store.plans_with_counts(today=today)
     if not counts:
         return [*blocks, Text("No plans yet: `edibot import PLAN.docx` brings one in.")]
     for plan in counts:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from handlers.cards import NOTE_LIMIT, action_card, why_unreadable
+from handlers.changes import apply_deadline
+from handlers.controls import FormMeaning, Invocation
 from handlers.core import Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
@@ -42,6 +45,15 @@ def new_action_form(
         state=source[:2000],
         submit_label="Add action",
     )  # fmt: skip
+
+
+def _submit_new_action(state: str, values: Mapping[str, str]) -> Invocation:
+    """The new-action form answered: the layer's "new_action" view, told the message it came from."""
+    return Invocation("new_action", (state,), view=True, values=values)
+
+
+# The form made here, by form id: what submitting it runs.
+FORMS: dict[str, FormMeaning] = {"new_action": _submit_new_action}
 
 
 def add_action(request: Request) -> Reply:
@@ -86,19 +98,28 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
             f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
         )
     owners = [request.store.owner_or_new(name) for name in split_owners(options.get("owner", "")).owners]
-    ref = f"{plan.ref_prefix}-{plan.next_number}".upper()
-    plan.next_number += 1
+    ref = request.store.next_ref(plan)
     action = Action(
-        plan=plan, ref=ref, match_key=f"chat:{ref}", position=request.store.next_position(plan), group_path=[], theme=None,
-        title=title, raw_cells={}, imported_fields={}, source_location=f"added in chat by {person.name}",
-        owners_text=options.get("owner"), deadline_text=written or None, deadline_kind=deadline.kind,
-        start_date=deadline.start, due_date=deadline.due, recurrence=deadline.recurrence,
-        milestones=[d.isoformat() for d in deadline.milestones], warnings=list(deadline.warnings),
-        status="done" if deadline.kind == "complete" else "open", created_at=request.now,
-        updated_at=request.now, archived=False, owners=owners,
-    )  # fmt: skip
-    request.store.session.add(action)
-    request.store.session.flush()
+        plan=plan,
+        ref=ref,
+        match_key=f"chat:{ref}",
+        position=request.store.next_position(plan),
+        group_path=[],
+        theme=None,
+        title=title,
+        raw_cells={},
+        imported_fields={},
+        source_location=f"added in chat by {person.name}",
+        owners_text=options.get("owner"),
+        warnings=list(deadline.warnings),
+        status="done" if deadline.kind == "complete" else "open",
+        created_at=request.now,
+        updated_at=request.now,
+        archived=False,
+        owners=owners,
+    )
+    apply_deadline(action, written, deadline)
+    request.store.add_action(action)
     request.action = action
     request.change(action, "created", None, title, note=f"from {source}" if source else None)
     reply = Reply([Text(f"Added {ref} to {plan.name}, added by {person.name}.")], private=False)

@@ -13,7 +13,12 @@ from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.readers import decode_text
 from storage.models import Person
-from storage.rules.calendar import quiet_all_working_day, read_quiet_hours, read_send_time, send_time_problem
+from storage.rules.calendar import (
+    quiet_hours_leave_no_time,
+    read_quiet_hours,
+    read_send_time,
+    send_time_problem,
+)
 from storage.rules.defaults import NATIONS, SEND_TIME
 from storage.store import Store, person_key
 
@@ -138,8 +143,7 @@ def _set_quiet_hours(person: Person, text: str) -> str | None:
     window = read_quiet_hours(text)
     if window is None:
         return f"'{text}' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight)"
-    before, person.quiet_hours = person.quiet_hours, "-".join(window)
-    if quiet_all_working_day(person):
-        person.quiet_hours = before
+    if quiet_hours_leave_no_time(person, window):
         return f"{window[0]}-{window[1]} would leave no time in their working day for reminders"
+    person.quiet_hours = "-".join(window)
     return None

@@ -101,6 +101,13 @@ def actions_of_plan(session: Session, plan: Plan) -> Sequence[Action]:
     ).all()
 
 
+def refs_of_plan(session: Session, plan: Plan) -> set[str]:
+    """Every reference the plan's actions use, archived ones too: a new action's must be none of them."""
+    if plan.id is None:
+        return set()
+    return set(session.scalars(select(Action.ref).where(Action.plan_id == plan.id)))
+
+
 def action_by_ref(session: Session, ref: str) -> Action | None:
     """The action with this reference, whatever its case (references are stored in capitals, so the index serves)."""
     return session.scalar(

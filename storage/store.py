@@ -22,8 +22,17 @@ from storage.models import (
     action_owners,
     person_roles,
 )
-from storage.queries import action_by_ref, actions_matching, history_of, plan_named
+from storage.queries import (
+    PlanCounts,
+    action_by_ref,
+    actions_matching,
+    history_of,
+    plan_named,
+    plans_with_counts,
+    refs_of_plan,
+)
 from storage.rules.owners import owner_key
+from storage.rules.refs import next_numbered_ref
 
 _CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's parameter limits
 
@@ -347,6 +356,18 @@ class Store:
             self.renudge_role(owner)
         return refs
 
+    def next_ref(self, plan: Plan) -> str:
+        """A reference for an action added in chat: the plan's next number not already in use ("NO-16")."""
+        ref, plan.next_number = next_numbered_ref(
+            plan.ref_prefix, plan.next_number, taken=refs_of_plan(self.session, plan)
+        )
+        return ref
+
+    def add_action(self, action: Action) -> None:
+        """A new action, given its id at once (its history is written in the same transaction)."""
+        self.session.add(action)
+        self.session.flush()
+
     def next_position(self, plan: Plan) -> int:
         """Where an action added in chat goes in its plan's order: after the last."""
         last = self.session.scalar(select(func.max(Action.position)).where(Action.plan_id == plan.id))
@@ -354,6 +375,10 @@ class Store:
 
     def plans(self) -> Sequence[Plan]:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()
+
+    def plans_with_counts(self, *, today: date) -> list[PlanCounts]:
+        """Every plan's health: live, done and overdue actions and the RAG spread (the admins' home page)."""
+        return plans_with_counts(self.session, today=today)
 
     # -- history and deliveries -------------------------------------------------------------------------
     def record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,8 +22,9 @@ from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
 from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_owners
-from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use
+from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use, refs_of_plan
 from storage.rules.owners import owner_key
+from storage.rules.refs import next_numbered_ref, source_ref
 from storage.store import Store
 
 # The tables themselves, for Core inserts: the ORM has nothing to track about rows inserted in bulk.
@@ -218,6 +219,10 @@ def _apply(
     for known in current:
         by_title.setdefault(_title_key(known.title), []).append(known)
     owners = _owners_for(session, parsed)
+    # Numbered references skip those in use, and those the file's own references are about to take.
+    taken = refs_of_plan(session, plan) | {
+        source_ref(plan.ref_prefix, item.source_ref) for item in parsed.actions if item.source_ref
+    }
     summary = ImportSummary()
     history = _History(now=now, actor=actor)
     seen: set[Action] = set()
@@ -238,8 +243,8 @@ def _apply(
         values = {**_file_values(item, fields), "match_key": key, "position": position}
         if action is None:
             values.update(
-                plan_id=plan.id, ref=_next_ref(plan, item), created_at=now, updated_at=now, archived=False,
-                status=fields["status"], progress_note=item.progress, rag=item.rag,
+                plan_id=plan.id, ref=_next_ref(plan, item, taken=taken), created_at=now, updated_at=now,
+                archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
             )  # fmt: skip
             fresh.append((values, item))
             summary.added += 1
@@ -339,13 +344,11 @@ def _owners_for(session: Session, parsed: ParsedPlan) -> dict[str, Owner]:
     return owners
 
 
-def _next_ref(plan: Plan, item: ParsedAction) -> str:
-    """The plan's own reference when it has one ("1.2" → "LT-1.2"), else the plan's next number."""
+def _next_ref(plan: Plan, item: ParsedAction, *, taken: Container[str] = frozenset()) -> str:
+    """The plan's own reference when it has one ("1.2" → "LT-1.2"), else the plan's next number not taken."""
     if item.source_ref:
-        # Capitals throughout: people type references in any case, and lookups compare them upper-cased.
-        return f"{plan.ref_prefix}-{re.sub(r'[^A-Za-z0-9.]+', '', item.source_ref)[:20]}".upper()
-    ref = f"{plan.ref_prefix}-{plan.next_number}"
-    plan.next_number += 1
+        return source_ref(plan.ref_prefix, item.source_ref)
+    ref, plan.next_number = next_numbered_ref(plan.ref_prefix, plan.next_number, taken=taken)
     return ref
 
 

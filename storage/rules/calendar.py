@@ -4,7 +4,7 @@ bank holidays."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -218,6 +218,12 @@ def quiet_all_working_day(person: OfficeHours) -> bool:
         quiet_window(person) is not None
         and _free_from(person, date(2025, 1, 6), time(0), ZoneInfo("UTC")) is None
     )
+
+
+def quiet_hours_leave_no_time(person: OfficeHours, window: tuple[str, str]) -> bool:
+    """Whether these quiet hours ("12:00", "13:00"), were they the person's, would leave no time between their
+    send time and the end of their working day: `/edi quiet` and the people CSV refuse such hours alike."""
+    return quiet_all_working_day(replace(Hours.of(person), quiet_hours="-".join(window)))
 
 
 def next_send_at(person: OfficeHours, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:

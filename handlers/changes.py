@@ -1,0 +1,83 @@
+"""The changes several commands make alike, each written once: done means blue, a new rating reopens a done
+action, a note is kept, a deadline applied, and a period such as "2w" counted from a day."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from handlers.core import Request
+from storage.models import Action
+from storage.rules.deadlines import Deadline
+
+DONE_RAG = "blue"  # a done action is rated blue, and reopening it takes the blue away
+
+
+def mark_done(request: Request, action: Action, note: str | None) -> None:
+    """Done, with the note as the reason for it; a done action is blue."""
+    request.change(action, "status", action.status, "done", note)
+    action.status = "done"
+    if action.rag != DONE_RAG:
+        request.change(action, "rag", action.rag, DONE_RAG)
+        action.rag = DONE_RAG
+
+
+def rate(request: Request, action: Action, rag: str, note: str | None) -> None:
+    """Red, amber or green, with the note as the reason for it: a done action is open again."""
+    if action.status == "done":
+        request.change(action, "status", "done", "open")
+        action.status = "open"
+    if action.rag != rag:
+        request.change(action, "rag", action.rag, rag, note)
+        action.rag = rag
+
+
+def mark_open(request: Request, action: Action) -> None:
+    """A done action open again, no longer blue (and not yet rated)."""
+    request.change(action, "status", "done", "open")
+    action.status = "open"
+    if action.rag == DONE_RAG:
+        request.change(action, "rag", DONE_RAG, None)
+        action.rag = None
+
+
+def keep_note(request: Request, action: Action, note: str) -> None:
+    """The latest progress note, the one before it kept in the history."""
+    request.change(action, "note", action.progress_note, note)
+    action.progress_note = note
+
+
+def apply_deadline(action: Action, written: str, deadline: Deadline) -> None:
+    """A deadline as it was written and as edibot reads it (`interpret_deadline(written)`), on an action."""
+    action.deadline_text = written or None
+    action.deadline_kind = deadline.kind
+    action.start_date = deadline.start
+    action.due_date = deadline.due
+    action.recurrence = deadline.recurrence
+    action.milestones = [day.isoformat() for day in deadline.milestones]
+
+
+_PERIOD = re.compile(r"^(\d{1,4})\s*(d|w|m)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """So many days, weeks or months, as in `/edi snooze LT-4 2w` or `/edi list due:3m`."""
+
+    amount: int
+    unit: str  # "d", "w" or "m"
+
+    def after(self, day: date) -> date:
+        """The day this long after `day`; a month on from 31 January is the last day of February."""
+        if self.unit == "m":
+            return day + relativedelta(months=self.amount)
+        return day + timedelta(days=self.amount * (7 if self.unit == "w" else 1))
+
+
+def read_period(text: str) -> Period | None:
+    """ "3d", "2w", "3m", "2 w" → a Period; None for anything else."""
+    match = _PERIOD.match(text)
+    return Period(int(match.group(1)), match.group(2).lower()) if match else None

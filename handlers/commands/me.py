@@ -1,0 +1,73 @@
+"""The `/edi` commands about yourself: when you are away, and your daily quiet hours."""
+
+from __future__ import annotations
+
+from handlers.core import Request
+from handlers.errors import CommandError
+from handlers.messages import Reply
+from storage.rules.calendar import quiet_hours_leave_no_time, read_quiet_hours, workday_ends
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.defaults import SEND_TIME
+
+
+def away(request: Request) -> Reply:
+    """Leave: no reminders until the day after; what was held is sent once on return."""
+    person = request.require_person()
+    text = request.rest.strip()
+    today = request.now.date()
+    if text.lower() in ("off", "back", "cancel", "none"):
+        if person.away_until is None or person.away_until < today:
+            return Reply.say("You aren't marked as away.")
+        person.away_until = None
+        return Reply.say("Welcome back: reminders start again, and anything held goes out at the next round.")
+    wanted = text.removeprefix("until").strip()
+    deadline = interpret_deadline(wanted, today=today) if wanted else None
+    if deadline is None or deadline.kind != "dated" or deadline.due is None:
+        raise CommandError("Usage: `/edi away until 2 Jan` (or `/edi away off`). I haven't changed anything.")
+    if deadline.due < today:
+        raise CommandError(f"{deadline.due:%-d %B %Y} has passed; give the last day you're away.")
+    person.away_until = deadline.due
+    return Reply.say(
+        f"Enjoy the break. No reminders until after {deadline.due:%A %-d %B}; anything due meanwhile waits for your return."
+    )
+
+
+QUIET_USAGE = (
+    "Usage: `/edi quiet 12:00-13:00` (every day, your local time; `22:00-07:00` runs overnight), "
+    "`/edi quiet` to see yours, or `/edi quiet off`. For days off, use `/edi away until DATE`."
+)
+
+
+def quiet(request: Request) -> Reply:
+    """Daily quiet hours: no reminder arrives during them; one due then waits until they end."""
+    person = request.require_person()
+    text = request.rest.strip().lower()
+    where = f" ({person.timezone})" if person.timezone else ""
+    if not text:
+        if not person.quiet_hours:
+            return Reply.say(f"You have no quiet hours. {QUIET_USAGE.removeprefix('Usage: ')}")
+        start, _, end = person.quiet_hours.partition("-")
+        return Reply.say(f"Your quiet hours are {start}–{end} every day{where}. `/edi quiet off` ends them.")
+    if text in ("off", "none", "cancel", "stop"):
+        if not person.quiet_hours:
+            return Reply.say("You have no quiet hours.")
+        person.quiet_hours = None
+        return Reply.say("Quiet hours off: reminders come at your usual time again.")
+    window = read_quiet_hours(text)
+    if window is None:
+        raise CommandError(
+            f"I can't read '{request.rest.strip()}' as quiet hours. {QUIET_USAGE} I haven't changed anything."
+        )
+    start, end = window
+    overnight = " (overnight)" if end < start else ""
+    if quiet_hours_leave_no_time(person, window):
+        raise CommandError(
+            f"{start}–{end}{overnight} would leave no time in your working day ({person.send_time or SEND_TIME}–"
+            f"{workday_ends(person):%H:%M}) for reminders. Pick shorter quiet hours, or use `/edi away until DATE` for "
+            "days off. I haven't changed anything."
+        )
+    person.quiet_hours = f"{start}-{end}"
+    return Reply.say(
+        f"Quiet hours set: {start}–{end}{overnight} every day{where}. A reminder due then waits until {end}; "
+        "`/edi quiet off` ends them."
+    )

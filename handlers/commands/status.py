@@ -1,0 +1,206 @@
+"""The `/edi` commands an action's owners use to say how it is going: green, amber, red or done; a note, a new
+deadline, a snooze, reopening it, or saying it isn't theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, why_unreadable
+from handlers.changes import apply_deadline, keep_note, mark_done, mark_open, rate, read_period
+from handlers.controls import FormMeaning, Invocation
+from handlers.core import Request
+from handlers.errors import CommandError
+from handlers.messages import Context, Form, FormField, Reply, Text
+from storage.models import Action
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.ladder import next_occurrence_after
+
+SNOOZE_MOST = 999  # days, weeks or months: a longer snooze is read as a date, if it is one
+
+
+def _note(request: Request) -> tuple[str | None, str | None]:
+    """The free text after the reference, as typed, capped at NOTE_LIMIT characters, and a word about the cap."""
+    text = request.free_text
+    if not text:
+        return None, None
+    if len(text) > NOTE_LIMIT:
+        return text[:NOTE_LIMIT], f"Your note was {len(text):,} characters; I kept the first {NOTE_LIMIT:,}."
+    return text, None
+
+
+def set_status(request: Request) -> Reply:
+    action = request.require_action()
+    status = request.command
+    note, capped = _note(request)
+    if status in ("amber", "red") and note is None:
+        return Reply(
+            [
+                Text(
+                    f"{action.ref} → {status.title()}: please say why, so the plan lead knows what's needed. "
+                    f"(Or in one go: `/edi {status} {action.ref} REASON`.)"
+                ),
+                reason_form(action.ref, status),
+            ]
+        )
+    before = status_label(action)
+    if status == "done" and action.deadline_kind == "recurring":
+        return _roll_recurring(request, action, note)
+    if status == "done":
+        if action.status == "done":
+            return Reply.say(f"{action.ref} is already done.")
+        mark_done(request, action, note)
+    else:
+        if action.rag == status and action.status != "done" and note is None:
+            return Reply.say(f"{action.ref} is already {status.title()}.")
+        rate(request, action, status, note)
+    if note:
+        keep_note(request, action, note)
+    after = status_label(action)
+    by = request.require_person().name
+    said = f" — “{note}”" if note else ""
+    text = (
+        f"{action.ref} stays {after}, noted by {by}{said}."
+        if after == before
+        else f"{action.ref} is now {after} (was {before}), marked by {by}{said}."
+    )
+    reply = Reply([Text(text)], private=False)
+    if capped:
+        reply.add(Context(capped))
+    return reply
+
+
+def _roll_recurring(request: Request, action: Action, note: str | None) -> Reply:
+    """Done, for an action that recurs ("Annually"), means this occurrence: it rolls on to the next one."""
+    today = request.now.date()
+    current = action.due_date or today
+    following = next_occurrence_after(action, current)
+    if following is None:
+        raise CommandError(
+            f"{action.ref} recurs, but I can't tell how often ({action.recurrence}); set a date with /edi due."
+        )
+    request.change(action, "due", current.isoformat(), following.isoformat(), note or "this occurrence done")
+    action.due_date = following
+    if note:
+        keep_note(request, action, note)
+    by = request.require_person().name
+    return Reply.say(
+        f"{action.ref}: this occurrence is done (marked by {by}). It recurs, so the next one is due "
+        f"{following:%-d %B %Y}.",
+        private=False,
+    )
+
+
+def add_note(request: Request) -> Reply:
+    action = request.require_action()
+    note, capped = _note(request)
+    if note is None:
+        return Reply([Text(f"What's the latest on {action.ref}?"), _note_form(action)])
+    keep_note(request, action, note)
+    reply = Reply.say(f"Noted on {action.ref}: “{note}”.")
+    if capped:
+        reply.add(Context(capped))
+    return reply
+
+
+def _note_form(action: Action, *, error: str | None = None) -> Form:
+    """What's the latest? FORMS says what submitting it runs."""
+    return Form(
+        form_id="note",
+        title=f"Note on {action.ref}"[:24],
+        fields=(FormField("note", "Progress note", multiline=True, max_length=NOTE_LIMIT, error=error),),
+        state=action.ref,
+    )
+
+
+def _submit_note(state: str, values: Mapping[str, str]) -> Invocation | None:
+    """The note form answered: `note REF TEXT`, which asks again when the note was left empty."""
+    ref = state.partition("|")[0]
+    if not ref:
+        return None
+    note = (values.get("note") or "").strip()
+    return Invocation("note", (ref, note) if note else (ref,))
+
+
+# The forms these commands ask with, by form id: what submitting each runs.
+FORMS: dict[str, FormMeaning] = {"note": _submit_note}
+
+
+def set_due(request: Request) -> Reply:
+    action = request.require_action()
+    written = " ".join(request.words[1:]).strip()
+    if not written:
+        raise CommandError(
+            f"When is {action.ref} due? e.g. `/edi due {action.ref} 31/3/25` or `end of March`."
+        )
+    deadline = interpret_deadline(written, today=request.now.date())
+    if deadline.kind in ("unknown", "complete"):
+        raise CommandError(
+            f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
+            "or `in 2 weeks`."
+        )
+    request.change(action, "deadline", action.deadline_text, written)
+    apply_deadline(action, written, deadline)
+    when = f"{deadline.due:%-d %B %Y}" if deadline.due else deadline.kind
+    return Reply.say(f"{action.ref} is now due {when} (“{written}”).", private=False)
+
+
+def snooze(request: Request) -> Reply:
+    action = request.require_action()
+    spec = request.free_text
+    today = request.now.date()
+    until = _snooze_until(spec, today)
+    if until is None:
+        raise CommandError(
+            f"'{spec or '(nothing)'}' is not a snooze I understand. Use `1w`, `3d`, `2w` or `until 3 March`. "
+            f"I haven't changed {action.ref}."
+        )
+    if until <= today:
+        raise CommandError(f"{until:%-d %B %Y} has already come; snooze until a later day.")
+    request.change(action, "snoozed_until", action.snoozed_until, until.isoformat())
+    action.snoozed_until = until
+    return Reply.say(f"I won't remind you about {action.ref} until {until:%A %-d %B}.")
+
+
+def _snooze_until(spec: str, today: date) -> date | None:
+    period = read_period(spec)
+    if period is not None and period.amount <= SNOOZE_MOST:
+        return period.after(today) if period.amount else None
+    text = spec.removeprefix("until").strip()
+    if not text:
+        return None
+    deadline = interpret_deadline(text, today=today)
+    return deadline.due if deadline.kind == "dated" else None
+
+
+def reopen(request: Request) -> Reply:
+    action = request.require_action()
+    if action.status != "done":
+        return Reply.say(f"{action.ref} is already open.")
+    mark_open(request, action)
+    return Reply.say(f"{action.ref} is open again.", private=False)
+
+
+def not_mine(request: Request) -> Reply:
+    """The person hears no more about it (until an admin maps them to it again); the admins are told whose it may be."""
+    action = request.require_action()
+    person = request.require_person()
+    request.store.decline(action, person, at=request.now)
+    admins = [admin for admin in request.store.admins() if admin.id != person.id]
+    owners = ", ".join(owner.name for owner in action.owners) or "nobody"
+    told = Text(
+        f"{person.name} says {action.ref} is not theirs. It is owned by {owners}; please map it to the right "
+        f"person (`/edi people map` or `/edi owner {action.ref} add`)."
+    )
+    card = action_card(action, request.now.date(), with_buttons=False)
+    for admin in admins:
+        request.notify(admin, Reply([told, *card]))
+    if not admins:
+        return Reply.say(
+            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}. "
+            "I won't remind you about it again."
+        )
+    return Reply.say(
+        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours. "
+        "I won't remind you about it again unless they map it back to you."
+    )
