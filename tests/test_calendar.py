@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.models import Person
-from storage.rules.calendar import catch_up_send_at, next_send_at, workday_ends
+from storage.rules.calendar import catch_up_send_at, next_send_at, quiet_hours_leave_no_time, workday_ends
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -237,3 +237,13 @@ def test_a_catch_up_is_never_at_night_at_the_weekend_or_on_a_bank_holiday(
     assert local.date() not in holidays.country_holidays("GB", subdiv=subdivision), local
     if away is not None:
         assert local.date() > away
+
+
+def test_quiet_hours_that_leave_no_time_for_reminders_are_told_apart_without_changing_the_person() -> None:
+    someone = person(send_time="09:30", quiet_hours="12:00-13:00")
+    assert quiet_hours_leave_no_time(someone, ("09:00", "18:00"))
+    assert quiet_hours_leave_no_time(someone, ("21:00", "17:45"))  # overnight, into the end of the day
+    assert not quiet_hours_leave_no_time(someone, ("12:00", "13:00"))
+    assert not quiet_hours_leave_no_time(someone, ("22:00", "07:00"))
+    assert not quiet_hours_leave_no_time(person(send_time="17:00"), ("09:00", "17:00"))  # a late send time
+    assert someone.quiet_hours == "12:00-13:00"

@@ -171,6 +171,26 @@ def test_the_plan_s_own_references_are_kept(store: Database, tmp_path: Path, now
     assert result.summary.changed == 1 and count(store, Action) == 2
 
 
+def test_a_numbered_reference_skips_one_the_plan_s_own_references_take(
+    store: Database, tmp_path: Path, now: datetime
+) -> None:
+    header = ["Ref", "Action", "Owner", "Deadline"]
+    rows = [
+        ["", "Publish the plan", "HR", "June 23"],
+        ["1", "Train managers", "L&D", "Sept 23"],
+        ["", "Run the staff survey", "HR", "Oct 23"],
+    ]
+    path = write_plan(tmp_path / "plan.csv", rows, header=header)
+    result = import_plan(store, path, now=now, plan_name="Local Trust")
+    assert [a["ref"] for a in result.actions] == ["LT-2", "LT-1", "LT-3"]
+    rows.append(["", "Review recruitment adverts", "HR", "Nov 23"])
+    rows.append(["4", "Publish pay gap figures", "HR", "Dec 23"])
+    result = import_plan(
+        store, write_plan(tmp_path / "v2.csv", rows, header=header), now=now, plan_name="Local Trust"
+    )
+    assert [a["ref"] for a in result.actions] == ["LT-2", "LT-1", "LT-3", "LT-5", "LT-4"]
+
+
 def test_an_unrecognisable_table_changes_nothing_and_says_which_headers_were_found(
     store: Database, tmp_path: Path, now: datetime
 ) -> None:

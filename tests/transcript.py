@@ -109,6 +109,11 @@ def nothing_changes(store: Database) -> Iterator[None]:
             assert now == was, f"{part} changed: {was} → {now}"
 
 
+def refs_listed(reply: str) -> list[str]:
+    """The references of the action lines in a listing ("NO-2 · Set EDI objectives… · Amber")."""
+    return [line.split(" · ")[0] for line in reply.splitlines() if " · " in line]
+
+
 def _name(who: str) -> str:
     return who.strip().removeprefix("@").strip()
 

@@ -1,0 +1,17 @@
+"""How a new action is referenced: the plan's own reference kept in capitals, else its next free number."""
+
+from __future__ import annotations
+
+from storage.rules.refs import next_numbered_ref, source_ref
+
+
+def test_a_plan_s_own_reference_is_kept_in_capitals_without_spaces_or_punctuation() -> None:
+    assert source_ref("LT", "1.2") == "LT-1.2"
+    assert source_ref("LT", " 3 a (i) ") == "LT-3AI"
+    assert source_ref("NO", "x" * 30) == "NO-" + "X" * 20
+
+
+def test_the_next_number_is_used_unless_an_action_already_has_that_reference() -> None:
+    assert next_numbered_ref("NO", 16, taken=set()) == ("NO-16", 17)
+    assert next_numbered_ref("NO", 1, taken={"NO-1", "NO-2", "NO-4"}) == ("NO-3", 4)
+    assert next_numbered_ref("NO", 4, taken={"NO-1", "NO-2", "NO-4"}) == ("NO-5", 6)
