@@ -9,7 +9,7 @@ from datetime import date
 from handlers.cards import NOTE_LIMIT, action_card, why_unreadable
 from handlers.changes import apply_deadline
 from handlers.controls import FormMeaning, Invocation
-from handlers.core import Request
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
 from storage.models import Action, Plan
@@ -171,3 +171,9 @@ def submitted_words(values: dict[str, str], *, today: date) -> tuple[list[str], 
     if due:
         words.append(f"due:{due}")
     return words, errors
+
+
+# Adding an action by typing it (the message-to-action form is one of the registry's views).
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("add", ADD_USAGE, "add an action to a plan", add_action, admin_only=True),
+)

@@ -3,7 +3,7 @@ and who the plan admins are."""
 
 from __future__ import annotations
 
-from handlers.core import Request
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
 from storage.models import Person
@@ -93,3 +93,25 @@ def admins(request: Request) -> Reply:
         raise CommandError(f"{person.name} is the last plan admin; add another before removing them.")
     person.is_admin = False
     return Reply.say(f"{person.name} is no longer a plan admin.")
+
+
+# The plan admins' commands about people, in the order help lists them.
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "owner",
+        'owner REF add|remove "Owner"',
+        "change who owns an action",
+        owner,
+        about_action=True,
+        changes_action=True,
+        admin_only=True,
+    ),
+    CommandSpec(
+        "people",
+        'people map "HR Manager" @someone | people unmapped',
+        "map owner roles to people; list roles nobody is mapped to",
+        people,
+        admin_only=True,
+    ),
+    CommandSpec("admins", "admins add|remove @someone", "choose the plan admins", admins, admin_only=True),
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.core import Request
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Reply
 from storage.rules.calendar import quiet_hours_leave_no_time, read_quiet_hours, workday_ends
@@ -71,3 +71,15 @@ def quiet(request: Request) -> Reply:
         f"Quiet hours set: {start}–{end}{overnight} every day{where}. A reminder due then waits until {end}; "
         "`/edi quiet off` ends them."
     )
+
+
+# The commands about yourself, in the order help lists them.
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", away),
+    CommandSpec(
+        "quiet",
+        "quiet HH:MM-HH:MM | quiet off",
+        "no reminders during these hours, every day (your local time)",
+        quiet,
+    ),
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from handlers.commands.admin import person_mentioned
-from handlers.core import Request
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Reply
 from storage.models import Plan
@@ -153,3 +153,18 @@ def _plan_restriction(request: Request, name: str, *, restrict: bool) -> Reply:
         if restrict
         else f"{found.name} is open again: everyone in the directory can read it; only owners and admins change it."
     )
+
+
+# One command for everything about a plan, its first word saying what.
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "plan",
+        "plan pause|resume|restrict|unrestrict NAME | plan escalate NAME @someone|#channel|after N days "
+        "| plan reminders NAME 14,3,0 | plan checkins NAME MONTHS",
+        "hold or restart a plan's reminders; who hears about overdue actions (a person or a channel) and "
+        "after how long; when owners are reminded; how often ongoing actions get a check-in; who can see "
+        "the plan",
+        plan,
+        admin_only=True,
+    ),
+)

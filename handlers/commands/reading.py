@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from handlers.cards import action_card, action_line
 from handlers.changes import read_period
-from handlers.core import Request, may_change_action
+from handlers.core import CommandSpec, Request, may_change_action
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
 from storage.models import Action
@@ -164,3 +164,22 @@ def history(request: Request) -> Reply:
     if len(entries) > LIST_LIMIT:
         reply.add(Context(f"…and {len(entries) - LIST_LIMIT} older changes."))
     return reply
+
+
+# The reading commands, in the order help lists them.
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "help", "help [COMMAND]", "what I can do, or how one command works", help_command, anyone=True
+    ),
+    CommandSpec("mine", "mine", "your open actions, soonest first, overdue flagged", mine),
+    CommandSpec(
+        "list",
+        "list [plan:NAME] [theme:TEXT] [owner:TEXT] [overdue] [due:30d]",
+        "actions across the plans, narrowed as you ask",
+        list_actions,
+    ),
+    CommandSpec("show", "show REF", "one action in full", show, about_action=True),
+    CommandSpec(
+        "history", "history REF", "every change to an action, newest first", history, about_action=True
+    ),
+)

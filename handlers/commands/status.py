@@ -9,7 +9,7 @@ from datetime import date
 from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, why_unreadable
 from handlers.changes import apply_deadline, keep_note, mark_done, mark_open, rate, read_period
 from handlers.controls import FormMeaning, Invocation
-from handlers.core import Request
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Reply, Text
 from storage.models import Action
@@ -204,3 +204,48 @@ def not_mine(request: Request) -> Reply:
         f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours. "
         "I won't remind you about it again unless they map it back to you."
     )
+
+
+def _status(name: str, summary: str) -> CommandSpec:
+    return CommandSpec(
+        name, f"{name} REF [note]", summary, set_status, about_action=True, changes_action=True
+    )
+
+
+# The owners' commands, in the order help lists them.
+COMMANDS: tuple[CommandSpec, ...] = (
+    _status("green", "on track"),
+    _status("amber", "at risk — say why"),
+    _status("red", "blocked or late — say why"),
+    _status("done", "finished"),
+    CommandSpec(
+        "note", "note REF TEXT", "add a progress note", add_note, about_action=True, changes_action=True
+    ),
+    CommandSpec(
+        "due",
+        "due REF WHEN",
+        "set a new deadline: 31/3/25, March 2025, end of March, next Friday, in 2 weeks",
+        set_due,
+        about_action=True,
+        changes_action=True,
+    ),
+    CommandSpec(
+        "snooze",
+        "snooze REF 1w|3d|until DATE",
+        "no reminders about it until then",
+        snooze,
+        about_action=True,
+        changes_action=True,
+    ),
+    CommandSpec(
+        "reopen", "reopen REF", "reopen a done action", reopen, about_action=True, changes_action=True
+    ),
+    CommandSpec(
+        "notmine",
+        "notmine REF",
+        "tell the plan admins an action isn't yours",
+        not_mine,
+        about_action=True,
+        aliases=("not-mine",),
+    ),
+)
