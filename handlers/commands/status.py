@@ -16,7 +16,7 @@ from storage.models import Action
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.ladder import next_occurrence_after
 
-SNOOZE_MOST = 999  # days, weeks or months: a longer snooze is read as a date, if it is one
+SNOOZE_MOST = 999  # days, weeks or months (`/edi list due:` reads up to 9999)
 
 
 def _note(request: Request) -> tuple[str | None, str | None]:
@@ -164,8 +164,8 @@ def snooze(request: Request) -> Reply:
 
 def _snooze_until(spec: str, today: date) -> date | None:
     period = read_period(spec)
-    if period is not None and period.amount <= SNOOZE_MOST:
-        return period.after(today) if period.amount else None
+    if period is not None:
+        return period.after(today) if 0 < period.amount <= SNOOZE_MOST else None
     text = spec.removeprefix("until").strip()
     if not text:
         return None
