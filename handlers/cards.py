@@ -10,6 +10,7 @@ from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.deadlines import Deadline
+from storage.rules.recurrence import say_recurrence
 
 NOTE_LIMIT = 1000  # characters in a progress note or a reason
 
@@ -28,8 +29,7 @@ def describe_deadline(kind: str, *, start: date | None, due: date | None, recurr
             parts.append(f"first due {due:%-d %b %Y}")
         return ", ".join(parts)
     if kind == "recurring":
-        return {"P1Y": "every year", "P6M": "every 6 months", "P3M": "every quarter", "P1M": "every month",
-                "P1W": "every week"}.get(recurrence or "", f"recurring ({recurrence})")  # fmt: skip
+        return say_recurrence(recurrence)
     if kind == "complete":
         return "complete"
     return "no date yet"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.rules import deadlines
-from storage.rules.deadlines import Deadline, DeadlineKind, interpret_deadline
+from storage.rules.deadlines import MAX_DEADLINE_CHARS, Deadline, DeadlineKind, interpret_deadline
+from storage.rules.deadlines.fast import FAST_SHAPE, read_shape
+from storage.rules.deadlines.ranges import read_part_in_full
+from storage.rules.deadlines.reading import read_cell, read_cell_in_full
 
 
 def reads(
@@ -490,7 +495,7 @@ def test_near_misses_of_real_deadlines_stay_consistent(text: str, today: date | 
 
 # The commonest shapes ("Sept 23", "31/3/24", "Q1 2024/25", "2025") are read by a quick path; it must give
 # exactly what the full grammar gives, or step aside.
-QUICK_SHAPES = st.from_regex(deadlines._FAST_SHAPE, fullmatch=True) | st.builds(
+QUICK_SHAPES = st.from_regex(FAST_SHAPE, fullmatch=True) | st.builds(
     "{}{}{}{}{}".format,
     st.sampled_from(["", "Due ", "by ", "by end of ", "By the end of ", "end of ", "in "]),
     st.sampled_from(
@@ -524,7 +529,66 @@ QUICK_SHAPES = st.from_regex(deadlines._FAST_SHAPE, fullmatch=True) | st.builds(
 @settings(max_examples=600, deadline=None)
 @given(QUICK_SHAPES)
 def test_the_quick_reading_of_common_shapes_is_the_full_reading(text: str) -> None:
-    shape = deadlines._FAST_SHAPE.fullmatch(text)
-    quick = deadlines._read_fast(shape) if shape is not None else None
+    shape = FAST_SHAPE.fullmatch(text)
+    quick = read_shape(shape) if shape is not None else None
     if quick is not None:
-        assert quick == deadlines._read_part_in_full(text, None) == deadlines._read_cell_in_full(text, None)
+        assert quick == read_part_in_full(text, None) == read_cell_in_full(text, None)
+
+
+# -- length: a phrase too long to be a date is refused at once, and reading time grows with length, no faster
+
+
+def seconds_taken(read: Callable[[], object], *, repeats: int = 5) -> float:
+    """The quickest of several runs: the least disturbed by whatever else the machine is doing."""
+    best = float("inf")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            read()
+            best = min(best, time.perf_counter() - started)
+    finally:
+        if enabled:
+            gc.enable()
+    return best
+
+
+@pytest.mark.parametrize("length", [40_000, 100_000])
+def test_a_date_phrase_as_long_as_a_slack_message_is_refused_at_once(length: int) -> None:
+    # Once this took 8.5 s for 40,000 characters and 53 s for 100 KB, and everyone else waited behind it.
+    text = ("31/3/27 " * (length // 8 + 1))[:length]
+    seconds = seconds_taken(lambda: interpret_deadline(text, today=date(2025, 11, 3)), repeats=1)
+    deadline = reads(text, "unknown")
+    assert f"is {length - 1:,} characters long, too long to be a date; kept as text" in only_warning(deadline)
+    assert seconds < 0.5
+
+
+def test_a_phrase_just_within_the_limit_is_still_read_and_markup_does_not_count_towards_it() -> None:
+    sentence = "First round to be delivered by 31/3/24 with further projects to be agreed. "
+    within = (sentence * 10)[: MAX_DEADLINE_CHARS - 1].strip()
+    assert reads(within, "dated", due=date(2024, 3, 31)).warnings
+    span = "<span style='font-family: Calibri, sans-serif; font-size: 11pt; color: #000000'>"
+    styled = f"<p>{span * 4}June 2024{'</span>' * 4}</p>"
+    assert len(styled) > MAX_DEADLINE_CHARS
+    reads(styled, "dated", due=date(2024, 6, 30))
+    assert "too long to be a date" in only_warning(interpret_deadline("a" * (MAX_DEADLINE_CHARS + 1)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(DEADLINE_LIKE.filter(str.strip))
+def test_reading_time_grows_in_step_with_the_length_of_the_text(phrase: str) -> None:
+    # The grammar itself, without the length limit in front of it: n and 8n characters of the same phrase
+    # repeated. Linear time takes about 8 times as long for the longer text; square time would take 64.
+    def text(length: int) -> str:
+        return ((phrase + " ") * (length // (len(phrase) + 1) + 1))[:length]
+
+    short, long = text(1_000), text(8_000)
+    ratios = []
+    for _ in range(3):  # a busy machine can slow one measurement; a square-time reader is slow every time
+        ratios.append(
+            seconds_taken(lambda: read_cell(long, None)) / seconds_taken(lambda: read_cell(short, None))
+        )
+        if ratios[-1] < 24:
+            break
+    assert min(ratios) < 24, ratios

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -72,6 +73,25 @@ def test_away_with_a_date_that_has_passed_or_no_date_is_refused(transcript: Tran
     transcript.expect_reply("Usage: `/edi away until 2 Jan`")
     transcript.say("@Amina Khan", "/edi away off")
     transcript.expect_reply("You aren't marked as away.")
+
+
+def test_a_date_as_long_as_a_slack_message_is_refused_at_once_and_changes_nothing(
+    transcript: Transcript, store: Database
+) -> None:
+    # 40,000 characters of dates once took 8.5 s to read, and everyone else's commands waited behind them.
+    phrase = "31/3/27 " * 5_000
+    started = time.perf_counter()
+    with nothing_changes(store):
+        transcript.say("@Amina Khan", f"/edi away until {phrase}")
+        transcript.expect_reply("Usage: `/edi away until 2 Jan`", "I haven't changed anything.")
+        transcript.say("@Amina Khan", f"/edi due NO-6 {phrase}")
+        transcript.expect_reply("characters long, too long to be a date. I haven't changed NO-6.")
+        transcript.say("@Amina Khan", f"/edi snooze NO-6 until {phrase}")
+        transcript.expect_reply("is not a snooze I understand", "I haven't changed NO-6.")
+    assert time.perf_counter() - started < 3
+    with store.session() as session:
+        amina = session.scalars(select(Person).where(Person.name == "Amina Khan")).one()
+        assert amina.away_until is None
 
 
 def test_the_plan_lead_chooses_who_hears_about_overdue_actions(

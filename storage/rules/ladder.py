@@ -5,7 +5,6 @@ Pure date arithmetic on one action and its plan's settings; it never reads the c
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -13,9 +12,9 @@ from typing import Protocol
 from dateutil.relativedelta import relativedelta
 
 from storage.rules.defaults import REMINDER_DAYS
+from storage.rules.recurrence import step_of
 
 SET_DATE_EVERY = timedelta(days=14)
-_PERIOD = re.compile(r"^P(\d+)([YMWD])$")
 _HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
 
 
@@ -156,21 +155,8 @@ def _set_date(action: ActionFacts, today: date) -> tuple[list[Step], date]:
     return [Step("set-date", on.isoformat(), on)], on + SET_DATE_EVERY
 
 
-def _period(recurrence: str | None) -> relativedelta | None:
-    """An ISO 8601 period as the importer writes it ("P1Y", "P6M", "P2Y", "P6W") as a step in time."""
-    match = _PERIOD.match(recurrence or "")
-    if not match or int(match.group(1)) == 0:
-        return None
-    amount, unit = int(match.group(1)), match.group(2)
-    if unit == "Y":
-        return relativedelta(years=amount)
-    if unit == "M":
-        return relativedelta(months=amount)
-    return relativedelta(weeks=amount) if unit == "W" else relativedelta(days=amount)
-
-
 def _next_occurrence(action: ActionFacts, today: date) -> date | None:
-    period = _period(action.recurrence)
+    period = step_of(action.recurrence)
     if period is None:
         return None
     occurrence = action.due_date or (action.created_at.date() + period)
@@ -183,5 +169,5 @@ def _next_occurrence(action: ActionFacts, today: date) -> date | None:
 
 def next_occurrence_after(action: ActionFacts, current: date) -> date | None:
     """For a recurring action marked done: the occurrence after this one."""
-    period = _period(action.recurrence)
+    period = step_of(action.recurrence)
     return current + period if period else None
