@@ -1,8 +1,9 @@
 """Reads the deadline a person wrote in a UK EDI action plan cell ("Sept 23", "Q1 2024/25", "Ongoing").
 
-The grammar is split by job: vocabulary (the words), periods (one period, from a table of shapes), affixes
-("by", "from", "onwards"), ranges (ranges, alternatives and lists), fast (the commonest shapes, quickly),
-prose (dates inside a sentence), wording (how it says things back) and reading (a whole cell, bounded).
+The grammar is split by job: vocabulary (the words), tidy (markup and spacing off), periods (one period,
+from a table of shapes), affixes ("by", "from", "onwards"), ranges (ranges, alternatives and lists), fast
+(the commonest shapes, quickly), prose (dates inside a sentence), wording (how it says things back), values
+(what it answers with) and reading (a whole cell, bounded in length and read in linear time).
 """
 
 from storage.rules.deadlines.reading import MAX_DEADLINE_CHARS, clear_deadline_cache, interpret_deadline

@@ -42,17 +42,13 @@ def read_fast(text: str) -> Reading | None:
     """The reading of `text` when it takes one of the commonest shapes, exactly as the general path gives
     it; None when the general path must decide (any other shape, or a slip such as "Sept 32" or "31/2/24",
     which needs its explanation).
-    """
-    shape = FAST_SHAPE.fullmatch(text)
-    return None if shape is None else read_shape(shape)
-
-
-def read_shape(shape: re.Match[str]) -> Reading | None:
-    """`read_fast` for a match of FAST_SHAPE.
 
     Only a plain reading is settled here; "Due" and "by end of" say "deadline", which reads the same for a
     month or a day (neither is a window to work in), so both are due on the last day and start nowhere.
     """
+    shape = FAST_SHAPE.fullmatch(text)
+    if shape is None:
+        return None
     groups = shape.groupdict()
     month_name = groups["month"]
     if month_name is not None:

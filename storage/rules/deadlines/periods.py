@@ -135,7 +135,7 @@ def _quarter_of(day: date, quarters_ahead: int) -> Span:
     return Span(first, first + _END_OF_MONTHS[3])
 
 
-def _financial_calendar_year_of(day: date, years_ahead: int) -> Span:
+def _financial_year_of(day: date, years_ahead: int) -> Span:
     first_year = day.year if day.month >= 4 else day.year - 1
     first = date(first_year + years_ahead, 4, 1)
     return Span(first, date(first.year + 1, 3, 31))
@@ -158,9 +158,9 @@ _RELATIVE_NAMES: Final[dict[str, Callable[[date], Span]]] = {
     "next year": lambda today: _calendar_year_of(today, 1),
     **dict.fromkeys(
         ("financial year", "the financial year", "this financial year", "fy", "the fy"),
-        lambda today: _financial_calendar_year_of(today, 0),
+        lambda today: _financial_year_of(today, 0),
     ),
-    "next financial year": lambda today: _financial_calendar_year_of(today, 1),
+    "next financial year": lambda today: _financial_year_of(today, 1),
 }
 
 # -- builders: a match of one shape in the table, as days -------------------------------------------------
@@ -480,14 +480,15 @@ _SHAPES: Final[tuple[Shape, ...]] = (
     ),
     _shape("either", r"[a-z0-9 ,.'/-]{3,40}", _textual_date),
 )
-_OPENING_WITH_A_DIGIT: Final = tuple(shape for shape in _SHAPES if shape.opens != "word")
-_OPENING_WITH_A_WORD: Final = tuple(shape for shape in _SHAPES if shape.opens != "digit")
+# Each as the pattern's fullmatch and the builder, ready to call: this loop runs for nearly every cell.
+_OPENING_WITH_A_DIGIT: Final = tuple((s.pattern.fullmatch, s.build) for s in _SHAPES if s.opens != "word")
+_OPENING_WITH_A_WORD: Final = tuple((s.pattern.fullmatch, s.build) for s in _SHAPES if s.opens != "digit")
 
 
 def read_period(core: str, today: date | None, written: str) -> Found:
     """The single period `core` names, a reason it cannot be one, or None when it is not date-like."""
-    for _, pattern, build in _OPENING_WITH_A_DIGIT if core[0] in "0123456789" else _OPENING_WITH_A_WORD:
-        match = pattern.fullmatch(core)
+    for fullmatch, build in _OPENING_WITH_A_DIGIT if core[0] in "0123456789" else _OPENING_WITH_A_WORD:
+        match = fullmatch(core)
         if match is not None:
             found = build(match, today, written)
             if found is not None:

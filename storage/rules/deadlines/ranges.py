@@ -12,7 +12,7 @@ from typing import Final
 from dateutil.relativedelta import relativedelta
 
 from storage.rules.deadlines.affixes import read_single, reading_of, strip_affixes
-from storage.rules.deadlines.fast import FAST_SHAPE, read_shape
+from storage.rules.deadlines.fast import read_fast
 from storage.rules.deadlines.periods import read_period
 from storage.rules.deadlines.tidy import trim
 from storage.rules.deadlines.values import DeadlineKind, Problem, Reading, Span, unknown
@@ -33,12 +33,8 @@ _YEAR: Final = re.compile(r"\d{4}", F)
 def read_part(part: str, today: date | None) -> Reading | None:
     """One thing: a vocabulary word, a period, a range or a pair of alternatives."""
     # The pieces of a list ("Sept 23 and March 24", "Nov 2022 & Ongoing") mostly take the common shapes too.
-    shape = FAST_SHAPE.fullmatch(part)
-    if shape is not None:
-        fast = read_shape(shape)
-        if fast is not None:
-            return fast
-    return read_part_in_full(part, today)
+    fast = read_fast(part)
+    return fast if fast is not None else read_part_in_full(part, today)
 
 
 def read_part_in_full(part: str, today: date | None) -> Reading | None:

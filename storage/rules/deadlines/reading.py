@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Final
 
-from storage.rules.deadlines.fast import FAST_SHAPE, read_shape
+from storage.rules.deadlines.fast import read_fast
 from storage.rules.deadlines.periods import last_day
 from storage.rules.deadlines.prose import read_buried
 from storage.rules.deadlines.ranges import combine, read_list, read_part
@@ -69,12 +69,8 @@ def _read_long(text: str, today: date | None) -> Reading:
 
 def read_cell(text: str, today: date | None) -> Reading:
     """What a cell says, of any length (interpret_deadline bounds it)."""
-    shape = FAST_SHAPE.fullmatch(text)
-    if shape is not None:
-        fast = read_shape(shape)
-        if fast is not None:
-            return fast
-    return read_cell_in_full(text, today)
+    fast = read_fast(text)
+    return fast if fast is not None else read_cell_in_full(text, today)
 
 
 def read_cell_in_full(text: str, today: date | None) -> Reading:
