@@ -6,6 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     EDIBOT_DATA_DIR=/data
+# Outside a container edibot listens on 127.0.0.1 only; here it must answer on the container's interface.
+ENV EDIBOT_HOST=0.0.0.0
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from rich.table import Table
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import ConsoleSender, ConsoleSession, FakeClock, ScriptError, SystemClock, run_script
 from bot.demo import run_demo
+from bot.logs import configure_logging
 from bot.render import clip, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer
@@ -88,9 +88,7 @@ def _main(
         settings = load_settings()
     except SettingsError as error:
         raise _fail(str(error)) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     zone = ZoneInfo(settings.timezone)
     if now is None:
         moment = datetime.now(zone)
@@ -379,7 +377,13 @@ def run(
     slack_http: Annotated[
         bool, typer.Option("--slack-http", help="Serve Slack over HTTP at /slack/events (production).")
     ] = False,
-    host: Annotated[str, typer.Option(help="With --slack-http: the address to listen on.")] = "0.0.0.0",
+    host: Annotated[
+        str,
+        typer.Option(
+            envvar="EDIBOT_HOST",
+            help="With --slack-http: the address to listen on; 0.0.0.0 is every interface (a container's).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="With --slack-http: the port.")] = 3000,
 ) -> None:
     """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here.
@@ -478,6 +482,14 @@ def slack_match_people(ctx: typer.Context) -> None:
               f"{len(report.not_found)} not found.")  # fmt: skip
     if report.stopped:
         raise _fail(f"Stopped early: {report.stopped}.")
+
+
+@slack_app.command("new-key")
+def slack_new_key() -> None:
+    """Print a new key for EDIBOT_SECRET_KEY, which encrypts the Slack tokens of OAuth installs."""
+    from bot.slack.installations import new_key  # noqa: PLC0415
+
+    print(new_key())
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -54,6 +55,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("EDIBOT_SLACK_CLIENT_SECRET", "SLACK_CLIENT_SECRET"),
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys (comma-separated, newest first) encrypting Slack tokens in the database.",
+    )
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Slack's Web API; tests point it at a local stand-in."
     )  # fmt: skip
@@ -71,6 +76,30 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("an app-level token starts with xapp- (Basic Information → App-Level Tokens)")
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        keys = [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
+        if not keys:
+            raise ValueError("no key given; `edibot slack new-key` makes one")
+        for number, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    f"key {number} is not a Fernet key (32 bytes, url-safe base64); "
+                    "`edibot slack new-key` makes one"
+                ) from None
+        return value
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """The keys in EDIBOT_SECRET_KEY, newest (the one that encrypts) first; none when it is not set."""
+        raw = self.secret_key.get_secret_value() if self.secret_key else ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
 
     @field_validator("timezone")
     @classmethod

@@ -222,7 +222,13 @@ class CommandLayer:
         self.forms = forms or {}
 
     def handle(
-        self, actor: Actor, text: str, *, thread_ref: str | None = None, delivery_id: str | None = None
+        self,
+        actor: Actor,
+        text: str,
+        *,
+        thread_ref: str | None = None,
+        delivery_id: str | None = None,
+        replay_id: str | None = None,
     ) -> Outcome:
         """A slash command ("/edi amber LT-4 waiting on budget") or a plain reply in a reminder's thread."""
         stripped = text.strip()
@@ -230,7 +236,12 @@ class CommandLayer:
             body = stripped[4:].strip()
             name, _, rest = body.partition(" ")
             return self.run(
-                actor, name.lower() or "help", rest.strip(), thread_ref=thread_ref, delivery_id=delivery_id
+                actor,
+                name.lower() or "help",
+                rest.strip(),
+                thread_ref=thread_ref,
+                delivery_id=delivery_id,
+                replay_id=replay_id,
             )
         return self.reply_in_thread(actor, stripped, thread_ref=thread_ref, delivery_id=delivery_id)
 
@@ -333,6 +344,7 @@ class CommandLayer:
         values: dict[str, str],
         *,
         delivery_id: str | None = None,
+        replay_id: str | None = None,
     ) -> Outcome:
         """A filled-in form (a Slack modal, Teams card inputs, a console prompt)."""
         meaning = self.forms.get(form_id)
@@ -343,9 +355,16 @@ class CommandLayer:
             return Outcome(
                 Reply.say(f"I don't recognise that form ({form_id!r}); I haven't changed anything.")
             )
-        return self.invoke(actor, answer, delivery_id=delivery_id)
+        return self.invoke(actor, answer, delivery_id=delivery_id, replay_id=replay_id)
 
-    def invoke(self, actor: Actor, invocation: Invocation, *, delivery_id: str | None = None) -> Outcome:
+    def invoke(
+        self,
+        actor: Actor,
+        invocation: Invocation,
+        *,
+        delivery_id: str | None = None,
+        replay_id: str | None = None,
+    ) -> Outcome:
         """What a button or a form means, run as if typed."""
         spec = self.views[invocation.command] if invocation.view else None
         return self.run(
@@ -356,6 +375,7 @@ class CommandLayer:
             spec=spec,
             values=dict(invocation.values),
             delivery_id=delivery_id,
+            replay_id=replay_id,
         )
 
     @refused_without_data
@@ -368,10 +388,17 @@ class CommandLayer:
         words: list[str] | None = None,
         thread_ref: str | None = None,
         delivery_id: str | None = None,
+        replay_id: str | None = None,
         spec: CommandSpec | None = None,
         values: dict[str, str] | None = None,
     ) -> Outcome:
-        """Run one command in one transaction: any refusal rolls everything back and becomes the reply."""
+        """Run one command in one transaction: any refusal rolls everything back and becomes the reply.
+
+        `delivery_id`: a platform's id for a delivery it may retry (an event, a button press); once handled,
+        a retry of it does nothing. `replay_id`: a request's identity when it can only recur as a replay (a
+        signed slash command or form); remembered only if the command changed something or told someone,
+        since a read asked twice may be answered twice, and remembering every read would cost it a write.
+        """
         spec = (
             spec
             or self.commands.get(command)
@@ -380,7 +407,8 @@ class CommandLayer:
         try:
             with self.database.session() as session:
                 store = Store(session)
-                key = delivery_key(actor, delivery_id) if delivery_id else None
+                once = delivery_id or replay_id
+                key = delivery_key(actor, once) if once else None
                 if key and store.delivery_seen(key):
                     return Outcome(Reply(), duplicate=True)
                 if spec is None:
@@ -399,7 +427,7 @@ class CommandLayer:
                 reply = spec.handler(request)
                 if request.changes:
                     record_history(request)
-                if key:
+                if key and (delivery_id or request.changes or request.notices):
                     store.remember_delivery(key, at=now)
                 return Outcome(
                     reply, request.notices, ref=request.action.ref if request.action else None,

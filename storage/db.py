@@ -71,21 +71,25 @@ def create_private_file(path: Path) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file must exist (Database.open makes one), and gets foreign keys on and a guard."""
+    """An engine for `url`; a SQLite file must exist (Database.open makes one), and gets foreign keys on and a guard.
+
+    Statement parameters are hidden from SQLAlchemy's errors: they are what people wrote (notes, reasons),
+    and an error's traceback is logged.
+    """
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         guard = _FileGuard(path) if path is not None else None
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         if guard is not None:
             event.listen(engine, "do_connect", guard.before_connect)
             event.listen(engine, "begin", guard.before_begin)
             _GUARDS[engine] = guard
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class _FileGuard:

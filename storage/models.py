@@ -337,3 +337,15 @@ SLACK_OAUTH_STATES = "slack_oauth_states"
 SQLAlchemyInstallationStore.build_installations_table(Base.metadata, SLACK_INSTALLATIONS)
 SQLAlchemyInstallationStore.build_bots_table(Base.metadata, SLACK_BOTS)
 SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, SLACK_OAUTH_STATES)
+# Their tokens (and an incoming webhook's secret URL) are stored encrypted (bot/slack/installations.py), and
+# a ciphertext is longer than the String(200) slack_sdk gives them: these columns are Text (migration 0008).
+SLACK_SECRET_COLUMNS = (
+    "bot_token",
+    "bot_refresh_token",
+    "user_token",
+    "user_refresh_token",
+    "incoming_webhook_url",
+)
+for _column in [*Base.metadata.tables[SLACK_INSTALLATIONS].c, *Base.metadata.tables[SLACK_BOTS].c]:
+    if _column.name in SLACK_SECRET_COLUMNS:
+        _column.type = Text()

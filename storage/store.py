@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload
@@ -34,6 +34,9 @@ from storage.queries import (
 from storage.rules.owners import owner_key
 from storage.rules.refs import next_numbered_ref
 
+# A delivery is remembered for twice Slack's 5-minute signature window: a replay after that is refused by its
+# stale signature, and Slack's last retry of an event comes about six minutes after the first try.
+DELIVERIES_KEPT = timedelta(minutes=10)
 _CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's parameter limits
 
 
@@ -420,4 +423,6 @@ class Store:
         return self.session.get(ProcessedDelivery, key) is not None
 
     def remember_delivery(self, key: str, *, at: datetime) -> None:
+        """Remembers a delivery handled at `at`, and forgets those older than DELIVERIES_KEPT."""
+        self.session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.at < at - DELIVERIES_KEPT))
         self.session.add(ProcessedDelivery(key=key, at=at))

@@ -20,6 +20,7 @@ import copy
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,6 +126,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._throttled: list[tuple[int, str | None]] = []  # (Retry-After seconds, method or None = any)
         self._refusals: list[tuple[str, str, int]] = []  # (method, Slack error code, HTTP status)
+        self._slow: list[tuple[str, float]] = []  # (method, seconds Slack takes to answer it)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.standin = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -225,6 +227,19 @@ class SlackStandIn:
         """The next `calls` calls to `method` fail with this Slack error code (and HTTP status), whatever they ask."""
         with self._lock:
             self._refusals.extend([(method, error, status)] * calls)
+
+    def slow(self, method: str, *, seconds: float, calls: int = 1) -> None:
+        """The next `calls` calls to `method` take `seconds` to be answered, as when Slack is having a bad day."""
+        with self._lock:
+            self._slow.extend([(method, seconds)] * calls)
+
+    def _delay(self, method: str) -> float:
+        with self._lock:
+            found = next((slow for slow in self._slow if slow[0] == method), None)
+            if found is None:
+                return 0.0
+            self._slow.remove(found)
+            return found[1]
 
     # -- looking -----------------------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -564,6 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
             token = None
         else:
             token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
+        time.sleep(standin._delay(method))  # outside the lock: other calls are answered meanwhile
         status, headers, body = standin.answer(method, params, token)
         self._send(status, headers, body)
 

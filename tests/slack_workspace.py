@@ -33,7 +33,7 @@ from bot.console import FakeClock
 from bot.slack.app import create_app
 from bot.slack.edibot import SlackBot
 from bot.slack.manifest import bot_scopes
-from bot.slack.serve import uvicorn_server
+from bot.slack.serve import request_threads, uvicorn_server
 from handlers.registry import command_layer
 from storage.db import Database
 from storage.store import Store
@@ -94,6 +94,10 @@ class SlackWorkspace:
         self.signing_secret = signing_secret
         self._events = 0
         self._triggers = 0
+        self.last_sent: tuple[str, dict[str, str]] = (
+            "",
+            {},
+        )  # (body, headers) of the last request, to replay
 
     # -- life --------------------------------------------------------------------------------------------
     def __enter__(self) -> SlackWorkspace:
@@ -105,7 +109,13 @@ class SlackWorkspace:
         self.bot = SlackBot(layer=command_layer(self.store, self.clock), database=self.store)
         self.app = create_app(self.bot, settings=settings)
         self.port = _free_port()
-        self.server = uvicorn_server(self.app, host="127.0.0.1", port=self.port)
+        self.server = uvicorn_server(
+            self.app,
+            signing_secret=self.signing_secret,
+            threads=request_threads(self.store),
+            host="127.0.0.1",
+            port=self.port,
+        )
         self._thread = threading.Thread(target=self.server.run, name="edibot-slack-app", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -142,7 +152,15 @@ class SlackWorkspace:
         )
         sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
                 **(headers or {})}  # fmt: skip
-        response = self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent)
+        self.last_sent = (body, sent)
+        return self._answer(self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent))
+
+    def replay(self) -> Answer:
+        """The last request sent again byte for byte, signature and timestamp included, as a replayer would."""
+        body, sent = self.last_sent
+        return self._answer(self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent))
+
+    def _answer(self, response: httpx.Response) -> Answer:
         self.bot.settle()
         try:
             parsed = response.json() if response.content else {}

@@ -32,7 +32,7 @@ SECRET = "a-signing-secret-for-this-test"
 
 
 def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
-    store: Database, database_url: str
+    store: Database, database_url: str, tmp_path: Path
 ) -> None:
     monday = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
     import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=monday, plan_name="Northbridge EDI Plan")
@@ -42,12 +42,15 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
         with store.session() as session:
             session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
         port = _free_port()
+        # At DEBUG, slack_sdk and slack_bolt would log every body they send and receive.
         env = {**os.environ, "EDIBOT_DATABASE_URL": database_url, "SLACK_BOT_TOKEN": api.token,
-               "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url, "EDIBOT_LOG_LEVEL": "WARNING"}  # fmt: skip
+               "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url, "EDIBOT_LOG_LEVEL": "DEBUG"}  # fmt: skip
+        env.pop("EDIBOT_HOST", None)
+        log = (tmp_path / "stderr.log").open("w+")  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(
             [str(Path(sys.executable).with_name("edibot")), "--now", monday.isoformat(), "run", "--slack-http",
-             "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+             "--port", str(port)],
+            env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         )  # fmt: skip
         try:
             answer = _post_command(port, user_id=grace.id, text="mine")
@@ -59,13 +62,18 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
             reminder = posted[0] if posted else None
         finally:
             server.send_signal(signal.SIGINT)
-            out, err = server.communicate(timeout=20)
+            out, _ = server.communicate(timeout=20)
+            log.seek(0)
+            err = log.read()
+            log.close()
 
     assert answer.status_code == 200, err
     assert "Your 1 open action, 1 overdue" in answer.json()["text"]
     assert reminder is not None, f"no reminder reached Grace; edibot said: {out}\n{err}"
     assert "NO-4" in reminder["text"]
-    assert "running on Slack" in out
+    assert f"running on Slack: http://127.0.0.1:{port}/slack/events" in out  # this machine only, unless asked
+    assert "DEBUG Sending a request - url: " in err  # the debug lines are there, to their bodies
+    assert "Refresh the equality impact assessment template" not in err  # NO-4's title, in the answer and DM
 
 
 def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_restart_on_an_empty_one(

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -28,7 +29,7 @@ from bot.slack.edibot import SlackBot
 from bot.slack.listeners.interactions import NEW_ACTION_SHORTCUT
 from bot.slack.manifest import bot_scopes, manifest_for
 from bot.slack.sender import SlackSender
-from bot.slack.serve import uvicorn_server
+from bot.slack.serve import request_threads, uvicorn_server
 from bot.slack.workspaces import Workspaces
 from handlers.messages import Reply
 from handlers.registry import command_layer
@@ -153,12 +154,18 @@ def oauth_app(store: Database) -> Iterator[tuple[SlackStandIn, httpx.Client]]:
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         settings = Settings(
             SLACK_SIGNING_SECRET=SecretStr("s3cret"), SLACK_CLIENT_ID=api.client_id,
-            SLACK_CLIENT_SECRET=SecretStr(api.client_secret), slack_api_url=api.url,
+            SLACK_CLIENT_SECRET=SecretStr(api.client_secret), slack_api_url=api.url, secret_key=SecretStr(KEY),
         )  # fmt: skip
         bot = SlackBot(
             layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
         )
-        server = uvicorn_server(create_app(bot, settings=settings), host="127.0.0.1", port=_free_port())
+        server = uvicorn_server(
+            create_app(bot, settings=settings),
+            signing_secret="s3cret",
+            threads=request_threads(store),
+            host="127.0.0.1",
+            port=_free_port(),
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -193,7 +200,12 @@ def test_installing_into_a_workspace_keeps_its_token_in_our_database(
     assert done.status_code == 200, done.text
     with store.engine.connect() as connection:
         rows = connection.execute(text("SELECT team_id, bot_token FROM slack_bots")).all()
-    assert [(row.team_id, row.bot_token) for row in rows] == [("T0NORTHBR1", api.token)]
+    assert [row.team_id for row in rows] == ["T0NORTHBR1"]
+    assert api.token not in rows[0].bot_token and "xox" not in rows[0].bot_token  # encrypted at rest
+    found = installation_store(store, _oauth_settings(api.client_id, KEY)).find_bot(
+        enterprise_id=None, team_id="T0NORTHBR1"
+    )
+    assert found is not None and found.bot_token == api.token
 
 
 def test_an_oauth_redirect_with_a_forged_state_installs_nothing(
@@ -207,6 +219,98 @@ def test_an_oauth_redirect_with_a_forged_state_installs_nothing(
     assert done.status_code >= 400
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM slack_bots")).scalar() == 0
+
+
+KEY = "dGhpcy1pcy1hLXRlc3Qta2V5LW9mLTMyLWJ5dGVzISE="  # a Fernet key: 32 bytes, url-safe base64
+NEWER_KEY = "YW5vdGhlci10ZXN0LWtleS10aGF0LWlzLTMyLWJ5dGU="
+
+
+def _oauth_settings(client_id: str, keys: str | None) -> Settings:
+    return Settings(
+        SLACK_SIGNING_SECRET=SecretStr("s3cret"),
+        SLACK_CLIENT_ID=client_id,
+        SLACK_CLIENT_SECRET=SecretStr("c"),
+        secret_key=SecretStr(keys) if keys else None,
+    )
+
+
+def _stored_tokens(store: Database) -> list[str]:
+    with store.engine.connect() as connection:
+        return [row.bot_token for row in connection.execute(text("SELECT bot_token FROM slack_bots"))]
+
+
+def test_oauth_without_a_secret_key_refuses_to_keep_tokens_and_says_how_to_make_one(store: Database) -> None:
+    bot = SlackBot(
+        layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+    )
+
+    with pytest.raises(SlackNotConfigured, match="EDIBOT_SECRET_KEY is not set") as refused:
+        create_app(bot, settings=_oauth_settings("123.456", None))
+
+    assert "edibot slack new-key" in str(refused.value)
+
+
+def test_a_malformed_secret_key_stops_edibot_at_start_naming_the_setting(tmp_path: Path) -> None:
+    runner = CliRunner(env={"EDIBOT_SECRET_KEY": "password123", "EDIBOT_DATA_DIR": str(tmp_path)})
+
+    result = runner.invoke(cli_app, ["plans"])
+
+    assert result.exit_code != 0
+    assert "EDIBOT_SECRET_KEY: key 1 is not a Fernet key" in result.stderr
+
+
+def test_edibot_slack_new_key_prints_a_key_edibot_accepts() -> None:
+    printed = CliRunner().invoke(cli_app, ["slack", "new-key"]).stdout.strip()
+
+    assert Settings(secret_key=SecretStr(printed)).secret_keys == [printed]
+
+
+def test_a_new_key_put_first_re_encrypts_every_token_when_edibot_starts_and_the_old_one_can_then_go(
+    store: Database,
+) -> None:
+    _install(store, team="T0NORTHBR1", token="xoxb-1-northbridge", client_id="123.456")
+    under_old = _stored_tokens(store)
+    bot = SlackBot(
+        layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+    )
+
+    create_app(bot, settings=_oauth_settings("123.456", f"{NEWER_KEY},{KEY}"))  # starting re-encrypts
+
+    assert _stored_tokens(store) != under_old
+    only_new = installation_store(store, _oauth_settings("123.456", NEWER_KEY))
+    found = only_new.find_bot(enterprise_id=None, team_id="T0NORTHBR1")
+    assert found is not None and found.bot_token == "xoxb-1-northbridge"
+
+
+def test_dropping_the_key_the_tokens_are_encrypted_with_stops_edibot_saying_to_keep_it(
+    store: Database,
+) -> None:
+    _install(store, team="T0NORTHBR1", token="xoxb-1-northbridge", client_id="123.456")
+    bot = SlackBot(
+        layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+    )
+
+    with pytest.raises(SlackNotConfigured, match="must stay in the list"):
+        create_app(bot, settings=_oauth_settings("123.456", NEWER_KEY))
+
+
+def test_tokens_an_older_edibot_kept_in_plain_text_are_encrypted_when_edibot_starts(store: Database) -> None:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore  # noqa: PLC0415
+
+    plain = SQLAlchemyInstallationStore(client_id="123.456", engine=store.engine)
+    plain.save_bot(_installation(team="T0NORTHBR1", token="xoxb-1-northbridge").to_bot())
+    assert _stored_tokens(store) == ["xoxb-1-northbridge"]
+    bot = SlackBot(
+        layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
+    )
+
+    create_app(bot, settings=_oauth_settings("123.456", KEY))
+
+    assert "xox" not in _stored_tokens(store)[0]
+    found = installation_store(store, _oauth_settings("123.456", KEY)).find_bot(
+        enterprise_id=None, team_id="T0NORTHBR1"
+    )
+    assert found is not None and found.bot_token == "xoxb-1-northbridge"
 
 
 # -- matching the people directory --------------------------------------------------------------------------
@@ -299,21 +403,25 @@ def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store:
 # -- reminders when edibot is installed by OAuth ----------------------------------------------------------------
 
 
-def _install(store: Database, *, team: str, token: str, client_id: str) -> None:
-    """An installation as Bolt's OAuth flow saves it (see the install test above for the flow itself)."""
-    from slack_sdk.oauth.installation_store import Installation  # noqa: PLC0415
-
-    installation_store(store, client_id).save(Installation(
+def _installation(*, team: str, token: str) -> Installation:
+    return Installation(
         app_id="A0EDIBOT01", team_id=team, team_name=f"Team {team}", bot_token=token, bot_id="B0EDIBOT01",
         bot_user_id="U0EDIBOT01", bot_scopes=bot_scopes(), user_id="U00000001", installed_at=time.time(),
-    ))  # fmt: skip
+    )  # fmt: skip
+
+
+def _install(store: Database, *, team: str, token: str, client_id: str) -> None:
+    """An installation as Bolt's OAuth flow saves it (see the install test above for the flow itself)."""
+    installation_store(store, _oauth_settings(client_id, KEY)).save(_installation(team=team, token=token))
 
 
 def test_reminders_go_through_the_workspace_each_person_is_in(store: Database) -> None:
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         amina = api.add_user("Amina Khan", email="amina.khan@northbridge.example")
         _install(store, team="T0NORTHBR1", token=api.token, client_id=api.client_id)
-        reach = Workspaces(base_url=api.url, installations=installation_store(store, api.client_id))
+        reach = Workspaces(
+            base_url=api.url, installations=installation_store(store, _oauth_settings(api.client_id, KEY))
+        )
         send = SlackSender(clients=reach.client_for)
 
         sent = send(

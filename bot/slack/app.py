@@ -1,13 +1,14 @@
 """The Slack app: one slack-bolt App, its listeners registered in order, served over HTTP or Socket Mode.
 
     app = create_app(bot, settings=settings)
-    serve_http(app, port=3000)            # production: Bolt's ASGI adapter under uvicorn
-    serve_socket(app, app_token="xapp-…")  # development: Socket Mode, no public URL needed
+    serve_http(app, signing_secret=…, threads=…, host="127.0.0.1", port=3000)  # production: HTTP
+    serve_socket(app, app_token="xapp-…", api_url=…)  # development: Socket Mode, no public URL needed
 
 The app answers within the request (`process_before_response=True`): every command-layer call is a few
 milliseconds, so Slack gets the whole answer in the HTTP response, never a bare ack followed by a second
 request, and the same code runs behind Socket Mode, HTTP or a FaaS. Work that may be slow (telling other
-people) goes to SlackBot.later. Request signatures are verified by Bolt (a forged or stale request is 401).
+people) goes to SlackBot.later. Over HTTP, a request's size, signature and shape are checked before Bolt sees
+it (bot/slack/gate.py), and Bolt verifies the signature again.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.config import Settings
-from bot.slack.edibot import SlackBot
+from bot.slack.edibot import SlackBot, team_of
+from bot.slack.installations import Cipher, EncryptedInstallationStore, SecretKeyError
 from bot.slack.listeners import commands, events, interactions
 from bot.slack.manifest import bot_scopes
 from bot.slack.workspaces import Workspaces
@@ -86,23 +87,40 @@ def oauth_settings(bot: SlackBot, settings: Settings) -> OAuthSettings | None:
         raise SlackNotConfigured(
             "SLACK_CLIENT_SECRET is not set, but SLACK_CLIENT_ID is: set both, or neither."
         )
+    store = installation_store(bot.database, settings)
+    try:
+        resealed = store.reseal()
+    except SecretKeyError as error:
+        raise SlackNotConfigured(str(error)) from None
+    if resealed:
+        log.info("Slack tokens encrypted under the first key in EDIBOT_SECRET_KEY: %d", resealed)
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=bot_scopes(),
-        installation_store=installation_store(bot.database, settings.slack_client_id),
+        installation_store=store,
         state_store=SQLAlchemyOAuthStateStore(
             expiration_seconds=600, engine=bot.database.engine, table_name=SLACK_OAUTH_STATES
         ),
     )
 
 
-def installation_store(database: Database, client_id: str) -> SQLAlchemyInstallationStore:
-    """slack_sdk's installation store on our database (its tables are created by our migrations)."""
-    return SQLAlchemyInstallationStore(
-        client_id=client_id, engine=database.engine,
-        bots_table_name=SLACK_BOTS, installations_table_name=SLACK_INSTALLATIONS,
-    )  # fmt: skip
+def installation_store(database: Database, settings: Settings) -> EncryptedInstallationStore:
+    """slack_sdk's installation store on our database (its tables made by our migrations), tokens encrypted."""
+    assert settings.slack_client_id
+    if not settings.secret_keys:
+        raise SlackNotConfigured(
+            "EDIBOT_SECRET_KEY is not set: with SLACK_CLIENT_ID, edibot keeps each workspace's Slack tokens in "
+            "its database, encrypted with this key. Make one with `edibot slack new-key` and keep it where you "
+            "keep SLACK_CLIENT_SECRET, never in the database or beside the SQLite file."
+        )
+    return EncryptedInstallationStore(
+        cipher=Cipher(settings.secret_keys),
+        client_id=settings.slack_client_id,
+        engine=database.engine,
+        bots_table_name=SLACK_BOTS,
+        installations_table_name=SLACK_INSTALLATIONS,
+    )
 
 
 def workspaces(database: Database, settings: Settings) -> Workspaces:
@@ -111,7 +129,7 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
         return Workspaces(base_url=settings.slack_api_url, token=settings.slack_bot_token.get_secret_value())
     if settings.slack_client_id:
         return Workspaces(base_url=settings.slack_api_url,
-                          installations=installation_store(database, settings.slack_client_id))  # fmt: skip
+                          installations=installation_store(database, settings))  # fmt: skip
     raise SlackNotConfigured(
         "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions "
         "page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
@@ -119,13 +137,18 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
 
 
 def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
-    """A listener failed (a bug, Slack refused a call, the database file is gone): logged, never the content."""
+    """A listener failed (a bug, Slack refused a call, the database file is gone): logged with the request's
+    type and ids, never the content (the database hides its statements' parameters, bot/logs.py cuts the
+    SDK's bodies)."""
     kind = body.get("type") or body.get("command") or "?"
+    who = body.get("user") or (body.get("event") or {}).get("user")
+    user = body.get("user_id") or (who.get("id") if isinstance(who, dict) else who)
     if isinstance(error, DatabaseGone):
         log.error("Slack %s request refused: %s", kind, error)  # the operator's sentence says it all
         text = DATA_UNREACHABLE
     else:
-        log.error("Slack %s request failed: %s", kind, error, exc_info=error)
+        where = f"from {user or '?'} in {team_of(body) or '?'}"
+        log.error("Slack %s request %s failed: %s", kind, where, error, exc_info=error)
         text = ("Sorry, something went wrong on my side and I couldn't finish that. Try again in a moment; if it "
                 "keeps happening, tell your EDI lead.")  # fmt: skip
     if response is None:

@@ -15,7 +15,7 @@ from bot.slack.app import SlackNotConfigured, create_app, workspaces
 from bot.slack.edibot import SlackBot
 from bot.slack.people import match_people
 from bot.slack.sender import SlackSender
-from bot.slack.serve import serve_http, serve_socket
+from bot.slack.serve import request_threads, serve_http, serve_socket
 from bot.slack.workspaces import Workspaces
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound, schedule_rounds
@@ -53,8 +53,15 @@ def run_slack(
                 app, app_token=settings.slack_app_token.get_secret_value(), api_url=settings.slack_api_url
             )
         else:
+            assert settings.slack_signing_secret is not None  # create_app refuses to start without it
             print(f"edibot is running on Slack: http://{host}:{port}/slack/events. Ctrl-C stops it.")
-            serve_http(app, host=host, port=port)
+            serve_http(
+                app,
+                signing_secret=settings.slack_signing_secret.get_secret_value(),
+                threads=request_threads(database),
+                host=host,
+                port=port,
+            )
     except KeyboardInterrupt:
         pass
     finally:

@@ -5,20 +5,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import message_for
 from bot.slack.edibot import SlackBot, plain_text_of, team_of
+from bot.slack.gate import signed_delivery
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, bot: SlackBot) -> None:
-    def edi(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def edi(ack: Ack, command: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
         actor = bot.actor(client, str(command["user_id"]), team_of(command))
-        outcome = bot.layer.handle(actor, "/edi " + plain_text_of(str(command.get("text") or "")))
+        said = "/edi " + plain_text_of(str(command.get("text") or ""))
+        outcome = bot.layer.handle(actor, said, replay_id=signed_delivery(request.headers))
+        if outcome.duplicate:  # a replay of a command already answered
+            ack()
+            return
         reply = outcome.reply
         if reply.form is not None:
             try:

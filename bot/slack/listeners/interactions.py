@@ -11,12 +11,13 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import PREFIX, form_errors, form_handler, handler_action, message_for, modal_for
 from bot.slack.edibot import SlackBot, marked_line, message_blocks, team_of, unpack_metadata, without_buttons
+from bot.slack.gate import signed_delivery
 from bot.slack.sender import error_code
 from handlers.messages import Form, Outcome, Reply, Text
 
@@ -50,13 +51,18 @@ def register(app: App, bot: SlackBot) -> None:
         _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where,
                blocks=message.get("blocks"), text=message.get("text"), respond=respond)  # fmt: skip
 
-    def submit(ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any]) -> None:
+    def submit(
+        ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any], request: BoltRequest
+    ) -> None:
         user_id = str(body["user"]["id"])
         state, where = unpack_metadata(str(view.get("private_metadata") or ""))
         outcome = bot.layer.submit(
             bot.actor(client, user_id, team_of(body)), form_handler(str(view.get("callback_id"))) or "", state,
-            form_values(view.get("state") or {}),
+            form_values(view.get("state") or {}), replay_id=signed_delivery(request.headers),
         )  # fmt: skip
+        if outcome.duplicate:  # a replay of a form already submitted
+            ack()
+            return
         form = outcome.reply.form
         if form is not None:
             errors = form_errors(form) or {form.fields[0].name: "Please check this."} if form.fields else {}
