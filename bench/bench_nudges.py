@@ -4,7 +4,7 @@
    row for row against the real importer), where every action is due far in the future except cohorts of
    1,000 that reach a reminder step on a given morning. One sweep at setup fills next_nudge_on for all of them;
    then the clock moves to the morning when exactly 1,000 actions reach their first step (14 days before their
-   deadline) and one sweep (schedules.nudges.sweep) is timed. Target: at most 1 s (median of 5, after one
+   deadline) and one sweep (schedules.planning.sweep) is timed. Target: at most 1 s (median of 5, after one
    warm-up), and no growth with the store: the same is timed on a 20,000-action store with the same 1,000 due.
    Each timed sweep is undone afterwards (its nudges and outbox rows deleted, next_nudge_on put back), so every
    repeat does exactly the same work. Also printed: the Monday sweep (which adds the weekly note to admins about
@@ -15,11 +15,11 @@
    second (a token bucket of BURST) and answers 429 with Retry-After when over it. A sender POSTs each reminder
    (its outbox key, recipient and reply.plain_text() as JSON) with urllib, raises RateLimited(Retry-After) on 429
    and returns the id from the JSON answer. The morning's messages (about 1,000, queued by a real sweep) are
-   delivered by schedules.nudges.deliver in a loop on a real clock (the scenario's morning plus wall time) until
+   delivered by schedules.delivery.deliver in a loop on a real clock (the scenario's morning plus wall time) until
    the outbox has nothing pending, or 2 minutes pass. Target: at least 90 % of the allowed rate, with zero lost
    and zero duplicated (counted at the stand-in by outbox key; every queued message must be marked sent with
    the id the stand-in gave it). To put the outbox key in the request, the bench wraps
-   schedules.nudges.render_message in this process (it tags the Reply it returns); nothing else is touched.
+   schedules.delivery.render_message in this process (it tags the Reply it returns); nothing else is touched.
 
 Run with the project's environment: `.venv/bin/python bench/bench_nudges.py [--explain] [--profile]`.
 `--explain` prints where a sweep's time goes statement by statement, the query plans, and the delivery's
@@ -69,8 +69,10 @@ from bench_commands import (
 from sqlalchemy import delete, func, insert, make_url, select, text, update
 
 from handlers.messages import Reply
-from schedules import nudges
-from schedules.nudges import RateLimited, RetryLater, SweepReport, deliver, sweep
+from schedules import delivery
+from schedules.delivery import deliver
+from schedules.planning import SweepReport, sweep
+from schedules.sending import RateLimited, Recipient, RetryLater
 from storage.db import Database, sqlite_url
 from storage.models import (
     Action,
@@ -509,7 +511,7 @@ class HttpSender:
         self.limited = 0
         self.http_s = 0.0
 
-    def __call__(self, person: Person, reply: Reply) -> str:
+    def __call__(self, person: Recipient, reply: Reply) -> str:
         key = getattr(reply, "outbox_key", None)
         assert key is not None, "render_message was not wrapped"
         body = json.dumps({"key": key, "channel": person.slack_id or person.name, "text": reply.plain_text()})
@@ -536,18 +538,18 @@ class HttpSender:
 @contextmanager
 def keyed_replies() -> Iterator[None]:
     """Tag each Reply render_message builds with its outbox key, so the sender can put the key in the request."""
-    original = nudges.render_message
+    original = delivery.render_message
 
     def render(session: Any, message: OutboxMessage, *, today: date, **more: Any) -> Reply:
         reply = original(session, message, today=today, **more)
         reply.outbox_key = message.key  # type: ignore[attr-defined]
         return reply
 
-    nudges.render_message = render  # type: ignore[assignment]
+    delivery.render_message = render  # type: ignore[assignment]
     try:
         yield
     finally:
-        nudges.render_message = original  # type: ignore[assignment]
+        delivery.render_message = original  # type: ignore[assignment]
 
 
 class RunningClock:
@@ -622,7 +624,7 @@ class Delivery:
 
 
 def run_delivery(
-    database: Database, make_sender: Callable[[str], Callable[[Person, Reply], str]]
+    database: Database, make_sender: Callable[[str], Callable[[Recipient, Reply], str]]
 ) -> Delivery:
     """deliver() in a loop on a running clock until nothing is pending (or DELIVERY_GIVE_UP_S passes)."""
     with database.session() as session:
@@ -676,7 +678,7 @@ def reset_outbox(database: Database) -> None:
 class PatientSender(HttpSender):
     """What-if only: a sender that waits out Retry-After itself and posts again, so deliver never sees a 429."""
 
-    def __call__(self, person: Person, reply: Reply) -> str:
+    def __call__(self, person: Recipient, reply: Reply) -> str:
         while True:
             try:
                 return super().__call__(person, reply)
@@ -710,7 +712,7 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
         failures = Counter(run.rows[key][4] for key in run.queued)
         print(f"   claims per message (a rate-limited try, or one handed back untried when the platform said wait): "
               f"{dict(sorted(attempts.items()))}; failed tries per message, counted against MAX_ATTEMPTS="
-              f"{nudges.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}")  # fmt: skip
+              f"{delivery.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}")  # fmt: skip
         if run.failures:
             print(f"   {len(run.failures)} marked failed by deliver, e.g. {run.failures[0]}")
         if show or not (rate_ok and exact_ok):
@@ -756,7 +758,7 @@ def control(count: int) -> None:
             reply.outbox_key = f"control:{number}"  # type: ignore[attr-defined]
             while True:
                 try:
-                    sender(Person(name="Control", slack_id="UCONTROL"), reply)
+                    sender(Recipient(id=0, name="Control", slack_id="UCONTROL"), reply)
                     break
                 except RetryLater as error:
                     time.sleep(error.seconds)

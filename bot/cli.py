@@ -21,7 +21,7 @@ from bot.render import clip, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer
 from schedules.preview import preview
-from schedules.runner import NudgeRound, run_forever
+from schedules.runner import NudgeRound, outbox_now, run_forever
 from storage.db import MARKER, Create, Database, DatabaseMissing, sqlite_path
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
@@ -282,7 +282,11 @@ def console(
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     clock = FakeClock(context.now)
-    session = ConsoleSession(command_layer(context.database, clock), write=print)
+    session = ConsoleSession(
+        command_layer(context.database, clock),
+        write=print,
+        outbox=outbox_now(context.database, clock=clock, zone=zone),
+    )
     if script is not None:
         try:
             lines = script.read_text(encoding="utf-8").splitlines()

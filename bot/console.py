@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Button, Buttons, Choices, Context, Fields, Form, Heading, Outcome, Reply, Text
-from schedules.nudges import Channel
-from storage.models import Person
+from schedules.sending import Channel, Recipient, Sender
 
 _SCRIPT_LINE = re.compile(r"^@([^:]+?)\s*:\s*(.*)$")
 
@@ -48,14 +47,14 @@ class ConsoleSender:
         self.write = write
         self.sent = 0
 
-    def __call__(self, person: Person, reply: Reply) -> str:
+    def __call__(self, person: Recipient, reply: Reply, /) -> str:
         self.sent += 1
         self.write(f"edibot → {person.name} (direct message):")
         for line in render(reply):
             self.write(f"  {line}")
         return f"console-{self.sent}"
 
-    def to_channel(self, channel: Channel, reply: Reply) -> str:
+    def to_channel(self, channel: Channel, reply: Reply, /) -> str:
         """A plan's escalation posted in its channel, printed as the console would show the channel."""
         self.sent += 1
         self.write(f"edibot → {channel.name} (channel):")
@@ -101,16 +100,33 @@ class _Conversation:
     form: Form | None = None
 
 
+Outbox = Callable[
+    [Collection[str], Sender], object
+]  # delivers these outbox messages now, through this sender
+
+
 class ConsoleSession:
-    """One terminal conversation with any number of people; prints what the bot says to each."""
+    """One terminal conversation with any number of people; prints what the bot says to each.
+
+    What the bot tells others (the plan admins on "not mine") is queued in the outbox by the command layer;
+    with an `outbox` to deliver it through, the session prints each notice under the line that caused it, as
+    it leaves the outbox. Without one, notices wait there for the scheduler (`edibot run`).
+    """
 
     def __init__(
-        self, layer: CommandLayer, *, write: Callable[[str], None], surface: str = "console"
+        self,
+        layer: CommandLayer,
+        *,
+        write: Callable[[str], None],
+        surface: str = "console",
+        outbox: Outbox | None = None,
     ) -> None:
         self.layer = layer
         self.write = write
         self.surface = surface
+        self.outbox = outbox
         self.conversations: dict[str, _Conversation] = {}
+        self._told = 0
 
     def say(self, name: str, text: str) -> Outcome:
         """`name` says `text`: a /edi command, a number pressing a button, an answer, or a plain reply."""
@@ -156,10 +172,16 @@ class ConsoleSession:
             return
         for line in render(outcome.reply):
             self.write(f"  edibot: {line}")
-        for notice in outcome.notices:
-            self.write(f"  edibot → {notice.name}:")
-            for line in render(notice.reply):
-                self.write(f"    {line}")
+        if outcome.notices and self.outbox is not None:
+            self.outbox([notice.key for notice in outcome.notices], self._tell)
+
+    def _tell(self, person: Recipient, reply: Reply, /) -> str:
+        """A notice leaving the outbox, printed under the line that caused it."""
+        self._told += 1
+        self.write(f"  edibot → {person.name}:")
+        for line in render(reply):
+            self.write(f"    {line}")
+        return f"console-notice-{self._told}"
 
 
 def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: tzinfo) -> None:

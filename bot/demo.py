@@ -14,10 +14,10 @@ from bot.console import ConsoleSession, FakeClock, run_script
 from bot.render import print_action, print_history, print_import
 from handlers.messages import Context, Fields, Heading, Reply
 from handlers.registry import command_layer
-from schedules.runner import NudgeRound
+from schedules.runner import NudgeRound, outbox_now
+from schedules.sending import Recipient
 from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
-from storage.models import Person
 from storage.people import import_people
 from storage.queries import action_by_ref, history_of
 
@@ -50,6 +50,7 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
         session = ConsoleSession(
             command_layer(database, clock),
             write=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+            outbox=outbox_now(database, clock=clock, zone=now.tzinfo or UTC),  # type: ignore[arg-type]
         )
         with as_file(samples / CONVERSATION) as path:
             run_script(
@@ -118,7 +119,7 @@ def _two_months_of_reminders(
     console.print(Rule("6. Two months pass in a minute: reminders, replies, an escalation and a check-in"))
     zone = start.tzinfo or UTC
 
-    def send(person: Person, reply: Reply) -> str:
+    def send(person: Recipient, reply: Reply) -> str:
         console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}",
                       markup=False, highlight=False, soft_wrap=True)  # fmt: skip
         session.reminded(person.name, reply)

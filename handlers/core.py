@@ -6,13 +6,14 @@ import functools
 import logging
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Concatenate, ParamSpec
+from uuid import uuid4
 
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
-from handlers.messages import Context, Notice, Outcome, Reply, Text
+from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
 from handlers.refs import resolve_action
 from handlers.replies import understand
 from storage.db import Database, DatabaseGone
@@ -197,6 +198,17 @@ def refused_without_data(
             return Outcome(Reply.say(DATA_UNREACHABLE))
 
     return guarded
+
+
+def queue_notices(store: Store, notices: list[Notice], *, origin: str, now: datetime) -> list[Notice]:
+    """Each notice into the outbox under its own key, in the input's own transaction: it leaves when the change
+    is kept, and never for a change rolled back. `origin` (the platform's delivery, or a fresh id) keys them."""
+    queued = []
+    for number, notice in enumerate(notices, start=1):
+        key = f"notice:{origin}:{notice.person_id}:{number}"
+        store.queue_notice(key=key, person_id=notice.person_id, reply=reply_as_data(notice.reply), at=now)
+        queued.append(replace(notice, key=key))
+    return queued
 
 
 class CommandLayer:
@@ -429,8 +441,11 @@ class CommandLayer:
                     record_history(request)
                 if key and (delivery_id or request.changes or request.notices):
                     store.remember_delivery(key, at=now)
+                notices = queue_notices(
+                    store, request.notices, origin=key or f"{actor.surface}:{uuid4().hex}", now=now
+                )
                 return Outcome(
-                    reply, request.notices, ref=request.action.ref if request.action else None,
+                    reply, notices, ref=request.action.ref if request.action else None,
                     changed=bool(request.changes),
                 )  # fmt: skip
         except CommandError as error:

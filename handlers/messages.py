@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,48 @@ class Reply:
         return "\n".join(lines)
 
 
+def reply_as_data(reply: Reply) -> dict[str, Any]:
+    """A reply as plain JSON-able data, to be kept (a notice waiting in the outbox) and read back by reply_from_data."""
+    return {
+        "private": reply.private,
+        "blocks": [{"type": type(block).__name__, **asdict(block)} for block in reply.blocks],
+    }
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    """The reply reply_as_data wrote down."""
+    return Reply(
+        [_block(dict(item)) for item in data.get("blocks") or []], private=bool(data.get("private", True))
+    )
+
+
+def _choices(items: list[dict[str, Any]]) -> tuple[Choice, ...]:
+    return tuple(Choice(**item) for item in items)
+
+
+def _block(item: dict[str, Any]) -> Block:
+    kind = item.pop("type")
+    if kind == "Text":
+        return Text(**item)
+    if kind == "Heading":
+        return Heading(**item)
+    if kind == "Context":
+        return Context(**item)
+    if kind == "Fields":
+        return Fields(tuple((str(label), str(value)) for label, value in item["items"]))
+    if kind == "Buttons":
+        return Buttons(tuple(Button(**button) for button in item["buttons"]))
+    if kind == "Choices":
+        return Choices(item["label"], item["action_id"], _choices(item["choices"]))
+    if kind == "Form":
+        fields = tuple(
+            FormField(**{**entry, "choices": _choices(entry.get("choices") or [])})
+            for entry in item["fields"]
+        )
+        return Form(**{**item, "fields": fields})
+    raise ValueError(f"not a block of a reply: {kind!r}")
+
+
 @dataclass(frozen=True)
 class Notice:
     """A message for someone other than the person who spoke, e.g. the plan admins on "not mine"."""
@@ -132,11 +174,12 @@ class Notice:
     person_id: int
     name: str
     reply: Reply
+    key: str = ""  # its outbox key, once the command layer has queued it
 
 
 @dataclass
 class Outcome:
-    """Everything one handled input produces: the reply, and messages for others (sent by someone else)."""
+    """Everything one handled input produces: the reply, and messages for others (queued in the outbox)."""
 
     reply: Reply
     notices: list[Notice] = field(default_factory=list)

@@ -1,4 +1,8 @@
-"""What the nudge sweep would send over the next days, to whom, when (their local time) and why — changing nothing."""
+"""What the nudge sweep would send over the next days, to whom, when (their local time) and why — changing nothing.
+
+It asks the sweep's own planning (schedules.planning.plan_day) day by day, so what it shows is what the sweep
+would plan: the same steps, recipients, keys and send times.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from schedules.nudges import Channel, Recipient, answered_since, hours_of, recipient_key, recipients_of
+from schedules.planning import owners_as_recipients, plan_day, recipient_key, send_at
+from schedules.sending import Addressee, Channel
+from storage import outbox
 from storage.db import Database
-from storage.models import Action, Nudge, Plan
-from storage.rules.calendar import catch_up_send_at, next_send_at
-from storage.rules.ladder import current_steps
+from storage.reminding import live_actions, plans_by_id, refs_and_titles
 
 URGENCY = ["escalate", "overdue", "due", "set-date", "checkin"]
 
 
 @dataclass
 class PlannedMessage:
-    person: Recipient  # a person, or a plan's escalation channel
+    person: Addressee  # a person, or a plan's escalation channel
     send_at: datetime  # in the person's own time zone
     steps: list[str] = field(default_factory=list)
     actions: list[tuple[str, str, str]] = field(default_factory=list)  # ref, title, step
@@ -54,42 +55,34 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
     start = at.astimezone(zone).date()
     messages: dict[tuple[str, str], PlannedMessage] = {}
     with database.session() as session:
-        # Queued or sent already; planned-but-unsent nudges are recomputed below and shown.
-        sent = set(session.scalars(select(Nudge.key).where(Nudge.message_id.is_not(None))))
-        actions = session.scalars(
-            select(Action)
-            .join(Plan)
-            .where(Action.archived.is_(False), Action.status != "done", Plan.paused.is_(False))
-            .options(selectinload(Action.owners), selectinload(Action.plan))
-            .order_by(Action.id)
-        ).all()
-        recipients: dict[tuple[int, bool], list[Recipient]] = {}
+        # Queued or sent already; planned-but-unsent nudges are planned again below and shown.
+        shown = outbox.nudge_keys_in_messages(session)
+        actions = live_actions(session)
+        plans = plans_by_id(session, {action.plan_id for action in actions})
+        owners = owners_as_recipients(session, [action.id for action in actions])
+        names = refs_and_titles(session, [action.id for action in actions])
+        escalations: dict[int, list[Addressee]] = {}
         for offset in range(days + 1):
+            # Every current step each day, not only those starting that day: a snooze or a pause ending
+            # releases one; a step is shown on the first day it would be planned.
             day = start + timedelta(days=offset)
-            for action in actions:
-                for step in current_steps(action, action.plan, day):
-                    # Every current step, not only those starting today: a snooze or a pause ending releases one.
-                    if answered_since(action, step, zone):
-                        continue
-                    cache = (action.id, step.escalation)
-                    if cache not in recipients:
-                        recipients[cache] = recipients_of(session, action, step, action.plan)
-                    for person in recipients[cache]:
-                        key = f"{action.id}:{step.name}:{step.occurrence}:{recipient_key(person)}"
-                        if key in sent:
-                            continue
-                        sent.add(key)
-                        # Not before the day the step becomes sendable (a snooze or pause may have held it).
-                        hours = hours_of(person)
-                        send_at = next_send_at(hours, max(step.on, day), default_zone=zone)
-                        if send_at < at:
-                            send_at = catch_up_send_at(hours, at, default_zone=zone)
-                        local = send_at.astimezone(ZoneInfo(hours.timezone) if hours.timezone else zone)
-                        slot = (recipient_key(person), local.date().isoformat())
-                        message = messages.setdefault(slot, PlannedMessage(person=person, send_at=local))
-                        message.send_at = min(message.send_at, local)
-                        # As the sweep does: an action appears once in a message, at its latest step.
-                        message.actions = [a for a in message.actions if a[0] != action.ref]
-                        message.actions.append((action.ref, action.title, step.name))
-                        message.steps = [a[2] for a in message.actions]
+            planned = plan_day(
+                session, actions, plans=plans, owners=owners, day=day, zone=zone, escalations=escalations
+            )
+            for nudge in planned.nudges:
+                if nudge.key in shown:
+                    continue
+                shown.add(nudge.key)
+                hours = nudge.to.hours
+                local = send_at(nudge, day=day, now=at, zone=zone).astimezone(
+                    ZoneInfo(hours.timezone) if hours.timezone else zone
+                )
+                slot = (recipient_key(nudge.to), local.date().isoformat())
+                message = messages.setdefault(slot, PlannedMessage(person=nudge.to, send_at=local))
+                message.send_at = min(message.send_at, local)
+                # As the sweep does: an action appears once in a message, at its latest step.
+                ref, title = names[nudge.action.id]
+                message.actions = [a for a in message.actions if a[0] != ref]
+                message.actions.append((ref, title, nudge.step.name))
+                message.steps = [a[2] for a in message.actions]
     return sorted(messages.values(), key=lambda m: (m.send_at, m.person.name))

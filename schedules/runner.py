@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from schedules.delivery import DeliveryReport, deliver
 from schedules.leader import Leader, exclusive
-from schedules.nudges import DeliveryReport, Sender, SweepReport, deliver, sweep
+from schedules.planning import SweepReport, sweep
+from schedules.sending import Sender
 from storage.db import Database, DatabaseGone
 from storage.rules.clock import Clock
 
@@ -53,6 +56,28 @@ class NudgeRound:
         except (OperationalError, InterfaceError, DatabaseGone) as error:
             log.warning("could not give up the scheduler lead (it runs out by itself): %s", error)
 
+    def deliver_now(self, keys: Collection[str]) -> DeliveryReport | None:
+        """Sends these messages now (notices just queued), between rounds; None if the database can't be reached.
+
+        Safe beside a round, here or in another replica: each message is claimed under a lease, paced and
+        retried as every other; whatever can't go now is left to the rounds.
+        """
+        try:
+            return deliver(
+                self.database,
+                now=self.clock.now(),
+                zone=self.zone,
+                send=self.send,
+                clock=self.clock.now,
+                keys=keys,
+            )
+        except (OperationalError, InterfaceError) as error:
+            log.warning("database unavailable, notices wait for the next round: %s", error.orig or error)
+            return None
+        except DatabaseGone as error:
+            log.error("notices not sent: %s", error)
+            return None
+
     def _round(self) -> tuple[SweepReport, DeliveryReport] | None:
         self.database.check()
         now = self.clock.now()
@@ -69,6 +94,18 @@ class NudgeRound:
                 swept.nudges_planned, swept.messages_queued, delivered.sent, delivered.retried, len(delivered.failed),
             )  # fmt: skip
         return swept, delivered
+
+
+def outbox_now(
+    database: Database, *, clock: Clock, zone: ZoneInfo
+) -> Callable[[Collection[str], Sender], DeliveryReport]:
+    """Delivers named outbox messages now, through a sender the caller gives: how the console shows the notices
+    a line just caused, as they leave the outbox."""
+
+    def deliver_these(keys: Collection[str], send: Sender) -> DeliveryReport:
+        return deliver(database, now=clock.now(), zone=zone, send=send, clock=clock.now, keys=keys)
+
+    return deliver_these
 
 
 def schedule_rounds(scheduler: BaseScheduler, round_: NudgeRound, *, every: timedelta) -> None:

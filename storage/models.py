@@ -274,6 +274,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # A note for a plan admin (unmapped roles, someone unreachable) carries its own text; reminders don't.
     body: Mapped[str | None] = mapped_column(Text)
+    # A notice (a message the command layer wrote for someone else, e.g. the admins on "not mine") carries its
+    # reply as plain data (handlers.messages.reply_as_data): it says what was true when it was written.
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Action, HistoryEntry, Owner, Plan, action_owners
+from storage.models import SLACK_BOTS, Action, Base, HistoryEntry, Owner, Person, Plan, action_owners
 from storage.rules.owners import owner_key
 
 
@@ -21,6 +21,14 @@ class PlanCounts:
     done: int
     overdue: int
     by_rag: dict[str, int]
+
+
+def plan_admins(session: Session, *, but: int | None = None) -> Sequence[Person]:
+    """The plan admins, by name (leaving out the person with id `but`, when given)."""
+    query = select(Person).where(Person.is_admin.is_(True))
+    if but is not None:
+        query = query.where(Person.id != but)
+    return session.scalars(query.order_by(Person.name, Person.id)).all()
 
 
 def plan_named(session: Session, name: str) -> Plan | None:
@@ -134,3 +142,13 @@ def owners_by_key(session: Session, keys: Sequence[str]) -> dict[str, Owner]:
 
 def prefixes_in_use(session: Session) -> set[str]:
     return set(session.scalars(select(Plan.ref_prefix)))
+
+
+def installed_slack_teams(engine: Engine, *, client_id: str) -> list[str]:
+    """The Slack workspaces (team ids) this Slack app, by its client id, is installed in."""
+    bots = Base.metadata.tables[SLACK_BOTS]
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(bots.c.team_id).where(bots.c.client_id == client_id).distinct()
+        ).scalars()
+        return sorted(team for team in found if team)

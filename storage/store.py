@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload
@@ -22,11 +23,13 @@ from storage.models import (
     action_owners,
     person_roles,
 )
+from storage.outbox import queue_once
 from storage.queries import (
     PlanCounts,
     action_by_ref,
     actions_matching,
     history_of,
+    plan_admins,
     plan_named,
     plans_with_counts,
     refs_of_plan,
@@ -157,9 +160,7 @@ class Store:
         return self.session.get(Person, person_id)
 
     def admins(self) -> Sequence[Person]:
-        return self.session.scalars(
-            select(Person).where(Person.is_admin.is_(True)).order_by(Person.name)
-        ).all()
+        return plan_admins(self.session)
 
     def people_in_role(self, owner: Owner) -> Sequence[Person]:
         return self.session.scalars(
@@ -418,6 +419,10 @@ class Store:
                 .order_by(func.min(Nudge.id))
             )
         )
+
+    def queue_notice(self, *, key: str, person_id: int, reply: dict[str, Any], at: datetime) -> None:
+        """A message for someone other than the speaker, into the outbox under its own key, due at once."""
+        queue_once(self.session, key=key, person_id=person_id, send_at=at, now=at, reply=reply)
 
     def delivery_seen(self, key: str) -> bool:
         return self.session.get(ProcessedDelivery, key) is not None

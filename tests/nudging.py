@@ -27,8 +27,10 @@ from bot.console import FakeClock, render
 from handlers.core import Actor
 from handlers.messages import Context, Heading, Reply
 from handlers.registry import command_layer
-from schedules.nudges import Channel, DeliveryReport, SweepReport, deliver, sweep
+from schedules.delivery import DeliveryReport, deliver
+from schedules.planning import SweepReport, sweep
 from schedules.runner import NudgeRound
+from schedules.sending import Channel, Recipient
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, Nudge, OutboxMessage, Person, Plan
@@ -126,7 +128,7 @@ class Platform:
     def fail(self, name: str, *errors: BaseException) -> None:
         self.failures.setdefault(name, []).extend(errors)
 
-    def __call__(self, person: Person, reply: Reply) -> str:
+    def __call__(self, person: Recipient, reply: Reply) -> str:
         return self._receive(person.name, reply)
 
     def to_channel(self, channel: Channel, reply: Reply) -> str:
@@ -201,7 +203,7 @@ class NudgeWorld:
     def sweep(self, *, daily_cap: int = 1) -> SweepReport:
         return sweep(self.store, now=self.clock.now(), zone=self.zone, daily_cap=daily_cap)
 
-    def deliver(self, send: Callable[[Person, Reply], str] | None = None) -> DeliveryReport:
+    def deliver(self, send: Callable[[Recipient, Reply], str] | None = None) -> DeliveryReport:
         return deliver(self.store, now=self.clock.now(), zone=self.zone, send=send or self.platform)
 
     def round(self, moment: str | datetime | None = None, *, daily_cap: int = 1) -> DeliveryReport:

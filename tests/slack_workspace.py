@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import SecretStr
@@ -33,13 +34,16 @@ from bot.console import FakeClock
 from bot.slack.app import create_app
 from bot.slack.edibot import SlackBot
 from bot.slack.manifest import bot_scopes
+from bot.slack.sender import SlackSender
 from bot.slack.serve import request_threads, uvicorn_server
 from handlers.registry import command_layer
+from schedules.runner import NudgeRound
 from storage.db import Database
 from storage.store import Store
 from tests.slack_standin import MESSAGE_BLOCKS, TEAM_ID, SlackStandIn, SlackUser, check_blocks, payload
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass
@@ -107,6 +111,14 @@ class SlackWorkspace:
             slack_api_url=self.api.url,
         )  # fmt: skip
         self.bot = SlackBot(layer=command_layer(self.store, self.clock), database=self.store)
+        # As `edibot run --slack-http` wires it: notices leave the outbox straight after the answer.
+        self.round = NudgeRound(
+            self.store,
+            clock=self.clock,
+            zone=LONDON,
+            send=SlackSender(WebClient(token=self.api.token, base_url=self.api.url)),
+        )
+        self.bot.outbox = self.round.deliver_now
         self.app = create_app(self.bot, settings=settings)
         self.port = _free_port()
         self.server = uvicorn_server(

@@ -12,7 +12,9 @@ from sqlalchemy import event, select
 
 from bot.console import FakeClock
 from handlers.messages import Reply
-from schedules.nudges import Undeliverable, deliver, sweep
+from schedules.delivery import deliver
+from schedules.planning import sweep
+from schedules.sending import Undeliverable
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Plan
 from storage.queries import plan_named

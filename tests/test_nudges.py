@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.console import FakeClock
 from schedules import runner
-from schedules.nudges import MAX_ATTEMPTS, DeliveryReport, RateLimited, RetryLater, Undeliverable, deliver
+from schedules.delivery import MAX_ATTEMPTS, DeliveryReport, deliver
 from schedules.runner import NudgeRound
+from schedules.sending import RateLimited, RetryLater, Undeliverable
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage, Person
 from tests.nudging import (

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from bot.console import FakeClock
 from bot.slack.sender import SlackSender
-from schedules.nudges import deliver, sweep
+from schedules.delivery import deliver
+from schedules.planning import sweep
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, HistoryEntry, Person

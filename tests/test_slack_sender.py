@@ -21,7 +21,9 @@ from bot.slack.blocks import blocks_for, text_for
 from bot.slack.sender import SlackSender
 from handlers.messages import Reply
 from handlers.reminders import ReminderItem, reminder
-from schedules.nudges import MAX_ATTEMPTS, Channel, RateLimited, RetryLater, Undeliverable, deliver, sweep
+from schedules.delivery import MAX_ATTEMPTS, deliver
+from schedules.planning import sweep
+from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undeliverable
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, OutboxMessage, Owner, Person, Plan
@@ -49,8 +51,8 @@ def send(client: WebClient) -> SlackSender:
     return SlackSender(client)
 
 
-def someone(name: str, slack_id: str | None) -> Person:
-    return Person(name=name, key=name.casefold(), slack_id=slack_id)
+def someone(name: str, slack_id: str | None) -> Recipient:
+    return Recipient(id=0, name=name, slack_id=slack_id)
 
 
 def a_reminder(count: int = 1) -> Reply:

@@ -33,7 +33,9 @@ from bot.slack.serve import request_threads, uvicorn_server
 from bot.slack.workspaces import Workspaces
 from handlers.messages import Reply
 from handlers.registry import command_layer
-from schedules.nudges import Undeliverable, deliver, sweep
+from schedules.delivery import deliver
+from schedules.planning import sweep
+from schedules.sending import Recipient, Undeliverable
 from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
 from storage.models import Person
@@ -356,9 +358,9 @@ def test_two_messages_to_one_person_are_a_second_apart_as_slack_asks() -> None:
         ewan = api.add_user("Ewan Campbell")
         sender = SlackSender(WebClient(token=api.token, base_url=api.url), monotonic=lambda: next(moments),
                              sleep=slept.append)  # fmt: skip
-        sender(Person(name="Amina Khan", key="amina khan", slack_id=amina.id), Reply.say("one"))
-        sender(Person(name="Amina Khan", key="amina khan", slack_id=amina.id), Reply.say("two"))
-        sender(Person(name="Ewan Campbell", key="ewan campbell", slack_id=ewan.id), Reply.say("three"))
+        sender(Recipient(id=0, name="Amina Khan", slack_id=amina.id), Reply.say("one"))
+        sender(Recipient(id=0, name="Amina Khan", slack_id=amina.id), Reply.say("two"))
+        sender(Recipient(id=0, name="Ewan Campbell", slack_id=ewan.id), Reply.say("three"))
 
     assert slept == [pytest.approx(0.8)]
 
@@ -424,12 +426,10 @@ def test_reminders_go_through_the_workspace_each_person_is_in(store: Database) -
         )
         send = SlackSender(clients=reach.client_for)
 
-        sent = send(
-            Person(name="Amina Khan", key="amina khan", slack_id=amina.id), Reply.say("one workspace")
-        )
+        sent = send(Recipient(id=0, name="Amina Khan", slack_id=amina.id), Reply.say("one workspace"))
         _install(store, team="T0SECOND02", token="xoxb-second-workspace", client_id=api.client_id)
-        unknown = Person(name="Sam Patel", key="sam patel", slack_id="U0SAM")
-        elsewhere = Person(name="Sam Patel", key="sam patel", slack_id="U0SAM", slack_team_id="T0ELSEWHR")
+        unknown = Recipient(id=0, name="Sam Patel", slack_id="U0SAM")
+        elsewhere = Recipient(id=0, name="Sam Patel", slack_id="U0SAM", slack_team_id="T0ELSEWHR")
 
         assert sent.startswith(api.dm_of(amina.id) or "?")
         with pytest.raises(Undeliverable, match="several Slack workspaces"):

@@ -25,6 +25,7 @@ from bot.console import ConsoleSession, FakeClock, render
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Button, Outcome
 from handlers.registry import command_layer
+from schedules.runner import outbox_now
 from storage.db import Database
 from storage.models import Action, HistoryEntry, Owner, Person, Plan
 from storage.queries import action_by_ref, history_of
@@ -126,7 +127,9 @@ class Transcript:
         self.clock = clock
         self.layer: CommandLayer = command_layer(database, clock)
         self.lines: list[str] = []  # everything the console printed, the whole conversation
-        self.console = ConsoleSession(self.layer, write=self.lines.append)
+        self.console = ConsoleSession(
+            self.layer, write=self.lines.append, outbox=outbox_now(database, clock=clock, zone=LONDON)
+        )
         self.outcome: Outcome | None = None
         self.buttons: list[Button] = []  # on the last reply that had any: what `press` can press
         self._answer_from = 0

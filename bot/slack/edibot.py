@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from threading import Lock
@@ -18,11 +18,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import PRIVATE_METADATA, cut, home_view, message_for, modal_needed
+from bot.slack.blocks import PRIVATE_METADATA, cut, home_view, modal_needed
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Context, Outcome, Reply
 from storage.db import Database
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,8 @@ class SlackBot:
 
     layer: CommandLayer
     database: Database
+    # Sends named outbox messages now (schedules.runner.NudgeRound.deliver_now): the notices an input caused.
+    outbox: Callable[[Collection[str]], object] | None = None
     _emails: dict[str, str | None] = field(default_factory=dict)  # Slack user id -> email, once looked up
     _known: set[str] = field(default_factory=set)  # Slack ids the people directory has
     _lock: Lock = field(default_factory=Lock)
@@ -42,9 +43,9 @@ class SlackBot:
     _background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="edibot-slack")
     )
-    _pending: list[Future[None]] = field(default_factory=list)
+    _pending: list[Future[object]] = field(default_factory=list)
 
-    def later(self, work: Callable[..., None], *args: Any) -> None:
+    def later(self, work: Callable[..., object], *args: Any) -> None:
         """Runs `work(*args)` after the answer has gone back to Slack; a failure is logged, never lost silently."""
         future = self._background.submit(work, *args)
         future.add_done_callback(_log_failure)
@@ -95,19 +96,13 @@ class SlackBot:
         return email
 
     # -- saying ----------------------------------------------------------------------------------------------
-    def send_notices(self, client: WebClient, outcome: Outcome) -> None:
-        """Messages the command layer wrote for other people (e.g. the plan admins on "not mine"), as DMs."""
-        for notice in outcome.notices:
-            with self.database.session() as session:
-                person = Store(session).person(notice.person_id)
-                slack_id = person.slack_id if person else None
-            if not slack_id:
-                log.warning("%s has no Slack id: a notice for them was not sent on Slack", notice.name)
-                continue
-            try:
-                client.chat_postMessage(channel=slack_id, **message_for(notice.reply))
-            except SlackApiError as error:
-                log.warning("could not tell %s: %s", notice.name, error.response.get("error"))
+    def send_notices(self, outcome: Outcome) -> None:
+        """Messages the command layer wrote for other people (the plan admins on "not mine") wait in the outbox,
+        queued with the change itself; they are sent from there straight after the answer, paced and retried
+        as reminders are. Without an outbox worker here (`outbox` unset), the scheduler's next round sends them."""
+        keys = [notice.key for notice in outcome.notices]
+        if keys and self.outbox is not None:
+            self.later(self.outbox, keys)
 
     def show_home(
         self, client: WebClient, user_id: str, *, team_id: str | None = None, note: str | None = None
@@ -151,7 +146,7 @@ def team_of(body: dict[str, Any]) -> str | None:
     return str(found) if found else None
 
 
-def _log_failure(future: Future[None]) -> None:
+def _log_failure(future: Future[object]) -> None:
     error = future.exception()
     if error is not None:
         log.error("background Slack work failed: %s", error, exc_info=error)

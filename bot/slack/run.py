@@ -43,7 +43,10 @@ def run_slack(
             "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write, "
             "made under Basic Information → App-Level Tokens."
         )
-    scheduler = _scheduler(app, settings=settings, database=database, clock=clock, zone=zone, every=every)
+    scheduler, round_ = _scheduler(
+        app, settings=settings, database=database, clock=clock, zone=zone, every=every
+    )
+    bot.outbox = round_.deliver_now  # notices go out from the outbox straight after the answer
     scheduler.start()
     try:
         if socket:
@@ -71,7 +74,7 @@ def run_slack(
 
 def _scheduler(
     app: App, *, settings: Settings, database: Database, clock: Clock, zone: ZoneInfo, every: timedelta
-) -> BackgroundScheduler:
+) -> tuple[BackgroundScheduler, NudgeRound]:
     scheduler = BackgroundScheduler(timezone=zone)
     reach = workspaces(database, settings)
     round_ = NudgeRound(database, clock=clock, zone=zone, send=SlackSender(clients=reach.client_for, team_clients=reach.client_for_team),
@@ -79,7 +82,7 @@ def _scheduler(
     schedule_rounds(scheduler, round_, every=every)
     scheduler.add_job(lambda: _match(database, reach), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
                       max_instances=1, coalesce=True, next_run_time=datetime.now(zone), id="slack-people")  # fmt: skip
-    return scheduler
+    return scheduler, round_
 
 
 def _match(database: Database, reach: Workspaces) -> None:

@@ -1,6 +1,6 @@
 """The outbox's Slack end: delivers a reminder as a direct message and says how Slack answered.
 
-`SlackSender(client)` is a `schedules.nudges.Sender`: it opens the person's DM (conversations.open with their
+`SlackSender(client)` is a `schedules.sending.Sender`: it opens the person's DM (conversations.open with their
 Slack user id), posts the reply's blocks with its fallback text (chat.postMessage) and returns the message's
 platform id, "<channel>:<ts>" — enough to update it in place or to link a thread reply back to it. What Slack
 answers is translated into the outbox's own terms:
@@ -41,8 +41,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.slack.blocks import message_for
 from handlers.messages import Reply
-from schedules.nudges import Channel, RateLimited, RetryLater, Undeliverable
-from storage.models import Person
+from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class SlackSender:
     """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's answers mean."""
 
     def __init__(
-        self, client: WebClient | None = None, *, clients: Callable[[Person], WebClient] | None = None,
+        self, client: WebClient | None = None, *, clients: Callable[[Recipient], WebClient] | None = None,
         channel_interval: float = CHANNEL_INTERVAL, monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         team_clients: Callable[[str | None], WebClient | None] | None = None,
@@ -97,10 +96,10 @@ class SlackSender:
                 "the delivery worker's lease instead of rescheduled by the outbox"
             )
 
-    def __call__(self, person: Person, reply: Reply) -> str:
+    def __call__(self, person: Recipient, reply: Reply, /) -> str:
         return self.send(person, reply)
 
-    def send(self, person: Person, reply: Reply) -> str:
+    def send(self, person: Recipient, reply: Reply) -> str:
         """Posts `reply` in `person`'s DM; returns "<channel>:<ts>". Raises RetryLater or Undeliverable."""
         if not person.slack_id:
             raise Undeliverable("they have no Slack user id in the people directory")
@@ -120,7 +119,7 @@ class SlackSender:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{channel}:{posted['ts']}"
 
-    def to_channel(self, channel: Channel, reply: Reply) -> str:
+    def to_channel(self, channel: Channel, reply: Reply, /) -> str:
         """Posts `reply` in a channel (a plan's escalations); returns "<channel>:<ts>". Raises as `send` does;
         a channel Slack won't take a post in (not found, archived, edibot not in it) is Undeliverable."""
         client = self.team_clients(channel.workspace) if self.team_clients is not None else None

@@ -6,10 +6,9 @@ from threading import Lock
 
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from sqlalchemy import select
 
-from schedules.nudges import Undeliverable
-from storage.models import Person
+from schedules.sending import Recipient, Undeliverable
+from storage.queries import installed_slack_teams
 
 
 class Workspaces:
@@ -40,12 +39,7 @@ class Workspaces:
         """Every workspace we can talk to (None for the single workspace of a bot token)."""
         if self.token is not None or self.installations is None:
             return [None]
-        bots = self.installations.bots
-        with self.installations.engine.connect() as connection:
-            found = connection.execute(
-                select(bots.c.team_id).where(bots.c.client_id == self.installations.client_id).distinct()
-            ).scalars()
-            return sorted(team for team in found if team)
+        return [*installed_slack_teams(self.installations.engine, client_id=self.installations.client_id)]
 
     def client_for_team(self, team_id: str | None) -> WebClient | None:
         if self.token is not None:
@@ -54,7 +48,7 @@ class Workspaces:
         bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
         return self._client(bot.bot_token) if bot and bot.bot_token else None
 
-    def client_for(self, person: Person) -> WebClient:
+    def client_for(self, person: Recipient) -> WebClient:
         """The client for the person's workspace; with several installed and none known for them, Undeliverable."""
         if self.token is not None:
             return self._client(self.token)

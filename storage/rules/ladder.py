@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -78,6 +79,22 @@ class Step:
             "checkin": "progress check-in",
             "set-date": "needs a date",
         }.get(self.name, self.name)
+
+
+class Answerable(Protocol):
+    @property
+    def answered_at(self) -> datetime | None: ...
+
+
+def answered_since(action: Answerable, step: Step, zone: ZoneInfo) -> bool:
+    """An owner already acted on it in chat (a button, a reply) on or after the step's day: that step is done.
+
+    Imports don't count (they are the plan changing, not the owner answering), and escalations and
+    requests for a date stand until the facts change.
+    """
+    if step.escalation or step.name == "set-date" or action.answered_at is None:
+        return False
+    return action.answered_at.astimezone(zone).date() >= step.on
 
 
 def current_steps(action: ActionFacts, plan: LadderSettings, today: date) -> list[Step]:

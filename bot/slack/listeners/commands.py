@@ -36,6 +36,6 @@ def register(app: App, bot: SlackBot) -> None:
             ack()
             return
         ack(response_type="ephemeral" if reply.private else "in_channel", **message_for(reply))
-        bot.later(bot.send_notices, client, outcome)
+        bot.send_notices(outcome)
 
     app.command("/edi")(edi)

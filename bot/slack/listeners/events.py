@@ -38,7 +38,7 @@ def register(app: App, bot: SlackBot) -> None:
         if thread and outcome.changed and outcome.ref:
             ref, line = outcome.ref, marked_line(outcome)
             bot.later(lambda: retire_buttons(client, channel=channel, ts=str(thread), ref=ref, line=line))
-        bot.send_notices(client, outcome)
+        bot.send_notices(outcome)
 
     def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") == "home":

@@ -161,7 +161,7 @@ def _after(
             _tell(client, user_id, outcome.reply, respond)
     else:
         _tell(client, user_id, outcome.reply, respond)
-    bot.later(bot.send_notices, client, outcome)
+    bot.send_notices(outcome)
 
 
 def _tell(client: WebClient, user_id: str, reply: Reply, respond: Respond | None) -> None:

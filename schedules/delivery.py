@@ -1,0 +1,274 @@
+"""The delivery worker: send each outbox message exactly once, at the pace the platform allows.
+
+Delivery claims outbox rows under a lease (a crash between claim and send is retried when the lease runs
+out), renders each message as it is to be sent, hands it to the platform's Sender, and records the platform's
+message id — or, when the platform refuses, retries, pauses or gives up as its answer says. Reminders, notes
+to admins and notices all leave this one way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from handlers.messages import Reply, Text, reply_from_data
+from handlers.reminders import ReminderItem, reminder
+from schedules.admin_notes import tell_admins_about_channel_once, tell_admins_once
+from schedules.planning import escalation_channel
+from schedules.sending import (
+    Addressee,
+    Channel,
+    ChannelSender,
+    RateLimited,
+    Recipient,
+    RetryLater,
+    Sender,
+    Undeliverable,
+)
+from storage import outbox
+from storage.db import Database
+from storage.models import Action, Nudge, OutboxMessage
+from storage.reminding import actions_with_owners, people_by_id, plans_escalating_in
+from storage.rules.ladder import Step
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: list[str] = field(default_factory=list)
+    paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
+
+
+def deliver(
+    database: Database,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    send: Sender,
+    lease: timedelta = LEASE,
+    limit: int = 50,
+    clock: Callable[[], datetime] | None = None,
+    keys: Collection[str] | None = None,
+) -> DeliveryReport:
+    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the lease.
+
+    When the platform rate-limits a message, the batch stops there: that message and everything else due
+    waits exactly the Retry-After the platform gave, counted from its answer (by `clock`, when given, else
+    `now`), and the messages claimed but not tried are handed back untouched. `keys` limits the round to those
+    messages (notices an adapter has just queued, sent straight away); they are paced and retried all the same.
+    """
+    report = DeliveryReport()
+    with database.session() as session:
+        claimed = outbox.claim_due(session, now=now, lease_until=now + lease, limit=limit, keys=keys)
+    for position, message_id, to, attempt, reply in _prepared(database, claimed, now=now, zone=zone):
+        try:
+            platform_id = _post(send, to, reply)
+        except RateLimited as error:
+            answered = clock() if clock is not None else now
+            _pause(
+                database,
+                message_id,
+                attempt,
+                untried=claimed[position + 1 :],
+                ours=now + lease,
+                until=answered + timedelta(seconds=error.seconds),
+                reason=str(error),
+                report=report,
+            )
+            break
+        except RetryLater as error:
+            _retry(
+                database,
+                message_id,
+                attempt,
+                now=now,
+                seconds=error.seconds,
+                reason=str(error),
+                report=report,
+            )
+            continue
+        except Undeliverable as error:
+            _fail(database, message_id, reason=str(error), report=report, who=to.name)
+            if isinstance(to, Channel):
+                tell_admins_about_channel_once(database, to, reason=str(error), now=now, zone=zone)
+            else:
+                tell_admins_once(database, to, reason=str(error), now=now, zone=zone)
+            continue
+        with database.session() as session:
+            outbox.mark_sent(session, message_id, attempt=attempt, at=now, platform_message_id=platform_id)
+        report.sent += 1
+    return report
+
+
+def _post(send: Sender, to: Addressee, reply: Reply) -> str:
+    """A direct message to a person, or a post in a channel if the platform's sender can post there."""
+    if isinstance(to, Recipient):
+        return send(to, reply)
+    if not isinstance(send, ChannelSender):
+        raise Undeliverable("this chat platform's sender can't post in channels")
+    return send.to_channel(to, reply)
+
+
+def _retry(
+    database: Database,
+    message_id: int,
+    attempt: int,
+    *,
+    now: datetime,
+    seconds: float,
+    reason: str,
+    report: DeliveryReport,
+) -> None:
+    """A genuine failure (the platform's trouble, the network): counted, and backed off longer each time."""
+    with database.session() as session:
+        message = outbox.held(session, message_id, attempt=attempt)
+        if message is None:
+            return  # our lease ran out and another worker has this message now: its outcome is theirs
+        message.failures += 1
+        message.last_error = reason
+        message.lease_until = None
+        if message.failures >= MAX_ATTEMPTS:
+            message.status = "failed"
+            report.failed.append(f"message {message_id}: {reason}")
+            return
+        message.send_at = now + timedelta(seconds=max(seconds, 2**message.failures))
+    report.retried += 1
+
+
+def _pause(
+    database: Database,
+    message_id: int,
+    attempt: int,
+    *,
+    untried: list[int],
+    ours: datetime,
+    until: datetime,
+    reason: str,
+    report: DeliveryReport,
+) -> None:
+    """The platform said "wait until `until`": not a failure of this message, and no message goes before then.
+
+    Every pending message due before `until` moves to `until` (one statement), so neither the rest of this
+    round nor another worker or replica keeps knocking; the ones this round claimed but did not try are
+    handed back. Their `attempts` (the fencing token) stays bumped, so a worker that still held an older
+    lease on one of them cannot mark it.
+    """
+    with database.session() as session:
+        outbox.postpone(session, message_id, attempt=attempt, until=until, reason=reason)
+        outbox.hold_pending_until(session, until)
+        outbox.hand_back(session, untried, lease_until=ours)
+    report.retried += 1
+    report.paused_until = until
+    log.info("the platform asked us to wait until %s: delivery paused (%s)", until.isoformat(), reason)
+
+
+def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryReport, who: str) -> None:
+    with database.session() as session:
+        outbox.mark_failed(session, message_id, reason=reason)
+    report.failed.append(f"{who}: {reason}")
+    log.warning("reminder for %s could not be delivered: %s", who, reason)
+
+
+_PREPARE_AHEAD = 10  # messages rendered at a time: the first goes out soon after a claim, or after a pause
+
+
+def _prepared(
+    database: Database, claimed: list[int], *, now: datetime, zone: ZoneInfo
+) -> Iterable[tuple[int, int, Addressee, int, Reply]]:
+    """Each claimed message with its position, recipient, claim token and reply, rendered a few at a time."""
+    today = now.astimezone(zone).date()
+    for start in range(0, len(claimed), _PREPARE_AHEAD):
+        with database.session() as session:
+            batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today)
+        for offset, (message_id, to, attempt, reply) in enumerate(batch):
+            yield start + offset, message_id, to, attempt, reply
+
+
+def _prepare(
+    session: Session, message_ids: list[int], *, today: date
+) -> list[tuple[int, Addressee, int, Reply]]:
+    """The claimed messages rendered, with their recipients and claim tokens, from a few batched reads."""
+    messages = outbox.messages_by_id(session, message_ids)
+    people = people_by_id(session, {m.person_id for m in messages.values() if m.person_id is not None})
+    recipients = {person_id: Recipient.of(person) for person_id, person in people.items()}
+    channels = channels_named(session, {m.channel for m in messages.values() if m.channel is not None})
+    by_message = outbox.nudges_of_messages(session, message_ids)
+    actions = actions_with_owners(
+        session, {nudge.action_id for nudges in by_message.values() for nudge in nudges}
+    )
+    prepared = []
+    for message_id in message_ids:
+        message = messages[message_id]
+        to: Addressee
+        if message.person_id is not None:
+            to = recipients[message.person_id]
+        else:
+            assert message.channel is not None
+            known = channels.get(message.channel, Channel(message.channel, f"#{message.channel}"))
+            to = Channel(known.id, known.name, message.channel_workspace)
+        reply = render_message(
+            session, message, today=today, nudges=by_message.get(message_id, []), actions=actions
+        )
+        prepared.append((message_id, to, message.attempts, reply))
+    return prepared
+
+
+def channels_named(session: Session, ids: set[str]) -> dict[str, Channel]:
+    """The escalation channels with these ids, named as the plans that use them name them."""
+    found: dict[str, Channel] = {}
+    for plan in plans_escalating_in(session, ids):
+        channel = escalation_channel(plan)
+        if channel is not None:
+            found.setdefault(channel.id, channel)
+    return found
+
+
+def render_message(
+    session: Session,
+    message: OutboxMessage,
+    *,
+    today: date,
+    nudges: Sequence[Nudge] | None = None,
+    actions: dict[int, Action] | None = None,
+) -> Reply:
+    """Built at send time from the actions as they are now, so a reminder never shows a stale status.
+
+    A notice carries the reply it was written with, and a note its text. `nudges` and `actions` (the
+    message's nudges, and their actions with owners and plans) save the reads when delivery has loaded a
+    whole batch at once.
+    """
+    if message.reply is not None:
+        return reply_from_data(message.reply)
+    if message.body is not None:
+        return Reply([Text(message.body)], private=True)
+    if message.person_id is None:
+        assert message.channel is not None
+        channel = channels_named(session, {message.channel}).get(message.channel)
+        name, to_channel = (channel.name if channel else f"#{message.channel}"), True
+    else:
+        person = people_by_id(session, [message.person_id]).get(message.person_id)
+        assert person is not None
+        name, to_channel = person.name, False
+    if nudges is None:
+        nudges = outbox.nudges_of_messages(session, [message.id]).get(message.id, [])
+    if actions is None:
+        actions = actions_with_owners(session, {nudge.action_id for nudge in nudges})
+    items: list[ReminderItem] = []
+    for nudge in nudges:
+        action = actions.get(nudge.action_id)
+        if action is None:
+            continue
+        step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
+        items.append(ReminderItem(action=action, step=nudge.step, why=step.describe(), today=today))
+    return reminder(name, items, today=today, to_channel=to_channel)

@@ -1,0 +1,204 @@
+"""The nudge sweep: which reminder steps are due, to whom, under which key and when — planned into the outbox.
+
+The sweep decides from the database what is due and writes it down under unique keys (a second sweep, a
+restart or a second replica cannot create it twice). `plan_day` is the one statement of that rule: the sweep
+plans what it returns, and `edibot nudges preview` shows what it returns, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from schedules.admin_notes import weekly_admin_note
+from schedules.batching import queue_messages
+from schedules.sending import Addressee, Channel, Recipient
+from storage import outbox
+from storage.db import Database
+from storage.models import Person, Plan
+from storage.queries import plan_admins
+from storage.reminding import (
+    actions_to_look_at,
+    look_again_on,
+    people_owning,
+    plans_by_id,
+)
+from storage.rules.calendar import catch_up_send_at, next_send_at
+from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
+
+
+@dataclass
+class SweepReport:
+    actions_looked_at: int = 0
+    nudges_planned: int = 0
+    messages_queued: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedNudge:
+    """One reminder step of one action for one recipient, under the key that makes planning it twice impossible."""
+
+    key: str
+    action: ActionFacts
+    step: Step
+    to: Addressee
+
+
+@dataclass
+class DayPlan:
+    """What `plan_day` found: the nudges due, and for each action the next day it reaches a new step."""
+
+    nudges: list[PlannedNudge] = field(default_factory=list)
+    next_on: dict[int, date | None] = field(default_factory=dict)
+
+
+def recipient_key(to: Addressee) -> str:
+    """How a nudge key names its recipient: a person's id, or "#" and a channel's id."""
+    return f"#{to.id}" if isinstance(to, Channel) else str(to.id)
+
+
+def nudge_key(action_id: int, step: Step, to: Addressee) -> str:
+    """action:step:occurrence:recipient — the same step of the same deadline for the same person is one nudge."""
+    return f"{action_id}:{step.name}:{step.occurrence}:{recipient_key(to)}"
+
+
+def escalation_channel(plan: Plan) -> Channel | None:
+    if not plan.escalation_channel:
+        return None
+    return Channel(
+        plan.escalation_channel,
+        f"#{plan.escalation_channel_name or plan.escalation_channel}",
+        plan.escalation_channel_workspace,
+    )
+
+
+def escalated_to(session: Session, plan: Plan) -> list[Addressee]:
+    """Who hears of a plan's escalations: its channel, else its escalation contact, else its admins."""
+    channel = escalation_channel(plan)
+    if channel is not None:
+        return [channel]
+    if plan.escalation_person_id:
+        person = session.get(Person, plan.escalation_person_id)
+        return [Recipient.of(person)] if person else []
+    return [Recipient.of(admin) for admin in plan_admins(session)]
+
+
+def owners_as_recipients(session: Session, action_ids: list[int]) -> dict[int, list[Recipient]]:
+    """Who answers for each action, as recipients (one value per person, however many actions they own)."""
+    values: dict[int, Recipient] = {}
+    owners: dict[int, list[Recipient]] = {}
+    for action_id, people in people_owning(session, action_ids).items():
+        owners[action_id] = [values.get(p.id) or values.setdefault(p.id, Recipient.of(p)) for p in people]
+    return owners
+
+
+def plan_day(
+    session: Session,
+    actions: Iterable[ActionFacts],
+    *,
+    plans: Mapping[int, Plan],
+    owners: Mapping[int, list[Recipient]],
+    day: date,
+    zone: ZoneInfo,
+    escalations: dict[int, list[Addressee]] | None = None,
+) -> DayPlan:
+    """Every step these actions have reached by `day` that no owner has answered since, for each recipient.
+
+    An action's owners hear of its steps; an escalation goes where its plan escalates to (`escalations` keeps
+    that per plan, across days). Keys already planned are the caller's to leave out.
+    """
+    escalations = {} if escalations is None else escalations
+    found = DayPlan()
+    for action in actions:
+        plan = plans[action.plan_id]
+        steps, following = steps_and_next(action, plan, day)
+        found.next_on[action.id] = following
+        for step in steps:
+            if answered_since(action, step, zone):
+                continue
+            if step.escalation:
+                if action.plan_id not in escalations:
+                    escalations[action.plan_id] = escalated_to(session, plan)
+                recipients: list[Addressee] = list(escalations[action.plan_id])
+            else:
+                recipients = list(owners.get(action.id, []))
+            for to in recipients:
+                found.nudges.append(PlannedNudge(nudge_key(action.id, step, to), action, step, to))
+    return found
+
+
+def send_at(nudge: PlannedNudge, *, day: date, now: datetime, zone: ZoneInfo) -> datetime:
+    """When a planned step goes out: its recipient's first working moment on or after the step's day (and not
+    before `day`); if that has passed, their next working moment from `now`."""
+    hours = nudge.to.hours
+    moment = next_send_at(hours, max(nudge.step.on, day), default_zone=zone)
+    if moment < now:
+        moment = catch_up_send_at(hours, now, default_zone=zone)
+    return moment
+
+
+def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
+    """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times.
+
+    Its cost follows the actions due, not the size of the store: the candidates come from the index on
+    next_nudge_on, only the columns the ladder reads are loaded, and recipients, existing keys, next days and
+    message ids are read and written in a few batched statements rather than one per action or per row.
+    """
+    today = now.astimezone(zone).date()
+    report = SweepReport()
+    with database.session() as session:
+        candidates = actions_to_look_at(session, today=today)
+        report.actions_looked_at = len(candidates)
+        plans = plans_by_id(session, {action.plan_id for action in candidates})
+        owners = owners_as_recipients(session, [action.id for action in candidates])
+        due = plan_day(session, candidates, plans=plans, owners=owners, day=today, zone=zone)
+        existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
+        rows: list[dict[str, object]] = []
+        for nudge in due.nudges:
+            if nudge.key in existing:
+                continue
+            existing.add(nudge.key)
+            to_channel = isinstance(nudge.to, Channel)
+            rows.append(
+                dict(
+                    key=nudge.key,
+                    action_id=nudge.action.id,
+                    person_id=None if to_channel else nudge.to.id,
+                    channel=nudge.to.id if to_channel else None,
+                    step=nudge.step.name,
+                    occurrence=nudge.step.occurrence,
+                    step_on=nudge.step.on,
+                    created_at=now,
+                    send_at=send_at(nudge, day=today, now=now, zone=zone),
+                )
+            )
+        outbox.plan_nudges(session, rows)
+        report.nudges_planned = len(rows)
+        next_days: dict[date | None, list[int]] = {}
+        for action in candidates:
+            following = due.next_on[action.id]
+            if following != action.next_nudge_on:
+                next_days.setdefault(following, []).append(action.id)
+        look_again_on(session, next_days)
+        session.flush()
+        report.messages_queued = queue_messages(
+            session,
+            now=now,
+            zone=zone,
+            daily_cap=daily_cap,
+            facts={action.id: action for action in candidates},
+            plans=plans,
+            known_people={person.id: person for people in owners.values() for person in people},
+        )
+        report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
+    return report
+
+
+def planned_keys(database: Database) -> list[str]:
+    """Every nudge key planned so far."""
+    with database.session() as session:
+        return outbox.all_nudge_keys(session)

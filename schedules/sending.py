@@ -1,0 +1,111 @@
+"""The sending contract between the outbox and every chat platform: whom to send to, and how a send can fail.
+
+An adapter (Slack, Teams, the console) implements `Sender` (and `ChannelSender` if it can post in channels)
+and imports nothing else from schedules: it is handed plain values — a `Recipient` or a `Channel`, and the
+reply to send — never a database row, and answers with the platform's message id or one of the errors below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from handlers.messages import Reply
+from storage.rules.calendar import Hours, OfficeHours
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (HTTP 429 with Retry-After, or a transient error)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class RateLimited(RetryLater):
+    """The platform's "slow down" (HTTP 429): nothing is wrong with the message, only with how fast we send.
+
+    Delivery waits exactly the Retry-After it was given (no backoff on top), does not count the try against
+    MAX_ATTEMPTS, and pauses the whole outbox until then rather than trying the next message straight away.
+    """
+
+
+class Undeliverable(Exception):
+    """The platform refused this recipient for good (user deactivated, channel archived)."""
+
+
+class PersonFacts(OfficeHours, Protocol):
+    """What a Recipient is made from: a person's row in the people directory, or any value with these."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def slack_id(self) -> str | None: ...
+    @property
+    def slack_team_id(self) -> str | None: ...
+    @property
+    def teams_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person as a platform needs them to deliver a direct message: who they are there, and their hours."""
+
+    id: int  # the people directory's id
+    name: str
+    email: str | None = None
+    slack_id: str | None = None
+    slack_team_id: str | None = None  # their Slack workspace, when edibot is in several
+    teams_id: str | None = None
+    hours: Hours = field(default_factory=Hours)  # when they may be messaged
+
+    @classmethod
+    def of(cls, person: PersonFacts) -> Recipient:
+        return cls(
+            id=person.id,
+            name=person.name,
+            email=person.email,
+            slack_id=person.slack_id,
+            slack_team_id=person.slack_team_id,
+            teams_id=person.teams_id,
+            hours=Hours.of(person),
+        )
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel a plan's escalations are posted in, as its platform knows it."""
+
+    id: str  # the platform's channel id (Slack "C0123"), or its name where that is all we were given
+    name: str  # as people see it: "#edi-leads"
+    workspace: str | None = None  # the Slack workspace it is in, when edibot is in several
+
+    @property
+    def hours(self) -> Hours:
+        """A channel keeps the deployment's office hours (weekdays from 09:30, England and Wales bank holidays)."""
+        return Hours()
+
+
+Addressee = Recipient | Channel  # whom one outbox message goes to
+
+
+class Sender(Protocol):
+    """Sends a reply to a person as a direct message; returns the platform's message id.
+
+    Raises RateLimited or RetryLater when it should be tried again later, Undeliverable when it never can be.
+    """
+
+    def __call__(self, person: Recipient, reply: Reply, /) -> str: ...
+
+
+@runtime_checkable
+class ChannelSender(Protocol):
+    """A Sender that can also post in a channel; returns the platform's message id, raises as a Sender does."""
+
+    def __call__(self, person: Recipient, reply: Reply, /) -> str: ...
+
+    def to_channel(self, channel: Channel, reply: Reply, /) -> str: ...

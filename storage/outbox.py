@@ -1,0 +1,277 @@
+"""The outbox and the nudges planned into it, as named questions and changes: what is planned, what is due,
+who holds a message's lease, and what became of each try.
+
+Rows written in bulk go through the tables themselves (Core statements): the ORM has nothing to track there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from storage.batches import among, chunks
+from storage.models import Nudge, OutboxMessage
+
+_NUDGES: Final = cast("Table", Nudge.__table__)
+_OUTBOX: Final = cast("Table", OutboxMessage.__table__)
+
+
+# -- nudges: one reminder step for one recipient, planned once by its key ------------------------------------
+
+
+def planned_nudge_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these nudge keys are already planned, looked up through the unique index on the key."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(keys))):
+        found.update(session.scalars(select(Nudge.key).where(among(session, Nudge.key, chunk))))
+    return found
+
+
+def nudge_keys_in_messages(session: Session) -> set[str]:
+    """The keys of every nudge already gathered into a message (queued or sent)."""
+    return set(session.scalars(select(Nudge.key).where(Nudge.message_id.is_not(None))))
+
+
+def all_nudge_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(Nudge.key)))
+
+
+def plan_nudges(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write planned nudges (key, action_id, person_id or channel, step, occurrence, step_on, send_at, created_at).
+
+    One executemany on the table (the ORM's bulk path costs more per row than the database does); the unique
+    key still refuses a twin.
+    """
+    if rows:
+        session.execute(insert(_NUDGES), [{"message_id": None, **row} for row in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingNudge:
+    """A planned nudge not yet in a message: the columns batching reads."""
+
+    id: int
+    action_id: int
+    person_id: int | None
+    channel: str | None
+    step: str
+    occurrence: str
+    step_on: date
+
+
+def nudges_waiting(session: Session, *, due_by: datetime) -> list[WaitingNudge]:
+    """Planned nudges in no message yet whose send time has come, by recipient, then step day."""
+    return [
+        WaitingNudge(*row)
+        for row in session.execute(
+            select(
+                Nudge.id,
+                Nudge.action_id,
+                Nudge.person_id,
+                Nudge.channel,
+                Nudge.step,
+                Nudge.occurrence,
+                Nudge.step_on,
+            )
+            .where(Nudge.message_id.is_(None), Nudge.send_at <= due_by)
+            .order_by(Nudge.person_id, Nudge.channel, Nudge.step_on, Nudge.id)
+        )
+    ]
+
+
+def drop_nudges(session: Session, nudge_ids: list[int]) -> None:
+    for chunk in chunks(nudge_ids):
+        session.execute(
+            delete(Nudge).where(among(session, Nudge.id, chunk)).execution_options(synchronize_session=False)
+        )
+
+
+def attach_nudges(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Set each (nudge id, message id) pair's message_id in one statement, not one UPDATE per nudge.
+
+    PostgreSQL joins the table to the pairs passed as two arrays (UPDATE ... FROM unnest(...)): two parameters
+    however many nudges, so the statement is prepared once and never re-compiled. SQLite, in process, runs one
+    prepared UPDATE over the pairs (executemany).
+    """
+    if not pairs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _ATTACH_POSTGRESQL, {"nudge_ids": [n for n, _ in pairs], "message_ids": [m for _, m in pairs]}
+        )
+        return
+    statement = (
+        update(_NUDGES)
+        .where(_NUDGES.c.id == bindparam("nudge_id"))
+        .values(message_id=bindparam("message_id"))
+    )
+    session.execute(statement, [{"nudge_id": n, "message_id": m} for n, m in pairs])
+
+
+_ATTACH_POSTGRESQL = text(
+    "UPDATE nudges SET message_id = pairs.message_id"
+    " FROM unnest(CAST(:nudge_ids AS integer[]), CAST(:message_ids AS integer[])) AS pairs (nudge_id, message_id)"
+    " WHERE nudges.id = pairs.nudge_id"
+)
+
+
+def nudges_of_messages(session: Session, message_ids: list[int]) -> dict[int, list[Nudge]]:
+    """Each message's nudges, in the order they were planned."""
+    found: dict[int, list[Nudge]] = {}
+    for chunk in chunks(message_ids):
+        for nudge in session.scalars(select(Nudge).where(Nudge.message_id.in_(chunk)).order_by(Nudge.id)):
+            found.setdefault(nudge.message_id or 0, []).append(nudge)
+    return found
+
+
+# -- the outbox: messages, each delivered once ---------------------------------------------------------------
+
+
+def message_keys_taken(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these message keys the outbox has already."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(keys))):
+        found.update(
+            session.scalars(select(OutboxMessage.key).where(among(session, OutboxMessage.key, chunk)))
+        )
+    return found
+
+
+def queue_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """New pending messages (key, send_at, person_id or channel and channel_workspace, created_at); their ids by key.
+
+    One multi-row INSERT that hands back each message's id (the order of the answer does not matter: by key).
+    """
+    if not rows:
+        return {}
+    values = [{"status": "pending", "attempts": 0, **row} for row in rows]
+    inserted = session.execute(insert(_OUTBOX).returning(_OUTBOX.c.key, _OUTBOX.c.id), values)
+    return {key: message_id for key, message_id in inserted}
+
+
+def queue_once(
+    session: Session,
+    *,
+    key: str,
+    person_id: int,
+    send_at: datetime,
+    now: datetime,
+    body: str | None = None,
+    reply: dict[str, Any] | None = None,
+) -> bool:
+    """A one-off message (a note's text, or a notice's reply) under a unique key; False if the key is taken."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return False
+    session.add(
+        OutboxMessage(
+            key=key,
+            person_id=person_id,
+            send_at=send_at,
+            status="pending",
+            attempts=0,
+            body=body,
+            reply=reply,
+            created_at=now,
+        )
+    )
+    return True
+
+
+def claim_due(
+    session: Session, *, now: datetime, lease_until: datetime, limit: int, keys: Collection[str] | None = None
+) -> list[int]:
+    """Take up to `limit` due messages (only those with these keys, when given) under a lease until
+    `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try."""
+    free = (
+        OutboxMessage.status == "pending",
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
+    wanted = select(OutboxMessage.id).where(*free, OutboxMessage.send_at <= now)
+    if keys is not None:
+        if not keys:
+            return []
+        wanted = wanted.where(OutboxMessage.key.in_(sorted(keys)))
+    due = session.scalars(wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)).all()
+    if not due:
+        return []
+    # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
+    # effect (PostgreSQL re-checks the WHERE once the other's row lock is released), and RETURNING says which.
+    taken = set(
+        session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due), *free)
+            .values(lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return [message_id for message_id in due if message_id in taken]
+
+
+def messages_by_id(session: Session, message_ids: list[int]) -> dict[int, OutboxMessage]:
+    return {
+        message.id: message
+        for chunk in chunks(message_ids)
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(chunk)))
+    }
+
+
+def held(session: Session, message_id: int, *, attempt: int) -> OutboxMessage | None:
+    """The message, if this attempt still holds it; None when its lease ran out and another worker has it now."""
+    message = session.get(OutboxMessage, message_id)
+    assert message is not None
+    return message if message.attempts == attempt else None
+
+
+def mark_sent(
+    session: Session, message_id: int, *, attempt: int, at: datetime, platform_message_id: str
+) -> None:
+    """Sent, with the platform's id; only by the holder of this attempt's lease (a slow worker's ran out)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+        .values(status="sent", sent_at=at, platform_message_id=platform_message_id, lease_until=None)
+    )
+
+
+def mark_failed(session: Session, message_id: int, *, reason: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="failed", last_error=reason, lease_until=None)
+    )
+
+
+def postpone(session: Session, message_id: int, *, attempt: int, until: datetime, reason: str) -> None:
+    """This try is handed back, to be made again at `until` (not a failure: the platform said wait)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+        .values(send_at=until, lease_until=None, last_error=reason)
+    )
+
+
+def hold_pending_until(session: Session, until: datetime) -> None:
+    """Every pending message due before `until` moves to `until`, in one statement."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.send_at < until)
+        .values(send_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime) -> None:
+    """Claimed but not tried: free again, if still under the lease that claimed them."""
+    for chunk in chunks(message_ids):
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chunk), OutboxMessage.lease_until == lease_until)
+            .values(lease_until=None)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,186 @@
+"""What the nudge sweep and delivery ask of actions, plans and people, in a few batched statements each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from storage.batches import among, chunks
+from storage.models import Action, ActionDecline, Person, Plan, action_owners, person_roles
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """The columns of an action that the ladder and the sweep read, and nothing else (no JSON cells, no owners)."""
+
+    id: int
+    plan_id: int
+    archived: bool
+    status: str
+    deadline_kind: str
+    start_date: date | None
+    due_date: date | None
+    recurrence: str | None
+    snoozed_until: date | None
+    answered_at: datetime | None
+    created_at: datetime
+    next_nudge_on: date | None
+
+
+_COLUMNS = (
+    Action.id,
+    Action.plan_id,
+    Action.archived,
+    Action.status,
+    Action.deadline_kind,
+    Action.start_date,
+    Action.due_date,
+    Action.recurrence,
+    Action.snoozed_until,
+    Action.answered_at,
+    Action.created_at,
+    Action.next_nudge_on,
+)
+
+
+def actions_to_look_at(session: Session, *, today: date) -> list[ActionRow]:
+    """Live, open actions of running plans whose next day to look at has come (or was never worked out).
+
+    The candidates come from the index on next_nudge_on, so the cost follows the actions due, not the store.
+    """
+    return [
+        ActionRow(*tuple(row))
+        for row in session.execute(
+            select(*_COLUMNS)
+            .join(Plan)
+            .where(
+                Action.archived.is_(False),
+                Action.status != "done",
+                Plan.paused.is_(False),
+                or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+            )
+        )
+    ]
+
+
+def live_actions(session: Session) -> list[ActionRow]:
+    """Every live, open action of a running plan, whatever its next day to look at (the preview's horizon)."""
+    return [
+        ActionRow(*tuple(row))
+        for row in session.execute(
+            select(*_COLUMNS)
+            .join(Plan)
+            .where(Action.archived.is_(False), Action.status != "done", Plan.paused.is_(False))
+            .order_by(Action.id)
+        )
+    ]
+
+
+def action_rows(session: Session, action_ids: Iterable[int]) -> dict[int, ActionRow]:
+    """These actions' ladder columns, by id, one query per 500."""
+    return {
+        row[0]: ActionRow(*tuple(row))
+        for chunk in chunks(sorted(set(action_ids)))
+        for row in session.execute(select(*_COLUMNS).where(among(session, Action.id, chunk)))
+    }
+
+
+def plans_by_id(
+    session: Session, plan_ids: Iterable[int], known: Mapping[int, Plan] | None = None
+) -> dict[int, Plan]:
+    """These plans by id (a store has a handful), adding to `known` those it does not have yet."""
+    found = dict(known or {})
+    for chunk in chunks(sorted(set(plan_ids) - set(found))):
+        found.update(
+            (plan.id, plan) for plan in session.scalars(select(Plan).where(among(session, Plan.id, chunk)))
+        )
+    return found
+
+
+def people_by_id(
+    session: Session, person_ids: Iterable[int], known: Mapping[int, Person] | None = None
+) -> dict[int, Person]:
+    """These people by id, one query per 500, adding to `known` those it does not have yet."""
+    found = dict(known or {})
+    for chunk in chunks(sorted(set(person_ids) - set(found))):
+        found.update(
+            (person.id, person)
+            for person in session.scalars(select(Person).where(among(session, Person.id, chunk)))
+        )
+    return found
+
+
+def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
+    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
+
+    Two kinds of batched query: the (action, person) pairs, ids only, one per 500 actions; then each person
+    among them once, one per 500 people (rather than a person's whole row again for every action they own).
+    Someone who said the action is "not mine" is left out until an admin maps them to it again.
+    """
+    pairs: dict[int, list[int]] = {}
+    for chunk in chunks(action_ids):
+        declined = exists().where(
+            ActionDecline.action_id == action_owners.c.action_id,
+            ActionDecline.person_id == person_roles.c.person_id,
+        )
+        rows = session.execute(
+            select(action_owners.c.action_id, person_roles.c.person_id)
+            .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
+            .where(among(session, action_owners.c.action_id, chunk), ~declined)
+            .order_by(action_owners.c.action_id, person_roles.c.person_id)
+        )
+        for action_id, person_id in rows:
+            ids = pairs.setdefault(action_id, [])
+            if not ids or ids[-1] != person_id:
+                ids.append(person_id)
+    people = people_by_id(session, {person_id for ids in pairs.values() for person_id in ids})
+    return {action_id: [people[i] for i in ids if i in people] for action_id, ids in pairs.items()}
+
+
+def look_again_on(session: Session, days: Mapping[date | None, list[int]]) -> None:
+    """Set each action's next_nudge_on: the day the sweep must look at it again (None: at the next sweep)."""
+    for day, ids in days.items():
+        for chunk in chunks(ids):
+            session.execute(
+                update(Action)
+                .where(among(session, Action.id, chunk))
+                .values(next_nudge_on=day)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def plans_escalating_in(session: Session, channel_ids: Iterable[str]) -> list[Plan]:
+    """The plans whose escalation channel is one of these."""
+    return [
+        plan
+        for chunk in chunks(sorted(set(channel_ids)))
+        for plan in session.scalars(select(Plan).where(Plan.escalation_channel.in_(chunk)))
+    ]
+
+
+def actions_with_owners(session: Session, action_ids: Iterable[int]) -> dict[int, Action]:
+    """Actions with their owners and plans, in one query per 500 rather than three per action."""
+    return {
+        action.id: action
+        for chunk in chunks(sorted(set(action_ids)))
+        for action in session.scalars(
+            select(Action)
+            .where(Action.id.in_(chunk))
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+        )
+    }
+
+
+def refs_and_titles(session: Session, action_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Each action's reference and title, by id."""
+    return {
+        action_id: (ref, title)
+        for chunk in chunks(sorted(set(action_ids)))
+        for action_id, ref, title in session.execute(
+            select(Action.id, Action.ref, Action.title).where(among(session, Action.id, chunk))
+        )
+    }
