@@ -100,9 +100,8 @@ class _Conversation:
     form: Form | None = None
 
 
-Outbox = Callable[
-    [Collection[str], Sender], object
-]  # delivers these outbox messages now, through this sender
+# Delivers these outbox messages now, through this sender (schedules.runner.outbox_now).
+Outbox = Callable[[Collection[str], Sender], object]
 
 
 class ConsoleSession:

@@ -1,0 +1,108 @@
+"""`edibot nudges preview` asks the sweep's own planning: what it shows due at a moment is exactly what the sweep
+queues at that moment, for the same store and clock — recipients, actions and steps alike."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.console import FakeClock
+from schedules.planning import sweep
+from schedules.preview import preview
+from storage.db import Database
+from storage.importing.service import import_plan
+from storage.models import Action, Nudge, OutboxMessage, Person, Plan
+from storage.people import import_people
+from tests.conftest import SAMPLES
+from tests.nudging import LONDON, NudgeWorld, at
+
+PLAN = "Northbridge EDI Plan"
+PEOPLE_CSV = """owner,name,email,timezone,slack_id,teams_id,admin
+EDI Lead,Priya Shah,priya.shah@northbridge.example,Europe/London,U0PRIYA,29:priya,yes
+Chief Executive,Tom Okafor,tom.okafor@northbridge.example,Europe/London,U0TOM,29:tom,
+HR Manager,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Internal Comms,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Policy Team,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+Legal Services,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
+"""
+
+Message = tuple[str, tuple[tuple[str, str], ...]]  # recipient, (ref, step) of each action
+
+
+@pytest.fixture
+def northbridge(store: Database, tmp_path: Path) -> Database:
+    """The sample plan imported on Monday 3 November 2025, its people in London and (Grace) New York."""
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=at("2025-11-03T09:00"), plan_name=PLAN)
+    people = tmp_path / "people.csv"
+    people.write_text(PEOPLE_CSV, encoding="utf-8")
+    import_people(store, people, now=at("2025-11-03T09:00"))
+    return store
+
+
+def shown_due(store: Database, moment: datetime) -> list[Message]:
+    """The messages the preview from `moment` says go out at `moment`."""
+    return sorted(
+        (m.person.name, tuple(sorted((ref, step) for ref, _, step in m.actions)))
+        for m in preview(store, at=moment, days=0, zone=LONDON)
+        if m.send_at <= moment
+    )
+
+
+def queued(store: Database, moment: datetime) -> list[Message]:
+    """The reminder messages the sweep queued at `moment` (not the admins' notes, which carry no actions)."""
+    with store.session() as session:
+        rows = session.execute(
+            select(OutboxMessage.id, Person.name, Plan.escalation_channel_name, Action.ref, Nudge.step)
+            .join(Nudge, Nudge.message_id == OutboxMessage.id)
+            .join(Action, Action.id == Nudge.action_id)
+            .join(Plan, Plan.id == Action.plan_id)
+            .outerjoin(Person, Person.id == OutboxMessage.person_id)
+            .where(OutboxMessage.created_at == moment)
+        ).all()
+    messages: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for message_id, name, channel, ref, step in rows:
+        messages.setdefault(message_id, (name or f"#{channel}", []))[1].append((ref, step))
+    return sorted((name, tuple(sorted(actions))) for name, actions in messages.values())
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2025-11-10T09:30",  # Monday: London's reminders, an escalation to the plan admin
+        "2025-11-10T14:30",  # Grace's 09:30 in New York
+        "2025-11-12T07:00",  # before anyone's working moment: nothing is due yet, by either
+        "2025-11-17T09:30",  # a week on: the next overdue step, and set-date requests again
+    ],
+)
+def test_what_the_preview_shows_due_is_what_the_sweep_queues_at_that_moment(
+    northbridge: Database, moment: str
+) -> None:
+    now = at(moment)
+
+    shown = shown_due(northbridge, now)
+    sweep(northbridge, now=now, zone=LONDON)
+
+    assert shown == queued(northbridge, now)
+
+
+def test_round_after_round_with_an_escalation_channel_the_preview_shows_what_each_sweep_queues(
+    northbridge: Database,
+) -> None:
+    """Every three hours for four weeks, as a scheduler would run: reminders sent, steps climbing the ladder."""
+    world = NudgeWorld(northbridge, FakeClock(at("2025-11-03T06:30")))
+    world.set_plan(escalation_channel="C0EDILEADS", escalation_channel_name="edi-leads")
+    compared: list[Message] = []
+    while world.clock.now() <= at("2025-11-28T18:00"):
+        now = world.clock.now()
+        shown = shown_due(northbridge, now)
+
+        world.round()
+
+        assert shown == queued(northbridge, now), now
+        compared.extend(shown)
+        world.move(now + timedelta(hours=3))
+    assert len(compared) >= 15 and ("#edi-leads", (("NO-2", "escalate"),)) in compared
