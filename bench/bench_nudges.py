@@ -336,13 +336,13 @@ def query_plans(store: Store, now: datetime) -> list[str]:
             Action.status != "done",
             (Action.next_nudge_on.is_(None)) | (Action.next_nudge_on <= today),
         ),
-        "existing keys (_existing_keys)": select(Nudge.key).where(
+        "existing keys (outbox.planned_nudge_keys)": select(Nudge.key).where(
             Nudge.key.in_([f"{i}:due:{today.isoformat()}:1" for i in ids])
         ),
-        "held nudges (_queue_messages)": select(Nudge).where(
+        "held nudges (outbox.nudges_waiting)": select(Nudge).where(
             Nudge.message_id.is_(None), Nudge.send_at <= now
         ),
-        "sent today (_queue_messages)": select(OutboxMessage.key).where(
+        "sent today (outbox.message_keys_taken)": select(OutboxMessage.key).where(
             OutboxMessage.key.in_([f"{p}:{today.isoformat()}:1" for p in range(1, 501)])
         ),
     }

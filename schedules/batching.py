@@ -53,7 +53,7 @@ def queue_messages(
     given = facts or {}
     actions = {nudge.action_id: given[nudge.action_id] for nudge in waiting if nudge.action_id in given}
     actions.update(action_rows(session, {nudge.action_id for nudge in waiting} - set(actions)))
-    plans = plans_by_id(session, {action.plan_id for action in actions.values()}, plans)
+    plans = plans_by_id(session, {action.plan_id for action in actions.values()}, known=plans)
     prefixes = {
         key: f"{key}:{now.astimezone(_zone_of(recipient, zone)).date().isoformat()}:"
         for key, recipient in recipients.items()

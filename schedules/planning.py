@@ -61,7 +61,7 @@ def recipient_key(to: Addressee) -> str:
     return f"#{to.id}" if isinstance(to, Channel) else str(to.id)
 
 
-def nudge_key(action_id: int, step: Step, to: Addressee) -> str:
+def nudge_key(action_id: int, step: Step, *, to: Addressee) -> str:
     """action:step:occurrence:recipient — the same step of the same deadline for the same person is one nudge."""
     return f"{action_id}:{step.name}:{step.occurrence}:{recipient_key(to)}"
 
@@ -127,7 +127,7 @@ def plan_day(
             else:
                 recipients = list(owners.get(action.id, []))
             for to in recipients:
-                found.nudges.append(PlannedNudge(nudge_key(action.id, step, to), action, step, to))
+                found.nudges.append(PlannedNudge(nudge_key(action.id, step, to=to), action, step, to))
     return found
 
 

@@ -90,7 +90,7 @@ def action_rows(session: Session, action_ids: Iterable[int]) -> dict[int, Action
 
 
 def plans_by_id(
-    session: Session, plan_ids: Iterable[int], known: Mapping[int, Plan] | None = None
+    session: Session, plan_ids: Iterable[int], *, known: Mapping[int, Plan] | None = None
 ) -> dict[int, Plan]:
     """These plans by id (a store has a handful), adding to `known` those it does not have yet."""
     found = dict(known or {})
@@ -102,7 +102,7 @@ def plans_by_id(
 
 
 def people_by_id(
-    session: Session, person_ids: Iterable[int], known: Mapping[int, Person] | None = None
+    session: Session, person_ids: Iterable[int], *, known: Mapping[int, Person] | None = None
 ) -> dict[int, Person]:
     """These people by id, one query per 500, adding to `known` those it does not have yet."""
     found = dict(known or {})
