@@ -1,4 +1,4 @@
-"""Splits the tab-separated plain-text extracts of Word plans into table rows and prose rows.
+"""Reads a TXT plan: the tab-separated plain-text extract of a Word plan, split into table rows and prose rows.
 
 Two layouts exist in the wild. In the row-per-line layout every line holding a tab is
 one table row. In the cell-per-line layout every cell starts on its own line with a
@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from storage.importing.cleaning import build_row
+from storage.importing.readers.common import read_text
 from storage.importing.sources import SourceRow
 
 # Share of tabbed lines that must be a single leading tab for the cell-per-line layout.
 _CELL_PER_LINE_SHARE = 0.8
 # Rows narrower than this are headings, never the header a table's width is taken from.
 _NARROWEST_HEADER = 3
+
+
+def read_txt(path: Path) -> list[SourceRow]:
+    return rows_from_text_extract(read_text(path))
 
 
 def rows_from_text_extract(text: str) -> list[SourceRow]:
