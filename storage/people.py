@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.db import Database
 from storage.importing.errors import PlanFileError
+from storage.importing.limits import MAX_FILE_BYTES, check_rows, megabytes, too_large
 from storage.models import Person
 from storage.rules.calendar import (
     quiet_hours_leave_no_time,
@@ -42,6 +43,9 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
     """
     if not path.is_file():
         raise PlanFileError(f"'{path}' is not a file I can read.")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise too_large(path.name, found=f"it is {megabytes(size)}", limit=megabytes(MAX_FILE_BYTES))
     try:
         text = decode_text(path.read_bytes(), name=path.name)
     except TextEncodingError as exc:
@@ -59,6 +63,7 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
         store = Store(session)
         seen: set[int] = set()
         for line, raw in enumerate(reader, start=2):
+            check_rows(path.name, line - 1)
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
             name, role_name = row.get("name", ""), row.get("owner", "")
             if not name:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from storage.db import Database
 from storage.importing.errors import ColumnMappingError, PlanFileError
 from storage.importing.headers import MAPPABLE_ROLES, normalise_header
+from storage.importing.limits import MAX_FILE_BYTES
 from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
@@ -77,7 +78,7 @@ def import_plan(
     plan_name: str | None = None,
     overrides: Mapping[str, str] | None = None,
     dry_run: bool = False,
-    max_bytes: int = 20 * 1024 * 1024,
+    max_bytes: int = MAX_FILE_BYTES,
     actor: str = "import",
 ) -> ImportResult:
     """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing anything.

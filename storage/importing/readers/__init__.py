@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storage.importing.errors import PlanFileError
+from storage.importing.limits import MAX_FILE_BYTES, PlanTooLargeError, check_rows, megabytes
 from storage.importing.readers.delimited import read_csv, read_tsv
 from storage.importing.readers.pdf import read_pdf
 from storage.importing.readers.text import read_txt
@@ -18,7 +19,7 @@ from storage.importing.readers.word import read_docx
 from storage.importing.readers.workbook import read_xlsx
 from storage.importing.sources import SourceDocument, SourceRow
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = MAX_FILE_BYTES
 
 SUPPORTED_EXTENSIONS = (".docx", ".xlsx", ".csv", ".tsv", ".txt", ".pdf")
 _SAVE_AS_ADVICE = {
@@ -48,9 +49,9 @@ def read_plan_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceD
     if size == 0:
         raise PlanFileError(f"'{name}' is empty (0 bytes); check you chose the right file and import again.")
     if size > max_bytes:
-        raise PlanFileError(
-            f"'{name}' is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit for plan files; "
-            "remove images or split the plan into smaller files and import those."
+        raise PlanTooLargeError(
+            f"'{name}' is too large: it is {megabytes(size)}, over the {megabytes(max_bytes)} limit for plan "
+            "files; remove images or split the plan into smaller files and import those."
         )
     try:
         with path.open("rb") as file:
@@ -62,6 +63,7 @@ def read_plan_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceD
     if extension in (".docx", ".xlsx") and head == _OLE_SIGNATURE:
         raise PlanFileError(f"'{name}' is password-protected; remove the password and import again.")
     rows = reader(path)
+    check_rows(name, len(rows))
     if not rows:
         raise PlanFileError(f"'{name}' has no text I can read; check it is the right file and import again.")
     return SourceDocument(name=name, format=extension.lstrip("."), rows=tuple(rows))
@@ -73,11 +75,6 @@ def _unsupported_message(name: str, extension: str) -> str:
     kind = f"{extension} files" if extension else "files without an extension"
     supported = ", ".join(SUPPORTED_EXTENSIONS[:-1]) + " or " + SUPPORTED_EXTENSIONS[-1]
     return f"I can't read {kind} such as '{name}'; save the plan as {supported} and import that."
-
-
-def _megabytes(size: int) -> str:
-    megabytes = size / (1024 * 1024)
-    return f"{megabytes:.0f} MB" if megabytes >= 10 or megabytes.is_integer() else f"{megabytes:.1f} MB"
 
 
 _READERS: dict[str, Callable[[Path], list[SourceRow]]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,6 +10,13 @@ from pathlib import Path
 
 from storage.importing.cleaning import join_struck
 from storage.importing.errors import PlanFileError
+from storage.importing.limits import (
+    MAX_PART_BYTES,
+    MAX_UNPACKED_BYTES,
+    MAX_ZIP_MEMBERS,
+    megabytes,
+    too_large,
+)
 from storage.textfiles import TextEncodingError, decode_text
 
 
@@ -25,6 +33,38 @@ def unreadable_as(path: Path, what: str, advice: str) -> Iterator[None]:
         raise
     except Exception as exc:
         raise PlanFileError(f"'{path.name}' is damaged or is not really {what}; {advice}.") from exc
+
+
+def check_package(path: Path) -> None:
+    """Refuse a DOCX or XLSX whose parts would unpack to more than the limits, before any is unpacked.
+
+    The sizes come from the zip's directory; zipfile never inflates a part past the size written
+    there (a part that would is damaged, by its checksum), so they bound what the readers unpack.
+    A file that is no zip at all is left to its reader, which says it is damaged.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            parts = package.infolist()
+    except Exception:  # any failure here is the reader's to report, as damage
+        return
+    if len(parts) > MAX_ZIP_MEMBERS:
+        raise too_large(
+            path.name, found=f"it is a package of {len(parts):,} parts", limit=f"{MAX_ZIP_MEMBERS:,} parts"
+        )
+    biggest = max((part.file_size for part in parts), default=0)
+    if biggest > MAX_PART_BYTES:
+        raise too_large(
+            path.name,
+            found=f"one of its parts unpacks to {megabytes(biggest)}",
+            limit=f"{megabytes(MAX_PART_BYTES)} for one part",
+        )
+    total = sum(part.file_size for part in parts)
+    if total > MAX_UNPACKED_BYTES:
+        raise too_large(
+            path.name,
+            found=f"its parts unpack to {megabytes(total)} together",
+            limit=f"{megabytes(MAX_UNPACKED_BYTES)} unpacked",
+        )
 
 
 def read_text(path: Path) -> str:

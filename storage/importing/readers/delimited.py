@@ -9,6 +9,7 @@ from pathlib import Path
 
 from storage.importing.cleaning import build_row
 from storage.importing.errors import PlanFileError
+from storage.importing.limits import Budget
 from storage.importing.readers.common import read_text
 from storage.importing.sources import SourceRow
 
@@ -51,8 +52,10 @@ def _steady_records(sample: str, delimiter: str) -> tuple[int, bool]:
 def _delimited_rows(text: str, *, delimiter: str, name: str) -> list[SourceRow]:
     rows: list[SourceRow] = []
     try:
+        budget = Budget(name)
         records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for number, record in enumerate(records, start=1):
+            budget.row(len(record), where=f"line {number:,}")
             row = build_row(record, line=number, table=0)
             if row is not None:
                 rows.append(row)

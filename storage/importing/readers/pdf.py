@@ -10,7 +10,9 @@ from typing import Any
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
 from pdfplumber.page import Page
+from pdfplumber.pdf import PDF
 from pdfplumber.table import Table as PdfTable
 from pdfplumber.utils.clustering import cluster_objects
 from pdfplumber.utils.exceptions import PdfminerException
@@ -18,7 +20,9 @@ from pdfplumber.utils.text import DEFAULT_Y_TOLERANCE, extract_words
 
 from storage.importing.cleaning import build_row
 from storage.importing.errors import PlanFileError
+from storage.importing.limits import MAX_PDF_PAGES, Budget, too_large
 from storage.importing.readers.common import unreadable_as
+from storage.importing.readers.pdf_streams import check_streams
 from storage.importing.sources import SourceRow
 
 _NO_TABLES_ADVICE = (
@@ -39,6 +43,7 @@ class _PdfTable:
 
 def read_pdf(path: Path) -> list[SourceRow]:
     with unreadable_as(path, "a PDF", "export the plan to XLSX or DOCX and import that"):
+        check_streams(path.read_bytes(), name=path.name)
         try:
             pdf = pdfplumber.open(path)
         except PdfminerException as exc:
@@ -48,13 +53,23 @@ def read_pdf(path: Path) -> list[SourceRow]:
                 ) from exc
             raise
         with pdf:
-            rows, table_count = _pdf_rows(pdf.pages)
+            _check_pages(pdf, name=path.name)
+            rows, table_count = _pdf_rows(pdf.pages, budget=Budget(path.name))
     if table_count == 0:
         raise PlanFileError(f"'{path.name}' {_NO_TABLES_ADVICE}.")
     return rows
 
 
-def _pdf_rows(pages: Sequence[Page]) -> tuple[list[SourceRow], int]:
+def _check_pages(pdf: PDF, *, name: str) -> None:
+    """Refuse a PDF of more than MAX_PDF_PAGES pages, counted before any page is read."""
+    for count, _ in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+        if count > MAX_PDF_PAGES:
+            raise too_large(
+                name, found=f"it has more than {MAX_PDF_PAGES:,} pages", limit=f"{MAX_PDF_PAGES:,} pages"
+            )
+
+
+def _pdf_rows(pages: Sequence[Page], *, budget: Budget) -> tuple[list[SourceRow], int]:
     """Every page's text lines and table rows, and how many tables there were."""
     rows: list[SourceRow] = []
     table: _PdfTable | None = None
@@ -64,6 +79,7 @@ def _pdf_rows(pages: Sequence[Page]) -> tuple[list[SourceRow], int]:
         first_on_page = True
         for kind, item in _page_in_reading_order(page, page.find_tables()):
             if kind == "line":
+                budget.row(where=where)
                 prose = build_row([item["text"]], line=item["number"], table=None, where=where)
                 if prose is not None:
                     rows.append(prose)
@@ -79,6 +95,7 @@ def _pdf_rows(pages: Sequence[Page]) -> tuple[list[SourceRow], int]:
             table.page = page.page_number
             first_on_page = False
             for cells in values:
+                budget.row(len(cells), where=where)
                 table.rows_read += 1
                 row = build_row(cells, line=table.rows_read, table=table.index, where=where)
                 if row is not None:

@@ -15,7 +15,17 @@ from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from storage.importing.cleaning import build_row
-from storage.importing.readers.common import CellText, unreadable_as
+from storage.importing.errors import PlanFileError
+from storage.importing.limits import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_MERGED_RANGES,
+    MAX_ROWS,
+    check_cells,
+    check_rows,
+    too_large,
+)
+from storage.importing.readers.common import CellText, check_package, unreadable_as
 from storage.importing.sources import SourceRow
 
 
@@ -27,13 +37,16 @@ def read_xlsx(path: Path) -> list[SourceRow]:
         # epoch) in read_only mode, where building a cell object per cell is left to the caller; the
         # cells themselves are streamed from the sheet's XML here, which is several times faster and
         # also gives the merged ranges that read_only mode does not offer.
+        check_package(path)
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, rich_text=True)
         try:
             styles = _cell_styles(workbook)
             visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+            budget = _Budget(path.name)
             for index, sheet in enumerate(visible):
-                grid, merged = _sheet_grid(workbook, sheet, styles)
-                rows.extend(_sheet_rows(grid, merged, index=index, title=sheet.title))
+                found, merged = _sheet_cells(workbook, sheet, styles, budget)
+                _spread_merges(found, merged, budget, title=sheet.title)
+                rows.extend(_sheet_rows(found, budget, index=index, title=sheet.title))
         finally:
             workbook.close()
     return rows
@@ -87,38 +100,86 @@ _SheetCell = str | CellText
 _MergedRange = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based)
 
 
-def _sheet_grid(
-    workbook: Any, sheet: Any, styles: Sequence[_CellStyle]
-) -> tuple[list[list[_SheetCell]], list[_MergedRange]]:
-    """The sheet's cells row by row from row 1 and column 1, as the plan owner reads them, and its
-    merged ranges."""
+class _Budget:
+    """What the sheets read so far have used of the file's bounds: a workbook's size on disk says little
+    about its grid (one value at XFD1048576 makes a grid of 17 billion cells), so every sheet counts
+    what it reads, and the grid is kept sparse: only cells that hold something are stored."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rows = 0  # <row> elements read
+        self.cells = 0  # <c> elements read
+        self.merged = 0  # merged ranges declared
+        self.laid_out = 0  # cells of the grid laid out, merged cells included
+
+    def read_row(self) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            check_rows(self.name, self.rows)
+
+    def merge(self) -> None:
+        self.merged += 1
+        if self.merged > MAX_MERGED_RANGES:
+            raise too_large(
+                self.name,
+                found=f"it declares more than {MAX_MERGED_RANGES:,} merged ranges",
+                limit=f"{MAX_MERGED_RANGES:,} merged ranges",
+            )
+
+    def lay_out(self, cells: int) -> None:
+        self.laid_out += cells
+        check_cells(self.name, self.laid_out)
+
+    def place(self, *, row: int, column: int, title: str) -> None:
+        """Refuse a value placed beyond the rows or columns a plan may have."""
+        if row > MAX_ROWS:
+            raise too_large(
+                self.name, found=f"sheet '{title}' has a value in row {row:,}", limit=f"{MAX_ROWS:,} rows"
+            )
+        if column > MAX_COLUMNS:
+            raise too_large(
+                self.name,
+                found=f"sheet '{title}' has a value in column {column:,}",
+                limit=f"{MAX_COLUMNS:,} columns",
+            )
+
+
+# The cells of a sheet that hold something, by row and then column (both from 1).
+_SparseGrid = dict[int, dict[int, _SheetCell]]
+
+
+def _sheet_cells(
+    workbook: Any, sheet: Any, styles: Sequence[_CellStyle], budget: _Budget
+) -> tuple[_SparseGrid, list[_MergedRange]]:
+    """The sheet's cells that hold something, as the plan owner reads them, and its merged ranges."""
     shared: Sequence[Any] = sheet._shared_strings
     epoch = workbook.epoch
-    found: dict[int, dict[int, _SheetCell]] = {}
+    title = sheet.title
+    found: _SparseGrid = {}
     merged: list[_MergedRange] = []
-    last_row = last_column = 0
     row_number = 0
     columns: dict[str, int] = {}
     with workbook._archive.open(sheet._worksheet_path) as source:
+        # Cells are taken as they are parsed, not with their row: a row of millions of cells is never
+        # held whole.
         parser = etree.iterparse(
             source,
-            events=("end",),
-            tag=(_ROW_TAG, _MERGE_TAG),
+            events=("start", "end"),
+            tag=(_ROW_TAG, _CELL_TAG, _MERGE_TAG),
             resolve_entities=False,
             no_network=True,
         )
-        for _, element in parser:
-            if element.tag == _MERGE_TAG:
-                first_column, first_row, end_column, end_row = range_boundaries(element.get("ref"))
-                merged.append((first_row, first_column, end_row, end_column))
-                last_row, last_column = max(last_row, end_row), max(last_column, end_column)
-                continue
-            written_row = element.get("r")
-            row_number = _row_number(written_row) if written_row else row_number + 1
-            cells = found.setdefault(row_number, {})
-            column = 0
-            for cell in element.iterchildren(_CELL_TAG):
-                coordinate = cell.get("r")
+        cells: dict[int, _SheetCell] | None = None
+        column = 0
+        for event, element in parser:
+            tag = element.tag
+            if tag == _CELL_TAG:
+                if event == "start":
+                    continue
+                budget.cells += 1
+                if budget.cells > MAX_CELLS:
+                    check_cells(budget.name, budget.cells)
+                coordinate = element.get("r")
                 if coordinate:
                     letters = coordinate.rstrip("0123456789")
                     column = columns.get(letters) or columns.setdefault(
@@ -128,43 +189,67 @@ def _sheet_grid(
                 else:
                     column += 1
                     number = row_number
-                style_id = cell.get("s")
+                style_id = element.get("s")
                 style = styles[int(style_id)] if style_id and int(style_id) < len(styles) else _PLAIN_STYLE
                 # The commonest cell by far, as openpyxl writes strings: plain text in its cell.
-                whole = None if style.struck or cell.get("t") != "inlineStr" else cell.findtext(_INLINE_TEXT)
+                whole = (
+                    None
+                    if style.struck or element.get("t") != "inlineStr"
+                    else element.findtext(_INLINE_TEXT)
+                )
                 if whole:
                     value: _SheetCell = whole.replace("x005F_", "") if "x005F_" in whole else whole
                 else:
-                    value = _xml_cell(cell, style, shared, epoch)
+                    value = _xml_cell(element, style, shared, epoch)
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+                if not value:
+                    # An empty cell stores nothing, but empties one written earlier at its place.
+                    if number in found:
+                        found[number].pop(column, None)
+                    continue
                 if number == row_number:
+                    if cells is None:
+                        budget.place(row=row_number, column=0, title=title)
+                        cells = found.setdefault(row_number, {})
+                    if column > MAX_COLUMNS:
+                        budget.place(row=row_number, column=column, title=title)
                     cells[column] = value
                 else:
+                    budget.place(row=number, column=column, title=title)
                     found.setdefault(number, {})[column] = value
-                    last_row = max(last_row, number)
-                last_column = max(last_column, column)
-            last_row = max(last_row, row_number)
-            element.clear(keep_tail=True)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
-    grid: list[list[_SheetCell]] = []
-    for number in range(1, last_row + 1):
-        values = found.get(number)
-        if values is None:
-            grid.append([""] * last_column)
-        else:
-            grid.append([values.get(column, "") for column in range(1, last_column + 1)])
-    return grid, merged
+            elif tag == _ROW_TAG:
+                if event == "start":
+                    written_row = element.get("r")
+                    row_number = (
+                        _row_number(written_row, name=budget.name, title=title)
+                        if written_row
+                        else row_number + 1
+                    )
+                    cells = None
+                    column = 0
+                    continue
+                budget.read_row()
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+            elif event == "end":
+                budget.merge()
+                first_column, first_row, end_column, end_row = range_boundaries(element.get("ref"))
+                merged.append((first_row, first_column, end_row, end_column))
+    return found, merged
 
 
-def _row_number(written: str) -> int:
-    # openpyxl accepts a row number written as a whole float ("3.0"), and so do we.
-    try:
-        return int(written)
-    except ValueError:
-        number = float(written)
-        if not number.is_integer():
-            raise
-        return int(number)
+def _row_number(written: str, *, name: str, title: str) -> int:
+    """A row's number as the sheet writes it: digits only (openpyxl also takes "3.0", and "1e12")."""
+    if not (written.isascii() and written.isdigit()):
+        shown = written[:20].encode("unicode_escape").decode("ascii")
+        raise PlanFileError(
+            f"'{name}' is damaged: sheet '{title}' numbers a row '{shown}', which is not a row number; "
+            "open it in Excel, save it again as .xlsx and import that."
+        )
+    return int(written)
 
 
 def _xml_cell(cell: Any, style: _CellStyle, shared: Sequence[Any], epoch: Any) -> _SheetCell:
@@ -202,19 +287,41 @@ def _xml_cell(cell: Any, style: _CellStyle, shared: Sequence[Any], epoch: Any) -
     return shown
 
 
-def _sheet_rows(
-    grid: list[list[_SheetCell]], merged: Sequence[_MergedRange], *, index: int, title: str
-) -> list[SourceRow]:
+def _spread_merges(
+    found: _SparseGrid, merged: Sequence[_MergedRange], budget: _Budget, *, title: str
+) -> None:
+    """Merged cells as every format reads them: a merge's text repeats down its first column; every other
+    cell of it is empty. A merge with nothing in it only empties, so it is followed only where cells are."""
     for first_row, first_column, end_row, end_column in merged:
-        top_left = grid[first_row - 1][first_column - 1]
-        for row_number in range(first_row, end_row + 1):
-            for column in range(first_column, end_column + 1):
-                grid[row_number - 1][column - 1] = top_left if column == first_column else ""
-    width = max((_used_width(values) for values in grid), default=0)
+        top_left = found.get(first_row, {}).get(first_column, "")
+        if top_left:
+            budget.place(row=end_row, column=first_column, title=title)
+            rows: Sequence[int] = range(first_row, end_row + 1)
+        elif end_row - first_row < len(found):
+            rows = [row for row in range(first_row, end_row + 1) if row in found]
+        else:
+            rows = [row for row in found if first_row <= row <= end_row]
+        budget.lay_out(sum(len(found.get(row, ())) + 1 for row in rows))
+        for row in rows:
+            cells = found.setdefault(row, {}) if top_left else found[row]
+            for column in [column for column in cells if first_column < column <= end_column]:
+                del cells[column]
+            if top_left:
+                cells[first_column] = top_left
+            else:
+                cells.pop(first_column, None)
+
+
+def _sheet_rows(found: _SparseGrid, budget: _Budget, *, index: int, title: str) -> list[SourceRow]:
+    """The sheet's rows that hold something, each as wide as the sheet's used area."""
+    numbers = sorted(number for number, cells in found.items() if cells and number >= 1)
+    width = max((_used_width(found[number]) for number in numbers), default=0)
+    budget.lay_out(len(numbers) * width)
     rows: list[SourceRow] = []
     where = f"sheet '{title}'"
-    for number, values in enumerate(grid, start=1):
-        used = values[:width]
+    for number in numbers:
+        values = found[number]
+        used = [values.get(column, "") for column in range(1, width + 1)]
         if CellText not in map(type, used):
             row = build_row(cast("list[str]", used), line=number, table=index, where=where)
         else:
@@ -232,14 +339,15 @@ def _sheet_rows(
     return rows
 
 
-def _used_width(values: Sequence[_SheetCell]) -> int:
-    return next(
+def _used_width(values: dict[int, _SheetCell]) -> int:
+    """The rightmost column of a row whose cell shows some text."""
+    return max(
         (
-            len(values) - offset
-            for offset, value in enumerate(reversed(values))
+            column
+            for column, value in values.items()
             if (value if isinstance(value, str) else value.raw).strip()
         ),
-        0,
+        default=0,
     )
 
 
