@@ -1,4 +1,5 @@
-"""What the format readers share: text split by strike-through, and one sentence for a damaged file."""
+"""What the format readers share: one sentence for a damaged file, the bounds of a zip package, text files
+read in the encodings spreadsheets write, and text split by strike-through."""
 
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ class _Budget:
         self.laid_out += cells
         check_cells(self.name, self.laid_out)
 
-    def place(self, *, row: int, column: int, title: str) -> None:
+    def place(self, *, row: int, column: int = 1, title: str) -> None:
         """Refuse a value placed beyond the rows or columns a plan may have."""
         if row > MAX_ROWS:
             raise too_large(
@@ -210,8 +210,9 @@ def _sheet_cells(
                         found[number].pop(column, None)
                     continue
                 if number == row_number:
+                    # The commonest case: checked once a row, and a column only when it is far out.
                     if cells is None:
-                        budget.place(row=row_number, column=0, title=title)
+                        budget.place(row=row_number, title=title)
                         cells = found.setdefault(row_number, {})
                     if column > MAX_COLUMNS:
                         budget.place(row=row_number, column=column, title=title)
