@@ -21,7 +21,7 @@ MAX_ROWS = 100_000
 MAX_COLUMNS = 1_000
 # Cells of one file once laid out as a grid (each row as wide as its sheet's used area), merged
 # cells included: what the memory and time an import takes grow with.
-MAX_CELLS = 2_000_000
+MAX_CELLS = 1_000_000
 # Merged ranges declared by one workbook.
 MAX_MERGED_RANGES = 100_000
 # Parts of a DOCX or XLSX package (a zip file), each unpacked and all together.
