@@ -279,3 +279,15 @@ def test_a_pdf_of_more_pages_than_the_limit_is_refused_before_they_are_read(tmp_
     path.write_bytes(body)
 
     assert "(the limit is 500 pages)" in refusal(path)
+
+
+def test_a_pdf_page_of_more_drawing_instructions_than_a_plan_needs_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    path = pdf_with_content(tmp_path / "busy.pdf", b"q Q\n" * 100_000)
+
+    assert refusal(path) == (
+        "'busy.pdf' is too large to import: the drawing instructions of page 1 unpack to more than 256 KB "
+        "(the limit is 256 KB for a page); split the plan into smaller files (or remove what makes it so big) "
+        "and import those."
+    )

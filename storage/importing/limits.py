@@ -28,11 +28,15 @@ MAX_MERGED_RANGES = 100_000
 MAX_ZIP_MEMBERS = 10_000
 MAX_PART_BYTES = 16 * MB  # an XML part, parsed: its tree takes many times its size
 MAX_UNPACKED_BYTES = 64 * MB
-# Pages of a PDF, and the bytes of its content streams (page text, fonts; not images) unpacked,
-# each stream and all together.
+# Pages of a PDF, and the bytes of its streams (page text, fonts, images) unpacked, each stream and
+# all together.
 MAX_PDF_PAGES = 500
 MAX_PDF_STREAM_BYTES = 16 * MB
 MAX_PDF_UNPACKED_BYTES = 128 * MB
+# A page's drawing instructions (its content streams, forms and fonts' character maps), unpacked:
+# pdfminer makes objects of every instruction, so this is what a page costs to read. A dense page of
+# a plan takes tens of kilobytes.
+MAX_PDF_PAGE_CONTENT_BYTES = 256 * 1024
 
 
 class PlanTooLargeError(PlanFileError):

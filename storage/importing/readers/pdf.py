@@ -22,7 +22,7 @@ from storage.importing.cleaning import build_row
 from storage.importing.errors import PlanFileError
 from storage.importing.limits import MAX_PDF_PAGES, Budget, too_large
 from storage.importing.readers.common import unreadable_as
-from storage.importing.readers.pdf_streams import check_streams
+from storage.importing.readers.pdf_streams import check_page_content, check_streams
 from storage.importing.sources import SourceRow
 
 _NO_TABLES_ADVICE = (
@@ -61,12 +61,14 @@ def read_pdf(path: Path) -> list[SourceRow]:
 
 
 def _check_pages(pdf: PDF, *, name: str) -> None:
-    """Refuse a PDF of more than MAX_PDF_PAGES pages, counted before any page is read."""
-    for count, _ in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+    """Refuse a PDF of more than MAX_PDF_PAGES pages, or with a page whose instructions are too many,
+    before any page is read."""
+    for count, page in enumerate(PDFPage.create_pages(pdf.doc), start=1):
         if count > MAX_PDF_PAGES:
             raise too_large(
                 name, found=f"it has more than {MAX_PDF_PAGES:,} pages", limit=f"{MAX_PDF_PAGES:,} pages"
             )
+        check_page_content(page, name=name, number=count)
 
 
 def _pdf_rows(pages: Sequence[Page], *, budget: Budget) -> tuple[list[SourceRow], int]:

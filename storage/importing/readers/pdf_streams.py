@@ -17,8 +17,16 @@ from collections.abc import Callable
 
 from pdfminer.ascii85 import ascii85decode, asciihexdecode
 from pdfminer.lzw import LZWDecoder
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdftypes import PDFStream, resolve1
 
-from storage.importing.limits import MAX_PDF_STREAM_BYTES, MAX_PDF_UNPACKED_BYTES, megabytes, too_large
+from storage.importing.limits import (
+    MAX_PDF_PAGE_CONTENT_BYTES,
+    MAX_PDF_STREAM_BYTES,
+    MAX_PDF_UNPACKED_BYTES,
+    megabytes,
+    too_large,
+)
 
 # "stream" after a dictionary, and the end of the line it ends (the data starts on the next).
 _STREAM = re.compile(rb">>\s*stream(?:\r\n|\n|\r)")
@@ -28,6 +36,8 @@ _NAME = re.compile(rb"/([^\s/\[\]<>()]+)")
 # How far back from "stream" its dictionary may start.
 _DICTIONARY_REACH = 64 * 1024
 _INFLATE_CHUNK = 64 * 1024
+# How deep forms drawn inside forms are followed.
+_FORM_DEPTH = 8
 
 
 def check_streams(data: bytes, *, name: str) -> None:
@@ -58,6 +68,76 @@ def check_streams(data: bytes, *, name: str) -> None:
             )
 
 
+def check_page_content(page: PDFPage, *, name: str, number: int) -> None:
+    """Refuse a page whose drawing instructions (its content streams, the forms it draws and the
+    character maps of its fonts) unpack to more than MAX_PDF_PAGE_CONTENT_BYTES.
+
+    pdfminer turns every instruction into objects, and every character drawn into a few more, so
+    a page's instructions must stay near what a dense page of a plan needs (tens of kilobytes).
+    The streams are taken as pdfminer will decode them, decrypted where the PDF is encrypted.
+    """
+    remaining = MAX_PDF_PAGE_CONTENT_BYTES
+    for stream in _drawn_streams(page):
+        remaining -= _stream_size(stream, limit=remaining)
+        if remaining < 0:
+            raise too_large(
+                name,
+                found=f"the drawing instructions of page {number} unpack to more than "
+                f"{MAX_PDF_PAGE_CONTENT_BYTES // 1024} KB",
+                limit=f"{MAX_PDF_PAGE_CONTENT_BYTES // 1024} KB for a page",
+            )
+
+
+def _drawn_streams(page: PDFPage) -> list[PDFStream]:
+    """The page's content streams, and those of the forms and font character maps in its resources
+    and theirs, each once."""
+    streams: list[PDFStream] = []
+    seen: set[int] = set()
+
+    def add(item: object) -> PDFStream | None:
+        stream = resolve1(item)
+        if not isinstance(stream, PDFStream) or id(stream) in seen:
+            return None
+        seen.add(id(stream))
+        streams.append(stream)
+        return stream
+
+    def visit(resources: object, depth: int) -> None:
+        resources = resolve1(resources)
+        if not isinstance(resources, dict) or depth > _FORM_DEPTH:
+            return
+        fonts = resolve1(resources.get("Font"))
+        for font in fonts.values() if isinstance(fonts, dict) else ():
+            font = resolve1(font)
+            if isinstance(font, dict):
+                add(font.get("ToUnicode"))
+        forms = resolve1(resources.get("XObject"))
+        for item in forms.values() if isinstance(forms, dict) else ():
+            form = resolve1(item)
+            if isinstance(form, PDFStream) and _name(form.get("Subtype")) == "Form" and add(form) is not None:
+                visit(form.get("Resources"), depth + 1)
+
+    for item in page.contents:
+        add(item)
+    visit(page.resources, 0)
+    return streams
+
+
+def _name(value: object) -> str:
+    return str(getattr(resolve1(value), "name", ""))
+
+
+def _stream_size(stream: PDFStream, *, limit: int) -> int:
+    """What pdfminer will make of the stream, measured up to one byte past `limit`."""
+    if stream.data is not None:
+        return len(stream.data)
+    data = stream.rawdata or b""
+    if stream.decipher is not None and stream.objid is not None and stream.genno is not None:
+        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+    filters = [_name(name).encode() for name, _ in stream.get_filters()]
+    return _unpacked_size(data, filters, limit=limit)
+
+
 def _filters(data: bytes, stream_at: int) -> list[bytes]:
     """The filter names in the dictionary of the stream whose keyword is at `stream_at`."""
     reach = max(0, stream_at - _DICTIONARY_REACH)
@@ -67,10 +147,9 @@ def _filters(data: bytes, stream_at: int) -> list[bytes]:
     return [] if found is None else _NAME.findall(found.group(1))
 
 
-def _unpacked_size(raw: bytes, filters: list[bytes]) -> int:
-    """The stream's size once its filters are undone, or any size over the limit once it is clear."""
+def _unpacked_size(raw: bytes, filters: list[bytes], *, limit: int = MAX_PDF_STREAM_BYTES) -> int:
+    """The stream's size once its filters are undone, or any size over `limit` once it is clear."""
     data = raw
-    limit = MAX_PDF_STREAM_BYTES
     for name in filters:
         decode = _DECODERS.get(name)
         if decode is None:
