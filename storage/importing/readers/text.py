@@ -28,7 +28,7 @@ def read_txt(path: Path) -> list[SourceRow]:
     return rows_from_text_extract(read_text(path), name=path.name)
 
 
-def rows_from_text_extract(text: str, *, name: str = "The text") -> list[SourceRow]:
+def rows_from_text_extract(text: str, *, name: str) -> list[SourceRow]:
     """All rows of a text extract in reading order; every table row is in table 0. `name` is the
     file's, for saying which file is too large."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
