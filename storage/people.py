@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.db import Database
 from storage.importing.errors import PlanFileError
-from storage.importing.readers import decode_text
+from storage.importing.limits import MAX_FILE_BYTES, check_rows, megabytes, too_large
 from storage.models import Person
 from storage.rules.calendar import (
     quiet_hours_leave_no_time,
@@ -21,6 +21,7 @@ from storage.rules.calendar import (
 )
 from storage.rules.defaults import NATIONS, SEND_TIME
 from storage.store import Store, person_key
+from storage.textfiles import TextEncodingError, decode_text
 
 COLUMNS = ("owner", "name", "email", "timezone", "slack_id", "teams_id")
 TRUE = {"yes", "y", "true", "1", "admin"}
@@ -42,7 +43,13 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
     """
     if not path.is_file():
         raise PlanFileError(f"'{path}' is not a file I can read.")
-    text = decode_text(path.read_bytes(), name=path.name)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise too_large(path.name, found=f"it is {megabytes(size)}", limit=megabytes(MAX_FILE_BYTES))
+    try:
+        text = decode_text(path.read_bytes(), name=path.name)
+    except TextEncodingError as exc:
+        raise PlanFileError(str(exc)) from exc
     reader = csv.DictReader(io.StringIO(text))
     headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
     missing = {"owner", "name"} - headers
@@ -56,6 +63,7 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
         store = Store(session)
         seen: set[int] = set()
         for line, raw in enumerate(reader, start=2):
+            check_rows(path.name, line - 1)
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
             name, role_name = row.get("name", ""), row.get("owner", "")
             if not name:

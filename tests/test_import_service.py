@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -303,3 +304,26 @@ def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
         assert (entry.field, entry.from_value, entry.to_value, entry.surface, entry.at) == (
             "owners", entry.from_value, "Internal Comms", "import", later,
         )  # fmt: skip
+
+
+def test_the_cycle_collector_keeps_running_for_everything_else_while_a_plan_imports(
+    store: Database, tmp_path: Path, now: datetime
+) -> None:
+    """The process also serves Slack: an import must not switch the collector off for it."""
+    rows = [["", f"Review policy {n}", "HR Manager", "Sept 23", "G", ""] for n in range(3000)]
+    path = write_plan(tmp_path / "plan.csv", [["Workforce", *rows[0][1:]], *rows[1:]])
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        result = import_plan(store, path, now=now, plan_name="Big")
+    finally:
+        gc.callbacks.remove(seen)
+
+    assert result.summary.added == 3000
+    assert collections, "no cycle collection ran during the import"
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -32,7 +32,7 @@ _SPACES = re.compile(r"[^\S\n]+")
 _UNTIDY = re.compile(r"[^\S ]|  |^ | $|\[bookmark: ")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CleanCell:
     """A cell's readable text and the struck-through text taken out of it."""
 
@@ -103,7 +103,7 @@ def join_struck(parts: Iterable[str]) -> str:
     return "\n".join(part for part in parts if part)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CleanRow:
     """The cleaned cells of one row, with the struck text of each."""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Container, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage.db import Database
 from storage.importing.errors import ColumnMappingError, PlanFileError
 from storage.importing.headers import MAPPABLE_ROLES, normalise_header
+from storage.importing.limits import MAX_FILE_BYTES
 from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
@@ -79,52 +80,97 @@ def import_plan(
     plan_name: str | None = None,
     overrides: Mapping[str, str] | None = None,
     dry_run: bool = False,
-    max_bytes: int = 20 * 1024 * 1024,
+    max_bytes: int = MAX_FILE_BYTES,
     actor: str = "import",
 ) -> ImportResult:
     """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing anything.
 
     Raises PlanFileError (or ColumnMappingError) with a sentence for the user; then nothing has changed.
     """
-    with _cycle_collection_deferred():
-        overrides = dict(overrides or {})
-        _check_overrides(overrides)
-        document = read_plan_file(path, max_bytes=max_bytes)
-        _check_override_headers(document, overrides)
-        parsed = interpret_document(document, overrides=overrides, today=now.date())
-        if not parsed.actions:
-            raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
-        name = (plan_name or _default_plan_name(path)).strip()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        try:
-            with database.session() as session:
-                result = _apply(
-                    session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
-                )
-                result.dry_run = dry_run
-                if dry_run:
-                    raise _Rollback(result)
-                return result
-        except _Rollback as rollback:
-            return rollback.result
+    with _OLDER_OBJECTS_SET_ASIDE:
+        return _import(
+            database, path, now=now, plan_name=plan_name, overrides=dict(overrides or {}), dry_run=dry_run,
+            max_bytes=max_bytes, actor=actor,
+        )  # fmt: skip
 
 
-@contextmanager
-def _cycle_collection_deferred() -> Iterator[None]:
-    """Hold off Python's cycle collector while an import builds tens of thousands of long-lived objects.
+class _OlderObjectsSetAside:
+    """While any import runs, the cycle collector leaves alone the objects that existed before it began.
 
-    Each allocation burst makes the collector re-scan every object already made (rows, cells, parsed
-    actions, ORM state), which cost a sixth of a 10,000-row import; the import leaves little cyclic
-    garbage, and the collector runs as usual once it is done. Only the caller that paused it resumes it.
+    An import builds tens of thousands of objects that live until it ends (rows, parsed actions, ORM
+    state); as they pile up, the collector runs full collections, and each one scans every object in
+    the process, most of them the modules and long-lived state that were there before the import
+    (a third of a 10,000-row import's time went on this). gc.freeze() moves those older objects out of
+    the collector's sight until gc.unfreeze(); unlike gc.disable(), collection goes on as usual for
+    everything made meanwhile, on every thread (Slack's included): only garbage cycles among the older
+    objects wait until the last import ends. Concurrent imports share one freeze (the first in freezes,
+    the last out unfreezes), and if something else in the process froze objects, imports leave them be.
     """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._froze = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                self._froze = gc.get_freeze_count() == 0
+                if self._froze:
+                    gc.freeze()
+            self._running += 1
+
+    def keep(self) -> None:
+        """Set aside, too, what the running imports have built so far and will keep until they end (the
+        parsed plan, the actions loaded to compare with it), so later collections skip it as well."""
+        with self._lock:
+            if self._froze:
+                gc.freeze()
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running == 0 and self._froze:
+                gc.unfreeze()
+                self._froze = False
+
+
+_OLDER_OBJECTS_SET_ASIDE: Final = _OlderObjectsSetAside()
+
+
+def _import(
+    database: Database,
+    path: Path,
+    *,
+    now: datetime,
+    plan_name: str | None,
+    overrides: dict[str, str],
+    dry_run: bool,
+    max_bytes: int,
+    actor: str,
+) -> ImportResult:
+    _check_overrides(overrides)
+    document = read_plan_file(path, max_bytes=max_bytes)
+    _check_override_headers(document, overrides)
+    parsed = interpret_document(document, overrides=overrides, today=now.date())
+    # The rows are not needed past here; letting them go spares every later cycle collection a scan of them.
+    del document
+    _OLDER_OBJECTS_SET_ASIDE.keep()
+    if not parsed.actions:
+        raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
+    name = (plan_name or _default_plan_name(path)).strip()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+        with database.session() as session:
+            result = _apply(
+                session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
+            )
+            result.dry_run = dry_run
+            if dry_run:
+                raise _Rollback(result)
+            return result
+    except _Rollback as rollback:
+        return rollback.result
 
 
 def _check_overrides(overrides: Mapping[str, str]) -> None:
@@ -214,6 +260,7 @@ def _apply(
     plan.imported_at = now
 
     current = actions_of_plan(session, plan)
+    _OLDER_OBJECTS_SET_ASIDE.keep()
     existing = {action.match_key: action for action in current}
     by_title: dict[str, list[Action]] = {}
     for known in current:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     """One row of a table, or one paragraph of prose between tables.
 
@@ -34,8 +34,16 @@ class SourceRow:
     def nonempty(self) -> list[str]:
         return [cell for cell in self.cells if cell]
 
+    def cell(self, index: int) -> str:
+        """The cleaned text of column `index`; "" past the row's end."""
+        return self.cells[index] if index < len(self.cells) else ""
 
-@dataclass(frozen=True)
+    def raw_cell(self, index: int) -> str:
+        """Column `index` as the file had it; "" past the row's end."""
+        return self.raw[index] if index < len(self.raw) else ""
+
+
+@dataclass(frozen=True, slots=True)
 class SourceDocument:
     """Everything a reader found in a file, in reading order."""
 

@@ -1,4 +1,4 @@
-"""Splits the tab-separated plain-text extracts of Word plans into table rows and prose rows.
+"""Reads a TXT plan: the tab-separated plain-text extract of a Word plan, split into table rows and prose rows.
 
 Two layouts exist in the wild. In the row-per-line layout every line holding a tab is
 one table row. In the cell-per-line layout every cell starts on its own line with a
@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from storage.importing.cleaning import build_row
+from storage.importing.limits import Budget, check_rows
+from storage.importing.readers.common import read_text
 from storage.importing.sources import SourceRow
 
 # Share of tabbed lines that must be a single leading tab for the cell-per-line layout.
@@ -21,12 +24,19 @@ _CELL_PER_LINE_SHARE = 0.8
 _NARROWEST_HEADER = 3
 
 
-def rows_from_text_extract(text: str) -> list[SourceRow]:
-    """All rows of a text extract in reading order; every table row is in table 0."""
+def read_txt(path: Path) -> list[SourceRow]:
+    return rows_from_text_extract(read_text(path), name=path.name)
+
+
+def rows_from_text_extract(text: str, *, name: str) -> list[SourceRow]:
+    """All rows of a text extract in reading order; every table row is in table 0. `name` is the
+    file's, for saying which file is too large."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    check_rows(name, len(lines))
+    budget = Budget(name)
     if is_cell_per_line(lines):
-        return _cell_per_line_rows(lines)
-    return _row_per_line_rows(lines)
+        return _cell_per_line_rows(lines, budget=budget)
+    return _row_per_line_rows(lines, budget=budget)
 
 
 def is_cell_per_line(lines: Sequence[str]) -> bool:
@@ -42,9 +52,10 @@ def _prose_row(line: str, number: int) -> SourceRow | None:
     return build_row([line], line=number, table=None)
 
 
-def _row_per_line_rows(lines: Sequence[str]) -> list[SourceRow]:
+def _row_per_line_rows(lines: Sequence[str], *, budget: Budget) -> list[SourceRow]:
     rows: list[SourceRow] = []
     for number, line in enumerate(lines, start=1):
+        budget.row(line.count("\t") + 1, where=f"line {number:,}")
         row = build_row(line.split("\t"), line=number, table=0) if "\t" in line else _prose_row(line, number)
         if row is not None:
             rows.append(row)
@@ -63,7 +74,7 @@ class _Group:
         return len(self.cells)
 
 
-def _cell_per_line_rows(lines: Sequence[str]) -> list[SourceRow]:
+def _cell_per_line_rows(lines: Sequence[str], *, budget: Budget) -> list[SourceRow]:
     first_tabbed = next(index for index, line in enumerate(lines) if line.startswith("\t"))
     prose = (_prose_row(line, number) for number, line in enumerate(lines[:first_tabbed], start=1))
     rows = [row for row in prose if row is not None]
@@ -71,6 +82,7 @@ def _cell_per_line_rows(lines: Sequence[str]) -> list[SourceRow]:
     width = _table_width(groups)
     for merged in _merge_split_rows(groups, width=width):
         raw = ["", *(_cell_text(cell) for group in merged for cell in group.cells)]
+        budget.row(len(raw), where=f"line {merged[0].first_line:,}")
         row = build_row(raw, line=merged[0].first_line, table=0)
         if row is not None:
             rows.append(row)

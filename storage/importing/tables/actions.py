@@ -1,0 +1,275 @@
+"""Turns the rows of a plan's tables into actions, and every cell it could not interpret into a problem."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from storage.importing.headers import Column, Role
+from storage.importing.sources import SourceDocument, SourceRow
+from storage.importing.tables.finding import find_tables, table_columns
+from storage.importing.tables.grouping import (
+    Headings,
+    carry,
+    document_title,
+    group_path,
+    headings_above,
+    is_row_heading,
+    with_context,
+    with_heading,
+)
+from storage.importing.tables.parsed import ParsedAction, ParsedPlan, Problem
+from storage.importing.tables.repair import continues, fit, joined_cells, repair_shift
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.owners import known_owners, split_owners
+from storage.rules.rag import parse_rag, rag_in_progress
+
+TITLE_FROM_TEXT_MAX = 160
+_PUNCTUATION_ONLY = re.compile(r"^[\W_]*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def interpret_document(
+    document: SourceDocument, *, overrides: Mapping[str, str] | None = None, today: date | None = None
+) -> ParsedPlan:
+    """All the actions in a document, with every cell we could not interpret reported by row and column.
+
+    `today` (the import's date) lets "Annually (March)" become the next March; without it such a cell
+    is recurring with no date yet.
+    """
+    tables = find_tables(document, overrides=overrides)
+    reader = _PlanReader(overrides or {}, today=today)
+    for table in tables:
+        headings = headings_above(table.preamble)
+        if headings is not None:
+            reader.headings = headings
+        reader.read_table(table.header, table.body)
+    reader.split_all_owners()
+    return ParsedPlan(
+        name=document.name,
+        title=document_title(document.rows),
+        actions=reader.actions,
+        problems=reader.problems,
+    )
+
+
+def _title_from(text: str) -> str:
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].split("\n", 1)[0]
+    if len(first) > TITLE_FROM_TEXT_MAX:
+        first = first[: TITLE_FROM_TEXT_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+class _PlanReader:
+    """Walks the tables of one document, keeping what carries from row to row and table to table."""
+
+    def __init__(self, overrides: Mapping[str, str], *, today: date | None = None) -> None:
+        self.today = today
+        self.overrides = overrides
+        self.actions: list[ParsedAction] = []
+        self.problems: list[Problem] = []
+        self.headings: Headings = []
+        self.previous_columns: list[Column] | None = None
+        self.known: set[str] = set()
+
+    def split_all_owners(self) -> None:
+        """Split owner cells once the whole plan is read, so a comma list can be checked against every table."""
+        known = known_owners(action.owners_text for action in self.actions)
+        for action in self.actions:
+            split = split_owners(action.owners_text, known=known)
+            action.owners = list(split.owners)
+            action.warnings.extend(split.warnings)
+            if action.owner_header is not None and not action.owners:
+                self.problems.append(
+                    Problem(action.line, action.owner_header, action.owners_text,
+                            "No owner is named, so nobody will be reminded about this action.", action.where)
+                )  # fmt: skip
+        self.problems.sort(key=lambda problem: (problem.where, problem.row))
+
+    # -- one table --------------------------------------------------------------------------------------
+    def read_table(self, header: SourceRow, body: Sequence[SourceRow]) -> None:
+        width = len(header.cells)
+        body = [row for row in body if not row.is_prose]
+        columns = table_columns(header, body, previous=self.previous_columns, overrides=self.overrides)
+        self.previous_columns = columns
+        by_role: dict[Role, Column] = {c.role: c for c in columns if c.role is not None and c.role != "group"}
+        title_column = by_role.get("title") or by_role.get("action") or by_role.get("how")
+        if title_column is None:
+            self.problems.append(
+                Problem(
+                    header.line,
+                    "",
+                    " | ".join(header.nonempty()),
+                    "This table has no action column; skipped.",
+                )
+            )
+            return
+        owner_column = by_role.get("owner")
+        if owner_column is not None:
+            self.known |= known_owners(row.cell(owner_column.index) for row in body)
+
+        carried: dict[int, str] = {}
+        previous: ParsedAction | None = None
+        for row in body:
+            if row.table != header.table and len(row.cells) != width:
+                self._problem(row, "", "", "This row is in a table whose columns I don't recognise; skipped.")
+                continue
+            cells = fit(row.cells, width)
+            if all(_PUNCTUATION_ONLY.match(cell) for cell in cells):
+                continue
+            repair = repair_shift(cells, by_role, known=self.known)
+            if repair.note is not None:
+                self._problem(row, "", " | ".join(c for c in cells if c)[:120], repair.note)
+            cells = repair.cells
+            title_text = cells[title_column.index]
+
+            if not title_text and previous is not None and continues(cells, columns):
+                self._join_continuation(previous, row, cells, columns)
+                continue
+            data_cells = [
+                (c, cells[c.index]) for c in columns if cells[c.index] and c.role not in ("group", "context")
+            ]
+            if not data_cells:
+                carry(cells, columns, carried)
+                continue
+            if not title_text:
+                fallback = next(
+                    (
+                        cells[c.index]
+                        for c in columns
+                        if c.role in ("description", "how", "context") and cells[c.index]
+                    ),
+                    "",
+                )
+                if not fallback:
+                    column, text = data_cells[0]
+                    self._problem(row, column.header, text, "This row has no action text, so it was skipped.")
+                    continue
+            if is_row_heading(
+                cells, columns=columns, title_column=title_column, data_cells=data_cells, carried=carried
+            ):
+                self.headings = with_heading(self.headings, title_text)
+                self._problem(
+                    row, title_column.header, title_text,
+                    "No owner or deadline, so this was read as a heading for the rows below it.",
+                )  # fmt: skip
+                continue
+            carry(cells, columns, carried)
+            previous = self._action(row, cells, columns, carried)
+            self.actions.append(previous)
+
+    # -- rows -------------------------------------------------------------------------------------------
+    def _join_continuation(
+        self, previous: ParsedAction, row: SourceRow, cells: list[str], columns: Sequence[Column]
+    ) -> None:
+        """A row split by a page break: its cells finish the previous row's cells."""
+        merged, raw = joined_cells(previous, row, cells, columns)
+        rebuilt = self._action_from_cells(
+            cells=merged, raw=raw, columns=columns,
+            group_path=previous.group_path, line=previous.line, where=previous.where,
+        )  # fmt: skip
+        place = f"{row.where}, row {row.line}" if row.where else f"line {row.line}"
+        rebuilt.warnings.append(f"Continued on the next page ({place}); the two parts were joined.")
+        self.actions[-1] = rebuilt
+        self.problems = [p for p in self.problems if p.row != previous.line]
+        self._report(rebuilt, columns=columns)
+
+    def _action(
+        self, row: SourceRow, cells: list[str], columns: Sequence[Column], carried: dict[int, str]
+    ) -> ParsedAction:
+        raw = {column.header: row.raw_cell(column.index) for column in columns}
+        action = self._action_from_cells(
+            cells=with_context(cells, columns, carried),
+            raw=raw,
+            columns=columns,
+            group_path=group_path(self.headings, columns, carried),
+            line=row.line,
+            where=row.where,
+        )
+        self._report(action, columns=columns)
+        return action
+
+    def _action_from_cells(
+        self,
+        *,
+        cells: Sequence[str],
+        raw: Mapping[str, str],
+        columns: Sequence[Column],
+        group_path: list[tuple[str, str]],
+        line: int,
+        where: str,
+    ) -> ParsedAction:
+        def text(role: Role) -> str | None:
+            for column in columns:
+                if column.role == role and cells[column.index]:
+                    return cells[column.index]
+            return None
+
+        warnings: list[str] = []
+        title = text("title") or text("action") or text("how")
+        how = text("how") if (text("title") or text("action")) else None
+        description = text("description") or text("context")
+        if title is None:
+            title = _title_from(description or text("how") or "")
+            warnings.append("This row had no action title, so its first sentence is used as the title.")
+        owners_text = text("owner") or ""
+        deadline_text = text("deadline") or ""
+        deadline = interpret_deadline(deadline_text, today=self.today)
+        warnings.extend(deadline.warnings)
+        progress = text("progress")
+        rag_text = text("rag")
+        rag = parse_rag(rag_text) if rag_text else None
+        if rag is None and progress:
+            rag = rag_in_progress(progress)
+        return ParsedAction(
+            title=title,
+            group_path=group_path,
+            deadline=deadline,
+            owners=[],  # split once the whole plan is read: see split_all_owners
+            owner_header=next((c.header for c in columns if c.role == "owner"), None),
+            owners_text=owners_text,
+            cells={column.header: cells[column.index] for column in columns if cells[column.index]},
+            raw_cells={header: text for header, text in raw.items() if text},
+            line=line,
+            where=where,
+            source_ref=text("ref"),
+            description=description,
+            how=how,
+            outputs=text("outputs"),
+            progress=progress,
+            rag=rag,
+            warnings=warnings,
+        )
+
+    def _report(self, action: ParsedAction, *, columns: Sequence[Column]) -> None:
+        """Problems a plan owner should hear about: a deadline or rating we could not read."""
+        header = {c.role: c.header for c in columns if c.role}
+        where = action.where
+        if "deadline" in header and action.deadline.kind == "unknown":
+            written = action.deadline.text.strip()
+            if not written:
+                message = "No deadline is given; the owner will be asked to set one."
+            else:
+                reason = (
+                    action.deadline.warnings[0]
+                    if action.deadline.warnings
+                    else (f"'{_short(written)}' is not a date I understand; kept as text")
+                )
+                message = f"{reason.rstrip('.')}; the owner will be asked to set a date."
+            self.problems.append(Problem(action.line, header["deadline"], written, message, where))
+        rag_header = header.get("rag")
+        if rag_header and action.raw_cells.get(rag_header) and action.rag is None:
+            written = action.raw_cells[rag_header]
+            self.problems.append(
+                Problem(action.line, rag_header, written,
+                        f"'{_short(written)}' is not a RAG rating (use Red, Amber, Green, or Blue for done).", where)
+            )  # fmt: skip
+
+    def _problem(self, row: SourceRow, column: str, text: str, message: str) -> None:
+        self.problems.append(Problem(row.line, column, text, message, row.where))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "…"

@@ -1,0 +1,134 @@
+"""Finds each table in a plan's rows by its header row, and settles what each of its columns holds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from storage.importing.errors import ColumnMappingError
+from storage.importing.headers import Column, Role, looks_like_header, map_columns, unrecognised_message
+from storage.importing.sources import SourceDocument, SourceRow
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.rag import parse_rag
+
+
+class TableSpan(NamedTuple):
+    """One table: the prose and one-cell rows just above its header (its headings), the header, its rows."""
+
+    preamble: Sequence[SourceRow]
+    header: SourceRow
+    body: Sequence[SourceRow]
+
+
+def find_tables(document: SourceDocument, *, overrides: Mapping[str, str] | None = None) -> list[TableSpan]:
+    """Every table of the document in reading order, or ColumnMappingError when no row looks like a header."""
+    rows = document.rows
+    header_at = [
+        i
+        for i, row in enumerate(rows)
+        if not row.is_prose and looks_like_header(row.cells, overrides=overrides)
+    ]
+    if not header_at:
+        candidates = [row.cells for row in rows if not row.is_prose and len(row.nonempty()) >= 2]
+        raise ColumnMappingError(unrecognised_message(candidates, document.name))
+    spans: list[TableSpan] = []
+    for number, start in enumerate(header_at):
+        end = header_at[number + 1] if number + 1 < len(header_at) else len(rows)
+        preamble_start = _preamble_start(rows, start, floor=header_at[number - 1] + 1 if number else 0)
+        body_end = _preamble_start(rows, end, floor=start + 1) if end < len(rows) else end
+        spans.append(TableSpan(rows[preamble_start:start], rows[start], rows[start + 1 : body_end]))
+    return spans
+
+
+def _is_heading_like(row: SourceRow) -> bool:
+    return row.is_prose or len(row.nonempty()) <= 1
+
+
+def _preamble_start(rows: Sequence[SourceRow], header: int, *, floor: int) -> int:
+    """Where the run of prose and one-cell rows just above a header begins (its headings, its intro)."""
+    start = header
+    while start > floor and _is_heading_like(rows[start - 1]):
+        start -= 1
+    return start
+
+
+def table_columns(
+    header: SourceRow,
+    body: Sequence[SourceRow],
+    *,
+    previous: Sequence[Column] | None,
+    overrides: Mapping[str, str],
+) -> list[Column]:
+    """The columns of a table with their roles: named by the header, else taken from the table before
+    (`previous`) or recognised from the cells of its rows (`body`, prose left out)."""
+    columns = map_columns(header.cells, overrides=overrides)
+    columns = _fill_blank_headers(columns, body, previous=previous)
+    return _demote_sparse_action(columns, body)
+
+
+def _fill_blank_headers(
+    columns: list[Column], body: Sequence[SourceRow], *, previous: Sequence[Column] | None
+) -> list[Column]:
+    """A column with no header takes its role from the table before, or from what its cells hold."""
+    claimed = {c.role for c in columns if c.role}
+    filled: list[Column] = []
+    for column in columns:
+        if column.role is None and column.header.startswith("Column "):
+            guess = _guess_role(column, body, claimed, previous=previous)
+            if guess is not None:
+                role, level = guess
+                column = Column(column.index, column.header, role, level)
+                claimed.add(role)
+        filled.append(column)
+    return filled
+
+
+def _guess_role(
+    column: Column, body: Sequence[SourceRow], claimed: set[Role], *, previous: Sequence[Column] | None
+) -> tuple[Role, str | None] | None:
+    if previous is not None and column.index < len(previous):
+        before = previous[column.index]
+        if before.role is not None and before.role not in claimed:
+            return before.role, before.level
+    values = [row.cell(column.index) for row in body]
+    values = [value for value in values if value]
+    if len(values) < 2:
+        return None
+    dated = sum(1 for value in values if interpret_deadline(value).kind != "unknown")
+    if "deadline" not in claimed and dated * 10 >= len(values) * 6:
+        return "deadline", None
+    rated = sum(1 for value in values if parse_rag(value))
+    if "rag" not in claimed and rated * 10 >= len(values) * 6:
+        return "rag", None
+    return None
+
+
+def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> list[Column]:
+    """A "What" column written once per several "How" rows is an objective; the How rows are the actions.
+
+    (Local Trust's plan: What | How | Who | When, with What merged down over its Hows.)
+    """
+    action = next((c for c in columns if c.role == "action"), None)
+    how = next((c for c in columns if c.role in ("how", "description")), None)
+    if action is None or how is None or any(c.role == "title" for c in columns):
+        return columns
+    rows = [row for row in body if row.cell(how.index)]
+    if len(rows) < 3:
+        return columns
+    # Blank in a text extract, repeated where a Word or Excel merge copied it down: either way, "same as above".
+    repeated = sum(
+        1
+        for before, row in zip([None, *rows], rows, strict=False)
+        if not row.cell(action.index)
+        or (before is not None and before.cell(action.index) == row.cell(action.index))
+    )
+    if repeated * 4 < len(rows):
+        return columns
+    demoted: list[Column] = []
+    for column in columns:
+        if column is action:
+            column = Column(column.index, column.header, "group", "objective")
+        elif column is how:
+            column = Column(column.index, column.header, "action")
+        demoted.append(column)
+    return demoted

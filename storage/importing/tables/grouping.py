@@ -1,0 +1,121 @@
+"""Keeps what groups a plan's actions: the headings above a table and the grouping cells carried down its rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from storage.importing.headers import Column
+from storage.importing.sources import SourceRow
+
+HEADING_MAX = 150
+LABELLED_HEADING_MAX = 400
+# A title alone in a row, no longer than this and not a sentence, heads the rows below it.
+_ROW_HEADING_MAX = 100
+_LABEL = re.compile(
+    r"^(theme|objective|priority|pillar|outcome|aim|goal|focus|section)\s*\d*\s*[:\-–]\s*", re.IGNORECASE
+)
+
+Headings = list[tuple[str, str]]  # (level, value), outermost first
+
+
+def document_title(rows: Sequence[SourceRow]) -> str | None:
+    """The plan's title: the first short text near the top of the file."""
+    for row in rows[:20]:
+        text = " ".join(row.nonempty()).lstrip("# ").strip()
+        if text and len(text) <= HEADING_MAX:
+            return text
+    return None
+
+
+def headings_above(preamble: Sequence[SourceRow]) -> Headings | None:
+    """The headings the rows above a table give it (theme, objective, …); None when they give none, so
+    a table under a repeated header keeps the headings of the table before."""
+    found: dict[str, str] = {}
+    for row in preamble:
+        text = " ".join(row.nonempty())
+        labelled = bool(_LABEL.match(text))
+        # An "Objective: …" row may run long; an unlabelled heading is short and one line.
+        too_long = len(text) > (LABELLED_HEADING_MAX if labelled else HEADING_MAX)
+        if not text or text.startswith("#") or too_long or ("\n" in text and not labelled):
+            continue
+        if text.endswith(":") and not labelled:
+            continue
+        level, value = heading_level(text)
+        if level == "theme":
+            found = {"theme": value}  # the nearest unlabelled heading wins; deeper ones restart
+        else:
+            found[level] = value
+    return list(found.items()) if found else None
+
+
+def heading_level(text: str) -> tuple[str, str]:
+    """A heading's level and text: "Objective 2: Fair pay" is ("objective", "Fair pay"); unlabelled is a theme."""
+    match = _LABEL.match(text)
+    if match:
+        level = match.group(1).casefold()
+        return ("theme" if level == "section" else level), text[match.end() :].strip()
+    return "theme", text
+
+
+def with_heading(headings: Headings, text: str) -> Headings:
+    """The headings after a heading row inside a table: a theme starts afresh, a deeper level replaces its own."""
+    level, value = heading_level(text)
+    if level == "theme" or not headings:
+        return [(level, value)]
+    return [*[h for h in headings if h[0] != level], (level, value)]
+
+
+def is_row_heading(
+    cells: Sequence[str],
+    *,
+    columns: Sequence[Column],
+    title_column: Column,
+    data_cells: Sequence[tuple[Column, str]],
+    carried: dict[int, str],
+) -> bool:
+    """Whether a row holding only a short title, with no new grouping cell, heads the rows below it."""
+    title_text = cells[title_column.index]
+    return (
+        len(data_cells) == 1
+        and data_cells[0][0] is title_column
+        and not any(
+            cells[c.index] and cells[c.index] != carried.get(c.index)
+            for c in columns
+            if c.role in ("group", "context")
+        )
+        and len(title_text) <= _ROW_HEADING_MAX
+        and not title_text.endswith(".")
+    )
+
+
+def carry(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, str]) -> None:
+    """Grouping cells left blank mean "same as above", as merged cells do; a new value resets those right of it."""
+    for column in columns:
+        if column.role not in ("group", "context"):
+            continue
+        value = cells[column.index]
+        if value and carried.get(column.index) != value:
+            carried[column.index] = value
+            for deeper in columns:
+                later = deeper.index > column.index and deeper.role in ("group", "context")
+                if later and not cells[deeper.index]:
+                    carried.pop(deeper.index, None)
+
+
+def group_path(headings: Headings, columns: Sequence[Column], carried: dict[int, str]) -> Headings:
+    """Where a row sits: the headings above its table, then the grouping cells carried down to it."""
+    path = list(headings)
+    for column in columns:
+        if column.role == "group" and carried.get(column.index):
+            path.append((column.level or "group", carried[column.index]))
+    return path
+
+
+def with_context(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, str]) -> list[str]:
+    """A row's cells with its blank context cells ("current position") filled from the rows above."""
+    filled = list(cells)
+    for column in columns:
+        if column.role == "context" and not filled[column.index]:
+            filled[column.index] = carried.get(column.index, "")
+    return filled

@@ -1,0 +1,155 @@
+"""Mends rows a careless export broke: a row split by a page break, and cells that slid sideways."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from storage.importing.headers import Column, Role
+from storage.importing.sources import SourceRow
+from storage.importing.tables.parsed import ParsedAction
+from storage.rules.deadlines import interpret_deadline
+from storage.rules.owners import hard_parts, owner_key
+from storage.rules.rag import parse_rag
+
+# ---------------------------------------------------------------- rows split by a page break
+
+
+def continues(cells: Sequence[str], columns: Sequence[Column]) -> bool:
+    """A row with no title whose first words carry on a sentence ("week. Internal…", "are informed…")."""
+    for column in columns:
+        if column.role in ("group", "context"):
+            continue
+        text = cells[column.index].lstrip("•·-– ")
+        if text:
+            return text[0].islower()
+    return False
+
+
+def joined_cells(
+    previous: ParsedAction, row: SourceRow, cells: Sequence[str], columns: Sequence[Column]
+) -> tuple[list[str], dict[str, str]]:
+    """The cells of `previous` finished by those of `row`, its continuation on the next page: cleaned
+    cells in column order, and raw cells by header."""
+    merged = dict(previous.cells)
+    raw = dict(previous.raw_cells)
+    for column in columns:
+        text = cells[column.index]
+        if not text or column.role in ("group", "context"):
+            continue
+        merged[column.header] = _join_continued(merged.get(column.header, ""), text)
+        raw[column.header] = _join_continued(raw.get(column.header, ""), row.raw_cell(column.index))
+    return [merged.get(c.header, "") for c in columns], raw
+
+
+def _join_continued(before: str, after: str) -> str:
+    """Join two halves of a cell split by a page break: mid-sentence with a space, else a new line."""
+    if not before or before.strip() == after.strip():
+        return before or after
+    joiner = " " if not before.rstrip().endswith((".", "!", "?", ":", ">")) else "\n"
+    return f"{before.rstrip()}{joiner}{after.lstrip()}"
+
+
+# ---------------------------------------------------------------- cells that slid sideways
+
+
+def fit(cells: Sequence[str], width: int) -> list[str]:
+    """A row's cells made as wide as its header: short rows padded, text beyond the last column kept in it."""
+    fitted = list(cells[:width])
+    overflow = [cell for cell in cells[width:] if cell]
+    if overflow:
+        fitted[-1] = "\n".join([fitted[-1], *overflow]).strip()
+    return fitted + [""] * (width - len(fitted))
+
+
+class ShiftRepair(NamedTuple):
+    """A row's cells after repair, and what to tell the plan owner about it (None: nothing slid)."""
+
+    cells: list[str]
+    note: str | None = None
+
+
+def repair_shift(cells: list[str], by_role: Mapping[Role, Column], *, known: set[str]) -> ShiftRepair:
+    """Put back a row whose cells slid sideways in a careless export, when the intent is clear; `known`
+    are the owner keys the table's owner column names."""
+    if len([c for c in cells if c]) < 2:
+        return ShiftRepair(cells)
+    misplaced = _misplaced(cells, by_role, known=known)
+    if not misplaced:
+        return ShiftRepair(cells)
+    original = _plausibility(cells, by_role, known=known)
+    best, best_score, best_shift = cells, original, 0
+    for shift in (-2, -1, 1, 2):
+        moved = _shifted(cells, shift)
+        if moved is None or _misplaced(moved, by_role, known=known) >= misplaced:
+            continue
+        score = _plausibility(moved, by_role, known=known)
+        if score > best_score:
+            best, best_score, best_shift = moved, score, shift
+    if best_shift == 0:
+        return ShiftRepair(cells)
+    direction = "right" if best_shift < 0 else "left"
+    amount = "one column" if abs(best_shift) == 1 else f"{abs(best_shift)} columns"
+    if best_score - original >= 3:
+        return ShiftRepair(
+            best, f"The cells of this row had slid {amount} to the {direction}; they were moved back."
+        )
+    return ShiftRepair(
+        cells, f"The cells of this row may have slid {amount} to the {direction}; please check it."
+    )
+
+
+def _is_owner(value: str, known: set[str]) -> bool:
+    parts = hard_parts(value)
+    return bool(parts) and all(owner_key(part) in known for part in parts)
+
+
+def _misplaced(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: set[str]) -> int:
+    """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When."""
+    count = 0
+    for role, column in by_role.items():
+        value = cells[column.index] if column.index < len(cells) else ""
+        # Deadlines, ratings and names are short; long text is never misplaced into their columns.
+        if not value or len(value) > 24:
+            continue
+        is_date = interpret_deadline(value).kind == "dated"
+        if (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))) or (
+            role in ("title", "action", "progress", "deadline", "rag") and _is_owner(value, known)
+        ):
+            count += 1
+    return count
+
+
+def _plausibility(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: set[str]) -> int:
+    """How well each cell suits its column: dates under When, names under Who, prose under What."""
+    score = 0
+    for role, column in by_role.items():
+        value = cells[column.index] if column.index < len(cells) else ""
+        if not value:
+            continue
+        is_date = len(value) <= 40 and interpret_deadline(value).kind in ("dated", "complete")
+        is_owner = _is_owner(value, known)
+        if role == "deadline":
+            score += 2 if interpret_deadline(value).kind != "unknown" else -2
+        elif role == "rag":
+            score += 2 if parse_rag(value) else -1
+        elif role == "owner":
+            score += -2 if is_date else (2 if is_owner else (-1 if len(value) > 120 else 0))
+        elif role in ("title", "action", "how"):
+            score += -3 if (is_date or is_owner or parse_rag(value)) else 1
+        elif role == "progress" and (is_owner or is_date):
+            score -= 2
+    return score
+
+
+def _shifted(cells: list[str], shift: int) -> list[str] | None:
+    """Cells moved `shift` places to the right (negative: left), or None if text would fall off an edge."""
+    width = len(cells)
+    if shift > 0:
+        if any(cells[width - shift :]):
+            return None
+        return [""] * shift + cells[: width - shift]
+    shift = -shift
+    if any(cells[:shift]):
+        return None
+    return cells[shift:] + [""] * shift
