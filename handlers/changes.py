@@ -12,8 +12,9 @@ from dateutil.relativedelta import relativedelta
 from handlers.core import Request
 from storage.models import Action
 from storage.rules.deadlines import Deadline
+from storage.rules.rag import Rag
 
-DONE_RAG = "blue"  # a done action is rated blue, and reopening it takes the blue away
+DONE_RAG: Rag = "blue"  # a done action is rated blue, and reopening it takes the blue away
 
 
 def mark_done(request: Request, action: Action, note: str | None) -> None:
@@ -25,7 +26,7 @@ def mark_done(request: Request, action: Action, note: str | None) -> None:
         action.rag = DONE_RAG
 
 
-def rate(request: Request, action: Action, rag: str, note: str | None) -> None:
+def rate(request: Request, action: Action, rag: Rag, note: str | None) -> None:
     """Red, amber or green, with the note as the reason for it: a done action is open again."""
     if action.status == "done":
         request.change(action, "status", "done", "open")

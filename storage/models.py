@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -26,7 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
+from storage.rules.deadlines import DeadlineKind
 from storage.rules.defaults import SEND_TIME
+from storage.rules.rag import Rag
+from storage.rules.status import Status
+
+OutboxStatus = Literal["pending", "sent", "failed"]
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -146,15 +151,15 @@ class Action(Base):
 
     owners_text: Mapped[str | None] = mapped_column(Text)  # the owner cell as written
     deadline_text: Mapped[str | None] = mapped_column(Text)
-    deadline_kind: Mapped[str] = mapped_column(String(12), default="unknown")
+    deadline_kind: Mapped[DeadlineKind] = mapped_column(String(12), default="unknown")
     start_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     recurrence: Mapped[str | None] = mapped_column(String(20))
     milestones: Mapped[list[Any]] = mapped_column(JSON, default=list)  # ISO dates
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
-    rag: Mapped[str | None] = mapped_column(String(8))  # red, amber, green, blue
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open, done
+    rag: Mapped[Rag | None] = mapped_column(String(8))
+    status: Mapped[Status] = mapped_column(String(12), default="open")
     progress_note: Mapped[str | None] = mapped_column(Text)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     # The next day the nudge sweep must look at this action; NULL means "work it out at the next sweep".
@@ -261,7 +266,7 @@ class OutboxMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     channel_workspace: Mapped[str | None] = mapped_column(String(32))
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    status: Mapped[OutboxStatus] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far: the fencing token of each try
     # Tries that failed (the platform's trouble, the network), counted against MAX_ATTEMPTS; a rate limit isn't one.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

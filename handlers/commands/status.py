@@ -15,6 +15,9 @@ from handlers.messages import Context, Form, FormField, Reply, Text
 from storage.models import Action
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.ladder import next_occurrence_after
+from storage.rules.rag import Rag
+
+RATINGS: dict[str, Rag] = {"green": "green", "amber": "amber", "red": "red"}  # the commands that rate
 
 SNOOZE_MOST = 999  # days, weeks or months (`/edi list due:` reads up to 9999)
 
@@ -53,7 +56,7 @@ def set_status(request: Request) -> Reply:
     else:
         if action.rag == status and action.status != "done" and note is None:
             return Reply.say(f"{action.ref} is already {status.title()}.")
-        rate(request, action, status, note)
+        rate(request, action, RATINGS[status], note)
     if note:
         keep_note(request, action, note)
     after = status_label(action)
