@@ -40,6 +40,13 @@ def print_import(out: Console, result: ImportResult) -> None:
         f"{summary.archived} archived." + (" (dry run: nothing was saved)" if result.dry_run else ""),
         soft_wrap=True,
     )
+    out.print(
+        f"Read {summary.rows} rows: {summary.rows_as_actions} as actions, {summary.rows_as_headings} as "
+        f"headings, {summary.rows_reported} reported below.",
+        soft_wrap=True,
+    )
+    if summary.not_used_line:
+        out.print(summary.not_used_line, markup=False, highlight=False, soft_wrap=True)
     if result.problems:
         out.print(f"\n{len(result.problems)} cells need a look:")
         for problem in result.problems:

@@ -59,7 +59,10 @@ def test_import_json_prints_exactly_the_documented_shape_and_nothing_else(
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"plan", "actions", "problems", "summary"}
-    assert data["summary"] == {"added": 4, "changed": 0, "unchanged": 0, "archived": 0}
+    assert data["summary"] == {
+        "added": 4, "changed": 0, "unchanged": 0, "archived": 0,
+        "rows": 4, "rows_as_actions": 4, "rows_as_headings": 0, "rows_reported": 0, "not_used": [],
+    }  # fmt: skip
     first = data["actions"][0]
     assert set(first) == {"ref", "theme", "title", "description", "owners", "deadline_text", "start_date",
                           "due_date", "kind", "recurrence", "rag", "warnings"}  # fmt: skip

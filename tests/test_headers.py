@@ -23,6 +23,9 @@ from storage.importing.headers import looks_like_header, map_columns, role_of
         ("How", "how"), ("Output", "outputs"), ("Success measure", "outputs"), ("KPI", "outputs"),
         ("Action Title", "title"), ("Ref", "ref"), ("No.", "ref"),
         ("What can the Council already evidence?", "context"),
+        ("Directorate", "owner"), ("Service area", "owner"), ("Accountable officer", "owner"), ("Officer", "owner"),
+        ("Target date", "deadline"), ("Completion date", "deadline"), ("Milestones", "deadline"),
+        ("Measure of success", "outputs"),
     ],
 )  # fmt: skip
 def test_headers_are_recognised_by_meaning(header: str, role: str) -> None:
@@ -77,3 +80,7 @@ def test_header_rows_are_found(row: list[str]) -> None:
 )  # fmt: skip
 def test_data_rows_and_headings_are_not_headers(row: list[str]) -> None:
     assert not looks_like_header(row)
+
+
+def test_a_header_row_may_name_its_dates_target_completion_or_review() -> None:
+    assert looks_like_header(["Action", "Officer", "Review date", "Completion"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.rules.owners import known_owners, owner_key, split_owners
+from storage.rules.owners import known_owners, looks_like_role, looks_like_sentence, owner_key, split_owners
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,31 @@ def test_cells_that_name_nobody_give_no_owners(cell: str) -> None:
 
 def test_owner_keys_fold_case_spacing_and_edge_punctuation() -> None:
     assert owner_key("  HR   Manager. ") == owner_key("hr manager")
+
+
+@pytest.mark.parametrize(
+    ("cell", "sentence"),
+    [
+        ("The campaign was launched in May with posters in every library and a series of talks.", True),
+        ("Potential training providers have been identified and quotes are being compared this month.", True),
+        ("Housing, Revenues and Benefits, Policy, Communities and Engagement.", False),
+        ("Head of HR / Director of Estates and Facilities Management", False),
+        ("Learning and Development Team, Organisational Development and Engagement Manager", False),
+    ],
+)
+def test_an_owner_cell_that_reads_as_a_sentence_is_told_apart_from_a_list_of_teams(
+    cell: str, sentence: bool
+) -> None:
+    assert looks_like_sentence(cell) is sentence
+
+
+@pytest.mark.parametrize(
+    ("cell", "role"),
+    [
+        ("Engagement Officer", True), ("Head of HR", True), ("Chief Executive", True), ("Policy Team", True),
+        ("Set up a staff disability network", False), ("Review recruitment adverts", False),
+        ("31/03/2024", False), ("Ongoing", False),
+    ],
+)  # fmt: skip
+def test_a_post_or_a_team_reads_as_one(cell: str, role: bool) -> None:
+    assert looks_like_role(cell) is role

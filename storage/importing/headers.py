@@ -67,7 +67,8 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(
         "owner",
         r"^who\b|by\s+whom|owners?\b|^leads?\b|lead\s+(?:officer|person|team|service|"
-        r"department|role)|responsib|^departments?$|accountab|^teams?$|^service$|^officer$",
+        r"department|role)|responsib|^departments?$|accountab|^teams?$|^service$|^officer$"
+        r"|^directorates?$|^service\s+areas?$",
     ),
     _p("rag", r"^b?rag\b|\brag\b|rag\s+status|^rating$|^status$|^current\s+status$"),
     _p("progress", r"progress|^updates?\b|comments?|^notes?$|commentary|^position$|latest"),
@@ -84,6 +85,10 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("action", r"^what\b|actions?|activit|tasks?|^we\s+will|steps?"),
     _p("group", r"outcomes?", "outcome"),
 )
+
+# A column whose name is one of these and whose cells mostly read as dates is the deadline when no column
+# is named as one ("Target", "Completion", "Review date", "Milestones" in plans seen in the wild).
+DATE_LIKE_NAMES = re.compile(r"target|complet|review|milestone")
 
 # Every pattern at once: most cells a plan holds name no column, and one search rules them all out.
 _ANY_PATTERN = re.compile("|".join(f"(?:{pattern.regex.pattern})" for pattern in PATTERNS))
@@ -127,6 +132,8 @@ def looks_like_header(cells: Sequence[str], *, overrides: Mapping[str, str] | No
         if role:
             roles.add(role)
             matched += 1
+        elif DATE_LIKE_NAMES.search(normalise_header(cell)):
+            matched += 1  # "Review date", "Completion": a column of dates, perhaps the deadline
     # Most cells of a real header name a column; a data row merely mentions "action" or "lead".
     if matched * 5 < filled * 3:
         return False
@@ -191,6 +198,18 @@ def _settle_action_columns(columns: list[Column]) -> list[Column]:
             column = Column(column.index, column.header, "outputs")
         settled.append(column)
     return settled
+
+
+def not_used_message(unused: Sequence[tuple[str, int]]) -> str | None:
+    """The summary's line on columns with text that no role claims, with how to map one; None when all are used."""
+    if not unused:
+        return None
+    listed = ", ".join(f"{header} ({cells} cell{'s' if cells != 1 else ''})" for header, cells in unused)
+    header = unused[0][0]
+    role = role_of(header)[0]
+    suggested = role if role in MAPPABLE_ROLES else "ROLE"
+    quoted = f'"{header}"' if " " in header else header
+    return f"Not used: {listed} — map it with --map {suggested}={quoted}."
 
 
 def unrecognised_message(found: Sequence[Sequence[str]], name: str) -> str:

@@ -7,7 +7,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, cast
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import Database
 from storage.importing.errors import ColumnMappingError, PlanFileError
-from storage.importing.headers import MAPPABLE_ROLES, normalise_header
+from storage.importing.headers import MAPPABLE_ROLES, normalise_header, not_used_message
 from storage.importing.limits import MAX_FILE_BYTES
 from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
@@ -42,6 +42,17 @@ class ImportSummary:
     changed: int = 0
     unchanged: int = 0
     archived: int = 0
+    # What became of the file's rows (each is an action, a heading or a reported problem), and the columns
+    # with text that no role claims, as {"header": …, "cells": …}.
+    rows: int = 0
+    rows_as_actions: int = 0
+    rows_as_headings: int = 0
+    rows_reported: int = 0
+    not_used: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def not_used_line(self) -> str | None:
+        return not_used_message([(column["header"], column["cells"]) for column in self.not_used])
 
 
 @dataclass
@@ -270,7 +281,11 @@ def _apply(
     taken = refs_of_plan(session, plan) | {
         source_ref(plan.ref_prefix, item.source_ref) for item in parsed.actions if item.source_ref
     }
-    summary = ImportSummary()
+    summary = ImportSummary(
+        rows=parsed.rows.rows, rows_as_actions=parsed.rows.actions, rows_as_headings=parsed.rows.headings,
+        rows_reported=parsed.rows.reported,
+        not_used=[{"header": column.header, "cells": column.cells} for column in parsed.unused_columns],
+    )  # fmt: skip
     history = _History(now=now, actor=actor)
     seen: set[Action] = set()
     keys_used: set[str] = set()

@@ -105,3 +105,48 @@ def _segment_by_known(pieces: list[str], known: Collection[str]) -> list[str] | 
     if len(segments) < 2 or known_count == 0 or known_count * 2 < len(segments):
         return None
     return [segment for segment, _ in segments]
+
+
+_VERBISH = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|has|have|had|will|would|can|could|should|did|does|\w{3,}ed)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_sentence(cell: str) -> bool:
+    """Whether an owner cell reads as a sentence about the work rather than naming who does it.
+
+    Owners are short noun phrases ("Head of HR / Estates"); a cell of many words with verbs that ends
+    in a full stop ("The campaign was launched in May with…") is a progress note that slid over.
+    """
+    text = _WHITESPACE.sub(" ", cell).strip()
+    words = text.split(" ")
+    if len(words) < 8 or not _VERBISH.search(text):
+        return False
+    # Lists of teams are mostly capitalised words; a sentence is mostly lower case.
+    lower = sum(1 for word in words if word[:1].islower() and word not in ("and", "of", "&", "the", "for"))
+    if lower * 10 < len(words) * 4:
+        return False
+    return text.endswith((".", "!", "?")) or len(words) >= 16
+
+
+_ROLE_NOUN = re.compile(
+    r"\b(?:officers?|managers?|teams?|directors?|directorates?|head|leads?|chief|executive|boards?|committees?|"
+    r"departments?|services?|units?|hr|coordinators?|co-ordinators?|advis[eo]rs?|partners?|champions?|"
+    r"groups?|council|trustees?|ceo|cfo|coo)\b",
+    re.IGNORECASE,
+)
+_MINOR_WORDS = frozenset({"and", "of", "&", "the", "for", "/", "-", "–"})
+
+
+def looks_like_role(cell: str) -> bool:
+    """Whether a short cell names a post or a team ("Engagement Officer", "Head of HR"), as owner cells do.
+
+    Every word is capitalised but the small joining ones, and one of them is a role noun; an action
+    ("Set up a staff network") starts with a verb in lower-case words.
+    """
+    words = _WHITESPACE.sub(" ", cell).strip().split(" ")
+    if not words or len(words) > 6 or cell.rstrip().endswith("."):
+        return False
+    capitalised = all(word[:1].isupper() or word.casefold() in _MINOR_WORDS for word in words)
+    return capitalised and bool(_ROLE_NOUN.search(cell))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -19,10 +20,20 @@ from storage.importing.tables.grouping import (
     with_context,
     with_heading,
 )
-from storage.importing.tables.parsed import ParsedAction, ParsedPlan, Problem
-from storage.importing.tables.repair import continues, fit, joined_cells, repair_shift
+from storage.importing.tables.parsed import ParsedAction, ParsedPlan, Problem, RowTally, UnusedColumn
+from storage.importing.tables.repair import (
+    OwnersElsewhere,
+    continues,
+    date_elsewhere,
+    fit,
+    is_bare_date,
+    joined_cells,
+    not_a_title,
+    prose_elsewhere,
+    repair_shift,
+)
 from storage.rules.deadlines import interpret_deadline
-from storage.rules.owners import known_owners, split_owners
+from storage.rules.owners import known_owners, looks_like_sentence, split_owners
 from storage.rules.rag import parse_rag, rag_in_progress
 
 TITLE_FROM_TEXT_MAX = 160
@@ -51,6 +62,8 @@ def interpret_document(
         title=document_title(document.rows),
         actions=reader.actions,
         problems=reader.problems,
+        unused_columns=[UnusedColumn(header, cells) for header, cells in reader.unused.items()],
+        rows=reader.tally,
     )
 
 
@@ -71,7 +84,9 @@ class _PlanReader:
         self.problems: list[Problem] = []
         self.headings: Headings = []
         self.previous_columns: list[Column] | None = None
-        self.known: set[str] = set()
+        self.owner_counts: Counter[str] = Counter()  # rows naming each owner key, for OwnersElsewhere
+        self.unused: dict[str, int] = {}  # header → cells with text, for columns no role claims
+        self.tally = RowTally()
 
     def split_all_owners(self) -> None:
         """Split owner cells once the whole plan is read, so a comma list can be checked against every table."""
@@ -95,42 +110,64 @@ class _PlanReader:
         self.previous_columns = columns
         by_role: dict[Role, Column] = {c.role: c for c in columns if c.role is not None and c.role != "group"}
         title_column = by_role.get("title") or by_role.get("action") or by_role.get("how")
+        filled = [row for row in body if not all(_PUNCTUATION_ONLY.match(cell) for cell in row.cells)]
         if title_column is None:
+            self.tally.rows += len(filled)
+            self.tally.reported += len(filled)
             self.problems.append(
                 Problem(
                     header.line,
                     "",
                     " | ".join(header.nonempty()),
-                    "This table has no action column; skipped.",
+                    f"This table has no action column; its {len(filled)} rows were skipped.",
                 )
             )
             return
+        self._note_unused(columns, filled)
+        unnamed = [c.index for c in columns if c.role is None and c.header.startswith("Column ")]
         owner_column = by_role.get("owner")
         if owner_column is not None:
-            self.known |= known_owners(row.cell(owner_column.index) for row in body)
+            # A date that slid under Who names nobody; its "31", "03" and "2024" must not vouch for owners.
+            for row in body:
+                cell = row.cell(owner_column.index)
+                if not is_bare_date(cell):
+                    self.owner_counts.update(known_owners([cell]))
 
         carried: dict[int, str] = {}
         previous: ParsedAction | None = None
         for row in body:
+            if all(_PUNCTUATION_ONLY.match(cell) for cell in row.cells):
+                continue
+            self.tally.rows += 1
             if row.table != header.table and len(row.cells) != width:
+                self.tally.reported += 1
                 self._problem(row, "", "", "This row is in a table whose columns I don't recognise; skipped.")
                 continue
-            cells = fit(row.cells, width)
-            if all(_PUNCTUATION_ONLY.match(cell) for cell in cells):
-                continue
-            repair = repair_shift(cells, by_role, known=self.known)
+            # Cells past the header's end, like those under a column with no header, are data that slid.
+            full = max(width, len(row.cells))
+            cells = fit(row.cells, full)
+            here = known_owners([row.cell(owner_column.index)]) if owner_column is not None else set()
+            repair = repair_shift(
+                cells,
+                by_role,
+                known=OwnersElsewhere(self.owner_counts, here),
+                stray=[*unnamed, *range(width, full)],
+            )
             if repair.note is not None:
                 self._problem(row, "", " | ".join(c for c in cells if c)[:120], repair.note)
-            cells = repair.cells
+            cells = fit(repair.cells, width)
+            slid_note = self._mend_swaps(row, cells, columns=columns, by_role=by_role, title=title_column)
             title_text = cells[title_column.index]
 
             if not title_text and previous is not None and continues(cells, columns):
+                self.tally.actions += 1
                 self._join_continuation(previous, row, cells, columns)
                 continue
             data_cells = [
                 (c, cells[c.index]) for c in columns if cells[c.index] and c.role not in ("group", "context")
             ]
             if not data_cells:
+                self.tally.headings += 1
                 carry(cells, columns, carried)
                 continue
             if not title_text:
@@ -143,12 +180,18 @@ class _PlanReader:
                     "",
                 )
                 if not fallback:
-                    column, text = data_cells[0]
-                    self._problem(row, column.header, text, "This row has no action text, so it was skipped.")
+                    self.tally.reported += 1
+                    dated = next(((c, t) for c, t in data_cells if is_bare_date(t)), None)
+                    column, text = dated or data_cells[0]
+                    message = (
+                        "This row has a date but no action text" if dated else "This row has no action text"
+                    )
+                    self._problem(row, column.header, text, f"{message}, so it was skipped.")
                     continue
             if is_row_heading(
                 cells, columns=columns, title_column=title_column, data_cells=data_cells, carried=carried
             ):
+                self.tally.headings += 1
                 self.headings = with_heading(self.headings, title_text)
                 self._problem(
                     row, title_column.header, title_text,
@@ -156,8 +199,89 @@ class _PlanReader:
                 )  # fmt: skip
                 continue
             carry(cells, columns, carried)
+            self.tally.actions += 1
             previous = self._action(row, cells, columns, carried)
+            if slid_note:
+                previous.progress = f"{previous.progress}\n{slid_note}" if previous.progress else slid_note
             self.actions.append(previous)
+
+    def _note_unused(self, columns: Sequence[Column], body: Sequence[SourceRow]) -> None:
+        """Count the cells of columns no role claims, for the summary's "not used" list."""
+        for column in columns:
+            if column.role is not None:
+                continue
+            cells = sum(1 for row in body if row.cell(column.index).strip())
+            if cells:
+                self.unused[column.header] = self.unused.get(column.header, 0) + cells
+
+    def _mend_swaps(
+        self,
+        row: SourceRow,
+        cells: list[str],
+        *,
+        columns: Sequence[Column],
+        by_role: Mapping[Role, Column],
+        title: Column,
+    ) -> str | None:
+        """Put back cells a careless export swapped; returns an owner cell that reads as a sentence, if any.
+
+        A title is never a bare date, status or rating; a deadline with no date whose neighbour holds
+        one takes it; an "owner" that reads as a sentence is a progress note that slid over.
+        """
+        deadline = by_role.get("deadline")
+        written = cells[title.index]
+        if not_a_title(written):
+            prose = prose_elsewhere(cells, columns, near=title.index)
+            if (
+                deadline is not None
+                and is_bare_date(written)
+                and not is_bare_date(cells[deadline.index])
+                and (not cells[deadline.index] or prose is not None)
+            ):
+                cells[deadline.index], cells[title.index] = written, cells[deadline.index]
+            if prose is not None:
+                cells[title.index], cells[prose.index] = cells[prose.index], cells[title.index]
+                self._problem(
+                    row, title.header, written,
+                    f"'{_short(written)}' is not an action; the action text was under {prose.header}, "
+                    "so the cells were put back.",
+                )  # fmt: skip
+            else:
+                if cells[title.index] == written:
+                    cells[title.index] = ""
+                self._problem(
+                    row, title.header, written,
+                    f"'{_short(written)}' is not an action, so it was not used as the title.",
+                )  # fmt: skip
+        if deadline is not None:
+            when = cells[deadline.index]
+            if when and interpret_deadline(when).kind == "unknown":
+                dated = date_elsewhere(cells, columns, near=deadline.index)
+                if dated is not None:
+                    cells[deadline.index], cells[dated.index] = cells[dated.index], when
+                    self._problem(
+                        row, deadline.header, when,
+                        f"The date was under {dated.header}, and this text under {deadline.header}; "
+                        "they were swapped.",
+                    )  # fmt: skip
+        owner = by_role.get("owner")
+        if owner is not None and is_bare_date(cells[owner.index]):
+            when = cells[owner.index]
+            if deadline is not None and not cells[deadline.index]:
+                cells[deadline.index], cells[owner.index] = when, ""
+                moved = f"it was moved to {deadline.header}"
+            else:
+                cells[owner.index] = ""
+                moved = "it was not used as an owner"
+            self._problem(row, owner.header, when, f"'{_short(when)}' is a date, not an owner; {moved}.")
+        if owner is not None and looks_like_sentence(cells[owner.index]):
+            sentence, cells[owner.index] = cells[owner.index], ""
+            self._problem(
+                row, owner.header, sentence,
+                f"'{_short(sentence)}' reads as a sentence, not an owner; it was kept as a progress note.",
+            )  # fmt: skip
+            return sentence
+        return None
 
     # -- rows -------------------------------------------------------------------------------------------
     def _join_continuation(

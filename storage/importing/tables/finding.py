@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from storage.importing.errors import ColumnMappingError
-from storage.importing.headers import Column, Role, looks_like_header, map_columns, unrecognised_message
+from storage.importing.headers import (
+    DATE_LIKE_NAMES,
+    Column,
+    Role,
+    looks_like_header,
+    map_columns,
+    normalise_header,
+    unrecognised_message,
+)
 from storage.importing.sources import SourceDocument, SourceRow
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.rag import parse_rag
@@ -63,7 +71,31 @@ def table_columns(
     (`previous`) or recognised from the cells of its rows (`body`, prose left out)."""
     columns = map_columns(header.cells, overrides=overrides)
     columns = _fill_blank_headers(columns, body, previous=previous)
+    columns = _dated_column_as_deadline(columns, body, overrides=overrides)
     return _demote_sparse_action(columns, body)
+
+
+def _mostly_dates(values: Sequence[str]) -> bool:
+    values = [value for value in values if value]
+    dated = sum(1 for value in values if interpret_deadline(value).kind != "unknown")
+    return len(values) >= 2 and dated * 10 >= len(values) * 6
+
+
+def _dated_column_as_deadline(
+    columns: list[Column], body: Sequence[SourceRow], *, overrides: Mapping[str, str]
+) -> list[Column]:
+    """With no deadline column, a "Target", "Completion" or "Review date" column of dates is the deadline."""
+    if any(c.role == "deadline" for c in columns):
+        return columns
+    mapped = {normalise_header(header) for header in overrides.values()}
+    for column in columns:
+        if column.role not in (None, "outputs", "progress") or normalise_header(column.header) in mapped:
+            continue
+        if DATE_LIKE_NAMES.search(normalise_header(column.header)) and _mostly_dates(
+            [row.cell(column.index) for row in body]
+        ):
+            return [Column(c.index, c.header, "deadline") if c is column else c for c in columns]
+    return columns
 
 
 def _fill_blank_headers(
@@ -94,8 +126,7 @@ def _guess_role(
     values = [value for value in values if value]
     if len(values) < 2:
         return None
-    dated = sum(1 for value in values if interpret_deadline(value).kind != "unknown")
-    if "deadline" not in claimed and dated * 10 >= len(values) * 6:
+    if "deadline" not in claimed and _mostly_dates(values):
         return "deadline", None
     rated = sum(1 for value in values if parse_rag(value))
     if "rag" not in claimed and rated * 10 >= len(values) * 6:

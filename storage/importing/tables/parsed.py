@@ -48,9 +48,29 @@ class ParsedAction:
         return f"{self.where}, row {self.line}" if self.where else f"row {self.line}"
 
 
+@dataclass(frozen=True, slots=True)
+class UnusedColumn:
+    """A column with text in it that no role claims: said in the summary so nothing is dropped unseen."""
+
+    header: str
+    cells: int
+
+
+@dataclass(slots=True)
+class RowTally:
+    """What became of each non-blank row of the plan's tables: every one is counted exactly once."""
+
+    rows: int = 0
+    actions: int = 0  # rows read as an action, or joined to the one above (a row split by a page break)
+    headings: int = 0  # rows read as a heading or a grouping cell for the rows below
+    reported: int = 0  # rows skipped and reported as a problem
+
+
 @dataclass
 class ParsedPlan:
     name: str
     title: str | None
     actions: list[ParsedAction]
     problems: list[Problem]
+    unused_columns: list[UnusedColumn] = field(default_factory=list)
+    rows: RowTally = field(default_factory=RowTally)

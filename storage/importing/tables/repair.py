@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Container, Mapping, Sequence
 from typing import NamedTuple
 
 from storage.importing.headers import Column, Role
 from storage.importing.sources import SourceRow
 from storage.importing.tables.parsed import ParsedAction
 from storage.rules.deadlines import interpret_deadline
-from storage.rules.owners import hard_parts, owner_key
+from storage.rules.owners import hard_parts, looks_like_role, owner_key
 from storage.rules.rag import parse_rag
 
 # ---------------------------------------------------------------- rows split by a page break
@@ -69,21 +70,27 @@ class ShiftRepair(NamedTuple):
     note: str | None = None
 
 
-def repair_shift(cells: list[str], by_role: Mapping[Role, Column], *, known: set[str]) -> ShiftRepair:
+def repair_shift(
+    cells: list[str], by_role: Mapping[Role, Column], *, known: Container[str], stray: Sequence[int] = ()
+) -> ShiftRepair:
     """Put back a row whose cells slid sideways in a careless export, when the intent is clear; `known`
-    are the owner keys the table's owner column names."""
+    are the owner keys the table's owner column names, `stray` the columns with no header (and those past
+    the header's end), where any text is data that slid."""
     if len([c for c in cells if c]) < 2:
         return ShiftRepair(cells)
-    misplaced = _misplaced(cells, by_role, known=known)
+    misplaced = _misplaced(cells, by_role, known=known) + _strays(cells, stray)
     if not misplaced:
         return ShiftRepair(cells)
-    original = _plausibility(cells, by_role, known=known)
+    original = _plausibility(cells, by_role, known=known) - 3 * _strays(cells, stray)
     best, best_score, best_shift = cells, original, 0
     for shift in (-2, -1, 1, 2):
         moved = _shifted(cells, shift)
-        if moved is None or _misplaced(moved, by_role, known=known) >= misplaced:
+        if moved is None:
             continue
-        score = _plausibility(moved, by_role, known=known)
+        strays = _strays(moved, stray)
+        if _misplaced(moved, by_role, known=known) + strays >= misplaced:
+            continue
+        score = _plausibility(moved, by_role, known=known) - 3 * strays
         if score > best_score:
             best, best_score, best_shift = moved, score, shift
     if best_shift == 0:
@@ -99,12 +106,31 @@ def repair_shift(cells: list[str], by_role: Mapping[Role, Column], *, known: set
     )
 
 
-def _is_owner(value: str, known: set[str]) -> bool:
+# A reference as plans write them ("LT5", "2.3", "A1"): what a title cell holds when the Ref slid into it.
+_REF_LIKE = re.compile(r"^[A-Za-z]{0,4}[-.]?\d+(?:[.-]\d+)*[a-z]?$")
+
+
+class OwnersElsewhere:
+    """Owner keys the plan names in some row other than this one: a row's own slid cell vouches for nothing."""
+
+    def __init__(self, counts: Mapping[str, int], here: Collection[str]) -> None:
+        self.counts = counts
+        self.here = here
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.counts.get(key, 0) - (key in self.here) > 0
+
+
+def _strays(cells: Sequence[str], stray: Sequence[int]) -> int:
+    return sum(1 for index in stray if index < len(cells) and cells[index])
+
+
+def _is_owner(value: str, known: Container[str]) -> bool:
     parts = hard_parts(value)
-    return bool(parts) and all(owner_key(part) in known for part in parts)
+    return bool(parts) and all(owner_key(part) in known or looks_like_role(part) for part in parts)
 
 
-def _misplaced(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: set[str]) -> int:
+def _misplaced(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: Container[str]) -> int:
     """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When."""
     count = 0
     for role, column in by_role.items():
@@ -113,14 +139,18 @@ def _misplaced(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: s
         if not value or len(value) > 24:
             continue
         is_date = interpret_deadline(value).kind == "dated"
-        if (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value))) or (
-            role in ("title", "action", "progress", "deadline", "rag") and _is_owner(value, known)
+        if (
+            (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value)))
+            or (role in ("title", "action", "progress", "deadline", "rag") and _is_owner(value, known))
+            or (role == "deadline" and not is_date and parse_rag(value))
+            or (role == "rag" and is_date)
+            or (role in ("title", "action") and _REF_LIKE.match(value) and "ref" in by_role)
         ):
             count += 1
     return count
 
 
-def _plausibility(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: set[str]) -> int:
+def _plausibility(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: Container[str]) -> int:
     """How well each cell suits its column: dates under When, names under Who, prose under What."""
     score = 0
     for role, column in by_role.items():
@@ -153,3 +183,55 @@ def _shifted(cells: list[str], shift: int) -> list[str] | None:
     if any(cells[:shift]):
         return None
     return cells[shift:] + [""] * shift
+
+
+# ---------------------------------------------------------------- cells that swapped places
+
+_STATUS_WORDS = frozenset(
+    {
+        "ongoing", "on going", "in progress", "not started", "complete", "completed", "done", "on track",
+        "delayed", "overdue", "tbc", "tba", "n/a", "na", "achieved", "started", "not yet started",
+        "on hold", "closed", "open", "planned", "in hand",
+    }
+)  # fmt: skip
+
+
+def is_bare_date(value: str) -> bool:
+    """A cell that is nothing but a date or a period ("31/03/2025", "Q2 2025", "Ongoing")."""
+    text = value.strip()
+    return (
+        bool(text) and len(text) <= 30 and interpret_deadline(text).kind in ("dated", "ongoing", "complete")
+    )
+
+
+def not_a_title(value: str) -> bool:
+    """A bare date, status word or RAG rating: whatever a title cell holding it meant, it is not an action."""
+    text = " ".join(value.split()).strip(" .").casefold()
+    return bool(text) and (
+        text in _STATUS_WORDS or is_bare_date(text) or (len(text) <= 20 and parse_rag(text) is not None)
+    )
+
+
+def date_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: int) -> Column | None:
+    """The column nearest to `near` whose cell is a bare date, outside the title, owner and ref columns."""
+    candidates = [
+        column
+        for column in columns
+        if column.index != near
+        and column.role not in ("title", "action", "owner", "ref", "deadline")
+        and is_bare_date(cells[column.index])
+    ]
+    return min(candidates, key=lambda column: abs(column.index - near), default=None)
+
+
+def prose_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: int) -> Column | None:
+    """The column nearest to `near` whose cell reads as an action, outside the owner, deadline and RAG columns."""
+    candidates = [
+        column
+        for column in columns
+        if column.index != near
+        and column.role not in ("owner", "deadline", "rag", "ref", "title", "action", "how")
+        and len(cells[column.index].split()) >= 3
+        and not not_a_title(cells[column.index])
+    ]
+    return min(candidates, key=lambda column: abs(column.index - near), default=None)

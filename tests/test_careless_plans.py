@@ -1,0 +1,291 @@
+"""Plans nobody laid out for us: columns we don't know by name, and exports whose cells slid sideways.
+
+Whatever the file, every row it holds is an action, a heading or a problem the plan owner is told
+about, and every column with text in it is read or named in the summary as not used.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storage.importing.readers import read_plan_file
+from storage.importing.tables import ParsedAction, ParsedPlan, interpret_document
+from tests.builders import write_csv
+from tests.conftest import CliRun
+
+NO_DATE = ("unknown", None)
+
+
+def imported(tmp_path: Path, rows: list[list[str]], name: str = "plan.csv") -> ParsedPlan:
+    return interpret_document(read_plan_file(write_csv(tmp_path / name, rows)), today=date(2024, 1, 15))
+
+
+def reading(action: ParsedAction) -> tuple[object, ...]:
+    return (
+        action.theme,
+        action.title,
+        action.owners,
+        (action.deadline.kind, action.deadline.due),
+        action.rag,
+    )
+
+
+def problem_rows(plan: ParsedPlan) -> set[int]:
+    return {problem.row for problem in plan.problems}
+
+
+def assert_every_row_accounted_for(plan: ParsedPlan, rows_in_file: int) -> None:
+    tally = plan.rows
+    assert tally.rows == rows_in_file
+    assert tally.actions + tally.headings + tally.reported == tally.rows
+
+
+# ---------------------------------------------------------------- columns we don't know by name
+
+
+def test_a_directorate_and_a_target_of_dates_are_the_owner_and_the_deadline(tmp_path: Path) -> None:
+    plan = imported(
+        tmp_path,
+        [
+            ["Action", "Directorate", "Target"],
+            ["Run a staff survey", "People and Culture", "31/03/2025"],
+            ["Publish the pay gap report", "Finance", "Q2 2025"],
+            ["Train every manager in inclusive recruitment", "People and Culture", "June 2025"],
+        ],
+    )
+    assert [reading(a) for a in plan.actions] == [
+        (None, "Run a staff survey", ["People and Culture"], ("dated", date(2025, 3, 31)), None),
+        (None, "Publish the pay gap report", ["Finance"], ("dated", date(2025, 6, 30)), None),
+        (None, "Train every manager in inclusive recruitment", ["People and Culture"],
+         ("dated", date(2025, 6, 30)), None),
+    ]  # fmt: skip
+    assert plan.unused_columns == [] and plan.problems == []
+    assert_every_row_accounted_for(plan, 3)
+
+
+def test_columns_nobody_claims_are_named_in_the_summary_with_their_cell_counts(tmp_path: Path) -> None:
+    plan = imported(
+        tmp_path,
+        [
+            ["Theme", "Action", "Accountable officer", "Service area", "Completion date", "Review date",
+             "Measure of success", "Milestones"],
+            ["Workforce", "Review recruitment adverts", "Head of HR", "People", "31/03/2025", "01/01/2025",
+             "Adverts reviewed", "Draft by Jan"],
+            ["", "Offer reverse mentoring", "Chief Executive", "People", "Sept 2025", "01/06/2025",
+             "Ten pairs", ""],
+        ],
+    )  # fmt: skip
+    assert [reading(a) for a in plan.actions] == [
+        ("Workforce", "Review recruitment adverts", ["Head of HR"], ("dated", date(2025, 3, 31)), None),
+        ("Workforce", "Offer reverse mentoring", ["Chief Executive"], ("dated", date(2025, 9, 30)), None),
+    ]
+    assert [(c.header, c.cells) for c in plan.unused_columns] == [
+        ("Service area", 2), ("Review date", 2), ("Milestones", 1),
+    ]  # fmt: skip
+
+
+def test_a_review_date_column_of_dates_is_the_deadline_when_there_is_no_other(tmp_path: Path) -> None:
+    plan = imported(
+        tmp_path,
+        [
+            ["Action", "Officer", "Review date", "Completion"],
+            ["Refresh the equality impact assessment template", "Policy Officer", "01/09/2024", "Not yet"],
+            ["Publish the annual equality report", "Policy Officer", "31/01/2025", ""],
+        ],
+    )
+    assert [(a.owners, a.deadline.due) for a in plan.actions] == [
+        (["Policy Officer"], date(2024, 9, 1)),
+        (["Policy Officer"], date(2025, 1, 31)),
+    ]
+    assert [(c.header, c.cells) for c in plan.unused_columns] == [("Completion", 1)]
+
+
+# ---------------------------------------------------------------- careless exports
+
+CARELESS = [
+    ["Ref", "Theme", "Action", "Lead", "Deadline", "Progress", "RAG"],
+    ["1", "Workforce", "Review recruitment adverts", "HR Manager", "31/03/2024", "Adverts drafted", "G"],
+    # A status word under Action; the action text slid into Progress.
+    ["2", "", "Ongoing", "HR Manager", "", "Offer reverse mentoring to senior leaders", "A"],
+    # The owner cell holds a sentence about a campaign launch.
+    ["3", "Communities", "Launch a hate crime reporting campaign",
+     "The campaign was launched in May with posters in every library and a series of talks by partners.",
+     "30/06/2024", "", "G"],
+    # A sentence under Deadline, the row's real date under Progress.
+    ["4", "", "Publish the accessibility statement", "Digital Team", "Waiting on the new website to go live.",
+     "30/09/2024", "A"],
+    # The action text under Theme, the date under Action.
+    ["5", "Set up a staff disability network", "31/12/2024", "Chief Executive", "", "", "R"],
+    # Only a date.
+    ["6", "", "", "", "31/01/2025", "", ""],
+    # Slid one column right (a blank cell crept in before the reference).
+    ["", "7", "", "Run unconscious bias training", "Learning Team", "31/10/2024", "", "G"],
+]  # fmt: skip
+
+
+def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: Path) -> None:
+    plan = imported(tmp_path, CARELESS)
+    by_ref = {a.source_ref: a for a in plan.actions}
+    assert [reading(by_ref[ref]) for ref in ("1", "2", "3", "4", "5", "7")] == [
+        ("Workforce", "Review recruitment adverts", ["HR Manager"], ("dated", date(2024, 3, 31)), "green"),
+        ("Workforce", "Offer reverse mentoring to senior leaders", ["HR Manager"], ("ongoing", None), "amber"),
+        ("Communities", "Launch a hate crime reporting campaign", [], ("dated", date(2024, 6, 30)), "green"),
+        ("Communities", "Publish the accessibility statement", ["Digital Team"], ("dated", date(2024, 9, 30)),
+         "amber"),
+        ("Communities", "Set up a staff disability network", ["Chief Executive"],
+         ("dated", date(2024, 12, 31)), "red"),
+        ("Communities", "Run unconscious bias training", ["Learning Team"], ("dated", date(2024, 10, 31)), "green"),
+    ]  # fmt: skip
+    assert by_ref["3"].progress is not None and "campaign was launched" in by_ref["3"].progress
+    assert by_ref["4"].progress == "Waiting on the new website to go live."
+    messages = {problem.row: problem.message for problem in plan.problems if problem.message}
+    assert "reads as a sentence, not an owner" in " ".join(p.message for p in plan.problems if p.row == 4)
+    assert messages[7] == "This row has a date but no action text, so it was skipped."
+    assert {3, 4, 5, 6, 7, 8} <= problem_rows(plan)
+    assert_every_row_accounted_for(plan, len(CARELESS) - 1)
+    assert len(plan.actions) + plan.rows.reported == len(CARELESS) - 1
+
+
+def test_a_title_is_never_a_bare_date_status_or_rating(tmp_path: Path) -> None:
+    plan = imported(
+        tmp_path,
+        [
+            ["Action", "Owner", "Deadline"],
+            ["Complete", "HR Manager", "31/03/2024"],
+            ["Green", "HR Manager", "31/03/2024"],
+            ["Hold listening sessions", "HR Manager", "31/03/2024"],
+        ],
+    )
+    assert [a.title for a in plan.actions] == ["Hold listening sessions"]
+    assert problem_rows(plan) == {2, 3}
+    assert_every_row_accounted_for(plan, 3)
+
+
+# ---------------------------------------------------------------- slid rows, at random
+
+SMALL_PLANS = [
+    [
+        ["Ref", "Action", "Lead", "Deadline", "RAG"],
+        ["LT1", "Publish the action plan", "Policy Team", "31/03/2024", "G"],
+        ["LT2", "Set EDI objectives for directors", "Chief Executive / HR Manager", "30/09/2024", "A"],
+        ["LT3", "Review recruitment adverts", "HR Manager", "30/11/2024", "G"],
+        ["LT4", "Offer reverse mentoring", "Chief Executive", "31/01/2025", "R"],
+        ["LT5", "Hold staff listening sessions", "Policy Team", "28/02/2025", "A"],
+    ],
+    [
+        ["Theme", "What", "Who", "When", "Progress"],
+        ["Workforce", "Run a staff survey", "People Team", "June 2024", "Questions agreed"],
+        ["", "Publish the pay gap report", "Finance Team", "31/03/2025", "Data collected"],
+        ["Communities", "Hold a community forum", "Engagement Officer", "Q3 2024", ""],
+        ["", "Translate key leaflets", "Communications Team", "30/04/2025", "Two languages done"],
+    ],
+    [
+        ["Action", "Owner", "Target date", "Status"],
+        ["Adopt an inclusive language guide", "Policy Team", "31/10/2024", "Amber"],
+        ["Train managers in fair recruitment", "Learning Team", "31/12/2024", "Green"],
+        ["Audit building accessibility", "Estates Team", "31/05/2025", "Red"],
+    ],
+]  # fmt: skip
+
+
+def _slid(row: list[str], direction: int) -> list[str]:
+    """A row as a careless export leaves it: one column right (a blank crept in) or left (first cell lost)."""
+    return ["", *row] if direction > 0 else [*row[1:], ""]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    plan_index=st.integers(0, len(SMALL_PLANS) - 1),
+    seed=st.integers(0, 2**16),
+)
+def test_a_slid_row_is_put_back_or_reported_never_misread(tmp_path: Path, plan_index: int, seed: int) -> None:
+    rows = [list(row) for row in SMALL_PLANS[plan_index]]
+    header, body = rows[0], rows[1:]
+    chance = random.Random(seed)
+    slid_lines: set[int] = set()
+    careless = [header]
+    for number, row in enumerate(body):
+        line = number + 2
+        if chance.random() < 0.5:
+            row = _slid(row, chance.choice((-1, 1)))
+            if chance.random() < 0.5:
+                row[chance.randrange(len(row))] = ""
+            slid_lines.add(line)
+        careless.append(row)
+    plan = imported(tmp_path, careless, name=f"slid_{plan_index}_{seed}.csv")
+    clean = imported(tmp_path, rows, name=f"clean_{plan_index}.csv")
+    expected = {a.line: a for a in clean.actions}
+    reported = problem_rows(plan)
+    for action in plan.actions:
+        original = expected[action.line]
+        if action.line not in slid_lines:  # (its theme may be one a slid row above lost)
+            assert reading(action)[1:] == reading(original)[1:]
+            continue
+        if (action.title, action.owners, action.deadline.text) != (
+            original.title,
+            original.owners,
+            original.deadline.text,
+        ):
+            assert action.line in reported, (careless[action.line - 1], reading(action))
+        # Whatever survived, nothing was read from the wrong column.
+        assert action.title not in _others(rows[action.line - 1], header), (
+            careless[action.line - 1],
+            reading(action),
+        )
+        assert set(action.owners) <= set(original.owners), (careless[action.line - 1], reading(action))
+        assert action.deadline.text in (original.deadline.text, ""), (
+            careless[action.line - 1],
+            reading(action),
+        )
+    read_lines = {a.line for a in plan.actions}
+    assert {line for line in slid_lines if line not in read_lines} <= reported
+    assert_every_row_accounted_for(plan, len(body))
+
+
+def _others(row: list[str], header: list[str]) -> set[str]:
+    """The cells of a clean row outside its action column."""
+    action_at = next(i for i, h in enumerate(header) if h in ("Action", "What"))
+    return {cell for index, cell in enumerate(row) if index != action_at and cell}
+
+
+# ---------------------------------------------------------------- the summary a plan owner reads
+
+
+@pytest.mark.db
+def test_the_import_summary_counts_every_row_and_names_the_columns_not_used(
+    cli: CliRun, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "careless.csv",
+        [
+            ["Action", "Lead", "Directorate", "Review date", "Deadline"],
+            ["Review recruitment adverts", "HR Manager", "People", "01/01/2025", "31/03/2025"],
+            ["Offer reverse mentoring", "Chief Executive", "Office of the CEO", "01/06/2025", "Sept 2025"],
+            ["", "", "", "", "31/12/2025"],
+        ],
+    )
+    code, out, err = cli("--now", "2024-01-15T09:30", "import", str(path), "--plan", "Careless")
+    assert code == 0, err
+    assert "Read 3 rows: 2 as actions, 0 as headings, 1 reported below." in out
+    assert (
+        "Not used: Directorate (2 cells), Review date (2 cells) — map it with --map owner=Directorate." in out
+    )
+    assert "Row 4, Deadline: This row has a date but no action text, so it was skipped." in out
+    code, out, err = cli(
+        "--now", "2024-01-15T09:30", "import", str(path), "--plan", "Careless", "--map", "owner=Directorate",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert [a["owners"] for a in data["actions"]] == [["People"], ["Office of the CEO"]]
+    assert data["summary"]["not_used"] == [
+        {"header": "Lead", "cells": 2},
+        {"header": "Review date", "cells": 2},
+    ]
