@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from storage.importing.readers import read_plan_file
 from storage.importing.tables import ParsedAction, ParsedPlan, interpret_document
-from tests.builders import write_csv
+from tests.builders import Table, write_csv, write_docx, write_xlsx
 from tests.conftest import CliRun
 
 NO_DATE = ("unknown", None)
@@ -151,6 +151,23 @@ def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: 
     assert {3, 4, 5, 6, 7, 8} <= problem_rows(plan)
     assert_every_row_accounted_for(plan, len(CARELESS) - 1)
     assert len(plan.actions) + plan.rows.reported == len(CARELESS) - 1
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_the_same_careless_plan_as_a_document_or_a_workbook_reads_the_same(tmp_path: Path, fmt: str) -> None:
+    """A Word table or a sheet is square: the row that slid right pushed its RAG under a blank header."""
+    width = max(len(row) for row in CARELESS)
+    square = [[*row, *[""] * (width - len(row))] for row in CARELESS]
+    path = (
+        write_docx(tmp_path / "careless.docx", [Table(square)])
+        if fmt == "docx"
+        else write_xlsx(tmp_path / "careless.xlsx", {"Plan": square})
+    )
+    plan = interpret_document(read_plan_file(path), today=date(2024, 1, 15))
+    from_csv = imported(tmp_path, CARELESS)
+    assert [reading(a) for a in plan.actions] == [reading(a) for a in from_csv.actions]
+    assert (plan.rows.actions, plan.rows.reported) == (from_csv.rows.actions, from_csv.rows.reported)
+    assert problem_rows(plan) == problem_rows(from_csv)
 
 
 def test_a_title_is_never_a_bare_date_status_or_rating(tmp_path: Path) -> None:
