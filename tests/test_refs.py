@@ -5,10 +5,11 @@ from __future__ import annotations
 from storage.rules.refs import next_numbered_ref, plan_ref, source_ref
 
 
-def test_a_plan_s_own_reference_is_kept_in_capitals_without_spaces_or_punctuation() -> None:
+def test_a_plan_s_own_number_is_kept_in_capitals_under_the_plan_s_prefix() -> None:
     assert source_ref("LT", "1.2") == "LT-1.2"
     assert source_ref("LT", " 3 a (i) ") == "LT-3AI"
     assert source_ref("NO", "x" * 30) == "NO-" + "X" * 20
+    assert source_ref("HY", "WB-1") == "HY-WB-1"
 
 
 def test_the_next_number_is_used_unless_an_action_already_has_that_reference() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 
-_NOT_IN_A_REF = re.compile(r"[^A-Za-z0-9.]+")
+_NOT_IN_A_REF = re.compile(r"[^A-Za-z0-9.\-]+")
 _SPACES = re.compile(r"\s+")
 # A reference that starts with a letter and holds a number ("WB-1", "A3", "HR.2a") names its action on its
 # own; a bare number ("1", "1.1", "3a") is the same in many plans, so it needs the plan's prefix.
