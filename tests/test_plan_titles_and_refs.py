@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import FakeClock
+from storage.db import Database
 from storage.importing.readers import read_plan_file
+from storage.importing.service import import_plan
 from storage.importing.tables import ParsedAction, interpret_document
 from tests.builders import ABOVE, LEFT, Heading, Table, write_csv, write_docx, write_pdf_blocks, write_xlsx
+from tests.transcript import Transcript
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -289,3 +293,14 @@ def test_a_title_with_no_table_under_it_is_refused_in_one_sentence_and_changes_n
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     code, out, _ = edibot("plans")
     assert TITLE not in out
+
+
+def test_in_chat_a_plan_s_own_reference_finds_its_action_as_written(
+    transcript: Transcript, store: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    import_plan(store, pillar_plan("docx", tmp_path), now=clock.now())
+
+    transcript.say("@Priya Shah", "/edi show wb-1")
+    transcript.expect_reply("*WB-1 · Publish the gender pay gap*", f"Plan: {TITLE} › Workforce")
+    transcript.say("@Priya Shah", "/edi show A3")
+    transcript.expect_reply("*A3 · Translate key service information*")
