@@ -304,3 +304,14 @@ def test_in_chat_a_plan_s_own_reference_finds_its_action_as_written(
     transcript.expect_reply("*WB-1 · Publish the gender pay gap*", f"Plan: {TITLE} › Workforce")
     transcript.say("@Priya Shah", "/edi show A3")
     transcript.expect_reply("*A3 · Translate key service information*")
+
+
+def test_a_plan_imported_before_under_its_file_s_name_is_still_that_plan(edibot: Run, tmp_path: Path) -> None:
+    # Before plans took their title, this one was named after its file: re-importing it must not start another.
+    edibot("import", str(pillar_plan("xlsx", tmp_path)), "--plan", "plan")
+
+    code, out, _ = edibot("import", str(pillar_plan("xlsx", tmp_path)))
+
+    assert code == 0 and "plan: 5 actions" in out and "0 added, 0 changed, 5 unchanged" in out
+    code, out, _ = edibot("plans")
+    assert TITLE not in out

@@ -166,11 +166,10 @@ def _import(
     _OLDER_OBJECTS_SET_ASIDE.keep()
     if not parsed.actions:
         raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
-    # The heading over the whole plan names it ("EDI Action Plan 2027"), else the file does.
-    name = (plan_name or parsed.title or _default_plan_name(path)).strip()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         with database.session() as session:
+            name = (plan_name or _unnamed_plan(session, parsed, path)).strip()
             result = _apply(
                 session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
             )
@@ -203,6 +202,16 @@ def _check_override_headers(document: SourceDocument, overrides: Mapping[str, st
 
 def _default_plan_name(path: Path) -> str:
     return re.sub(r"[_\s]+", " ", path.stem).strip() or "Plan"
+
+
+def _unnamed_plan(session: Session, parsed: ParsedPlan, path: Path) -> str:
+    """The plan a file imported without `--plan` belongs to: the heading over the whole plan names it
+    ("EDI Action Plan 2027"), else the file does; a plan imported before under its file's name stays that
+    plan, so re-importing it updates it rather than starting another."""
+    by_file = _default_plan_name(path)
+    if parsed.title is None or (plan_named(session, parsed.title) is None and plan_named(session, by_file)):
+        return by_file
+    return parsed.title
 
 
 def ref_prefix(name: str, taken: set[str]) -> str:
