@@ -26,7 +26,13 @@ from storage.db import MARKER, Create, Database, DatabaseMissing, sqlite_path
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
 from storage.people import import_people
-from storage.queries import action_by_ref, actions_matching, history_of, plans_with_counts
+from storage.queries import (
+    action_by_ref,
+    actions_by_plan_ref,
+    actions_matching,
+    history_of,
+    plans_with_counts,
+)
 
 app = typer.Typer(
     name="edibot",
@@ -235,6 +241,12 @@ def show(
     context: Context = ctx.obj
     with context.database.session() as session:
         action = action_by_ref(session, ref)
+        # A plan's own bare number ("1.1") finds its action while only one plan uses it.
+        numbered = actions_by_plan_ref(session, ref) if action is None else []
+        if len(numbered) > 1:
+            raise _fail(f"'{ref}' could be {', '.join(numbered)} — which one?")
+        if numbered:
+            action = action_by_ref(session, numbered[0])
         if action is None:
             raise _fail(f"No action has the reference '{ref}'. `edibot actions` lists them.")
         print_action(out, action)

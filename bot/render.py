@@ -47,12 +47,42 @@ def print_import(out: Console, result: ImportResult) -> None:
     )
     if summary.not_used_line:
         out.print(summary.not_used_line, markup=False, highlight=False, soft_wrap=True)
-    if result.problems:
-        out.print(f"\n{len(result.problems)} cells need a look:")
-        for problem in result.problems:
-            place = f"{problem.where}, row {problem.row}" if problem.where else f"Row {problem.row}"
-            column = f", {problem.column}" if problem.column else ""
-            out.print(f"  {place}{column}: {problem.message}", markup=False, highlight=False, soft_wrap=True)
+    notes = notes_by_kind(result.actions)
+    count = len(result.problems) + sum(len(found) for found in notes.values())
+    if count:
+        out.print(f"\n{count} cells need a look:")
+    for problem in result.problems:
+        place = f"{problem.where}, row {problem.row}" if problem.where else f"Row {problem.row}"
+        column = f", {problem.column}" if problem.column else ""
+        out.print(f"  {place}{column}: {problem.message}", markup=False, highlight=False, soft_wrap=True)
+    for kind, found in notes.items():
+        out.print(f"  {kind} ({len(found)}):", markup=False, highlight=False)
+        for ref, warning in found:
+            out.print(f"    {ref}: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
+# Each kind of note an import leaves on an action, by a phrase of its sentence; the rest are deadline readings.
+_NOTE_KINDS = (
+    ("can mean", "Words read one of two ways"),
+    ("names several dates", "Several dates in one cell, the earliest taken"),
+    ("first sentence is used as the title", "Titles taken from the first sentence"),
+    ("kept as one owner", "Owners kept together"),
+    ("Continued on the next page", "Rows joined across a page break"),
+)
+_OTHER_NOTES = "Deadlines read with a caveat"
+
+
+def notes_by_kind(actions: Sequence[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Every note the import left on an action (the readings `show` and `--json` give), by kind."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for action in actions:
+        for warning in action["warnings"]:
+            # A deadline kept as text is already among the problems, with what the owner will be asked.
+            if action["kind"] == "unknown" and "kept as text" in warning:
+                continue
+            kind = next((kind for phrase, kind in _NOTE_KINDS if phrase in warning), _OTHER_NOTES)
+            found.setdefault(kind, []).append((action["ref"], warning))
+    return found
 
 
 def understood(action: dict[str, Any]) -> str:

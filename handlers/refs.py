@@ -22,7 +22,8 @@ def resolve_action(store: Store, ref: str) -> Action:
         return action
     if action is not None:
         raise UnknownReference(f"{action.ref} is archived: it is no longer in the plan {action.plan.name}.")
-    matches = store.refs_starting(wanted)
+    # A plan's own bare number ("1.1") finds its action while only one plan uses it.
+    matches = store.refs_numbered(wanted) or store.refs_starting(wanted)
     if len(matches) == 1:
         found = store.action(matches[0])
         assert found is not None

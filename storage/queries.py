@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,6 +114,33 @@ def refs_of_plan(session: Session, plan: Plan) -> set[str]:
     if plan.id is None:
         return set()
     return set(session.scalars(select(Action.ref).where(Action.plan_id == plan.id)))
+
+
+def refs_in_use(session: Session, refs: Collection[str]) -> set[str]:
+    """Which of these references an action of any plan already has (a plan's own "WB-1" is global)."""
+    found: set[str] = set()
+    wanted = sorted(refs)
+    for start in range(0, len(wanted), 500):  # bound the IN list: SQLite limits a statement's parameters
+        found |= set(session.scalars(select(Action.ref).where(Action.ref.in_(wanted[start : start + 500]))))
+    return found
+
+
+def refs_under_prefix(session: Session, prefix: str) -> set[str]:
+    """Every reference of any plan that starts "PREFIX-": a plan's next number must be none of them."""
+    start = f"{prefix}-".upper()
+    # A range rather than LIKE, so the unique index on ref serves it on SQLite and PostgreSQL alike.
+    return set(session.scalars(select(Action.ref).where(Action.ref >= start, Action.ref < start + "\uffff")))
+
+
+def actions_by_plan_ref(session: Session, written: str) -> Sequence[str]:
+    """The live references of the actions a plan numbers `written` ("1.1"), whatever plan they are in."""
+    wanted = written.strip().upper()
+    return session.scalars(
+        select(Action.ref)
+        .where(func.upper(func.trim(Action.source_ref)) == wanted, Action.archived.is_(False))
+        .order_by(Action.ref)
+        .limit(12)
+    ).all()
 
 
 def action_by_ref(session: Session, ref: str) -> Action | None:

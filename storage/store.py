@@ -27,6 +27,7 @@ from storage.outbox import queue_once
 from storage.queries import (
     PlanCounts,
     action_by_ref,
+    actions_by_plan_ref,
     actions_matching,
     history_of,
     plan_admins,
@@ -212,6 +213,10 @@ class Store:
     # -- actions ----------------------------------------------------------------------------------------
     def action(self, ref: str) -> Action | None:
         return action_by_ref(self.session, ref)
+
+    def refs_numbered(self, written: str) -> Sequence[str]:
+        """The references of live actions their plan numbers `written` ("1.1" → LT-1.1, NO-1.1)."""
+        return actions_by_plan_ref(self.session, written)
 
     def refs_starting(self, prefix: str, *, limit: int = 12) -> Sequence[str]:
         start = prefix.strip().upper()

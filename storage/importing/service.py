@@ -6,7 +6,7 @@ import gc
 import hashlib
 import re
 import threading
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +23,17 @@ from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument
 from storage.importing.tables import ParsedAction, ParsedPlan, Problem, interpret_document
 from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_owners
-from storage.queries import actions_of_plan, owners_by_key, plan_named, prefixes_in_use, refs_of_plan
+from storage.queries import (
+    actions_of_plan,
+    owners_by_key,
+    plan_named,
+    prefixes_in_use,
+    refs_in_use,
+    refs_of_plan,
+    refs_under_prefix,
+)
 from storage.rules.owners import owner_key
-from storage.rules.refs import next_numbered_ref, source_ref
+from storage.rules.refs import next_numbered_ref, plan_ref, source_ref
 from storage.store import Store
 
 # The tables themselves, for Core inserts: the ORM has nothing to track about rows inserted in bulk.
@@ -169,10 +177,10 @@ def _import(
     _OLDER_OBJECTS_SET_ASIDE.keep()
     if not parsed.actions:
         raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
-    name = (plan_name or _default_plan_name(path)).strip()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         with database.session() as session:
+            name = (plan_name or _unnamed_plan(session, parsed, path)).strip()
             result = _apply(
                 session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
             )
@@ -205,6 +213,16 @@ def _check_override_headers(document: SourceDocument, overrides: Mapping[str, st
 
 def _default_plan_name(path: Path) -> str:
     return re.sub(r"[_\s]+", " ", path.stem).strip() or "Plan"
+
+
+def _unnamed_plan(session: Session, parsed: ParsedPlan, path: Path) -> str:
+    """The plan a file imported without `--plan` belongs to: the heading over the whole plan names it
+    ("EDI Action Plan 2027"), else the file does; a plan imported before under its file's name stays that
+    plan, so re-importing it updates it rather than starting another."""
+    by_file = _default_plan_name(path)
+    if parsed.title is None or (plan_named(session, parsed.title) is None and plan_named(session, by_file)):
+        return by_file
+    return parsed.title
 
 
 def ref_prefix(name: str, taken: set[str]) -> str:
@@ -277,15 +295,14 @@ def _apply(
     for known in current:
         by_title.setdefault(_title_key(known.title), []).append(known)
     owners = _owners_for(session, parsed)
-    # Numbered references skip those in use, and those the file's own references are about to take.
-    taken = refs_of_plan(session, plan) | {
-        source_ref(plan.ref_prefix, item.source_ref) for item in parsed.actions if item.source_ref
-    }
+    refs = _RefKeeper(session, plan, parsed)
     summary = ImportSummary(
-        rows=parsed.rows.rows, rows_as_actions=parsed.rows.actions, rows_as_headings=parsed.rows.headings,
+        rows=parsed.rows.rows,
+        rows_as_actions=parsed.rows.actions,
+        rows_as_headings=parsed.rows.headings,
         rows_reported=parsed.rows.reported,
         not_used=[{"header": column.header, "cells": column.cells} for column in parsed.unused_columns],
-    )  # fmt: skip
+    )
     history = _History(now=now, actor=actor)
     seen: set[Action] = set()
     keys_used: set[str] = set()
@@ -305,7 +322,7 @@ def _apply(
         values = {**_file_values(item, fields), "match_key": key, "position": position}
         if action is None:
             values.update(
-                plan_id=plan.id, ref=_next_ref(plan, item, taken=taken), created_at=now, updated_at=now,
+                plan_id=plan.id, ref=refs.new_ref(item), created_at=now, updated_at=now,
                 archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
             )  # fmt: skip
             fresh.append((values, item))
@@ -406,12 +423,33 @@ def _owners_for(session: Session, parsed: ParsedPlan) -> dict[str, Owner]:
     return owners
 
 
-def _next_ref(plan: Plan, item: ParsedAction, *, taken: Container[str] = frozenset()) -> str:
-    """The plan's own reference when it has one ("1.2" → "LT-1.2"), else the plan's next number not taken."""
-    if item.source_ref:
-        return source_ref(plan.ref_prefix, item.source_ref)
-    ref, plan.next_number = next_numbered_ref(plan.ref_prefix, plan.next_number, taken=taken)
-    return ref
+class _RefKeeper:
+    """Gives each new action its reference: the plan's own as written ("WB-1"), a bare number under the plan's
+    prefix ("1.1" → "LT-1.1"), else the plan's next number; never one another action already has."""
+
+    def __init__(self, session: Session, plan: Plan, parsed: ParsedPlan) -> None:
+        self.plan = plan
+        written = [item.source_ref for item in parsed.actions if item.source_ref]
+        kept = {ref for ref in map(plan_ref, written) if ref is not None}
+        prefixed = {source_ref(plan.ref_prefix, text) for text in written}
+        # In use anywhere: a plan's own reference is global, so another plan may hold "WB-1" already.
+        self.in_use = refs_of_plan(session, plan) | refs_in_use(session, kept | prefixed)
+        self.in_use |= refs_under_prefix(session, plan.ref_prefix)
+        # Numbered references skip those in use, and those the file's own references are about to take.
+        self.taken = self.in_use | kept | prefixed
+
+    def new_ref(self, item: ParsedAction) -> str:
+        if item.source_ref:
+            for candidate in (plan_ref(item.source_ref), source_ref(self.plan.ref_prefix, item.source_ref)):
+                if candidate is not None and candidate not in self.in_use:
+                    self.in_use.add(candidate)
+                    return candidate
+        ref, self.plan.next_number = next_numbered_ref(
+            self.plan.ref_prefix, self.plan.next_number, taken=self.taken
+        )
+        self.in_use.add(ref)
+        self.taken.add(ref)
+        return ref
 
 
 def _file_values(item: ParsedAction, fields: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,12 @@ from storage.importing.tables.finding import find_tables, table_columns
 from storage.importing.tables.grouping import (
     Headings,
     carry,
-    document_title,
     group_path,
+    has_theme_column,
     headings_above,
     is_row_heading,
+    plan_title,
+    title_text,
     with_context,
     with_heading,
 )
@@ -51,15 +53,16 @@ def interpret_document(
     """
     tables = find_tables(document, overrides=overrides)
     reader = _PlanReader(overrides or {}, today=today)
+    title = plan_title(tables[0].preamble)
     for table in tables:
-        headings = headings_above(table.preamble)
+        headings = headings_above([row for row in table.preamble if row is not title])
         if headings is not None:
             reader.headings = headings
         reader.read_table(table.header, table.body)
     reader.split_all_owners()
     return ParsedPlan(
         name=document.name,
-        title=document_title(document.rows),
+        title=title_text(title) if title is not None else None,
         actions=reader.actions,
         problems=reader.problems,
         unused_columns=[UnusedColumn(header, cells) for header, cells in reader.unused.items()],
@@ -108,6 +111,8 @@ class _PlanReader:
         body = [row for row in body if not row.is_prose]
         columns = table_columns(header, body, previous=self.previous_columns, overrides=self.overrides)
         self.previous_columns = columns
+        if has_theme_column(columns):
+            self.headings = []  # a table's own theme column is its theme, not the heading above it
         by_role: dict[Role, Column] = {c.role: c for c in columns if c.role is not None and c.role != "group"}
         title_column = by_role.get("title") or by_role.get("action") or by_role.get("how")
         filled = [row for row in body if not all(_PUNCTUATION_ONLY.match(cell) for cell in row.cells)]

@@ -16,16 +16,50 @@ _LABEL = re.compile(
     r"^(theme|objective|priority|pillar|outcome|aim|goal|focus|section)\s*\d*\s*[:\-–]\s*", re.IGNORECASE
 )
 
+_THEME_LEVELS = frozenset({"theme", "pillar"})
+
 Headings = list[tuple[str, str]]  # (level, value), outermost first
 
 
-def document_title(rows: Sequence[SourceRow]) -> str | None:
-    """The plan's title: the first short text near the top of the file."""
-    for row in rows[:20]:
-        text = " ".join(row.nonempty()).lstrip("# ").strip()
-        if text and len(text) <= HEADING_MAX:
-            return text
-    return None
+# What a plan's title says of itself: "<Council> EDI Action Plan 2024-28", "Equality Strategy", "… 2027".
+_TITLE_WORDS = re.compile(
+    r"\b(?:plan|strategy|framework|programme|scheme|edi|equality|diversity|inclusion)\b|\b(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
+
+
+_NUMBERED = re.compile(r"^(?:\d+[.)]?|[IVX]+[.)]|[A-Z][.)])\s")
+
+
+def plan_title(preamble: Sequence[SourceRow]) -> SourceRow | None:
+    """The heading over the whole plan, when the rows above its first table open with one: the plan's name,
+    never a theme. It is the first of those rows, short, unlabelled and unnumbered (not "1. Leadership"),
+    and says what it is ("<Council> EDI Action Plan 2024-28", "Equality Strategy 2027")."""
+    rows = [row for row in preamble if row.nonempty()]
+    if not rows:
+        return None
+    first = rows[0]
+    text = " ".join(first.nonempty()).lstrip("# ").strip()
+    if (
+        len(text) > HEADING_MAX
+        or "\n" in text
+        or text.endswith((":", "."))
+        or _LABEL.match(text)
+        or _NUMBERED.match(text)
+        or not _TITLE_WORDS.search(text)
+    ):
+        return None
+    return first
+
+
+def title_text(row: SourceRow) -> str:
+    return " ".join(row.nonempty()).lstrip("# ").strip()
+
+
+def has_theme_column(columns: Sequence[Column]) -> bool:
+    """Whether a table groups its own rows at the top level (a "Theme" or "Pillar" column): then the headings
+    above it are not its themes. A deeper grouping column (an "Objective") sits under the heading instead."""
+    return any(column.role == "group" and column.level in _THEME_LEVELS for column in columns)
 
 
 def headings_above(preamble: Sequence[SourceRow]) -> Headings | None:
