@@ -141,7 +141,7 @@ class SlackStandIn:
         self._throttled: list[tuple[int, str | None]] = []  # (Retry-After seconds, method or None = any)
         self._refusals: list[tuple[str, str, int]] = []  # (method, Slack error code, HTTP status)
         self._slow: list[tuple[str, float]] = []  # (method, seconds Slack takes to answer it)
-        self._withheld: list[list[Any]] = []  # [method, calls answered before the one withheld]
+        self._withheld: list[list[Any]] = []  # [method, calls answered before the one withheld, channel]
         self._released = (
             threading.Event()
         )  # set on stop: withheld answers are dropped, their connections closed
@@ -254,16 +254,17 @@ class SlackStandIn:
         with self._lock:
             self._slow.extend([(method, seconds)] * calls)
 
-    def withhold_answer(self, method: str, *, after: int = 0) -> None:
-        """`after` calls to `method` are answered; the next one is carried out (a post is kept) but its answer is
-        never sent, as when the caller dies, or its connection drops, after Slack took the call."""
+    def withhold_answer(self, method: str, *, after: int = 0, channel: str | None = None) -> None:
+        """`after` calls to `method` (in `channel`, when given) are answered; the next one is carried out (a post
+        is kept) but its answer is never sent, as when the caller dies, or its connection drops, after Slack
+        took the call."""
         with self._lock:
-            self._withheld.append([method, after])
+            self._withheld.append([method, after, channel])
 
-    def _withhold(self, method: str) -> bool:
+    def _withhold(self, method: str, channel: str | None) -> bool:
         """Whether this (successful) call's answer is the one to withhold."""
         with self._lock:
-            armed = next((w for w in self._withheld if w[0] == method), None)
+            armed = next((w for w in self._withheld if w[0] == method and w[2] in (None, channel)), None)
             if armed is None:
                 return False
             if armed[1] > 0:
@@ -698,7 +699,7 @@ class _Handler(BaseHTTPRequestHandler):
             token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
         time.sleep(standin._delay(method))  # outside the lock: other calls are answered meanwhile
         status, headers, body = standin.answer(method, params, token)
-        if status == 200 and body.get("ok") and standin._withhold(method):
+        if status == 200 and body.get("ok") and standin._withhold(method, body.get("channel")):
             standin._released.wait(timeout=120)  # the caller is gone (or gives up): no answer, ever
             self.close_connection = True
             return
