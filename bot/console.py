@@ -41,7 +41,11 @@ class SystemClock:
 
 
 class ConsoleSender:
-    """Delivers reminders by printing them: the console adapter's end of the outbox."""
+    """Delivers reminders by printing them: the console adapter's end of the outbox.
+
+    Not a `KeyedSender`: a terminal keeps no history to look a message up in, so a crash between printing and
+    the outbox marking it sent prints it again on the next round.
+    """
 
     def __init__(self, *, write: Callable[[str], None]) -> None:
         self.write = write

@@ -4,6 +4,10 @@ Delivery claims outbox rows under a lease (a crash between claim and send is ret
 out), renders each message as it is to be sent, hands it to the platform's Sender, and records the platform's
 message id — or, when the platform refuses, retries, pauses or gives up as its answer says. Reminders, notes
 to admins and notices all leave this one way.
+
+Exactly once across a crash: every post is tagged with its outbox key (a `KeyedSender`), and a message whose
+earlier try may have reached the platform — its lease ran out, or the try failed mid-way — is first looked
+for on the platform by that key; a post found there is adopted (marked sent with its id), not posted again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -24,6 +29,7 @@ from schedules.sending import (
     Addressee,
     Channel,
     ChannelSender,
+    KeyedSender,
     RateLimited,
     Recipient,
     RetryLater,
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
+# How far before a message was queued a look for its earlier post starts: the platform's clock may differ a little.
+LOOK_BACK = timedelta(minutes=5)
 
 
 @dataclass
@@ -48,6 +56,7 @@ class DeliveryReport:
     retried: int = 0
     failed: list[str] = field(default_factory=list)
     paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
+    adopted: int = 0  # of those sent, the ones an earlier try had posted (a crash, a timeout): not re-sent
 
 
 def deliver(
@@ -70,10 +79,22 @@ def deliver(
     """
     report = DeliveryReport()
     with database.session() as session:
-        claimed = outbox.claim_due(session, now=now, lease_until=now + lease, limit=limit, keys=keys)
-    for position, message_id, to, attempt, reply in _prepared(database, claimed, now=now, zone=zone):
+        claims = outbox.claim_due(session, now=now, lease_until=now + lease, limit=limit, keys=keys)
+    claimed = [claim.id for claim in claims]
+    in_doubt = {claim.id for claim in claims if claim.in_doubt}
+    for position, ready in _prepared(database, claimed, now=now, zone=zone):
+        message_id, to, attempt, reply = ready.message_id, ready.to, ready.attempt, ready.reply
         try:
-            platform_id = _post(send, to, reply)
+            platform_id = _found(send, ready) if message_id in in_doubt else None
+            if platform_id is not None:
+                report.adopted += 1  # counted as sent below, as it was
+                log.info(
+                    "message %s was posted by an earlier try (%s): kept, not sent again",
+                    ready.key,
+                    platform_id,
+                )
+            else:
+                platform_id = _post(send, to, reply, key=ready.key)
         except RateLimited as error:
             answered = clock() if clock is not None else now
             _pause(
@@ -111,13 +132,23 @@ def deliver(
     return report
 
 
-def _post(send: Sender, to: Addressee, reply: Reply) -> str:
-    """A direct message to a person, or a post in a channel if the platform's sender can post there."""
+def _post(send: Sender, to: Addressee, reply: Reply, *, key: str) -> str:
+    """A direct message to a person, or a post in a channel if the platform's sender can post there; tagged
+    with the outbox key when the sender can find it again by that key."""
     if isinstance(to, Recipient):
-        return send(to, reply)
-    if not isinstance(send, ChannelSender):
-        raise Undeliverable("this chat platform's sender can't post in channels")
-    return send.to_channel(to, reply)
+        return send(to, reply, key=key) if isinstance(send, KeyedSender) else send(to, reply)
+    if isinstance(send, KeyedSender):
+        return send.to_channel(to, reply, key=key)
+    if isinstance(send, ChannelSender):
+        return send.to_channel(to, reply)
+    raise Undeliverable("this chat platform's sender can't post in channels")
+
+
+def _found(send: Sender, ready: _Ready) -> str | None:
+    """The platform's id of this message's post from an earlier try, if the sender can look and it is there."""
+    if not isinstance(send, KeyedSender):
+        return None
+    return send.find_posted(ready.to, ready.key, since=ready.created_at - LOOK_BACK)
 
 
 def _retry(
@@ -183,21 +214,30 @@ def _fail(database: Database, message_id: int, *, reason: str, report: DeliveryR
 _PREPARE_AHEAD = 10  # messages rendered at a time: the first goes out soon after a claim, or after a pause
 
 
+class _Ready(NamedTuple):
+    """A claimed message, rendered: whom it goes to, its claim token, its reply, its key and when it was queued."""
+
+    message_id: int
+    to: Addressee
+    attempt: int
+    reply: Reply
+    key: str
+    created_at: datetime
+
+
 def _prepared(
     database: Database, claimed: list[int], *, now: datetime, zone: ZoneInfo
-) -> Iterable[tuple[int, int, Addressee, int, Reply]]:
-    """Each claimed message with its position, recipient, claim token and reply, rendered a few at a time."""
+) -> Iterable[tuple[int, _Ready]]:
+    """Each claimed message with its position, rendered a few at a time."""
     today = now.astimezone(zone).date()
     for start in range(0, len(claimed), _PREPARE_AHEAD):
         with database.session() as session:
             batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today)
-        for offset, (message_id, to, attempt, reply) in enumerate(batch):
-            yield start + offset, message_id, to, attempt, reply
+        for offset, ready in enumerate(batch):
+            yield start + offset, ready
 
 
-def _prepare(
-    session: Session, message_ids: list[int], *, today: date
-) -> list[tuple[int, Addressee, int, Reply]]:
+def _prepare(session: Session, message_ids: list[int], *, today: date) -> list[_Ready]:
     """The claimed messages rendered, with their recipients and claim tokens, from a few batched reads."""
     messages = outbox.messages_by_id(session, message_ids)
     people = people_by_id(session, {m.person_id for m in messages.values() if m.person_id is not None})
@@ -207,7 +247,7 @@ def _prepare(
     actions = actions_with_owners(
         session, {nudge.action_id for nudges in by_message.values() for nudge in nudges}
     )
-    prepared = []
+    prepared: list[_Ready] = []
     for message_id in message_ids:
         message = messages[message_id]
         to: Addressee
@@ -220,7 +260,7 @@ def _prepare(
         reply = render_message(
             session, message, today=today, nudges=by_message.get(message_id, []), actions=actions
         )
-        prepared.append((message_id, to, message.attempts, reply))
+        prepared.append(_Ready(message_id, to, message.attempts, reply, message.key, message.created_at))
     return prepared
 
 

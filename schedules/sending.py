@@ -3,11 +3,15 @@
 An adapter (Slack, Teams, the console) implements `Sender` (and `ChannelSender` if it can post in channels)
 and imports nothing else from schedules: it is handed plain values — a `Recipient` or a `Channel`, and the
 reply to send — never a database row, and answers with the platform's message id or one of the errors below.
+
+A platform that can tag a post with the outbox key it delivers and look that key up again implements
+`KeyedSender` too: that is what makes delivery exactly once across a crash (see `KeyedSender`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from handlers.messages import Reply
@@ -109,3 +113,27 @@ class ChannelSender(Protocol):
     def __call__(self, person: Recipient, reply: Reply, /) -> str: ...
 
     def to_channel(self, channel: Channel, reply: Reply, /) -> str: ...
+
+
+@runtime_checkable
+class KeyedSender(Protocol):
+    """A Sender that tags each post with its outbox key, and can find a post by that key afterwards.
+
+    The outbox marks a message sent only after the platform has answered, so a process killed in between (or
+    a network timeout after the platform took the post) leaves a message that was delivered but looks unsent.
+    Before such a message is tried again, delivery asks `find_posted` whether a post with its key is already
+    there since `since`, and adopts that post's id instead of posting a second copy. The key is the outbox
+    key: ids and dates, never a name or free text. A platform without a way to look back (the console)
+    simply isn't a KeyedSender, and a crash there may repeat a message.
+    """
+
+    def __call__(self, person: Recipient, reply: Reply, /, *, key: str | None = None) -> str: ...
+
+    def to_channel(self, channel: Channel, reply: Reply, /, *, key: str | None = None) -> str: ...
+
+    def find_posted(self, to: Addressee, key: str, /, *, since: datetime) -> str | None:
+        """The platform's id of the post tagged `key` sent to `to` since `since`; None if there is none.
+
+        Raises RateLimited, RetryLater or Undeliverable as sending would.
+        """
+        ...

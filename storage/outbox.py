@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -182,23 +182,38 @@ def queue_once(
     return True
 
 
+class Claim(NamedTuple):
+    """A message this worker now holds, and whether an earlier try may already have reached the platform."""
+
+    id: int
+    # Its last lease ran out with no outcome recorded (the worker died, or hung, mid-send), or a try failed in a
+    # way that may have posted (a timeout, Slack's 5xx): the platform may already show it.
+    in_doubt: bool
+
+
 def claim_due(
     session: Session, *, now: datetime, lease_until: datetime, limit: int, keys: Collection[str] | None = None
-) -> list[int]:
+) -> list[Claim]:
     """Take up to `limit` due messages (only those with these keys, when given) under a lease until
-    `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try."""
+    `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try.
+
+    Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
+    on a claimable message is one that ran out: that message, like one whose try failed, is in doubt.
+    """
     free = (
         OutboxMessage.status == "pending",
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
     )
-    wanted = select(OutboxMessage.id).where(*free, OutboxMessage.send_at <= now)
+    in_doubt = or_(OutboxMessage.lease_until.is_not(None), OutboxMessage.failures > 0)
+    wanted = select(OutboxMessage.id, in_doubt).where(*free, OutboxMessage.send_at <= now)
     if keys is not None:
         if not keys:
             return []
         wanted = wanted.where(OutboxMessage.key.in_(sorted(keys)))
-    due = session.scalars(wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)).all()
-    if not due:
+    found = session.execute(wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)).all()
+    if not found:
         return []
+    due = [message_id for message_id, _ in found]
     # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
     # effect (PostgreSQL re-checks the WHERE once the other's row lock is released), and RETURNING says which.
     taken = set(
@@ -210,7 +225,7 @@ def claim_due(
             .execution_options(synchronize_session=False)
         )
     )
-    return [message_id for message_id in due if message_id in taken]
+    return [Claim(message_id, bool(doubt)) for message_id, doubt in found if message_id in taken]
 
 
 def messages_by_id(session: Session, message_ids: list[int]) -> dict[int, OutboxMessage]:

@@ -6,11 +6,20 @@
         client.chat_postMessage(channel=amina.id, text="hi")
         slack.calls_to("chat.postMessage")    # every call, with its parameters, as Slack received it
         slack.rate_limit(3, retry_after=17)   # the next 3 calls answer HTTP 429 with Retry-After: 17
+        slack.withhold_answer("chat.postMessage", after=2)  # the 3rd post is kept, but never answered
+        slack.keys_posted("edibot_outbox")    # Counter of the metadata keys posted: a duplicate shows as 2
 
 It answers with the canonical example responses in tests/payloads/ (filled in with what was asked) and it
 refuses what Slack refuses, with Slack's error codes: a wrong token, an unknown channel or user, a DM to a
 deactivated user, and blocks or views beyond Block Kit's documented limits (so a message Slack would reject
 fails our tests too). The limits checked here are written out independently of bot/slack/blocks.py.
+
+Messages keep the metadata they were posted with (chat.postMessage's `metadata`, checked for Slack's shape),
+and conversations.history answers as Slack does: top-level messages only, newest first, after `oldest` and
+up to `latest` (`inclusive` for the ends), `limit` at a time with an opaque cursor for the next page, and the
+metadata only when asked for (`include_all_metadata`). It needs the history scope of the kind of conversation
+read: im:history for a DM, channels:history for a public channel, groups:history for a private one.
+`withhold_answer` plays the crash window: Slack has taken the post, and its answer never reaches the caller.
 """
 
 from __future__ import annotations
@@ -21,8 +30,10 @@ import itertools
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,10 +66,12 @@ METHOD_SCOPES = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "conversations.open": "im:write",
-    "conversations.history": "im:history",
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
 }
+# conversations.history needs the history scope of the conversation it reads.
+HISTORY_SCOPES = {"im": "im:history", "public": "channels:history", "private": "groups:history"}
+HISTORY_LIMIT = 999  # the most messages one conversations.history page holds (its default is 100)
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -93,7 +106,8 @@ class SlackUser:
 class _State:
     users: dict[str, SlackUser] = field(default_factory=dict)
     dms: dict[str, str] = field(default_factory=dict)  # user id -> DM channel id
-    channels: set[str] = field(default_factory=set)  # public channels the bot is in
+    channels: set[str] = field(default_factory=set)  # channels the bot is in
+    private: set[str] = field(default_factory=set)  # of those, the private ones
     archived: set[str] = field(default_factory=set)  # channels archived since (posting there: is_archived)
     outside: set[str] = field(default_factory=set)  # channels the bot isn't in: posting gets not_in_channel
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
@@ -127,6 +141,10 @@ class SlackStandIn:
         self._throttled: list[tuple[int, str | None]] = []  # (Retry-After seconds, method or None = any)
         self._refusals: list[tuple[str, str, int]] = []  # (method, Slack error code, HTTP status)
         self._slow: list[tuple[str, float]] = []  # (method, seconds Slack takes to answer it)
+        self._withheld: list[list[Any]] = []  # [method, calls answered before the one withheld, channel]
+        self._released = (
+            threading.Event()
+        )  # set on stop: withheld answers are dropped, their connections closed
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.standin = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
@@ -142,6 +160,7 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -203,9 +222,11 @@ class SlackStandIn:
         with self._lock:
             self.state.users[user_id].deleted = True
 
-    def add_channel(self, channel_id: str) -> None:
+    def add_channel(self, channel_id: str, *, private: bool = False) -> None:
         with self._lock:
             self.state.channels.add(channel_id)
+            if private:
+                self.state.private.add(channel_id)
             self.state.messages.setdefault(channel_id, [])
 
     def add_channel_without_bot(self, channel_id: str) -> None:
@@ -233,6 +254,25 @@ class SlackStandIn:
         with self._lock:
             self._slow.extend([(method, seconds)] * calls)
 
+    def withhold_answer(self, method: str, *, after: int = 0, channel: str | None = None) -> None:
+        """`after` calls to `method` (in `channel`, when given) are answered; the next one is carried out (a post
+        is kept) but its answer is never sent, as when the caller dies, or its connection drops, after Slack
+        took the call."""
+        with self._lock:
+            self._withheld.append([method, after, channel])
+
+    def _withhold(self, method: str, channel: str | None) -> bool:
+        """Whether this (successful) call's answer is the one to withhold."""
+        with self._lock:
+            armed = next((w for w in self._withheld if w[0] == method and w[2] in (None, channel)), None)
+            if armed is None:
+                return False
+            if armed[1] > 0:
+                armed[1] -= 1
+                return False
+            self._withheld.remove(armed)
+            return True
+
     def _delay(self, method: str) -> float:
         with self._lock:
             found = next((slow for slow in self._slow if slow[0] == method), None)
@@ -252,6 +292,16 @@ class SlackStandIn:
             if channel is not None:
                 return list(self.state.messages.get(channel, []))
             return [message for messages in self.state.messages.values() for message in messages]
+
+    def keys_posted(self, event_type: str) -> Counter[str]:
+        """How many messages carry each metadata key of this event type (`event_payload["key"]`), everywhere."""
+        with self._lock:
+            return Counter(
+                str(message["metadata"]["event_payload"].get("key"))
+                for messages in self.state.messages.values()
+                for message in messages
+                if (message.get("metadata") or {}).get("event_type") == event_type
+            )
 
     def dm_of(self, user_id: str) -> str | None:
         with self._lock:
@@ -417,10 +467,49 @@ class SlackStandIn:
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
-        latest = str(params.get("latest") or "")
-        found = [m for m in self.state.messages[channel] if not latest or m["ts"] == latest]
-        return {"ok": True, "messages": copy.deepcopy(found[-1:]), "has_more": False, "pin_count": 0,
-                "response_metadata": {"next_cursor": ""}}  # fmt: skip
+        kind = (
+            "im"
+            if channel in self.state.dms.values()
+            else "private"
+            if channel in self.state.private
+            else "public"
+        )
+        if self.scopes is not None and HISTORY_SCOPES[kind] not in self.scopes:
+            raise SlackRejected("missing_scope", messages=[f"needed: {HISTORY_SCOPES[kind]}"])
+        inclusive = _flag(params.get("inclusive"))
+        oldest, latest = _ts(params.get("oldest") or "0"), _ts(params.get("latest") or "9999999999")
+        try:
+            limit = min(max(int(params.get("limit") or 100), 1), HISTORY_LIMIT)
+        except ValueError:
+            raise SlackRejected("invalid_limit") from None
+        found = [
+            m
+            for m in reversed(self.state.messages[channel])  # newest first
+            if m.get("thread_ts", m["ts"]) == m["ts"]  # replies live in their threads (conversations.replies)
+            and (oldest <= _ts(m["ts"]) <= latest if inclusive else oldest < _ts(m["ts"]) < latest)
+        ]
+        cursor = str(params.get("cursor") or "")
+        if cursor:
+            try:
+                before = _ts(base64.b64decode(cursor).decode("utf-8").removeprefix("next_ts:"))
+            except (ValueError, SlackRejected):
+                raise SlackRejected("invalid_cursor") from None
+            found = [m for m in found if _ts(m["ts"]) <= before]
+        page = copy.deepcopy(found[:limit])
+        if not _flag(params.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        more = len(found) > limit
+        following = base64.b64encode(f"next_ts:{found[limit]['ts']}".encode()).decode() if more else ""
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": following},
+        }
 
     def _chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -441,6 +530,8 @@ class SlackStandIn:
         message.update(ts=ts, text=text, blocks=blocks)
         if params.get("thread_ts"):
             message["thread_ts"] = str(params["thread_ts"])
+        if params.get("metadata") is not None:
+            message["metadata"] = _metadata(params["metadata"])
         self.state.messages[channel].append(copy.deepcopy(message))
         return body
 
@@ -534,6 +625,33 @@ class SlackStandIn:
         return self._user_body("users_info_ok", self._user(str(params.get("user") or "")))
 
 
+def _metadata(value: Any) -> dict[str, Any]:
+    """chat.postMessage's `metadata` as Slack keeps it: an event_type (letters, digits, underscores) and a payload."""
+    metadata = _decoded(value)
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not metadata["event_type"]
+        or not all(c.isalnum() or c == "_" for c in metadata["event_type"])
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise SlackRejected("invalid_metadata_format")
+    return {"event_type": metadata["event_type"], "event_payload": copy.deepcopy(metadata["event_payload"])}
+
+
+def _ts(value: Any) -> Decimal:
+    """A Slack timestamp ("1762162201.000001") as an exact number: as floats, neighbours could compare equal."""
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise SlackRejected("invalid_ts_oldest") from None
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it: True in JSON, "1" or "true" in a query string."""
+    return value is True or str(value).lower() in ("1", "true")
+
+
 def _decoded(value: Any) -> Any:
     """Form-encoded calls carry JSON arguments (blocks, view) as strings; JSON calls carry them as they are."""
     if isinstance(value, str):
@@ -581,6 +699,10 @@ class _Handler(BaseHTTPRequestHandler):
             token = authorization.removeprefix("Bearer ").strip() or params.pop("token", None)
         time.sleep(standin._delay(method))  # outside the lock: other calls are answered meanwhile
         status, headers, body = standin.answer(method, params, token)
+        if status == 200 and body.get("ok") and standin._withhold(method, body.get("channel")):
+            standin._released.wait(timeout=120)  # the caller is gone (or gives up): no answer, ever
+            self.close_connection = True
+            return
         self._send(status, headers, body)
 
     def _send(self, status: int, headers: dict[str, str], body: Any) -> None:

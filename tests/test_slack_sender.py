@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.console import FakeClock
 from bot.slack.blocks import blocks_for, text_for
-from bot.slack.sender import SlackSender
+from bot.slack.sender import OUTBOX_EVENT, SlackSender
 from handlers.messages import Reply
 from handlers.reminders import ReminderItem, reminder
 from schedules.delivery import MAX_ATTEMPTS, deliver
@@ -477,3 +477,58 @@ def test_an_archived_escalation_channel_is_reported_to_the_admins_once_and_holds
     )  # the owner's reminder still went
     priya = [m["text"] for m in slack_api.posted(slack_api.dm_of(northbridge["Priya Shah"]) or "-")]
     assert sum("couldn't post an escalation in #edi-leads" in text for text in priya) == 1
+
+
+# -- exactly once: every post carries its outbox key, and a post an earlier try made is found by it ------------
+
+
+def test_every_post_carries_its_outbox_key_and_can_be_found_by_it_pages_back(
+    slack_api: SlackStandIn, client: WebClient, send: SlackSender
+) -> None:
+    slack_api.add_channel("C0EDILEADS")
+    amina = slack_api.add_user("Amina Khan")
+    before = datetime(2025, 11, 3, 9, 0, tzinfo=LONDON)  # the stand-in's clock starts at 09:30 that day
+
+    send.to_channel(Channel("C0EDILEADS", "#edi-leads"), a_reminder(), key="#C0EDILEADS:2025-11-03:1")
+    send(someone("Amina Khan", amina.id), a_reminder(), key="7:2025-11-03:1")
+    for n in range(450):  # a busy channel: the escalation is three pages back
+        client.chat_postMessage(channel="C0EDILEADS", text=f"chatter {n}")
+
+    [escalation] = [m for m in slack_api.posted("C0EDILEADS") if "metadata" in m]
+    assert escalation["metadata"] == {
+        "event_type": OUTBOX_EVENT,
+        "event_payload": {"key": "#C0EDILEADS:2025-11-03:1"},
+    }
+    assert send.find_posted(
+        Channel("C0EDILEADS", "#edi-leads"), "#C0EDILEADS:2025-11-03:1", since=before
+    ) == (f"C0EDILEADS:{escalation['ts']}")
+    assert len(slack_api.calls_to("conversations.history")) == 3  # 200 a page, newest first
+    dm = slack_api.dm_of(amina.id)
+    [reminder] = slack_api.posted(dm)
+    assert send.find_posted(someone("Amina Khan", amina.id), "7:2025-11-03:1", since=before) == (
+        f"{dm}:{reminder['ts']}"
+    )
+    assert send.find_posted(someone("Amina Khan", amina.id), "7:2025-11-04:1", since=before) is None
+    later = datetime(2025, 11, 4, 9, 0, tzinfo=LONDON)
+    assert send.find_posted(someone("Amina Khan", amina.id), "7:2025-11-03:1", since=later) is None
+    assert slack_api.keys_posted(OUTBOX_EVENT) == {"#C0EDILEADS:2025-11-03:1": 1, "7:2025-11-03:1": 1}
+
+
+def test_a_post_whose_answer_never_came_back_is_found_and_kept_on_the_retry_not_sent_twice(
+    store: Database, clock: FakeClock, slack_api: SlackStandIn, northbridge: dict[str, str]
+) -> None:
+    impatient = SlackSender(WebClient(token=slack_api.token, base_url=slack_api.url, timeout=1))
+    sweep(store, now=clock.now(), zone=LONDON)
+    slack_api.withhold_answer("chat.postMessage", after=1)  # Slack takes the second post; its "ok" is lost
+
+    first = deliver(store, now=clock.now(), zone=LONDON, send=impatient)
+    later = clock.now() + timedelta(minutes=5)
+    second = deliver(store, now=later, zone=LONDON, send=impatient)
+
+    assert (first.sent, first.retried, second.sent, second.adopted) == (4, 1, 1, 1)
+    rows = outbox(store)
+    assert slack_api.keys_posted(OUTBOX_EVENT) == {row.key: 1 for row in rows}
+    assert all(row.status == "sent" for row in rows)
+    [retried] = [row for row in rows if row.failures]
+    channel, ts = str(retried.platform_message_id).split(":")
+    assert [m["ts"] for m in slack_api.posted(channel)] == [ts]

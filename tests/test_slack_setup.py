@@ -41,7 +41,7 @@ from storage.importing.service import import_plan
 from storage.models import Person
 from storage.people import import_people
 from tests.conftest import SAMPLES
-from tests.slack_standin import METHOD_SCOPES, SlackStandIn
+from tests.slack_standin import HISTORY_SCOPES, METHOD_SCOPES, SlackStandIn
 from tests.slack_workspace import SlackWorkspace, _free_port, buttons_of
 from tests.transcript import history, snapshot, store_state
 
@@ -67,6 +67,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
     assert {"chat.postMessage", "chat.update", "conversations.open", "views.open", "views.publish",
             "users.info", "users.lookupByEmail", "conversations.history"} <= called  # fmt: skip
     needed = {METHOD_SCOPES[method] for method in called if method in METHOD_SCOPES} | {"commands"}
+    needed |= set(HISTORY_SCOPES.values())  # conversations.history: DMs, public and private channels
 
     assert set(bot_scopes()) == needed
 

@@ -19,6 +19,15 @@ answers is translated into the outbox's own terms:
 - Anything else (`invalid_auth`, `missing_scope`, `invalid_blocks`…) is our mistake or our configuration's,
   not the recipient's: the SlackApiError is raised as it is, loudly, and the reminder stays in the outbox.
 
+Exactly once: it is a `schedules.sending.KeyedSender`. Every post carries Slack message metadata
+`{"event_type": "edibot_outbox", "event_payload": {"key": <outbox key>}}` (the key is ids and a date, no name
+or text), and `find_posted` looks through the DM's or channel's history since a time (conversations.history
+with include_all_metadata: im:history for DMs, channels:history / groups:history for public / private
+channels) for a message with that key. Delivery asks before re-sending a message whose earlier try may have
+gone through — the worker was killed after Slack took the post, or the answer timed out — and adopts what it
+finds. A workspace installed before those scopes were asked for answers `missing_scope`: the look is skipped
+with a warning (the message is posted again, as before, rather than lost) until the app is reinstalled.
+
 Why not slack_sdk's `RateLimitErrorRetryHandler` here: it would sleep out Retry-After inside `send()`, while
 the delivery worker holds this message's lease (two minutes) and every message behind it waits. A long
 Retry-After would outlive the lease, another worker would claim the message and send it too. The outbox
@@ -32,7 +41,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from threading import Lock
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -41,7 +52,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.slack.blocks import message_for
 from handlers.messages import Reply
-from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undeliverable
+from schedules.sending import Addressee, Channel, RateLimited, Recipient, RetryLater, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +73,10 @@ CHANNEL_UNREACHABLE = {
     "is_archived": "the channel is archived",
     "not_in_channel": "edibot isn't in the channel: invite it there (/invite @edibot)",
 }
+# The metadata event type of every outbox post: its payload is {"key": <outbox key>}.
+OUTBOX_EVENT = "edibot_outbox"
+HISTORY_PAGE = 200  # messages per conversations.history page (Slack advises no more than 200)
+HISTORY_PAGES = 10  # pages looked through for an earlier post before deciding there is none
 SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
 
@@ -96,11 +111,12 @@ class SlackSender:
                 "the delivery worker's lease instead of rescheduled by the outbox"
             )
 
-    def __call__(self, person: Recipient, reply: Reply, /) -> str:
-        return self.send(person, reply)
+    def __call__(self, person: Recipient, reply: Reply, /, *, key: str | None = None) -> str:
+        return self.send(person, reply, key=key)
 
-    def send(self, person: Recipient, reply: Reply) -> str:
-        """Posts `reply` in `person`'s DM; returns "<channel>:<ts>". Raises RetryLater or Undeliverable."""
+    def send(self, person: Recipient, reply: Reply, *, key: str | None = None) -> str:
+        """Posts `reply` in `person`'s DM, tagged with the outbox `key` when given; returns "<channel>:<ts>".
+        Raises RetryLater or Undeliverable."""
         if not person.slack_id:
             raise Undeliverable("they have no Slack user id in the people directory")
         if reply.form is not None:
@@ -112,14 +128,14 @@ class SlackSender:
             opened = client.conversations_open(users=person.slack_id)
             channel = str(opened["channel"]["id"])
             self._pace(channel)
-            posted = client.chat_postMessage(channel=channel, **message_for(reply))
+            posted = client.chat_postMessage(channel=channel, **message_for(reply), **_tagged(key))
         except SlackApiError as error:
             raise _translated(error, unreachable=UNREACHABLE, who=f"Slack id {person.slack_id}") from error
         except (URLError, TimeoutError, ConnectionError) as error:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{channel}:{posted['ts']}"
 
-    def to_channel(self, channel: Channel, reply: Reply, /) -> str:
+    def to_channel(self, channel: Channel, reply: Reply, /, *, key: str | None = None) -> str:
         """Posts `reply` in a channel (a plan's escalations); returns "<channel>:<ts>". Raises as `send` does;
         a channel Slack won't take a post in (not found, archived, edibot not in it) is Undeliverable."""
         client = self.team_clients(channel.workspace) if self.team_clients is not None else None
@@ -127,7 +143,7 @@ class SlackSender:
             raise Undeliverable(f"edibot has no Slack token for the workspace of {channel.name}")
         try:
             self._pace(channel.id)
-            posted = client.chat_postMessage(channel=channel.id, **message_for(reply))
+            posted = client.chat_postMessage(channel=channel.id, **message_for(reply), **_tagged(key))
         except SlackApiError as error:
             raise _translated(
                 error, unreachable=CHANNEL_UNREACHABLE, who=f"{channel.name}, {channel.id}"
@@ -135,6 +151,43 @@ class SlackSender:
         except (URLError, TimeoutError, ConnectionError) as error:
             raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
         return f"{posted.get('channel') or channel.id}:{posted['ts']}"
+
+    def find_posted(self, to: Addressee, key: str, /, *, since: datetime) -> str | None:
+        """The post tagged `key` in `to`'s DM or channel since `since`, as "<channel>:<ts>"; None if there is none.
+
+        Raises as sending does (RateLimited, RetryLater, Undeliverable); None, with a warning, when the token
+        lacks the history scope for this kind of conversation.
+        """
+        if isinstance(to, Recipient):
+            if not to.slack_id:
+                return None  # never posted: sending says why
+            client: WebClient | None = self.clients(to)
+            unreachable, who = UNREACHABLE, f"Slack id {to.slack_id}"
+        else:
+            client = self.team_clients(to.workspace) if self.team_clients is not None else None
+            unreachable, who = CHANNEL_UNREACHABLE, f"{to.name}, {to.id}"
+        if client is None:
+            return None
+        try:
+            channel = (
+                str(client.conversations_open(users=to.slack_id)["channel"]["id"])
+                if isinstance(to, Recipient)
+                else to.id
+            )
+            return _look_for(client, channel, key, oldest=f"{since.timestamp():.6f}")
+        except SlackApiError as error:
+            if error_code(error) == "missing_scope":
+                log.warning(
+                    "could not look for message %s in %s before sending it again (%s): reinstall edibot from "
+                    "its manifest to grant the history scopes; a crash may repeat a message until then",
+                    key,
+                    who,
+                    error.response.get("needed") or "missing_scope",
+                )
+                return None
+            raise _translated(error, unreachable=unreachable, who=who) from error
+        except (URLError, TimeoutError, ConnectionError) as error:
+            raise RetryLater(DEFAULT_RETRY_AFTER, f"Slack could not be reached: {error}") from error
 
     def _pace(self, channel: str) -> None:
         """At most one post per channel per interval: a second message to the same person waits out the rest.
@@ -148,6 +201,39 @@ class SlackSender:
             self._last_post[channel] = now + max(wait, 0.0)
         if wait > 0:
             self.sleep(wait)
+
+
+def _tagged(key: str | None) -> dict[str, Any]:
+    """chat.postMessage's metadata argument carrying the outbox key (none for a post outside the outbox)."""
+    if key is None:
+        return {}
+    return {"metadata": {"event_type": OUTBOX_EVENT, "event_payload": {"key": key}}}
+
+
+def _look_for(client: WebClient, channel: str, key: str, *, oldest: str) -> str | None:
+    """Pages back through `channel`'s history since `oldest` for our post tagged `key`; "<channel>:<ts>" or None."""
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(
+            channel=channel, oldest=oldest, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+        )
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == OUTBOX_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return f"{channel}:{message['ts']}"
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not page.get("has_more") or cursor is None:
+            return None
+    log.warning(
+        "message %s: not among the last %d messages in %s; sending it",
+        key,
+        HISTORY_PAGE * HISTORY_PAGES,
+        channel,
+    )
+    return None
 
 
 def error_code(error: SlackApiError) -> str:

@@ -1,0 +1,186 @@
+"""Exactly once, after a crash: edibot killed (SIGKILL) after Slack took a post but before the outbox marked it
+sent, then started again, finds that post by its outbox key and keeps it; nobody hears anything twice.
+
+These run the real `edibot run --slack-http` in its own process against the Slack stand-in, whose token has
+exactly the manifest's scopes; the stand-in withholds its answer to one post, so the process dies in the
+window between Slack's "ok" and the outbox's "sent".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from bot.console import FakeClock
+from bot.slack.manifest import bot_scopes
+from bot.slack.sender import OUTBOX_EVENT
+from storage.db import Database
+from storage.importing.service import import_plan
+from storage.models import OutboxMessage, Person, Plan
+from storage.people import import_people
+from tests.conftest import SAMPLES
+from tests.nudging import NudgeWorld, Row, Someone
+from tests.slack_standin import SlackStandIn
+from tests.slack_workspace import _free_port
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
+LEASE_RUN_OUT = timedelta(minutes=3)  # delivery's lease (and the scheduler's lead) is two minutes
+SECRET = "a-signing-secret-for-this-test"
+
+
+def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_anything_twice(
+    store: Database, database_url: str, tmp_path: Path
+) -> None:
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=MONDAY, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=MONDAY)
+    with SlackStandIn(scopes=set(bot_scopes())) as api:
+        api.add_channel("C0EDILEADS")
+        with store.session() as session:
+            for person in session.scalars(select(Person)):
+                person.slack_id = api.add_user(person.name, email=person.email).id
+            session.execute(
+                update(Plan).values(escalation_channel="C0EDILEADS", escalation_channel_name="edi-leads")
+            )
+        api.withhold_answer("chat.postMessage", channel="C0EDILEADS")
+
+        with edibot(api, database_url, now=MONDAY, log=tmp_path / "first.log") as first:
+            waited_for(lambda: api.posted("C0EDILEADS"), what="the escalation to reach Slack", log=first)
+            os.killpg(first.pid, signal.SIGKILL)  # Slack has it; the outbox doesn't know
+            first.wait(timeout=20)
+        [escalation] = [row for row in outbox(store) if row.channel]
+        assert (escalation.status, escalation.platform_message_id) == ("pending", None)
+
+        with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=tmp_path / "second.log") as second:
+            waited_for(
+                lambda: all(row.status == "sent" for row in outbox(store)),
+                what="every message sent",
+                log=second,
+            )
+        keys = api.keys_posted(OUTBOX_EVENT)
+
+    rows = outbox(store)
+    assert len(rows) == 5  # four direct messages and the escalation
+    assert keys == {row.key: 1 for row in rows}  # each exactly once
+    [posted] = api.posted("C0EDILEADS")
+    [escalation] = [row for row in rows if row.channel]
+    assert escalation.platform_message_id == f"C0EDILEADS:{posted['ts']}"  # the first copy, adopted
+    assert posted["blocks"][0]["text"]["text"] == "Escalation: NO-2 is overdue"
+    assert "was posted by an earlier try" in (tmp_path / "second.log").read_text()
+
+
+def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_hears_exactly_once(
+    store: Database, database_url: str, tmp_path: Path
+) -> None:
+    with SlackStandIn(scopes=set(bot_scopes())) as api:
+        world = NudgeWorld(store, FakeClock(MONDAY))
+        try:
+            world.people(
+                *[
+                    Someone(f"Person {n}", f"Role {n}", slack_id=api.add_user(f"Person {n}").id)
+                    for n in range(1, 51)
+                ]
+            )
+            world.plan(
+                [Row(f"Action {n}", f"Role {n}", "31/10/25", "R") for n in range(1, 51)],
+                imported=MONDAY - timedelta(days=33),
+            )
+        finally:
+            world.close()
+        api.withhold_answer("chat.postMessage", after=20)
+
+        with edibot(api, database_url, now=MONDAY, log=tmp_path / "first.log") as first:
+            waited_for(lambda: len(api.posted()) == 21, what="21 reminders to reach Slack", log=first)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=20)
+        assert sum(row.status == "sent" for row in outbox(store)) == 20
+
+        with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=tmp_path / "second.log") as second:
+            waited_for(
+                lambda: all(row.status == "sent" for row in outbox(store)),
+                what="every message sent",
+                log=second,
+            )
+        keys = api.keys_posted(OUTBOX_EVENT)
+        dms = {user.id: api.posted(api.dm_of(user.id) or "-") for user in api.state.users.values()}
+
+    rows = outbox(store)
+    assert len(rows) == 50
+    assert keys == {row.key: 1 for row in rows}  # each exactly once
+    assert all(len(posted) == 1 for posted in dms.values())  # everyone has exactly one reminder
+    assert {row.platform_message_id for row in rows} == {
+        f"{api.dm_of(uid)}:{posted[0]['ts']}" for uid, posted in dms.items()
+    }
+
+
+# -- running edibot ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def edibot(
+    api: SlackStandIn, database_url: str, *, now: datetime, log: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """`edibot --now <now> run --slack-http` in a process group of its own; stopped (if still alive) on leaving."""
+    env = {
+        **os.environ,
+        "EDIBOT_DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": api.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "EDIBOT_SLACK_API_URL": api.url,
+        "EDIBOT_LOG_LEVEL": "INFO",
+    }
+    env.pop("EDIBOT_HOST", None)
+    with log.open("w") as written:  # a file, not a pipe: a full pipe would stall the process
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("edibot")),
+                "--now",
+                now.isoformat(),
+                "run",
+                "--slack-http",
+                "--port",
+                str(_free_port()),
+                "--every",
+                "5",
+            ],
+            env=env,
+            stdout=written,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=20)
+
+
+def waited_for(
+    condition: Callable[[], object], *, what: str, log: subprocess.Popen[str], seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert log.poll() is None, f"edibot stopped (exit {log.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        time.sleep(0.1)
+
+
+def outbox(store: Database) -> list[OutboxMessage]:
+    with store.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
