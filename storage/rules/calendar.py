@@ -312,6 +312,10 @@ def read_weekday(text: str) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
+def is_working_weekday(person: OfficeHours, weekday: int) -> bool:
+    return weekday in working_weekdays(person.working_days or WORKING_DAYS)
+
+
 def batch_day_on_or_after(person: OfficeHours, day: date) -> date:
     """The first of the person's reminder days on or after `day`."""
     return day + timedelta(days=(reminder_weekday(person) - day.weekday()) % 7)
