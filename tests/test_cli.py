@@ -203,7 +203,8 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     reminders = result.stdout.split("Two months pass", 1)[1]
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders
     assert "Amina Khan: Amina, 1 EDI action needs you — NO-9 needs a date" in reminders
-    assert "— NO-2 overdue by 2 days" in reminders and "— NO-2 due in 14 days" in reminders
+    # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
+    assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
     assert (
         "Priya Shah: NO-4 escalated: owned by Policy Team, Legal Services, last said “G – draft is with Legal”"
         in reminders
