@@ -33,6 +33,7 @@ from storage.queries import (
     history_of,
     plans_with_counts,
 )
+from storage.rules.overdue import action_overdue
 
 app = typer.Typer(
     name="edibot",
@@ -224,7 +225,7 @@ def actions(
         for header in ("Ref", "Action", "Owners", "When", "Due", "RAG", "Status"):
             table.add_column(header, overflow="fold")
         for action in found:
-            late = action.status != "done" and action.due_date is not None and action.due_date < context.today
+            late = action_overdue(action, context.today)
             table.add_row(
                 action.ref, clip(action.title, 60), "\n".join(o.name for o in action.owners),
                 clip(action.deadline_text, 24), (str(action.due_date) if action.due_date else "")

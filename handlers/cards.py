@@ -10,6 +10,7 @@ from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.deadlines import Deadline
+from storage.rules.overdue import days_overdue
 from storage.rules.recurrence import say_recurrence
 
 NOTE_LIMIT = 1000  # characters in a progress note or a reason
@@ -51,8 +52,8 @@ def due_label(action: Action, today: date) -> str:
     written = (action.deadline_text or "").strip()
     reading = understood(action)
     label = f"{written} ({reading})" if written and written.lower() != reading else reading
-    if action.status != "done" and action.due_date and action.due_date < today:
-        days = (today - action.due_date).days
+    days = days_overdue(action.deadline_kind, action.due_date, today, done=action.status == "done")
+    if days is not None:
         label += f" — overdue by {days} day{'s' if days != 1 else ''}"
     return label
 

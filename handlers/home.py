@@ -9,16 +9,17 @@ from handlers.cards import RAG_LABEL, action_card
 from handlers.core import Request
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from storage.models import Action
+from storage.rules.overdue import action_overdue
 
 SOON = timedelta(days=14)
 RAG_ORDER = ("red", "amber", "green", None)
 
 
 def _bucket(action: Action, today: date) -> str:
-    if action.due_date is None:
-        return "Ongoing or no date yet"
-    if action.due_date < today:
+    if action_overdue(action, today):
         return "Overdue"
+    if action.due_date is None or action.due_date < today:
+        return "Ongoing or no date yet"  # "Nov 2022 & Ongoing" after November 2022 is ongoing, not overdue
     if action.due_date <= today + SOON:
         return "Due in the next two weeks"
     return "Later"
@@ -48,7 +49,7 @@ def home(request: Request) -> Reply:
         reply.add(Text("You have no open actions." if person.roles else
                        "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you."))  # fmt: skip
         return reply
-    overdue = sum(1 for a in actions if a.due_date and a.due_date < today)
+    overdue = sum(1 for a in actions if action_overdue(a, today))
     reply.add(Text(f"*Your {len(actions)} open action{'s' if len(actions) != 1 else ''}*: {_rag_counts(actions)}"
                    + (f"; *{overdue} overdue*" if overdue else "") + "."))  # fmt: skip
     for bucket in BUCKETS:

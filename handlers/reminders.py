@@ -8,6 +8,7 @@ from datetime import date
 from handlers.cards import action_card, due_label, status_label
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from storage.models import Action
+from storage.rules.overdue import is_overdue
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def _where_it_stands(item: ReminderItem, today: date | None = None) -> str:
         return f"due in {left} day{'s' if left != 1 else ''}"
     if left == 0:
         return "due today"
+    if not is_overdue(item.action.deadline_kind, due, day):
+        return item.why  # "Nov 2022 & Ongoing" after November 2022: ongoing, checked in on, not overdue
     return f"overdue by {-left} day{'s' if left != -1 else ''}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from storage import outbox
 from storage.models import Plan
 from storage.outbox import WaitingNudge
 from storage.reminding import ActionRow, action_rows, people_by_id, plans_by_id
-from storage.rules.calendar import catch_up_send_at
+from storage.rules.calendar import WEEKLY_CAP, batch_week_began, catch_up_send_at, goes_on_its_own_day
 from storage.rules.ladder import Step, answered_since
 
 
@@ -23,11 +23,14 @@ def queue_messages(
     now: datetime,
     zone: ZoneInfo,
     daily_cap: int,
+    weekly_cap: int = WEEKLY_CAP,
     facts: Mapping[int, ActionRow] | None = None,
     plans: Mapping[int, Plan] | None = None,
     known_people: Mapping[int, Recipient] | None = None,
 ) -> int:
-    """Gather each recipient's due nudges into one message, in their working hours, at most `daily_cap` a day.
+    """Gather each recipient's due nudges into one message, in their working hours, at most `daily_cap` a day
+    and `weekly_cap` in a person's reminder week (from one reminder day to the next: what the cap holds back
+    goes in their next batch).
 
     Held nudges (snooze, pause, leave, the cap) wait here, unattached, and go out at the person's next
     working moment, never at midnight; an action appears once, at the step it has reached now. A channel
@@ -62,6 +65,16 @@ def queue_messages(
     taken = outbox.message_keys_taken(
         session, [f"{prefix}{n}" for prefix in prefixes.values() for n in range(1, daily_cap + 1)]
     )
+    week_began = {
+        recipient.id: datetime.combine(
+            batch_week_began(recipient.hours, now.astimezone(_zone_of(recipient, zone)).date()),
+            time(0),
+            tzinfo=_zone_of(recipient, zone),
+        )
+        for recipient in recipients.values()
+        if isinstance(recipient, Recipient)
+    }
+    this_week = outbox.reminders_since(session, week_began)
     new_messages: dict[str, tuple[Addressee, list[WaitingNudge]]] = {}  # by message key
     dropped: list[int] = []  # nudges never to send (answered, finished, superseded)
     local_today = now.astimezone(zone).date()
@@ -76,6 +89,11 @@ def queue_messages(
         sent_today = sum(1 for n in range(1, daily_cap + 1) if f"{prefix}{n}" in taken)
         if sent_today >= daily_cap:
             continue
+        if isinstance(recipient, Recipient) and this_week.get(recipient.id, 0) >= weekly_cap:
+            # This week's are out: recurring reminders wait for the next reminder day; a deadline does not.
+            live = [nudge for nudge in live if goes_on_its_own_day(nudge.step)]
+            if not live:
+                continue
         new_messages[f"{prefix}{sent_today + 1}"] = (recipient, live)
     outbox.drop_nudges(session, dropped)
     if not new_messages:

@@ -27,7 +27,13 @@ from storage.reminding import (
     people_owning,
     plans_by_id,
 )
-from storage.rules.calendar import catch_up_send_at, next_send_at
+from storage.rules.calendar import (
+    WEEKLY_CAP,
+    batch_day_on_or_after,
+    catch_up_send_at,
+    goes_on_its_own_day,
+    next_send_at,
+)
 from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
 
 
@@ -133,15 +139,22 @@ def plan_day(
 
 def send_at(nudge: PlannedNudge, *, day: date, now: datetime, zone: ZoneInfo) -> datetime:
     """When a planned step goes out: its recipient's first working moment on or after the step's day (and not
-    before `day`); if that has passed, their next working moment from `now`."""
+    before `day`) — for a recurring step (overdue, check-in, a request for a date), their first reminder day on or
+    after the step's, so a week's are one message; if that has passed, their next working moment from `now`."""
     hours = nudge.to.hours
-    moment = next_send_at(hours, max(nudge.step.on, day), default_zone=zone)
+    start = nudge.step.on
+    if isinstance(nudge.to, Recipient) and not goes_on_its_own_day(nudge.step.name):
+        start = batch_day_on_or_after(hours, start)  # a batch day missed (a new plan, an outage) is caught up
+    start = max(start, day)
+    moment = next_send_at(hours, start, default_zone=zone)
     if moment < now:
         moment = catch_up_send_at(hours, now, default_zone=zone)
     return moment
 
 
-def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1) -> SweepReport:
+def sweep(
+    database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1, weekly_cap: int = WEEKLY_CAP
+) -> SweepReport:
     """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times.
 
     Its cost follows the actions due, not the size of the store: the candidates come from the index on
@@ -190,6 +203,7 @@ def sweep(database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int =
             now=now,
             zone=zone,
             daily_cap=daily_cap,
+            weekly_cap=weekly_cap,
             facts={action.id: action for action in candidates},
             plans=plans,
             known_people={person.id: person for people in owners.values() for person in people},

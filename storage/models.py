@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -214,6 +215,8 @@ class Person(Base):
     away_until: Mapped[date | None] = mapped_column(Date)  # reminders held until the day after
     # Daily quiet hours in local time, "12:00-13:00" ("22:00-07:00" spans midnight): reminders wait until they end.
     quiet_hours: Mapped[str | None] = mapped_column(String(11))
+    # The weekday (0 = Monday) their recurring reminders gather on; None: Monday, or their first working day.
+    reminder_day: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")

@@ -290,3 +290,24 @@ def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime
             .values(lease_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def reminders_since(session: Session, since: Mapping[int, datetime]) -> dict[int, int]:
+    """How many reminder messages each of these people was queued since their moment in `since` (one query per 500).
+
+    Reminder messages are keyed "person:day:n"; notes and notices have keys of their own and are not counted.
+    """
+    counts: dict[int, int] = {}
+    if not since:
+        return counts
+    earliest = min(since.values())
+    for chunk in chunks(sorted(since)):
+        rows = session.execute(
+            select(OutboxMessage.person_id, OutboxMessage.key, OutboxMessage.created_at).where(
+                OutboxMessage.person_id.in_(chunk), OutboxMessage.created_at >= earliest
+            )
+        )
+        for person_id, key, created_at in rows:
+            if person_id is not None and key.startswith(f"{person_id}:") and created_at >= since[person_id]:
+                counts[person_id] = counts.get(person_id, 0) + 1
+    return counts

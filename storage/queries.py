@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import SLACK_BOTS, Action, Base, HistoryEntry, Owner, Person, Plan, action_owners
+from storage.rules.overdue import OVERDUE_KINDS, is_overdue
 from storage.rules.owners import owner_key
 
 
@@ -41,7 +42,7 @@ def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
     result: list[PlanCounts] = []
     for plan in plans:
         rows = session.execute(
-            select(Action.archived, Action.status, Action.rag, Action.due_date).where(
+            select(Action.archived, Action.status, Action.rag, Action.deadline_kind, Action.due_date).where(
                 Action.plan_id == plan.id
             )
         ).all()
@@ -59,7 +60,7 @@ def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
                 overdue=sum(
                     1
                     for row in live
-                    if row.status != "done" and row.due_date is not None and row.due_date < today
+                    if is_overdue(row.deadline_kind, row.due_date, today, done=row.status == "done")
                 ),
                 by_rag=by_rag,
             )
@@ -94,8 +95,12 @@ def actions_matching(
     if due_before:
         query = query.where(Action.due_date.is_not(None), Action.due_date < due_before)
     if overdue_on:
+        # The rule of storage.rules.overdue, as SQL: open, of a kind that can be overdue, past its date.
         query = query.where(
-            Action.status != "done", Action.due_date.is_not(None), Action.due_date < overdue_on
+            Action.status != "done",
+            Action.deadline_kind.in_(OVERDUE_KINDS),
+            Action.due_date.is_not(None),
+            Action.due_date < overdue_on,
         )
     return session.scalars(query).all()
 

@@ -96,7 +96,8 @@ def test_plans_actions_and_show_answer_from_the_store(edibot: Run, plan_csv: Pat
     code, out, _ = edibot("actions", "--owner", "hr manager", "--json")
     assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3", "LT-4"]
     code, out, _ = edibot("actions", "--overdue", "--json")
-    assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3"]
+    # LT-3 is "Nov 2022 & Ongoing": ongoing after November 2022, checked in on, not overdue.
+    assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2"]
     code, out, _ = edibot("actions", "--due-before", "2023-10-01", "--json")
     assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3"]
     code, out, _ = edibot("show", "lt-2")
@@ -205,7 +206,8 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     reminders = result.stdout.split("Two months pass", 1)[1]
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders
     assert "Amina Khan: Amina, 1 EDI action needs you — NO-9 needs a date" in reminders
-    assert "— NO-2 overdue by 2 days" in reminders and "— NO-2 due in 14 days" in reminders
+    # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
+    assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
     assert (
         "Priya Shah: NO-4 escalated: owned by Policy Team, Legal Services, last said “G – draft is with Legal”"
         in reminders

@@ -174,7 +174,7 @@ def test_a_plan_admin_sets_how_often_ongoing_actions_are_checked_in(
     inbox = Inbox()
     round_at(store, clock, "2025-12-03T09:31", inbox)  # a month after the import: no check-in now
     assert not [text for _, text in inbox.messages if "check-in" in text]
-    round_at(store, clock, "2026-02-03T09:31", inbox)  # three months after it
+    round_at(store, clock, "2026-02-09T09:31", inbox)  # the first Monday three months after it
     checkins = [text for _, text in inbox.messages if "check-in" in text]
     assert checkins and all("Quarterly check-in" in text for text in checkins)
     transcript.say("@Priya Shah", '/edi plan checkins "Northbridge EDI Plan" weekly')

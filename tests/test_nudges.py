@@ -371,9 +371,12 @@ def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exact
     nudges = world.nudges()
     assert duplicates(n.key for n in nudges) == {}
     assert all(n.message_id in sent_ids for n in nudges if n.send_at < at("2025-11-03T00:00"))
-    assert [(n.step, n.send_at, n.message_id) for n in nudges if n.send_at >= at("2025-11-03T00:00")] == [
-        ("overdue", at("2025-11-03T09:30"), None),  # NO-1 and NO-2, Saturday's, for Monday morning
+    waiting = [(n.step, n.send_at, n.message_id) for n in nudges if n.send_at >= at("2025-11-03T00:00")]
+    assert sorted(waiting) == [  # for everyone's reminder day, Monday 3 November, on their own clock
+        ("overdue", at("2025-11-03T09:30"), None),  # NO-1 and NO-2, Saturday's
         ("overdue", at("2025-11-03T09:30"), None),
+        ("overdue", at("2025-11-03T09:30"), None),  # NO-3, Thursday's
+        ("overdue", at("2025-11-03T09:30", NEW_YORK), None),  # NO-5, Thursday's
     ]
     # and what people saw: every step once, at 09:30 on their own clock, across the October clock change
     seen = sorted(
@@ -381,7 +384,7 @@ def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exact
          tuple(sorted(refs(m))))
         for m in received
     )  # fmt: skip
-    assert seen == sorted([
+    assert seen == sorted([  # the recurring ones (overdue, check-ins) on Mondays, the others on their day
         ("Amina Khan", "Mon 20 Oct 09:30 BST", ("NO-1", "NO-2")),  # 14 days before each (caught up)
         ("Amina Khan", "Tue 21 Oct 09:30 BST", ("NO-2",)),  # 3 days before
         ("Amina Khan", "Fri 24 Oct 09:30 BST", ("NO-2",)),  # due
@@ -389,14 +392,12 @@ def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exact
         ("Amina Khan", "Tue 28 Oct 09:30 GMT", ("NO-1",)),
         ("Amina Khan", "Fri 31 Oct 09:30 GMT", ("NO-1",)),
         ("Tom Okafor", "Mon 20 Oct 09:30 BST", ("NO-3",)),  # overdue since the 16th (caught up)
-        ("Tom Okafor", "Thu 23 Oct 09:30 BST", ("NO-3",)),
-        ("Tom Okafor", "Thu 30 Oct 09:30 GMT", ("NO-3",)),
-        ("Priya Shah", "Fri 24 Oct 09:30 BST", ("NO-4",)),  # monthly check-in
+        ("Tom Okafor", "Mon 27 Oct 09:30 GMT", ("NO-3",)),  # Thursday's
+        ("Priya Shah", "Mon 27 Oct 09:30 GMT", ("NO-4",)),  # monthly check-in (Friday's)
         ("Priya Shah", "Wed 29 Oct 09:30 GMT", ("NO-3",)),  # escalation, 14 days overdue
         ("Dev Raman", "Mon 20 Oct 09:30 EDT", ("NO-5",)),
         ("Dev Raman", "Wed 22 Oct 09:30 EDT", ("NO-5",)),
-        ("Dev Raman", "Thu 23 Oct 09:30 EDT", ("NO-5",)),
-        ("Dev Raman", "Thu 30 Oct 09:30 EDT", ("NO-5",)),
+        ("Dev Raman", "Mon 27 Oct 09:30 EDT", ("NO-5",)),
     ])  # fmt: skip
 
 
@@ -872,7 +873,7 @@ def test_a_quarterly_check_in_does_not_call_itself_monthly(world: NudgeWorld) ->
     world.plan([Row("Give staff networks protected time", "HR Manager", "Ongoing", "G")], imported=IMPORTED)
     world.set_plan(checkin_months=3)
 
-    world.round("2026-01-02T09:30")
+    world.round("2026-01-05T09:30")  # the Monday after the check-in falls due: Amina's reminder day
 
     [message] = world.inbox("Amina Khan")
     assert "Monthly" not in message.text
@@ -892,13 +893,13 @@ def test_an_ongoing_action_gets_its_check_in(world: NudgeWorld) -> None:
 
 def test_an_action_with_no_date_asks_its_owner_to_set_one_and_stops_once_set(world: NudgeWorld) -> None:
     world.plan([INTRANET], imported=IMPORTED)
-    world.round("2025-10-29T09:30")
+    world.round("2025-11-03T09:30")  # asked on Wednesday 29 October: it waits for Amina's Monday
     [asked] = world.inbox("Amina Khan")
     assert reasons(asked) == [
         "This action has no date yet: set one with `/edi due NO-1 WHEN` (e.g. end of March)."
     ]
 
-    world.move("2025-10-29T10:00")
+    world.move("2025-11-03T10:00")
     assert "NO-1 is now due 31 March 2026" in say(world, "Amina Khan", "/edi due NO-1 31/3/26")
     world.run_until("2025-11-30T12:00", every=timedelta(hours=3))
 
@@ -1029,20 +1030,19 @@ def test_someone_who_says_not_mine_hears_no_more_about_it_until_an_admin_maps_th
     world: NudgeWorld,
 ) -> None:
     world.plan([WEBSITE], imported=IMPORTED)  # Digital Services (Dev) / HR Manager (Amina), due 4 Nov
-    world.round("2025-11-05T09:30")
+    world.round("2025-11-10T09:30")  # overdue since 5 November: on Amina's reminder day, Monday
     [reminder] = world.inbox("Amina Khan")
-    world.move("2025-11-05T10:00")
+    world.move("2025-11-10T10:00")
 
     answer = press(world, "Amina Khan", reminder, "Not mine", "NO-1")
     world.run_until("2025-11-21T09:00", every=timedelta(hours=1))
 
     assert "I won't remind you about it again" in answer
     sent = world.steps_sent("NO-1")
-    assert [s for s in sent if s[0] == "Amina Khan"] == [("Amina Khan", "overdue", "2025-11-05")]
-    assert [s for s in sent if s[0] == "Dev Raman"] == [
-        ("Dev Raman", "overdue", "2025-11-05"),
-        ("Dev Raman", "overdue", "2025-11-12"),
-        ("Dev Raman", "overdue", "2025-11-19"),
+    assert [s for s in sent if s[0] == "Amina Khan"] == [("Amina Khan", "overdue", "2025-11-10")]
+    assert [s for s in sent if s[0] == "Dev Raman"] == [  # Mondays
+        ("Dev Raman", "overdue", "2025-11-10"),
+        ("Dev Raman", "overdue", "2025-11-17"),
     ]
 
     world.move("2025-11-21T09:05")
@@ -1052,9 +1052,8 @@ def test_someone_who_says_not_mine_hears_no_more_about_it_until_an_admin_maps_th
     world.run_until("2025-11-26T12:00", every=timedelta(hours=1))
 
     assert [s for s in world.steps_sent("NO-1") if s[0] == "Amina Khan"] == [
-        ("Amina Khan", "overdue", "2025-11-05"),
-        ("Amina Khan", "overdue", "2025-11-21"),
-        ("Amina Khan", "overdue", "2025-11-26"),
+        ("Amina Khan", "overdue", "2025-11-10"),
+        ("Amina Khan", "overdue", "2025-11-24"),  # mapped again on Friday: her next Monday
     ]
 
 

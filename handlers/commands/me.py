@@ -1,11 +1,19 @@
-"""The `/edi` commands about yourself: when you are away, and your daily quiet hours."""
+"""The `/edi` commands about yourself: when you are away, your daily quiet hours, and your reminder day."""
 
 from __future__ import annotations
 
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Reply
-from storage.rules.calendar import quiet_hours_leave_no_time, read_quiet_hours, workday_ends
+from storage.rules.calendar import (
+    WEEKDAYS,
+    is_working_weekday,
+    quiet_hours_leave_no_time,
+    read_quiet_hours,
+    read_weekday,
+    reminder_weekday,
+    workday_ends,
+)
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.defaults import SEND_TIME
 
@@ -73,6 +81,35 @@ def quiet(request: Request) -> Reply:
     )
 
 
+REMINDERS_USAGE = "Usage: `/edi reminders monday` (any working day), `/edi reminders` to see yours."
+
+
+def reminder_day(request: Request) -> Reply:
+    """The one weekday a person's recurring reminders (overdue, check-ins) gather on, as one message."""
+    person = request.require_person()
+    text = request.rest.strip()
+    if not text:
+        day = WEEKDAYS[reminder_weekday(person)].capitalize()
+        return Reply.say(
+            f"Your weekly reminders (overdue actions, check-ins) come together on {day}s; reminders before a "
+            f"deadline and on its day come on their day. {REMINDERS_USAGE.removeprefix('Usage: ')}"
+        )
+    weekday = read_weekday(text)
+    if weekday is None:
+        raise CommandError(
+            f"'{text}' is not a day of the week. {REMINDERS_USAGE} I haven't changed anything."
+        )
+    if not is_working_weekday(person, weekday):
+        raise CommandError(
+            f"{WEEKDAYS[weekday].capitalize()} isn't one of your working days ({person.working_days}). "
+            "Pick one that is. I haven't changed anything."
+        )
+    person.reminder_day = weekday
+    return Reply.say(
+        f"Your weekly reminders now come together on {WEEKDAYS[weekday].capitalize()}s, in one message."
+    )
+
+
 # The commands about yourself, in the order help lists them.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", away),
@@ -81,5 +118,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "quiet HH:MM-HH:MM | quiet off",
         "no reminders during these hours, every day (your local time)",
         quiet,
+    ),
+    CommandSpec(
+        "reminders",
+        "reminders DAY",
+        "the one weekday your overdue reminders and check-ins come together on (default Monday)",
+        reminder_day,
     ),
 )

@@ -10,6 +10,7 @@ from handlers.core import CommandSpec, Request, may_change_action
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
 from storage.models import Action
+from storage.rules.overdue import action_overdue
 
 LIST_LIMIT = 30
 
@@ -57,7 +58,7 @@ def mine(request: Request) -> Reply:
     for action in request.store.actions_owned_by(person):
         (declined if action.id in declined_ids else actions).append(action)
     today = request.now.date()
-    overdue = sum(1 for a in actions if a.due_date and a.due_date < today)
+    overdue = sum(1 for a in actions if action_overdue(a, today))
     title = f"Your {len(actions)} open action{'s' if len(actions) != 1 else ''}" + (
         f", {overdue} overdue" if overdue else ""
     )

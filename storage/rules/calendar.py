@@ -30,6 +30,8 @@ class OfficeHours(Protocol):
     def away_until(self) -> date | None: ...
     @property
     def quiet_hours(self) -> str | None: ...
+    @property
+    def reminder_day(self) -> int | None: ...  # the weekday their recurring reminders gather on (0 = Monday)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Hours:
     nation: str = NATION
     away_until: date | None = None
     quiet_hours: str | None = None
+    reminder_day: int | None = None
 
     @classmethod
     def of(cls, hours: OfficeHours) -> Hours:
@@ -52,6 +55,7 @@ class Hours:
             nation=hours.nation,
             away_until=hours.away_until,
             quiet_hours=hours.quiet_hours,
+            reminder_day=hours.reminder_day,
         )
 
 
@@ -277,3 +281,46 @@ def catch_up_send_at(person: OfficeHours, now: datetime, *, default_zone: ZoneIn
             if _free_from(person, today, send_clock(person), zone) is None:
                 return now.astimezone(UTC)  # quiet all working day: ignored, as next_send_at does
     return next_send_at(person, today + timedelta(days=1), default_zone=default_zone)
+
+
+# -- one day a week ---------------------------------------------------------------------------------------
+# A person's recurring reminders (overdue, check-ins, requests for a date) gather on one weekday into one
+# message, so that twenty actions overdue on twenty different weekdays are one message a week, not a message
+# nearly every working day. The one-off steps before a deadline and on its day go on their own day.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKLY_CAP = 2  # reminder messages a person gets in a week, at most; the rest wait for their next batch
+
+
+def goes_on_its_own_day(step: str) -> bool:
+    """Steps before a deadline, on it, and escalations (to the plan's leads) go on their day; the recurring ones
+    (overdue, check-in, a request for a date) wait for the person's reminder day."""
+    return step not in ("overdue", "checkin", "set-date")
+
+
+def reminder_weekday(person: OfficeHours) -> int:
+    """The weekday a person's batch goes out: their choice, else Monday, else their first working weekday."""
+    if person.reminder_day is not None and 0 <= person.reminder_day <= 6:
+        return person.reminder_day
+    days = working_weekdays(person.working_days or WORKING_DAYS)
+    return 0 if 0 in days else min(days)
+
+
+def read_weekday(text: str) -> int | None:
+    """ "monday", "Mon", "tues", "Fridays" → 0, 0, 1, 4; None if it isn't a day of the week."""
+    word = text.strip().lower().removesuffix("s")
+    found = [i for i, name in enumerate(WEEKDAYS) if len(word) >= 3 and name.startswith(word)]
+    return found[0] if len(found) == 1 else None
+
+
+def is_working_weekday(person: OfficeHours, weekday: int) -> bool:
+    return weekday in working_weekdays(person.working_days or WORKING_DAYS)
+
+
+def batch_day_on_or_after(person: OfficeHours, day: date) -> date:
+    """The first of the person's reminder days on or after `day`."""
+    return day + timedelta(days=(reminder_weekday(person) - day.weekday()) % 7)
+
+
+def batch_week_began(person: OfficeHours, day: date) -> date:
+    """The last of the person's reminder days on or before `day`: their reminder week runs from it."""
+    return day - timedelta(days=(day.weekday() - reminder_weekday(person)) % 7)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 from storage.rules.defaults import REMINDER_DAYS
+from storage.rules.overdue import is_overdue
 from storage.rules.recurrence import step_of
 
 SET_DATE_EVERY = timedelta(days=14)
@@ -119,7 +120,7 @@ def steps_and_next(action: ActionFacts, plan: LadderSettings, today: date) -> tu
         return _before(plan, upcoming, today) if upcoming else ([], None)
     if due is not None and due >= today:
         return _before(plan, due, today)
-    if due is not None and kind == "dated":
+    if due is not None and is_overdue(kind, due, today):
         return _overdue(plan, due, today)
     if kind == "ongoing":
         return _checkins(action, plan, today)
