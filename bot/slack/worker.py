@@ -3,7 +3,8 @@
 Planning reminders is Python work that holds the GIL. On threads of the serving process, the first sweep of a
 100,000-action store starved the request threads: `/edi mine` at 50 in flight waited 4.4 s at p99, past the
 3 s Slack gives an answer. In a process of its own the sweep has its own interpreter (and, on a machine with
-two cores, its own core), and the server's threads only serve.
+two cores, its own core), and the server's threads only serve; where the cores are busy, the worker runs at a
+lower priority (nice), so the server is given the CPU first.
 
 The worker is started with multiprocessing's "spawn" (a fresh interpreter: no threads, locks or database
 connections copied from the server) and is given what it needs by value: the settings, the database's URL,
@@ -46,9 +47,10 @@ from storage.rules.clock import Clock
 log = logging.getLogger(__name__)
 
 PEOPLE_EVERY = timedelta(hours=6)
-STOP_SECONDS = (
-    60.0  # a round under way is let finish (each step commits on its own, so cutting it is safe too)
-)
+# The worker yields the CPU to the server: an answer is waited for, a reminder can be a moment late.
+NICENESS = 10
+# A round under way is let finish on a stop (each step commits on its own, so cutting it is safe too).
+STOP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
 def work(schedule: Schedule, stop: Connection) -> None:
     """The worker process: rounds on a schedule until the server closes its end of `stop` (or is gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us in order after Ctrl-C
+    os.nice(NICENESS)
     configure_logging(schedule.settings.log_level)
     try:
         database = Database.open(schedule.database_url, migrate=False, create="never")
