@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ class Leader:
         self.database = database
         self.name = name
         self.lease = lease
-        self.holder = f"{uuid.uuid4().hex[:12]}"
+        self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"  # which process leads, for whoever looks
 
     def acquire(self, now: datetime) -> bool:
         """True if this process leads until now + lease: it renewed its lease, or took over an expired one."""
