@@ -14,7 +14,7 @@ from uuid import uuid4
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
-from handlers.refs import resolve_action
+from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
 from storage.db import Database, DatabaseGone
 from storage.models import Action, Person
@@ -143,11 +143,6 @@ def identify(store: Store, actor: Actor) -> Person | None:
     return person
 
 
-def may_change_action(store: Store, person: Person | None, action: Action) -> bool:
-    """Its owners and the plan admins may change an action (and see it in a restricted plan); nobody else."""
-    return person is not None and (person.is_admin or store.is_owner(person, action))
-
-
 def authorise(spec: CommandSpec, request: Request) -> None:
     """Who may do what: owners and admins change an action; admins run admin commands; restricted plans hide."""
     if spec.anyone:
@@ -159,16 +154,14 @@ def authorise(spec: CommandSpec, request: Request) -> None:
         return
     if not request.words:
         raise CommandError(f"Which action? Usage: `/edi {spec.usage}`")
-    action = resolve_action(request.store, request.words[0])
-    may_change = may_change_action(request.store, person, action)
-    if spec.changes_action and not may_change:
+    # resolve_action refuses an action of a restricted plan first, so only an open plan's owners are named here.
+    action = resolve_action(request.store, request.words[0], person=person)
+    if spec.changes_action and not may_change_action(request.store, person, action):
         owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
         raise NotAllowed(
             f"Only {action.ref}'s owners ({owners}) or a plan admin can change it, so I haven't. "
             f"If it should be yours, ask an EDI lead to map you to its owner."
         )
-    if action.plan.restricted and not may_change:
-        raise NotAllowed(f"{action.ref} is in a restricted plan; only its owners and plan admins can see it.")
     request.action = action
 
 

@@ -114,7 +114,7 @@ def list_actions(request: Request) -> Reply:
             overdue_on=today if overdue else None,
             due_before=due_within + timedelta(days=1) if due_within else None,
         )
-        if (not action.plan.restricted or may_change_action(request.store, request.person, action))
+        if request.store.may_see(request.person, action)
         and (due_within is None or action.status != "done")
     ]
     described = " ".join(request.words) or "all plans"
@@ -128,7 +128,7 @@ def list_actions(request: Request) -> Reply:
 
 def _plan_name(request: Request, wanted: str) -> str:
     """A plan by any unique part of its name ("plan:northbridge")."""
-    plans = [p.name for p in request.store.plans()]
+    plans = [p.name for p in request.store.plans_seen_by(request.person)]
     exact = [name for name in plans if name.casefold() == wanted.casefold()]
     matches = exact or [name for name in plans if wanted.casefold() in name.casefold()]
     if len(matches) == 1:

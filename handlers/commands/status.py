@@ -12,8 +12,10 @@ from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Reply, Text
+from handlers.refs import resolve_action
 from storage.models import Action
 from storage.rules.deadlines import interpret_deadline
+from storage.rules.bounds import NOT_MINE_PER_DAY
 from storage.rules.ladder import next_occurrence_after
 from storage.rules.rag import Rag
 
@@ -185,27 +187,102 @@ def reopen(request: Request) -> Reply:
 
 
 def not_mine(request: Request) -> Reply:
-    """The person hears no more about it (until an admin maps them to it again); the admins are told whose it may be."""
-    action = request.require_action()
+    """The person hears no more about these actions (until an admin maps them to one again); each plan admin is
+    told once, in one notice gathering them, whose they may be.
+
+    Only someone an action names, or who answers for one of its owners, may decline it; a second "not mine"
+    about the same action tells nobody again; and one person sends the admins at most NOT_MINE_PER_DAY a day.
+    Any refusal refuses the whole command, so either every action named is passed on or none is.
+    """
     person = request.require_person()
-    request.store.decline(action, person, at=request.now)
+    actions = _actions_named(request)
+    for action in actions:
+        if not request.store.answers_for(person, action):
+            raise CommandError(
+                f"You can only say “not mine” about an action you answer for: {action.ref} is owned by "
+                f"{_owners(action)}, not by you. I haven't told anyone."
+            )
+    new = [action for action in actions if not request.store.has_declined(person, action)]
+    if not new:
+        return Reply.say(
+            f"You had already said {_refs(actions)} {_isnt(actions)} yours; the plan admins have been told. "
+            "I haven't told them again."
+        )
     admins = [admin for admin in request.store.admins() if admin.id != person.id]
-    owners = ", ".join(owner.name for owner in action.owners) or "nobody"
-    told = Text(
-        f"{person.name} says {action.ref} is not theirs. It is owned by {owners}; please map it to the right "
-        f"person (`/edi people map` or `/edi owner {action.ref} add`)."
-    )
-    card = action_card(action, request.now.date(), with_buttons=False)
+    midnight = request.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = request.store.declines_since(person, midnight)
+    if earlier + len(new) > NOT_MINE_PER_DAY:
+        who = f" ({', '.join(a.name for a in admins)})" if admins else ""
+        raise CommandError(
+            f"You have said “not mine” about {earlier} action{'s' if earlier != 1 else ''} today, and I pass on "
+            f"at most {NOT_MINE_PER_DAY} a day to the plan admins, so I haven't passed on {_refs(new)}. Tell a "
+            f"plan admin{who} directly, or try again tomorrow. I haven't changed anything."
+        )
+    for action in new:
+        request.store.decline(action, person, at=request.now)
+    notice = _declined_notice(person.name, new, request.now.date())
     for admin in admins:
-        request.notify(admin, Reply([told, *card]))
+        request.notify(admin, notice)
+    before = [action for action in actions if action not in new]
+    again = f" (you had already said so of {_refs(before)})" if before else ""
+    it = "it" if len(new) == 1 else "them"
     if not admins:
         return Reply.say(
-            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}. "
-            "I won't remind you about it again."
+            f"Thanks — but there is no plan admin to tell yet. {_owned_by_line(new)}{again} "
+            f"I won't remind you about {it} again."
         )
     return Reply.say(
-        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours. "
-        "I won't remind you about it again unless they map it back to you."
+        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {_refs(new)} "
+        f"{_isnt(new)} yours{again}. I won't remind you about {it} again unless they map {it} back to you."
+    )
+
+
+def _actions_named(request: Request) -> list[Action]:
+    """The actions a "not mine" is about: the one the layer found, and any more references after it."""
+    person = request.require_person()
+    actions = [request.require_action()]
+    for word in request.words[1:]:
+        action = resolve_action(request.store, word, person=person)  # restricted plans refused first
+        if action not in actions:
+            actions.append(action)
+    return actions
+
+
+def _owners(action: Action) -> str:
+    return ", ".join(owner.name for owner in action.owners) or "nobody"
+
+
+def _refs(actions: list[Action]) -> str:
+    refs = [action.ref for action in actions]
+    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + f" and {refs[-1]}"
+
+
+def _isnt(actions: list[Action]) -> str:
+    return "isn't" if len(actions) == 1 else "aren't"
+
+
+def _owned_by_line(actions: list[Action]) -> str:
+    return " ".join(f"{action.ref} is owned by {_owners(action)}." for action in actions)
+
+
+def _declined_notice(name: str, actions: list[Action], today: date) -> Reply:
+    """What each plan admin reads: one action in full, or several, one line each, in one message."""
+    if len(actions) == 1:
+        [action] = actions
+        told = Text(
+            f"{name} says {action.ref} is not theirs. It is owned by {_owners(action)}; please map it to the "
+            f"right person (`/edi people map` or `/edi owner {action.ref} add`)."
+        )
+        return Reply([told, *action_card(action, today, with_buttons=False)])
+    lines = "\n".join(f"{a.ref} · {a.title} — owned by {_owners(a)}" for a in actions)
+    return Reply(
+        [
+            Text(
+                f"{name} says {len(actions)} actions are not theirs; please map each to the right person "
+                "(`/edi people map` or `/edi owner REF add`)."
+            ),
+            Text(lines),
+        ]
     )
 
 
@@ -245,8 +322,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "notmine",
-        "notmine REF",
-        "tell the plan admins an action isn't yours",
+        "notmine REF [REF…]",
+        "tell the plan admins an action (or several) isn't yours",
         not_mine,
         about_action=True,
         aliases=("not-mine",),
