@@ -18,7 +18,9 @@ from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
 from storage.db import Database, DatabaseGone
 from storage.models import Action, Person
+from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT
 from storage.rules.clock import Clock
+from storage.rules.text import clean_text
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,16 @@ def split_words(text: str) -> list[str]:
 def _after_first_word(text: str) -> str:
     parts = text.strip().split(None, 1)
     return parts[1].strip() if len(parts) > 1 else ""
+
+
+def too_long_to_read(text: str) -> str | None:
+    """Why a command or a plain reply is refused before it is read: longer than COMMAND_LIMIT characters."""
+    if len(text) <= COMMAND_LIMIT:
+        return None
+    return (
+        f"That is {len(text):,} characters; I read at most {COMMAND_LIMIT:,} in one command or reply. Put detail "
+        f"in a note (up to {NOTE_LIMIT:,} characters). I haven't changed anything."
+    )
 
 
 def delivery_key(actor: Actor, delivery_id: str) -> str:
@@ -236,7 +248,7 @@ class CommandLayer:
         replay_id: str | None = None,
     ) -> Outcome:
         """A slash command ("/edi amber LT-4 waiting on budget") or a plain reply in a reminder's thread."""
-        stripped = text.strip()
+        stripped = clean_text(text).strip()
         if stripped.lower().startswith("/edi"):
             body = stripped[4:].strip()
             name, _, rest = body.partition(" ")
@@ -260,6 +272,9 @@ class CommandLayer:
         self, actor: Actor, text: str, *, thread_ref: str | None, delivery_id: str | None = None
     ) -> Outcome:
         """A plain reply to a reminder: acted on only when its meaning is clear; otherwise nothing changes."""
+        text = clean_text(text)
+        if refused := too_long_to_read(text):
+            return Outcome(Reply.say(refused))
         if thread_ref is None:
             return Outcome(Reply.say(
                 "I only understand plain replies in the thread of a reminder. For anything else, start with "
@@ -287,10 +302,20 @@ class CommandLayer:
     ) -> Outcome:
         """A plain reply in the thread of a message we sent (its platform id): about the action it reminded of.
 
-        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget").
+        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget"), and
+        is said to list only those the person may see (a channel's reminder may hold a restricted plan's).
         """
+        text = clean_text(text)
         with self.database.session() as session:
-            refs = Store(session).refs_of_message(message_id)
+            store = Store(session)
+            refs = store.refs_of_message(message_id)
+            person = identify(store, actor)
+            seen = [
+                ref for ref in refs if (found := store.action(ref)) is None or store.may_see(person, found)
+            ]
+        if len(refs) > 1:
+            # None of them theirs to see: the first is refused as restricted, naming only the thread's own.
+            refs = seen or refs[:1]
         if not refs:
             return self.reply_in_thread(actor, text, thread_ref=None, delivery_id=delivery_id)
         if len(refs) == 1:
@@ -323,10 +348,18 @@ class CommandLayer:
 
     def new_action_form(self, actor: Actor, *, text: str, source: str = "") -> Outcome:
         """The form that turns a message into a new action (plan admins only), its title taken from the message."""
-        return self.run(actor, "add", "", spec=self.views["new_action_form"], words=[text, source])
+        return self.run(
+            actor, "add", "", spec=self.views["new_action_form"], words=[clean_text(text), clean_text(source)]
+        )
 
     def press(self, actor: Actor, action_id: str, value: str, *, delivery_id: str | None = None) -> Outcome:
         """A button: the same command the words would run, so the same checks apply."""
+        action_id, value = clean_text(action_id), clean_text(value)
+        if len(value) > BUTTON_VALUE_LIMIT:
+            return Outcome(Reply.say(
+                f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't changed "
+                "anything."
+            ))  # fmt: skip
         ref, _, argument = value.partition("|")
         if not ref.strip():
             return Outcome(Reply.say("That button carried no action reference; I haven't changed anything."))
@@ -352,6 +385,14 @@ class CommandLayer:
         replay_id: str | None = None,
     ) -> Outcome:
         """A filled-in form (a Slack modal, Teams card inputs, a console prompt)."""
+        form_id, state = clean_text(form_id), clean_text(state)
+        values = {clean_text(name): clean_text(value) for name, value in values.items()}
+        longest = max((len(value) for value in [state, *values.values()]), default=0)
+        if longest > FORM_VALUE_LIMIT:
+            return Outcome(Reply.say(
+                f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't changed "
+                "anything."
+            ))  # fmt: skip
         meaning = self.forms.get(form_id)
         answer = meaning(state, values) if meaning else None
         if isinstance(answer, Reply):
@@ -403,7 +444,15 @@ class CommandLayer:
         a retry of it does nothing. `replay_id`: a request's identity when it can only recur as a replay (a
         signed slash command or form); remembered only if the command changed something or told someone,
         since a read asked twice may be answered twice, and remembering every read would cost it a write.
+
+        What comes in is cleaned here (clean_text is idempotent, so a way in that cleaned it already loses
+        nothing): every command, thread reply, button and form reaches the handlers through this door.
         """
+        rest = clean_text(rest)
+        words = None if words is None else [clean_text(word) for word in words]
+        values = None if values is None else {name: clean_text(value) for name, value in values.items()}
+        if refused := too_long_to_read(" ".join([command, rest] if words is None else words)):
+            return Outcome(Reply.say(refused))
         spec = (
             spec
             or self.commands.get(command)

@@ -200,7 +200,10 @@ class Store:
 
     def owners_like(self, name: str, *, limit: int = 5) -> Sequence[Owner]:
         return self.session.scalars(
-            select(Owner).where(Owner.key.like(f"%{owner_key(name)}%")).order_by(Owner.name).limit(limit)
+            select(Owner)
+            .where(Owner.key.contains(owner_key(name), autoescape=True))
+            .order_by(Owner.name)
+            .limit(limit)
         ).all()
 
     def unmapped_owners(self) -> Sequence[tuple[Owner, int]]:

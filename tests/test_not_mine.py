@@ -1,4 +1,4 @@
-""""Not mine", as owners and plan admins meet it: only someone an action names, or who answers for one of its
+"""Saying “not mine”, as owners and plan admins meet it: only someone an action names, or who answers for one of its
 owners, can decline it; saying it twice tells nobody twice; several in one go reach each admin as one notice;
 and no one can send the admins more than NOT_MINE_PER_DAY of them in a day.
 
@@ -39,7 +39,8 @@ def test_only_someone_an_action_names_or_who_answers_for_its_owner_can_say_it_is
         transcript.say("@Priya Shah", "/edi notmine NO-8")  # an admin maps it instead
         transcript.expect_reply("NO-8 is owned by Directors & Managers of Each Department, not by you.")
         transcript.expect_no_notices()
-        outcome = transcript.layer.press(Actor(surface="console", name="Ewan Campbell"), "not_mine", "NO-6")  # an old card
+        ewan = Actor(surface="console", name="Ewan Campbell")
+        outcome = transcript.layer.press(ewan, "not_mine", "NO-6")  # a card someone else was shown
         assert "NO-6 is owned by HR Manager, not by you." in outcome.reply.plain_text()
         assert not outcome.notices
         transcript.say("@Amina Khan", "/edi notmine NO-2 NO-12")  # one of them not hers: none passed on
@@ -53,7 +54,9 @@ def test_only_someone_an_action_names_or_who_answers_for_its_owner_can_say_it_is
     transcript.expect_notice(to="Priya Shah", containing="Ewan Campbell says NO-11 is not theirs.")
 
 
-def test_saying_not_mine_again_does_not_tell_the_admins_again(transcript: Transcript, store: Database) -> None:
+def test_saying_not_mine_again_does_not_tell_the_admins_again(
+    transcript: Transcript, store: Database
+) -> None:
     transcript.say("@Amina Khan", "/edi notmine NO-6")
     transcript.expect_notice(to="Priya Shah", containing="Amina Khan says NO-6 is not theirs.")
     with nothing_changes(store):
@@ -84,7 +87,9 @@ def test_not_mine_about_several_actions_reaches_each_admin_as_one_notice(
     assert declined(store, "Amina Khan") == ["NO-2", "NO-6", "NO-9"]
 
 
-def test_no_one_can_send_the_admins_more_than_ten_not_mines_a_day(transcript: Transcript, store: Database) -> None:
+def test_no_one_can_send_the_admins_more_than_ten_not_mines_a_day(
+    transcript: Transcript, store: Database
+) -> None:
     assert NOT_MINE_PER_DAY == 10
     for number in range(9):
         transcript.say("@Priya Shah", f'/edi add owner:"People Services" Staff network review {number + 1}')

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from handlers.core import Actor
 from storage.db import Database
 from storage.importing.service import import_plan
-from storage.queries import plan_named
+from storage.models import Nudge, OutboxMessage
+from storage.queries import action_by_ref, plan_named
 from tests.builders import write_csv
 from tests.transcript import Transcript, nothing_changes, refs_listed
 
@@ -51,7 +53,10 @@ def test_someone_outside_a_restricted_plan_never_reads_its_references_owners_or_
             ("/edi show sc-sp", "There is no action sc-sp."),
             ("/edi show SC-SP3", "There is no action SC-SP3."),  # no "Did you mean SC-SP1?"
             ("/edi show SCSP1", "There is no action SCSP1."),
-            ("/edi done SC-SP1", "SC-SP1 is in a restricted plan; only its owners and plan admins can see it."),
+            (
+                "/edi done SC-SP1",
+                "SC-SP1 is in a restricted plan; only its owners and plan admins can see it.",
+            ),
             ("/edi amber SC-SP2 stuck", "SC-SP2 is in a restricted plan"),  # not "Only SC-SP2's owners (…)"
             ("/edi notmine SC-SP1", "SC-SP1 is in a restricted plan"),
             ("/edi list plan:nowhere", "No plan is called 'nowhere'. Plans: Northbridge EDI Plan."),
@@ -80,3 +85,36 @@ def test_a_restricted_plans_members_and_the_plan_admins_still_find_its_actions(c
         assert refs_listed(casework.reply) == ["SC-SP1", "SC-SP2"]
     casework.say("@Grace Liu", "/edi amber SC-SP1 waiting on HR")
     casework.expect_reply("SC-SP1 is now Amber")
+
+
+def test_a_reply_in_a_channel_reminders_thread_names_only_the_actions_the_replier_may_see(
+    casework: Transcript, store: Database
+) -> None:
+    """An escalation channel's post listed an open plan's actions beside a restricted plan's."""
+    now = casework.clock.now()
+    with store.session() as session:
+        post = OutboxMessage(
+            key="#C0ESC:2025-11-03:1", channel="C0ESC", send_at=now, status="sent", sent_at=now,
+            platform="slack", platform_message_id="1762162200.000100", created_at=now,
+        )  # fmt: skip
+        session.add(post)
+        session.flush()
+        for ref in ("NO-6", "NO-12", "SC-SP1"):
+            action = action_by_ref(session, ref)
+            assert action is not None
+            session.add(Nudge(
+                key=f"{ref}:escalate:1:#C0ESC", action_id=action.id, channel="C0ESC", step="escalate",
+                occurrence="1", step_on=now.date(), send_at=now, message_id=post.id, created_at=now,
+            ))  # fmt: skip
+
+    with nothing_changes(store):
+        outcome = casework.layer.reply_to_message(
+            Actor(surface="slack", name="Ewan Campbell"), "done", message_id="1762162200.000100"
+        )
+    assert "That reminder was about 2 actions (NO-6, NO-12)" in outcome.reply.plain_text()
+    assert not any(word in outcome.reply.plain_text() for word in SECRET)
+
+    outcome = casework.layer.reply_to_message(
+        Actor(surface="slack", name="Grace Liu"), "done", message_id="1762162200.000100"
+    )
+    assert "That reminder was about 3 actions (NO-6, NO-12, SC-SP1)" in outcome.reply.plain_text()

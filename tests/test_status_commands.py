@@ -249,7 +249,9 @@ def test_notmine_tells_the_plan_admins_and_changes_nothing(transcript: Transcrip
         to="Priya Shah",
         containing="Sam Patel says NO-7 is not theirs. It is owned by People Services",
     )
-    transcript.expect_notice(to="Priya Shah", containing="*NO-7 · Publish the gender and ethnicity pay gap reports*")
+    transcript.expect_notice(
+        to="Priya Shah", containing="*NO-7 · Publish the gender and ethnicity pay gap reports*"
+    )
 
 
 def test_notmine_from_the_only_admin_says_there_is_nobody_to_tell(

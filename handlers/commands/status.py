@@ -6,22 +6,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, why_unreadable
-from handlers.changes import apply_deadline, keep_note, mark_done, mark_open, rate, read_period
+from handlers.cards import action_card, reason_form, status_label, why_unreadable
+from handlers.changes import (
+    Period,
+    apply_deadline,
+    keep_note,
+    mark_done,
+    mark_open,
+    rate,
+    read_period,
+    refuse_long_deadline,
+)
 from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Reply, Text
 from handlers.refs import resolve_action
 from storage.models import Action
+from storage.rules.bounds import NOT_MINE_PER_DAY, NOTE_LIMIT, SNOOZE_MOST_MONTHS, SNOOZE_MOST_WEEKS
 from storage.rules.deadlines import interpret_deadline
-from storage.rules.bounds import NOT_MINE_PER_DAY
 from storage.rules.ladder import next_occurrence_after
 from storage.rules.rag import Rag
 
 RATINGS: dict[str, Rag] = {"green": "green", "amber": "amber", "red": "red"}  # the commands that rate
-
-SNOOZE_MOST = 999  # days, weeks or months (`/edi list due:` reads up to 9999)
 
 
 def _note(request: Request) -> tuple[str | None, str | None]:
@@ -138,6 +145,7 @@ def set_due(request: Request) -> Reply:
         raise CommandError(
             f"When is {action.ref} due? e.g. `/edi due {action.ref} 31/3/25` or `end of March`."
         )
+    refuse_long_deadline(written, unchanged=action.ref)
     deadline = interpret_deadline(written, today=request.now.date())
     if deadline.kind in ("unknown", "complete"):
         raise CommandError(
@@ -162,15 +170,27 @@ def snooze(request: Request) -> Reply:
         )
     if until <= today:
         raise CommandError(f"{until:%-d %B %Y} has already come; snooze until a later day.")
+    latest = snooze_most(today)
+    if until > latest:
+        raise CommandError(
+            f"Snooze for at most {SNOOZE_MOST_MONTHS} months ({SNOOZE_MOST_WEEKS} weeks), until {latest:%A %-d %B %Y}; "
+            f"for longer, change the due date with `/edi due {action.ref} WHEN`. I haven't changed {action.ref}."
+        )
     request.change(action, "snoozed_until", action.snoozed_until, until.isoformat())
     action.snoozed_until = until
     return Reply.say(f"I won't remind you about {action.ref} until {until:%A %-d %B}.")
 
 
+def snooze_most(today: date) -> date:
+    """The furthest a snooze reaches from `today`: SNOOZE_MOST_MONTHS or SNOOZE_MOST_WEEKS, whichever is later,
+    so that both "6m" and "26w" are taken."""
+    return max(Period(SNOOZE_MOST_MONTHS, "m").after(today), Period(SNOOZE_MOST_WEEKS, "w").after(today))
+
+
 def _snooze_until(spec: str, today: date) -> date | None:
     period = read_period(spec)
     if period is not None:
-        return period.after(today) if 0 < period.amount <= SNOOZE_MOST else None
+        return period.after(today) if period.amount > 0 else None
     text = spec.removeprefix("until").strip()
     if not text:
         return None
