@@ -18,7 +18,7 @@ from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
 from storage.db import Database, DatabaseGone
 from storage.models import Action, Person
-from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT
+from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT, TITLE_LIMIT
 from storage.rules.clock import Clock
 from storage.rules.text import clean_text
 from storage.store import Store
@@ -347,10 +347,13 @@ class CommandLayer:
         return self.run(actor, "home", "", spec=self.views["home"])
 
     def new_action_form(self, actor: Actor, *, text: str, source: str = "") -> Outcome:
-        """The form that turns a message into a new action (plan admins only), its title taken from the message."""
-        return self.run(
-            actor, "add", "", spec=self.views["new_action_form"], words=[clean_text(text), clean_text(source)]
-        )
+        """The form that turns a message into a new action (plan admins only), its title taken from the message.
+
+        A long message is welcome: only as much as a title holds is read from it (and a link's worth of where
+        it came from), so it is never refused as too long to read.
+        """
+        words = [clean_text(text).strip()[:TITLE_LIMIT], clean_text(source)[:BUTTON_VALUE_LIMIT]]
+        return self.run(actor, "add", "", spec=self.views["new_action_form"], words=words)
 
     def press(self, actor: Actor, action_id: str, value: str, *, delivery_id: str | None = None) -> Outcome:
         """A button: the same command the words would run, so the same checks apply."""

@@ -12,7 +12,7 @@ from datetime import date
 
 from handlers.core import Actor
 from storage.db import Database
-from storage.rules.bounds import COMMAND_LIMIT, FILTER_LIMIT
+from storage.rules.bounds import COMMAND_LIMIT, FILTER_LIMIT, TITLE_LIMIT
 from storage.store import Store
 from tests.transcript import Transcript, history, nothing_changes, snapshot
 
@@ -129,3 +129,13 @@ def test_deadlines_owners_and_channels_too_long_to_keep_are_refused(
         transcript.expect_reply("An owner's name may be at most 300 characters; that one is 326.")
         transcript.say("@Priya Shah", f'/edi plan escalate "Northbridge EDI Plan" #{"c" * 81}')
         transcript.expect_reply("A channel's name may be at most 80 characters; that one is 81.")
+
+
+def test_a_long_message_still_becomes_a_new_action_form_with_its_title_cut(transcript: Transcript) -> None:
+    message = "Review the adverts\u202e " + "and much more besides " * 500  # 11,000 characters
+    outcome = transcript.layer.new_action_form(Actor(surface="slack", name="Priya Shah"), text=message)
+    form = outcome.reply.form
+    assert form is not None, outcome.reply.plain_text()
+    title = next(field for field in form.fields if field.name == "title")
+    assert title.initial.startswith("Review the adverts and much more besides")
+    assert len(title.initial) == TITLE_LIMIT
