@@ -13,7 +13,7 @@ from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
 from storage.models import Action, Plan
-from storage.rules.bounds import NOTE_LIMIT, TITLE_LIMIT
+from storage.rules.bounds import DEADLINE_LIMIT, NOTE_LIMIT, OWNER_NAME_LIMIT, TITLE_LIMIT
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.owners import split_owners
 
@@ -37,10 +37,10 @@ def new_action_form(
                       error=errors.get("plan")),
             FormField("title", "Action", multiline=True, max_length=TITLE_LIMIT,
                       initial=given.get("title", title[:TITLE_LIMIT]), error=errors.get("title")),
-            FormField("owner", "Owner (roles or teams, separated by /)", required=False, max_length=300,
-                      initial=given.get("owner", ""), error=errors.get("owner")),
+            FormField("owner", "Owner (roles or teams, separated by /)", required=False,
+                      max_length=OWNER_NAME_LIMIT, initial=given.get("owner", ""), error=errors.get("owner")),
             FormField("due", "Deadline, as you would write it (31/3/26, Q1 2026/27, Ongoing)", required=False,
-                      max_length=100, initial=given.get("due", ""), error=errors.get("due")),
+                      max_length=DEADLINE_LIMIT, initial=given.get("due", ""), error=errors.get("due")),
         ),
         state=source[:2000],
         submit_label="Add action",

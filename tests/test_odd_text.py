@@ -102,7 +102,7 @@ def test_a_snooze_longer_than_six_months_is_refused_and_points_to_a_new_due_date
 def test_away_more_than_a_year_ahead_is_refused(transcript: Transcript, store: Database) -> None:
     transcript.say("@Amina Khan", "/edi away until 31/12/2030")
     transcript.expect_reply(
-        "You can be away for at most a year ahead, until Wednesday 4 November 2026. Give your last day away "
+        "You can be away for at most a year ahead, until Tuesday 3 November 2026. Give your last day away "
         "before then. I haven't changed anything."
     )
     with store.session() as session:

@@ -37,7 +37,7 @@ def away(request: Request) -> Reply:
         raise CommandError("Usage: `/edi away until 2 Jan` (or `/edi away off`). I haven't changed anything.")
     if deadline.due < today:
         raise CommandError(f"{deadline.due:%-d %B %Y} has passed; give the last day you're away.")
-    latest = today + relativedelta(years=AWAY_MOST_YEARS, days=1)
+    latest = today + relativedelta(years=AWAY_MOST_YEARS)
     if deadline.due > latest:
         raise CommandError(
             f"You can be away for at most a year ahead, until {latest:%A %-d %B %Y}. Give your last day away "

@@ -13,13 +13,15 @@ NOTE_LIMIT = 1000  # characters in a progress note or a reason (a longer one is 
 TITLE_LIMIT = 500  # characters in an action's title
 CHANNEL_NAME_LIMIT = 80  # characters in a channel's name (Slack's own limit)
 FILTER_LIMIT = 200  # characters in one `/edi list` filter value (plan:, theme:, owner:)
-DEADLINE_LIMIT = 100  # characters in a deadline as written (`/edi due REF WHEN`)
+DEADLINE_LIMIT = (
+    100  # characters in a deadline typed in chat (a plan's cell may be longer: MAX_DEADLINE_CHARS)
+)
 OWNER_NAME_LIMIT = 300  # characters in an owner's name (`/edi owner REF add NAME`)
 
 # How far ahead.
 SNOOZE_MOST_MONTHS = 6  # a longer wait is a new due date, not a snooze…
 SNOOZE_MOST_WEEKS = 26  # …however it is counted
-AWAY_MOST_YEARS = 1  # `/edi away until DATE`: at most a year ahead (and a day: "until this day next year")
+AWAY_MOST_YEARS = 1  # `/edi away until DATE`: at most a year ahead (until this day next year)
 
 # How often.
 NOT_MINE_PER_DAY = 10  # "not mine" notices one person may send the plan admins in a day
