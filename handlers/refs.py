@@ -38,7 +38,7 @@ def resolve_action(store: Store, ref: str, *, person: Person | None) -> Action:
     matches = store.refs_numbered(wanted, seen_by=person) or store.refs_starting(wanted, seen_by=person)
     if len(matches) == 1:
         found = store.action(matches[0])
-        assert found is not None
+        assert found is not None and store.may_see(person, found), "matches are only what the person may see"
         return found
     if matches:
         shown = ", ".join(matches[:8]) + (", …" if len(matches) > 8 else "")

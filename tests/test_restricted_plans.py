@@ -21,7 +21,7 @@ from tests.builders import write_csv
 from tests.transcript import Transcript, nothing_changes, refs_listed
 
 # What someone outside the plan must not read, unless they typed it themselves.
-SECRET = ("SC-SP1", "SC-SP2", "Safeguarding Casework", "Safeguarding Lead", "Grace Liu")
+SECRET = ("SC-SP1", "SC-SP2", "SC-7", "Safeguarding Casework", "Safeguarding Lead", "Grace Liu")
 
 
 @pytest.fixture
@@ -30,8 +30,9 @@ def casework(transcript: Transcript, store: Database, tmp_path: Path) -> Transcr
         tmp_path / "casework.csv",
         [
             ["Ref", "Action", "Owner", "Timescale"],
-            ["SP1", "Review the case of a named member of staff", "Safeguarding Lead", "31/12/25"],
-            ["SP2", "Agree support for a named resident", "Safeguarding Lead", "31/1/26"],
+            ["SC-SP1", "Review the case of a named member of staff", "Safeguarding Lead", "31/12/25"],
+            ["SC-SP2", "Agree support for a named resident", "Safeguarding Lead", "31/1/26"],
+            ["7", "Brief the board on open cases", "Safeguarding Lead", "31/3/26"],  # a bare number: SC-7
         ],
     )
     import_plan(store, plan, now=transcript.clock.now(), plan_name="Safeguarding Casework")
@@ -53,6 +54,7 @@ def test_someone_outside_a_restricted_plan_never_reads_its_references_owners_or_
             ("/edi show sc-sp", "There is no action sc-sp."),
             ("/edi show SC-SP3", "There is no action SC-SP3."),  # no "Did you mean SC-SP1?"
             ("/edi show SCSP1", "There is no action SCSP1."),
+            ("/edi show 7", "There is no action 7."),  # a plan's own number finds only what they may see
             (
                 "/edi done SC-SP1",
                 "SC-SP1 is in a restricted plan; only its owners and plan admins can see it.",
@@ -78,11 +80,13 @@ def test_someone_outside_a_restricted_plan_never_reads_its_references_owners_or_
 def test_a_restricted_plans_members_and_the_plan_admins_still_find_its_actions(casework: Transcript) -> None:
     for who in ("@Grace Liu", "@Priya Shah"):
         casework.say(who, "/edi show SC")
-        casework.expect_reply("'SC' could be SC-SP1, SC-SP2 — which one?")
+        casework.expect_reply("'SC' could be SC-7, SC-SP1, SC-SP2 — which one?")
+        casework.say(who, "/edi show 7")
+        casework.expect_reply("SC-7 · Brief the board on open cases")
         casework.say(who, "/edi show SC-SP3")
         casework.expect_reply("There is no action SC-SP3. Did you mean SC-SP")
         casework.say(who, "/edi list plan:safeguarding")
-        assert refs_listed(casework.reply) == ["SC-SP1", "SC-SP2"]
+        assert refs_listed(casework.reply) == ["SC-SP1", "SC-SP2", "SC-7"]
     casework.say("@Grace Liu", "/edi amber SC-SP1 waiting on HR")
     casework.expect_reply("SC-SP1 is now Amber")
 
