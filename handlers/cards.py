@@ -9,11 +9,10 @@ from datetime import date
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
+from storage.rules.bounds import NOTE_LIMIT
 from storage.rules.deadlines import Deadline
 from storage.rules.overdue import days_overdue
 from storage.rules.recurrence import say_recurrence
-
-NOTE_LIMIT = 1000  # characters in a progress note or a reason
 
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
 

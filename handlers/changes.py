@@ -1,5 +1,6 @@
 """The changes several commands make alike, each written once: done means blue, a new rating reopens a done
-action, a note is kept, a deadline applied, and a period such as "2w" counted from a day."""
+action, a note is kept, a deadline applied, an owner's name bounded, and a period such as "2w" counted from a
+day."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from handlers.core import Request
+from handlers.errors import CommandError
 from storage.models import Action
+from storage.rules.bounds import DEADLINE_LIMIT, OWNER_NAME_LIMIT
 from storage.rules.deadlines import Deadline
 from storage.rules.rag import Rag
 
@@ -59,6 +62,24 @@ def apply_deadline(action: Action, written: str, deadline: Deadline) -> None:
     action.due_date = deadline.due
     action.recurrence = deadline.recurrence
     action.milestones = [day.isoformat() for day in deadline.milestones]
+
+
+def refuse_long_owner_name(name: str) -> None:
+    """An owner's name longer than OWNER_NAME_LIMIT is refused whole: it would not fit where owners are kept."""
+    if len(name) > OWNER_NAME_LIMIT:
+        raise CommandError(
+            f"An owner's name may be at most {OWNER_NAME_LIMIT} characters; that one is {len(name):,}. "
+            "I haven't changed anything."
+        )
+
+
+def refuse_long_deadline(written: str, *, unchanged: str) -> None:
+    """A deadline as written longer than DEADLINE_LIMIT is refused: no date is written that long."""
+    if len(written) > DEADLINE_LIMIT:
+        raise CommandError(
+            f"A deadline may be at most {DEADLINE_LIMIT} characters as written; that one is {len(written):,}. "
+            f"I haven't changed {unchanged}."
+        )
 
 
 _PERIOD = re.compile(r"^(\d{1,4})\s*(d|w|m)$", re.IGNORECASE)

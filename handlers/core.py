@@ -14,11 +14,13 @@ from uuid import uuid4
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
-from handlers.refs import resolve_action
+from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
 from storage.db import Database, DatabaseGone
 from storage.models import Action, Person
+from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT, TITLE_LIMIT
 from storage.rules.clock import Clock
+from storage.rules.text import clean_text
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,16 @@ def _after_first_word(text: str) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
+def too_long_to_read(text: str) -> str | None:
+    """Why a command or a plain reply is refused before it is read: longer than COMMAND_LIMIT characters."""
+    if len(text) <= COMMAND_LIMIT:
+        return None
+    return (
+        f"That is {len(text):,} characters; I read at most {COMMAND_LIMIT:,} in one command or reply. Put detail "
+        f"in a note (up to {NOTE_LIMIT:,} characters). I haven't changed anything."
+    )
+
+
 def delivery_key(actor: Actor, delivery_id: str) -> str:
     """How a platform's delivery is remembered, so a retry of it (same surface, same id) is recognised."""
     return f"{actor.surface}:{delivery_id}"
@@ -143,11 +155,6 @@ def identify(store: Store, actor: Actor) -> Person | None:
     return person
 
 
-def may_change_action(store: Store, person: Person | None, action: Action) -> bool:
-    """Its owners and the plan admins may change an action (and see it in a restricted plan); nobody else."""
-    return person is not None and (person.is_admin or store.is_owner(person, action))
-
-
 def authorise(spec: CommandSpec, request: Request) -> None:
     """Who may do what: owners and admins change an action; admins run admin commands; restricted plans hide."""
     if spec.anyone:
@@ -159,16 +166,14 @@ def authorise(spec: CommandSpec, request: Request) -> None:
         return
     if not request.words:
         raise CommandError(f"Which action? Usage: `/edi {spec.usage}`")
-    action = resolve_action(request.store, request.words[0])
-    may_change = may_change_action(request.store, person, action)
-    if spec.changes_action and not may_change:
+    # resolve_action refuses an action of a restricted plan first, so only an open plan's owners are named here.
+    action = resolve_action(request.store, request.words[0], person=person)
+    if spec.changes_action and not may_change_action(request.store, person, action):
         owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
         raise NotAllowed(
             f"Only {action.ref}'s owners ({owners}) or a plan admin can change it, so I haven't. "
             f"If it should be yours, ask an EDI lead to map you to its owner."
         )
-    if action.plan.restricted and not may_change:
-        raise NotAllowed(f"{action.ref} is in a restricted plan; only its owners and plan admins can see it.")
     request.action = action
 
 
@@ -243,7 +248,7 @@ class CommandLayer:
         replay_id: str | None = None,
     ) -> Outcome:
         """A slash command ("/edi amber LT-4 waiting on budget") or a plain reply in a reminder's thread."""
-        stripped = text.strip()
+        stripped = clean_text(text).strip()
         if stripped.lower().startswith("/edi"):
             body = stripped[4:].strip()
             name, _, rest = body.partition(" ")
@@ -267,6 +272,9 @@ class CommandLayer:
         self, actor: Actor, text: str, *, thread_ref: str | None, delivery_id: str | None = None
     ) -> Outcome:
         """A plain reply to a reminder: acted on only when its meaning is clear; otherwise nothing changes."""
+        text = clean_text(text)
+        if refused := too_long_to_read(text):
+            return Outcome(Reply.say(refused))
         if thread_ref is None:
             return Outcome(Reply.say(
                 "I only understand plain replies in the thread of a reminder. For anything else, start with "
@@ -294,10 +302,20 @@ class CommandLayer:
     ) -> Outcome:
         """A plain reply in the thread of a message we sent (its platform id): about the action it reminded of.
 
-        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget").
+        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget"), and
+        is said to list only those the person may see (a channel's reminder may hold a restricted plan's).
         """
+        text = clean_text(text)
         with self.database.session() as session:
-            refs = Store(session).refs_of_message(message_id)
+            store = Store(session)
+            refs = store.refs_of_message(message_id)
+            person = identify(store, actor)
+            seen = [
+                ref for ref in refs if (found := store.action(ref)) is None or store.may_see(person, found)
+            ]
+        if len(refs) > 1:
+            # None of them theirs to see: the first is refused as restricted, naming only the thread's own.
+            refs = seen or refs[:1]
         if not refs:
             return self.reply_in_thread(actor, text, thread_ref=None, delivery_id=delivery_id)
         if len(refs) == 1:
@@ -329,11 +347,22 @@ class CommandLayer:
         return self.run(actor, "home", "", spec=self.views["home"])
 
     def new_action_form(self, actor: Actor, *, text: str, source: str = "") -> Outcome:
-        """The form that turns a message into a new action (plan admins only), its title taken from the message."""
-        return self.run(actor, "add", "", spec=self.views["new_action_form"], words=[text, source])
+        """The form that turns a message into a new action (plan admins only), its title taken from the message.
+
+        A long message is welcome: only as much as a title holds is read from it (and a link's worth of where
+        it came from), so it is never refused as too long to read.
+        """
+        words = [clean_text(text).strip()[:TITLE_LIMIT], clean_text(source)[:BUTTON_VALUE_LIMIT]]
+        return self.run(actor, "add", "", spec=self.views["new_action_form"], words=words)
 
     def press(self, actor: Actor, action_id: str, value: str, *, delivery_id: str | None = None) -> Outcome:
         """A button: the same command the words would run, so the same checks apply."""
+        action_id, value = clean_text(action_id), clean_text(value)
+        if len(value) > BUTTON_VALUE_LIMIT:
+            return Outcome(Reply.say(
+                f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't changed "
+                "anything."
+            ))  # fmt: skip
         ref, _, argument = value.partition("|")
         if not ref.strip():
             return Outcome(Reply.say("That button carried no action reference; I haven't changed anything."))
@@ -359,6 +388,14 @@ class CommandLayer:
         replay_id: str | None = None,
     ) -> Outcome:
         """A filled-in form (a Slack modal, Teams card inputs, a console prompt)."""
+        form_id, state = clean_text(form_id), clean_text(state)
+        values = {clean_text(name): clean_text(value) for name, value in values.items()}
+        longest = max((len(value) for value in [state, *values.values()]), default=0)
+        if longest > FORM_VALUE_LIMIT:
+            return Outcome(Reply.say(
+                f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't changed "
+                "anything."
+            ))  # fmt: skip
         meaning = self.forms.get(form_id)
         answer = meaning(state, values) if meaning else None
         if isinstance(answer, Reply):
@@ -410,7 +447,15 @@ class CommandLayer:
         a retry of it does nothing. `replay_id`: a request's identity when it can only recur as a replay (a
         signed slash command or form); remembered only if the command changed something or told someone,
         since a read asked twice may be answered twice, and remembering every read would cost it a write.
+
+        What comes in is cleaned here (clean_text is idempotent, so a way in that cleaned it already loses
+        nothing): every command, thread reply, button and form reaches the handlers through this door.
         """
+        rest = clean_text(rest)
+        words = None if words is None else [clean_text(word) for word in words]
+        values = None if values is None else {name: clean_text(value) for name, value in values.items()}
+        if refused := too_long_to_read(" ".join([command, rest] if words is None else words)):
+            return Outcome(Reply.say(refused))
         spec = (
             spec
             or self.commands.get(command)

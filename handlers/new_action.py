@@ -6,17 +6,17 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import NOTE_LIMIT, action_card, why_unreadable
-from handlers.changes import apply_deadline
+from handlers.cards import action_card, why_unreadable
+from handlers.changes import apply_deadline, refuse_long_deadline, refuse_long_owner_name
 from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Choice, Context, Form, FormField, Reply, Text
 from storage.models import Action, Plan
+from storage.rules.bounds import DEADLINE_LIMIT, NOTE_LIMIT, OWNER_NAME_LIMIT, TITLE_LIMIT
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.owners import split_owners
 
-TITLE_LIMIT = 500
 ADD_USAGE = 'add plan:"EDI Plan" owner:"HR Manager" due:"March 2026" TITLE'
 _OPTION = re.compile(r"^(plan|owner|owners|due):(.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -37,10 +37,10 @@ def new_action_form(
                       error=errors.get("plan")),
             FormField("title", "Action", multiline=True, max_length=TITLE_LIMIT,
                       initial=given.get("title", title[:TITLE_LIMIT]), error=errors.get("title")),
-            FormField("owner", "Owner (roles or teams, separated by /)", required=False, max_length=300,
-                      initial=given.get("owner", ""), error=errors.get("owner")),
+            FormField("owner", "Owner (roles or teams, separated by /)", required=False,
+                      max_length=OWNER_NAME_LIMIT, initial=given.get("owner", ""), error=errors.get("owner")),
             FormField("due", "Deadline, as you would write it (31/3/26, Q1 2026/27, Ongoing)", required=False,
-                      max_length=100, initial=given.get("due", ""), error=errors.get("due")),
+                      max_length=DEADLINE_LIMIT, initial=given.get("due", ""), error=errors.get("due")),
         ),
         state=source[:2000],
         submit_label="Add action",
@@ -92,12 +92,16 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
             f"That action is {len(title)} characters; keep it under {TITLE_LIMIT} and put detail in a note."
         )
     written = options.get("due", "")
+    refuse_long_deadline(written, unchanged="anything")
     deadline = interpret_deadline(written, today=request.now.date())
     if written and deadline.kind == "unknown":
         raise CommandError(
             f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
         )
-    owners = [request.store.owner_or_new(name) for name in split_owners(options.get("owner", "")).owners]
+    owner_names = split_owners(options.get("owner", "")).owners
+    for name in owner_names:
+        refuse_long_owner_name(name)
+    owners = [request.store.owner_or_new(name) for name in owner_names]
     ref = request.store.next_ref(plan)
     action = Action(
         plan=plan,

@@ -89,8 +89,11 @@ def actions_matching(
     if plan:
         query = query.where(func.lower(Plan.name) == plan.strip().lower())
     if owner:
-        needle = f"%{owner_key(owner)}%"
-        owned = select(action_owners.c.action_id).join(Owner).where(Owner.key.like(needle))
+        # Escaped: a "%" or "_" someone types is a character they are looking for, not a wildcard.
+        needle = owner_key(owner)
+        owned = (
+            select(action_owners.c.action_id).join(Owner).where(Owner.key.contains(needle, autoescape=True))
+        )
         query = query.where(Action.id.in_(owned))
     if due_before:
         query = query.where(Action.due_date.is_not(None), Action.due_date < due_before)

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.sql import Select
 
 from storage.models import (
     Action,
@@ -46,6 +47,24 @@ _CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's paramete
 
 def person_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def _owned_by(person: Person) -> Select[tuple[int]]:
+    """The ids of the actions whose owner roles `person` answers for."""
+    return (
+        select(action_owners.c.action_id)
+        .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
+        .where(person_roles.c.person_id == person.id)
+    )
+
+
+def _seen_by(person: Person | None) -> ColumnElement[bool]:
+    """Which actions (joined to their plan) `person` may see: a restricted plan's only by its owners and admins."""
+    if person is not None and person.is_admin:
+        return true()
+    if person is None:
+        return Plan.restricted.is_(False)
+    return or_(Plan.restricted.is_(False), Action.id.in_(_owned_by(person)))
 
 
 class Store:
@@ -181,7 +200,10 @@ class Store:
 
     def owners_like(self, name: str, *, limit: int = 5) -> Sequence[Owner]:
         return self.session.scalars(
-            select(Owner).where(Owner.key.like(f"%{owner_key(name)}%")).order_by(Owner.name).limit(limit)
+            select(Owner)
+            .where(Owner.key.contains(owner_key(name), autoescape=True))
+            .order_by(Owner.name)
+            .limit(limit)
         ).all()
 
     def unmapped_owners(self) -> Sequence[tuple[Owner, int]]:
@@ -214,31 +236,47 @@ class Store:
     def action(self, ref: str) -> Action | None:
         return action_by_ref(self.session, ref)
 
-    def refs_numbered(self, written: str) -> Sequence[str]:
-        """The references of live actions their plan numbers `written` ("1.1" → LT-1.1, NO-1.1)."""
-        return actions_by_plan_ref(self.session, written)
+    def refs_numbered(self, written: str, *, seen_by: Person | None) -> Sequence[str]:
+        """The references of live actions their plan numbers `written` ("1.1" → LT-1.1, NO-1.1) that `seen_by`
+        may see."""
+        found = actions_by_plan_ref(self.session, written)
+        if not found:
+            return found
+        return self.session.scalars(
+            select(Action.ref).join(Plan).where(Action.ref.in_(found), _seen_by(seen_by)).order_by(Action.ref)
+        ).all()
 
-    def refs_starting(self, prefix: str, *, limit: int = 12) -> Sequence[str]:
+    def refs_starting(self, prefix: str, *, seen_by: Person | None, limit: int = 12) -> Sequence[str]:
+        """Live references beginning with `prefix` that `seen_by` may see (none of a restricted plan of others)."""
         start = prefix.strip().upper()
         # A range rather than LIKE, so the unique index on ref serves it on SQLite and PostgreSQL alike.
         return self.session.scalars(
             select(Action.ref)
+            .join(Plan)
             .where(Action.ref >= start, Action.ref < start + "\uffff")
-            .where(Action.archived.is_(False))
+            .where(Action.archived.is_(False), _seen_by(seen_by))
             .order_by(func.length(Action.ref), Action.ref)
             .limit(limit)
         ).all()
 
-    def plan_prefixes(self) -> list[str]:
-        return [prefix.upper() for prefix in self.session.scalars(select(Plan.ref_prefix))]
+    def plan_prefixes(self, *, seen_by: Person | None) -> list[str]:
+        """The reference prefixes ("NO") of the plans `seen_by` may see."""
+        return [plan.ref_prefix.upper() for plan in self.plans_seen_by(seen_by)]
 
-    def refs_of_plan_prefix(self, prefix: str) -> Sequence[str]:
-        """Every live reference of the plan with this prefix ("LT"), to suggest a correction for a typo."""
+    def refs_of_plan_prefix(self, prefix: str, *, seen_by: Person | None) -> Sequence[str]:
+        """Every live reference of the plan with this prefix ("LT") that `seen_by` may see, to correct a typo."""
         return self.session.scalars(
             select(Action.ref)
             .join(Plan)
             .where(func.upper(Plan.ref_prefix) == prefix.upper(), Action.archived.is_(False))
+            .where(_seen_by(seen_by))
         ).all()
+
+    def may_see(self, person: Person | None, action: Action) -> bool:
+        """A restricted plan's actions are seen only by their owners and the plan admins; others by everyone."""
+        return not action.plan.restricted or (
+            person is not None and (person.is_admin or self.is_owner(person, action))
+        )
 
     def actions_owned_by(self, person: Person, *, with_owners: bool = False) -> Sequence[Action]:
         """A person's open, live actions, soonest due first, undated last (with their owners when asked)."""
@@ -312,6 +350,22 @@ class Store:
             self.session.scalars(select(ActionDecline.action_id).where(ActionDecline.person_id == person.id))
         )
 
+    def declines_since(self, person: Person, since: datetime) -> int:
+        """How many actions `person` has said aren't theirs since `since` (the admins heard of each)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(ActionDecline)
+                .where(ActionDecline.person_id == person.id, ActionDecline.at >= since)
+            )
+            or 0
+        )
+
+    def answers_for(self, person: Person, action: Action) -> bool:
+        """Whether `action` is `person`'s to decline: they answer for one of its owner roles, or it names them."""
+        named = owner_key(person.name)
+        return self.is_owner(person, action) or any(owner.key == named for owner in action.owners)
+
     def has_declined(self, person: Person, action: Action) -> bool:
         return self.session.get(ActionDecline, (action.id, person.id)) is not None
 
@@ -384,6 +438,19 @@ class Store:
 
     def plans(self) -> Sequence[Plan]:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()
+
+    def plans_seen_by(self, person: Person | None) -> Sequence[Plan]:
+        """The plans `person` may see, by name: the open ones, and a restricted one if they own an action in it."""
+        if person is not None and person.is_admin:
+            return self.plans()
+        owns_in_it = (
+            exists().where(Action.plan_id == Plan.id, Action.id.in_(_owned_by(person)))
+            if person is not None
+            else false()
+        )
+        return self.session.scalars(
+            select(Plan).where(or_(Plan.restricted.is_(False), owns_in_it)).order_by(Plan.name)
+        ).all()
 
     def plans_with_counts(self, *, today: date) -> list[PlanCounts]:
         """Every plan's health: live, done and overdue actions and the RAG spread (the admins' home page)."""

@@ -84,11 +84,23 @@ def test_a_date_as_long_as_a_slack_message_is_refused_at_once_and_changes_nothin
     phrase = "31/3/27 " * 5_000
     started = time.perf_counter()
     with nothing_changes(store):
-        transcript.say("@Amina Khan", f"/edi away until {phrase}")
-        transcript.expect_reply("Usage: `/edi away until 2 Jan`", "I haven't changed anything.")
-        transcript.say("@Amina Khan", f"/edi due NO-6 {phrase}")
-        transcript.expect_reply("characters long, too long to be a date. I haven't changed NO-6.")
-        transcript.say("@Amina Khan", f"/edi snooze NO-6 until {phrase}")
+        # Longer than a command may be (COMMAND_LIMIT), so each is refused before any date is read.
+        for command in (
+            f"/edi away until {phrase}",
+            f"/edi due NO-6 {phrase}",
+            f"/edi snooze NO-6 until {phrase}",
+        ):
+            transcript.say("@Amina Khan", command)
+            transcript.expect_reply(
+                "I read at most 4,000 in one command or reply.", "I haven't changed anything."
+            )
+        transcript.say(
+            "@Amina Khan", f"/edi due NO-6 {phrase[:3_000]}"
+        )  # within it: the deadline's own bound
+        transcript.expect_reply(
+            "A deadline may be at most 100 characters as written", "I haven't changed NO-6."
+        )
+        transcript.say("@Amina Khan", f"/edi snooze NO-6 until {phrase[:3_000]}")
         transcript.expect_reply("is not a snooze I understand", "I haven't changed NO-6.")
     assert time.perf_counter() - started < 3
     with store.session() as session:

@@ -243,21 +243,23 @@ def test_snooze_holds_reminders_until_the_day_asked_and_the_card_shows_it(
 
 def test_notmine_tells_the_plan_admins_and_changes_nothing(transcript: Transcript, store: Database) -> None:
     with nothing_changes(store):
-        transcript.say("@Sam Patel", "/edi notmine NO-8")
-    transcript.expect_reply("Thanks, I've told the plan admins (Priya Shah) that NO-8 isn't yours.")
+        transcript.say("@Sam Patel", "/edi notmine NO-7")
+    transcript.expect_reply("Thanks, I've told the plan admins (Priya Shah) that NO-7 isn't yours.")
     transcript.expect_notice(
         to="Priya Shah",
-        containing="Sam Patel says NO-8 is not theirs. It is owned by Directors & Managers of Each Department",
+        containing="Sam Patel says NO-7 is not theirs. It is owned by People Services",
     )
-    transcript.expect_notice(to="Priya Shah", containing="*NO-8 · Launch a reverse mentoring scheme*")
+    transcript.expect_notice(
+        to="Priya Shah", containing="*NO-7 · Publish the gender and ethnicity pay gap reports*"
+    )
 
 
 def test_notmine_from_the_only_admin_says_there_is_nobody_to_tell(
     transcript: Transcript, store: Database
 ) -> None:
     with nothing_changes(store):
-        transcript.say("@Priya Shah", "/edi not-mine NO-8")
-    transcript.expect_reply("Thanks — but there is no plan admin to tell yet. NO-8 is owned by Directors")
+        transcript.say("@Priya Shah", "/edi not-mine NO-3")
+    transcript.expect_reply("Thanks — but there is no plan admin to tell yet. NO-3 is owned by EDI Lead")
     transcript.expect_no_notices()
 
 

@@ -85,11 +85,11 @@ def test_a_new_date_in_the_thread_moves_the_deadline(reminded: Transcript, store
 def test_not_mine_in_the_thread_tells_the_admins_and_changes_nothing(
     transcript: Transcript, store: Database
 ) -> None:
-    transcript.say("@Sam Patel", "/edi show NO-8")
+    transcript.say("@Sam Patel", "/edi show NO-7")
     with nothing_changes(store):
         transcript.say("@Sam Patel", "not mine")
-    transcript.expect_reply("Thanks, I've told the plan admins (Priya Shah) that NO-8 isn't yours.")
-    transcript.expect_notice(to="Priya Shah", containing="Sam Patel says NO-8 is not theirs.")
+    transcript.expect_reply("Thanks, I've told the plan admins (Priya Shah) that NO-7 isn't yours.")
+    transcript.expect_notice(to="Priya Shah", containing="Sam Patel says NO-7 is not theirs.")
 
 
 def test_a_note_in_the_thread_is_recorded(reminded: Transcript, store: Database) -> None:

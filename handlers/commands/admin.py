@@ -3,6 +3,7 @@ and who the plan admins are."""
 
 from __future__ import annotations
 
+from handlers.changes import refuse_long_owner_name
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
@@ -16,6 +17,7 @@ def owner(request: Request) -> Reply:
     verb, name = request.words[1].lower(), " ".join(request.words[2:]).strip()
     before = ", ".join(o.name for o in action.owners)
     if verb == "add":
+        refuse_long_owner_name(name)
         role = request.store.owner_or_new(name)
         if role in action.owners:
             return Reply.say(f"{role.name} already owns {action.ref}.")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
+
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Reply
+from storage.rules.bounds import AWAY_MOST_YEARS
 from storage.rules.calendar import (
     WEEKDAYS,
     is_working_weekday,
@@ -34,6 +37,12 @@ def away(request: Request) -> Reply:
         raise CommandError("Usage: `/edi away until 2 Jan` (or `/edi away off`). I haven't changed anything.")
     if deadline.due < today:
         raise CommandError(f"{deadline.due:%-d %B %Y} has passed; give the last day you're away.")
+    latest = today + relativedelta(years=AWAY_MOST_YEARS)
+    if deadline.due > latest:
+        raise CommandError(
+            f"You can be away for at most a year ahead, until {latest:%A %-d %B %Y}. Give your last day away "
+            "before then. I haven't changed anything."
+        )
     person.away_until = deadline.due
     return Reply.say(
         f"Enjoy the break. No reminders until after {deadline.due:%A %-d %B}; anything due meanwhile waits for your return."

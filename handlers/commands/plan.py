@@ -11,6 +11,7 @@ from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Reply
 from storage.models import Plan
+from storage.rules.bounds import CHANNEL_NAME_LIMIT
 
 
 def plan(request: Request) -> Reply:
@@ -78,6 +79,12 @@ def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
     if channel:
         ident = channel.group(1)
         shown = (channel.group(2) or "").strip().lstrip("#") or ident
+        longest = max(len(ident), len(shown))
+        if longest > CHANNEL_NAME_LIMIT:
+            raise CommandError(
+                f"A channel's name may be at most {CHANNEL_NAME_LIMIT} characters; that one is {longest:,}. "
+                "I haven't changed anything."
+            )
         found.escalation_channel, found.escalation_channel_name = ident, shown
         found.escalation_channel_workspace = request.actor.workspace
         found.escalation_person_id = None

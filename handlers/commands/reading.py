@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 from handlers.cards import action_card, action_line
 from handlers.changes import read_period
-from handlers.core import CommandSpec, Request, may_change_action
+from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
+from handlers.refs import may_change_action
 from storage.models import Action
+from storage.rules.bounds import FILTER_LIMIT
 from storage.rules.overdue import action_overdue
 
 LIST_LIMIT = 30
@@ -92,6 +94,11 @@ def list_actions(request: Request) -> Reply:
     for word in request.words:
         key, sep, value = word.partition(":")
         key = key.lower()
+        if sep and key in ("plan", "theme", "owner") and len(value) > FILTER_LIMIT:
+            raise CommandError(
+                f"A list filter may be at most {FILTER_LIMIT} characters; {key}: was {len(value):,}. "
+                "I haven't listed anything."
+            )
         if not sep and key == "overdue":
             overdue = True
         elif sep and key == "plan" and value:
@@ -114,8 +121,7 @@ def list_actions(request: Request) -> Reply:
             overdue_on=today if overdue else None,
             due_before=due_within + timedelta(days=1) if due_within else None,
         )
-        if (not action.plan.restricted or may_change_action(request.store, request.person, action))
-        and (due_within is None or action.status != "done")
+        if request.store.may_see(request.person, action) and (due_within is None or action.status != "done")
     ]
     described = " ".join(request.words) or "all plans"
     return _listing(
@@ -128,7 +134,7 @@ def list_actions(request: Request) -> Reply:
 
 def _plan_name(request: Request, wanted: str) -> str:
     """A plan by any unique part of its name ("plan:northbridge")."""
-    plans = [p.name for p in request.store.plans()]
+    plans = [p.name for p in request.store.plans_seen_by(request.person)]
     exact = [name for name in plans if name.casefold() == wanted.casefold()]
     matches = exact or [name for name in plans if wanted.casefold() in name.casefold()]
     if len(matches) == 1:

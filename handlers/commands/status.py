@@ -6,20 +6,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, why_unreadable
-from handlers.changes import apply_deadline, keep_note, mark_done, mark_open, rate, read_period
+from handlers.cards import action_card, reason_form, status_label, why_unreadable
+from handlers.changes import (
+    Period,
+    apply_deadline,
+    keep_note,
+    mark_done,
+    mark_open,
+    rate,
+    read_period,
+    refuse_long_deadline,
+)
 from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Form, FormField, Reply, Text
+from handlers.refs import resolve_action
 from storage.models import Action
+from storage.rules.bounds import NOT_MINE_PER_DAY, NOTE_LIMIT, SNOOZE_MOST_MONTHS, SNOOZE_MOST_WEEKS
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.ladder import next_occurrence_after
 from storage.rules.rag import Rag
 
 RATINGS: dict[str, Rag] = {"green": "green", "amber": "amber", "red": "red"}  # the commands that rate
-
-SNOOZE_MOST = 999  # days, weeks or months (`/edi list due:` reads up to 9999)
 
 
 def _note(request: Request) -> tuple[str | None, str | None]:
@@ -136,6 +145,7 @@ def set_due(request: Request) -> Reply:
         raise CommandError(
             f"When is {action.ref} due? e.g. `/edi due {action.ref} 31/3/25` or `end of March`."
         )
+    refuse_long_deadline(written, unchanged=action.ref)
     deadline = interpret_deadline(written, today=request.now.date())
     if deadline.kind in ("unknown", "complete"):
         raise CommandError(
@@ -160,15 +170,27 @@ def snooze(request: Request) -> Reply:
         )
     if until <= today:
         raise CommandError(f"{until:%-d %B %Y} has already come; snooze until a later day.")
+    latest = snooze_most(today)
+    if until > latest:
+        raise CommandError(
+            f"Snooze for at most {SNOOZE_MOST_MONTHS} months ({SNOOZE_MOST_WEEKS} weeks), until {latest:%A %-d %B %Y}; "
+            f"for longer, change the due date with `/edi due {action.ref} WHEN`. I haven't changed {action.ref}."
+        )
     request.change(action, "snoozed_until", action.snoozed_until, until.isoformat())
     action.snoozed_until = until
     return Reply.say(f"I won't remind you about {action.ref} until {until:%A %-d %B}.")
 
 
+def snooze_most(today: date) -> date:
+    """The furthest a snooze reaches from `today`: SNOOZE_MOST_MONTHS or SNOOZE_MOST_WEEKS, whichever is later,
+    so that both "6m" and "26w" are taken."""
+    return max(Period(SNOOZE_MOST_MONTHS, "m").after(today), Period(SNOOZE_MOST_WEEKS, "w").after(today))
+
+
 def _snooze_until(spec: str, today: date) -> date | None:
     period = read_period(spec)
     if period is not None:
-        return period.after(today) if 0 < period.amount <= SNOOZE_MOST else None
+        return period.after(today) if period.amount > 0 else None
     text = spec.removeprefix("until").strip()
     if not text:
         return None
@@ -185,27 +207,102 @@ def reopen(request: Request) -> Reply:
 
 
 def not_mine(request: Request) -> Reply:
-    """The person hears no more about it (until an admin maps them to it again); the admins are told whose it may be."""
-    action = request.require_action()
+    """The person hears no more about these actions (until an admin maps them to one again); each plan admin is
+    told once, in one notice gathering them, whose they may be.
+
+    Only someone an action names, or who answers for one of its owners, may decline it; a second "not mine"
+    about the same action tells nobody again; and one person sends the admins at most NOT_MINE_PER_DAY a day.
+    Any refusal refuses the whole command, so either every action named is passed on or none is.
+    """
     person = request.require_person()
-    request.store.decline(action, person, at=request.now)
+    actions = _actions_named(request)
+    for action in actions:
+        if not request.store.answers_for(person, action):
+            raise CommandError(
+                f"You can only say “not mine” about an action you answer for: {action.ref} is owned by "
+                f"{_owners(action)}, not by you. I haven't told anyone."
+            )
+    new = [action for action in actions if not request.store.has_declined(person, action)]
+    if not new:
+        return Reply.say(
+            f"You had already said {_refs(actions)} {_isnt(actions)} yours; the plan admins have been told. "
+            "I haven't told them again."
+        )
     admins = [admin for admin in request.store.admins() if admin.id != person.id]
-    owners = ", ".join(owner.name for owner in action.owners) or "nobody"
-    told = Text(
-        f"{person.name} says {action.ref} is not theirs. It is owned by {owners}; please map it to the right "
-        f"person (`/edi people map` or `/edi owner {action.ref} add`)."
-    )
-    card = action_card(action, request.now.date(), with_buttons=False)
+    midnight = request.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = request.store.declines_since(person, midnight)
+    if earlier + len(new) > NOT_MINE_PER_DAY:
+        who = f" ({', '.join(a.name for a in admins)})" if admins else ""
+        raise CommandError(
+            f"You have said “not mine” about {earlier} action{'s' if earlier != 1 else ''} today, and I pass on "
+            f"at most {NOT_MINE_PER_DAY} a day to the plan admins, so I haven't passed on {_refs(new)}. Tell a "
+            f"plan admin{who} directly, or try again tomorrow. I haven't changed anything."
+        )
+    for action in new:
+        request.store.decline(action, person, at=request.now)
+    notice = _declined_notice(person.name, new, request.now.date())
     for admin in admins:
-        request.notify(admin, Reply([told, *card]))
+        request.notify(admin, notice)
+    before = [action for action in actions if action not in new]
+    again = f" (you had already said so of {_refs(before)})" if before else ""
+    it = "it" if len(new) == 1 else "them"
     if not admins:
         return Reply.say(
-            f"Thanks — but there is no plan admin to tell yet. {action.ref} is owned by {owners}. "
-            "I won't remind you about it again."
+            f"Thanks — but there is no plan admin to tell yet. {_owned_by_line(new)}{again} "
+            f"I won't remind you about {it} again."
         )
     return Reply.say(
-        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {action.ref} isn't yours. "
-        "I won't remind you about it again unless they map it back to you."
+        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {_refs(new)} "
+        f"{_isnt(new)} yours{again}. I won't remind you about {it} again unless they map {it} back to you."
+    )
+
+
+def _actions_named(request: Request) -> list[Action]:
+    """The actions a "not mine" is about: the one the layer found, and any more references after it."""
+    person = request.require_person()
+    actions = [request.require_action()]
+    for word in request.words[1:]:
+        action = resolve_action(request.store, word, person=person)  # restricted plans refused first
+        if action not in actions:
+            actions.append(action)
+    return actions
+
+
+def _owners(action: Action) -> str:
+    return ", ".join(owner.name for owner in action.owners) or "nobody"
+
+
+def _refs(actions: list[Action]) -> str:
+    refs = [action.ref for action in actions]
+    return refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + f" and {refs[-1]}"
+
+
+def _isnt(actions: list[Action]) -> str:
+    return "isn't" if len(actions) == 1 else "aren't"
+
+
+def _owned_by_line(actions: list[Action]) -> str:
+    return " ".join(f"{action.ref} is owned by {_owners(action)}." for action in actions)
+
+
+def _declined_notice(name: str, actions: list[Action], today: date) -> Reply:
+    """What each plan admin reads: one action in full, or several, one line each, in one message."""
+    if len(actions) == 1:
+        [action] = actions
+        told = Text(
+            f"{name} says {action.ref} is not theirs. It is owned by {_owners(action)}; please map it to the "
+            f"right person (`/edi people map` or `/edi owner {action.ref} add`)."
+        )
+        return Reply([told, *action_card(action, today, with_buttons=False)])
+    lines = "\n".join(f"{a.ref} · {a.title} — owned by {_owners(a)}" for a in actions)
+    return Reply(
+        [
+            Text(
+                f"{name} says {len(actions)} actions are not theirs; please map each to the right person "
+                "(`/edi people map` or `/edi owner REF add`)."
+            ),
+            Text(lines),
+        ]
     )
 
 
@@ -245,8 +342,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "notmine",
-        "notmine REF",
-        "tell the plan admins an action isn't yours",
+        "notmine REF [REF…]",
+        "tell the plan admins an action (or several) isn't yours",
         not_mine,
         about_action=True,
         aliases=("not-mine",),
