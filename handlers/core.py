@@ -16,9 +16,10 @@ from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownP
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
 from handlers.refs import resolve_action
 from handlers.replies import understand
-from storage.db import Database, DatabaseGone
+from storage.db import DATABASE_DOWN, Database
 from storage.models import Action, Person
 from storage.rules.clock import Clock
+from storage.rules.owners import list_owners
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def authorise(spec: CommandSpec, request: Request) -> None:
     action = resolve_action(request.store, request.words[0])
     may_change = may_change_action(request.store, person, action)
     if spec.changes_action and not may_change:
-        owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
+        owners = list_owners((owner.name for owner in action.owners), none="nobody yet")
         raise NotAllowed(
             f"Only {action.ref}'s owners ({owners}) or a plan admin can change it, so I haven't. "
             f"If it should be yours, ask an EDI lead to map you to its owner."
@@ -187,13 +188,14 @@ def record_history(request: Request) -> None:
 def refused_without_data(
     method: Callable[Concatenate[CommandLayer, P], Outcome],
 ) -> Callable[Concatenate[CommandLayer, P], Outcome]:
-    """A lost database file (DatabaseGone) becomes a short apology for the person and an ERROR for the operator."""
+    """A lost database file or a database server that can't be reached (DATABASE_DOWN) becomes a short apology
+    for the person and an ERROR for the operator."""
 
     @functools.wraps(method)
     def guarded(layer: CommandLayer, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
         try:
             return method(layer, *args, **kwargs)
-        except DatabaseGone as error:
+        except DATABASE_DOWN as error:
             log.error("refused a request: %s", error)
             return Outcome(Reply.say(DATA_UNREACHABLE))
 

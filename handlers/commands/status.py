@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, why_unreadable
+from handlers.cards import NOTE_LIMIT, action_card, reason_form, status_label, unusable, why_unreadable
 from handlers.changes import apply_deadline, keep_note, mark_done, mark_open, rate, read_period
 from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
@@ -15,6 +15,7 @@ from handlers.messages import Context, Form, FormField, Reply, Text
 from storage.models import Action
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.ladder import next_occurrence_after
+from storage.rules.owners import list_owners
 from storage.rules.rag import Rag
 
 RATINGS: dict[str, Rag] = {"green": "green", "amber": "amber", "red": "red"}  # the commands that rate
@@ -137,7 +138,7 @@ def set_due(request: Request) -> Reply:
             f"When is {action.ref} due? e.g. `/edi due {action.ref} 31/3/25` or `end of March`."
         )
     deadline = interpret_deadline(written, today=request.now.date())
-    if deadline.kind in ("unknown", "complete"):
+    if deadline.kind == "complete" or unusable(deadline):
         raise CommandError(
             f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
             "or `in 2 weeks`."
@@ -190,7 +191,7 @@ def not_mine(request: Request) -> Reply:
     person = request.require_person()
     request.store.decline(action, person, at=request.now)
     admins = [admin for admin in request.store.admins() if admin.id != person.id]
-    owners = ", ".join(owner.name for owner in action.owners) or "nobody"
+    owners = list_owners((owner.name for owner in action.owners), none="nobody")
     told = Text(
         f"{person.name} says {action.ref} is not theirs. It is owned by {owners}; please map it to the right "
         f"person (`/edi people map` or `/edi owner {action.ref} add`)."
