@@ -37,6 +37,7 @@ from storage.db import (
     DatabaseGone,
     DatabaseMissing,
     DatabaseUnreachable,
+    database_down,
     sqlite_path,
     unreachable,
 )
@@ -66,6 +67,10 @@ class _OneSentenceOnFailure(TyperGroup):
         except (DatabaseMissing, DatabaseUnreachable, DatabaseGone, SettingsError, PlanFileError) as error:
             raise _fail(str(error)) from None
         except (OperationalError, InterfaceError) as error:
+            if not database_down(error):
+                reason = str(error.orig or error).strip().splitlines()[0]
+                raise _fail(f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
+                            "restore the database from a backup.") from None  # fmt: skip
             url = ctx.obj.settings.effective_database_url if isinstance(ctx.obj, Context) else "its database"
             raise _fail(str(unreachable(url, error))) from None
         except OSError as error:

@@ -16,7 +16,7 @@ from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownP
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
 from handlers.refs import resolve_action
 from handlers.replies import understand
-from storage.db import DATABASE_DOWN, Database
+from storage.db import DATABASE_DOWN, Database, database_down
 from storage.models import Action, Person
 from storage.rules.clock import Clock
 from storage.rules.owners import list_owners
@@ -196,7 +196,10 @@ def refused_without_data(
         try:
             return method(layer, *args, **kwargs)
         except DATABASE_DOWN as error:
-            log.error("refused a request: %s", error)
+            if not database_down(error):
+                raise  # one statement failed: the adapter's fault handling reports it
+            # The reason only: a statement's text and parameters would carry what the person wrote.
+            log.error("refused a request: %s", getattr(error, "orig", None) or error)
             return Outcome(Reply.say(DATA_UNREACHABLE))
 
     return guarded

@@ -47,8 +47,19 @@ class DatabaseUnreachable(Exception):
 
 
 # What a request meets when the database can't answer: a lost SQLite file, or a server that is down or gone
-# away mid-request. Adapters turn each into one sentence (handlers: an apology; the CLI: what to do).
+# away mid-request (see database_down). Adapters turn each into one sentence (handlers: an apology; the CLI:
+# what to do).
 DATABASE_DOWN: tuple[type[Exception], ...] = (DatabaseGone, OperationalError, InterfaceError)
+
+
+def database_down(error: BaseException) -> bool:
+    """True when `error` says the database can't be reached at all — a lost file, a server refusing or dropping
+    the connection — rather than that one statement failed (a missing table is a fault to report, not an outage)."""
+    if isinstance(error, DatabaseGone):
+        return True
+    if isinstance(error, OperationalError | InterfaceError):
+        return error.connection_invalidated or error.statement is None  # no statement ran: the connect failed
+    return False
 
 
 def unreachable(url: str, error: Exception) -> DatabaseUnreachable:
