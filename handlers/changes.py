@@ -48,11 +48,14 @@ def mark_open(request: Request, action: Action) -> None:
         action.rag = before
 
 
-def rag_before_done(entries: Sequence[HistoryEntry]) -> str | None:
+_OPEN_RAGS: dict[str | None, Rag] = {"red": "red", "amber": "amber", "green": "green"}
+
+
+def rag_before_done(entries: Sequence[HistoryEntry]) -> Rag | None:
     """The RAG an action had when it last turned blue, from its history (newest first); None if unrated then."""
     for entry in entries:
         if entry.field == "rag" and entry.to_value == DONE_RAG:
-            return entry.from_value if entry.from_value in ("red", "amber", "green") else None
+            return _OPEN_RAGS.get(entry.from_value)
     return None
 
 
