@@ -4,36 +4,90 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import ConsoleSender, ConsoleSession, FakeClock, ScriptError, SystemClock, run_script
-from bot.demo import run_demo
+from bot.demo import DemoFolderRefused, run_demo
 from bot.logs import configure_logging
-from bot.render import clip, print_action, print_history, print_import
+from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer
+from schedules.delivery import DeliveryReport
+from schedules.planning import SweepReport
 from schedules.preview import preview
 from schedules.runner import NudgeRound, outbox_now, run_forever
-from storage.db import MARKER, Create, Database, DatabaseMissing, sqlite_path
+from storage.db import (
+    MARKER,
+    Create,
+    Database,
+    DatabaseGone,
+    DatabaseMissing,
+    DatabaseUnreachable,
+    database_down,
+    sqlite_path,
+    unreachable,
+)
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
+from storage.models import Action, Plan
 from storage.people import import_people
 from storage.queries import (
     action_by_ref,
     actions_by_plan_ref,
     actions_matching,
     history_of,
+    plan_named,
     plans_with_counts,
 )
 from storage.rules.overdue import action_overdue
+from storage.store import Store
+
+
+class _OneSentenceOnFailure(TyperGroup):
+    """Every failure of configuration, database, data folder or file a command meets reaches the person as one
+    sentence saying what to do, and exit status 1 — never a traceback. Bugs (anything else) still raise."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except (DatabaseMissing, DatabaseUnreachable, DatabaseGone, SettingsError, PlanFileError) as error:
+            raise _fail(str(error)) from None
+        except (OperationalError, InterfaceError) as error:
+            if not database_down(error):
+                reason = str(error.orig or error).strip().splitlines()[0]
+                raise _fail(f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
+                            "restore the database from a backup.") from None  # fmt: skip
+            url = ctx.obj.settings.effective_database_url if isinstance(ctx.obj, Context) else "its database"
+            raise _fail(str(unreachable(url, error))) from None
+        except OSError as error:
+            raise _fail(_file_problem(error)) from None
+
+
+def _file_problem(error: OSError) -> str:
+    """An operating system's refusal (no such file, not allowed, a file where a folder should be) as a sentence."""
+    where = f" {error.filename}" if error.filename else ""
+    if isinstance(error, PermissionError):
+        return f"edibot may not use{where}: this user lacks permission. Choose a place this user can write."
+    if isinstance(error, FileNotFoundError):
+        return f"There is nothing at{where}: check the path."
+    if isinstance(error, NotADirectoryError | FileExistsError):
+        return f"edibot can't use{where}: a file is where a folder should be. Choose another place."
+    return f"edibot can't use{where}: {error.strerror or error}."
+
 
 app = typer.Typer(
     name="edibot",
@@ -41,6 +95,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_OneSentenceOnFailure,
 )
 out = Console(soft_wrap=False)
 
@@ -83,6 +138,19 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        print(f"edibot {_version()}")
+        raise typer.Exit()
+
+
+def _version() -> str:
+    try:
+        return metadata.version("edibot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -90,6 +158,12 @@ def _main(
         str | None,
         typer.Option(help="Pretend it is this time (ISO 8601), for demos and tests.", show_default=False),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print edibot's version and stop."
+        ),
+    ] = False,
 ) -> None:
     try:
         settings = load_settings()
@@ -149,17 +223,30 @@ def import_command(
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="The file replaces the plan: archive what it no longer has, however much."
+        ),
+    ] = False,
 ) -> None:
-    """Import a plan, or re-import a revised one: actions are updated in place, never duplicated."""
+    """Import a plan, or re-import a revised one: actions are updated in place, never duplicated.
+
+    Without --plan, a file imported before goes back into the plan it went into. A file that would archive more
+    than half of an existing plan is refused, naming what it would archive, unless --replace is given.
+    """
     context: Context = ctx.obj
     overrides = _parse_maps(map_ or [])
     try:
         result = import_plan(
             context.database, file, now=context.now, plan_name=plan, overrides=overrides, dry_run=dry_run,
-            max_bytes=context.settings.max_import_mb * 1024 * 1024,
+            max_bytes=context.settings.max_import_mb * 1024 * 1024, replace=replace,
         )  # fmt: skip
     except PlanFileError as error:
         raise _fail(str(error)) from None
+    if result.matched_by_file:
+        print(f"{file.name} was imported into '{result.plan}' before, so it updates that plan "
+              "(give --plan NAME to import it as another plan).", file=sys.stderr)  # fmt: skip
     if as_json:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
@@ -202,6 +289,9 @@ def actions(
     as_json: Annotated[
         bool, typer.Option("--json", help='Print {"actions": [...]} as JSON on stdout.')
     ] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every column, titles and deadlines in full, whatever the width.")
+    ] = False,
 ) -> None:
     """List actions, soonest first within each plan's order."""
     context: Context = ctx.obj
@@ -221,17 +311,39 @@ def actions(
         if not found:
             out.print("No actions match.")
             return
-        table = Table(title=f"{len(found)} actions")
-        for header in ("Ref", "Action", "Owners", "When", "Due", "RAG", "Status"):
-            table.add_column(header, overflow="fold")
-        for action in found:
-            late = action_overdue(action, context.today)
-            table.add_row(
-                action.ref, clip(action.title, 60), "\n".join(o.name for o in action.owners),
-                clip(action.deadline_text, 24), (str(action.due_date) if action.due_date else "")
-                + (" overdue" if late else ""), action.rag or "", action.status,
-            )  # fmt: skip
-        out.print(table)
+        table = actions_table(found, today=context.today, wide=wide)
+        # --wide: the table as wide as its longest cells, for a wide terminal or a file
+        (Console(soft_wrap=False, width=10_000) if wide else out).print(table)
+
+
+RAG_STYLE = {"red": "bold red", "amber": "yellow", "green": "green", "blue": "blue"}
+
+
+def actions_table(found: Sequence[Action], *, today: date, wide: bool) -> Table:
+    """Actions as a table that reads at 80 columns: words wrap whole (never letter by letter), the RAG is in its
+    colour, owners one per line; --wide gives the deadline as written too, and titles in full."""
+    table = Table(title=plural(len(found), "action"), expand=False)
+    table.add_column("Ref", no_wrap=True)
+    table.add_column("Action", ratio=3, min_width=16, overflow="fold" if wide else "ellipsis")
+    table.add_column("Owners", ratio=2, min_width=10)
+    if wide:
+        table.add_column("When (as written)", ratio=2)
+    table.add_column("Due", no_wrap=True)
+    table.add_column("RAG", no_wrap=True)
+    for action in found:
+        late = action_overdue(action, today)
+        due = f"{action.due_date:%-d %b %Y}" if action.due_date else ""
+        rag = "done" if action.status == "done" else (action.rag or "")
+        row = [
+            action.ref,
+            action.title if wide else clip(action.title, 70),
+            "\n".join(o.name for o in action.owners),
+            *([action.deadline_text or ""] if wide else []),
+            due + ("\n[red]overdue[/red]" if late else ""),
+            f"[{RAG_STYLE.get(action.rag or '', 'default')}]{rag}[/]" if rag else "",
+        ]
+        table.add_row(*[escape(cell) if i < len(row) - 2 else cell for i, cell in enumerate(row)])
+    return table
 
 
 @app.command()
@@ -278,6 +390,103 @@ def people_import(
     )
     for problem in summary.problems:
         out.print(f"  {problem}", markup=False, soft_wrap=True)
+
+
+@people_app.command("list")
+def people_list(
+    ctx: typer.Context,
+    unmapped: Annotated[
+        bool,
+        typer.Option(
+            "--unmapped", help="Instead: the owner roles nobody answers for, so nobody is reminded."
+        ),
+    ] = False,
+) -> None:
+    """Everyone in the people directory, with the owner roles they answer for and how edibot reaches them."""
+    context: Context = ctx.obj
+    with context.database.session() as session:
+        store = Store(session)
+        if unmapped:
+            rows = store.unmapped_owners()
+            if not rows:
+                out.print("Every owner on an open action is mapped to someone.")
+                return
+            out.print(f"{plural(len(rows), 'owner role')} with nobody to remind:")
+            roles = Table()
+            roles.add_column("Owner role")
+            roles.add_column("Open actions", justify="right")
+            for role, number in rows:
+                roles.add_row(escape(role.name), str(number))
+            out.print(roles)
+            out.print('Map one with: edibot people import PEOPLE.csv (a row with that owner), or in chat '
+                      '/edi people map "HR Manager" @someone.', soft_wrap=True)  # fmt: skip
+            return
+        people = store.everyone()
+        if not people:
+            out.print("Nobody yet. Add people with: edibot people import PEOPLE.csv")
+            return
+        table = Table(title=plural(len(people), "person").replace("persons", "people"))
+        for header in ("Name", "Owner roles", "Email", "Reached on", "Admin"):
+            table.add_column(header)
+        for person in people:
+            reach = [
+                label for label, value in (("Slack", person.slack_id), ("Teams", person.teams_id)) if value
+            ]
+            table.add_row(
+                escape(person.name), escape("\n".join(role.name for role in person.roles) or "—"),
+                escape(person.email or ""), ", ".join(reach) or "console only", "yes" if person.is_admin else "",
+            )  # fmt: skip
+        out.print(table)
+
+
+plan_app = typer.Typer(help="One plan as a whole: rename it, or archive it.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("rename")
+def plan_rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The plan's name now.")],
+    new: Annotated[str, typer.Argument(help="Its new name.")],
+) -> None:
+    """Give a plan a new name; its actions keep their references and history."""
+    context: Context = ctx.obj
+    wanted = " ".join(new.split())
+    if not wanted:
+        raise _fail('Give the plan\'s new name, e.g. edibot plan rename "EDI plan" "EDI plan 2025-28".')
+    with context.database.session() as session:
+        plan = _plan_or_fail(session, old, today=context.today)
+        other = plan_named(session, wanted)
+        if other is not None and other.id != plan.id:
+            raise _fail(f"There is already a plan called '{other.name}'; choose another name.")
+        before, plan.name = plan.name, wanted[:200]
+    print(f"'{before}' is now called '{plan.name}'; its actions keep their references.")
+
+
+@plan_app.command("archive")
+def plan_archive(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The plan to archive.")]
+) -> None:
+    """Archive a whole plan: no more reminders, its actions out of lists; nothing is deleted, history is kept."""
+    context: Context = ctx.obj
+    with context.database.session() as session:
+        plan = _plan_or_fail(session, name, today=context.today)
+        archived = Store(session).archive_plan(
+            plan, at=context.now, actor="edibot plan archive", surface="cli"
+        )
+    print(f"Archived '{plan.name}': {plural(archived, 'action')} archived and its reminders stopped. Nothing was "
+          "deleted: `edibot show REF` still shows each action and its history.")  # fmt: skip
+
+
+def _plan_or_fail(session: Session, name: str, *, today: date) -> Plan:
+    plan = plan_named(session, name)
+    if plan is None:
+        known = ", ".join(f"'{row.plan.name}'" for row in plans_with_counts(session, today=today))
+        raise _fail(
+            f"No plan is called '{name}'. "
+            + (f"The plans are {known}." if known else "There are no plans yet.")
+        )
+    return plan
 
 
 @app.command()
@@ -332,7 +541,11 @@ def interactive(session: ConsoleSession, name: str, *, clock: FakeClock) -> None
             print()
             return
         if line.startswith(":as "):
-            name = line[4:].strip() or name
+            wanted = line[4:].strip()
+            if not session.layer.knows(Actor(surface="console", name=wanted)):
+                print(f"Nobody called '{wanted}' is in the people directory; you are still {name}.")
+            else:
+                name = wanted
             continue
         if line.strip():
             clock.set(datetime.now(clock.now().tzinfo))
@@ -432,28 +645,54 @@ def run(
                         daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
     if once:
         try:
-            round_()
+            done = round_()
         finally:
             round_.step_down()  # the next `run --once` (or a replica) may lead straight away
+        print(_round_summary(done, at=context.now))
         return
     print(f"edibot is running (console adapter): a round every {every} s. Ctrl-C stops it.")
     run_forever(round_, every=timedelta(seconds=every))
 
 
+def _round_summary(done: tuple[SweepReport, DeliveryReport] | None, *, at: datetime) -> str:
+    """What one `run --once` round did, in a sentence, so a quiet round is not mistaken for a broken one."""
+    if done is None:
+        return "No round ran: another edibot is leading, or the database could not be reached (see above)."
+    swept, delivered = done
+    if not swept.messages_queued and not delivered.sent and not delivered.failed:
+        return f"Nothing was due at {at:%-d %B %Y %H:%M}: no reminders sent."
+    failed = f", {len(delivered.failed)} failed" if delivered.failed else ""
+    return f"{plural(delivered.sent, 'reminder')} sent{failed}."
+
+
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Where the demo database goes.")] = Path("data/demo"),
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The demo's own folder (default: demo/ inside EDIBOT_DATA_DIR); it must be new, empty, or one "
+            "the demo made before.",
+            show_default=False,
+        ),
+    ] = None,
     clock: Annotated[
         str, typer.Option(help="The demo's own clock, so the story is the same every time.")
     ] = "2025-11-03T09:30",
 ) -> None:
     """Import the bundled sample plan into a fresh demo database and show what edibot understood."""
+    context: Context = ctx.obj
     try:
         start = datetime.fromisoformat(clock)
     except ValueError:
         raise _fail(f"--clock: '{clock}' is not an ISO 8601 time such as 2025-11-03T09:30.") from None
-    zone = ZoneInfo(load_settings().timezone)
-    run_demo(data_dir=data_dir, now=start if start.tzinfo else start.replace(tzinfo=zone), console=out)
+    zone = ZoneInfo(context.settings.timezone)
+    live = context.settings.data_dir
+    try:
+        run_demo(data_dir=data_dir or live / "demo", now=start if start.tzinfo else start.replace(tzinfo=zone),
+                 console=out, live=live)  # fmt: skip
+    except DemoFolderRefused as error:
+        raise _fail(str(error)) from None
 
 
 slack_app = typer.Typer(help="Slack: the app manifest, and matching the people directory to Slack.",

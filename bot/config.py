@@ -137,6 +137,7 @@ def load_settings() -> Settings:
         problems = []
         for issue in error.errors():
             field = str(issue["loc"][0]) if issue["loc"] else "?"
-            name = ENV_NAMES.get(field, f"EDIBOT_{field.upper()}")
+            # A field read through an alias is reported under the variable's own name (EDIBOT_DATABASE_URL).
+            name = field if field.isupper() else ENV_NAMES.get(field, f"EDIBOT_{field.upper()}")
             problems.append(f"{name}: {issue['msg'].removeprefix('Value error, ')}")
         raise SettingsError("Setting problem — " + "; ".join(problems)) from None

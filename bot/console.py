@@ -188,10 +188,15 @@ class ConsoleSession:
 
 
 def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: tzinfo) -> None:
-    """Runs `@Person Name: message` lines, `# comments` and `:time ISO` clock moves; stops at the first bad line."""
+    """Runs `@Person Name: message` lines, `# comments` and `:time ISO` clock moves.
+
+    Every line is checked before any is run: a script with a bad line (or a name nobody has) raises ScriptError
+    naming each such line, and nothing in it has been said — so a fixed script can simply be run again.
+    """
+    steps: list[tuple[datetime | None, str, str]] = []  # (a clock move) or (None, who, what they say)
+    problems: list[str] = []
     for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\n")
-        stripped = line.strip()
+        stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith(":time"):
@@ -199,20 +204,29 @@ def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeCloc
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
-                raise ScriptError(
-                    f"Line {number}: '{value}' is not a time such as 2025-03-03T09:00."
-                ) from None
-            clock.set(moment if moment.tzinfo else moment.replace(tzinfo=zone))
-            session.write(f"-- {clock.now():%A %-d %B %Y, %H:%M}")
+                problems.append(f"Line {number}: '{value[:40]}' is not a time such as 2025-03-03T09:00")
+                continue
+            steps.append((moment if moment.tzinfo else moment.replace(tzinfo=zone), "", ""))
             continue
         match = _SCRIPT_LINE.match(stripped)
         if not match or not match.group(2).strip():
-            raise ScriptError(
+            problems.append(
                 f"Line {number}: write '@Person Name: message', '# a comment' or ':time 2025-03-03T09:00' "
-                f"(got '{stripped[:80]}')."
+                f"(got '{stripped[:80]}')"
             )
+            continue
         name, message = match.group(1).strip(), match.group(2).strip()
         if not session.layer.knows(Actor(surface=session.surface, name=name)):
-            raise ScriptError(f"Line {number}: nobody called '{name}' is in the people directory.")
+            problems.append(f"Line {number}: nobody called '{name}' is in the people directory")
+            continue
+        steps.append((None, name, message))
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ScriptError(f"{shown}. Nothing in the script was run: every line is checked first.")
+    for when, name, message in steps:
+        if when is not None:
+            clock.set(when)
+            session.write(f"-- {clock.now():%A %-d %B %Y, %H:%M}")
+            continue
         session.write(f"@{name}: {message}")
         session.say(name, message)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -16,7 +15,7 @@ from handlers.messages import Context, Fields, Heading, Reply
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound, outbox_now
 from schedules.sending import Recipient
-from storage.db import Database, sqlite_url
+from storage.db import MARKER, Database, sqlite_url, why_unusable
 from storage.importing.service import import_plan
 from storage.people import import_people
 from storage.queries import action_by_ref, history_of
@@ -28,9 +27,60 @@ CONVERSATION = "demo_conversation.txt"
 PLAN = "Northbridge EDI Plan"
 
 
-def run_demo(*, data_dir: Path, now: datetime, console: Console) -> None:
-    """Runs on a fresh SQLite database in `data_dir`, so it tells the same story every time."""
-    shutil.rmtree(data_dir, ignore_errors=True)
+DEMO_MARK = ".edibot-demo"  # in a folder the demo made: the demo may empty this folder, and no other
+_DEMO_FILES = frozenset({DEMO_MARK, MARKER, "edibot.sqlite3", "edibot.sqlite3-wal", "edibot.sqlite3-shm"})
+
+
+class DemoFolderRefused(Exception):
+    """The demo was pointed at a folder it did not make (or the live data folder); the message says why."""
+
+
+def claim_demo_folder(data_dir: Path, *, live: Path) -> None:
+    """Makes `data_dir` the demo's fresh folder: a new or empty folder, or one the demo made before, emptied of
+    the demo's own files only. Any other folder — the live data folder, a file, a folder holding anything the
+    demo did not make — is refused with DemoFolderRefused, and nothing in it is touched."""
+    if data_dir.resolve() == live.resolve():
+        raise DemoFolderRefused(
+            f"{data_dir} is edibot's live data folder (EDIBOT_DATA_DIR), so the demo won't use it; "
+            "give the demo its own folder with --data-dir, e.g. --data-dir data/demo."
+        )
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DemoFolderRefused(
+            f"{data_dir} is a file, not a folder; give the demo a folder with --data-dir."
+        )
+    try:
+        _empty_demo_folder(data_dir)
+    except OSError as error:
+        raise DemoFolderRefused(
+            f"The demo can't make its folder {data_dir}: {why_unusable(data_dir, error)}. Give it a folder this "
+            "user can write with --data-dir."
+        ) from None
+
+
+def _empty_demo_folder(data_dir: Path) -> None:
+    """The demo's folder made, or emptied of the demo's own files (DemoFolderRefused if it holds others)."""
+    if data_dir.is_dir():
+        found = {entry.name for entry in data_dir.iterdir()}
+        others = sorted(found - _DEMO_FILES)
+        if others or (found and DEMO_MARK not in found):
+            listed = ", ".join(others[:3] or sorted(found)[:3]) + (", …" if len(others or found) > 3 else "")
+            raise DemoFolderRefused(
+                f"{data_dir} holds files the demo did not make ({listed}), so the demo won't touch it; "
+                "give the demo an empty or new folder with --data-dir."
+            )
+        for name in found - {DEMO_MARK}:
+            (data_dir / name).unlink()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / DEMO_MARK).write_text(
+        "The edibot demo made this folder; `edibot demo` empties it and starts again each time it runs.\n",
+        encoding="utf-8",
+    )
+
+
+def run_demo(*, data_dir: Path, now: datetime, console: Console, live: Path) -> None:
+    """Runs on a fresh SQLite database in `data_dir` (see claim_demo_folder), so it tells the same story every
+    time."""
+    claim_demo_folder(data_dir, live=live)
     database = Database.open(sqlite_url(data_dir), create="if-missing")
     samples = files("bot") / "samples"
     clock = FakeClock(now)

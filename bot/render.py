@@ -10,14 +10,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from handlers.cards import describe_deadline
+from handlers.cards import changed_by, describe_deadline
 from storage.importing.service import ImportResult, action_json
 from storage.models import Action, HistoryEntry
+from storage.rules.owners import list_owners
 
 
 def print_import(out: Console, result: ImportResult) -> None:
     """The actions grouped under their themes, then the summary and every cell that needs a look."""
-    table = Table(title=f"{result.plan}: {len(result.actions)} actions", expand=False)
+    table = Table(title=f"{result.plan}: {plural(len(result.actions), 'action')}", expand=False)
     table.add_column("Ref", no_wrap=True)
     table.add_column("Action", ratio=3, overflow="fold")
     table.add_column("Owners", ratio=2, overflow="fold")
@@ -96,6 +97,11 @@ def understood(action: dict[str, Any]) -> str:
     )
 
 
+def plural(number: int, noun: str) -> str:
+    """ "1 action", "2 actions"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def clip(text: str | None, width: int) -> str:
     if not text:
         return ""
@@ -112,7 +118,7 @@ def print_action(out: Console, action: Action) -> None:
         ("Description", action.description),
         ("How", action.how),
         ("Outputs", action.outputs),
-        ("Owners", ", ".join(o.name for o in action.owners) or "none named"),
+        ("Owners", list_owners(o.name for o in action.owners)),
         ("When (as written)", action.deadline_text),
         ("Understood as", understood(data)),
         ("RAG", action.rag),
@@ -136,7 +142,7 @@ def print_history(out: Console, entries: Sequence[HistoryEntry], *, zone: tzinfo
         note = f" ({entry.note})" if entry.note else ""
         stamp = entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         out.print(
-            f"  {stamp}  {entry.actor} via {entry.surface}: {change}{note}",
+            f"  {stamp}  {changed_by(entry.actor, entry.surface)}: {change}{note}",
             markup=False,
             highlight=False,
             soft_wrap=True,

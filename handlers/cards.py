@@ -10,11 +10,20 @@ from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.bounds import NOTE_LIMIT
-from storage.rules.deadlines import Deadline
+from storage.rules.deadlines import Deadline, implausible_year
 from storage.rules.overdue import days_overdue
+from storage.rules.owners import list_owners
 from storage.rules.recurrence import say_recurrence
 
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
+
+
+def changed_by(actor: str, surface: str) -> str:
+    """Who made a change and where, in a history line: "Amina Khan via slack", or "the plan file" for an import
+    (whose actor and surface are both "import")."""
+    if surface == "import":
+        return "the plan file" if actor in ("import", "") else f"{actor}'s plan import"
+    return f"{actor} via {surface}"
 
 
 def describe_deadline(kind: str, *, start: date | None, due: date | None, recurrence: str | None) -> str:
@@ -35,8 +44,16 @@ def describe_deadline(kind: str, *, start: date | None, due: date | None, recurr
     return "no date yet"
 
 
+def unusable(deadline: Deadline) -> bool:
+    """A deadline someone typed that edibot won't take: unreadable, or a year no plan means (1/1/1900)."""
+    return deadline.kind == "unknown" or implausible_year(deadline) is not None
+
+
 def why_unreadable(written: str, deadline: Deadline) -> str:
     """Why a deadline someone typed can't be used, in the importer's words without its "kept as text" tail."""
+    implausible = implausible_year(deadline)
+    if implausible:
+        return implausible
     reason = deadline.warnings[0] if deadline.warnings else f"'{written}' is not a date I understand"
     return re.sub(r";?\s*kept as text.*$", "", reason)
 
@@ -112,7 +129,7 @@ def action_card(action: Action, today: date, *, with_buttons: bool = True) -> li
     title = action.title if len(action.title) <= 140 else action.title[:139] + "…"
     fields: list[tuple[str, str]] = [
         ("Plan", action.plan.name + (f" › {action.theme}" if action.theme else "")),
-        ("Owners", ", ".join(owner.name for owner in action.owners) or "none named"),
+        ("Owners", list_owners(owner.name for owner in action.owners)),
         ("Due", due_label(action, today)),
         ("Status", status_label(action)),
     ]

@@ -5,6 +5,7 @@ day."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from handlers.core import Request
 from handlers.errors import CommandError
-from storage.models import Action
+from storage.models import Action, HistoryEntry
 from storage.rules.bounds import DEADLINE_LIMIT, OWNER_NAME_LIMIT
 from storage.rules.deadlines import Deadline
 from storage.rules.rag import Rag
@@ -40,12 +41,25 @@ def rate(request: Request, action: Action, rag: Rag, note: str | None) -> None:
 
 
 def mark_open(request: Request, action: Action) -> None:
-    """A done action open again, no longer blue (and not yet rated)."""
+    """A done action open again, no longer blue: back to the RAG it had before it was done (its history says
+    which), or not rated if it had none."""
     request.change(action, "status", "done", "open")
     action.status = "open"
     if action.rag == DONE_RAG:
-        request.change(action, "rag", DONE_RAG, None)
-        action.rag = None
+        before = rag_before_done(request.store.history(action))
+        request.change(action, "rag", DONE_RAG, before)
+        action.rag = before
+
+
+_OPEN_RAGS: dict[str | None, Rag] = {"red": "red", "amber": "amber", "green": "green"}
+
+
+def rag_before_done(entries: Sequence[HistoryEntry]) -> Rag | None:
+    """The RAG an action had when it last turned blue, from its history (newest first); None if unrated then."""
+    for entry in entries:
+        if entry.field == "rag" and entry.to_value == DONE_RAG:
+            return _OPEN_RAGS.get(entry.from_value)
+    return None
 
 
 def keep_note(request: Request, action: Action, note: str) -> None:

@@ -16,10 +16,11 @@ from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownP
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
 from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
-from storage.db import Database, DatabaseGone
+from storage.db import DATABASE_DOWN, Database, database_down
 from storage.models import Action, Person
 from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT, TITLE_LIMIT
 from storage.rules.clock import Clock
+from storage.rules.owners import list_owners
 from storage.rules.text import clean_text
 from storage.store import Store
 
@@ -169,7 +170,7 @@ def authorise(spec: CommandSpec, request: Request) -> None:
     # resolve_action refuses an action of a restricted plan first, so only an open plan's owners are named here.
     action = resolve_action(request.store, request.words[0], person=person)
     if spec.changes_action and not may_change_action(request.store, person, action):
-        owners = ", ".join(owner.name for owner in action.owners) or "nobody yet"
+        owners = list_owners((owner.name for owner in action.owners), none="nobody yet")
         raise NotAllowed(
             f"Only {action.ref}'s owners ({owners}) or a plan admin can change it, so I haven't. "
             f"If it should be yours, ask an EDI lead to map you to its owner."
@@ -192,14 +193,18 @@ def record_history(request: Request) -> None:
 def refused_without_data(
     method: Callable[Concatenate[CommandLayer, P], Outcome],
 ) -> Callable[Concatenate[CommandLayer, P], Outcome]:
-    """A lost database file (DatabaseGone) becomes a short apology for the person and an ERROR for the operator."""
+    """A lost database file or a database server that can't be reached (DATABASE_DOWN) becomes a short apology
+    for the person and an ERROR for the operator."""
 
     @functools.wraps(method)
     def guarded(layer: CommandLayer, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
         try:
             return method(layer, *args, **kwargs)
-        except DatabaseGone as error:
-            log.error("refused a request: %s", error)
+        except DATABASE_DOWN as error:
+            if not database_down(error):
+                raise  # one statement failed: the adapter's fault handling reports it
+            # The reason only: a statement's text and parameters would carry what the person wrote.
+            log.error("refused a request: %s", getattr(error, "orig", None) or error)
             return Outcome(Reply.say(DATA_UNREACHABLE))
 
     return guarded

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import action_card, why_unreadable
+from handlers.cards import action_card, unusable, why_unreadable
 from handlers.changes import apply_deadline, refuse_long_deadline, refuse_long_owner_name
 from handlers.controls import FormMeaning, Invocation
 from handlers.core import CommandSpec, Request
@@ -94,7 +94,7 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     written = options.get("due", "")
     refuse_long_deadline(written, unchanged="anything")
     deadline = interpret_deadline(written, today=request.now.date())
-    if written and deadline.kind == "unknown":
+    if written and unusable(deadline):
         raise CommandError(
             f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
         )
@@ -167,7 +167,7 @@ def submitted_words(values: dict[str, str], *, today: date) -> tuple[list[str], 
     if len(owner) > NOTE_LIMIT:
         errors["owner"] = f"Keep it under {NOTE_LIMIT} characters."
     due = (values.get("due") or "").strip()
-    if due and interpret_deadline(due, today=today).kind == "unknown":
+    if due and unusable(interpret_deadline(due, today=today)):
         errors["due"] = f"'{due[:60]}' is not a deadline I understand: try 31/3/26, March 2026 or Ongoing."
     words = [f"plan:{values.get('plan', '').strip()}", title]
     if owner:

@@ -9,6 +9,7 @@ from handlers.cards import action_card, due_label, status_label
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from storage.models import Action
 from storage.rules.overdue import is_overdue
+from storage.rules.owners import list_owners
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: b
             reply.add(Context(_nudge_line(item)))
     for item in escalated:
         action = item.action
-        owners = ", ".join(owner.name for owner in action.owners) or "nobody"
+        owners = list_owners((owner.name for owner in action.owners), none="nobody")
         reply.add(
             Heading(f"Escalation: {action.ref} is overdue"),
             Text(f"{action.ref} · {action.title}"),

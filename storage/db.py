@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -38,6 +39,56 @@ class DatabaseGone(Exception):
 
 class DatabaseMissing(Exception):
     """There is no database file where the settings say, and edibot may not make one; the message says what to do."""
+
+
+class DatabaseUnreachable(Exception):
+    """The database can't be opened or reached (a folder that is a file or not ours, a server that is down);
+    the message names the place and what to do."""
+
+
+# What a request meets when the database can't answer: a lost SQLite file, or a server that is down or gone
+# away mid-request (see database_down). Adapters turn each into one sentence (handlers: an apology; the CLI:
+# what to do).
+DATABASE_DOWN: tuple[type[Exception], ...] = (DatabaseGone, OperationalError, InterfaceError)
+
+
+def database_down(error: BaseException) -> bool:
+    """True when `error` says the database can't be reached at all — a lost file, a server refusing or dropping
+    the connection — rather than that one statement failed (a missing table is a fault to report, not an outage)."""
+    if isinstance(error, DatabaseGone):
+        return True
+    if isinstance(error, OperationalError | InterfaceError):
+        return error.connection_invalidated or error.statement is None  # no statement ran: the connect failed
+    return False
+
+
+def unreachable(url: str, error: Exception) -> DatabaseUnreachable:
+    """The operator's sentence for a database server edibot could not talk to, without a password or a traceback."""
+    where = make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    detail = f" ({reason[0].rstrip('.')})" if reason else ""
+    return DatabaseUnreachable(
+        f"edibot can't reach its database at {where}{detail}. Check that the database server is running and "
+        "that DATABASE_URL names it, its user and its password correctly."
+    )
+
+
+def unusable_folder(path: Path, error: OSError) -> DatabaseUnreachable:
+    """The operator's sentence for a data folder edibot can't make or write its database in."""
+    return DatabaseUnreachable(
+        f"edibot can't keep its database in {path.parent}: {why_unusable(path.parent, error)}. Point "
+        "EDIBOT_DATA_DIR at a folder this user can write (or DATABASE_URL at a database)."
+    )
+
+
+def why_unusable(folder: Path, error: OSError) -> str:
+    """Why a folder can't be made or written, in words: a file in the way, a permission, or the system's reason."""
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
+    if isinstance(error, PermissionError):
+        return f"this user may not write in {Path(error.filename or folder)}"
+    return error.strerror or str(error)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -216,10 +267,19 @@ class Database:
     def open(cls, url: str, *, migrate: bool = True, create: Create = "first-run") -> Database:
         """The database at `url`, its schema brought up to date; a missing SQLite file is made only as `create` allows."""
         path = sqlite_path(url)
-        created = path is not None and prepare_sqlite_file(path, create=create)
+        try:
+            created = path is not None and prepare_sqlite_file(path, create=create)
+        except OSError as error:
+            raise unusable_folder(path or Path(), error) from None
         engine = make_engine(url)
-        if migrate or created:
-            upgrade(engine)
+        try:
+            if migrate or created:
+                upgrade(engine)
+            elif path is None:
+                engine.connect().close()  # a server that is down is said now, in one sentence, not mid-command
+        except (OperationalError, InterfaceError) as error:
+            engine.dispose()
+            raise unreachable(url, error) from None
         database = cls(engine)
         database.created = created
         return database

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
+
 from storage.db import Database
 from storage.importing.errors import PlanFileError
 from storage.importing.limits import MAX_FILE_BYTES, check_rows, megabytes, too_large
@@ -17,9 +19,10 @@ from storage.rules.calendar import (
     quiet_hours_leave_no_time,
     read_quiet_hours,
     read_send_time,
+    read_working_days,
     send_time_problem,
 )
-from storage.rules.defaults import NATIONS, SEND_TIME
+from storage.rules.defaults import NATIONS, SEND_TIME, WORKING_DAYS
 from storage.store import Store, person_key
 from storage.textfiles import TextEncodingError, decode_text
 
@@ -62,22 +65,25 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
     with database.session() as session:
         store = Store(session)
         seen: set[int] = set()
-        for line, raw in enumerate(reader, start=2):
-            check_rows(path.name, line - 1)
+        for number, raw in enumerate(reader, start=1):
+            check_rows(path.name, number)
+            line = reader.line_num  # the file's line, even where a quoted cell spans several
+            if None in raw:  # DictReader puts cells beyond the header under None
+                summary.problems.append(
+                    f"Line {line}: more cells than columns, so I can't tell which is which; a name or owner "
+                    'with a comma needs quotes ("Policy, Communities and Engagement"); skipped.'
+                )
+                continue
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
             name, role_name = row.get("name", ""), row.get("owner", "")
             if not name:
                 summary.problems.append(f"Line {line}: no name; skipped.")
                 continue
+            problem = _contact_problem(row)
+            if problem:
+                summary.problems.append(f"Line {line}: {problem}; {name} skipped.")
+                continue
             zone = row.get("timezone") or None
-            if zone:
-                try:
-                    ZoneInfo(zone)
-                except (ZoneInfoNotFoundError, ValueError):
-                    summary.problems.append(
-                        f"Line {line}: '{zone}' is not a time zone such as Europe/London; {name} skipped."
-                    )
-                    continue
             matches = store.people_matching(
                 name=name, email=row.get("email"), slack_id=row.get("slack_id"), teams_id=row.get("teams_id")
             )
@@ -124,7 +130,14 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                 else:
                     person.send_time = read_send_time(row["send_time"]) or person.send_time
             if row.get("working_days"):
-                person.working_days = row["working_days"]
+                days = read_working_days(row["working_days"])
+                if days is None:
+                    summary.problems.append(
+                        f"Line {line}: working_days '{row['working_days']}' names no days (write them like "
+                        f"Mon-Fri or Mon, Tue, Thu); kept {person.working_days or WORKING_DAYS} for {name}."
+                    )
+                else:
+                    person.working_days = days
             if row.get("quiet_hours"):
                 problem = _set_quiet_hours(person, row["quiet_hours"])
                 if problem:
@@ -140,6 +153,23 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                     summary.roles_mapped += 1
             session.flush()
     return summary
+
+
+def _contact_problem(row: dict[str, str]) -> str | None:
+    """What is wrong with a row's email or time zone, which a person can't be reached without; None if fine."""
+    email = row.get("email")
+    if email:
+        try:
+            validate_email(email, check_deliverability=False)  # the syntax only: no network look-up
+        except EmailNotValidError as error:
+            return f"'{email}' is not an email address ({str(error).rstrip('.')})"
+    zone = row.get("timezone")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"'{zone}' is not a time zone such as Europe/London"
+    return None
 
 
 def _set_quiet_hours(person: Person, text: str) -> str | None:

@@ -36,6 +36,13 @@ def plan_named(session: Session, name: str) -> Plan | None:
     return session.scalar(select(Plan).where(func.lower(Plan.name) == name.strip().lower()))
 
 
+def plan_imported_from(session: Session, source_name: str) -> Plan | None:
+    """The plan last imported from a file of this name, if any: a re-import without a plan name goes there."""
+    return session.scalar(
+        select(Plan).where(Plan.source_name == source_name).order_by(Plan.imported_at.desc()).limit(1)
+    )
+
+
 def plans_with_counts(session: Session, *, today: date) -> list[PlanCounts]:
     """Every plan with how many live actions it has, how many are done or overdue, and its RAG spread."""
     plans = session.scalars(select(Plan).order_by(Plan.name)).all()

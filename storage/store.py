@@ -163,6 +163,12 @@ class Store:
         if teams_id and person.teams_id is None and self.person_by_identity(teams_id=teams_id) is None:
             person.teams_id = teams_id
 
+    def everyone(self) -> Sequence[Person]:
+        """The whole people directory, by name, with the roles each answers for."""
+        return self.session.scalars(
+            select(Person).options(selectinload(Person.roles)).order_by(Person.key)
+        ).all()
+
     def people_to_match_on_slack(self) -> Sequence[Person]:
         """People Slack could tell us more about: no Slack id yet but an email, or a Slack id but no time zone."""
         return self.session.scalars(
@@ -455,6 +461,20 @@ class Store:
     def plans_with_counts(self, *, today: date) -> list[PlanCounts]:
         """Every plan's health: live, done and overdue actions and the RAG spread (the admins' home page)."""
         return plans_with_counts(self.session, today=today)
+
+    # -- plans as a whole -------------------------------------------------------------------------------
+    def archive_plan(self, plan: Plan, *, at: datetime, actor: str, surface: str) -> int:
+        """Every live action of `plan` archived, each with a history entry, and its reminders stopped (the plan
+        is paused); nothing is deleted, so `show` and the history still answer. Returns how many were archived."""
+        archived = 0
+        for action in self.session.scalars(select(Action).where(Action.plan_id == plan.id, ~Action.archived)):
+            action.archived = True
+            action.updated_at = at
+            self.record(action, at=at, actor=actor, surface=surface, field="archived", from_value="no",
+                        to_value="yes", note=f"plan {plan.name} archived")  # fmt: skip
+            archived += 1
+        plan.paused = True
+        return archived
 
     # -- history and deliveries -------------------------------------------------------------------------
     def record(

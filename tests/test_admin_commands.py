@@ -28,15 +28,15 @@ def test_an_admin_adds_and_removes_an_owner_and_both_are_in_the_history(
     transcript: Transcript, store: Database
 ) -> None:
     transcript.say("@Priya Shah", '/edi owner NO-6 add "Internal Comms"')
-    transcript.expect_reply("NO-6 is now owned by HR Manager, Internal Comms.")
+    transcript.expect_reply("NO-6 is now owned by HR Manager · Internal Comms.")
     assert snapshot(store, "NO-6")["owners"] == ["HR Manager", "Internal Comms"]
 
     transcript.say("@Priya Shah", "/edi owner NO-6 remove hr manager")
     transcript.expect_reply("NO-6 is now owned by Internal Comms.")
     assert snapshot(store, "NO-6")["owners"] == ["Internal Comms"]
     assert [(r.actor, r.field, r.from_value, r.to_value) for r in history(store, "NO-6")[:2]] == [
-        ("Priya Shah", "owners", "HR Manager, Internal Comms", "Internal Comms"),
-        ("Priya Shah", "owners", "HR Manager", "HR Manager, Internal Comms"),
+        ("Priya Shah", "owners", "HR Manager · Internal Comms", "Internal Comms"),
+        ("Priya Shah", "owners", "HR Manager", "HR Manager · Internal Comms"),
     ]
 
     with nothing_changes(store):

@@ -102,7 +102,7 @@ def test_plans_actions_and_show_answer_from_the_store(edibot: Run, plan_csv: Pat
     assert [a["ref"] for a in json.loads(out)["actions"]] == ["LT-2", "LT-3"]
     code, out, _ = edibot("show", "lt-2")
     assert code == 0
-    assert "Set EDI objectives for directors" in out and "Chief Executive, HR Manager" in out
+    assert "Set EDI objectives for directors" in out and "Chief Executive · HR Manager" in out
     assert "due 30 Sep 2023" in out and "History" in out
 
 
@@ -209,7 +209,7 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
     assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
     assert (
-        "Priya Shah: NO-4 escalated: owned by Policy Team, Legal Services, last said “G – draft is with Legal”"
+        "Priya Shah: NO-4 escalated: owned by Policy Team · Legal Services, last said “G – draft is with Legal”"
         in reminders
     )
     assert "admin note: 5 owner roles have nobody to remind\n" in reminders

@@ -105,7 +105,7 @@ def test_a_reminder_shows_the_action_its_plan_and_theme_the_deadline_as_written_
         "*Amina, 1 EDI action needs you*",
         "*NO-1 · Run the staff EDI survey*",
         "  Plan: Northbridge EDI Plan › Workforce",
-        "  Owners: HR Manager, Internal Comms",
+        "  Owners: HR Manager · Internal Comms",
         "  Due: 6/11/25 (due 6 Nov 2025)",
         "  Status: Amber",
         "  Last note: Waiting on budget",

@@ -222,7 +222,7 @@ def test_history_lists_every_change_newest_first_with_who_and_where(transcript: 
         "4 Nov 2025 10:00 · Priya Shah via console · rag: amber → green — “budget agreed”",
         "3 Nov 2025 09:30 · Amina Khan via console · note: — → waiting on budget",
         "3 Nov 2025 09:30 · Amina Khan via console · rag: green → amber — “waiting on budget”",
-        "3 Nov 2025 09:30 · import via import · created: — → Review recruitment adverts for inclusive language"
+        "3 Nov 2025 09:30 · the plan file · created: — → Review recruitment adverts for inclusive language"
         " — “from northbridge_edi_plan.csv”",
     ]
 

@@ -145,22 +145,33 @@ def test_done_without_a_note_then_again_says_it_is_already_done(
     transcript.expect_reply("NO-9 is already done.")
 
 
-def test_reopen_brings_a_done_action_back_and_an_open_one_stays_as_it_is(
+def test_reopen_brings_a_done_action_back_with_the_rag_it_had_before_done(
     transcript: Transcript, store: Database
 ) -> None:
     with nothing_changes(store):
         transcript.say("@Amina Khan", "/edi reopen NO-6")
     transcript.expect_reply("NO-6 is already open.")
+    before = snapshot(store, "NO-6")["rag"]
+    assert before == "green"
 
     transcript.say("@Amina Khan", "/edi done NO-6")
     transcript.say("@Amina Khan", "/edi reopen NO-6")
     transcript.expect_reply("NO-6 is open again.")
     facts = snapshot(store, "NO-6")
-    assert (facts["status"], facts["rag"]) == ("open", None)
+    assert (facts["status"], facts["rag"]) == ("open", "green")
     assert [(r.field, r.from_value, r.to_value) for r in history(store, "NO-6")[:2]] == [
-        ("rag", "blue", None),
+        ("rag", "blue", "green"),
         ("status", "done", "open"),
     ]
+
+
+def test_reopen_of_an_action_that_was_unrated_before_done_leaves_it_unrated(
+    transcript: Transcript, store: Database
+) -> None:
+    unrated = next(ref for ref in (f"NO-{n}" for n in range(1, 16)) if snapshot(store, ref)["rag"] is None)
+    transcript.say("@Priya Shah", f"/edi done {unrated}")
+    transcript.say("@Priya Shah", f"/edi reopen {unrated}")
+    assert (snapshot(store, unrated)["status"], snapshot(store, unrated)["rag"]) == ("open", None)
 
 
 # -- note, due, snooze ----------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def manifest_for(url: str | None) -> dict[str, Any]:
     parsed = urlparse(url)
     if parsed.scheme != "https" or not parsed.netloc:
         raise ManifestError(f"'{url}' is not an https:// address; Slack only calls apps over HTTPS.")
-    base = url.rstrip("/")
+    # People paste the events address Slack shows them; the manifest adds /slack/events itself.
+    base = url.rstrip("/").removesuffix("/slack/events").rstrip("/")
     placed: dict[str, Any] = yaml.safe_load(
         yaml.safe_dump(result, sort_keys=False).replace(PLACEHOLDER, base)
     )

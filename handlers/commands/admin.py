@@ -8,6 +8,7 @@ from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
 from storage.models import Person
+from storage.rules.owners import list_owners
 
 
 def owner(request: Request) -> Reply:
@@ -15,7 +16,11 @@ def owner(request: Request) -> Reply:
     if len(request.words) < 3 or request.words[1].lower() not in ("add", "remove"):
         raise CommandError(f'Usage: `/edi owner {action.ref} add|remove "Owner name"`')
     verb, name = request.words[1].lower(), " ".join(request.words[2:]).strip()
-    before = ", ".join(o.name for o in action.owners)
+    if not name.strip(" \"'“”‘’"):
+        raise CommandError(
+            f'Name the owner: `/edi owner {action.ref} {verb} "HR Manager"`. I haven\'t changed anything.'
+        )
+    before = list_owners((o.name for o in action.owners), none="")
     if verb == "add":
         refuse_long_owner_name(name)
         role = request.store.owner_or_new(name)
@@ -27,7 +32,7 @@ def owner(request: Request) -> Reply:
         if role_found is None or role_found not in action.owners:
             raise CommandError(f"{name} doesn't own {action.ref}; its owners are {before or 'nobody'}.")
         action.owners.remove(role_found)
-    after = ", ".join(o.name for o in action.owners)
+    after = list_owners((o.name for o in action.owners), none="")
     request.change(action, "owners", before, after)
     request.store.forget_declines(action)  # new owners: anyone who said "not mine" is asked afresh
     return Reply.say(f"{action.ref} is now owned by {after or 'nobody'}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers.cards import action_card, action_line
+from handlers.cards import action_card, action_line, changed_by
 from handlers.changes import read_period
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
@@ -166,7 +166,7 @@ def history(request: Request) -> Reply:
         change = f"{entry.field}: {entry.from_value or '—'} → {entry.to_value or '—'}"
         note = f" — “{entry.note}”" if entry.note else ""
         local = entry.at.astimezone(request.now.tzinfo)
-        lines.append(f"{local:%-d %b %Y %H:%M} · {entry.actor} via {entry.surface} · {change}{note}")
+        lines.append(f"{local:%-d %b %Y %H:%M} · {changed_by(entry.actor, entry.surface)} · {change}{note}")
     reply = Reply([Heading(f"History of {action.ref} (newest first)"), Text("\n".join(lines))])
     if len(entries) > LIST_LIMIT:
         reply.add(Context(f"…and {len(entries) - LIST_LIMIT} older changes."))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from handlers.cards import action_card, reason_form, status_label, why_unreadable
+from handlers.cards import action_card, reason_form, status_label, unusable, why_unreadable
 from handlers.changes import (
     Period,
     apply_deadline,
@@ -147,7 +147,7 @@ def set_due(request: Request) -> Reply:
         )
     refuse_long_deadline(written, unchanged=action.ref)
     deadline = interpret_deadline(written, today=request.now.date())
-    if deadline.kind in ("unknown", "complete"):
+    if deadline.kind == "complete" or unusable(deadline):
         raise CommandError(
             f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
             "or `in 2 weeks`."

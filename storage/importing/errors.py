@@ -13,3 +13,8 @@ class PlanFileError(Exception):
 
 class ColumnMappingError(PlanFileError):
     """No table in the file has columns we recognise, or a --map option is wrong."""
+
+
+class WouldArchiveMost(PlanFileError):
+    """Importing the file into an existing plan would archive more than half of it: the wrong file, or a plan
+    replaced on purpose (then `--replace` says so); nothing was changed."""

@@ -16,7 +16,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
-from storage.importing.errors import ColumnMappingError, PlanFileError
+from storage.importing.errors import ColumnMappingError, PlanFileError, WouldArchiveMost
 from storage.importing.headers import MAPPABLE_ROLES, normalise_header, not_used_message
 from storage.importing.limits import MAX_FILE_BYTES
 from storage.importing.readers import read_plan_file
@@ -26,12 +26,14 @@ from storage.models import Action, HistoryEntry, ImportRun, Owner, Plan, action_
 from storage.queries import (
     actions_of_plan,
     owners_by_key,
+    plan_imported_from,
     plan_named,
     prefixes_in_use,
     refs_in_use,
     refs_of_plan,
     refs_under_prefix,
 )
+from storage.rules.deadlines import implausible_year
 from storage.rules.owners import owner_key
 from storage.rules.refs import next_numbered_ref, plan_ref, source_ref
 from storage.store import Store
@@ -70,6 +72,9 @@ class ImportResult:
     problems: list[Problem]
     summary: ImportSummary
     dry_run: bool
+    matched_by_file: bool = (
+        False  # no plan name was given, and the plan last imported from this file was used
+    )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,15 +106,19 @@ def import_plan(
     dry_run: bool = False,
     max_bytes: int = MAX_FILE_BYTES,
     actor: str = "import",
+    replace: bool = False,
 ) -> ImportResult:
     """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing anything.
 
+    Without `plan_name`, the plan last imported from a file of the same name is updated (the result says so),
+    else a plan named after the file. A file that would archive more than half of an existing plan is refused
+    (WouldArchiveMost, naming what it would archive) unless `replace` says the plan is being replaced on purpose.
     Raises PlanFileError (or ColumnMappingError) with a sentence for the user; then nothing has changed.
     """
     with _OLDER_OBJECTS_SET_ASIDE:
         return _import(
             database, path, now=now, plan_name=plan_name, overrides=dict(overrides or {}), dry_run=dry_run,
-            max_bytes=max_bytes, actor=actor,
+            max_bytes=max_bytes, actor=actor, replace=replace,
         )  # fmt: skip
 
 
@@ -167,6 +176,7 @@ def _import(
     dry_run: bool,
     max_bytes: int,
     actor: str,
+    replace: bool,
 ) -> ImportResult:
     _check_overrides(overrides)
     document = read_plan_file(path, max_bytes=max_bytes)
@@ -177,19 +187,36 @@ def _import(
     _OLDER_OBJECTS_SET_ASIDE.keep()
     if not parsed.actions:
         raise PlanFileError(f"{path.name}: I found the plan's columns but no actions under them.")
+    _report_implausible_years(parsed)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         with database.session() as session:
-            name = (plan_name or _unnamed_plan(session, parsed, path)).strip()
+            matched = None if plan_name else plan_imported_from(session, path.name)
+            unnamed = None if plan_name else _unnamed_plan(session, parsed, path).strip()
+            name = matched.name if matched else (plan_name or unnamed or "").strip()
             result = _apply(
-                session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor
-            )
+                session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor,
+                replace=replace or dry_run,
+            )  # fmt: skip
+            result.matched_by_file = matched is not None and name != unnamed
             result.dry_run = dry_run
             if dry_run:
                 raise _Rollback(result)
             return result
     except _Rollback as rollback:
         return rollback.result
+
+
+def _report_implausible_years(parsed: ParsedPlan) -> None:
+    """A deadline read as a year before 2000 or after 2100 is kept as the plan has it, and pointed out."""
+    for item in parsed.actions:
+        reason = implausible_year(item.deadline)
+        if reason:
+            column = next((header for header, text in item.cells.items() if text == item.deadline.text), "")
+            parsed.problems.append(
+                Problem(row=item.line, column=column, text=item.deadline.text, message=f"{reason}.",
+                        where=item.where)
+            )  # fmt: skip
 
 
 def _check_overrides(overrides: Mapping[str, str]) -> None:
@@ -271,6 +298,7 @@ def _apply(
     digest: str,
     now: datetime,
     actor: str,
+    replace: bool,
 ) -> ImportResult:
     plan = plan_named(session, plan_name)
     if plan is None:
@@ -342,6 +370,15 @@ def _apply(
         seen.add(action)
         results.append(_json(_values_of(action), [owner.name for owner in action.owners]))
 
+    from_file = [a for a in current if not a.archived and not a.match_key.startswith("chat:")]
+    leaving = sorted((a for a in from_file if a not in seen), key=lambda a: a.position)
+    if not replace and len(leaving) * 2 > len(from_file):
+        shown = ", ".join(a.ref for a in leaving[:10]) + (", …" if len(leaving) > 10 else "")
+        raise WouldArchiveMost(
+            f"{source} would archive {len(leaving)} of the {len(from_file)} actions in '{plan.name}' ({shown}), "
+            "so it may be a different plan; nothing was changed. If it replaces that plan, import it again with "
+            f"--replace; if it is another plan, give it its own name with --plan NAME."
+        )
     for action in current:
         # An action someone added in chat was never in the file, so its absence from the file says nothing.
         if action not in seen and not action.archived and not action.match_key.startswith("chat:"):

@@ -60,6 +60,7 @@ class Hours:
 
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _LOOKAHEAD_DAYS = 40  # long enough to cross Christmas, Easter and a fortnight's leave
 
 
@@ -71,16 +72,43 @@ def bank_holidays(nation: str) -> holidays.HolidayBase:
 
 @lru_cache(maxsize=64)
 def working_weekdays(spec: str) -> frozenset[int]:
-    """ "Mon-Fri" → {0..4}; "Mon,Tue,Thu" → {0, 1, 3}; anything unreadable means Monday to Friday."""
+    """ "Mon-Fri" → {0..4}; "Mon,Tue,Thu" → {0, 1, 3}; anything unreadable means Monday to Friday (what is
+    stored was checked by read_working_days on the way in; this is the safe reading of anything older)."""
+    return _weekdays(spec) or frozenset(range(5))
+
+
+def read_working_days(text: str) -> str | None:
+    """Working days as a person writes them ("Mon-Thu", "Monday to Wednesday, Friday"), in the short form they
+    are kept in ("Mon-Wed,Fri"); None for text that doesn't name days throughout ("Funday to Blursday") — never
+    quietly Monday to Friday."""
+    days = _weekdays(text)
+    if days is None:
+        return None
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [_DAYS[run[0]].title() + (f"-{_DAYS[run[-1]].title()}" if len(run) > 1 else "") for run in runs]
+    return ",".join(names)
+
+
+def _weekdays(spec: str) -> frozenset[int] | None:
     days: set[int] = set()
     normal = re.sub(r"\s*(?:–|—|\bto\b|\buntil\b)\s*", "-", spec.lower())
     for part in normal.replace(" ", "").replace(";", ",").split(","):
         first, _, last = part.partition("-")
-        if first[:3] not in _DAYS or (last and last[:3] not in _DAYS):
-            return frozenset(range(5))
+        if not _is_day(first) or (last and not _is_day(last)):
+            return None
         start, end = _DAYS.index(first[:3]), _DAYS.index((last or first)[:3])
         days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
-    return frozenset(days) or frozenset(range(5))
+    return frozenset(days) or None
+
+
+def _is_day(word: str) -> bool:
+    """ "mon", "monday", "tues", "thurs", "weds": the start of a day's name, three letters at least."""
+    return (len(word) >= 3 and any(day.startswith(word) for day in _DAY_NAMES)) or word == "weds"
 
 
 def send_clock(person: OfficeHours) -> time:

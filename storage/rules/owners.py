@@ -7,8 +7,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-# "/" , ";" and line breaks always separate owners; commas, "&" and "and" only sometimes.
-_HARD_SEPARATORS = re.compile(r"\s*(?:;|\n|(?<!\band)/(?!or\b))\s*", re.IGNORECASE)
+# "/" , ";", "·" and line breaks always separate owners; commas, "&" and "and" only sometimes.
+_HARD_SEPARATORS = re.compile(r"\s*(?:;|·|\n|(?<!\band)/(?!or\b))\s*", re.IGNORECASE)
+# Between owners on one line: a comma can be part of a team's name ("Policy, Communities and Engagement"),
+# a middle dot never is (it always separates owners above), so a list of owners reads one way only.
+OWNER_SEPARATOR = " · "
 _LEAD_PREFIX = re.compile(
     r"^(?:(?:joint\s+)?leads?|owners?|responsible|lead\s+officer|accountable|by)\s*[:\-–]\s*", re.IGNORECASE
 )
@@ -150,3 +153,8 @@ def looks_like_role(cell: str) -> bool:
         return False
     capitalised = all(word[:1].isupper() or word.casefold() in _MINOR_WORDS for word in words)
     return capitalised and bool(_ROLE_NOUN.search(cell))
+
+
+def list_owners(names: Iterable[str], *, none: str = "none named") -> str:
+    """Owners on one line, each whole: "Policy, Communities and Engagement · Human Resources"."""
+    return OWNER_SEPARATOR.join(names) or none
