@@ -100,53 +100,298 @@ PLANS = [  # (name, whether the plan numbers its actions)
     ("Castleport Fire and Rescue Inclusion Plan", False),
 ]
 HEADERS = ["Ref", "Theme", "Action", "Lead", "Timescale", "Success measures", "RAG", "Progress update"]
-THEMES = ["Leadership and accountability", "Workforce and recruitment", "Communities and engagement",
-          "Service delivery and access", "Data and insight", "Culture and wellbeing"]  # fmt: skip
-AREAS = ["Recruitment", "Learning and Development", "Payroll", "Estates", "Procurement", "Communications",
-         "Digital Services", "Customer Services", "Adult Social Care", "Children's Services", "Public Health",
-         "Housing", "Planning", "Libraries", "Museums", "Parks", "Waste", "Finance", "Legal",
-         "Democratic Services", "Policy", "Performance", "Community Safety", "Licensing", "Transport",
-         "Highways", "Education", "Skills", "Economic Development", "Culture", "Sport", "Leisure", "Registrars",
-         "Revenues and Benefits", "Internal Audit", "Risk", "Health and Safety", "Occupational Health",
-         "Wellbeing", "Research", "Admissions", "Student Services", "Facilities", "Fleet",
-         "Emergency Planning", "Safeguarding", "Volunteering", "Partnerships", "Engagement", "Insight",
-         "Data", "IT", "Information Governance", "Marketing", "Events", "Fundraising", "Governance",
-         "Strategy", "Transformation", "Commissioning"]  # fmt: skip
-ROLE_FORMS = ["Head of {}", "{} Manager", "{} Lead", "{} Team", "Director of {}", "{} Officer",
-              "{} Coordinator", "{} Business Partner", "Assistant Director of {}", "{} Service Manager",
-              "{} Advisor", "{} Operations Manager", "{} Programme Lead", "{} Team Leader",
-              "Senior {} Officer", "{} Board", "{} Working Group", "{} Project Officer", "{} Specialist",
-              "{} Analyst"]  # fmt: skip
-WHEN = ["June 23", "Sept 24", "31/3/25", "Q3 2024", "Q1 2024/25", "Q1 2024 - Q2 2024", "Ongoing", "Annually",
-        "Nov 2022 & Ongoing", "From April 2025", "Next staff survey", "", "June/July 2024", "2025",
-        "March 2026", "31/12/2025", "Q2 2025/26", "By end of 2026", "Quarterly", "April 2027", "TBC",
-        "Autumn 2025", "30/06/2025", "Jan 25"]  # fmt: skip
-VERBS = ["Review", "Publish", "Train", "Launch", "Embed", "Survey", "Refresh", "Audit", "Support", "Report on",
-         "Co-produce", "Monitor", "Pilot", "Evaluate", "Extend"]  # fmt: skip
-OBJECTS = ["recruitment adverts", "the pay gap report", "staff networks", "equality impact assessments",
-           "the website's accessibility", "hate crime reporting", "the induction process", "board diversity",
-           "reasonable adjustments passports", "the inclusive language guide", "mentoring for Black staff",
-           "menopause support", "the disability confident scheme", "translation and interpreting",
-           "anonymised shortlisting", "exit interview data", "community forums", "supplier diversity"]  # fmt: skip
-PURPOSES = ["so that under-represented groups apply", "to close the gaps the data shows",
-            "with the staff networks", "in every directorate", "and report progress to the board",
-            "using the latest census data", "alongside the trade unions", "for front-line teams"]  # fmt: skip
-MEASURES = ["Increase in applications from ethnic minority candidates", "Pay gap reduced year on year",
-            "95% of managers trained", "Staff survey inclusion index up 5 points", "All EIAs published",
-            "Fewer complaints about access", "Network membership doubles", "Board reflects the community"]  # fmt: skip
-PROGRESS = ["On track", "Draft agreed with the networks; consultation in May", "Waiting on budget approval",
-            "Delayed by restructure", "Amber: resourcing gap while post is vacant", "", "", "Complete",
-            "Green - delivered first phase", "Survey closed; analysis under way", "Paused pending review"]  # fmt: skip
-FIRST = ["Aisha", "Ben", "Chloe", "Daniel", "Efua", "Farah", "George", "Hannah", "Imran", "Jack", "Kemi",
-         "Liam", "Maya", "Nathan", "Olivia", "Priya", "Qasim", "Rachel", "Sam", "Tariq", "Uma", "Victor",
-         "Wei", "Xavier", "Yasmin", "Zoe", "Adebayo", "Bethan", "Callum", "Deepa", "Eilidh", "Fatima", "Gareth",
-         "Harpreet", "Ifeoma", "Joanna", "Kwame", "Leah", "Mohammed", "Niamh", "Oluwaseun", "Patrick", "Rhys",
-         "Sofia", "Tomasz", "Usha", "Vikram", "Wiktoria", "Yusuf", "Zainab"]  # fmt: skip
-LAST = ["Ahmed", "Brown", "Campbell", "Davies", "Evans", "Fernandes", "Green", "Hughes", "Iqbal", "Jones",
-        "Kowalski", "Lewis", "Mensah", "Nowak", "Okafor", "Patel", "Quinn", "Roberts", "Singh", "Taylor",
-        "Usman", "Varga", "Walker", "Xu", "Young", "Zhang", "Adeyemi", "Begum", "Chowdhury", "Dhillon",
-        "Edwards", "Francis", "Gill", "Hussain", "Islam", "Johnson", "Kaur", "Lee", "Murphy", "Nguyen",
-        "O'Brien", "Price", "Rahman", "Smith", "Thomas", "Uddin", "Vaughan", "Williams", "Yilmaz", "Wright"]  # fmt: skip
+THEMES = [
+    "Leadership and accountability",
+    "Workforce and recruitment",
+    "Communities and engagement",
+    "Service delivery and access",
+    "Data and insight",
+    "Culture and wellbeing",
+]
+AREAS = [
+    "Recruitment",
+    "Learning and Development",
+    "Payroll",
+    "Estates",
+    "Procurement",
+    "Communications",
+    "Digital Services",
+    "Customer Services",
+    "Adult Social Care",
+    "Children's Services",
+    "Public Health",
+    "Housing",
+    "Planning",
+    "Libraries",
+    "Museums",
+    "Parks",
+    "Waste",
+    "Finance",
+    "Legal",
+    "Democratic Services",
+    "Policy",
+    "Performance",
+    "Community Safety",
+    "Licensing",
+    "Transport",
+    "Highways",
+    "Education",
+    "Skills",
+    "Economic Development",
+    "Culture",
+    "Sport",
+    "Leisure",
+    "Registrars",
+    "Revenues and Benefits",
+    "Internal Audit",
+    "Risk",
+    "Health and Safety",
+    "Occupational Health",
+    "Wellbeing",
+    "Research",
+    "Admissions",
+    "Student Services",
+    "Facilities",
+    "Fleet",
+    "Emergency Planning",
+    "Safeguarding",
+    "Volunteering",
+    "Partnerships",
+    "Engagement",
+    "Insight",
+    "Data",
+    "IT",
+    "Information Governance",
+    "Marketing",
+    "Events",
+    "Fundraising",
+    "Governance",
+    "Strategy",
+    "Transformation",
+    "Commissioning",
+]
+ROLE_FORMS = [
+    "Head of {}",
+    "{} Manager",
+    "{} Lead",
+    "{} Team",
+    "Director of {}",
+    "{} Officer",
+    "{} Coordinator",
+    "{} Business Partner",
+    "Assistant Director of {}",
+    "{} Service Manager",
+    "{} Advisor",
+    "{} Operations Manager",
+    "{} Programme Lead",
+    "{} Team Leader",
+    "Senior {} Officer",
+    "{} Board",
+    "{} Working Group",
+    "{} Project Officer",
+    "{} Specialist",
+    "{} Analyst",
+]
+WHEN = [
+    "June 23",
+    "Sept 24",
+    "31/3/25",
+    "Q3 2024",
+    "Q1 2024/25",
+    "Q1 2024 - Q2 2024",
+    "Ongoing",
+    "Annually",
+    "Nov 2022 & Ongoing",
+    "From April 2025",
+    "Next staff survey",
+    "",
+    "June/July 2024",
+    "2025",
+    "March 2026",
+    "31/12/2025",
+    "Q2 2025/26",
+    "By end of 2026",
+    "Quarterly",
+    "April 2027",
+    "TBC",
+    "Autumn 2025",
+    "30/06/2025",
+    "Jan 25",
+]
+VERBS = [
+    "Review",
+    "Publish",
+    "Train",
+    "Launch",
+    "Embed",
+    "Survey",
+    "Refresh",
+    "Audit",
+    "Support",
+    "Report on",
+    "Co-produce",
+    "Monitor",
+    "Pilot",
+    "Evaluate",
+    "Extend",
+]
+OBJECTS = [
+    "recruitment adverts",
+    "the pay gap report",
+    "staff networks",
+    "equality impact assessments",
+    "the website's accessibility",
+    "hate crime reporting",
+    "the induction process",
+    "board diversity",
+    "reasonable adjustments passports",
+    "the inclusive language guide",
+    "mentoring for Black staff",
+    "menopause support",
+    "the disability confident scheme",
+    "translation and interpreting",
+    "anonymised shortlisting",
+    "exit interview data",
+    "community forums",
+    "supplier diversity",
+]
+PURPOSES = [
+    "so that under-represented groups apply",
+    "to close the gaps the data shows",
+    "with the staff networks",
+    "in every directorate",
+    "and report progress to the board",
+    "using the latest census data",
+    "alongside the trade unions",
+    "for front-line teams",
+]
+MEASURES = [
+    "Increase in applications from ethnic minority candidates",
+    "Pay gap reduced year on year",
+    "95% of managers trained",
+    "Staff survey inclusion index up 5 points",
+    "All EIAs published",
+    "Fewer complaints about access",
+    "Network membership doubles",
+    "Board reflects the community",
+]
+PROGRESS = [
+    "On track",
+    "Draft agreed with the networks; consultation in May",
+    "Waiting on budget approval",
+    "Delayed by restructure",
+    "Amber: resourcing gap while post is vacant",
+    "",
+    "",
+    "Complete",
+    "Green - delivered first phase",
+    "Survey closed; analysis under way",
+    "Paused pending review",
+]
+FIRST = [
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Efua",
+    "Farah",
+    "George",
+    "Hannah",
+    "Imran",
+    "Jack",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nathan",
+    "Olivia",
+    "Priya",
+    "Qasim",
+    "Rachel",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Xavier",
+    "Yasmin",
+    "Zoe",
+    "Adebayo",
+    "Bethan",
+    "Callum",
+    "Deepa",
+    "Eilidh",
+    "Fatima",
+    "Gareth",
+    "Harpreet",
+    "Ifeoma",
+    "Joanna",
+    "Kwame",
+    "Leah",
+    "Mohammed",
+    "Niamh",
+    "Oluwaseun",
+    "Patrick",
+    "Rhys",
+    "Sofia",
+    "Tomasz",
+    "Usha",
+    "Vikram",
+    "Wiktoria",
+    "Yusuf",
+    "Zainab",
+]
+LAST = [
+    "Ahmed",
+    "Brown",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fernandes",
+    "Green",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Kowalski",
+    "Lewis",
+    "Mensah",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Taylor",
+    "Usman",
+    "Varga",
+    "Walker",
+    "Xu",
+    "Young",
+    "Zhang",
+    "Adeyemi",
+    "Begum",
+    "Chowdhury",
+    "Dhillon",
+    "Edwards",
+    "Francis",
+    "Gill",
+    "Hussain",
+    "Islam",
+    "Johnson",
+    "Kaur",
+    "Lee",
+    "Murphy",
+    "Nguyen",
+    "O'Brien",
+    "Price",
+    "Rahman",
+    "Smith",
+    "Thomas",
+    "Uddin",
+    "Vaughan",
+    "Williams",
+    "Yilmaz",
+    "Wright",
+]
 PEOPLE = 2_500
 ADMINS = 5
 PEOPLE_HEADERS = ["owner", "name", "email", "timezone", "slack_id", "teams_id", "admin"]
@@ -197,25 +442,27 @@ def plan_rows(rng: random.Random, count: int, *, numbered: bool, roles: Sequence
     for number in range(count):
         theme_no, item = divmod(number, per_theme)
         title = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(PURPOSES)} ({number + 1})"
-        rows.append([
-            f"{theme_no + 1}.{item + 1}" if numbered else "",
-            THEMES[theme_no] if item == 0 else "",  # a theme is written once and carries down, as in plans
-            title,
-            owner_cell(rng, roles, numbered=numbered),
-            rng.choice(WHEN),
-            rng.choice(MEASURES),
-            rng.choice(["Red", "Amber", "Amber", "Green", "Green", "Green", "Blue", ""]),
-            rng.choice(PROGRESS),
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"{theme_no + 1}.{item + 1}" if numbered else "",
+                THEMES[theme_no]
+                if item == 0
+                else "",  # a theme is written once and carries down, as in plans
+                title,
+                owner_cell(rng, roles, numbered=numbered),
+                rng.choice(WHEN),
+                rng.choice(MEASURES),
+                rng.choice(["Red", "Amber", "Amber", "Green", "Green", "Green", "Blue", ""]),
+                rng.choice(PROGRESS),
+            ]
+        )
     return rows
 
 
 def place_person(rng: random.Random, plans: list[PlanFile], roles: Sequence[str], *, open_count: int) -> None:
     """Give PERSON's roles `open_count` open actions (some shared with other roles) and a few done ones."""
     done_count = 6
-    slots = rng.sample(
-        [(p, r) for p in range(3) for r in range(len(plans[p].rows))], open_count + done_count
-    )  # fmt: skip
+    slots = rng.sample([(p, r) for p in range(3) for r in range(len(plans[p].rows))], open_count + done_count)
     for number, (plan_no, row_no) in enumerate(slots):
         row = plans[plan_no].rows[row_no]
         mine = PERSON_ROLES[number % len(PERSON_ROLES)]
@@ -264,10 +511,14 @@ def make_world(*, plan_actions: int, people: int, seed: int, plans: int = len(PL
     rng = random.Random(seed)
     roles = role_names()
     files = [
-        PlanFile(name, re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".csv", HEADERS,
-                 plan_rows(rng, plan_actions, numbered=numbered, roles=roles))
+        PlanFile(
+            name,
+            re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".csv",
+            HEADERS,
+            plan_rows(rng, plan_actions, numbered=numbered, roles=roles),
+        )
         for name, numbered in PLANS[:plans]
-    ]  # fmt: skip
+    ]
     place_person(rng, files, roles, open_count=min(MINE, plan_actions))
     for plan, (_, numbered) in zip(files, PLANS, strict=False):
         if not numbered:  # a plan that doesn't number its actions has no Ref column at all
@@ -307,11 +558,24 @@ def parse(plan: PlanFile) -> tuple[list[ParsedAction], list[Problem]]:
             rag = rag_in_progress(progress)
         cells = {header: cell for header, cell in zip(plan.headers, row, strict=True) if cell}
         action = ParsedAction(
-            title=text("title") or text("action") or "", group_path=group_path, deadline=deadline, owners=[],
-            owner_header=owner_header, owners_text=text("owner") or "", cells=cells, raw_cells=dict(cells),
-            line=line, where="", source_ref=text("ref"), description=text("description"), how=None,
-            outputs=text("outputs"), progress=progress, rag=rag, warnings=list(deadline.warnings),
-        )  # fmt: skip
+            title=text("title") or text("action") or "",
+            group_path=group_path,
+            deadline=deadline,
+            owners=[],
+            owner_header=owner_header,
+            owners_text=text("owner") or "",
+            cells=cells,
+            raw_cells=dict(cells),
+            line=line,
+            where="",
+            source_ref=text("ref"),
+            description=text("description"),
+            how=None,
+            outputs=text("outputs"),
+            progress=progress,
+            rag=rag,
+            warnings=list(deadline.warnings),
+        )
         if deadline_header and deadline.kind == "unknown":
             written = deadline.text.strip()
             if not written:
@@ -330,9 +594,14 @@ def parse(plan: PlanFile) -> tuple[list[ParsedAction], list[Problem]]:
         action.warnings.extend(split.warnings)
         if owner_header is not None and not action.owners:
             problems.append(
-                Problem(action.line, owner_header, action.owners_text,
-                        "No owner is named, so nobody will be reminded about this action.", "")
-            )  # fmt: skip
+                Problem(
+                    action.line,
+                    owner_header,
+                    action.owners_text,
+                    "No owner is named, so nobody will be reminded about this action.",
+                    "",
+                )
+            )
     problems.sort(key=lambda problem: (problem.where, problem.row))
     return actions, problems
 
@@ -358,15 +627,29 @@ def write_plan(connection: Connection, plan: PlanFile, owner_ids: dict[str, int]
         fields = _file_fields(item)
         values = {**_file_values(item, fields), "match_key": _unique(_match_key(item), keys_used)}
         values.update(
-            position=position, ref=_next_ref(numbering, item), created_at=now, updated_at=now,
-            archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
-        )  # fmt: skip
+            position=position,
+            ref=_next_ref(numbering, item),
+            created_at=now,
+            updated_at=now,
+            archived=False,
+            status=fields["status"],
+            progress_note=item.progress,
+            rag=item.rag,
+        )
         rows.append(values)
     plan_id = connection.execute(
         insert(Plan).returning(Plan.id),
-        dict(name=plan.name, ref_prefix=prefix, source_name=source, restricted=False, paused=False,
-             next_number=numbering.next_number, created_at=now, imported_at=now),
-    ).scalar_one()  # fmt: skip
+        dict(
+            name=plan.name,
+            ref_prefix=prefix,
+            source_name=source,
+            restricted=False,
+            paused=False,
+            next_number=numbering.next_number,
+            created_at=now,
+            imported_at=now,
+        ),
+    ).scalar_one()
     new_owners: dict[str, str] = {}
     for item in items:
         for name in item.owners:
@@ -391,16 +674,33 @@ def write_plan(connection: Connection, plan: PlanFile, owner_ids: dict[str, int]
         connection.execute(insert(action_owners), links)
     connection.execute(
         insert(HistoryEntry),
-        [{"action_id": action_id, "at": now, "actor": "import", "surface": "import", "field": "created",
-          "from_value": None, "to_value": item.title, "note": f"from {source}"}
-         for action_id, item in zip(ids, items, strict=True)],
-    )  # fmt: skip
+        [
+            {
+                "action_id": action_id,
+                "at": now,
+                "actor": "import",
+                "surface": "import",
+                "field": "created",
+                "from_value": None,
+                "to_value": item.title,
+                "note": f"from {source}",
+            }
+            for action_id, item in zip(ids, items, strict=True)
+        ],
+    )
     connection.execute(
         insert(ImportRun),
-        {"plan_id": plan_id, "at": now, "source_name": source, "sha256": hashlib.sha256(plan.csv_bytes()).hexdigest(),
-         "summary": asdict(ImportSummary(added=len(rows))),
-         "problems": [{"row": p.row, "column": p.column, "text": p.text, "message": p.message} for p in problems]},
-    )  # fmt: skip
+        {
+            "plan_id": plan_id,
+            "at": now,
+            "source_name": source,
+            "sha256": hashlib.sha256(plan.csv_bytes()).hexdigest(),
+            "summary": asdict(ImportSummary(added=len(rows))),
+            "problems": [
+                {"row": p.row, "column": p.column, "text": p.text, "message": p.message} for p in problems
+            ],
+        },
+    )
     return len(rows)
 
 
@@ -413,11 +713,20 @@ def write_people(
     new_roles: dict[str, str] = {}
     for role, name, email, zone, slack, teams, admin in rows:
         key = person_key(name)
-        person = people.setdefault(key, {
-            "name": name.strip(), "key": key, "email": email or None, "timezone": zone or None,
-            "working_days": "Mon-Fri", "slack_id": slack or None, "teams_id": teams or None,
-            "is_admin": False, "created_at": now,
-        })  # fmt: skip
+        person = people.setdefault(
+            key,
+            {
+                "name": name.strip(),
+                "key": key,
+                "email": email or None,
+                "timezone": zone or None,
+                "working_days": "Mon-Fri",
+                "slack_id": slack or None,
+                "teams_id": teams or None,
+                "is_admin": False,
+                "created_at": now,
+            },
+        )
         if admin.lower() in ("yes", "y", "true", "1", "admin"):
             person["is_admin"] = True
         if role and (key, owner_key(role)) not in roles:
@@ -508,8 +817,10 @@ def describe_store(database: Database) -> str:
         actions, open_ = count(Action), session.scalar(select(func.count()).where(Action.status != "done"))
         plans, owners, people = count(Plan), count(Owner), count(Person)
         links, mapped, history = count(action_owners), count(person_roles), count(HistoryEntry)
-    return (f"{actions:,} actions ({open_:,} open) in {plans} plans; {owners:,} owner roles, {links:,} action-owner "
-            f"links; {people:,} people, {mapped:,} role mappings; {history:,} history rows")  # fmt: skip
+    return (
+        f"{actions:,} actions ({open_:,} open) in {plans} plans; {owners:,} owner roles, {links:,} action-owner "
+        f"links; {people:,} people, {mapped:,} role mappings; {history:,} history rows"
+    )
 
 
 class Conversation:
@@ -661,8 +972,10 @@ def explain(database: Database, talk: Conversation, *, calls: int = 60, profile:
             if profiler:
                 profiler.disable()
         statements = sum(len(t) for label, t in watch.spent.items() if not label.startswith(("(", "COMMIT")))
-        print(f"   {name}: {total / calls:.2f} ms a call, {statements / calls:.1f} statements; by step "
-              "(statement + fetch + ORM until the next one):")  # fmt: skip
+        print(
+            f"   {name}: {total / calls:.2f} ms a call, {statements / calls:.1f} statements; by step "
+            "(statement + fetch + ORM until the next one):"
+        )
         for label, times in sorted(watch.spent.items(), key=lambda item: -sum(item[1]))[:7]:
             print(f"     {sum(times) / calls:6.2f} ms/call  x{len(times) / calls:.1f}  {label[:240]}")
         if profiler:
@@ -672,7 +985,8 @@ def explain(database: Database, talk: Conversation, *, calls: int = 60, profile:
 
 
 def query_plan(database: Database, ref: str) -> str:
-    """How the database finds an action by reference: the first question every command about one action asks."""
+    """How the database finds an action by reference: the first question every command about one action
+    asks."""
     query = select(Action.id).where(func.upper(Action.ref) == ref.upper())
     compiled = query.compile(database.engine, compile_kwargs={"literal_binds": True})
     with database.engine.connect() as connection:
@@ -683,7 +997,8 @@ def query_plan(database: Database, ref: str) -> str:
 
 
 def what_if_index(database: Database, talk: Conversation, *, calls: int = 100) -> None:
-    """Re-time the status change with an index on upper(ref) added to this throwaway database (not the product)."""
+    """Re-time the status change with an index on upper(ref) added to this throwaway database (not the
+    product)."""
     ddl = "CREATE INDEX bench_what_if_upper_ref ON actions (upper(ref))"
     with database.engine.begin() as connection:
         connection.execute(text(ddl))
@@ -693,8 +1008,10 @@ def what_if_index(database: Database, talk: Conversation, *, calls: int = 100) -
     mine = [talk.mine() for _ in range(calls)]
     print(f"   what-if, on this throwaway database only: {ddl}")
     print(f"     query plan now: {query_plan(database, talk.refs[0])}")
-    print(f"     /edi green|amber REF median {statistics.median(times):.2f} ms, p90 {percentile(times, 90):.2f} ms; "
-          f"/edi mine median {statistics.median(mine):.2f} ms ({calls} runs each)")  # fmt: skip
+    print(
+        f"     /edi green|amber REF median {statistics.median(times):.2f} ms, p90 {percentile(times, 90):.2f} ms; "
+        f"/edi mine median {statistics.median(mine):.2f} ms ({calls} runs each)"
+    )
     with database.engine.begin() as connection:
         connection.execute(text("DROP INDEX bench_what_if_upper_ref"))
 
@@ -753,8 +1070,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         world = make_world(plan_actions=PLAN_ACTIONS, people=PEOPLE, seed=SEED)
         assert sum(len(plan.rows) for plan in world.plans) == ACTIONS
-        print(f"generated {ACTIONS:,} plan rows and {len(world.people_rows):,} people rows "
-              f"in {time.perf_counter() - started:.1f} s; {PERSON} answers for {', '.join(PERSON_ROLES)}")  # fmt: skip
+        print(
+            f"generated {ACTIONS:,} plan rows and {len(world.people_rows):,} people rows "
+            f"in {time.perf_counter() - started:.1f} s; {PERSON} answers for {', '.join(PERSON_ROLES)}"
+        )
 
         database = Database.open(sqlite_url(Path(folder) / "data"))
         ok = run_on(database, world, "SQLite (file, WAL)", analyze=False, show=show, profile=args.profile)
@@ -764,8 +1083,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     postgres = os.environ.get("EDIBOT_BENCH_POSTGRES_URL", "")
     if not postgres:
-        print("-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
-              "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema is used)")  # fmt: skip
+        print(
+            "-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
+            "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema is used)"
+        )
     else:
         with postgres_schema(postgres) as url:
             database = Database.open(url)

@@ -33,19 +33,52 @@ MONTH_SPELLINGS = [
     ["December", "Dec", "dec"],
 ]
 ONGOING = [
-    "Ongoing", "ongoing", "On-going", "Ongoing ", "Continuous", "Throughout year", "Throughout the year",
-    "Ongoing – Update to be provided as part of EDI Annual update", "BAU", "Rolling programme",
-]  # fmt: skip
+    "Ongoing",
+    "ongoing",
+    "On-going",
+    "Ongoing ",
+    "Continuous",
+    "Throughout year",
+    "Throughout the year",
+    "Ongoing – Update to be provided as part of EDI Annual update",
+    "BAU",
+    "Rolling programme",
+]
 RECURRING = [
-    "Annually", "Quarterly", "Monthly", "Weekly", "Termly", "Bi-annual", "Biannually", "Tri-annually",
-    "Every 6 months", "Twice a year", "Each year", "Yearly", "Annual", "Every 3 months",
-]  # fmt: skip
+    "Annually",
+    "Quarterly",
+    "Monthly",
+    "Weekly",
+    "Termly",
+    "Bi-annual",
+    "Biannually",
+    "Tri-annually",
+    "Every 6 months",
+    "Twice a year",
+    "Each year",
+    "Yearly",
+    "Annual",
+    "Every 3 months",
+]
 COMPLETE = ["Complete", "Completed", "complete", "Published", "Achieved", "Done", "Delivered"]
 UNKNOWN = [
-    "TBC", "TBA", "tbc", "–", "", " ", "N/A", "Next staff survey", "When budget allows", "Subject to funding",
+    "TBC",
+    "TBA",
+    "tbc",
+    "–",
+    "",
+    " ",
+    "N/A",
+    "Next staff survey",
+    "When budget allows",
+    "Subject to funding",
     "– Update to be provided as part of EDI Annual update and Workforce Strategy Annual Update",
-    "After the restructure", "To be agreed with HR", "Sept 32", "31/2/24", "Febuary 2024",
-]  # fmt: skip
+    "After the restructure",
+    "To be agreed with HR",
+    "Sept 32",
+    "31/2/24",
+    "Febuary 2024",
+]
 
 
 def month(rng: random.Random) -> str:

@@ -1,4 +1,5 @@
-"""Benchmark: import a 10,000-row XLSX plan into a fresh SQLite store (target: at most 3 s). Prints its figures."""
+"""Benchmark: import a 10,000-row XLSX plan into a fresh SQLite store (target: at most 3 s). Prints its
+figures."""
 
 from __future__ import annotations
 
@@ -24,10 +25,32 @@ from storage.rules.deadlines import clear_deadline_cache  # noqa: E402
 ROWS = 10_000
 TARGET_SECONDS = 3.0
 THEMES = ["Leadership", "Workforce", "Communities", "Service delivery", "Data and insight"]
-OWNERS = ["HR Manager", "Policy, Communities and Engagement", "Health & Safety", "Equalities Team",
-          "Director of Delivery / Head of Research", "People Services; Internal Comms", "Digital Services"]  # fmt: skip
-WHEN = ["June 23", "Sept 24", "31/3/25", "Q3 2024", "Q1 2024/25", "Q1 2024 - Q2 2024", "Ongoing", "Annually",
-        "Nov 2022 & Ongoing", "From April 2025", "Complete", "Next staff survey", "", "June/July 2024", "2025"]  # fmt: skip
+OWNERS = [
+    "HR Manager",
+    "Policy, Communities and Engagement",
+    "Health & Safety",
+    "Equalities Team",
+    "Director of Delivery / Head of Research",
+    "People Services; Internal Comms",
+    "Digital Services",
+]
+WHEN = [
+    "June 23",
+    "Sept 24",
+    "31/3/25",
+    "Q3 2024",
+    "Q1 2024/25",
+    "Q1 2024 - Q2 2024",
+    "Ongoing",
+    "Annually",
+    "Nov 2022 & Ongoing",
+    "From April 2025",
+    "Complete",
+    "Next staff survey",
+    "",
+    "June/July 2024",
+    "2025",
+]
 VERBS = [
     "Review",
     "Publish",
@@ -40,8 +63,16 @@ VERBS = [
     "Support",
     "Report on",
 ]
-OBJECTS = ["recruitment adverts", "the pay gap report", "staff networks", "equality impact assessments",
-           "the website's accessibility", "hate crime reporting", "the induction process", "board diversity"]  # fmt: skip
+OBJECTS = [
+    "recruitment adverts",
+    "the pay gap report",
+    "staff networks",
+    "equality impact assessments",
+    "the website's accessibility",
+    "hate crime reporting",
+    "the induction process",
+    "board diversity",
+]
 
 
 def build(path: Path) -> None:

@@ -101,8 +101,20 @@ MONDAY = datetime(2025, 3, 3, 10, 0, tzinfo=LONDON)
 TUESDAY = datetime(2025, 3, 4, 10, 0, tzinfo=LONDON)  # the moment of the headline figure
 LEAD_DAYS = 14  # a cohort's deadline is this far after its morning: it reaches "before-14" that day
 # Far-future timescales as plans write them; none reaches a step before 2027.
-FAR = ["31/12/2027", "June 2028", "Q3 2028", "March 2029", "30/09/2028", "Dec 2027", "April 2029",
-       "Q1 2028/29", "31/03/2029", "By end of 2028", "Autumn 2028", "January 2029"]  # fmt: skip
+FAR = [
+    "31/12/2027",
+    "June 2028",
+    "Q3 2028",
+    "March 2029",
+    "30/09/2028",
+    "Dec 2027",
+    "April 2029",
+    "Q1 2028/29",
+    "31/03/2029",
+    "By end of 2028",
+    "Autumn 2028",
+    "January 2029",
+]
 
 
 # -- the store -----------------------------------------------------------------------------------------------
@@ -111,9 +123,9 @@ FAR = ["31/12/2027", "June 2028", "Q3 2028", "March 2029", "30/09/2028", "Dec 20
 def nudge_world(actions: int, mornings: Sequence[datetime], *, seed: int, due: int = DUE) -> World:
     """bench_commands' organisations and people, with every timescale far off except a cohort per morning.
 
-    Each cohort's `due` rows (1,000) are open (not rated Blue), led by one owner role that the people directory maps
-    to somebody, and due LEAD_DAYS after their morning, written as plans write dates ("18/03/2025").
-    """
+    Each cohort's `due` rows (1,000) are open (not rated Blue), led by one owner role that the people
+    directory maps to somebody, and due LEAD_DAYS after their morning, written as plans write dates
+    ("18/03/2025")."""
     world = make_world(plan_actions=actions // 8, people=PEOPLE, seed=seed)
     rng = random.Random(seed + 1)
     mapped = sorted({row[0] for row in world.people_rows if row[0]})
@@ -206,7 +218,8 @@ def open_store(
 
 
 def undo_sweep(database: Database, now: datetime, ids: Sequence[int]) -> None:
-    """Put the store back as it was before the sweep at `now`: its nudges and messages gone, next_nudge_on reset."""
+    """Put the store back as it was before the sweep at `now`: its nudges and messages gone, next_nudge_on
+    reset."""
     with database.engine.begin() as connection:
         connection.execute(delete(Nudge).where(Nudge.created_at == now))
         connection.execute(delete(OutboxMessage).where(OutboxMessage.created_at == now))
@@ -285,25 +298,45 @@ def add_history(store: Store) -> str:
         nudge_rows: list[dict[str, Any]] = []
         for action_id, person_id in pairs:
             deadline = date(2024, 5, 1) + timedelta(days=rng.randrange(280))  # May 2024 to early Feb 2025
-            for step, on in (("before-14", deadline - timedelta(days=14)), ("before-3", deadline - timedelta(days=3)),
-                             ("due", deadline), ("overdue", deadline + timedelta(days=1))):  # fmt: skip
+            for step, on in (
+                ("before-14", deadline - timedelta(days=14)),
+                ("before-3", deadline - timedelta(days=3)),
+                ("due", deadline),
+                ("overdue", deadline + timedelta(days=1)),
+            ):
                 while on.weekday() >= 5:
                     on += timedelta(days=1)
                 sent = datetime(on.year, on.month, on.day, 9, 30, tzinfo=LONDON)
                 message = messages.setdefault((person_id, on), len(messages) + 1)
-                nudge_rows.append({
-                    "key": f"{action_id}:{step}:{deadline.isoformat()}:{person_id}", "action_id": action_id,
-                    "person_id": person_id, "step": step, "occurrence": deadline.isoformat(), "step_on": on,
-                    "send_at": sent, "message_id": message, "created_at": sent - timedelta(hours=9),
-                })  # fmt: skip
+                nudge_rows.append(
+                    {
+                        "key": f"{action_id}:{step}:{deadline.isoformat()}:{person_id}",
+                        "action_id": action_id,
+                        "person_id": person_id,
+                        "step": step,
+                        "occurrence": deadline.isoformat(),
+                        "step_on": on,
+                        "send_at": sent,
+                        "message_id": message,
+                        "created_at": sent - timedelta(hours=9),
+                    }
+                )
         offset = int(connection.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0))) or 0)
         outbox_rows = [
-            {"id": offset + number, "key": f"{person_id}:{on.isoformat()}:1", "person_id": person_id,
-             "send_at": datetime(on.year, on.month, on.day, 9, 30, tzinfo=LONDON), "status": "sent", "attempts": 1,
-             "sent_at": datetime(on.year, on.month, on.day, 9, 30, 2, tzinfo=LONDON), "platform": "slack",
-             "platform_message_id": f"hist-{number}", "created_at": datetime(on.year, on.month, on.day, 9, 30, tzinfo=LONDON)}
+            {
+                "id": offset + number,
+                "key": f"{person_id}:{on.isoformat()}:1",
+                "person_id": person_id,
+                "send_at": datetime(on.year, on.month, on.day, 9, 30, tzinfo=LONDON),
+                "status": "sent",
+                "attempts": 1,
+                "sent_at": datetime(on.year, on.month, on.day, 9, 30, 2, tzinfo=LONDON),
+                "platform": "slack",
+                "platform_message_id": f"hist-{number}",
+                "created_at": datetime(on.year, on.month, on.day, 9, 30, tzinfo=LONDON),
+            }
             for (person_id, on), number in messages.items()
-        ]  # fmt: skip
+        ]
         for row in nudge_rows:
             row["message_id"] += offset
         for start in range(0, len(outbox_rows), 20_000):
@@ -372,8 +405,10 @@ def explain_sweep(store: Store, now: datetime, *, profile: bool) -> None:
             profiler.disable()
     undo_sweep(store.database, now, ids)
     statements = sum(len(t) for label, t in watch.spent.items() if not label.startswith(("(", "COMMIT")))
-    print(f"   where one sweep's time goes ({store.label}, {now:%a %d %b %H:%M}): {total:.0f} ms, {statements:,} "
-          "statements; by statement (statement + fetch + ORM + Python until the next one):")  # fmt: skip
+    print(
+        f"   where one sweep's time goes ({store.label}, {now:%a %d %b %H:%M}): {total:.0f} ms, {statements:,} "
+        "statements; by statement (statement + fetch + ORM + Python until the next one):"
+    )
     for label, times in sorted(watch.spent.items(), key=lambda item: -sum(item[1]))[:10]:
         print(f"     {sum(times):7.1f} ms  x{len(times):<5} {label[:200]}")
     for line in query_plans(store, now):
@@ -390,8 +425,9 @@ def sweep_part(
     ok = True
     figures: dict[int, SweepFigures] = {}
     for actions in SIZES:
-        store = open_store(url_for(actions), actions, [MONDAY, TUESDAY], f"{label}, {actions:,} actions",
-                           analyze=analyze)  # fmt: skip
+        store = open_store(
+            url_for(actions), actions, [MONDAY, TUESDAY], f"{label}, {actions:,} actions", analyze=analyze
+        )
         try:
             print(f"-- sweep, {store.label}")
             for note in store.notes:
@@ -427,9 +463,11 @@ def sweep_part(
         ratio = figures[sign * large].median / figures[sign * small].median
         verdict = "PASS" if ratio <= GROWTH_LIMIT else "FAIL"
         ok &= verdict == "PASS"
-        print(f"-- growth ({label}, {what}): {small:,} actions {figures[sign * small].median * 1000:.0f} ms, "
-              f"{large:,} actions {figures[sign * large].median * 1000:.0f} ms: x{ratio:.2f} for a store x{large // small} "
-              f"as large (limit x{GROWTH_LIMIT}): {verdict}")  # fmt: skip
+        print(
+            f"-- growth ({label}, {what}): {small:,} actions {figures[sign * small].median * 1000:.0f} ms, "
+            f"{large:,} actions {figures[sign * large].median * 1000:.0f} ms: x{ratio:.2f} for a store x{large // small} "
+            f"as large (limit x{GROWTH_LIMIT}): {verdict}"
+        )
     return ok
 
 
@@ -437,7 +475,8 @@ def sweep_part(
 
 
 class StandIn:
-    """A chat platform's message endpoint on loopback: a token bucket of `burst` refilled at `rate` a second."""
+    """A chat platform's message endpoint on loopback: a token bucket of `burst` refilled at `rate` a
+    second."""
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
@@ -503,7 +542,8 @@ class StandIn:
 
 
 class HttpSender:
-    """What an adapter does: POST the reply, 429 -> RateLimited(Retry-After), else the platform's message id."""
+    """What an adapter does: POST the reply, 429 -> RateLimited(Retry-After), else the platform's message
+    id."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -537,7 +577,8 @@ class HttpSender:
 
 @contextmanager
 def keyed_replies() -> Iterator[None]:
-    """Tag each Reply render_message builds with its outbox key, so the sender can put the key in the request."""
+    """Tag each Reply render_message builds with its outbox key, so the sender can put the key in the
+    request."""
     original = delivery.render_message
 
     def render(session: Any, message: OutboxMessage, *, today: date, **more: Any) -> Reply:
@@ -606,8 +647,11 @@ class Delivery:
 
     @property
     def mismatched(self) -> list[str]:
-        return [key for key in self.queued if self.received[key]
-                and (self.rows[key][0] != "sent" or self.rows[key][1] not in self.ids[key])]  # fmt: skip
+        return [
+            key
+            for key in self.queued
+            if self.received[key] and (self.rows[key][0] != "sent" or self.rows[key][1] not in self.ids[key])
+        ]
 
     @property
     def delivered(self) -> int:
@@ -659,10 +703,16 @@ def run_delivery(
         run.rows = {
             key: (status, platform_id, attempts, error, failures)
             for key, status, platform_id, attempts, error, failures in session.execute(
-                select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.platform_message_id,
-                       OutboxMessage.attempts, OutboxMessage.last_error, OutboxMessage.failures)
+                select(
+                    OutboxMessage.key,
+                    OutboxMessage.status,
+                    OutboxMessage.platform_message_id,
+                    OutboxMessage.attempts,
+                    OutboxMessage.last_error,
+                    OutboxMessage.failures,
+                )
             )
-        }  # fmt: skip
+        }
     return run
 
 
@@ -670,13 +720,22 @@ def reset_outbox(database: Database) -> None:
     """Every message pending again, never tried: for the what-if run on the same queue."""
     with database.engine.begin() as connection:
         connection.execute(
-            update(OutboxMessage).values(status="pending", attempts=0, failures=0, lease_until=None, sent_at=None,
-                                         send_at=TUESDAY, platform_message_id=None, last_error=None)
-        )  # fmt: skip
+            update(OutboxMessage).values(
+                status="pending",
+                attempts=0,
+                failures=0,
+                lease_until=None,
+                sent_at=None,
+                send_at=TUESDAY,
+                platform_message_id=None,
+                last_error=None,
+            )
+        )
 
 
 class PatientSender(HttpSender):
-    """What-if only: a sender that waits out Retry-After itself and posts again, so deliver never sees a 429."""
+    """What-if only: a sender that waits out Retry-After itself and posts again, so deliver never sees a
+    429."""
 
     def __call__(self, person: Recipient, reply: Reply) -> str:
         while True:
@@ -687,32 +746,48 @@ class PatientSender(HttpSender):
 
 
 def delivery_part(folder: Path, *, show: bool) -> bool:
-    store = open_store(sqlite_url(folder / "delivery"), min(SIZES), [TUESDAY], f"SQLite, {min(SIZES):,} actions",
-                       analyze=False, due=DELIVERY_DUE)  # fmt: skip
+    store = open_store(
+        sqlite_url(folder / "delivery"),
+        min(SIZES),
+        [TUESDAY],
+        f"SQLite, {min(SIZES):,} actions",
+        analyze=False,
+        due=DELIVERY_DUE,
+    )
     database = store.database
     queued_report = sweep(database, now=TUESDAY, zone=LONDON)
     try:
         run = run_delivery(database, HttpSender)
-        print(f"-- delivery: {len(run.queued):,} messages queued by the {TUESDAY:%a %d %b %H:%M} sweep "
-              f"({queued_report.nudges_planned:,} nudges for {queued_report.actions_looked_at:,} actions) in the "
-              f"{min(SIZES):,}-action store; stand-in on loopback admits {RATE:g}/s (token bucket of {BURST})")  # fmt: skip
+        print(
+            f"-- delivery: {len(run.queued):,} messages queued by the {TUESDAY:%a %d %b %H:%M} sweep "
+            f"({queued_report.nudges_planned:,} nudges for {queued_report.actions_looked_at:,} actions) in the "
+            f"{min(SIZES):,}-action store; stand-in on loopback admits {RATE:g}/s (token bucket of {BURST})"
+        )
         rate_ok = run.share >= RATE_TARGET and not run.gave_up
         exact_ok = not (run.lost or run.duplicated or run.unknown or run.mismatched)
-        print(f"   delivered {run.delivered:,} of {len(run.queued):,} in {run.elapsed:.1f} s: {run.rate:.1f} messages/s "
-              f"against {RATE:g}/s allowed = {run.rate / RATE:.0%} of the rate ({run.share:.0%} of what the bucket "
-              f"could admit in that time, burst included); target {RATE_TARGET:.0%}: {'PASS' if rate_ok else 'FAIL'}"
-              + ("  (gave up after 2 minutes)" if run.gave_up else ""))  # fmt: skip
-        print(f"   lost {len(run.lost)}, duplicated {run.duplicated} (counted at the stand-in by outbox key); "
-              f"unknown keys {len(run.unknown)}, rows not marked sent with the stand-in's id {len(run.mismatched)}: "
-              f"{'PASS' if exact_ok else 'FAIL'}")  # fmt: skip
-        print(f"   {run.posts:,} POSTs, {run.refused:,} answered 429; deliver called {run.rounds} times "
-              f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with nothing due "
-              f"(every pending message waiting out its retry time)")  # fmt: skip
+        print(
+            f"   delivered {run.delivered:,} of {len(run.queued):,} in {run.elapsed:.1f} s: {run.rate:.1f} messages/s "
+            f"against {RATE:g}/s allowed = {run.rate / RATE:.0%} of the rate ({run.share:.0%} of what the bucket "
+            f"could admit in that time, burst included); target {RATE_TARGET:.0%}: {'PASS' if rate_ok else 'FAIL'}"
+            + ("  (gave up after 2 minutes)" if run.gave_up else "")
+        )
+        print(
+            f"   lost {len(run.lost)}, duplicated {run.duplicated} (counted at the stand-in by outbox key); "
+            f"unknown keys {len(run.unknown)}, rows not marked sent with the stand-in's id {len(run.mismatched)}: "
+            f"{'PASS' if exact_ok else 'FAIL'}"
+        )
+        print(
+            f"   {run.posts:,} POSTs, {run.refused:,} answered 429; deliver called {run.rounds} times "
+            f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with nothing due "
+            f"(every pending message waiting out its retry time)"
+        )
         attempts = Counter(run.rows[key][2] for key in run.queued)
         failures = Counter(run.rows[key][4] for key in run.queued)
-        print(f"   claims per message (a rate-limited try, or one handed back untried when the platform said wait): "
-              f"{dict(sorted(attempts.items()))}; failed tries per message, counted against MAX_ATTEMPTS="
-              f"{delivery.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}")  # fmt: skip
+        print(
+            f"   claims per message (a rate-limited try, or one handed back untried when the platform said wait): "
+            f"{dict(sorted(attempts.items()))}; failed tries per message, counted against MAX_ATTEMPTS="
+            f"{delivery.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}"
+        )
         if run.failures:
             print(f"   {len(run.failures)} marked failed by deliver, e.g. {run.failures[0]}")
         if show or not (rate_ok and exact_ok):
@@ -720,10 +795,12 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
             control(len(run.queued))
             reset_outbox(database)
             patient = run_delivery(database, PatientSender)
-            print(f"   what-if, the same deliver loop and queue with a sender that waits out Retry-After itself (so "
-                  f"deliver never sees a 429): {patient.delivered:,} in {patient.elapsed:.1f} s = {patient.rate:.1f}/s, "
-                  f"{patient.rate / RATE:.0%} of the rate; lost {len(patient.lost)}, duplicated {patient.duplicated}, "
-                  f"{patient.refused} answered 429")  # fmt: skip
+            print(
+                f"   what-if, the same deliver loop and queue with a sender that waits out Retry-After itself (so "
+                f"deliver never sees a 429): {patient.delivered:,} in {patient.elapsed:.1f} s = {patient.rate:.1f}/s, "
+                f"{patient.rate / RATE:.0%} of the rate; lost {len(patient.lost)}, duplicated {patient.duplicated}, "
+                f"{patient.refused} answered 429"
+            )
     finally:
         database.dispose()
     return rate_ok and exact_ok
@@ -738,15 +815,18 @@ def explain_delivery(run: Delivery) -> None:
             "   accepted in each second of the run: " + " ".join(str(per_second.get(s, 0)) for s in seconds)
         )
     posts = max(run.posts, 1)
-    print(f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms of it HTTP "
-          f"(so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)")  # fmt: skip
+    print(
+        f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms of it HTTP "
+        f"(so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)"
+    )
     for key in run.lost[:5]:
         status, _, attempts, error, _ = run.rows[key]
         print(f"   lost {key}: {status} after {attempts} attempts, last error {error!r}")
 
 
 def control(count: int) -> None:
-    """The same sender and stand-in without the outbox: post in turn, and on 429 wait Retry-After and post again.
+    """The same sender and stand-in without the outbox: post in turn, and on 429 wait Retry-After and post
+    again.
 
     What a client that simply honours Retry-After gets from this stand-in; it shows the ceiling is not the
     stand-in, HTTP or the sender."""
@@ -764,8 +844,10 @@ def control(count: int) -> None:
                     time.sleep(error.seconds)
         elapsed = time.perf_counter() - started
     rate = count / elapsed
-    print(f"   control, without the outbox (post; on 429 wait Retry-After, post again): {count:,} in {elapsed:.1f} s = "
-          f"{rate:.1f}/s, {rate / RATE:.0%} of the rate; {stand_in.refused} answered 429")  # fmt: skip
+    print(
+        f"   control, without the outbox (post; on 429 wait Retry-After, post again): {count:,} in {elapsed:.1f} s = "
+        f"{rate:.1f}/s, {rate / RATE:.0%} of the rate; {stand_in.refused} answered 429"
+    )
 
 
 # -- main ----------------------------------------------------------------------------------------------------
@@ -785,13 +867,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only != "delivery":
             print(f"builder check against the real importer: {check_builder(Path(folder))}")
             ok &= sweep_part(
-                lambda actions: sqlite_url(Path(folder) / f"sweep{actions}"), "SQLite (file, WAL)",
-                analyze=False, show=show, profile=args.profile,
-            )  # fmt: skip
+                lambda actions: sqlite_url(Path(folder) / f"sweep{actions}"),
+                "SQLite (file, WAL)",
+                analyze=False,
+                show=show,
+                profile=args.profile,
+            )
             postgres = os.environ.get("EDIBOT_BENCH_POSTGRES_URL", "")
             if not postgres:
-                print("-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
-                      "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema is used)")  # fmt: skip
+                print(
+                    "-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
+                    "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema is used)"
+                )
             else:
                 with postgres_schema(postgres) as first, postgres_schema(postgres) as second:
                     urls = dict(zip(SIZES, (first, second), strict=True))
@@ -799,8 +886,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ok &= sweep_part(urls.__getitem__, where, analyze=True, show=show, profile=args.profile)
         if args.only != "sweep":
             ok &= delivery_part(Path(folder), show=show)
-    print(f"targets: sweep at most {SWEEP_TARGET_S:.0f} s with {DUE:,} due, not growing with the store; delivery at "
-          f"least {RATE_TARGET:.0%} of the allowed rate, none lost or duplicated: {'PASS' if ok else 'FAIL'}")  # fmt: skip
+    print(
+        f"targets: sweep at most {SWEEP_TARGET_S:.0f} s with {DUE:,} due, not growing with the store; delivery at "
+        f"least {RATE_TARGET:.0%} of the allowed rate, none lost or duplicated: {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

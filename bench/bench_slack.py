@@ -150,9 +150,14 @@ class Load:
 def command_form(user_id: str, number: int) -> dict[str, str]:
     """`/edi mine` as Slack posts it (tests/payloads/request_slash_command.json), from this Slack user."""
     form: dict[str, str] = payload("request_slash_command")
-    form.update(user_id=user_id, user_name="amina.khan", text="mine", team_id=TEAM_ID,
-                trigger_id=f"{number}.7620112153541.bench",
-                response_url=f"https://hooks.slack.com/commands/{TEAM_ID}/{number}/bench")  # fmt: skip
+    form.update(
+        user_id=user_id,
+        user_name="amina.khan",
+        text="mine",
+        team_id=TEAM_ID,
+        trigger_id=f"{number}.7620112153541.bench",
+        response_url=f"https://hooks.slack.com/commands/{TEAM_ID}/{number}/bench",
+    )
     return form
 
 
@@ -161,8 +166,11 @@ def slack_headers(body: str) -> dict[str, str]:
     stamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=stamp, body=body)
     assert signature is not None
-    return {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature}  # fmt: skip
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+    }
 
 
 async def _send(
@@ -410,8 +418,10 @@ def build_store(folder: Path) -> tuple[Database, str]:
         actions = session.scalar(select(func.count()).select_from(Action))
     if mine != MINE or actions != ACTIONS:
         raise SystemExit(f"bench world error: {actions:,} actions, {PERSON} has {mine} open, not {MINE}")
-    print(f"store: {actions:,} actions in a SQLite file, built in {time.perf_counter() - started:.1f} s; "
-          f"{PERSON} ({slack_id}) answers for {mine} open actions and is known by that Slack id")  # fmt: skip
+    print(
+        f"store: {actions:,} actions in a SQLite file, built in {time.perf_counter() - started:.1f} s; "
+        f"{PERSON} ({slack_id}) answers for {mine} open actions and is known by that Slack id"
+    )
     return database, slack_id
 
 
@@ -433,7 +443,7 @@ class Client:
         cpu = served.cpu_ms() if isinstance(served, Served) else 0.0
         load = self.pool.submit(
             send, url, self.user_id, warmup=warmup, requests=requests, in_flight=in_flight, expect=expect
-        ).result()  # fmt: skip
+        ).result()
         if isinstance(served, Served):
             load.server_cpu_ms = served.cpu_ms() - cpu
         return load
@@ -445,24 +455,38 @@ class Client:
         self.pool.shutdown()
 
 
-def measure(client: Client, served: dict[str, Served], *, rounds: int, per_round: int,
-            warmup: tuple[int, int], in_flight: int) -> dict[str, Load]:  # fmt: skip
+def measure(
+    client: Client,
+    served: dict[str, Served],
+    *,
+    rounds: int,
+    per_round: int,
+    warmup: tuple[int, int],
+    in_flight: int,
+) -> dict[str, Load]:
     """The apps in turn, round by round (the first to go alternates), each round after its own warm-up."""
     loads = {name: Load() for name in APPS}
     for number in range(rounds):
         for name in APPS if number % 2 == 0 else reversed(APPS):
             loads[name].add(
-                client.round(served[name], warmup=warmup[0 if number == 0 else 1], requests=per_round,
-                             in_flight=in_flight, expect=EXPECTED if name == "edibot" else None)
-            )  # fmt: skip
+                client.round(
+                    served[name],
+                    warmup=warmup[0 if number == 0 else 1],
+                    requests=per_round,
+                    in_flight=in_flight,
+                    expect=EXPECTED if name == "edibot" else None,
+                )
+            )
     return loads
 
 
 def line(name: str, load: Load) -> str:
     cpu = f"   server CPU {load.server_cpu_ms / load.sent:5.2f} ms/request" if load.server_cpu_ms else ""
     wrong = f"   WRONG ANSWERS: {load.wrong} (first: {load.first_wrong})" if load.wrong else ""
-    return (f"   {name:8} p50 {load.p50:8.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:6.1f} requests/s"
-            f"   ({len(load.latencies_ms):,} requests){cpu}{wrong}")  # fmt: skip
+    return (
+        f"   {name:8} p50 {load.p50:8.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:6.1f} requests/s"
+        f"   ({len(load.latencies_ms):,} requests){cpu}{wrong}"
+    )
 
 
 def signed_request(user_id: str, number: int) -> BoltRequest:
@@ -533,7 +557,7 @@ def what_if(client: Client, folder: Path, api: SlackStandIn) -> bool:
     with worker_processes(folder, api, WHAT_IF_WORKERS) as url:
         load = client.round(
             url, warmup=CONCURRENT_WARMUP[0], requests=WHAT_IF_REQUESTS, in_flight=IN_FLIGHT, expect=EXPECTED
-        )  # fmt: skip
+        )
     print(line("edibot", load))
     return load.wrong == 0
 
@@ -579,10 +603,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             served = {"edibot": edibot_served, "anchor": anchor_served}
             calls_before = len(api.calls)
-            serial = measure(client, served, rounds=SERIAL_ROUNDS, per_round=SERIAL_PER_ROUND,
-                             warmup=SERIAL_WARMUP, in_flight=1)  # fmt: skip
-            concurrent = measure(client, served, rounds=CONCURRENT_ROUNDS, per_round=CONCURRENT_PER_ROUND,
-                                 warmup=CONCURRENT_WARMUP, in_flight=IN_FLIGHT)  # fmt: skip
+            serial = measure(
+                client,
+                served,
+                rounds=SERIAL_ROUNDS,
+                per_round=SERIAL_PER_ROUND,
+                warmup=SERIAL_WARMUP,
+                in_flight=1,
+            )
+            concurrent = measure(
+                client,
+                served,
+                rounds=CONCURRENT_ROUNDS,
+                per_round=CONCURRENT_PER_ROUND,
+                warmup=CONCURRENT_WARMUP,
+                in_flight=IN_FLIGHT,
+            )
             web_api = sorted({call.method for call in api.calls[calls_before:]})
         bot.settle()
 

@@ -79,11 +79,24 @@ MODES = {"threads": False, "worker": True}  # run_slack's `worker`
 
 def serve(folder: str, api_url: str, token: str, port: int, worker: bool) -> None:
     """The edibot process: `edibot --now NOW run --slack-http` as the command line starts it (run_slack)."""
-    settings = Settings(SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET), SLACK_BOT_TOKEN=SecretStr(token),
-                        slack_api_url=api_url, log_level="ERROR")  # fmt: skip
+    settings = Settings(
+        SLACK_SIGNING_SECRET=SecretStr(SIGNING_SECRET),
+        SLACK_BOT_TOKEN=SecretStr(token),
+        slack_api_url=api_url,
+        log_level="ERROR",
+    )
     database = Database.open(sqlite_url(Path(folder)), create="never")
-    run_slack(settings=settings, database=database, clock=FakeClock(NOW), zone=LONDON, socket=False,
-              host="127.0.0.1", port=port, every=timedelta(hours=1), worker=worker)  # fmt: skip
+    run_slack(
+        settings=settings,
+        database=database,
+        clock=FakeClock(NOW),
+        zone=LONDON,
+        socket=False,
+        host="127.0.0.1",
+        port=port,
+        every=timedelta(hours=1),
+        worker=worker,
+    )
 
 
 @contextmanager
@@ -173,8 +186,10 @@ class Figures:
         if len(answers) < 2:
             return f"   {name:7} too few answers to measure ({len(answers)})"
         ms = [answer.ms for answer in answers]
-        return (f"   {name:7} p50 {statistics.median(ms):8.1f} ms   p99 {percentile(ms, 99):8.1f} ms   "
-                f"{len(ms) / seconds:6.1f} requests/s   ({len(ms):,} requests)")  # fmt: skip
+        return (
+            f"   {name:7} p50 {statistics.median(ms):8.1f} ms   p99 {percentile(ms, 99):8.1f} ms   "
+            f"{len(ms) / seconds:6.1f} requests/s   ({len(ms):,} requests)"
+        )
 
 
 def watch(database: Database, *, counting: type[Leadership] | type[Nudge], deadline: float) -> float:
@@ -244,8 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     p99 = percentile(during, 99) if len(during) >= 2 else float("inf")
                     verdict = p99 < TARGET_MS and figures.wrong == 0
                     ok &= verdict
-                    print(f"   p99 during the sweep {p99:.0f} ms, target under {TARGET_MS:.0f} ms: "
-                          f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
+                    print(
+                        f"   p99 during the sweep {p99:.0f} ms, target under {TARGET_MS:.0f} ms: "
+                        f"{'PASS' if verdict else 'FAIL'}"
+                    )
     print(f"targets: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

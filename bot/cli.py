@@ -1,4 +1,5 @@
-"""The `edibot` command line: create the database, import plans, list and show actions, run edibot and the demo."""
+"""The `edibot` command line: create the database, import plans, list and show actions, run edibot and the
+demo."""
 
 from __future__ import annotations
 
@@ -69,8 +70,10 @@ class _OneSentenceOnFailure(TyperGroup):
         except (OperationalError, InterfaceError) as error:
             if not database_down(error):
                 reason = str(error.orig or error).strip().splitlines()[0]
-                raise _fail(f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
-                            "restore the database from a backup.") from None  # fmt: skip
+                raise _fail(
+                    f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
+                    "restore the database from a backup."
+                ) from None
             url = ctx.obj.settings.effective_database_url if isinstance(ctx.obj, Context) else "its database"
             raise _fail(str(unreachable(url, error))) from None
         except OSError as error:
@@ -78,7 +81,8 @@ class _OneSentenceOnFailure(TyperGroup):
 
 
 def _file_problem(error: OSError) -> str:
-    """An operating system's refusal (no such file, not allowed, a file where a folder should be) as a sentence."""
+    """An operating system's refusal (no such file, not allowed, a file where a folder should be) as a
+    sentence."""
     where = f" {error.filename}" if error.filename else ""
     if isinstance(error, PermissionError):
         return f"edibot may not use{where}: this user lacks permission. Choose a place this user can write."
@@ -194,7 +198,8 @@ def _parse_maps(maps: list[str]) -> dict[str, str]:
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create edibot's database (a SQLite file in the data folder, or the schema at DATABASE_URL); after a loss, start afresh."""
+    """Create edibot's database (a SQLite file in the data folder, or the schema at DATABASE_URL); after a
+    loss, start afresh."""
     context: Context = ctx.obj
     path = sqlite_path(context.settings.effective_database_url)
     held_before = path is not None and not path.exists() and (path.parent / MARKER).exists()
@@ -205,8 +210,10 @@ def init(ctx: typer.Context) -> None:
         return
     print(f"Created an empty edibot database at {path} (only you can read it).")
     if held_before:
-        print("The database that was here before is not in it: if you have a backup, stop edibot and put the "
-              "backup in its place instead.")  # fmt: skip
+        print(
+            "The database that was here before is not in it: if you have a backup, stop edibot and put the "
+            "backup in its place instead."
+        )
     print("Next: edibot import PLAN --plan NAME, then edibot people import PEOPLE.csv, then edibot run.")
 
 
@@ -232,21 +239,30 @@ def import_command(
 ) -> None:
     """Import a plan, or re-import a revised one: actions are updated in place, never duplicated.
 
-    Without --plan, a file imported before goes back into the plan it went into. A file that would archive more
-    than half of an existing plan is refused, naming what it would archive, unless --replace is given.
+    Without --plan, a file imported before goes back into the plan it went into. A file that would archive
+    more than half of an existing plan is refused, naming what it would archive, unless --replace is given.
     """
     context: Context = ctx.obj
     overrides = _parse_maps(map_ or [])
     try:
         result = import_plan(
-            context.database, file, now=context.now, plan_name=plan, overrides=overrides, dry_run=dry_run,
-            max_bytes=context.settings.max_import_mb * 1024 * 1024, replace=replace,
-        )  # fmt: skip
+            context.database,
+            file,
+            now=context.now,
+            plan_name=plan,
+            overrides=overrides,
+            dry_run=dry_run,
+            max_bytes=context.settings.max_import_mb * 1024 * 1024,
+            replace=replace,
+        )
     except PlanFileError as error:
         raise _fail(str(error)) from None
     if result.matched_by_file:
-        print(f"{file.name} was imported into '{result.plan}' before, so it updates that plan "
-              "(give --plan NAME to import it as another plan).", file=sys.stderr)  # fmt: skip
+        print(
+            f"{file.name} was imported into '{result.plan}' before, so it updates that plan "
+            "(give --plan NAME to import it as another plan).",
+            file=sys.stderr,
+        )
     if as_json:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
@@ -267,9 +283,14 @@ def plans(ctx: typer.Context) -> None:
             table.add_column(header)
         for row in rows:
             table.add_row(
-                row.plan.name, row.plan.ref_prefix, str(row.actions), str(row.done), str(row.overdue),
-                *(str(row.by_rag.get(rag, 0)) for rag in ("red", "amber", "green")), str(row.archived),
-            )  # fmt: skip
+                row.plan.name,
+                row.plan.ref_prefix,
+                str(row.actions),
+                str(row.done),
+                str(row.overdue),
+                *(str(row.by_rag.get(rag, 0)) for rag in ("red", "amber", "green")),
+                str(row.archived),
+            )
         out.print(table)
 
 
@@ -320,8 +341,8 @@ RAG_STYLE = {"red": "bold red", "amber": "yellow", "green": "green", "blue": "bl
 
 
 def actions_table(found: Sequence[Action], *, today: date, wide: bool) -> Table:
-    """Actions as a table that reads at 80 columns: words wrap whole (never letter by letter), the RAG is in its
-    colour, owners one per line; --wide gives the deadline as written too, and titles in full."""
+    """Actions as a table that reads at 80 columns: words wrap whole (never letter by letter), the RAG is in
+    its colour, owners one per line; --wide gives the deadline as written too, and titles in full."""
     table = Table(title=plural(len(found), "action"), expand=False)
     table.add_column("Ref", no_wrap=True)
     table.add_column("Action", ratio=3, min_width=16, overflow="fold" if wide else "ellipsis")
@@ -418,8 +439,11 @@ def people_list(
             for role, number in rows:
                 roles.add_row(escape(role.name), str(number))
             out.print(roles)
-            out.print('Map one with: edibot people import PEOPLE.csv (a row with that owner), or in chat '
-                      '/edi people map "HR Manager" @someone.', soft_wrap=True)  # fmt: skip
+            out.print(
+                "Map one with: edibot people import PEOPLE.csv (a row with that owner), or in chat "
+                '/edi people map "HR Manager" @someone.',
+                soft_wrap=True,
+            )
             return
         people = store.everyone()
         if not people:
@@ -433,9 +457,12 @@ def people_list(
                 label for label, value in (("Slack", person.slack_id), ("Teams", person.teams_id)) if value
             ]
             table.add_row(
-                escape(person.name), escape("\n".join(role.name for role in person.roles) or "—"),
-                escape(person.email or ""), ", ".join(reach) or "console only", "yes" if person.is_admin else "",
-            )  # fmt: skip
+                escape(person.name),
+                escape("\n".join(role.name for role in person.roles) or "—"),
+                escape(person.email or ""),
+                ", ".join(reach) or "console only",
+                "yes" if person.is_admin else "",
+            )
         out.print(table)
 
 
@@ -467,15 +494,18 @@ def plan_rename(
 def plan_archive(
     ctx: typer.Context, name: Annotated[str, typer.Argument(help="The plan to archive.")]
 ) -> None:
-    """Archive a whole plan: no more reminders, its actions out of lists; nothing is deleted, history is kept."""
+    """Archive a whole plan: no more reminders, its actions out of lists; nothing is deleted, history is
+    kept."""
     context: Context = ctx.obj
     with context.database.session() as session:
         plan = _plan_or_fail(session, name, today=context.today)
         archived = Store(session).archive_plan(
             plan, at=context.now, actor="edibot plan archive", surface="cli"
         )
-    print(f"Archived '{plan.name}': {plural(archived, 'action')} archived and its reminders stopped. Nothing was "
-          "deleted: `edibot show REF` still shows each action and its history.")  # fmt: skip
+    print(
+        f"Archived '{plan.name}': {plural(archived, 'action')} archived and its reminders stopped. Nothing was "
+        "deleted: `edibot show REF` still shows each action and its history."
+    )
 
 
 def _plan_or_fail(session: Session, name: str, *, today: date) -> Plan:
@@ -500,7 +530,8 @@ def console(
         typer.Option(help="Run a conversation: '@Person Name: message' lines, '# comments', ':time ISO'."),
     ] = None,
 ) -> None:
-    """Chat with edibot in the terminal, as you would in Slack; buttons are numbered: type the number to press one."""
+    """Chat with edibot in the terminal, as you would in Slack; buttons are numbered: type the number to press
+    one."""
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     clock = FakeClock(context.now)
@@ -587,9 +618,11 @@ def nudges_preview(
         table.add_column(header, overflow="fold")
     for message in planned:
         table.add_row(
-            f"{message.send_at:%a %-d %b %H:%M %Z}", message.person.name, message.step,
+            f"{message.send_at:%a %-d %b %H:%M %Z}",
+            message.person.name,
+            message.step,
             ", ".join(ref for ref, _, _ in message.actions),
-        )  # fmt: skip
+        )
     out.print(table)
 
 
@@ -635,14 +668,23 @@ def run(
         from bot.slack.run import run_slack  # noqa: PLC0415
 
         try:
-            run_slack(settings=context.settings, database=context.database, clock=clock, zone=zone,
-                      socket=slack_socket, host=host, port=port, every=timedelta(seconds=every))  # fmt: skip
+            run_slack(
+                settings=context.settings,
+                database=context.database,
+                clock=clock,
+                zone=zone,
+                socket=slack_socket,
+                host=host,
+                port=port,
+                every=timedelta(seconds=every),
+            )
         except SlackNotConfigured as error:
             raise _fail(str(error)) from None
         return
     sender = ConsoleSender(write=print)
-    round_ = NudgeRound(context.database, clock=clock, zone=zone, send=sender,
-                        daily_cap=context.settings.daily_nudge_cap)  # fmt: skip
+    round_ = NudgeRound(
+        context.database, clock=clock, zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap
+    )
     if once:
         try:
             done = round_()
@@ -689,14 +731,19 @@ def demo(
     zone = ZoneInfo(context.settings.timezone)
     live = context.settings.data_dir
     try:
-        run_demo(data_dir=data_dir or live / "demo", now=start if start.tzinfo else start.replace(tzinfo=zone),
-                 console=out, live=live)  # fmt: skip
+        run_demo(
+            data_dir=data_dir or live / "demo",
+            now=start if start.tzinfo else start.replace(tzinfo=zone),
+            console=out,
+            live=live,
+        )
     except DemoFolderRefused as error:
         raise _fail(str(error)) from None
 
 
-slack_app = typer.Typer(help="Slack: the app manifest, and matching the people directory to Slack.",
-                        no_args_is_help=True)  # fmt: skip
+slack_app = typer.Typer(
+    help="Slack: the app manifest, and matching the people directory to Slack.", no_args_is_help=True
+)
 app.add_typer(slack_app, name="slack")
 
 
@@ -707,7 +754,8 @@ def slack_manifest(
         typer.Option(help="Your public https:// address (HTTP mode); leave out for Socket Mode."),
     ] = None,
 ) -> None:
-    """Print the Slack app manifest to paste into https://api.slack.com/apps → Create New App → From a manifest."""
+    """Print the Slack app manifest to paste into https://api.slack.com/apps → Create New App → From a
+    manifest."""
     from bot.slack.manifest import ManifestError, manifest_yaml  # noqa: PLC0415
 
     try:
@@ -718,7 +766,8 @@ def slack_manifest(
 
 @slack_app.command("match-people")
 def slack_match_people(ctx: typer.Context) -> None:
-    """Find everyone in the people directory on Slack by email, and take Slack's time zone where none is set."""
+    """Find everyone in the people directory on Slack by email, and take Slack's time zone where none is
+    set."""
     from bot.slack.app import SlackNotConfigured, workspaces  # noqa: PLC0415
     from bot.slack.people import match_people  # noqa: PLC0415
 
@@ -734,8 +783,10 @@ def slack_match_people(ctx: typer.Context) -> None:
         print(f"time zone {line}")
     for line in report.not_found:
         print(f"not found {line}: no Slack user has that email")
-    print(f"{len(report.matched)} matched, {len(report.timezones)} time zones set, "
-              f"{len(report.not_found)} not found.")  # fmt: skip
+    print(
+        f"{len(report.matched)} matched, {len(report.timezones)} time zones set, "
+        f"{len(report.not_found)} not found."
+    )
     if report.stopped:
         raise _fail(f"Stopped early: {report.stopped}.")
 

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Slack's Web API; tests point it at a local stand-in."
-    )  # fmt: skip
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -124,9 +124,17 @@ class Settings(BaseSettings):
 
 ENV_NAMES = {
     "database_url": "DATABASE_URL",
-    **{name: name.upper() for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                                        "slack_client_id", "slack_client_secret")},
-}  # fmt: skip
+    **{
+        name: name.upper()
+        for name in (
+            "slack_bot_token",
+            "slack_signing_secret",
+            "slack_app_token",
+            "slack_client_id",
+            "slack_client_secret",
+        )
+    },
+}
 
 
 def load_settings() -> Settings:

@@ -1,4 +1,5 @@
-"""The console adapter: chat with edibot in a terminal, or run a scripted conversation, on the same command layer."""
+"""The console adapter: chat with edibot in a terminal, or run a scripted conversation, on the same command
+layer."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def render(reply: Reply) -> list[str]:
 
 @dataclass
 class _Conversation:
-    """What the console remembers for one person: the action being discussed, its buttons, an open question."""
+    """What the console remembers for one person: the action being discussed, its buttons, an open
+    question."""
 
     ref: str | None = None
     buttons: list[Button] = field(default_factory=list)
@@ -156,7 +158,8 @@ class ConsoleSession:
         return outcome
 
     def reminded(self, name: str, reply: Reply) -> None:
-        """A reminder reached `name`: a plain reply that follows is about its first action, and its buttons work."""
+        """A reminder reached `name`: a plain reply that follows is about its first action, and its buttons
+        work."""
         talk = self.conversations.setdefault(name.casefold(), _Conversation())
         if reply.buttons:
             talk.buttons = reply.buttons
@@ -190,9 +193,9 @@ class ConsoleSession:
 def run_script(session: ConsoleSession, lines: Iterable[str], *, clock: FakeClock, zone: tzinfo) -> None:
     """Runs `@Person Name: message` lines, `# comments` and `:time ISO` clock moves.
 
-    Every line is checked before any is run: a script with a bad line (or a name nobody has) raises ScriptError
-    naming each such line, and nothing in it has been said — so a fixed script can simply be run again.
-    """
+    Every line is checked before any is run: a script with a bad line (or a name nobody has) raises
+    ScriptError naming each such line, and nothing in it has been said — so a fixed script can simply be run
+    again."""
     steps: list[tuple[datetime | None, str, str]] = []  # (a clock move) or (None, who, what they say)
     problems: list[str] = []
     for number, raw in enumerate(lines, start=1):

@@ -1,4 +1,5 @@
-"""The newcomer's tour: import a plan, map people, hold a conversation, then re-import a revision — on a fake clock."""
+"""The newcomer's tour: import a plan, map people, hold a conversation, then re-import a revision — on a fake
+clock."""
 
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ class DemoFolderRefused(Exception):
 
 
 def claim_demo_folder(data_dir: Path, *, live: Path) -> None:
-    """Makes `data_dir` the demo's fresh folder: a new or empty folder, or one the demo made before, emptied of
-    the demo's own files only. Any other folder — the live data folder, a file, a folder holding anything the
-    demo did not make — is refused with DemoFolderRefused, and nothing in it is touched."""
+    """Makes `data_dir` the demo's fresh folder: a new or empty folder, or one the demo made before, emptied
+    of the demo's own files only. Any other folder — the live data folder, a file, a folder holding anything
+    the demo did not make — is refused with DemoFolderRefused, and nothing in it is touched."""
     if data_dir.resolve() == live.resolve():
         raise DemoFolderRefused(
             f"{data_dir} is edibot's live data folder (EDIBOT_DATA_DIR), so the demo won't use it; "
@@ -170,8 +171,12 @@ def _two_months_of_reminders(
     zone = start.tzinfo or UTC
 
     def send(person: Recipient, reply: Reply) -> str:
-        console.print(f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}",
-                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         session.reminded(person.name, reply)
         return f"demo-{person.id}-{clock.now():%Y%m%d}"
 

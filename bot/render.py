@@ -30,9 +30,12 @@ def print_import(out: Console, result: ImportResult) -> None:
             theme = action["theme"]
             table.add_row("", f"[bold]{escape(theme or 'No theme')}[/bold]", end_section=False)
         table.add_row(
-            action["ref"], escape(clip(action["title"], 90)), escape("\n".join(action["owners"])),
-            escape(f"{clip(action['deadline_text'], 30) or '(blank)'} → {understood(action)}"), action["rag"] or "",
-        )  # fmt: skip
+            action["ref"],
+            escape(clip(action["title"], 90)),
+            escape("\n".join(action["owners"])),
+            escape(f"{clip(action['deadline_text'], 30) or '(blank)'} → {understood(action)}"),
+            action["rag"] or "",
+        )
     out.print(table)
     summary = result.summary
     verb = "Would change" if result.dry_run else "Changed"
@@ -62,7 +65,8 @@ def print_import(out: Console, result: ImportResult) -> None:
             out.print(f"    {ref}: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
-# Each kind of note an import leaves on an action, by a phrase of its sentence; the rest are deadline readings.
+# Each kind of note an import leaves on an action, by a phrase of its sentence; the rest are deadline
+# readings.
 _NOTE_KINDS = (
     ("can mean", "Words read one of two ways"),
     ("names several dates", "Several dates in one cell, the earliest taken"),

@@ -19,8 +19,8 @@ RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (do
 
 
 def changed_by(actor: str, surface: str) -> str:
-    """Who made a change and where, in a history line: "Amina Khan via slack", or "the plan file" for an import
-    (whose actor and surface are both "import")."""
+    """Who made a change and where, in a history line: "Amina Khan via slack", or "the plan file" for an
+    import (whose actor and surface are both "import")."""
     if surface == "import":
         return "the plan file" if actor in ("import", "") else f"{actor}'s plan import"
     return f"{actor} via {surface}"

@@ -55,7 +55,8 @@ _OPEN_RAGS: dict[str | None, Rag] = {"red": "red", "amber": "amber", "green": "g
 
 
 def rag_before_done(entries: Sequence[HistoryEntry]) -> Rag | None:
-    """The RAG an action had when it last turned blue, from its history (newest first); None if unrated then."""
+    """The RAG an action had when it last turned blue, from its history (newest first); None if unrated
+    then."""
     for entry in entries:
         if entry.field == "rag" and entry.to_value == DONE_RAG:
             return _OPEN_RAGS.get(entry.from_value)
@@ -79,7 +80,8 @@ def apply_deadline(action: Action, written: str, deadline: Deadline) -> None:
 
 
 def refuse_long_owner_name(name: str) -> None:
-    """An owner's name longer than OWNER_NAME_LIMIT is refused whole: it would not fit where owners are kept."""
+    """An owner's name longer than OWNER_NAME_LIMIT is refused whole: it would not fit where owners are
+    kept."""
     if len(name) > OWNER_NAME_LIMIT:
         raise CommandError(
             f"An owner's name may be at most {OWNER_NAME_LIMIT} characters; that one is {len(name):,}. "

@@ -1,4 +1,5 @@
-"""The command layer's engine: who is speaking, one transaction per input, and the middleware around every handler."""
+"""The command layer's engine: who is speaking, one transaction per input, and the middleware around every
+handler."""
 
 from __future__ import annotations
 
@@ -157,7 +158,8 @@ def identify(store: Store, actor: Actor) -> Person | None:
 
 
 def authorise(spec: CommandSpec, request: Request) -> None:
-    """Who may do what: owners and admins change an action; admins run admin commands; restricted plans hide."""
+    """Who may do what: owners and admins change an action; admins run admin commands; restricted plans
+    hide."""
     if spec.anyone:
         return
     person = request.require_person()
@@ -167,7 +169,8 @@ def authorise(spec: CommandSpec, request: Request) -> None:
         return
     if not request.words:
         raise CommandError(f"Which action? Usage: `/edi {spec.usage}`")
-    # resolve_action refuses an action of a restricted plan first, so only an open plan's owners are named here.
+    # resolve_action refuses an action of a restricted plan first, so only an open plan's owners are named
+    # here.
     action = resolve_action(request.store, request.words[0], person=person)
     if spec.changes_action and not may_change_action(request.store, person, action):
         owners = list_owners((owner.name for owner in action.owners), none="nobody yet")
@@ -182,9 +185,15 @@ def record_history(request: Request) -> None:
     person = request.require_person()
     for change in request.changes:
         request.store.record(
-            change.action, at=request.now, actor=person.name, surface=request.actor.surface,
-            field=change.field, from_value=change.from_value, to_value=change.to_value, note=change.note,
-        )  # fmt: skip
+            change.action,
+            at=request.now,
+            actor=person.name,
+            surface=request.actor.surface,
+            field=change.field,
+            from_value=change.from_value,
+            to_value=change.to_value,
+            note=change.note,
+        )
         change.action.updated_at = request.now
         change.action.next_nudge_on = None  # the nudge sweep works out the next step again
         change.action.answered_at = request.now
@@ -211,8 +220,9 @@ def refused_without_data(
 
 
 def queue_notices(store: Store, notices: list[Notice], *, origin: str, now: datetime) -> list[Notice]:
-    """Each notice into the outbox under its own key, in the input's own transaction: it leaves when the change
-    is kept, and never for a change rolled back. `origin` (the platform's delivery, or a fresh id) keys them."""
+    """Each notice into the outbox under its own key, in the input's own transaction: it leaves when the
+    change is kept, and never for a change rolled back. `origin` (the platform's delivery, or a fresh id) keys
+    them."""
     queued = []
     for number, notice in enumerate(notices, start=1):
         key = f"notice:{origin}:{notice.person_id}:{number}"
@@ -222,7 +232,8 @@ def queue_notices(store: Store, notices: list[Notice], *, origin: str, now: date
 
 
 class CommandLayer:
-    """Turns what someone typed, pressed or submitted into a change and a reply, the same on every platform."""
+    """Turns what someone typed, pressed or submitted into a change and a reply, the same on every
+    platform."""
 
     def __init__(
         self,
@@ -281,34 +292,47 @@ class CommandLayer:
         if refused := too_long_to_read(text):
             return Outcome(Reply.say(refused))
         if thread_ref is None:
-            return Outcome(Reply.say(
-                "I only understand plain replies in the thread of a reminder. For anything else, start with "
-                "`/edi` — `/edi help` lists what I can do."
-            ))  # fmt: skip
+            return Outcome(
+                Reply.say(
+                    "I only understand plain replies in the thread of a reminder. For anything else, start with "
+                    "`/edi` — `/edi help` lists what I can do."
+                )
+            )
         meant = understand(text)
         if meant is None:
             if delivery_id and not self._first_delivery(actor, delivery_id):
                 return Outcome(Reply(), duplicate=True)
             return Outcome(
-                Reply([
-                    Text(f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by “{text[:200]}”."),
-                    Context(f"Try “amber - waiting on budget”, “done ✅”, “snooze 2 weeks”, “new date 30 June”, "
-                            f"“not mine”, or `/edi note {thread_ref} TEXT`."),
-                ])
-            )  # fmt: skip
+                Reply(
+                    [
+                        Text(
+                            f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by “{text[:200]}”."
+                        ),
+                        Context(
+                            f"Try “amber - waiting on budget”, “done ✅”, “snooze 2 weeks”, “new date 30 June”, "
+                            f"“not mine”, or `/edi note {thread_ref} TEXT`."
+                        ),
+                    ]
+                )
+            )
         return self.run(
-            actor, meant.command, " ".join(meant.arguments), words=[thread_ref, *meant.arguments],
-            thread_ref=thread_ref, delivery_id=delivery_id,
-        )  # fmt: skip
+            actor,
+            meant.command,
+            " ".join(meant.arguments),
+            words=[thread_ref, *meant.arguments],
+            thread_ref=thread_ref,
+            delivery_id=delivery_id,
+        )
 
     @refused_without_data
     def reply_to_message(
         self, actor: Actor, text: str, *, message_id: str, delivery_id: str | None = None
     ) -> Outcome:
-        """A plain reply in the thread of a message we sent (its platform id): about the action it reminded of.
+        """A plain reply in the thread of a message we sent (its platform id): about the action it reminded
+        of.
 
-        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget"), and
-        is said to list only those the person may see (a channel's reminder may hold a restricted plan's).
+        A reminder that listed several actions needs the reply to name one ("LT-4 amber - waiting on budget"),
+        and is said to list only those the person may see (a channel's reminder may hold a restricted plan's).
         """
         text = clean_text(text)
         with self.database.session() as session:
@@ -331,11 +355,17 @@ class CommandLayer:
             return self.reply_in_thread(actor, rest.strip(" :,-"), thread_ref=named, delivery_id=delivery_id)
         if delivery_id and not self._first_delivery(actor, delivery_id):
             return Outcome(Reply(), duplicate=True)
-        return Outcome(Reply([
-            Text(f"That reminder was about {len(refs)} actions ({', '.join(refs)}), so I haven't changed anything: "
-                 "start your reply with the one you mean."),
-            Context(f"For example: “{refs[0]} amber - waiting on budget” or “{refs[-1]} done”."),
-        ]))  # fmt: skip
+        return Outcome(
+            Reply(
+                [
+                    Text(
+                        f"That reminder was about {len(refs)} actions ({', '.join(refs)}), so I haven't changed anything: "
+                        "start your reply with the one you mean."
+                    ),
+                    Context(f"For example: “{refs[0]} amber - waiting on budget” or “{refs[-1]} done”."),
+                ]
+            )
+        )
 
     def _first_delivery(self, actor: Actor, delivery_id: str) -> bool:
         """Records a delivery that changes nothing; False when it was seen before (a platform's retry)."""
@@ -352,7 +382,8 @@ class CommandLayer:
         return self.run(actor, "home", "", spec=self.views["home"])
 
     def new_action_form(self, actor: Actor, *, text: str, source: str = "") -> Outcome:
-        """The form that turns a message into a new action (plan admins only), its title taken from the message.
+        """The form that turns a message into a new action (plan admins only), its title taken from the
+        message.
 
         A long message is welcome: only as much as a title holds is read from it (and a link's worth of where
         it came from), so it is never refused as too long to read.
@@ -364,10 +395,12 @@ class CommandLayer:
         """A button: the same command the words would run, so the same checks apply."""
         action_id, value = clean_text(action_id), clean_text(value)
         if len(value) > BUTTON_VALUE_LIMIT:
-            return Outcome(Reply.say(
-                f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't changed "
-                "anything."
-            ))  # fmt: skip
+            return Outcome(
+                Reply.say(
+                    f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't changed "
+                    "anything."
+                )
+            )
         ref, _, argument = value.partition("|")
         if not ref.strip():
             return Outcome(Reply.say("That button carried no action reference; I haven't changed anything."))
@@ -397,10 +430,12 @@ class CommandLayer:
         values = {clean_text(name): clean_text(value) for name, value in values.items()}
         longest = max((len(value) for value in [state, *values.values()]), default=0)
         if longest > FORM_VALUE_LIMIT:
-            return Outcome(Reply.say(
-                f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't changed "
-                "anything."
-            ))  # fmt: skip
+            return Outcome(
+                Reply.say(
+                    f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't changed "
+                    "anything."
+                )
+            )
         meaning = self.forms.get(form_id)
         answer = meaning(state, values) if meaning else None
         if isinstance(answer, Reply):
@@ -480,11 +515,18 @@ class CommandLayer:
                     )
                 now = self.clock.now()
                 request = Request(
-                    store=store, now=now, actor=actor, person=identify(store, actor), command=spec.name,
-                    words=split_words(rest) if words is None else words, rest=rest, thread_ref=thread_ref,
+                    store=store,
+                    now=now,
+                    actor=actor,
+                    person=identify(store, actor),
+                    command=spec.name,
+                    words=split_words(rest) if words is None else words,
+                    rest=rest,
+                    thread_ref=thread_ref,
                     free_text=_after_first_word(rest) if words is None else " ".join(words[1:]).strip(),
-                    commands=self.commands, form_values=values or {},
-                )  # fmt: skip
+                    commands=self.commands,
+                    form_values=values or {},
+                )
                 authorise(spec, request)
                 reply = spec.handler(request)
                 if request.changes:
@@ -495,8 +537,10 @@ class CommandLayer:
                     store, request.notices, origin=key or f"{actor.surface}:{uuid4().hex}", now=now
                 )
                 return Outcome(
-                    reply, notices, ref=request.action.ref if request.action else None,
+                    reply,
+                    notices,
+                    ref=request.action.ref if request.action else None,
                     changed=bool(request.changes),
-                )  # fmt: skip
+                )
         except CommandError as error:
             return Outcome(Reply.say(str(error)))

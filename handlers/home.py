@@ -46,12 +46,22 @@ def home(request: Request) -> Reply:
     declined = request.store.declined_by(person)
     actions = [a for a in request.store.actions_owned_by(person, with_owners=True) if a.id not in declined]
     if not actions:
-        reply.add(Text("You have no open actions." if person.roles else
-                       "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you."))  # fmt: skip
+        reply.add(
+            Text(
+                "You have no open actions."
+                if person.roles
+                else "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you."
+            )
+        )
         return reply
     overdue = sum(1 for a in actions if action_overdue(a, today))
-    reply.add(Text(f"*Your {len(actions)} open action{'s' if len(actions) != 1 else ''}*: {_rag_counts(actions)}"
-                   + (f"; *{overdue} overdue*" if overdue else "") + "."))  # fmt: skip
+    reply.add(
+        Text(
+            f"*Your {len(actions)} open action{'s' if len(actions) != 1 else ''}*: {_rag_counts(actions)}"
+            + (f"; *{overdue} overdue*" if overdue else "")
+            + "."
+        )
+    )
     for bucket in BUCKETS:
         group = [a for a in actions if _bucket(a, today) == bucket]
         if not group:
@@ -73,20 +83,29 @@ def _plan_health(request: Request, today: date) -> list[Heading | Fields | Conte
         return [*blocks, Text("No plans yet: `edibot import PLAN.docx` brings one in.")]
     for plan in counts:
         rag = ", ".join(
-            f"{plan.by_rag.get(key, 0)} {label}" for key, label in (("red", "Red"), ("amber", "Amber"), ("green", "Green"))
-        )  # fmt: skip
-        blocks.append(Fields((
-            ("Plan", plan.plan.name + (" (paused)" if plan.plan.paused else "")),
-            ("Actions", f"{plan.actions} live, {plan.done} done"),
-            ("RAG", f"{rag}, {plan.by_rag.get('unrated', 0)} not rated"),
-            ("Overdue", str(plan.overdue)),
-        )))  # fmt: skip
+            f"{plan.by_rag.get(key, 0)} {label}"
+            for key, label in (("red", "Red"), ("amber", "Amber"), ("green", "Green"))
+        )
+        blocks.append(
+            Fields(
+                (
+                    ("Plan", plan.plan.name + (" (paused)" if plan.plan.paused else "")),
+                    ("Actions", f"{plan.actions} live, {plan.done} done"),
+                    ("RAG", f"{rag}, {plan.by_rag.get('unrated', 0)} not rated"),
+                    ("Overdue", str(plan.overdue)),
+                )
+            )
+        )
     unmapped = request.store.unmapped_owners()
     if unmapped:
         names = ", ".join(f"{owner.name} ({count})" for owner, count in unmapped[:10])
         more = f" and {len(unmapped) - 10} more" if len(unmapped) > 10 else ""
-        blocks.append(Context(f"Owner roles nobody is mapped to, so nobody is reminded: {names}{more}. "
-                              "`/edi people unmapped` lists them all."))  # fmt: skip
+        blocks.append(
+            Context(
+                f"Owner roles nobody is mapped to, so nobody is reminded: {names}{more}. "
+                "`/edi people unmapped` lists them all."
+            )
+        )
     else:
         blocks.append(Context("Every owner role is mapped to someone."))
     return blocks

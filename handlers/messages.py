@@ -72,7 +72,8 @@ class FormField:
 
 @dataclass(frozen=True)
 class Form:
-    """Questions to answer before something can be done: a modal in Slack, card inputs in Teams, a prompt in a console."""
+    """Questions to answer before something can be done: a modal in Slack, card inputs in Teams, a prompt in a
+    console."""
 
     form_id: str  # what submitting it does, e.g. "status"
     title: str
@@ -126,7 +127,8 @@ class Reply:
 
 
 def reply_as_data(reply: Reply) -> dict[str, Any]:
-    """A reply as plain JSON-able data, to be kept (a notice waiting in the outbox) and read back by reply_from_data."""
+    """A reply as plain JSON-able data, to be kept (a notice waiting in the outbox) and read back by
+    reply_from_data."""
     return {
         "private": reply.private,
         "blocks": [{"type": type(block).__name__, **asdict(block)} for block in reply.blocks],

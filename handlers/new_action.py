@@ -22,29 +22,56 @@ _OPTION = re.compile(r"^(plan|owner|owners|due):(.*)$", re.IGNORECASE | re.DOTAL
 
 
 def new_action_form(
-    plans: list[Plan], *, title: str = "", source: str = "", error: dict[str, str] | None = None,
+    plans: list[Plan],
+    *,
+    title: str = "",
+    source: str = "",
+    error: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
-) -> Form:  # fmt: skip
-    """The questions for a new action: which plan, what, who and by when; the message it came from as state."""
+) -> Form:
+    """The questions for a new action: which plan, what, who and by when; the message it came from as
+    state."""
     errors = error or {}
     given = values or {}
     return Form(
         form_id="new_action",
         title="New EDI action",
         fields=(
-            FormField("plan", "Plan", choices=tuple(Choice(p.name, p.name) for p in plans[:100]),
-                      initial=given.get("plan") or (plans[0].name if len(plans) == 1 else ""),
-                      error=errors.get("plan")),
-            FormField("title", "Action", multiline=True, max_length=TITLE_LIMIT,
-                      initial=given.get("title", title[:TITLE_LIMIT]), error=errors.get("title")),
-            FormField("owner", "Owner (roles or teams, separated by /)", required=False,
-                      max_length=OWNER_NAME_LIMIT, initial=given.get("owner", ""), error=errors.get("owner")),
-            FormField("due", "Deadline, as you would write it (31/3/26, Q1 2026/27, Ongoing)", required=False,
-                      max_length=DEADLINE_LIMIT, initial=given.get("due", ""), error=errors.get("due")),
+            FormField(
+                "plan",
+                "Plan",
+                choices=tuple(Choice(p.name, p.name) for p in plans[:100]),
+                initial=given.get("plan") or (plans[0].name if len(plans) == 1 else ""),
+                error=errors.get("plan"),
+            ),
+            FormField(
+                "title",
+                "Action",
+                multiline=True,
+                max_length=TITLE_LIMIT,
+                initial=given.get("title", title[:TITLE_LIMIT]),
+                error=errors.get("title"),
+            ),
+            FormField(
+                "owner",
+                "Owner (roles or teams, separated by /)",
+                required=False,
+                max_length=OWNER_NAME_LIMIT,
+                initial=given.get("owner", ""),
+                error=errors.get("owner"),
+            ),
+            FormField(
+                "due",
+                "Deadline, as you would write it (31/3/26, Q1 2026/27, Ongoing)",
+                required=False,
+                max_length=DEADLINE_LIMIT,
+                initial=given.get("due", ""),
+                error=errors.get("due"),
+            ),
         ),
         state=source[:2000],
         submit_label="Add action",
-    )  # fmt: skip
+    )
 
 
 def _submit_new_action(state: str, values: Mapping[str, str]) -> Invocation:
@@ -134,7 +161,8 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
 
 
 def ask_for_new_action(request: Request) -> Reply:
-    """The new-action form, its title taken from the message it comes from (words: text, where it came from)."""
+    """The new-action form, its title taken from the message it comes from (words: text, where it came
+    from)."""
     text, source = [*request.words, "", ""][:2]
     plans = list(request.store.plans())
     if not plans:
@@ -143,7 +171,8 @@ def ask_for_new_action(request: Request) -> Reply:
 
 
 def submit_new_action(request: Request) -> Reply:
-    """A filled-in new-action form: added, or sent back with what to fix on each field (and what was typed)."""
+    """A filled-in new-action form: added, or sent back with what to fix on each field (and what was
+    typed)."""
     values = request.form_values
     source = request.words[0] if request.words else ""
     words, errors = submitted_words(values, today=request.now.date())

@@ -19,11 +19,11 @@ def may_change_action(store: Store, person: Person | None, action: Action) -> bo
 
 
 def resolve_action(store: Store, ref: str, *, person: Person | None) -> Action:
-    """The one live action `ref` names for `person`, or UnknownReference saying what was meant or what matched.
+    """The one live action `ref` names for `person`, or UnknownReference saying what was meant or what
+    matched.
 
-    Restriction is checked before anything else is said about an action (that it is archived, who owns it), and
-    prefixes and typos are matched only against what `person` may see.
-    """
+    Restriction is checked before anything else is said about an action (that it is archived, who owns it),
+    and prefixes and typos are matched only against what `person` may see."""
     wanted = ref.strip().strip(".,;:!?").upper()
     if not wanted:
         raise UnknownReference("Which action? Give its reference, e.g. LT-4 (`/edi mine` lists yours).")

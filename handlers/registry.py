@@ -27,7 +27,8 @@ COMMANDS: dict[str, CommandSpec] = {
     )
 }
 
-# What people see or fill in outside a command: the home page, and the form that turns a message into an action.
+# What people see or fill in outside a command: the home page, and the form that turns a message into an
+# action.
 VIEWS: dict[str, CommandSpec] = {
     "home": CommandSpec("home", "home", "your actions, and plan health for admins", home),
     "new_action_form": CommandSpec(

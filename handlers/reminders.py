@@ -21,7 +21,8 @@ class ReminderItem:
 
 
 def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: bool = False) -> Reply:
-    """A person's reminder: what is due, why now, and what to press; escalations say who owns it and their last word.
+    """A person's reminder: what is due, why now, and what to press; escalations say who owns it and their
+    last word.
 
     In a channel (a plan's escalation channel) only escalations are posted, and they say why they are there.
     """
@@ -62,7 +63,8 @@ def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: b
 
 
 def _where_it_stands(item: ReminderItem, today: date | None = None) -> str:
-    """Said from the day it is sent, not the day the step was planned: a weekend never makes "3 days" wrong."""
+    """Said from the day it is sent, not the day the step was planned: a weekend never makes "3 days"
+    wrong."""
     due = item.action.due_date
     day = today or item.today
     if due is None or day is None:

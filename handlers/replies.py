@@ -6,11 +6,22 @@ import re
 from dataclasses import dataclass
 
 _STATUS_WORDS = {
-    "green": "green", "g": "green", "on track": "green",
-    "amber": "amber", "a": "amber", "at risk": "amber",
-    "red": "red", "r": "red", "blocked": "red", "off track": "red",
-    "done": "done", "complete": "done", "completed": "done", "finished": "done", "delivered": "done",
-}  # fmt: skip
+    "green": "green",
+    "g": "green",
+    "on track": "green",
+    "amber": "amber",
+    "a": "amber",
+    "at risk": "amber",
+    "red": "red",
+    "r": "red",
+    "blocked": "red",
+    "off track": "red",
+    "done": "done",
+    "complete": "done",
+    "completed": "done",
+    "finished": "done",
+    "delivered": "done",
+}
 _DONE_EMOJI = ("✅", "✔", "☑", ":white_check_mark:", ":heavy_check_mark:")
 # A status word counts alone ("done") or followed by a separator ("amber - waiting on budget",
 # "green, on track"); "Completed the first of three workshops" and "Red tape…" are sentences, not updates.

@@ -1,1 +1,2 @@
-"""Scheduled jobs (nudge sweep, delivery outbox, digests, calendar posts), started explicitly by `edibot run`."""
+"""Scheduled jobs (nudge sweep, delivery outbox, digests, calendar posts), started explicitly by `edibot
+run`."""

@@ -1,4 +1,5 @@
-"""Notes for the plan admins: owner roles with nobody to remind (weekly), and whoever can't be reached (once)."""
+"""Notes for the plan admins: owner roles with nobody to remind (weekly), and whoever can't be reached
+(once)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def tell_admins_about_channel_once(
 def tell_admins_once(
     database: Database, person: Recipient, *, reason: str, now: datetime, zone: ZoneInfo
 ) -> None:
-    """Someone can't be reached (no platform identity, deactivated): the admins hear it once, not every round."""
+    """Someone can't be reached (no platform identity, deactivated): the admins hear it once, not every
+    round."""
     with database.session() as session:
         for admin in plan_admins(session, but=person.id):
             body = (

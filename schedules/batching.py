@@ -133,7 +133,8 @@ def latest_per_action(
     zone: ZoneInfo,
     dropped: list[int],
 ) -> list[WaitingNudge]:
-    """The nudges still worth sending, one per action (its latest step); answered or finished ones go in `dropped`."""
+    """The nudges still worth sending, one per action (its latest step); answered or finished ones go in
+    `dropped`."""
     latest: dict[int, WaitingNudge] = {}
     for nudge in nudges:
         action = actions.get(nudge.action_id)

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
-# How far before a message was queued a look for its earlier post starts: the platform's clock may differ a little.
+# How far before a message was queued a look for its earlier post starts: the platform's clock may differ a
+# little.
 LOOK_BACK = timedelta(minutes=5)
 
 
@@ -70,7 +71,8 @@ def deliver(
     clock: Callable[[], datetime] | None = None,
     keys: Collection[str] | None = None,
 ) -> DeliveryReport:
-    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the lease.
+    """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the
+    lease.
 
     When the platform rate-limits a message, the batch stops there: that message and everything else due
     waits exactly the Retry-After the platform gave, counted from its answer (by `clock`, when given, else
@@ -145,7 +147,8 @@ def _post(send: Sender, to: Addressee, reply: Reply, *, key: str) -> str:
 
 
 def _found(send: Sender, ready: _Ready) -> str | None:
-    """The platform's id of this message's post from an earlier try, if the sender can look and it is there."""
+    """The platform's id of this message's post from an earlier try, if the sender can look and it is
+    there."""
     if not isinstance(send, KeyedSender):
         return None
     return send.find_posted(ready.to, ready.key, since=ready.created_at - LOOK_BACK)
@@ -215,7 +218,8 @@ _PREPARE_AHEAD = 10  # messages rendered at a time: the first goes out soon afte
 
 
 class _Ready(NamedTuple):
-    """A claimed message, rendered: whom it goes to, its claim token, its reply, its key and when it was queued."""
+    """A claimed message, rendered: whom it goes to, its claim token, its reply, its key and when it was
+    queued."""
 
     message_id: int
     to: Addressee

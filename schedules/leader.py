@@ -1,4 +1,5 @@
-"""Only one scheduler leads at a time: a lease row renewed each round, plus a PostgreSQL advisory lock while it works."""
+"""Only one scheduler leads at a time: a lease row renewed each round, plus a PostgreSQL advisory lock while
+it works."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ class Leader:
 
 @contextmanager
 def exclusive(database: Database) -> Iterator[bool]:
-    """One round of work at a time across processes, however long it takes (the lease alone could run out mid-send).
+    """One round of work at a time across processes, however long it takes (the lease alone could run out
+    mid-send).
 
     PostgreSQL: a session-level advisory lock. SQLite: an exclusive lock on a file beside the database.
     """

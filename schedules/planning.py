@@ -46,7 +46,8 @@ class SweepReport:
 
 @dataclass(frozen=True, slots=True)
 class PlannedNudge:
-    """One reminder step of one action for one recipient, under the key that makes planning it twice impossible."""
+    """One reminder step of one action for one recipient, under the key that makes planning it twice
+    impossible."""
 
     key: str
     action: ActionFacts
@@ -68,7 +69,8 @@ def recipient_key(to: Addressee) -> str:
 
 
 def nudge_key(action_id: int, step: Step, *, to: Addressee) -> str:
-    """action:step:occurrence:recipient — the same step of the same deadline for the same person is one nudge."""
+    """action:step:occurrence:recipient — the same step of the same deadline for the same person is one
+    nudge."""
     return f"{action_id}:{step.name}:{step.occurrence}:{recipient_key(to)}"
 
 
@@ -139,8 +141,9 @@ def plan_day(
 
 def send_at(nudge: PlannedNudge, *, day: date, now: datetime, zone: ZoneInfo) -> datetime:
     """When a planned step goes out: its recipient's first working moment on or after the step's day (and not
-    before `day`) — for a recurring step (overdue, check-in, a request for a date), their first reminder day on or
-    after the step's, so a week's are one message; if that has passed, their next working moment from `now`."""
+    before `day`) — for a recurring step (overdue, check-in, a request for a date), their first reminder day
+    on or after the step's, so a week's are one message; if that has passed, their next working moment from
+    `now`."""
     hours = nudge.to.hours
     start = nudge.step.on
     if isinstance(nudge.to, Recipient) and not goes_on_its_own_day(nudge.step.name):

@@ -1,4 +1,5 @@
-"""What the nudge sweep would send over the next days, to whom, when (their local time) and why — changing nothing.
+"""What the nudge sweep would send over the next days, to whom, when (their local time) and why — changing
+nothing.
 
 It asks the sweep's own planning (schedules.planning.plan_day) day by day, so what it shows is what the sweep
 would plan: the same steps, recipients, keys and send times.
@@ -51,7 +52,8 @@ class PlannedMessage:
 
 
 def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> list[PlannedMessage]:
-    """Messages the sweep would queue from `at` for `days` days, grouped per person per local day, soonest first."""
+    """Messages the sweep would queue from `at` for `days` days, grouped per person per local day, soonest
+    first."""
     start = at.astimezone(zone).date()
     messages: dict[tuple[str, str], PlannedMessage] = {}
     with database.session() as session:

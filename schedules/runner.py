@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class NudgeRound:
-    """One round of work: lead or stand by; if leading, sweep then deliver. A failed round is retried next time."""
+    """One round of work: lead or stand by; if leading, sweep then deliver. A failed round is retried next
+    time."""
 
     def __init__(
         self, database: Database, *, clock: Clock, zone: ZoneInfo, send: Sender, daily_cap: int = 1
@@ -36,7 +37,8 @@ class NudgeRound:
         self.leader = Leader(database)
 
     def __call__(self) -> tuple[SweepReport, DeliveryReport] | None:
-        """One round; None when another process leads or the database can't be reached (the next round retries)."""
+        """One round; None when another process leads or the database can't be reached (the next round
+        retries)."""
         try:
             return self._round()
         except (OperationalError, InterfaceError) as error:
@@ -50,14 +52,16 @@ class NudgeRound:
             return None
 
     def step_down(self) -> None:
-        """Gives up the lead so the next `edibot run` (or a replica) may lead at once; a lost database is logged."""
+        """Gives up the lead so the next `edibot run` (or a replica) may lead at once; a lost database is
+        logged."""
         try:
             self.leader.release()
         except (OperationalError, InterfaceError, DatabaseGone) as error:
             log.warning("could not give up the scheduler lead (it runs out by itself): %s", error)
 
     def deliver_now(self, keys: Collection[str]) -> DeliveryReport | None:
-        """Sends these messages now (notices just queued), between rounds; None if the database can't be reached.
+        """Sends these messages now (notices just queued), between rounds; None if the database can't be
+        reached.
 
         Safe beside a round, here or in another replica: each message is claimed under a lease, paced and
         retried as every other; whatever can't go now is left to the rounds.
@@ -91,16 +95,20 @@ class NudgeRound:
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(
                 "nudges: %d planned, %d messages queued, %d sent, %d retried, %d failed",
-                swept.nudges_planned, swept.messages_queued, delivered.sent, delivered.retried, len(delivered.failed),
-            )  # fmt: skip
+                swept.nudges_planned,
+                swept.messages_queued,
+                delivered.sent,
+                delivered.retried,
+                len(delivered.failed),
+            )
         return swept, delivered
 
 
 def outbox_now(
     database: Database, *, clock: Clock, zone: ZoneInfo
 ) -> Callable[[Collection[str], Sender], DeliveryReport]:
-    """Delivers named outbox messages now, through a sender the caller gives: how the console shows the notices
-    a line just caused, as they leave the outbox."""
+    """Delivers named outbox messages now, through a sender the caller gives: how the console shows the
+    notices a line just caused, as they leave the outbox."""
 
     def deliver_these(keys: Collection[str], send: Sender) -> DeliveryReport:
         return deliver(database, now=clock.now(), zone=zone, send=send, clock=clock.now, keys=keys)
@@ -110,8 +118,14 @@ def outbox_now(
 
 def schedule_rounds(scheduler: BaseScheduler, round_: NudgeRound, *, every: timedelta) -> None:
     """A round now and every `every` after; never two at once, and missed runs (a long round) run once."""
-    scheduler.add_job(round_, IntervalTrigger(seconds=every.total_seconds()), max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(round_.zone), id="nudges")  # fmt: skip
+    scheduler.add_job(
+        round_,
+        IntervalTrigger(seconds=every.total_seconds()),
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(round_.zone),
+        id="nudges",
+    )
 
 
 def run_forever(round_: NudgeRound, *, every: timedelta) -> None:

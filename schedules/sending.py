@@ -90,7 +90,8 @@ class Channel:
 
     @property
     def hours(self) -> Hours:
-        """A channel keeps the deployment's office hours (weekdays from 09:30, England and Wales bank holidays)."""
+        """A channel keeps the deployment's office hours (weekdays from 09:30, England and Wales bank
+        holidays)."""
         return Hours()
 
 
@@ -108,7 +109,8 @@ class Sender(Protocol):
 
 @runtime_checkable
 class ChannelSender(Protocol):
-    """A Sender that can also post in a channel; returns the platform's message id, raises as a Sender does."""
+    """A Sender that can also post in a channel; returns the platform's message id, raises as a Sender
+    does."""
 
     def __call__(self, person: Recipient, reply: Reply, /) -> str: ...
 

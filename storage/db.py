@@ -1,4 +1,5 @@
-"""Opens the database (SQLite by default, PostgreSQL by URL), brings its schema up to date, and hands out sessions.
+"""Opens the database (SQLite by default, PostgreSQL by URL), brings its schema up to date, and hands out
+sessions.
 
 A SQLite database is a file someone can delete, move or replace under a running edibot. SQLite would not
 notice: its open handles keep writing into the deleted file, and the next start would make a new, empty one
@@ -38,7 +39,8 @@ class DatabaseGone(Exception):
 
 
 class DatabaseMissing(Exception):
-    """There is no database file where the settings say, and edibot may not make one; the message says what to do."""
+    """There is no database file where the settings say, and edibot may not make one; the message says what to
+    do."""
 
 
 class DatabaseUnreachable(Exception):
@@ -53,8 +55,9 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (DatabaseGone, OperationalError, In
 
 
 def database_down(error: BaseException) -> bool:
-    """True when `error` says the database can't be reached at all — a lost file, a server refusing or dropping
-    the connection — rather than that one statement failed (a missing table is a fault to report, not an outage)."""
+    """True when `error` says the database can't be reached at all — a lost file, a server refusing or
+    dropping the connection — rather than that one statement failed (a missing table is a fault to report, not
+    an outage)."""
     if isinstance(error, DatabaseGone):
         return True
     if isinstance(error, OperationalError | InterfaceError):
@@ -63,7 +66,8 @@ def database_down(error: BaseException) -> bool:
 
 
 def unreachable(url: str, error: Exception) -> DatabaseUnreachable:
-    """The operator's sentence for a database server edibot could not talk to, without a password or a traceback."""
+    """The operator's sentence for a database server edibot could not talk to, without a password or a
+    traceback."""
     where = make_url(url).render_as_string(hide_password=True)
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()
     detail = f" ({reason[0].rstrip('.')})" if reason else ""
@@ -82,7 +86,8 @@ def unusable_folder(path: Path, error: OSError) -> DatabaseUnreachable:
 
 
 def why_unusable(folder: Path, error: OSError) -> str:
-    """Why a folder can't be made or written, in words: a file in the way, a permission, or the system's reason."""
+    """Why a folder can't be made or written, in words: a file in the way, a permission, or the system's
+    reason."""
     blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         return f"{blocker} is a file, not a folder"
@@ -122,7 +127,8 @@ def create_private_file(path: Path) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file must exist (Database.open makes one), and gets foreign keys on and a guard.
+    """An engine for `url`; a SQLite file must exist (Database.open makes one), and gets foreign keys on and a
+    guard.
 
     Statement parameters are hidden from SQLAlchemy's errors: they are what people wrote (notes, reasons),
     and an error's traceback is logged.
@@ -265,7 +271,8 @@ class Database:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, create: Create = "first-run") -> Database:
-        """The database at `url`, its schema brought up to date; a missing SQLite file is made only as `create` allows."""
+        """The database at `url`, its schema brought up to date; a missing SQLite file is made only as
+        `create` allows."""
         path = sqlite_path(url)
         try:
             created = path is not None and prepare_sqlite_file(path, create=create)
@@ -276,7 +283,8 @@ class Database:
             if migrate or created:
                 upgrade(engine)
             elif path is None:
-                engine.connect().close()  # a server that is down is said now, in one sentence, not mid-command
+                # a server that is down is said now, in one sentence, not mid-command
+                engine.connect().close()
         except (OperationalError, InterfaceError) as error:
             engine.dispose()
             raise unreachable(url, error) from None
@@ -285,7 +293,8 @@ class Database:
         return database
 
     def check(self) -> None:
-        """DatabaseGone if the SQLite file this database opened was deleted or replaced (PostgreSQL: nothing to check)."""
+        """DatabaseGone if the SQLite file this database opened was deleted or replaced (PostgreSQL: nothing
+        to check)."""
         guard = _GUARDS.get(self.engine)
         if guard is not None:
             guard.check()

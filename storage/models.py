@@ -98,8 +98,10 @@ class Plan(Base):
     escalate_after_days: Mapped[int] = mapped_column(Integer, default=14)
     checkin_months: Mapped[int] = mapped_column(Integer, default=1)
     escalation_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    # Or a channel: the platform's channel id (Slack "C0123"; a name where that is all we were given), the name
-    # people know it by, and the Slack workspace it is in when edibot is in several. Set, it wins over the person.
+    # Or a channel: the platform's channel id (Slack "C0123"; a name where that is all we were given), the
+    # name
+    # people know it by, and the Slack workspace it is in when edibot is in several. Set, it wins over the
+    # person.
     escalation_channel: Mapped[str | None] = mapped_column(String(100))
     escalation_channel_name: Mapped[str | None] = mapped_column(String(200))
     escalation_channel_workspace: Mapped[str | None] = mapped_column(String(32))
@@ -213,7 +215,8 @@ class Person(Base):
     )  # whose bank holidays: england, wales, scotland, northern-ireland
     send_time: Mapped[str] = mapped_column(String(5), default=SEND_TIME)  # local time reminders go out
     away_until: Mapped[date | None] = mapped_column(Date)  # reminders held until the day after
-    # Daily quiet hours in local time, "12:00-13:00" ("22:00-07:00" spans midnight): reminders wait until they end.
+    # Daily quiet hours in local time, "12:00-13:00" ("22:00-07:00" spans midnight): reminders wait until they
+    # end.
     quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # The weekday (0 = Monday) their recurring reminders gather on; None: Monday, or their first working day.
     reminder_day: Mapped[int | None] = mapped_column(SmallInteger)
@@ -257,21 +260,24 @@ class Nudge(Base):
 
 
 class OutboxMessage(Base):
-    """A message to deliver exactly once: claimed with a lease, retried after a crash, marked sent with its id."""
+    """A message to deliver exactly once: claimed with a lease, retried after a crash, marked sent with its
+    id."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_send_at", "status", "send_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n, or #channel:date:n
-    # A direct message to a person, or a post in a channel (its platform id, and its Slack workspace if known).
+    # A direct message to a person, or a post in a channel (its platform id, and its Slack workspace if
+    # known).
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     channel: Mapped[str | None] = mapped_column(String(100))
     channel_workspace: Mapped[str | None] = mapped_column(String(32))
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[OutboxStatus] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far: the fencing token of each try
-    # Tries that failed (the platform's trouble, the network), counted against MAX_ATTEMPTS; a rate limit isn't one.
+    # Tries that failed (the platform's trouble, the network), counted against MAX_ATTEMPTS; a rate limit
+    # isn't one.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

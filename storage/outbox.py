@@ -42,7 +42,8 @@ def all_nudge_keys(session: Session) -> list[str]:
 
 
 def plan_nudges(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write planned nudges (key, action_id, person_id or channel, step, occurrence, step_on, send_at, created_at).
+    """Write planned nudges (key, action_id, person_id or channel, step, occurrence, step_on, send_at,
+    created_at).
 
     One executemany on the table (the ORM's bulk path costs more per row than the database does); the unique
     key still refuses a twin.
@@ -143,7 +144,8 @@ def message_keys_taken(session: Session, keys: Iterable[str]) -> set[str]:
 
 
 def queue_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """New pending messages (key, send_at, person_id or channel and channel_workspace, created_at); their ids by key.
+    """New pending messages (key, send_at, person_id or channel and channel_workspace, created_at); their ids
+    by key.
 
     One multi-row INSERT that hands back each message's id (the order of the answer does not matter: by key).
     """
@@ -164,7 +166,8 @@ def queue_once(
     body: str | None = None,
     reply: dict[str, Any] | None = None,
 ) -> bool:
-    """A one-off message (a note's text, or a notice's reply) under a unique key; False if the key is taken."""
+    """A one-off message (a note's text, or a notice's reply) under a unique key; False if the key is
+    taken."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return False
     session.add(
@@ -186,7 +189,8 @@ class Claim(NamedTuple):
     """A message this worker now holds, and whether an earlier try may already have reached the platform."""
 
     id: int
-    # Its last lease ran out with no outcome recorded (the worker died, or hung, mid-send), or a try failed in a
+    # Its last lease ran out with no outcome recorded (the worker died, or hung, mid-send), or a try failed in
+    # a
     # way that may have posted (a timeout, Slack's 5xx): the platform may already show it.
     in_doubt: bool
 
@@ -237,7 +241,8 @@ def messages_by_id(session: Session, message_ids: list[int]) -> dict[int, Outbox
 
 
 def held(session: Session, message_id: int, *, attempt: int) -> OutboxMessage | None:
-    """The message, if this attempt still holds it; None when its lease ran out and another worker has it now."""
+    """The message, if this attempt still holds it; None when its lease ran out and another worker has it
+    now."""
     message = session.get(OutboxMessage, message_id)
     assert message is not None
     return message if message.attempts == attempt else None
@@ -293,7 +298,8 @@ def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime
 
 
 def reminders_since(session: Session, since: Mapping[int, datetime]) -> dict[int, int]:
-    """How many reminder messages each of these people was queued since their moment in `since` (one query per 500).
+    """How many reminder messages each of these people was queued since their moment in `since` (one query per
+    500).
 
     Reminder messages are keyed "person:day:n"; notes and notices have keys of their own and are not counted.
     """

@@ -1,4 +1,5 @@
-"""Fills the people directory from a CSV: who is who, how to reach them, and which owner roles they answer for."""
+"""Fills the people directory from a CSV: who is who, how to reach them, and which owner roles they answer
+for."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ class PeopleSummary:
 
 
 def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSummary:
-    """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin]; optionally
-    nation, working_days, send_time and quiet_hours).
+    """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin];
+    optionally nation, working_days, send_time and quiet_hours).
 
     Rows with a problem are reported by line and skipped; the rest are imported in one transaction.
     """
@@ -101,9 +102,13 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                 continue
             if person is None:
                 person = store.add_person(
-                    name=name, now=now, email=row.get("email"), timezone=zone,
-                    slack_id=row.get("slack_id"), teams_id=row.get("teams_id"),
-                )  # fmt: skip
+                    name=name,
+                    now=now,
+                    email=row.get("email"),
+                    timezone=zone,
+                    slack_id=row.get("slack_id"),
+                    teams_id=row.get("teams_id"),
+                )
                 summary.people_added += 1
             elif person.id not in seen:
                 summary.people_updated += 1
@@ -156,7 +161,8 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
 
 
 def _contact_problem(row: dict[str, str]) -> str | None:
-    """What is wrong with a row's email or time zone, which a person can't be reached without; None if fine."""
+    """What is wrong with a row's email or time zone, which a person can't be reached without; None if
+    fine."""
     email = row.get("email")
     if email:
         try:
@@ -173,8 +179,9 @@ def _contact_problem(row: dict[str, str]) -> str | None:
 
 
 def _set_quiet_hours(person: Person, text: str) -> str | None:
-    """A row's quiet_hours, read as `/edi quiet` reads them ("12:00-13:00", "12-1pm", "22:00-07:00"; "none" for
-    none); what is wrong with it if they can't be kept, with the person's quiet hours left as they were."""
+    """A row's quiet_hours, read as `/edi quiet` reads them ("12:00-13:00", "12-1pm", "22:00-07:00"; "none"
+    for none); what is wrong with it if they can't be kept, with the person's quiet hours left as they
+    were."""
     if text.strip().lower() in ("none", "off", "no"):
         person.quiet_hours = None
         return None

@@ -84,7 +84,8 @@ def actions_matching(
     overdue_on: date | None = None,
     include_archived: bool = False,
 ) -> Sequence[Action]:
-    """Live actions, in plan order, narrowed by plan name, owner (part of the name), due date or overdue-ness."""
+    """Live actions, in plan order, narrowed by plan name, owner (part of the name), due date or
+    overdue-ness."""
     query = (
         select(Action)
         .join(Plan)
@@ -159,7 +160,8 @@ def actions_by_plan_ref(session: Session, written: str) -> Sequence[str]:
 
 
 def action_by_ref(session: Session, ref: str) -> Action | None:
-    """The action with this reference, whatever its case (references are stored in capitals, so the index serves)."""
+    """The action with this reference, whatever its case (references are stored in capitals, so the index
+    serves)."""
     return session.scalar(
         select(Action)
         .where(Action.ref == ref.strip().upper())

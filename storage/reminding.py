@@ -15,7 +15,8 @@ from storage.models import Action, ActionDecline, Person, Plan, action_owners, p
 
 @dataclass(frozen=True, slots=True)
 class ActionRow:
-    """The columns of an action that the ladder and the sweep read, and nothing else (no JSON cells, no owners)."""
+    """The columns of an action that the ladder and the sweep read, and nothing else (no JSON cells, no
+    owners)."""
 
     id: int
     plan_id: int

@@ -59,7 +59,8 @@ def _owned_by(person: Person) -> Select[tuple[int]]:
 
 
 def _seen_by(person: Person | None) -> ColumnElement[bool]:
-    """Which actions (joined to their plan) `person` may see: a restricted plan's only by its owners and admins."""
+    """Which actions (joined to their plan) `person` may see: a restricted plan's only by its owners and
+    admins."""
     if person is not None and person.is_admin:
         return true()
     if person is None:
@@ -143,19 +144,30 @@ class Store:
         teams_id: str | None = None,
     ) -> Person:
         person = Person(
-            name=name.strip(), key=person_key(name), email=email or None, timezone=timezone or None,
-            slack_id=slack_id or None, teams_id=teams_id or None, created_at=now, is_admin=False,
+            name=name.strip(),
+            key=person_key(name),
+            email=email or None,
+            timezone=timezone or None,
+            slack_id=slack_id or None,
+            teams_id=teams_id or None,
+            created_at=now,
+            is_admin=False,
             working_days="Mon-Fri",
-        )  # fmt: skip
+        )
         self.session.add(person)
         self.session.flush()
         return person
 
     def link_identity(
-        self, person: Person, *, slack_id: str | None = None, teams_id: str | None = None,
+        self,
+        person: Person,
+        *,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
         slack_team_id: str | None = None,
-    ) -> None:  # fmt: skip
-        """Remember a platform id for someone first recognised by their email, unless it is already someone's."""
+    ) -> None:
+        """Remember a platform id for someone first recognised by their email, unless it is already
+        someone's."""
         if slack_id and person.slack_id is None and self.person_by_identity(slack_id=slack_id) is None:
             person.slack_id = slack_id
         if slack_team_id and person.slack_id == slack_id and person.slack_team_id != slack_team_id:
@@ -170,7 +182,8 @@ class Store:
         ).all()
 
     def people_to_match_on_slack(self) -> Sequence[Person]:
-        """People Slack could tell us more about: no Slack id yet but an email, or a Slack id but no time zone."""
+        """People Slack could tell us more about: no Slack id yet but an email, or a Slack id but no time
+        zone."""
         return self.session.scalars(
             select(Person)
             .where(
@@ -253,7 +266,8 @@ class Store:
         ).all()
 
     def refs_starting(self, prefix: str, *, seen_by: Person | None, limit: int = 12) -> Sequence[str]:
-        """Live references beginning with `prefix` that `seen_by` may see (none of a restricted plan of others)."""
+        """Live references beginning with `prefix` that `seen_by` may see (none of a restricted plan of
+        others)."""
         start = prefix.strip().upper()
         # A range rather than LIKE, so the unique index on ref serves it on SQLite and PostgreSQL alike.
         return self.session.scalars(
@@ -270,7 +284,8 @@ class Store:
         return [plan.ref_prefix.upper() for plan in self.plans_seen_by(seen_by)]
 
     def refs_of_plan_prefix(self, prefix: str, *, seen_by: Person | None) -> Sequence[str]:
-        """Every live reference of the plan with this prefix ("LT") that `seen_by` may see, to correct a typo."""
+        """Every live reference of the plan with this prefix ("LT") that `seen_by` may see, to correct a
+        typo."""
         return self.session.scalars(
             select(Action.ref)
             .join(Plan)
@@ -279,7 +294,8 @@ class Store:
         ).all()
 
     def may_see(self, person: Person | None, action: Action) -> bool:
-        """A restricted plan's actions are seen only by their owners and the plan admins; others by everyone."""
+        """A restricted plan's actions are seen only by their owners and the plan admins; others by
+        everyone."""
         return not action.plan.restricted or (
             person is not None and (person.is_admin or self.is_owner(person, action))
         )
@@ -295,9 +311,14 @@ class Store:
         # loading those JSON columns (nor owners, for a list of lines) more than halves `/edi mine`'s time.
         options = [
             selectinload(Action.plan),
-            defer(Action.raw_cells), defer(Action.imported_fields), defer(Action.group_path),
-            defer(Action.warnings), defer(Action.how), defer(Action.outputs), defer(Action.description),
-        ]  # fmt: skip
+            defer(Action.raw_cells),
+            defer(Action.imported_fields),
+            defer(Action.group_path),
+            defer(Action.warnings),
+            defer(Action.how),
+            defer(Action.outputs),
+            defer(Action.description),
+        ]
         if with_owners:
             options.append(selectinload(Action.owners))
         return self.session.scalars(
@@ -332,16 +353,19 @@ class Store:
         return plan_named(self.session, name)
 
     def renudge_plan(self, plan: Plan) -> None:
-        """After a pause, let the sweep work out every action's next step again (held reminders go out once)."""
+        """After a pause, let the sweep work out every action's next step again (held reminders go out
+        once)."""
         self.session.execute(update(Action).where(Action.plan_id == plan.id).values(next_nudge_on=None))
 
     def renudge_role(self, owner: Owner) -> None:
-        """Someone new answers for a role: the sweep looks at its actions again, so they hear where things stand."""
+        """Someone new answers for a role: the sweep looks at its actions again, so they hear where things
+        stand."""
         owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
         self.session.execute(update(Action).where(Action.id.in_(owned)).values(next_nudge_on=None))
 
     def decline(self, action: Action, person: Person, *, at: datetime) -> None:
-        """`person` says `action` isn't theirs: no more reminders to them about it (its planned ones are dropped)."""
+        """`person` says `action` isn't theirs: no more reminders to them about it (its planned ones are
+        dropped)."""
         if self.session.get(ActionDecline, (action.id, person.id)) is None:
             self.session.add(ActionDecline(action_id=action.id, person_id=person.id, at=at))
         self.session.execute(
@@ -368,7 +392,8 @@ class Store:
         )
 
     def answers_for(self, person: Person, action: Action) -> bool:
-        """Whether `action` is `person`'s to decline: they answer for one of its owner roles, or it names them."""
+        """Whether `action` is `person`'s to decline: they answer for one of its owner roles, or it names
+        them."""
         named = owner_key(person.name)
         return self.is_owner(person, action) or any(owner.key == named for owner in action.owners)
 
@@ -446,7 +471,8 @@ class Store:
         return self.session.scalars(select(Plan).order_by(Plan.name)).all()
 
     def plans_seen_by(self, person: Person | None) -> Sequence[Plan]:
-        """The plans `person` may see, by name: the open ones, and a restricted one if they own an action in it."""
+        """The plans `person` may see, by name: the open ones, and a restricted one if they own an action in
+        it."""
         if person is not None and person.is_admin:
             return self.plans()
         owns_in_it = (
@@ -464,14 +490,23 @@ class Store:
 
     # -- plans as a whole -------------------------------------------------------------------------------
     def archive_plan(self, plan: Plan, *, at: datetime, actor: str, surface: str) -> int:
-        """Every live action of `plan` archived, each with a history entry, and its reminders stopped (the plan
-        is paused); nothing is deleted, so `show` and the history still answer. Returns how many were archived."""
+        """Every live action of `plan` archived, each with a history entry, and its reminders stopped (the
+        plan is paused); nothing is deleted, so `show` and the history still answer. Returns how many were
+        archived."""
         archived = 0
         for action in self.session.scalars(select(Action).where(Action.plan_id == plan.id, ~Action.archived)):
             action.archived = True
             action.updated_at = at
-            self.record(action, at=at, actor=actor, surface=surface, field="archived", from_value="no",
-                        to_value="yes", note=f"plan {plan.name} archived")  # fmt: skip
+            self.record(
+                action,
+                at=at,
+                actor=actor,
+                surface=surface,
+                field="archived",
+                from_value="no",
+                to_value="yes",
+                note=f"plan {plan.name} archived",
+            )
             archived += 1
         plan.paused = True
         return archived
@@ -491,16 +526,23 @@ class Store:
     ) -> None:
         self.session.add(
             HistoryEntry(
-                action_id=action.id, at=at, actor=actor, surface=surface, field=field,
-                from_value=from_value, to_value=to_value, note=note,
+                action_id=action.id,
+                at=at,
+                actor=actor,
+                surface=surface,
+                field=field,
+                from_value=from_value,
+                to_value=to_value,
+                note=note,
             )
-        )  # fmt: skip
+        )
 
     def history(self, action: Action) -> Sequence[HistoryEntry]:
         return history_of(self.session, action)
 
     def refs_of_message(self, platform_message_id: str) -> list[str]:
-        """The actions a sent reminder was about, in the order it listed them (a reply in its thread is about them)."""
+        """The actions a sent reminder was about, in the order it listed them (a reply in its thread is about
+        them)."""
         return list(
             self.session.scalars(
                 select(Action.ref)

@@ -1,4 +1,5 @@
-"""Decodes a text file a person exported (a plan's CSV, the people directory) in the encodings spreadsheets write."""
+"""Decodes a text file a person exported (a plan's CSV, the people directory) in the encodings spreadsheets
+write."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def _postgres_ready() -> str:
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty, migrated database: a fresh SQLite file, or the test PostgreSQL database wiped after."""
+    """A URL to an empty, migrated database: a fresh SQLite file, or the test PostgreSQL database wiped
+    after."""
     if not POSTGRES_URL:
         path = tmp_path / "edibot.sqlite3"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)

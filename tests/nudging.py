@@ -53,23 +53,38 @@ def at(moment: str, zone: ZoneInfo = LONDON) -> datetime:
 def plan_settings(**settings: object) -> Plan:
     """A plan as the ladder sees it: its reminder settings, nothing stored."""
     values: dict[str, object] = {
-        "name": PLAN, "ref_prefix": "NO", "paused": False, "restricted": False, "reminder_days": [14, 3, 0],
-        "escalate_after_days": 14, "checkin_months": 1, "escalation_person_id": None,
-    }  # fmt: skip
+        "name": PLAN,
+        "ref_prefix": "NO",
+        "paused": False,
+        "restricted": False,
+        "reminder_days": [14, 3, 0],
+        "escalate_after_days": 14,
+        "checkin_months": 1,
+        "escalation_person_id": None,
+    }
     values.update(settings)
     return Plan(**values)
 
 
 def action_due(deadline: str, *, created: date, **fields: object) -> Action:
-    """An action whose deadline cell says `deadline`, read as the importer reads it on the day it was created."""
+    """An action whose deadline cell says `deadline`, read as the importer reads it on the day it was
+    created."""
     reading = interpret_deadline(deadline, today=created)
     imported = datetime.combine(created, time(9, 0), tzinfo=LONDON)
     values: dict[str, object] = {
-        "ref": "NO-1", "title": "Review recruitment adverts for inclusive language", "deadline_text": deadline,
-        "deadline_kind": reading.kind, "start_date": reading.start, "due_date": reading.due,
-        "recurrence": reading.recurrence, "status": "open", "archived": False, "snoozed_until": None,
-        "created_at": imported, "updated_at": imported,
-    }  # fmt: skip
+        "ref": "NO-1",
+        "title": "Review recruitment adverts for inclusive language",
+        "deadline_text": deadline,
+        "deadline_kind": reading.kind,
+        "start_date": reading.start,
+        "due_date": reading.due,
+        "recurrence": reading.recurrence,
+        "status": "open",
+        "archived": False,
+        "snoozed_until": None,
+        "created_at": imported,
+        "updated_at": imported,
+    }
     values.update(fields)
     return Action(**values)
 
@@ -132,7 +147,8 @@ class Platform:
         return self._receive(person.name, reply)
 
     def to_channel(self, channel: Channel, reply: Reply) -> str:
-        """A post in a channel: recorded under the channel's name ("#edi-leads"); fails as told to, by that name."""
+        """A post in a channel: recorded under the channel's name ("#edi-leads"); fails as told to, by that
+        name."""
         return self._receive(channel.name, reply)
 
     def _receive(self, name: str, reply: Reply) -> str:
@@ -162,15 +178,37 @@ class NudgeWorld:
     # -- setting up -----------------------------------------------------------------------------------
     def people(self, *rows: Someone) -> None:
         path = self.folder / "people.csv"
-        header = ["owner", "name", "email", "timezone", "slack_id", "teams_id", "admin", "nation",
-                  "working_days", "send_time"]  # fmt: skip
+        header = [
+            "owner",
+            "name",
+            "email",
+            "timezone",
+            "slack_id",
+            "teams_id",
+            "admin",
+            "nation",
+            "working_days",
+            "send_time",
+        ]
         with path.open("w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
             writer.writerow(header)
             for p in rows:
                 email = p.name.lower().replace(" ", ".") + "@northbridge.example"
-                writer.writerow([p.role, p.name, email, p.timezone, p.slack_id, "", "yes" if p.admin else "",
-                                 p.nation, p.working_days, p.send_time])  # fmt: skip
+                writer.writerow(
+                    [
+                        p.role,
+                        p.name,
+                        email,
+                        p.timezone,
+                        p.slack_id,
+                        "",
+                        "yes" if p.admin else "",
+                        p.nation,
+                        p.working_days,
+                        p.send_time,
+                    ]
+                )
         summary = import_people(self.store, path, now=self.clock.now())
         assert not summary.problems, summary.problems
 
@@ -225,7 +263,8 @@ class NudgeWorld:
         start: str | datetime | None = None,
         daily_cap: int = 1,
     ) -> None:
-        """Sweeps and delivers every `every` from `start` (or the clock's time) until `end`, as a scheduler would."""
+        """Sweeps and delivers every `every` from `start` (or the clock's time) until `end`, as a scheduler
+        would."""
         if start is not None:
             self.move(start)
         stop = at(end) if isinstance(end, str) else end

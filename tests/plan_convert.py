@@ -225,9 +225,11 @@ def write_plan_xlsx(layout: Layout, path: Path) -> Path:
                     sheet.cell(row=row_number + r, column=c + 1, value=value)
         for first_row, first_col, last_row, last_col in merge_regions(rows):
             sheet.merge_cells(
-                start_row=row_number + first_row, start_column=first_col + 1,
-                end_row=row_number + last_row, end_column=last_col + 1,
-            )  # fmt: skip
+                start_row=row_number + first_row,
+                start_column=first_col + 1,
+                end_row=row_number + last_row,
+                end_column=last_col + 1,
+            )
         row_number += len(rows)
     workbook.save(path)
     return path
@@ -277,7 +279,8 @@ def reimported(document: SourceDocument, *, fmt: str, folder: Path) -> ParsedPla
 
 
 def essentials(action: ParsedAction) -> tuple[object, ...]:
-    """What a plan owner sees of an action once imported: what, under which headings, who, when, how it's going."""
+    """What a plan owner sees of an action once imported: what, under which headings, who, when, how it's
+    going."""
     deadline = action.deadline
     return (
         action.title,

@@ -1,4 +1,5 @@
-"""A local stand-in for the Slack Web API: real HTTP on 127.0.0.1, for a real `slack_sdk.WebClient` to talk to.
+"""A local stand-in for the Slack Web API: real HTTP on 127.0.0.1, for a real `slack_sdk.WebClient` to talk
+to.
 
     with SlackStandIn() as slack:
         amina = slack.add_user("Amina Khan", email="amina.khan@northbridge.example")
@@ -124,7 +125,8 @@ class SlackRejected(Exception):
 
 
 class SlackStandIn:
-    """Slack's Web API at http://127.0.0.1:<random port>/api/, recording every call; see the module docstring."""
+    """Slack's Web API at http://127.0.0.1:<random port>/api/, recording every call; see the module
+    docstring."""
 
     def __init__(self, *, token: str = TOKEN, scopes: set[str] | None = None) -> None:
         self.token = token
@@ -177,7 +179,8 @@ class SlackStandIn:
         return f"http://{host!s}:{port}/api/"
 
     def response_url(self, name: str) -> str:
-        """A response_url as Slack gives one with a command or an interaction; what is posted there is kept."""
+        """A response_url as Slack gives one with a command or an interaction; what is posted there is
+        kept."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/commands/{name}"
 
@@ -205,15 +208,27 @@ class SlackStandIn:
 
     # -- the workspace ---------------------------------------------------------------------------------
     def add_user(
-        self, name: str, *, email: str | None = None, user_id: str | None = None, tz: str = "Europe/London",
-        tz_label: str = "Greenwich Mean Time", tz_offset: int = 0, is_bot: bool = False,
-    ) -> SlackUser:  # fmt: skip
+        self,
+        name: str,
+        *,
+        email: str | None = None,
+        user_id: str | None = None,
+        tz: str = "Europe/London",
+        tz_label: str = "Greenwich Mean Time",
+        tz_offset: int = 0,
+        is_bot: bool = False,
+    ) -> SlackUser:
         with self._lock:
             uid = user_id or f"U{next(self._ids):08d}"
             user = SlackUser(
-                id=uid, name=name, email=email or name.lower().replace(" ", ".") + "@northbridge.example",
-                tz=tz, tz_label=tz_label, tz_offset=tz_offset, is_bot=is_bot,
-            )  # fmt: skip
+                id=uid,
+                name=name,
+                email=email or name.lower().replace(" ", ".") + "@northbridge.example",
+                tz=tz,
+                tz_label=tz_label,
+                tz_offset=tz_offset,
+                is_bot=is_bot,
+            )
             self.state.users[uid] = user
             return user
 
@@ -245,19 +260,21 @@ class SlackStandIn:
             self._throttled.extend([(retry_after, method)] * calls)
 
     def refuse(self, method: str, error: str, *, status: int = 200, calls: int = 1) -> None:
-        """The next `calls` calls to `method` fail with this Slack error code (and HTTP status), whatever they ask."""
+        """The next `calls` calls to `method` fail with this Slack error code (and HTTP status), whatever they
+        ask."""
         with self._lock:
             self._refusals.extend([(method, error, status)] * calls)
 
     def slow(self, method: str, *, seconds: float, calls: int = 1) -> None:
-        """The next `calls` calls to `method` take `seconds` to be answered, as when Slack is having a bad day."""
+        """The next `calls` calls to `method` take `seconds` to be answered, as when Slack is having a bad
+        day."""
         with self._lock:
             self._slow.extend([(method, seconds)] * calls)
 
     def withhold_answer(self, method: str, *, after: int = 0, channel: str | None = None) -> None:
-        """`after` calls to `method` (in `channel`, when given) are answered; the next one is carried out (a post
-        is kept) but its answer is never sent, as when the caller dies, or its connection drops, after Slack
-        took the call."""
+        """`after` calls to `method` (in `channel`, when given) are answered; the next one is carried out (a
+        post is kept) but its answer is never sent, as when the caller dies, or its connection drops, after
+        Slack took the call."""
         with self._lock:
             self._withheld.append([method, after, channel])
 
@@ -294,7 +311,8 @@ class SlackStandIn:
             return [message for messages in self.state.messages.values() for message in messages]
 
     def keys_posted(self, event_type: str) -> Counter[str]:
-        """How many messages carry each metadata key of this event type (`event_payload["key"]`), everywhere."""
+        """How many messages carry each metadata key of this event type (`event_payload["key"]`),
+        everywhere."""
         with self._lock:
             return Counter(
                 str(message["metadata"]["event_payload"].get("key"))
@@ -443,7 +461,8 @@ class SlackStandIn:
         return text, blocks
 
     def _with_block_ids(self, blocks: list[Any]) -> list[Any]:
-        """Slack gives every block it stores a block_id when the sender gave none (and returns it on presses)."""
+        """Slack gives every block it stores a block_id when the sender gave none (and returns it on
+        presses)."""
         stored = copy.deepcopy(blocks)
         for block in stored:
             if isinstance(block, dict) and "block_id" not in block:
@@ -516,8 +535,11 @@ class SlackStandIn:
         ts = str(params.get("message_ts") or "")
         if not any(m["ts"] == ts for m in self.state.messages[channel]):
             raise SlackRejected("message_not_found")
-        return {"ok": True, "channel": channel,
-                "permalink": f"https://northbridge.slack.com/archives/{channel}/p{ts.replace('.', '')}"}  # fmt: skip
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://northbridge.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -605,13 +627,28 @@ class SlackStandIn:
     def _user_body(self, name: str, user: SlackUser) -> dict[str, Any]:
         body = payload(name)
         shown = body["user"]
-        shown.update(id=user.id, team_id=TEAM_ID, name=user.email.split("@")[0], real_name=user.name,
-                     deleted=user.deleted, tz=user.tz, tz_label=user.tz_label, tz_offset=user.tz_offset,
-                     is_bot=user.is_bot)  # fmt: skip
+        shown.update(
+            id=user.id,
+            team_id=TEAM_ID,
+            name=user.email.split("@")[0],
+            real_name=user.name,
+            deleted=user.deleted,
+            tz=user.tz,
+            tz_label=user.tz_label,
+            tz_offset=user.tz_offset,
+            is_bot=user.is_bot,
+        )
         first, _, last = user.name.partition(" ")
-        shown["profile"].update(real_name=user.name, real_name_normalized=user.name, display_name=first,
-                                display_name_normalized=first, email=user.email, first_name=first,
-                                last_name=last, title="")  # fmt: skip
+        shown["profile"].update(
+            real_name=user.name,
+            real_name_normalized=user.name,
+            display_name=first,
+            display_name_normalized=first,
+            email=user.email,
+            first_name=first,
+            last_name=last,
+            title="",
+        )
         return body
 
     def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -626,7 +663,8 @@ class SlackStandIn:
 
 
 def _metadata(value: Any) -> dict[str, Any]:
-    """chat.postMessage's `metadata` as Slack keeps it: an event_type (letters, digits, underscores) and a payload."""
+    """chat.postMessage's `metadata` as Slack keeps it: an event_type (letters, digits, underscores) and a
+    payload."""
     metadata = _decoded(value)
     if (
         not isinstance(metadata, dict)
@@ -640,7 +678,8 @@ def _metadata(value: Any) -> dict[str, Any]:
 
 
 def _ts(value: Any) -> Decimal:
-    """A Slack timestamp ("1762162201.000001") as an exact number: as floats, neighbours could compare equal."""
+    """A Slack timestamp ("1762162201.000001") as an exact number: as floats, neighbours could compare
+    equal."""
     try:
         return Decimal(str(value))
     except InvalidOperation:
@@ -653,7 +692,8 @@ def _flag(value: Any) -> bool:
 
 
 def _decoded(value: Any) -> Any:
-    """Form-encoded calls carry JSON arguments (blocks, view) as strings; JSON calls carry them as they are."""
+    """Form-encoded calls carry JSON arguments (blocks, view) as strings; JSON calls carry them as they
+    are."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -719,7 +759,8 @@ class _Handler(BaseHTTPRequestHandler):
         return  # quiet: the calls are recorded instead
 
 
-# -- Block Kit's limits, as Slack enforces them ---------------------------------------------------------------
+# -- Block Kit's limits, as Slack enforces them
+# ---------------------------------------------------------------
 
 
 def _text_problems(obj: Any, where: str, *, limit: int, plain_only: bool = False) -> Iterator[str]:
@@ -760,7 +801,9 @@ def _element_problems(element: Any, where: str) -> Iterator[str]:
             yield f"must be one of primary, danger [json-pointer:{where}/style]"
     elif kind == "static_select":
         if "placeholder" in element:
-            yield from _text_problems(element["placeholder"], f"{where}/placeholder", limit=PLACEHOLDER, plain_only=True)  # fmt: skip
+            yield from _text_problems(
+                element["placeholder"], f"{where}/placeholder", limit=PLACEHOLDER, plain_only=True
+            )
         options = element.get("options")
         if not isinstance(options, list) or not options:
             yield f"must provide at least 1 item [json-pointer:{where}/options]"
@@ -770,7 +813,9 @@ def _element_problems(element: Any, where: str) -> Iterator[str]:
         if "initial_option" in element and element["initial_option"] not in options:
             yield f"initial_option must match one of the options [json-pointer:{where}/initial_option]"
         for n, option in enumerate(options):
-            yield from _text_problems(option.get("text"), f"{where}/options/{n}/text", limit=OPTION_TEXT, plain_only=True)  # fmt: skip
+            yield from _text_problems(
+                option.get("text"), f"{where}/options/{n}/text", limit=OPTION_TEXT, plain_only=True
+            )
             value = option.get("value")
             if not isinstance(value, str) or not value or len(value) > OPTION_VALUE:
                 yield f"must be 1 to {OPTION_VALUE} characters [json-pointer:{where}/options/{n}/value]"

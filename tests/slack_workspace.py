@@ -107,9 +107,10 @@ class SlackWorkspace:
     def __enter__(self) -> SlackWorkspace:
         self.api.start()
         settings = Settings(
-            SLACK_SIGNING_SECRET=SecretStr(self.signing_secret), SLACK_BOT_TOKEN=SecretStr(self.api.token),
+            SLACK_SIGNING_SECRET=SecretStr(self.signing_secret),
+            SLACK_BOT_TOKEN=SecretStr(self.api.token),
             slack_api_url=self.api.url,
-        )  # fmt: skip
+        )
         self.bot = SlackBot(layer=command_layer(self.store, self.clock), database=self.store)
         # As `edibot run --slack-http` wires it: notices leave the outbox straight after the answer.
         self.round = NudgeRound(
@@ -155,20 +156,33 @@ class SlackWorkspace:
             email = known.email if known and known.email else None
         return self.api.add_user(name, email=email)
 
-    # -- Slack's requests, signed ------------------------------------------------------------------------------
-    def post(self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
-             timestamp: int | None = None, secret: str | None = None) -> Answer:  # fmt: skip
+    # -- Slack's requests, signed
+    # ------------------------------------------------------------------------------
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> Answer:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret or self.signing_secret).generate_signature(
             timestamp=stamp, body=body
         )
-        sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
-                **(headers or {})}  # fmt: skip
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
         self.last_sent = (body, sent)
         return self._answer(self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent))
 
     def replay(self) -> Answer:
-        """The last request sent again byte for byte, signature and timestamp included, as a replayer would."""
+        """The last request sent again byte for byte, signature and timestamp included, as a replayer
+        would."""
         body, sent = self.last_sent
         return self._answer(self.http.post("/slack/events", content=body.encode("utf-8"), headers=sent))
 
@@ -184,8 +198,11 @@ class SlackWorkspace:
         return Answer(response.status_code, parsed if isinstance(parsed, dict) else {}, response.text)
 
     def _interaction(self, body: dict[str, Any], **kwargs: Any) -> Answer:
-        return self.post(urlencode({"payload": json.dumps(body)}), content_type="application/x-www-form-urlencoded",
-                         **kwargs)  # fmt: skip
+        return self.post(
+            urlencode({"payload": json.dumps(body)}),
+            content_type="application/x-www-form-urlencoded",
+            **kwargs,
+        )
 
     def _trigger(self) -> str:
         self._triggers += 1
@@ -194,18 +211,38 @@ class SlackWorkspace:
     def command(self, user: SlackUser, text: str, *, channel: str = "C0EDIWG001", **kwargs: Any) -> Answer:
         body = payload("request_slash_command")
         name = f"cmd{self._triggers + 1}"
-        body.update(user_id=user.id, user_name=user.email.split("@")[0], text=text, channel_id=channel,
-                    trigger_id=self._trigger(), response_url=self.api.response_url(name), team_id=TEAM_ID)  # fmt: skip
+        body.update(
+            user_id=user.id,
+            user_name=user.email.split("@")[0],
+            text=text,
+            channel_id=channel,
+            trigger_id=self._trigger(),
+            response_url=self.api.response_url(name),
+            team_id=TEAM_ID,
+        )
         return self.post(urlencode(body), content_type="application/x-www-form-urlencoded", **kwargs)
 
-    def press(self, user: SlackUser, message: dict[str, Any], label: str, *, channel: str,
-              action_id: str | None = None, value: str | None = None) -> Answer:  # fmt: skip
+    def press(
+        self,
+        user: SlackUser,
+        message: dict[str, Any],
+        label: str,
+        *,
+        channel: str,
+        action_id: str | None = None,
+        value: str | None = None,
+    ) -> Answer:
         """Presses the button labelled `label` in a message the app posted (as stored by the stand-in)."""
         block, button = next(
-            ((b, e) for b in message.get("blocks", []) if b.get("type") == "actions"
-             for e in b["elements"] if e.get("text", {}).get("text") == label),
+            (
+                (b, e)
+                for b in message.get("blocks", [])
+                if b.get("type") == "actions"
+                for e in b["elements"]
+                if e.get("text", {}).get("text") == label
+            ),
             (None, None),
-        )  # fmt: skip
+        )
         assert block is not None and button is not None, (
             f"no button {label!r} in {texts_of(message.get('blocks', []))}"
         )
@@ -217,18 +254,28 @@ class SlackWorkspace:
         body["trigger_id"] = self._trigger()
         body["response_url"] = self.api.response_url(f"press{self._triggers}")
         self._events += 1
-        body["actions"] = [{
-            "action_id": action_id or button["action_id"], "block_id": block["block_id"], "text": button["text"],
-            "value": button.get("value") if value is None else value, "type": "button",
-            "action_ts": f"{1762162260 + self._events}.{self._events:06d}",
-        }]  # fmt: skip
+        body["actions"] = [
+            {
+                "action_id": action_id or button["action_id"],
+                "block_id": block["block_id"],
+                "text": button["text"],
+                "value": button.get("value") if value is None else value,
+                "type": "button",
+                "action_ts": f"{1762162260 + self._events}.{self._events:06d}",
+            }
+        ]
         return self._interaction(body)
 
     def press_in_home(self, user: SlackUser, label: str, *, index: int = 0) -> Answer:
         home = self.api.home_of(user.id)
         assert home is not None, "no Home tab published"
-        buttons = [(b, e) for b in home["blocks"] if b.get("type") == "actions" for e in b["elements"]
-                   if e.get("text", {}).get("text") == label]  # fmt: skip
+        buttons = [
+            (b, e)
+            for b in home["blocks"]
+            if b.get("type") == "actions"
+            for e in b["elements"]
+            if e.get("text", {}).get("text") == label
+        ]
         block, button = buttons[index]
         body = payload("request_block_actions")
         body["user"]["id"] = user.id
@@ -238,9 +285,16 @@ class SlackWorkspace:
         body.pop("response_url")
         body["view"] = home
         body["trigger_id"] = self._trigger()
-        body["actions"] = [{"action_id": button["action_id"], "block_id": block.get("block_id", "b0"),
-                            "text": button["text"], "value": button.get("value"), "type": "button",
-                            "action_ts": f"{time.time():.6f}"}]  # fmt: skip
+        body["actions"] = [
+            {
+                "action_id": button["action_id"],
+                "block_id": block.get("block_id", "b0"),
+                "text": button["text"],
+                "value": button.get("value"),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ]
         return self._interaction(body)
 
     def last_modal(self) -> dict[str, Any]:
@@ -268,8 +322,12 @@ class SlackWorkspace:
                 }
         body = payload("request_view_submission")
         body["user"]["id"] = user.id
-        body["view"].update(blocks=view["blocks"], private_metadata=view.get("private_metadata", ""),
-                            callback_id=view["callback_id"], state={"values": values})  # fmt: skip
+        body["view"].update(
+            blocks=view["blocks"],
+            private_metadata=view.get("private_metadata", ""),
+            callback_id=view["callback_id"],
+            state={"values": values},
+        )
         return self._interaction(body)
 
     def event(
@@ -287,8 +345,16 @@ class SlackWorkspace:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return self.post(json.dumps(body), content_type="application/json", headers=headers)
 
-    def reply_in_thread(self, user: SlackUser, message: dict[str, Any], text: str, *, channel: str,
-                        event_id: str | None = None, retry: int | None = None) -> Answer:  # fmt: skip
+    def reply_in_thread(
+        self,
+        user: SlackUser,
+        message: dict[str, Any],
+        text: str,
+        *,
+        channel: str,
+        event_id: str | None = None,
+        retry: int | None = None,
+    ) -> Answer:
         self._events += 1
         ts = f"{1762162400 + self._events}.{self._events:06d}"
         event = payload("request_event_message_im")["event"]

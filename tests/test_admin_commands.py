@@ -83,15 +83,24 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
 ) -> None:
     with nothing_changes(store):
         for command, answer in [
-            ('/edi people map "HR Manager" @Nobody Known', "I don't know @Nobody Known — add them to the people directory"),
+            (
+                '/edi people map "HR Manager" @Nobody Known',
+                "I don't know @Nobody Known — add them to the people directory",
+            ),
             ('/edi people map "HR" @Sam Patel', "No plan has an owner called 'HR'. Similar: HR Manager."),
             ("/edi admins add nobody@northbridge.example", "I don't know nobody@northbridge.example"),
-            ("/edi plan pause Southbridge", "There is no plan called 'Southbridge'. Plans: Northbridge EDI Plan."),
+            (
+                "/edi plan pause Southbridge",
+                "There is no plan called 'Southbridge'. Plans: Northbridge EDI Plan.",
+            ),
             ("/edi people", 'Usage: `/edi people map "HR Manager" @someone` or `/edi people unmapped`.'),
             ("/edi admins promote @Tom Okafor", "Usage: `/edi admins add @someone`"),
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
-            ("/edi plan stop", "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone|#channel`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`."),
-        ]:  # fmt: skip
+            (
+                "/edi plan stop",
+                "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone|#channel`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`.",
+            ),
+        ]:
             transcript.say("@Priya Shah", command)
             transcript.expect_reply(answer)
 
@@ -161,8 +170,10 @@ def test_an_admin_sends_a_plans_escalations_to_a_channel_as_typed_or_as_a_platfo
             return plan.escalation_channel, plan.escalation_channel_name, plan.escalation_person_id
 
     transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" #edi-leads')
-    transcript.expect_reply("Overdue actions in Northbridge EDI Plan now escalate to #edi-leads after 14 days.",
-                            "Make sure edibot is in #edi-leads")  # fmt: skip
+    transcript.expect_reply(
+        "Overdue actions in Northbridge EDI Plan now escalate to #edi-leads after 14 days.",
+        "Make sure edibot is in #edi-leads",
+    )
     assert target() == ("edi-leads", "edi-leads", None)
 
     transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" <#C0EDILEADS|edi-leads>')

@@ -20,9 +20,13 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def person(**details: object) -> Person:
     values: dict[str, object] = {
-        "name": "Amina Khan", "timezone": "Europe/London", "working_days": "Mon-Fri", "nation": "england",
-        "send_time": "09:30", "away_until": None,
-    }  # fmt: skip
+        "name": "Amina Khan",
+        "timezone": "Europe/London",
+        "working_days": "Mon-Fri",
+        "nation": "england",
+        "send_time": "09:30",
+        "away_until": None,
+    }
     values.update(details)
     return Person(**values)
 
@@ -125,8 +129,10 @@ def test_no_reminders_on_the_bank_holidays_of_the_persons_nation(
     assert sent(person(nation=nation), holiday) == datetime.combine(sent_on, time(9, 30), tzinfo=LONDON)
 
 
-@pytest.mark.parametrize(("nation", "subdivision"), [("england", "ENG"), ("wales", "WLS"),
-                                                     ("scotland", "SCT"), ("northern-ireland", "NIR")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("nation", "subdivision"),
+    [("england", "ENG"), ("wales", "WLS"), ("scotland", "SCT"), ("northern-ireland", "NIR")],
+)
 def test_every_bank_holiday_the_holidays_package_knows_is_skipped(nation: str, subdivision: str) -> None:
     someone = person(nation=nation)
     known = holidays.country_holidays("GB", subdiv=subdivision, years=[2025, 2026, 2027])

@@ -63,9 +63,14 @@ def test_a_directorate_and_a_target_of_dates_are_the_owner_and_the_deadline(tmp_
     assert [reading(a) for a in plan.actions] == [
         (None, "Run a staff survey", ["People and Culture"], ("dated", date(2025, 3, 31)), None),
         (None, "Publish the pay gap report", ["Finance"], ("dated", date(2025, 6, 30)), None),
-        (None, "Train every manager in inclusive recruitment", ["People and Culture"],
-         ("dated", date(2025, 6, 30)), None),
-    ]  # fmt: skip
+        (
+            None,
+            "Train every manager in inclusive recruitment",
+            ["People and Culture"],
+            ("dated", date(2025, 6, 30)),
+            None,
+        ),
+    ]
     assert plan.unused_columns == [] and plan.problems == []
     assert_every_row_accounted_for(plan, 3)
 
@@ -74,21 +79,47 @@ def test_columns_nobody_claims_are_named_in_the_summary_with_their_cell_counts(t
     plan = imported(
         tmp_path,
         [
-            ["Theme", "Action", "Accountable officer", "Service area", "Completion date", "Review date",
-             "Measure of success", "Milestones"],
-            ["Workforce", "Review recruitment adverts", "Head of HR", "People", "31/03/2025", "01/01/2025",
-             "Adverts reviewed", "Draft by Jan"],
-            ["", "Offer reverse mentoring", "Chief Executive", "People", "Sept 2025", "01/06/2025",
-             "Ten pairs", ""],
+            [
+                "Theme",
+                "Action",
+                "Accountable officer",
+                "Service area",
+                "Completion date",
+                "Review date",
+                "Measure of success",
+                "Milestones",
+            ],
+            [
+                "Workforce",
+                "Review recruitment adverts",
+                "Head of HR",
+                "People",
+                "31/03/2025",
+                "01/01/2025",
+                "Adverts reviewed",
+                "Draft by Jan",
+            ],
+            [
+                "",
+                "Offer reverse mentoring",
+                "Chief Executive",
+                "People",
+                "Sept 2025",
+                "01/06/2025",
+                "Ten pairs",
+                "",
+            ],
         ],
-    )  # fmt: skip
+    )
     assert [reading(a) for a in plan.actions] == [
         ("Workforce", "Review recruitment adverts", ["Head of HR"], ("dated", date(2025, 3, 31)), None),
         ("Workforce", "Offer reverse mentoring", ["Chief Executive"], ("dated", date(2025, 9, 30)), None),
     ]
     assert [(c.header, c.cells) for c in plan.unused_columns] == [
-        ("Service area", 2), ("Review date", 2), ("Milestones", 1),
-    ]  # fmt: skip
+        ("Service area", 2),
+        ("Review date", 2),
+        ("Milestones", 1),
+    ]
 
 
 def test_a_review_date_column_of_dates_is_the_deadline_when_there_is_no_other(tmp_path: Path) -> None:
@@ -115,19 +146,32 @@ CARELESS = [
     # A status word under Action; the action text slid into Progress.
     ["2", "", "Ongoing", "HR Manager", "", "Offer reverse mentoring to senior leaders", "A"],
     # The owner cell holds a sentence about a campaign launch.
-    ["3", "Communities", "Launch a hate crime reporting campaign",
-     "The campaign was launched in May with posters in every library and a series of talks by partners.",
-     "30/06/2024", "", "G"],
+    [
+        "3",
+        "Communities",
+        "Launch a hate crime reporting campaign",
+        "The campaign was launched in May with posters in every library and a series of talks by partners.",
+        "30/06/2024",
+        "",
+        "G",
+    ],
     # A sentence under Deadline, the row's real date under Progress.
-    ["4", "", "Publish the accessibility statement", "Digital Team", "Waiting on the new website to go live.",
-     "30/09/2024", "A"],
+    [
+        "4",
+        "",
+        "Publish the accessibility statement",
+        "Digital Team",
+        "Waiting on the new website to go live.",
+        "30/09/2024",
+        "A",
+    ],
     # The action text under Theme, the date under Action.
     ["5", "Set up a staff disability network", "31/12/2024", "Chief Executive", "", "", "R"],
     # Only a date.
     ["6", "", "", "", "31/01/2025", "", ""],
     # Slid one column right (a blank cell crept in before the reference).
     ["", "7", "", "Run unconscious bias training", "Learning Team", "31/10/2024", "", "G"],
-]  # fmt: skip
+]
 
 
 def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: Path) -> None:
@@ -135,14 +179,36 @@ def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: 
     by_ref = {a.source_ref: a for a in plan.actions}
     assert [reading(by_ref[ref]) for ref in ("1", "2", "3", "4", "5", "7")] == [
         ("Workforce", "Review recruitment adverts", ["HR Manager"], ("dated", date(2024, 3, 31)), "green"),
-        ("Workforce", "Offer reverse mentoring to senior leaders", ["HR Manager"], ("ongoing", None), "amber"),
+        (
+            "Workforce",
+            "Offer reverse mentoring to senior leaders",
+            ["HR Manager"],
+            ("ongoing", None),
+            "amber",
+        ),
         ("Communities", "Launch a hate crime reporting campaign", [], ("dated", date(2024, 6, 30)), "green"),
-        ("Communities", "Publish the accessibility statement", ["Digital Team"], ("dated", date(2024, 9, 30)),
-         "amber"),
-        ("Communities", "Set up a staff disability network", ["Chief Executive"],
-         ("dated", date(2024, 12, 31)), "red"),
-        ("Communities", "Run unconscious bias training", ["Learning Team"], ("dated", date(2024, 10, 31)), "green"),
-    ]  # fmt: skip
+        (
+            "Communities",
+            "Publish the accessibility statement",
+            ["Digital Team"],
+            ("dated", date(2024, 9, 30)),
+            "amber",
+        ),
+        (
+            "Communities",
+            "Set up a staff disability network",
+            ["Chief Executive"],
+            ("dated", date(2024, 12, 31)),
+            "red",
+        ),
+        (
+            "Communities",
+            "Run unconscious bias training",
+            ["Learning Team"],
+            ("dated", date(2024, 10, 31)),
+            "green",
+        ),
+    ]
     assert by_ref["3"].progress is not None and "campaign was launched" in by_ref["3"].progress
     assert by_ref["4"].progress == "Waiting on the new website to go live."
     messages = {problem.row: problem.message for problem in plan.problems if problem.message}
@@ -209,7 +275,7 @@ SMALL_PLANS = [
         ["Train managers in fair recruitment", "Learning Team", "31/12/2024", "Green"],
         ["Audit building accessibility", "Estates Team", "31/05/2025", "Red"],
     ],
-]  # fmt: skip
+]
 
 
 def _slid(row: list[str], direction: int) -> list[str]:
@@ -296,9 +362,16 @@ def test_the_import_summary_counts_every_row_and_names_the_columns_not_used(
     )
     assert "Row 4, Deadline: This row has a date but no action text, so it was skipped." in out
     code, out, err = cli(
-        "--now", "2024-01-15T09:30", "import", str(path), "--plan", "Careless", "--map", "owner=Directorate",
+        "--now",
+        "2024-01-15T09:30",
+        "import",
+        str(path),
+        "--plan",
+        "Careless",
+        "--map",
+        "owner=Directorate",
         "--json",
-    )  # fmt: skip
+    )
     assert code == 0, err
     data = json.loads(out)
     assert [a["owners"] for a in data["actions"]] == [["People"], ["Office of the CEO"]]

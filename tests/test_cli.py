@@ -1,4 +1,5 @@
-"""The `edibot` command line as a plan owner uses it: import, list, show, and every bad input refused plainly."""
+"""The `edibot` command line as a plan owner uses it: import, list, show, and every bad input refused
+plainly."""
 
 from __future__ import annotations
 
@@ -60,19 +61,42 @@ def test_import_json_prints_exactly_the_documented_shape_and_nothing_else(
     data = json.loads(out)
     assert set(data) == {"plan", "actions", "problems", "summary"}
     assert data["summary"] == {
-        "added": 4, "changed": 0, "unchanged": 0, "archived": 0,
-        "rows": 4, "rows_as_actions": 4, "rows_as_headings": 0, "rows_reported": 0, "not_used": [],
-    }  # fmt: skip
+        "added": 4,
+        "changed": 0,
+        "unchanged": 0,
+        "archived": 0,
+        "rows": 4,
+        "rows_as_actions": 4,
+        "rows_as_headings": 0,
+        "rows_reported": 0,
+        "not_used": [],
+    }
     first = data["actions"][0]
-    assert set(first) == {"ref", "theme", "title", "description", "owners", "deadline_text", "start_date",
-                          "due_date", "kind", "recurrence", "rag", "warnings"}  # fmt: skip
+    assert set(first) == {
+        "ref",
+        "theme",
+        "title",
+        "description",
+        "owners",
+        "deadline_text",
+        "start_date",
+        "due_date",
+        "kind",
+        "recurrence",
+        "rag",
+        "warnings",
+    }
     ongoing = data["actions"][2]
     assert (ongoing["kind"], ongoing["due_date"], ongoing["theme"]) == ("ongoing", "2022-11-30", "Workforce")
     assert data["problems"] == [
-        {"row": 5, "column": "Timescale", "text": "Next staff survey",
-         "message": "'Next staff survey' is not a date I understand; kept as text; the owner will be asked to set "
-                    "a date."}
-    ]  # fmt: skip
+        {
+            "row": 5,
+            "column": "Timescale",
+            "text": "Next staff survey",
+            "message": "'Next staff survey' is not a date I understand; kept as text; the owner will be asked to set "
+            "a date.",
+        }
+    ]
 
 
 def test_import_shows_a_readable_table_and_the_cells_that_need_a_look(edibot: Run, plan_csv: Path) -> None:
@@ -133,11 +157,17 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
 @pytest.mark.parametrize(
     ("case", "says"),
     [
-        ("missing", "nowhere.docx"), ("empty", "empty"), ("directory", "folder"), ("unsupported", ".pages"),
-        ("corrupt docx", "corrupt.docx"), ("password xlsx", "password-protected"), ("encoding", "UTF-8"),
-        ("no columns", "Name | Email"), ("50 MB", "50 MB"),
+        ("missing", "nowhere.docx"),
+        ("empty", "empty"),
+        ("directory", "folder"),
+        ("unsupported", ".pages"),
+        ("corrupt docx", "corrupt.docx"),
+        ("password xlsx", "password-protected"),
+        ("encoding", "UTF-8"),
+        ("no columns", "Name | Email"),
+        ("50 MB", "50 MB"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_file_gets_one_clear_sentence_a_failure_status_and_changes_nothing(
     edibot: Run,
     tmp_path: Path,
@@ -187,8 +217,12 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
     edibot = Path(sys.executable).with_name("edibot")
     result = subprocess.run(
         [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "15 added, 0 changed, 0 unchanged, 0 archived" in result.stdout
     assert "1 added, 4 changed, 10 unchanged, 1 archived" in result.stdout
@@ -200,8 +234,12 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     edibot = Path(sys.executable).with_name("edibot")
     result = subprocess.run(
         [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     reminders = result.stdout.split("Two months pass", 1)[1]
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders

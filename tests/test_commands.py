@@ -66,9 +66,11 @@ def test_a_reference_without_its_hyphen_gets_did_you_mean(transcript: Transcript
 
 def test_an_archived_action_says_it_is_no_longer_in_the_plan(transcript: Transcript, store: Database) -> None:
     import_plan(
-        store, SAMPLES / "northbridge_edi_plan_revised.csv", now=transcript.clock.now(),
+        store,
+        SAMPLES / "northbridge_edi_plan_revised.csv",
+        now=transcript.clock.now(),
         plan_name="Northbridge EDI Plan",
-    )  # fmt: skip
+    )
     with nothing_changes(store):
         transcript.say("@Priya Shah", "/edi note NO-13 poster printed")
     transcript.expect_reply("NO-13 is archived: it is no longer in the plan Northbridge EDI Plan.")
@@ -114,9 +116,13 @@ def test_someone_not_in_the_directory_is_refused_everything_but_help(
 def test_someone_who_does_not_own_an_action_cannot_change_it(transcript: Transcript, store: Database) -> None:
     with nothing_changes(store):
         for command in (
-            "/edi done NO-6", "/edi amber NO-6 not convinced", "/edi note NO-6 hello", "/edi due NO-6 31/3/26",
-            "/edi snooze NO-6 1w", "/edi reopen NO-1",
-        ):  # fmt: skip
+            "/edi done NO-6",
+            "/edi amber NO-6 not convinced",
+            "/edi note NO-6 hello",
+            "/edi due NO-6 31/3/26",
+            "/edi snooze NO-6 1w",
+            "/edi reopen NO-1",
+        ):
             transcript.say("@Ewan Campbell", command)
             transcript.expect_reply("or a plan admin can change it, so I haven't.")
         transcript.expect_reply("Only NO-1's owners (Policy, Communities and Engagement) or a plan admin")
@@ -140,9 +146,12 @@ def test_someone_who_is_not_an_admin_cannot_use_admin_commands(
 ) -> None:
     with nothing_changes(store):
         for command in (
-            '/edi owner NO-6 add "Policy Team"', "/edi people unmapped", '/edi people map "EDI Lead" @Amina Khan',
-            "/edi admins add @Amina Khan", "/edi plan pause Northbridge EDI Plan",
-        ):  # fmt: skip
+            '/edi owner NO-6 add "Policy Team"',
+            "/edi people unmapped",
+            '/edi people map "EDI Lead" @Amina Khan',
+            "/edi admins add @Amina Khan",
+            "/edi plan pause Northbridge EDI Plan",
+        ):
             transcript.say("@Amina Khan", command)
             transcript.expect_reply(
                 f"Only a plan admin can use `/edi {command.split()[1]}`. I haven't changed anything."
@@ -188,14 +197,18 @@ def test_a_button_that_is_unknown_or_malformed_is_refused(transcript: Transcript
     amina = Actor(surface="slack", name="Amina Khan")
     with nothing_changes(store):
         for action_id, value, answer in [
-            ("explode", "NO-6|green", "I don't recognise that button ('explode' with 'NO-6|green'); it may be from "
-                                      "an older version of me. I haven't changed anything."),
+            (
+                "explode",
+                "NO-6|green",
+                "I don't recognise that button ('explode' with 'NO-6|green'); it may be from "
+                "an older version of me. I haven't changed anything.",
+            ),
             ("status", "NO-6", "I don't recognise that button ('status' with 'NO-6')"),
             ("status", "NO-6|purple", "I don't recognise that button ('status' with 'NO-6|purple')"),
             ("snooze", "NO-6|", "I don't recognise that button ('snooze' with 'NO-6|')"),
             ("status", "|green", "That button carried no action reference; I haven't changed anything."),
             ("status", "ZZ-9|green", "There is no action ZZ-9."),
-        ]:  # fmt: skip
+        ]:
             outcome = transcript.layer.press(amina, action_id, value)
             assert answer in outcome.reply.plain_text(), outcome.reply.plain_text()
 

@@ -1,4 +1,5 @@
-"""`edibot console`: a scripted conversation run from the command line, on the real command layer and store."""
+"""`edibot console`: a scripted conversation run from the command line, on the real command layer and
+store."""
 
 from __future__ import annotations
 
@@ -18,13 +19,18 @@ Run = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def edibot(cli: Run, tmp_path: Path) -> Run:
-    """Runs `edibot ARGS…` in-process on the test database, with the sample plan and people imported by the CLI."""
+    """Runs `edibot ARGS…` in-process on the test database, with the sample plan and people imported by the
+    CLI."""
     run = cli
 
     code, _, err = run(
-        "--now", "2025-11-03T09:00", "import", str(SAMPLES / "northbridge_edi_plan.csv"),
-        "--plan", "Northbridge EDI Plan",
-    )  # fmt: skip
+        "--now",
+        "2025-11-03T09:00",
+        "import",
+        str(SAMPLES / "northbridge_edi_plan.csv"),
+        "--plan",
+        "Northbridge EDI Plan",
+    )
     assert code == 0, err
     code, out, err = run("people", "import", str(SAMPLES / "northbridge_people.csv"))
     assert code == 0 and "7 people added" in out, err
@@ -76,8 +82,11 @@ def test_a_script_prints_every_reply_and_changes_the_store(
     assert snapshot(store, "NO-6")["rag"] == "amber"
     pressed = history(store, "NO-5")[0]
     assert (pressed.actor, pressed.field, pressed.to_value, pressed.surface) == (
-        "Dafydd Evans", "rag", "green", "console",
-    )  # fmt: skip
+        "Dafydd Evans",
+        "rag",
+        "green",
+        "console",
+    )
     assert (pressed.at.day, pressed.at.hour) == (4, 10)
 
 

@@ -1,4 +1,5 @@
-"""edibot's SQLite file as an operator meets it: made once and private, and never quietly swapped for an empty one."""
+"""edibot's SQLite file as an operator meets it: made once and private, and never quietly swapped for an empty
+one."""
 
 from __future__ import annotations
 
@@ -106,9 +107,13 @@ def test_a_database_file_replaced_mid_conversation_is_refused_until_edibot_resta
     }
     env.update(EDIBOT_DATA_DIR=str(data), PYTHONUNBUFFERED="1")
     console = subprocess.Popen(
-        [EDIBOT, "console", "--as", "Grace Liu"], env=env, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [EDIBOT, "console", "--as", "Grace Liu"],
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert console.stdin is not None
     said: list[str] = []  # what edibot prints, line by line, as it runs
     reader = threading.Thread(target=lambda: said.extend(console.stdout or ()), daemon=True)
@@ -127,8 +132,9 @@ def test_a_database_file_replaced_mid_conversation_is_refused_until_edibot_resta
         console.kill()
         reader.join(timeout=5)
     log = console.stderr.read() if console.stderr else ""
-    restarted = subprocess.run([EDIBOT, "show", "NO-4"], env=env, capture_output=True, text=True, timeout=60,
-                               check=False)  # fmt: skip
+    restarted = subprocess.run(
+        [EDIBOT, "show", "NO-4"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
     assert any("open action" in line for line in said), said
     assert DATA_UNREACHABLE in "".join(said).replace("\n", " ")

@@ -30,8 +30,12 @@ def reads(
     deadline = interpret_deadline(cell, today=today)
     assert deadline.text == cell
     assert (deadline.kind, deadline.start, deadline.due, deadline.recurrence, deadline.milestones) == (
-        kind, start, due, recurrence, milestones,
-    ), deadline  # fmt: skip
+        kind,
+        start,
+        due,
+        recurrence,
+        milestones,
+    ), deadline
     return deadline
 
 
@@ -46,22 +50,41 @@ def only_warning(deadline: Deadline) -> str:
 @pytest.mark.parametrize(
     ("cell", "due"),
     [
-        ("June 23", date(2023, 6, 30)), ("Sept 23", date(2023, 9, 30)), ("Apr-20", date(2020, 4, 30)),
-        ("June 2024", date(2024, 6, 30)), ("Due July 2025", date(2025, 7, 31)),
-        ("October 23", date(2023, 10, 31)), ("Dec 23", date(2023, 12, 31)), ("March 24", date(2024, 3, 31)),
-        ("Nov 2022", date(2022, 11, 30)), ("November 2022", date(2022, 11, 30)),
-        ("Feb 24", date(2024, 2, 29)), ("Feb 23", date(2023, 2, 28)),
+        ("June 23", date(2023, 6, 30)),
+        ("Sept 23", date(2023, 9, 30)),
+        ("Apr-20", date(2020, 4, 30)),
+        ("June 2024", date(2024, 6, 30)),
+        ("Due July 2025", date(2025, 7, 31)),
+        ("October 23", date(2023, 10, 31)),
+        ("Dec 23", date(2023, 12, 31)),
+        ("March 24", date(2024, 3, 31)),
+        ("Nov 2022", date(2022, 11, 30)),
+        ("November 2022", date(2022, 11, 30)),
+        ("Feb 24", date(2024, 2, 29)),
+        ("Feb 23", date(2023, 2, 28)),
     ],
-)  # fmt: skip
+)
 def test_a_month_and_year_is_due_on_the_last_day_of_that_month(cell: str, due: date) -> None:
     assert not reads(cell, "dated", due=due).warnings
 
 
 @pytest.mark.parametrize(
     "cell",
-    ["31/3/24", "30th June 2019", "31.03.2024", "2024-03-31", "31 March 2024", "by 31/3/24", "31/03/2024",
-     "31st March 2024", "March 31st, 2024", "31-Mar-24", "2024-03-31 00:00:00", "Deadline: 31/3/24"],
-)  # fmt: skip
+    [
+        "31/3/24",
+        "30th June 2019",
+        "31.03.2024",
+        "2024-03-31",
+        "31 March 2024",
+        "by 31/3/24",
+        "31/03/2024",
+        "31st March 2024",
+        "March 31st, 2024",
+        "31-Mar-24",
+        "2024-03-31 00:00:00",
+        "Deadline: 31/3/24",
+    ],
+)
 def test_a_written_day_is_due_that_day(cell: str) -> None:
     expected = {"30th June 2019": date(2019, 6, 30)}.get(cell, date(2024, 3, 31))
     assert not reads(cell, "dated", due=expected).warnings
@@ -127,22 +150,34 @@ def test_a_financial_year_alone_runs_april_to_march(cell: str) -> None:
 
 @pytest.mark.parametrize(
     ("cell", "due"),
-    [("before April 2024", date(2024, 3, 31)), ("by end of Q2 2024", date(2024, 6, 30)),
-     ("End of 2024", date(2024, 12, 31)), ("w/c 3 June 2024", date(2024, 6, 3)),
-     ("week commencing 03/06/2024", date(2024, 6, 3))],
-)  # fmt: skip
+    [
+        ("before April 2024", date(2024, 3, 31)),
+        ("by end of Q2 2024", date(2024, 6, 30)),
+        ("End of 2024", date(2024, 12, 31)),
+        ("w/c 3 June 2024", date(2024, 6, 3)),
+        ("week commencing 03/06/2024", date(2024, 6, 3)),
+    ],
+)
 def test_deadline_words_around_a_date_are_understood(cell: str, due: date) -> None:
     reads(cell, "dated", due=due)
 
 
 @pytest.mark.parametrize(
     ("cell", "due"),
-    [("Sept. 23", date(2023, 9, 30)), ("SEPT 2023", date(2023, 9, 30)), ("sep 2023", date(2023, 9, 30)),
-     ("  June 2024  ", date(2024, 6, 30)), ("June 2024.", date(2024, 6, 30)),
-     ("<p>June 23</p>", date(2023, 6, 30)),
-     ("• March 24", date(2024, 3, 31)), ("April '24", date(2024, 4, 30)), ("Jun-2024", date(2024, 6, 30)),
-     ("June\u00a02024", date(2024, 6, 30)), ("(March 2024)", date(2024, 3, 31))],
-)  # fmt: skip
+    [
+        ("Sept. 23", date(2023, 9, 30)),
+        ("SEPT 2023", date(2023, 9, 30)),
+        ("sep 2023", date(2023, 9, 30)),
+        ("  June 2024  ", date(2024, 6, 30)),
+        ("June 2024.", date(2024, 6, 30)),
+        ("<p>June 23</p>", date(2023, 6, 30)),
+        ("• March 24", date(2024, 3, 31)),
+        ("April '24", date(2024, 4, 30)),
+        ("Jun-2024", date(2024, 6, 30)),
+        ("June\u00a02024", date(2024, 6, 30)),
+        ("(March 2024)", date(2024, 3, 31)),
+    ],
+)
 def test_spelling_case_spacing_and_stray_punctuation_do_not_matter(cell: str, due: date) -> None:
     reads(cell, "dated", due=due)
 
@@ -163,22 +198,42 @@ def test_a_season_is_read_as_its_three_months_with_a_note() -> None:
 
 @pytest.mark.parametrize(
     "cell",
-    ["Ongoing", "Throughout year", "Continuous", "On-going", "ongoing", "Ongoing ", "Throughout the year",
-     "Ongoing – Update to be provided as part of EDI Annual update",
-     "Ongoing – Update to be provided as part of EDI Annual update and Workforce Strategy Annual Update",
-     "Business as usual", "As required"],
-)  # fmt: skip
+    [
+        "Ongoing",
+        "Throughout year",
+        "Continuous",
+        "On-going",
+        "ongoing",
+        "Ongoing ",
+        "Throughout the year",
+        "Ongoing – Update to be provided as part of EDI Annual update",
+        "Ongoing – Update to be provided as part of EDI Annual update and Workforce Strategy Annual Update",
+        "Business as usual",
+        "As required",
+    ],
+)
 def test_ongoing_work_has_no_due_date(cell: str) -> None:
     assert not reads(cell, "ongoing").warnings
 
 
 @pytest.mark.parametrize(
     ("cell", "recurrence"),
-    [("Annually", "P1Y"), ("Quarterly", "P3M"), ("Monthly", "P1M"), ("Weekly", "P1W"),
-     ("Every 6 months", "P6M"), ("Twice a year", "P6M"), ("Each year", "P1Y"), ("Yearly", "P1Y"),
-     ("Every 3 months", "P3M"),
-     ("Every 2 weeks", "P2W"), ("Fortnightly", "P2W"), ("Six-monthly", "P6M"), ("Every 12 months", "P1Y")],
-)  # fmt: skip
+    [
+        ("Annually", "P1Y"),
+        ("Quarterly", "P3M"),
+        ("Monthly", "P1M"),
+        ("Weekly", "P1W"),
+        ("Every 6 months", "P6M"),
+        ("Twice a year", "P6M"),
+        ("Each year", "P1Y"),
+        ("Yearly", "P1Y"),
+        ("Every 3 months", "P3M"),
+        ("Every 2 weeks", "P2W"),
+        ("Fortnightly", "P2W"),
+        ("Six-monthly", "P6M"),
+        ("Every 12 months", "P1Y"),
+    ],
+)
 def test_regular_work_repeats_with_its_period(cell: str, recurrence: str) -> None:
     assert not reads(cell, "recurring", recurrence=recurrence).warnings
 
@@ -208,10 +263,15 @@ def test_a_repeat_with_a_month_uses_today_to_find_the_next_one() -> None:
 
 @pytest.mark.parametrize(
     ("cell", "start"),
-    [("From April 2019", date(2019, 4, 1)), ("Start date April 2024", date(2024, 4, 1)),
-     ("Starting Jan 2025", date(2025, 1, 1)), ("March 2024 onwards", date(2024, 3, 1)),
-     ("Sept 2022 – ongoing", date(2022, 9, 1)), ("From 3/6/24", date(2024, 6, 3))],
-)  # fmt: skip
+    [
+        ("From April 2019", date(2019, 4, 1)),
+        ("Start date April 2024", date(2024, 4, 1)),
+        ("Starting Jan 2025", date(2025, 1, 1)),
+        ("March 2024 onwards", date(2024, 3, 1)),
+        ("Sept 2022 – ongoing", date(2022, 9, 1)),
+        ("From 3/6/24", date(2024, 6, 3)),
+    ],
+)
 def test_work_that_starts_on_a_date_then_carries_on_has_a_start_and_no_due_date(
     cell: str, start: date
 ) -> None:
@@ -220,9 +280,13 @@ def test_work_that_starts_on_a_date_then_carries_on_has_a_start_and_no_due_date(
 
 @pytest.mark.parametrize(
     ("cell", "due"),
-    [("Nov 2022 & Ongoing", date(2022, 11, 30)), ("Apr-19 and ongoing", date(2019, 4, 30)),
-     ("Sept 2022 & Ongoing", date(2022, 9, 30)), ("March 2024 then ongoing", date(2024, 3, 31))],
-)  # fmt: skip
+    [
+        ("Nov 2022 & Ongoing", date(2022, 11, 30)),
+        ("Apr-19 and ongoing", date(2019, 4, 30)),
+        ("Sept 2022 & Ongoing", date(2022, 9, 30)),
+        ("March 2024 then ongoing", date(2024, 3, 31)),
+    ],
+)
 def test_a_first_deadline_followed_by_ongoing_work_keeps_that_deadline(cell: str, due: date) -> None:
     assert not reads(cell, "ongoing", due=due).warnings
 
@@ -422,7 +486,7 @@ PLAN_CELLS: list[tuple[str, DeadlineKind, date | None]] = [
     ("Published", "complete", None),
     ("Bi-annual", "recurring", None),
     ("TBC", "unknown", None),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("cell", "kind", "due"), PLAN_CELLS)
@@ -443,9 +507,22 @@ def test_the_maidstone_multi_date_cell_keeps_its_later_dates_as_milestones() -> 
 # -- warnings are for people -------------------------------------------------------------------------------
 
 EVERY_EXAMPLE = [cell for cell, _, _ in PLAN_CELLS] + [
-    "Sept 32", "31/2/24", "Next staff survey", "TBC", "–", "Bi-annual", "Tri-annually", "Termly", "2023-2024",
-    "Sept 23 and March 24", "Spring 2024", "next Friday", "March 2024 - Jan 2024", "31/3", "June 1066",
-]  # fmt: skip
+    "Sept 32",
+    "31/2/24",
+    "Next staff survey",
+    "TBC",
+    "–",
+    "Bi-annual",
+    "Tri-annually",
+    "Termly",
+    "2023-2024",
+    "Sept 23 and March 24",
+    "Spring 2024",
+    "next Friday",
+    "March 2024 - Jan 2024",
+    "31/3",
+    "June 1066",
+]
 
 
 @pytest.mark.parametrize("cell", EVERY_EXAMPLE)
@@ -460,10 +537,50 @@ def test_warnings_quote_the_cell_and_read_as_plain_english(cell: str) -> None:
 # -- properties --------------------------------------------------------------------------------------------
 
 FRAGMENTS = st.sampled_from(
-    ["June", "Sept", "Q1", "Q4", "2024", "24", "23/24", "2024/25", "31", "3", "/", "-", "–", " ", "and", "&",
-     "Ongoing", "from", "by", "end of", "next", "Friday", "in", "2", "weeks", "Annually", "TBC", "\n", "<p>",
-     "</p>", "to", "or", "w/c", "29", "Feb", "0", "9999", "Spring", "(", ")", "."]
-)  # fmt: skip
+    [
+        "June",
+        "Sept",
+        "Q1",
+        "Q4",
+        "2024",
+        "24",
+        "23/24",
+        "2024/25",
+        "31",
+        "3",
+        "/",
+        "-",
+        "–",
+        " ",
+        "and",
+        "&",
+        "Ongoing",
+        "from",
+        "by",
+        "end of",
+        "next",
+        "Friday",
+        "in",
+        "2",
+        "weeks",
+        "Annually",
+        "TBC",
+        "\n",
+        "<p>",
+        "</p>",
+        "to",
+        "or",
+        "w/c",
+        "29",
+        "Feb",
+        "0",
+        "9999",
+        "Spring",
+        "(",
+        ")",
+        ".",
+    ]
+)
 DEADLINE_LIKE = st.lists(FRAGMENTS, max_size=7).map(" ".join) | st.lists(FRAGMENTS, max_size=7).map("".join)
 TODAY = st.none() | st.dates()
 

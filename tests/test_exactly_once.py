@@ -1,5 +1,5 @@
-"""Exactly once, after a crash: edibot killed (SIGKILL) after Slack took a post but before the outbox marked it
-sent, then started again, finds that post by its outbox key and keeps it; nobody hears anything twice.
+"""Exactly once, after a crash: edibot killed (SIGKILL) after Slack took a post but before the outbox marked
+it sent, then started again, finds that post by its outbox key and keeps it; nobody hears anything twice.
 
 These run the real `edibot run --slack-http` in its own process against the Slack stand-in, whose token has
 exactly the manifest's scopes; the stand-in withholds its answer to one post, so the process dies in the
@@ -130,7 +130,8 @@ def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_
 def edibot(
     api: SlackStandIn, database_url: str, *, now: datetime, log: Path
 ) -> Iterator[subprocess.Popen[str]]:
-    """`edibot --now <now> run --slack-http` in a process group of its own; stopped (if still alive) on leaving."""
+    """`edibot --now <now> run --slack-http` in a process group of its own; stopped (if still alive) on
+    leaving."""
     env = {
         **os.environ,
         "EDIBOT_DATABASE_URL": database_url,

@@ -79,8 +79,9 @@ def one_sentence(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def demo_in(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    runner = CliRunner(env={"EDIBOT_DATA_DIR": str(tmp_path / "live"), "DATABASE_URL": None,
-                            "EDIBOT_DATABASE_URL": None})  # fmt: skip
+    runner = CliRunner(
+        env={"EDIBOT_DATA_DIR": str(tmp_path / "live"), "DATABASE_URL": None, "EDIBOT_DATABASE_URL": None}
+    )
     result = runner.invoke(app, ["demo", *args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -261,9 +262,15 @@ def test_switching_to_somebody_unknown_in_the_console_is_refused(database_url: s
     )
     database.dispose()
     result = subprocess.run(
-        [EDIBOT, "console", "--as", "Amina Khan"], input=":as Nobody\n/edi help\n", capture_output=True,
-        text=True, timeout=60, cwd=tmp_path, env={**os.environ, "EDIBOT_DATABASE_URL": database_url}, check=False,
-    )  # fmt: skip
+        [EDIBOT, "console", "--as", "Amina Khan"],
+        input=":as Nobody\n/edi help\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "EDIBOT_DATABASE_URL": database_url},
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Nobody called 'Nobody' is in the people directory; you are still Amina Khan." in result.stdout
     assert "Nobody>" not in result.stdout and "Amina Khan> " in result.stdout

@@ -10,33 +10,68 @@ from storage.importing.headers import looks_like_header, map_columns, role_of
 @pytest.mark.parametrize(
     ("header", "role"),
     [
-        ("What", "action"), ("Action", "action"), ("Actions", "action"), ("Actions to be done", "action"),
+        ("What", "action"),
+        ("Action", "action"),
+        ("Actions", "action"),
+        ("Actions to be done", "action"),
         ("What are the gaps/what needs to be done?", "action"),
-        ("Who", "owner"), ("Owner", "owner"), ("Lead", "owner"), ("Responsible", "owner"),
-        ("Department", "owner"), ("Person Responsible", "owner"), ("Responsible Service", "owner"),
-        ("By whom", "owner"), ("Responsible officer", "owner"),
-        ("When", "deadline"), ("Deadline", "deadline"), ("Timescale", "deadline"), ("Timescales", "deadline"),
-        ("Timelines", "deadline"), ("By when", "deadline"), ("Target date", "deadline"),
+        ("Who", "owner"),
+        ("Owner", "owner"),
+        ("Lead", "owner"),
+        ("Responsible", "owner"),
+        ("Department", "owner"),
+        ("Person Responsible", "owner"),
+        ("Responsible Service", "owner"),
+        ("By whom", "owner"),
+        ("Responsible officer", "owner"),
+        ("When", "deadline"),
+        ("Deadline", "deadline"),
+        ("Timescale", "deadline"),
+        ("Timescales", "deadline"),
+        ("Timelines", "deadline"),
+        ("By when", "deadline"),
+        ("Target date", "deadline"),
         ("Timescale for delivery", "deadline"),
-        ("RAG", "rag"), ("Status", "rag"), ("RAG status", "rag"),
-        ("Progress", "progress"), ("Update", "progress"), ("Comments", "progress"),
-        ("How", "how"), ("Output", "outputs"), ("Success measure", "outputs"), ("KPI", "outputs"),
-        ("Action Title", "title"), ("Ref", "ref"), ("No.", "ref"),
+        ("RAG", "rag"),
+        ("Status", "rag"),
+        ("RAG status", "rag"),
+        ("Progress", "progress"),
+        ("Update", "progress"),
+        ("Comments", "progress"),
+        ("How", "how"),
+        ("Output", "outputs"),
+        ("Success measure", "outputs"),
+        ("KPI", "outputs"),
+        ("Action Title", "title"),
+        ("Ref", "ref"),
+        ("No.", "ref"),
         ("What can the Council already evidence?", "context"),
-        ("Directorate", "owner"), ("Service area", "owner"), ("Accountable officer", "owner"), ("Officer", "owner"),
-        ("Target date", "deadline"), ("Completion date", "deadline"), ("Milestones", "deadline"),
+        ("Directorate", "owner"),
+        ("Service area", "owner"),
+        ("Accountable officer", "owner"),
+        ("Officer", "owner"),
+        ("Target date", "deadline"),
+        ("Completion date", "deadline"),
+        ("Milestones", "deadline"),
         ("Measure of success", "outputs"),
     ],
-)  # fmt: skip
+)
 def test_headers_are_recognised_by_meaning(header: str, role: str) -> None:
     assert role_of(header)[0] == role
 
 
 @pytest.mark.parametrize(
     ("header", "level"),
-    [("Theme", "theme"), ("Pillar", "pillar"), ("Objective", "objective"), ("Focus", "focus"),
-     ("Priority", "priority"), ("Commitments", "commitment"), ("Outcome", "outcome")],
-)  # fmt: skip
+    [
+        ("Theme", "theme"),
+        ("Pillar", "pillar"),
+        ("Objective", "objective"),
+        ("Focus", "focus"),
+        ("Priority", "priority"),
+        ("Commitments", "commitment"),
+        ("Outcome", "outcome"),
+    ],
+)
 def test_grouping_headers_name_their_level(header: str, level: str) -> None:
     assert role_of(header) == ("group", level)
 
@@ -66,18 +101,31 @@ def test_each_role_is_claimed_once_by_its_leftmost_column() -> None:
 
 @pytest.mark.parametrize(
     "row",
-    [["What", "How", "Who", "When"], ["", "What can the Council already evidence?", "What are the gaps", "By when",
-                                     "Responsible officer", "RAG"], ["Action", "Owner"]],
-)  # fmt: skip
+    [
+        ["What", "How", "Who", "When"],
+        [
+            "",
+            "What can the Council already evidence?",
+            "What are the gaps",
+            "By when",
+            "Responsible officer",
+            "RAG",
+        ],
+        ["Action", "Owner"],
+    ],
+)
 def test_header_rows_are_found(row: list[str]) -> None:
     assert looks_like_header(row)
 
 
 @pytest.mark.parametrize(
     "row",
-    [["Launch events series focused on engaging diverse young people.", "Delivery Support", "June 23"],
-     ["As a Community Leader", "", ""], ["Name", "Email"]],
-)  # fmt: skip
+    [
+        ["Launch events series focused on engaging diverse young people.", "Delivery Support", "June 23"],
+        ["As a Community Leader", "", ""],
+        ["Name", "Email"],
+    ],
+)
 def test_data_rows_and_headings_are_not_headers(row: list[str]) -> None:
     assert not looks_like_header(row)
 

@@ -217,7 +217,8 @@ def test_a_plan_admin_restricts_a_plan_to_its_owners_and_opens_it_again(transcri
 def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_roles_again(
     store: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counting unmapped roles reads every action's owners; a scheduler sweeping all Monday must not repeat it."""
+    """Counting unmapped roles reads every action's owners; a scheduler sweeping all Monday must not repeat
+    it."""
     counted = []
     real = Store.unmapped_owners
 
@@ -238,8 +239,9 @@ def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_r
 def test_the_weekly_note_counts_only_the_actions_of_unmapped_roles_never_the_whole_store(
     store: Database,
 ) -> None:
-    """Monday's sweep asks which roles have nobody to remind; on a store of 100,000 actions, reading every action's
-    owners to answer it made the sweep miss its second. Each statement must reach actions through an index."""
+    """Monday's sweep asks which roles have nobody to remind; on a store of 100,000 actions, reading every
+    action's owners to answer it made the sweep miss its second. Each statement must reach actions through an
+    index."""
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the plan shape is checked on SQLite, whose planner needs no statistics")
     statements: list[tuple[str, object]] = []

@@ -72,8 +72,13 @@ def import_bounded(database_url: str, path: Path) -> str:
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", _CHILD.format(memory=MEMORY), "import", str(path)],
-        capture_output=True, text=True, timeout=SECONDS, cwd=path.parent, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        cwd=path.parent,
+        env=env,
+        check=False,
+    )
     took = time.monotonic() - started
     lines = result.stderr.strip().splitlines()
     assert lines and lines[-1].startswith("peak_kb="), result.stderr

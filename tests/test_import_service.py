@@ -76,8 +76,11 @@ def test_re_importing_the_same_file_changes_nothing(store: Database, tmp_path: P
     history_before = count(store, HistoryEntry)
     again = import_plan(store, path, now=now + timedelta(days=1), plan_name="Local Trust")
     assert (again.summary.added, again.summary.changed, again.summary.unchanged, again.summary.archived) == (
-        0, 0, 5, 0,
-    )  # fmt: skip
+        0,
+        0,
+        5,
+        0,
+    )
     assert count(store, Action) == 5
     assert count(store, HistoryEntry) == history_before
 
@@ -91,9 +94,17 @@ def test_a_revised_plan_updates_in_place_records_history_and_archives_what_was_d
     revised.append(["Workforce", "Launch reverse mentoring", "People Services", "Q1 2024/25", "", ""])
     later = now + timedelta(days=7)
     result = import_plan(store, write_plan(tmp_path / "v2.csv", revised), now=later, plan_name="Local Trust")
-    assert (result.summary.added, result.summary.changed, result.summary.unchanged, result.summary.archived) == (
-        1, 1, 3, 1,
-    )  # fmt: skip
+    assert (
+        result.summary.added,
+        result.summary.changed,
+        result.summary.unchanged,
+        result.summary.archived,
+    ) == (
+        1,
+        1,
+        3,
+        1,
+    )
     assert result.actions[1]["ref"] == "LT-2" and result.actions[1]["due_date"] == "2023-12-31"
     assert result.actions[4]["ref"] == "LT-6"  # new actions never reuse a reference
     with store.session() as session:
@@ -101,13 +112,20 @@ def test_a_revised_plan_updates_in_place_records_history_and_archives_what_was_d
         assert changed is not None
         entry = history_of(session, changed)[0]
         assert (entry.field, entry.from_value, entry.to_value, entry.surface) == (
-            "deadline", "Sept 23", "Dec 23", "import",
-        )  # fmt: skip
+            "deadline",
+            "Sept 23",
+            "Dec 23",
+            "import",
+        )
         dropped = action_by_ref(session, "LT-5")
         assert dropped is not None and dropped.archived
         assert [a.ref for a in actions_matching(session, plan="Local Trust")] == [
-            "LT-1", "LT-2", "LT-3", "LT-4", "LT-6",
-        ]  # fmt: skip
+            "LT-1",
+            "LT-2",
+            "LT-3",
+            "LT-4",
+            "LT-6",
+        ]
 
 
 def test_an_archived_action_that_returns_is_restored_with_its_reference(
@@ -167,8 +185,12 @@ def test_the_plan_s_own_references_are_kept(store: Database, tmp_path: Path, now
     result = import_plan(store, path, now=now, plan_name="Local Trust")
     assert [a["ref"] for a in result.actions] == ["LT-1.1", "LT-1.2"]
     rows[1][1] = "Train all managers"  # retitled, but the reference still matches it
-    result = import_plan(store, write_plan(tmp_path / "v2.csv", rows, header=["Ref", "Action", "Owner", "Deadline"]),
-                         now=now, plan_name="Local Trust")  # fmt: skip
+    result = import_plan(
+        store,
+        write_plan(tmp_path / "v2.csv", rows, header=["Ref", "Action", "Owner", "Deadline"]),
+        now=now,
+        plan_name="Local Trust",
+    )
     assert result.summary.changed == 1 and count(store, Action) == 2
 
 
@@ -208,8 +230,9 @@ def test_map_names_columns_the_importer_would_not_recognise(
     path = write_plan(
         tmp_path / "plan.csv", [["Publish", "HR", "June 23"]], header=["Activity", "Officer", "Target"]
     )
-    result = import_plan(store, path, now=now, overrides={"action": "Activity", "owner": "Officer",
-                                                          "deadline": "Target"})  # fmt: skip
+    result = import_plan(
+        store, path, now=now, overrides={"action": "Activity", "owner": "Officer", "deadline": "Target"}
+    )
     assert result.actions[0]["owners"] == ["HR"] and result.actions[0]["due_date"] == "2023-06-30"
 
 
@@ -261,7 +284,8 @@ def test_a_re_import_that_changes_an_actions_owners_asks_again_whoever_said_not_
 def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
     store: Database, tmp_path: Path, now: datetime
 ) -> None:
-    """As with RAG and progress: the file's owners win only when its owner cell changed since the last import."""
+    """As with RAG and progress: the file's owners win only when its owner cell changed since the last
+    import."""
     path = write_plan(tmp_path / "v1.csv", ROWS)
     import_plan(store, path, now=now, plan_name="Local Trust")
     with store.session() as session:
@@ -302,8 +326,12 @@ def test_owners_set_in_chat_and_not_mine_survive_re_importing_an_unchanged_plan(
         entry = history_of(session, lt4)[0]
         assert sorted((entry.from_value or "").split("; ")) == ["HR Manager", "Legal Services"]
         assert (entry.field, entry.from_value, entry.to_value, entry.surface, entry.at) == (
-            "owners", entry.from_value, "Internal Comms", "import", later,
-        )  # fmt: skip
+            "owners",
+            entry.from_value,
+            "Internal Comms",
+            "import",
+            later,
+        )
 
 
 def test_the_cycle_collector_keeps_running_for_everything_else_while_a_plan_imports(

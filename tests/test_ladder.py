@@ -1,4 +1,5 @@
-"""The reminder ladder: which reminders an action earns, and on which day, from its deadline and its plan's settings.
+"""The reminder ladder: which reminders an action earns, and on which day, from its deadline and its plan's
+settings.
 
 Pure date arithmetic: actions and plans are built in memory, and each test walks the calendar day by day as a
 sweep would, listing every new step the action reaches (its name and the day it belongs to).
@@ -244,7 +245,8 @@ def test_a_snoozed_action_is_quiet_until_the_snooze_ends_then_picks_up_the_lates
     action = action_due("28/11/25", created=CREATED, snoozed_until=date(2025, 11, 26))
 
     assert reminders(action, plan_settings(), until=date(2025, 11, 28)) == [
-        # 14 days before (14 November) fell inside the snooze; 3 days before is reminded the day the snooze ends
+        # 14 days before (14 November) fell inside the snooze; 3 days before is reminded the day the snooze
+        # ends
         ("before-3", date(2025, 11, 25)),
         ("due", date(2025, 11, 28)),
     ]
@@ -282,9 +284,20 @@ def test_a_plan_chooses_its_own_reminder_days() -> None:
 
 
 DEADLINES = [
-    "31/12/25", "5/11/25", "Sept 25", "Ongoing", "Nov 2025 & Ongoing", "Annually", "Quarterly", "Monthly",
-    "Annually (March)", "Next staff survey", "From April 2025", "Q3 2025 - Q4 2025", "Fortnightly",
-]  # fmt: skip
+    "31/12/25",
+    "5/11/25",
+    "Sept 25",
+    "Ongoing",
+    "Nov 2025 & Ongoing",
+    "Annually",
+    "Quarterly",
+    "Monthly",
+    "Annually (March)",
+    "Next staff survey",
+    "From April 2025",
+    "Q3 2025 - Q4 2025",
+    "Fortnightly",
+]
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,6 +1,6 @@
-"""Saying “not mine”, as owners and plan admins meet it: only someone an action names, or who answers for one of its
-owners, can decline it; saying it twice tells nobody twice; several in one go reach each admin as one notice;
-and no one can send the admins more than NOT_MINE_PER_DAY of them in a day.
+"""Saying “not mine”, as owners and plan admins meet it: only someone an action names, or who answers for one
+of its owners, can decline it; saying it twice tells nobody twice; several in one go reach each admin as one
+notice; and no one can send the admins more than NOT_MINE_PER_DAY of them in a day.
 
 The world is the Northbridge sample plan (NO-1…NO-15) and its people: Amina Khan (HR Manager, Internal Comms)
 owns NO-2, NO-6 and NO-9; Sam Patel (People Services) owns NO-7 and NO-10; Ewan Campbell owns NO-12; Priya

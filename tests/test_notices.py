@@ -1,6 +1,6 @@
-"""Notices — what edibot tells someone other than the speaker, e.g. the plan admins on "not mine" — leave through
-the outbox like every reminder: queued with the change itself under their own key, paced, retried, never lost.
-"""
+"""Notices — what edibot tells someone other than the speaker, e.g. the plan admins on "not mine" — leave
+through the outbox like every reminder: queued with the change itself under their own key, paced, retried,
+never lost."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_a_refused_command_queues_no_notice(transcript: Transcript, store: Datab
 def test_a_notice_nobody_delivered_at_once_waits_in_the_outbox_for_the_schedulers_round(
     store: Database, clock: FakeClock
 ) -> None:
-    """As if the process died straight after answering: the notice was kept with the change, and goes later."""
+    """As if the process died straight after answering: the notice was kept with the change, and goes
+    later."""
     import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name=PLAN)
     import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
     world = NudgeWorld(store, clock)

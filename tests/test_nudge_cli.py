@@ -42,9 +42,13 @@ def edibot(cli: Run, tmp_path: Path) -> Run:
     people = tmp_path / "people.csv"
     people.write_text(PEOPLE_CSV, encoding="utf-8")
     code, _, err = run(
-        "--now", "2025-11-03T09:00", "import", str(SAMPLES / "northbridge_edi_plan.csv"),
-        "--plan", "Northbridge EDI Plan",
-    )  # fmt: skip
+        "--now",
+        "2025-11-03T09:00",
+        "import",
+        str(SAMPLES / "northbridge_edi_plan.csv"),
+        "--plan",
+        "Northbridge EDI Plan",
+    )
     assert code == 0, err
     code, out, err = run("--now", "2025-11-03T09:00", "people", "import", str(people))
     assert code == 0 and "5 people added" in out, out + err
@@ -79,8 +83,12 @@ def test_preview_json_lists_each_message_with_recipient_ids_local_send_time_step
 
     assert messages == [
         {
-            "recipient": {"name": "Amina Khan", "email": "amina.khan@northbridge.example", "slack_id": "U0AMINA",
-                          "teams_id": "29:amina"},
+            "recipient": {
+                "name": "Amina Khan",
+                "email": "amina.khan@northbridge.example",
+                "slack_id": "U0AMINA",
+                "teams_id": "29:amina",
+            },
             "send_at": "2025-11-10T09:30+00:00",
             "step": "overdue",
             "actions": [
@@ -89,29 +97,43 @@ def test_preview_json_lists_each_message_with_recipient_ids_local_send_time_step
             ],
         },
         {
-            "recipient": {"name": "Priya Shah", "email": "priya.shah@northbridge.example", "slack_id": "U0PRIYA",
-                          "teams_id": "29:priya"},
+            "recipient": {
+                "name": "Priya Shah",
+                "email": "priya.shah@northbridge.example",
+                "slack_id": "U0PRIYA",
+                "teams_id": "29:priya",
+            },
             "send_at": "2025-11-10T09:30+00:00",
             "step": "escalate",
-            "actions": [{"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "escalate"}],
+            "actions": [
+                {"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "escalate"}
+            ],
         },
         {
-            "recipient": {"name": "Tom Okafor", "email": "tom.okafor@northbridge.example", "slack_id": "U0TOM",
-                          "teams_id": "29:tom"},
+            "recipient": {
+                "name": "Tom Okafor",
+                "email": "tom.okafor@northbridge.example",
+                "slack_id": "U0TOM",
+                "teams_id": "29:tom",
+            },
             "send_at": "2025-11-10T09:30+00:00",
             "step": "overdue",
             "actions": [{"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"}],
         },
         {
-            "recipient": {"name": "Grace Liu", "email": "grace.liu@northbridge.example", "slack_id": "U0GRACE",
-                          "teams_id": None},
+            "recipient": {
+                "name": "Grace Liu",
+                "email": "grace.liu@northbridge.example",
+                "slack_id": "U0GRACE",
+                "teams_id": None,
+            },
             "send_at": "2025-11-10T09:30-05:00",  # New York time, with its offset
             "step": "overdue",
             "actions": [
                 {"ref": "NO-4", "title": "Refresh the equality impact assessment template", "step": "overdue"}
             ],
         },
-    ]  # fmt: skip
+    ]
 
 
 def test_preview_send_times_carry_the_summer_offset(edibot: Run) -> None:
@@ -153,8 +175,9 @@ def test_preview_after_everything_due_was_sent_says_nothing_would_be_sent(edibot
 
 
 def test_preview_from_another_moment_with_at(edibot: Run) -> None:
-    messages = planned(edibot, "--now", "2025-11-03T09:00", "nudges", "preview", "--at", "2025-11-12T07:00",
-                       "--days", "0")  # fmt: skip
+    messages = planned(
+        edibot, "--now", "2025-11-03T09:00", "nudges", "preview", "--at", "2025-11-12T07:00", "--days", "0"
+    )
 
     # nothing has run yet, so what is already due is caught up that morning; that day's overdue steps are for
     # the owners' next reminder day, Monday
@@ -220,8 +243,11 @@ def test_preview_still_shows_reminders_planned_but_not_yet_sent(edibot: Run) -> 
     messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
 
     assert [m["recipient"]["name"] for m in messages] == [  # type: ignore[index]
-        "Amina Khan", "Priya Shah", "Tom Okafor", "Grace Liu"
-    ]  # fmt: skip
+        "Amina Khan",
+        "Priya Shah",
+        "Tom Okafor",
+        "Grace Liu",
+    ]
 
 
 def simulate(store: Database, *, start: str, end: str) -> list[tuple[str, str, list[str]]]:

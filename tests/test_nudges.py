@@ -1,8 +1,9 @@
-"""Reminders as owners receive them: planned by the sweep into the outbox, delivered exactly once, at the right
-time, to the right person — through restarts, crashes, rate limits, two schedulers, snoozes, pauses and leave.
+"""Reminders as owners receive them: planned by the sweep into the outbox, delivered exactly once, at the
+right time, to the right person — through restarts, crashes, rate limits, two schedulers, snoozes, pauses and
+leave.
 
-Each test imports a plan and its people into the real store (SQLite, and PostgreSQL in the second pass), moves a
-fake clock and runs sweeps and deliveries; a stand-in platform records what each person received and when.
+Each test imports a plan and its people into the real store (SQLite, and PostgreSQL in the second pass), moves
+a fake clock and runs sweeps and deliveries; a stand-in platform records what each person received and when.
 """
 
 from __future__ import annotations
@@ -51,14 +52,26 @@ PEOPLE = (
     Someone("Dev Raman", "Digital Services", timezone="America/New_York", slack_id="U0DEV"),
 )
 
-ADVERTS = Row("Review recruitment adverts for inclusive language", "HR Manager", "31/10/25", "R",
-              "Agency still rewriting them")  # fmt: skip
+ADVERTS = Row(
+    "Review recruitment adverts for inclusive language",
+    "HR Manager",
+    "31/10/25",
+    "R",
+    "Agency still rewriting them",
+)
 SURVEY = Row("Run the staff EDI survey", "HR Manager / Internal Comms", "6/11/25", "A", "Waiting on budget")
 INTRANET = Row("Refresh the intranet EDI pages", "Internal Comms", "Next staff survey")
-OBJECTIVES = Row("Set EDI objectives for every director", "Chief Executive", "Sept 25", "A",
-                 "Waiting on the appraisal cycle", theme="Leadership and accountability")  # fmt: skip
-WEBSITE = Row("Make the website meet WCAG 2.2 AA", "Digital Services / HR Manager", "4/11/25",
-              theme="Communities")  # fmt: skip
+OBJECTIVES = Row(
+    "Set EDI objectives for every director",
+    "Chief Executive",
+    "Sept 25",
+    "A",
+    "Waiting on the appraisal cycle",
+    theme="Leadership and accountability",
+)
+WEBSITE = Row(
+    "Make the website meet WCAG 2.2 AA", "Digital Services / HR Manager", "4/11/25", theme="Communities"
+)
 
 
 @pytest.fixture
@@ -113,9 +126,14 @@ def test_a_reminder_shows_the_action_its_plan_and_theme_the_deadline_as_written_
         "  (Why now: due in 3 days. Press a button or reply in this thread (e.g. “amber - waiting on budget”).)",
     ]
     assert [(b.action_id, b.value) for b in message.reply.buttons] == [
-        ("status", "NO-1|green"), ("status", "NO-1|amber"), ("status", "NO-1|red"), ("status", "NO-1|done"),
-        ("snooze", "NO-1|1w"), ("note", "NO-1"), ("not_mine", "NO-1"),
-    ]  # fmt: skip
+        ("status", "NO-1|green"),
+        ("status", "NO-1|amber"),
+        ("status", "NO-1|red"),
+        ("status", "NO-1|done"),
+        ("snooze", "NO-1|1w"),
+        ("note", "NO-1"),
+        ("not_mine", "NO-1"),
+    ]
 
 
 def test_an_overdue_action_escalates_to_the_plan_lead_saying_who_owns_it_and_what_they_last_said(
@@ -334,10 +352,21 @@ FORTNIGHT = [
 # When each process runs a round each day: some minutes apart (the other's lease still holds), some long
 # after (the lease has run out and the other takes over), some at the very same minute.
 DAILY_ROUNDS = [
-    ("00:10", "a"), ("00:11", "b"), ("07:00", "b"), ("09:30", "b"), ("09:30", "a"), ("09:31", "a"),
-    ("09:34", "a"), ("11:00", "b"), ("13:30", "a"), ("13:30", "b"), ("14:30", "b"), ("14:31", "a"),
-    ("17:00", "a"), ("23:59", "b"),
-]  # fmt: skip
+    ("00:10", "a"),
+    ("00:11", "b"),
+    ("07:00", "b"),
+    ("09:30", "b"),
+    ("09:30", "a"),
+    ("09:31", "a"),
+    ("09:34", "a"),
+    ("11:00", "b"),
+    ("13:30", "a"),
+    ("13:30", "b"),
+    ("14:30", "b"),
+    ("14:31", "a"),
+    ("17:00", "a"),
+    ("23:59", "b"),
+]
 
 
 def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exactly_once(
@@ -380,25 +409,30 @@ def test_two_schedulers_on_one_database_send_every_reminder_of_a_fortnight_exact
     ]
     # and what people saw: every step once, at 09:30 on their own clock, across the October clock change
     seen = sorted(
-        (m.to, m.at.astimezone(NEW_YORK if m.to == "Dev Raman" else LONDON).strftime("%a %-d %b %H:%M %Z"),
-         tuple(sorted(refs(m))))
+        (
+            m.to,
+            m.at.astimezone(NEW_YORK if m.to == "Dev Raman" else LONDON).strftime("%a %-d %b %H:%M %Z"),
+            tuple(sorted(refs(m))),
+        )
         for m in received
-    )  # fmt: skip
-    assert seen == sorted([  # the recurring ones (overdue, check-ins) on Mondays, the others on their day
-        ("Amina Khan", "Mon 20 Oct 09:30 BST", ("NO-1", "NO-2")),  # 14 days before each (caught up)
-        ("Amina Khan", "Tue 21 Oct 09:30 BST", ("NO-2",)),  # 3 days before
-        ("Amina Khan", "Fri 24 Oct 09:30 BST", ("NO-2",)),  # due
-        ("Amina Khan", "Mon 27 Oct 09:30 GMT", ("NO-2",)),  # overdue (Saturday's, on Monday)
-        ("Amina Khan", "Tue 28 Oct 09:30 GMT", ("NO-1",)),
-        ("Amina Khan", "Fri 31 Oct 09:30 GMT", ("NO-1",)),
-        ("Tom Okafor", "Mon 20 Oct 09:30 BST", ("NO-3",)),  # overdue since the 16th (caught up)
-        ("Tom Okafor", "Mon 27 Oct 09:30 GMT", ("NO-3",)),  # Thursday's
-        ("Priya Shah", "Mon 27 Oct 09:30 GMT", ("NO-4",)),  # monthly check-in (Friday's)
-        ("Priya Shah", "Wed 29 Oct 09:30 GMT", ("NO-3",)),  # escalation, 14 days overdue
-        ("Dev Raman", "Mon 20 Oct 09:30 EDT", ("NO-5",)),
-        ("Dev Raman", "Wed 22 Oct 09:30 EDT", ("NO-5",)),
-        ("Dev Raman", "Mon 27 Oct 09:30 EDT", ("NO-5",)),
-    ])  # fmt: skip
+    )
+    assert seen == sorted(
+        [  # the recurring ones (overdue, check-ins) on Mondays, the others on their day
+            ("Amina Khan", "Mon 20 Oct 09:30 BST", ("NO-1", "NO-2")),  # 14 days before each (caught up)
+            ("Amina Khan", "Tue 21 Oct 09:30 BST", ("NO-2",)),  # 3 days before
+            ("Amina Khan", "Fri 24 Oct 09:30 BST", ("NO-2",)),  # due
+            ("Amina Khan", "Mon 27 Oct 09:30 GMT", ("NO-2",)),  # overdue (Saturday's, on Monday)
+            ("Amina Khan", "Tue 28 Oct 09:30 GMT", ("NO-1",)),
+            ("Amina Khan", "Fri 31 Oct 09:30 GMT", ("NO-1",)),
+            ("Tom Okafor", "Mon 20 Oct 09:30 BST", ("NO-3",)),  # overdue since the 16th (caught up)
+            ("Tom Okafor", "Mon 27 Oct 09:30 GMT", ("NO-3",)),  # Thursday's
+            ("Priya Shah", "Mon 27 Oct 09:30 GMT", ("NO-4",)),  # monthly check-in (Friday's)
+            ("Priya Shah", "Wed 29 Oct 09:30 GMT", ("NO-3",)),  # escalation, 14 days overdue
+            ("Dev Raman", "Mon 20 Oct 09:30 EDT", ("NO-5",)),
+            ("Dev Raman", "Wed 22 Oct 09:30 EDT", ("NO-5",)),
+            ("Dev Raman", "Mon 27 Oct 09:30 EDT", ("NO-5",)),
+        ]
+    )
 
 
 class Killed(BaseException):
@@ -535,8 +569,9 @@ def test_a_rate_limit_is_counted_from_the_platforms_answer_not_the_start_of_the_
         raise RateLimited(2, "429 Too Many Requests; retry after 2 s")
 
     answered = at("2025-11-03T09:30:05")  # the round had been sending for five seconds by then
-    report = deliver(world.store, now=world.clock.now(), zone=LONDON, send=slow_then_throttled,
-                     clock=lambda: answered)  # fmt: skip
+    report = deliver(
+        world.store, now=world.clock.now(), zone=LONDON, send=slow_then_throttled, clock=lambda: answered
+    )
 
     assert report.paused_until == at("2025-11-03T09:30:07")
 
@@ -963,8 +998,9 @@ def statements_in_a_sweep(world: NudgeWorld, actions_due: int) -> list[str]:
     world.people(*(Someone(f"Person {n}", role, slack_id=f"U{n:04d}") for n, role in enumerate(roles)))
     world.plan(
         [Row(f"Action number {n}", role, "17/11/25") for n, role in enumerate(roles)],
-        name=f"Plan of {actions_due}", imported=IMPORTED,
-    )  # fmt: skip
+        name=f"Plan of {actions_due}",
+        imported=IMPORTED,
+    )
     world.move("2025-10-02T18:00")
     world.sweep()  # the import's own catch-up: nothing is due yet
     statements: list[str] = []
@@ -1079,13 +1115,18 @@ def test_changing_an_actions_owners_asks_again_whoever_said_not_mine(world: Nudg
 
 
 def test_someone_who_chose_an_evening_send_time_is_reminded_at_it(store: Database, clock: FakeClock) -> None:
-    """A late shift's 18:00: the working day runs on past 17:30 to cover it, rather than holding the reminder for ever."""
+    """A late shift's 18:00: the working day runs on past 17:30 to cover it, rather than holding the reminder
+    for ever."""
     world = NudgeWorld(store, clock)
     try:
-        world.people(Someone("Kofi Mensah", "Night Services Manager", send_time="18:00"),
-                     Someone("Priya Shah", "EDI Lead", admin=True))  # fmt: skip
-        world.plan([Row("Offer EDI training on the late shift", "Night Services Manager", "14/11/25")],
-                   imported=IMPORTED)  # fmt: skip
+        world.people(
+            Someone("Kofi Mensah", "Night Services Manager", send_time="18:00"),
+            Someone("Priya Shah", "EDI Lead", admin=True),
+        )
+        world.plan(
+            [Row("Offer EDI training on the late shift", "Night Services Manager", "14/11/25")],
+            imported=IMPORTED,
+        )
         world.run_until("2025-11-04T23:45", every=timedelta(minutes=15), start="2025-10-31T00:00")
         assert [local(r) for r in world.inbox("Kofi Mensah")] == ["Fri 31 Oct 18:00"]  # 14 days before
 

@@ -1,6 +1,6 @@
-"""Odd text and outsized arguments, as people would meet them: a note with a NUL byte, a right-to-left override
-or a zero-width space is kept and echoed without them; a command, a filter, a snooze or a leave too long is
-refused in a sentence that says the bound, and nothing changes.
+"""Odd text and outsized arguments, as people would meet them: a note with a NUL byte, a right-to-left
+override or a zero-width space is kept and echoed without them; a command, a filter, a snooze or a leave too
+long is refused in a sentence that says the bound, and nothing changes.
 
 The world is the Northbridge sample plan (NO-1…NO-15) and its people; Amina Khan owns NO-6 (HR Manager).
 It is Monday 3 November 2025, 09:30 in London. These run on PostgreSQL too, which refuses NUL in text.

@@ -1,9 +1,8 @@
 """One day a week per person: an owner's recurring reminders (overdue, check-ins) come together on their
 reminder day, in one message, and a week holds at most a couple of reminder messages.
 
-Amina Khan (HR Manager) and Priya Shah (EDI lead, plan admin) work in London, Monday to Friday. The plan went in
-on 1 October 2025; the stories run from Monday 3 November.
-"""
+Amina Khan (HR Manager) and Priya Shah (EDI lead, plan admin) work in London, Monday to Friday. The plan went
+in on 1 October 2025; the stories run from Monday 3 November."""
 
 from __future__ import annotations
 
@@ -28,7 +27,8 @@ def world(store: Database, clock: FakeClock) -> Iterator[NudgeWorld]:
 
 
 def twenty_overdue() -> list[Row]:
-    """Twenty actions that fell overdue on twenty different days, so their weekly reminders fall on every weekday."""
+    """Twenty actions that fell overdue on twenty different days, so their weekly reminders fall on every
+    weekday."""
     first = date(2025, 10, 6)
     return [
         Row(f"Action {n + 1} of the workforce plan", "HR Manager", f"{first + timedelta(days=n):%d/%m/%y}")

@@ -1,9 +1,9 @@
-"""One meaning of overdue: `plans`, `actions --overdue`, `/edi mine`, App Home and the sweep count the same actions.
+"""One meaning of overdue: `plans`, `actions --overdue`, `/edi mine`, App Home and the sweep count the same
+actions.
 
 Amina Khan owns every action of the plan; it is Monday 3 November 2025. Two are overdue (their dated deadline
-has passed). "Nov 2022 & Ongoing" and "Apr-19 and ongoing" passed their dates long ago but are ongoing, checked
-in on; a recurring action moves on to its next occurrence; none of those is overdue anywhere.
-"""
+has passed). "Nov 2022 & Ongoing" and "Apr-19 and ongoing" passed their dates long ago but are ongoing,
+checked in on; a recurring action moves on to its next occurrence; none of those is overdue anywhere."""
 
 from __future__ import annotations
 

@@ -88,20 +88,39 @@ HOW_WE_WORK = "3. The way we work as an organisation"
         ("Publish the application form", GRANTS, ["Communications Officer"], due(date(2024, 9, 30))),
         ("Offer a pre-application call", GRANTS, ["Grants Team"], ONGOING),
         ("Let unconstituted groups apply", GRANTS, ["Director of Grants"], due(date(2025, 3, 31))),
-        ("Collect equality monitoring data", GRANTS, ["Head of Learning"], between(date(2024, 7, 1), date(2024, 9, 30))),
-        ("Analyse five years of grants data", GRANTS, ["Director of Grants", "Head of Learning"], due(date(2025, 4, 30))),
-        ("Pay community members to sit", GRANTS, ["Grants Panel Chair"], ("ongoing", None, date(2024, 4, 30), None)),
+        (
+            "Collect equality monitoring data",
+            GRANTS,
+            ["Head of Learning"],
+            between(date(2024, 7, 1), date(2024, 9, 30)),
+        ),
+        (
+            "Analyse five years of grants data",
+            GRANTS,
+            ["Director of Grants", "Head of Learning"],
+            due(date(2025, 4, 30)),
+        ),
+        (
+            "Pay community members to sit",
+            GRANTS,
+            ["Grants Panel Chair"],
+            ("ongoing", None, date(2024, 4, 30), None),
+        ),
         ("Co-produce a yearly State of the Estuary report", VOICE, ["Head of Learning"], every("P1Y")),
         ("Share our equality data", VOICE, ["Chief Executive"], due(date(2025, 12, 31))),
         ("Audit the office and the community hub", HOW_WE_WORK, ["Health & Safety"], due(date(2025, 6, 30))),
         ('Hold "lunch and learn" sessions', HOW_WE_WORK, ["EDI Working Group"], ONGOING),
         ("Remove degree requirements", HOW_WE_WORK, ["People and Culture Manager"], due(date(2025, 7, 31))),
-        ("Guarantee an interview to disabled candidates", HOW_WE_WORK,
-         ["People and Culture Manager", "Director of Grants"], due(date(2024, 9, 30))),
+        (
+            "Guarantee an interview to disabled candidates",
+            HOW_WE_WORK,
+            ["People and Culture Manager", "Director of Grants"],
+            due(date(2024, 9, 30)),
+        ),
         ("Report progress on this plan to the Board", HOW_WE_WORK, ["Chief Executive"], NO_DATE),
         ("Publish our gender and ethnicity pay gaps", HOW_WE_WORK, [], due(date(2025, 12, 31))),
     ],
-)  # fmt: skip
+)
 def test_harbourside_actions_read_with_their_theme_owners_and_deadline(
     start: str, theme: str, owners: list[str], deadline: tuple[object, ...]
 ) -> None:
@@ -114,12 +133,16 @@ def test_harbourside_how_rows_are_the_actions_under_the_what_written_once_above_
     call = find(plan, "Offer a pre-application call")
     assert call.group_path == [
         ("theme", GRANTS),
-        ("objective", "Make our grants easier to find and to apply for, especially for groups who have never "
-                      "applied before."),
-    ]  # fmt: skip
+        (
+            "objective",
+            "Make our grants easier to find and to apply for, especially for groups who have never "
+            "applied before.",
+        ),
+    ]
     assert find(plan, "Publish our gender and ethnicity pay gaps").group_path[-1] == (
-        "objective", "Hold ourselves to account for delivering this plan.",
-    )  # fmt: skip
+        "objective",
+        "Hold ourselves to account for delivering this plan.",
+    )
     assert list(dict.fromkeys(action.theme for action in plan.actions)) == [GRANTS, VOICE, HOW_WE_WORK]
 
 
@@ -141,21 +164,50 @@ PROVIDER = "As a Service Provider"
     ("start", "theme", "owners", "deadline"),
     [
         ("Refresh the Community Engagement Strategy", LEADER, [PCE], due(date(2025, 6, 30))),
-        ("Run a Community Champions programme", LEADER, ["Housing", PCE], between(date(2025, 4, 1), date(2025, 6, 30))),
+        (
+            "Run a Community Champions programme",
+            LEADER,
+            ["Housing", PCE],
+            between(date(2025, 4, 1), date(2025, 6, 30)),
+        ),
         ("Grow the Community Grants fund", LEADER, [PCE], between(date(2025, 1, 1), date(2025, 6, 30))),
         ("Mark dates of meaning", LEADER, [PCE], between(date(2024, 10, 1), date(2025, 12, 31))),
-        ("Improve access to council buildings", LEADER, ["Facilities Management", "Housing"], due(date(2025, 7, 31))),
-        ("Introduce anonymised shortlisting", EMPLOYER, ["Human Resources"], ("ongoing", date(2025, 4, 1), None, None)),
+        (
+            "Improve access to council buildings",
+            LEADER,
+            ["Facilities Management", "Housing"],
+            due(date(2025, 7, 31)),
+        ),
+        (
+            "Introduce anonymised shortlisting",
+            EMPLOYER,
+            ["Human Resources"],
+            ("ongoing", date(2025, 4, 1), None, None),
+        ),
         ("Launch a reverse mentoring scheme", EMPLOYER, ["Human Resources", PCE], due(date(2025, 9, 30))),
         ("Support the staff networks", EMPLOYER, ["Human Resources"], ONGOING),
-        ("Train Mental Health First Aiders", EMPLOYER, ["Human Resources", "Health & Safety"], due(date(2024, 12, 31))),
+        (
+            "Train Mental Health First Aiders",
+            EMPLOYER,
+            ["Human Resources", "Health & Safety"],
+            due(date(2024, 12, 31)),
+        ),
         ("Refresh the Equality Impact Assessment toolkit", PROVIDER, [PCE], due(date(2024, 12, 31))),
-        ("Translate key service information", PROVIDER, ["Communications and Events"], due(date(2025, 6, 30))),
-        ("Improve our equality data", PROVIDER, ["Data Analytics", "Information Governance"],
-         between(date(2025, 4, 1), date(2025, 6, 30))),
+        (
+            "Translate key service information",
+            PROVIDER,
+            ["Communications and Events"],
+            due(date(2025, 6, 30)),
+        ),
+        (
+            "Improve our equality data",
+            PROVIDER,
+            ["Data Analytics", "Information Governance"],
+            between(date(2025, 4, 1), date(2025, 6, 30)),
+        ),
         ("Make the website accessible", PROVIDER, ["Digital Services"], due(date(2025, 7, 31))),
     ],
-)  # fmt: skip
+)
 def test_northgate_actions_read_with_their_theme_owners_and_deadline(
     start: str, theme: str, owners: list[str], deadline: tuple[object, ...]
 ) -> None:
@@ -166,15 +218,19 @@ def test_northgate_actions_read_with_their_theme_owners_and_deadline(
 @pytest.mark.parametrize(
     ("start", "objective"),
     [
-        ("Refresh the Community Engagement Strategy",
-         "To bring residents, partners and the council together so that every community in Northgate is heard"),
+        (
+            "Refresh the Community Engagement Strategy",
+            "To bring residents, partners and the council together so that every community in Northgate is heard",
+        ),
         # A long objective is still an objective: its "Objective:" label says so.
-        ("Introduce anonymised shortlisting",
-         "To be an employer whose workforce reflects the borough at every grade, where colleagues feel safe, "
-         "confident and supported to be themselves and to challenge discrimination."),
+        (
+            "Introduce anonymised shortlisting",
+            "To be an employer whose workforce reflects the borough at every grade, where colleagues feel safe, "
+            "confident and supported to be themselves and to challenge discrimination.",
+        ),
         ("Refresh the Equality Impact Assessment toolkit", "To deliver fair and accessible services"),
     ],
-)  # fmt: skip
+)
 def test_northgate_objective_rows_head_the_actions_of_their_section(start: str, objective: str) -> None:
     action = find(parse(NORTHGATE), start)
     assert ("objective", objective) in action.group_path
@@ -224,29 +280,77 @@ WORKFORCE = "3. A diverse and engaged workforce"
 @pytest.mark.parametrize(
     ("start", "theme", "owners", "deadline", "rag"),
     [
-        ("Review the EDI Committee's terms", GOVERNANCE, ["Company Secretary"],
-         ("ongoing", None, date(2024, 11, 30), None), "green"),
-        ("Recruit two co-opted resident members", GOVERNANCE, ["Company Secretary", "Resident Involvement Team"],
-         due(date(2024, 9, 30)), "amber"),
-        ("Extend EIAs to every service change", GOVERNANCE, ["Head of Policy"], due(date(2024, 12, 31)), "red"),
-        ("Report progress on this plan to the Board", GOVERNANCE, ["Director of Resources"], every("P3M"), "green"),
+        (
+            "Review the EDI Committee's terms",
+            GOVERNANCE,
+            ["Company Secretary"],
+            ("ongoing", None, date(2024, 11, 30), None),
+            "green",
+        ),
+        (
+            "Recruit two co-opted resident members",
+            GOVERNANCE,
+            ["Company Secretary", "Resident Involvement Team"],
+            due(date(2024, 9, 30)),
+            "amber",
+        ),
+        (
+            "Extend EIAs to every service change",
+            GOVERNANCE,
+            ["Head of Policy"],
+            due(date(2024, 12, 31)),
+            "red",
+        ),
+        (
+            "Report progress on this plan to the Board",
+            GOVERNANCE,
+            ["Director of Resources"],
+            every("P3M"),
+            "green",
+        ),
         ("Publish our annual equality report", GOVERNANCE, ["Head of Policy"], COMPLETE, "blue"),
-        ("Refresh the tenant profile", RESIDENTS, ["Income and Data Team"],
-         between(date(2025, 7, 1), date(2025, 9, 30)), "amber"),
-        ("Translate the tenancy agreement", RESIDENTS, ["Communications Team"], due(date(2025, 3, 31)), "green"),
+        (
+            "Refresh the tenant profile",
+            RESIDENTS,
+            ["Income and Data Team"],
+            between(date(2025, 7, 1), date(2025, 9, 30)),
+            "amber",
+        ),
+        (
+            "Translate the tenancy agreement",
+            RESIDENTS,
+            ["Communications Team"],
+            due(date(2025, 3, 31)),
+            "green",
+        ),
         ("Offer every resident a choice", RESIDENTS, ["Customer Services"], every("P6M"), "amber"),
-        ("Review the reasonable adjustments register", RESIDENTS, ["Customer Services", "Occupational Therapy"],
-         NO_DATE, "amber"),
+        (
+            "Review the reasonable adjustments register",
+            RESIDENTS,
+            ["Customer Services", "Occupational Therapy"],
+            NO_DATE,
+            "amber",
+        ),
         ("Train neighbourhood officers", RESIDENTS, ["Neighbourhood Services"], COMPLETE, "blue"),
         ('Run a "count me in" campaign', WORKFORCE, ["People Team"], NO_DATE, "amber"),
-        ("Publish our ethnicity and disability pay gaps", WORKFORCE, ["People Team", "Income and Data Team"],
-         ONGOING, "green"),
+        (
+            "Publish our ethnicity and disability pay gaps",
+            WORKFORCE,
+            ["People Team", "Income and Data Team"],
+            ONGOING,
+            "green",
+        ),
         ("Guarantee an interview to disabled applicants", WORKFORCE, [], ONGOING, "amber"),
-        ("Review the staff networks' terms", WORKFORCE, ["People Team", "Staff network chairs"], every("P4M"),
-         "green"),
+        (
+            "Review the staff networks' terms",
+            WORKFORCE,
+            ["People Team", "Staff network chairs"],
+            every("P4M"),
+            "green",
+        ),
         ("Introduce a menopause policy", WORKFORCE, ["People Team"], due(date(2024, 9, 30)), "green"),
     ],
-)  # fmt: skip
+)
 def test_kestrel_moor_actions_read_with_their_theme_owners_deadline_and_rating(
     start: str, theme: str, owners: list[str], deadline: tuple[object, ...], rag: str
 ) -> None:
@@ -298,14 +402,17 @@ def test_kestrel_moor_ambiguous_recurrences_are_read_with_a_warning() -> None:
     [
         (HARBOURSIDE, [(46, "When", "No deadline is given"), (47, "Who", "No owner is named")]),
         (NORTHGATE, [(34, "Action Title", "read as a heading for the rows below it")]),
-        (KESTREL_MOOR, [
-            (93, "", "slid one column to the right"),
-            (117, "By when", "No deadline is given"),
-            (153, "By when", "'Next staff survey' is not a date I understand"),
-            (171, "Lead officer", "No owner is named"),
-        ]),
+        (
+            KESTREL_MOOR,
+            [
+                (93, "", "slid one column to the right"),
+                (117, "By when", "No deadline is given"),
+                (153, "By when", "'Next staff survey' is not a date I understand"),
+                (171, "Lead officer", "No owner is named"),
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_problems_name_the_rows_a_plan_owner_must_fix(
     path: Path, expected: list[tuple[int, str, str]]
 ) -> None:

@@ -94,10 +94,15 @@ def test_an_owner_cell_that_reads_as_a_sentence_is_told_apart_from_a_list_of_tea
 @pytest.mark.parametrize(
     ("cell", "role"),
     [
-        ("Engagement Officer", True), ("Head of HR", True), ("Chief Executive", True), ("Policy Team", True),
-        ("Set up a staff disability network", False), ("Review recruitment adverts", False),
-        ("31/03/2024", False), ("Ongoing", False),
+        ("Engagement Officer", True),
+        ("Head of HR", True),
+        ("Chief Executive", True),
+        ("Policy Team", True),
+        ("Set up a staff disability network", False),
+        ("Review recruitment adverts", False),
+        ("31/03/2024", False),
+        ("Ongoing", False),
     ],
-)  # fmt: skip
+)
 def test_a_post_or_a_team_reads_as_one(cell: str, role: bool) -> None:
     assert looks_like_role(cell) is role

@@ -50,8 +50,14 @@ def test_each_row_maps_a_person_to_an_owner_role(store: Database) -> None:
     )
     people = directory(store)
     assert sorted(people) == [
-        "Amina Khan", "Dafydd Evans", "Ewan Campbell", "Grace Liu", "Priya Shah", "Sam Patel", "Tom Okafor",
-    ]  # fmt: skip
+        "Amina Khan",
+        "Dafydd Evans",
+        "Ewan Campbell",
+        "Grace Liu",
+        "Priya Shah",
+        "Sam Patel",
+        "Tom Okafor",
+    ]
     assert people["Amina Khan"] == {
         "roles": ["HR Manager", "Internal Comms"],
         "email": "amina.khan@northbridge.example",
@@ -111,8 +117,12 @@ def test_the_admin_column_makes_plan_admins(store: Database, tmp_path: Path) -> 
     import_people(store, people, now=NOW)
     admins = {name: person["admin"] for name, person in directory(store).items()}
     assert admins == {
-        "Priya Shah": True, "Amina Khan": True, "Grace Liu": True, "Ewan Campbell": False, "Sam Patel": False,
-    }  # fmt: skip
+        "Priya Shah": True,
+        "Amina Khan": True,
+        "Grace Liu": True,
+        "Ewan Campbell": False,
+        "Sam Patel": False,
+    }
 
 
 def test_a_bad_time_zone_or_a_missing_name_is_reported_by_line_and_skipped(
@@ -191,9 +201,12 @@ def test_the_quiet_hours_column_sets_them_as_edi_quiet_would_and_a_bad_one_is_re
         "kept none for Sam Patel.",
     ]
     assert quiet_hours(store) == {
-        "Amina Khan": "12:00-13:00", "Kofi Mensah": "22:00-07:00", "Priya Shah": None, "Sam Patel": None,
+        "Amina Khan": "12:00-13:00",
+        "Kofi Mensah": "22:00-07:00",
+        "Priya Shah": None,
+        "Sam Patel": None,
         "Grace Liu": None,
-    }  # fmt: skip
+    }
 
     again = write_csv(
         tmp_path / "again.csv",

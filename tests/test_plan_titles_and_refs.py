@@ -75,7 +75,8 @@ def seen(action: ParsedAction) -> tuple[object, ...]:
 
 
 def blanked(rows: Sequence[Sequence[object]]) -> list[list[str]]:
-    """The rows as a CSV or a PDF without merges holds them: a merged-down cell is blank below its first row."""
+    """The rows as a CSV or a PDF without merges holds them: a merged-down cell is blank below its first
+    row."""
     return [["" if cell is ABOVE else str(cell) for cell in row] for row in rows]
 
 
@@ -307,7 +308,8 @@ def test_in_chat_a_plan_s_own_reference_finds_its_action_as_written(
 
 
 def test_a_plan_imported_before_under_its_file_s_name_is_still_that_plan(edibot: Run, tmp_path: Path) -> None:
-    # Before plans took their title, this one was named after its file: re-importing it must not start another.
+    # Before plans took their title, this one was named after its file: re-importing it must not start
+    # another.
     edibot("import", str(pillar_plan("xlsx", tmp_path)), "--plan", "plan")
 
     code, out, _ = edibot("import", str(pillar_plan("xlsx", tmp_path)))

@@ -1,5 +1,5 @@
-"""`edibot nudges preview` asks the sweep's own planning: what it shows due at a moment is exactly what the sweep
-queues at that moment, for the same store and clock — recipients, actions and steps alike."""
+"""`edibot nudges preview` asks the sweep's own planning: what it shows due at a moment is exactly what the
+sweep queues at that moment, for the same store and clock — recipients, actions and steps alike."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def test_what_the_preview_shows_due_is_what_the_sweep_queues_at_that_moment(
 def test_round_after_round_with_an_escalation_channel_the_preview_shows_what_each_sweep_queues(
     northbridge: Database,
 ) -> None:
-    """Every three hours for four weeks, as a scheduler would run: reminders sent, steps climbing the ladder."""
+    """Every three hours for four weeks, as a scheduler would run: reminders sent, steps climbing the
+    ladder."""
     world = NudgeWorld(northbridge, FakeClock(at("2025-11-03T06:30")))
     world.set_plan(escalation_channel="C0EDILEADS", escalation_channel_name="edi-leads")
     compared: list[Message] = []

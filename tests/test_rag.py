@@ -10,11 +10,21 @@ from storage.rules.rag import parse_rag, rag_in_progress
 @pytest.mark.parametrize(
     ("cell", "rag"),
     [
-        ("R", "red"), ("Red", "red"), ("RED", "red"), ("A", "amber"), ("amber", "amber"), ("G", "green"),
-        ("Green - on track", "green"), ("B", "blue"), ("Blue", "blue"), ("Complete", "blue"),
-        ("Completed", "blue"), (" g ", "green"), ("A.", "amber"),
+        ("R", "red"),
+        ("Red", "red"),
+        ("RED", "red"),
+        ("A", "amber"),
+        ("amber", "amber"),
+        ("G", "green"),
+        ("Green - on track", "green"),
+        ("B", "blue"),
+        ("Blue", "blue"),
+        ("Complete", "blue"),
+        ("Completed", "blue"),
+        (" g ", "green"),
+        ("A.", "amber"),
     ],
-)  # fmt: skip
+)
 def test_rag_cells_in_every_common_spelling(cell: str, rag: str) -> None:
     assert parse_rag(cell) == rag
 

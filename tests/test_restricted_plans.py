@@ -1,5 +1,5 @@
-"""A restricted plan, as someone outside it meets it: no reference, owner or plan name of it reaches them, in a
-suggestion, a list, a refusal or a thread reply; its members and the plan admins see it as before.
+"""A restricted plan, as someone outside it meets it: no reference, owner or plan name of it reaches them, in
+a suggestion, a list, a refusal or a thread reply; its members and the plan admins see it as before.
 
 The world is the Northbridge sample plan (NO-1…NO-15, open to everyone) beside "Safeguarding Casework", a
 restricted plan whose actions SC-SP1 and SC-SP2 belong to the Safeguarding Lead, Grace Liu. Ewan Campbell
@@ -98,18 +98,33 @@ def test_a_reply_in_a_channel_reminders_thread_names_only_the_actions_the_replie
     now = casework.clock.now()
     with store.session() as session:
         post = OutboxMessage(
-            key="#C0ESC:2025-11-03:1", channel="C0ESC", send_at=now, status="sent", sent_at=now,
-            platform="slack", platform_message_id="1762162200.000100", created_at=now,
-        )  # fmt: skip
+            key="#C0ESC:2025-11-03:1",
+            channel="C0ESC",
+            send_at=now,
+            status="sent",
+            sent_at=now,
+            platform="slack",
+            platform_message_id="1762162200.000100",
+            created_at=now,
+        )
         session.add(post)
         session.flush()
         for ref in ("NO-6", "NO-12", "SC-SP1"):
             action = action_by_ref(session, ref)
             assert action is not None
-            session.add(Nudge(
-                key=f"{ref}:escalate:1:#C0ESC", action_id=action.id, channel="C0ESC", step="escalate",
-                occurrence="1", step_on=now.date(), send_at=now, message_id=post.id, created_at=now,
-            ))  # fmt: skip
+            session.add(
+                Nudge(
+                    key=f"{ref}:escalate:1:#C0ESC",
+                    action_id=action.id,
+                    channel="C0ESC",
+                    step="escalate",
+                    occurrence="1",
+                    step_on=now.date(),
+                    send_at=now,
+                    message_id=post.id,
+                    created_at=now,
+                )
+            )
 
     with nothing_changes(store):
         outcome = casework.layer.reply_to_message(

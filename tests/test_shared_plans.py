@@ -47,16 +47,25 @@ def test_local_trust_reads_how_rows_as_actions_under_their_what_objective(shared
     [
         ("Launch events series", ["Delivery Support"], "dated", date(2023, 6, 30)),
         ("Review opportunities to proactively", ["Delivery Support"], "ongoing", None),
-        ("Provide additional support and advice", ["Area Support", "Delivery Support"], "dated", date(2023, 12, 31)),
+        (
+            "Provide additional support and advice",
+            ["Area Support", "Delivery Support"],
+            "dated",
+            date(2023, 12, 31),
+        ),
         ("Positively influence the forward plans", ["Legacy team"], "dated", date(2024, 3, 31)),
         ("Take additional, practical steps", ["Legacy", "Delivery Support"], "dated", date(2023, 10, 31)),
-        ("Review our approaches to data collection", ["Director of Delivery", "Head of Research"], "dated",
-         date(2023, 9, 30)),
+        (
+            "Review our approaches to data collection",
+            ["Director of Delivery", "Head of Research"],
+            "dated",
+            date(2023, 9, 30),
+        ),
         ("Review the induction process", ["HR Manager", "Director of Delivery"], "dated", date(2023, 6, 30)),
         ("Review commissioning, tendering", ["Head of Finance and Resources"], "dated", date(2023, 9, 30)),
         ("Yearly progress report to Board", ["SMT EDI Champion"], "dated", date(2024, 3, 31)),
     ],
-)  # fmt: skip
+)
 def test_local_trust_rows(
     shared_plans: Path, start: str, owners: list[str], kind: str, due: date | None
 ) -> None:
@@ -78,19 +87,50 @@ def test_local_trust_themes_follow_the_section_headings(shared_plans: Path) -> N
     ("start", "owners", "kind", "due", "start_date"),
     [
         ("Delivery of One View project", ["Housing"], "ongoing", None, None),
-        ("Implement no wrong door", ["Housing", "Revenues and Benefits", "Policy, Communities and Engagement"],
-         "ongoing", None, None),
-        ("Develop a greater understanding of our communities", ["Data Analytics", "Democratic Services"], "dated",
-         date(2024, 6, 30), None),
-        ("Increase engagement from our Seldom Heard", ["Policy, Communities and Engagement"], "dated",
-         date(2024, 3, 31), None),
-        ("Ensure all new Members have equitable access", ["Democratic Services",
-         "Policy, Communities and Engagement"], "dated", date(2024, 7, 31), None),
-        ("Understand where relevant who is accessing", ["Data Analytics", "Information Governance",
-         "Policy, Communities and Engagement"], "ongoing", None, date(2024, 4, 1)),
-        ("Adopt Inclusive Language Guide", ["Policy, Communities and Engagement"], "dated", date(2024, 10, 31), None),
+        (
+            "Implement no wrong door",
+            ["Housing", "Revenues and Benefits", "Policy, Communities and Engagement"],
+            "ongoing",
+            None,
+            None,
+        ),
+        (
+            "Develop a greater understanding of our communities",
+            ["Data Analytics", "Democratic Services"],
+            "dated",
+            date(2024, 6, 30),
+            None,
+        ),
+        (
+            "Increase engagement from our Seldom Heard",
+            ["Policy, Communities and Engagement"],
+            "dated",
+            date(2024, 3, 31),
+            None,
+        ),
+        (
+            "Ensure all new Members have equitable access",
+            ["Democratic Services", "Policy, Communities and Engagement"],
+            "dated",
+            date(2024, 7, 31),
+            None,
+        ),
+        (
+            "Understand where relevant who is accessing",
+            ["Data Analytics", "Information Governance", "Policy, Communities and Engagement"],
+            "ongoing",
+            None,
+            date(2024, 4, 1),
+        ),
+        (
+            "Adopt Inclusive Language Guide",
+            ["Policy, Communities and Engagement"],
+            "dated",
+            date(2024, 10, 31),
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_maidstone_rows(
     shared_plans: Path, start: str, owners: list[str], kind: str, due: date | None, start_date: date | None
 ) -> None:
@@ -144,22 +184,52 @@ def test_maidstone_struck_through_text_is_not_read_but_kept_raw(shared_plans: Pa
     ("start", "owners", "kind", "due", "rag"),
     [
         ("Increase diversity of membership", ["Equalities Team"], "unknown", None, "green"),
-        ("Consider and address training needs", ["CEDIS", "Equalities Team", "CB"], "ongoing", date(2022, 11, 30),
-         "amber"),
-        ("Review the Council’s main organisational plans", ["Business Intelligence", "Equalities Team"], "dated",
-         date(2023, 12, 31), "amber"),
-        ("Share more celebrating success stories", ["Chief Executive", "Leader", "Equalities Team"], "ongoing",
-         None, "amber"),
-        ("Present the Equality Improvement Plan to the Corporate PDS", ["Democratic Services", "Equalities Team"],
-         "ongoing", date(2022, 9, 30), "green"),
-        ("We have ensured that new Community Engagement Guidance", ["Communities Team", "Equalities Team"],
-         "complete", None, "green"),
-        ("We need to support political groups", ["Democratic Services", "Equalities Team"], "dated",
-         date(2023, 1, 31), "red"),
+        (
+            "Consider and address training needs",
+            ["CEDIS", "Equalities Team", "CB"],
+            "ongoing",
+            date(2022, 11, 30),
+            "amber",
+        ),
+        (
+            "Review the Council’s main organisational plans",
+            ["Business Intelligence", "Equalities Team"],
+            "dated",
+            date(2023, 12, 31),
+            "amber",
+        ),
+        (
+            "Share more celebrating success stories",
+            ["Chief Executive", "Leader", "Equalities Team"],
+            "ongoing",
+            None,
+            "amber",
+        ),
+        (
+            "Present the Equality Improvement Plan to the Corporate PDS",
+            ["Democratic Services", "Equalities Team"],
+            "ongoing",
+            date(2022, 9, 30),
+            "green",
+        ),
+        (
+            "We have ensured that new Community Engagement Guidance",
+            ["Communities Team", "Equalities Team"],
+            "complete",
+            None,
+            "green",
+        ),
+        (
+            "We need to support political groups",
+            ["Democratic Services", "Equalities Team"],
+            "dated",
+            date(2023, 1, 31),
+            "red",
+        ),
         ("Include H&B incident reporting", ["HR"], "recurring", None, "amber"),
         ("Review Staff Engagement survey results", ["HR"], "complete", None, "green"),
     ],
-)  # fmt: skip
+)
 def test_banes_rows(
     shared_plans: Path, start: str, owners: list[str], kind: str, due: date | None, rag: str
 ) -> None:

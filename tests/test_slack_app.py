@@ -281,7 +281,8 @@ def test_an_unknown_button_is_answered_plainly_and_changes_nothing(
     assert "no action reference" in said[2]
 
 
-# -- thread replies ---------------------------------------------------------------------------------------------
+# -- thread replies
+# ---------------------------------------------------------------------------------------------
 
 
 def test_a_reply_in_the_reminders_thread_updates_the_action_and_is_answered_in_the_thread(
@@ -333,7 +334,8 @@ def test_a_thread_reply_that_is_not_understood_changes_nothing_and_says_what_wou
     )
 
 
-# -- App Home and the shortcut ----------------------------------------------------------------------------------
+# -- App Home and the shortcut
+# ----------------------------------------------------------------------------------
 
 
 def test_the_home_tab_shows_my_actions_by_when_they_are_due_and_admins_see_plan_health(
@@ -378,8 +380,16 @@ def test_an_admin_turns_a_message_into_an_action_with_the_shortcut(slack: SlackW
     assert modal["callback_id"] == "edi:new_action"
     title = next(b for b in modal["blocks"] if b.get("block_id") == "title")
     assert title["element"]["initial_value"].startswith("We should add BSL")
-    slack.submit(priya, modal, {"plan": PLAN, "title": "Add BSL interpretation to all-staff briefings",
-                                "owner": "Internal Comms", "due": "March 2026"})  # fmt: skip
+    slack.submit(
+        priya,
+        modal,
+        {
+            "plan": PLAN,
+            "title": "Add BSL interpretation to all-staff briefings",
+            "owner": "Internal Comms",
+            "due": "March 2026",
+        },
+    )
 
     with slack.store.session() as session:
         action = session.scalar(select(Action).where(Action.title.like("Add BSL%")))
@@ -417,7 +427,8 @@ def test_a_new_action_form_with_a_bad_deadline_is_sent_back_with_what_was_typed(
     assert store_state(slack.store) == before
 
 
-# -- safety -------------------------------------------------------------------------------------------------------
+# -- safety
+# -------------------------------------------------------------------------------------------------------
 
 
 def test_a_forged_or_stale_request_gets_401_and_changes_nothing(slack: SlackWorkspace) -> None:

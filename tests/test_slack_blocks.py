@@ -1,4 +1,5 @@
-"""Replies as Slack shows them: Block Kit that says what the console says, and that Slack never refuses for size.
+"""Replies as Slack shows them: Block Kit that says what the console says, and that Slack never refuses for
+size.
 
 Each story builds a reply with the handlers' own builders (a reminder, an action card, a reason form) or the
 message model directly, translates it, and has the Slack stand-in's independent rule book check the result.
@@ -50,11 +51,19 @@ def slack_accepts(blocks: list[dict[str, object]], *, limit: int = 50) -> None:
 
 def an_action(number: int, plan: Plan, owner: Owner, **fields: object) -> Action:
     values: dict[str, object] = {
-        "ref": f"NO-{number}", "title": f"Review recruitment advert {number} for inclusive language",
-        "theme": "Workforce", "deadline_text": "31/10/25", "deadline_kind": "dated", "start_date": None,
-        "due_date": date(2025, 10, 31), "recurrence": None, "rag": "amber", "status": "open",
-        "progress_note": "Waiting on budget", "snoozed_until": None,
-    }  # fmt: skip
+        "ref": f"NO-{number}",
+        "title": f"Review recruitment advert {number} for inclusive language",
+        "theme": "Workforce",
+        "deadline_text": "31/10/25",
+        "deadline_kind": "dated",
+        "start_date": None,
+        "due_date": date(2025, 10, 31),
+        "recurrence": None,
+        "rag": "amber",
+        "status": "open",
+        "progress_note": "Waiting on budget",
+        "snoozed_until": None,
+    }
     values.update(fields)
     action = Action(plan=plan, **values)
     action.owners.append(owner)
@@ -105,8 +114,11 @@ def test_a_reminder_for_300_actions_shows_whole_cards_and_says_how_many_more(ami
     actions = [b for b in blocks if b["type"] == "actions"]
     assert len(actions) == 12
     assert [e["value"] for e in actions[-1]["elements"]][:4] == [
-        "NO-12|green", "NO-12|amber", "NO-12|red", "NO-12|done",
-    ]  # fmt: skip
+        "NO-12|green",
+        "NO-12|amber",
+        "NO-12|red",
+        "NO-12|done",
+    ]
 
 
 def test_the_home_tab_shows_up_to_100_blocks_of_the_same_300_actions(amina_owns_300: Reply) -> None:
@@ -165,10 +177,14 @@ def test_an_action_card_keeps_its_facts_buttons_and_styles(plan: Plan, hr: Owner
         "*Last note*\nAgency still rewriting them",
     ]
     assert [(e["text"]["text"], e["value"], e.get("style")) for e in buttons["elements"]] == [
-        ("Green", "NO-4|green", "primary"), ("Amber", "NO-4|amber", None), ("Red", "NO-4|red", "danger"),
-        ("Done", "NO-4|done", None), ("Snooze 1 week", "NO-4|1w", None), ("Add note", "NO-4", None),
+        ("Green", "NO-4|green", "primary"),
+        ("Amber", "NO-4|amber", None),
+        ("Red", "NO-4|red", "danger"),
+        ("Done", "NO-4|done", None),
+        ("Snooze 1 week", "NO-4|1w", None),
+        ("Add note", "NO-4", None),
         ("Not mine", "NO-4", None),
-    ]  # fmt: skip
+    ]
 
 
 def test_buttons_sharing_an_action_get_unique_action_ids_that_still_route_to_it(
@@ -322,7 +338,8 @@ def test_blank_text_is_left_out_rather_than_refused() -> None:
     ]
 
 
-# -- fallback text ---------------------------------------------------------------------------------------------
+# -- fallback text
+# ---------------------------------------------------------------------------------------------
 
 
 def test_the_notification_text_is_never_empty_and_at_most_40000(amina_owns_300: Reply) -> None:
@@ -335,7 +352,8 @@ def test_the_notification_text_is_never_empty_and_at_most_40000(amina_owns_300: 
     }
 
 
-# -- forms as modals ---------------------------------------------------------------------------------------------
+# -- forms as modals
+# ---------------------------------------------------------------------------------------------
 
 
 def test_marking_amber_without_a_reason_opens_a_modal_with_the_error_on_its_field() -> None:
@@ -355,8 +373,11 @@ def test_marking_amber_without_a_reason_opens_a_modal_with_the_error_on_its_fiel
     assert question["type"] == "input" and question["block_id"] == "reason"
     assert question["label"]["text"] == "What's putting it at risk?"
     assert question["element"] == {
-        "type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 1000,
-    }  # fmt: skip
+        "type": "plain_text_input",
+        "action_id": "reason",
+        "multiline": True,
+        "max_length": 1000,
+    }
     assert question["hint"]["text"] == "⚠️ Please say what's putting it at risk (a few words are enough)."
     assert form_errors(form) == {"reason": "Please say what's putting it at risk (a few words are enough)."}
     assert form_errors(reason_form("NO-2", "amber")) == {}
@@ -383,9 +404,12 @@ def test_a_form_in_a_reply_is_not_a_block_but_the_modal_to_open() -> None:
 
 def test_a_modal_keeps_its_title_and_buttons_within_24_characters() -> None:
     form = Form(
-        "status", "Why is NO-1234 at risk of slipping?", (FormField("reason", "Why?", initial="y" * 5000),),
-        state="NO-1234|amber", submit_label="Save and tell the plan admins",
-    )  # fmt: skip
+        "status",
+        "Why is NO-1234 at risk of slipping?",
+        (FormField("reason", "Why?", initial="y" * 5000),),
+        state="NO-1234|amber",
+        submit_label="Save and tell the plan admins",
+    )
 
     view = modal_for(form)
 

@@ -43,15 +43,31 @@ def test_edibot_run_slack_http_answers_slack_and_sends_the_mornings_reminders(
             session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
         port = _free_port()
         # At DEBUG, slack_sdk and slack_bolt would log every body they send and receive.
-        env = {**os.environ, "EDIBOT_DATABASE_URL": database_url, "SLACK_BOT_TOKEN": api.token,
-               "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url, "EDIBOT_LOG_LEVEL": "DEBUG"}  # fmt: skip
+        env = {
+            **os.environ,
+            "EDIBOT_DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": api.token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "EDIBOT_SLACK_API_URL": api.url,
+            "EDIBOT_LOG_LEVEL": "DEBUG",
+        }
         env.pop("EDIBOT_HOST", None)
         log = (tmp_path / "stderr.log").open("w+")  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("edibot")), "--now", monday.isoformat(), "run", "--slack-http",
-             "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).with_name("edibot")),
+                "--now",
+                monday.isoformat(),
+                "run",
+                "--slack-http",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
         try:
             answer = _post_command(port, user_id=grace.id, text="mine")
             deadline = time.monotonic() + 60  # the scheduler's worker process starts first, on a busy machine
@@ -92,13 +108,21 @@ def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_
             session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
         store.dispose()
         port = _free_port()
-        env = {**_without_database_settings(os.environ), "EDIBOT_DATA_DIR": str(data),
-               "SLACK_BOT_TOKEN": api.token, "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url}  # fmt: skip
+        env = {
+            **_without_database_settings(os.environ),
+            "EDIBOT_DATA_DIR": str(data),
+            "SLACK_BOT_TOKEN": api.token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "EDIBOT_SLACK_API_URL": api.url,
+        }
         edibot = [str(Path(sys.executable).with_name("edibot")), "--now", monday.isoformat()]
         server = subprocess.Popen(
             [*edibot, "run", "--slack-http", "--host", "127.0.0.1", "--port", str(port), "--every", "5"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         log: list[str] = []  # its stderr, line by line, as it runs
         reader = threading.Thread(target=lambda: log.extend(server.stderr or ()), daemon=True)
         reader.start()
@@ -114,8 +138,14 @@ def test_when_the_database_file_is_deleted_edibot_refuses_says_why_and_will_not_
             server.send_signal(signal.SIGINT)
             server.wait(timeout=20)
             reader.join(timeout=5)
-        restart = subprocess.run([*edibot, "run", "--slack-http", "--host", "127.0.0.1", "--port", str(port)],
-                                 env=env, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        restart = subprocess.run(
+            [*edibot, "run", "--slack-http", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     assert "Your 1 open action" in before.json()["text"], log
     assert after.json()["text"] == DATA_UNREACHABLE  # not "Noted on NO-4", written into a deleted file
@@ -147,8 +177,11 @@ def _post_command(port: int, *, user_id: str, text: str) -> httpx.Response:
     deadline = time.monotonic() + 20
     while True:
         stamp = str(int(time.time()))
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                   "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=encoded)}  # fmt: skip
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=encoded),
+        }
         try:
             return httpx.post(
                 f"http://127.0.0.1:{port}/slack/events", content=encoded, headers=headers, timeout=10

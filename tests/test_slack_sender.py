@@ -1,8 +1,8 @@
 """Reminders as Slack direct messages: the outbox's SlackSender talking over real HTTP to the Slack stand-in.
 
-The stand-in (tests/slack_standin.py) records every Web API call, answers with the payloads in tests/payloads/,
-refuses what Slack refuses and can answer 429 with Retry-After; the client is slack_sdk's own WebClient.
-"""
+The stand-in (tests/slack_standin.py) records every Web API call, answers with the payloads in
+tests/payloads/, refuses what Slack refuses and can answer 429 with Retry-After; the client is slack_sdk's own
+WebClient."""
 
 from __future__ import annotations
 
@@ -61,10 +61,20 @@ def a_reminder(count: int = 1) -> Reply:
     items = []
     for n in range(1, count + 1):
         action = Action(
-            plan=plan, ref=f"NO-{n}", title=f"Run the staff EDI survey, wave {n}", theme="Workforce",
-            deadline_text="6/11/25", deadline_kind="dated", start_date=None, due_date=date(2025, 11, 6),
-            recurrence=None, rag="amber", status="open", progress_note="Waiting on budget", snoozed_until=None,
-        )  # fmt: skip
+            plan=plan,
+            ref=f"NO-{n}",
+            title=f"Run the staff EDI survey, wave {n}",
+            theme="Workforce",
+            deadline_text="6/11/25",
+            deadline_kind="dated",
+            start_date=None,
+            due_date=date(2025, 11, 6),
+            recurrence=None,
+            rag="amber",
+            status="open",
+            progress_note="Waiting on budget",
+            snoozed_until=None,
+        )
         action.owners.append(hr)
         items.append(ReminderItem(action=action, step="before-3", why="due in 3 days", today=TODAY))
     return reminder("Amina Khan", items, today=TODAY)
@@ -196,7 +206,8 @@ def test_a_wrong_token_is_our_mistake_and_raised_as_it_is(slack_api: SlackStandI
     assert raised.value.response["error"] == "invalid_auth"
 
 
-# -- the stand-in refuses what Slack refuses ------------------------------------------------------------------
+# -- the stand-in refuses what Slack refuses
+# ------------------------------------------------------------------
 
 
 def slack_error(call: object) -> str:
@@ -287,7 +298,8 @@ def test_the_stand_in_answers_people_lookups_with_their_time_zone(
     assert [call.method for call in slack_api.calls] == ["users.lookupByEmail", "users.info", "auth.test"]
 
 
-# -- a plan's escalation channel ----------------------------------------------------------------------------------
+# -- a plan's escalation channel
+# ----------------------------------------------------------------------------------
 
 
 def test_an_escalation_is_posted_in_the_channel_by_its_id(slack_api: SlackStandIn, send: SlackSender) -> None:
@@ -337,7 +349,8 @@ def test_with_a_workspace_per_person_a_channel_is_posted_with_its_workspaces_cli
     assert len(slack_api.posted("C0EDILEADS")) == 1
 
 
-# -- the nudge sweep and delivery, end to end ---------------------------------------------------------------------
+# -- the nudge sweep and delivery, end to end
+# ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -424,8 +437,10 @@ def test_a_leaver_is_reported_to_the_plan_admins_once(
     report = deliver(store, now=clock.now(), zone=LONDON, send=send)
     deliver(store, now=clock.now() + timedelta(minutes=5), zone=LONDON, send=send)
 
-    assert report.failed == ["Tom Okafor: Slack says their account is deactivated (user_disabled, Slack id "
-                             f"{northbridge['Tom Okafor']})"]  # fmt: skip
+    assert report.failed == [
+        "Tom Okafor: Slack says their account is deactivated (user_disabled, Slack id "
+        f"{northbridge['Tom Okafor']})"
+    ]
     priya = [m["text"] for m in slack_api.posted(slack_api.dm_of(northbridge["Priya Shah"]) or "-")]
     assert sum("couldn't deliver reminders to Tom Okafor" in text for text in priya) == 1
 
@@ -479,7 +494,8 @@ def test_an_archived_escalation_channel_is_reported_to_the_admins_once_and_holds
     assert sum("couldn't post an escalation in #edi-leads" in text for text in priya) == 1
 
 
-# -- exactly once: every post carries its outbox key, and a post an earlier try made is found by it ------------
+# -- exactly once: every post carries its outbox key, and a post an earlier try made is found by it
+# ------------
 
 
 def test_every_post_carries_its_outbox_key_and_can_be_found_by_it_pages_back(

@@ -1,4 +1,5 @@
-"""Setting edibot up on Slack: the manifest, the settings, OAuth installs, matching people, pacing, and running."""
+"""Setting edibot up on Slack: the manifest, the settings, OAuth installs, matching people, pacing, and
+running."""
 
 from __future__ import annotations
 
@@ -64,8 +65,16 @@ def _methods_called_by_the_app() -> set[str]:
 
 def test_the_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
     called = _methods_called_by_the_app()
-    assert {"chat.postMessage", "chat.update", "conversations.open", "views.open", "views.publish",
-            "users.info", "users.lookupByEmail", "conversations.history"} <= called  # fmt: skip
+    assert {
+        "chat.postMessage",
+        "chat.update",
+        "conversations.open",
+        "views.open",
+        "views.publish",
+        "users.info",
+        "users.lookupByEmail",
+        "conversations.history",
+    } <= called
     needed = {METHOD_SCOPES[method] for method in called if method in METHOD_SCOPES} | {"commands"}
     needed |= set(HISTORY_SCOPES.values())  # conversations.history: DMs, public and private channels
 
@@ -104,7 +113,8 @@ def test_edibot_slack_manifest_prints_it_for_a_url_or_for_socket_mode() -> None:
     assert refused.exit_code != 0 and "not an https:// address" in refused.stderr
 
 
-# -- settings and starting ------------------------------------------------------------------------------------
+# -- settings and starting
+# ------------------------------------------------------------------------------------
 
 
 def test_a_malformed_slack_token_stops_edibot_at_start_naming_the_setting(tmp_path: Path) -> None:
@@ -118,8 +128,13 @@ def test_a_malformed_slack_token_stops_edibot_at_start_naming_the_setting(tmp_pa
 
 def test_running_on_slack_without_a_signing_secret_says_where_to_find_it(tmp_path: Path) -> None:
     Database.open(sqlite_url(tmp_path)).dispose()  # installed: `edibot run` starts only on a database
-    runner = CliRunner(env={"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "EDIBOT_DATA_DIR": str(tmp_path),
-                            "SLACK_SIGNING_SECRET": None})  # fmt: skip
+    runner = CliRunner(
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+            "EDIBOT_DATA_DIR": str(tmp_path),
+            "SLACK_SIGNING_SECRET": None,
+        }
+    )
 
     result = runner.invoke(cli_app, ["run", "--slack-http"])
 
@@ -130,9 +145,15 @@ def test_running_on_slack_without_a_signing_secret_says_where_to_find_it(tmp_pat
 def test_socket_mode_without_an_app_token_says_how_to_make_one(tmp_path: Path) -> None:
     Database.open(sqlite_url(tmp_path)).dispose()
     with SlackStandIn() as api:
-        runner = CliRunner(env={"SLACK_BOT_TOKEN": api.token, "SLACK_SIGNING_SECRET": "s3cret",
-                                "EDIBOT_SLACK_API_URL": api.url, "EDIBOT_DATA_DIR": str(tmp_path),
-                                "SLACK_APP_TOKEN": None})  # fmt: skip
+        runner = CliRunner(
+            env={
+                "SLACK_BOT_TOKEN": api.token,
+                "SLACK_SIGNING_SECRET": "s3cret",
+                "EDIBOT_SLACK_API_URL": api.url,
+                "EDIBOT_DATA_DIR": str(tmp_path),
+                "SLACK_APP_TOKEN": None,
+            }
+        )
         result = runner.invoke(cli_app, ["run", "--slack-socket"])
 
     assert result.exit_code != 0
@@ -149,16 +170,20 @@ def test_oauth_needs_both_halves_of_the_client_credentials(store: Database) -> N
         create_app(bot, settings=settings)
 
 
-# -- OAuth: installing into a workspace ------------------------------------------------------------------------
+# -- OAuth: installing into a workspace
+# ------------------------------------------------------------------------
 
 
 @pytest.fixture
 def oauth_app(store: Database) -> Iterator[tuple[SlackStandIn, httpx.Client]]:
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         settings = Settings(
-            SLACK_SIGNING_SECRET=SecretStr("s3cret"), SLACK_CLIENT_ID=api.client_id,
-            SLACK_CLIENT_SECRET=SecretStr(api.client_secret), slack_api_url=api.url, secret_key=SecretStr(KEY),
-        )  # fmt: skip
+            SLACK_SIGNING_SECRET=SecretStr("s3cret"),
+            SLACK_CLIENT_ID=api.client_id,
+            SLACK_CLIENT_SECRET=SecretStr(api.client_secret),
+            slack_api_url=api.url,
+            secret_key=SecretStr(KEY),
+        )
         bot = SlackBot(
             layer=command_layer(store, FakeClock(datetime(2025, 11, 3, tzinfo=LONDON))), database=store
         )
@@ -197,8 +222,11 @@ def test_installing_into_a_workspace_keeps_its_token_in_our_database(
     # The browser carries back the state cookie the install page set (Secure, so httpx won't over http://).
     cookie = start.headers["set-cookie"].split(";", 1)[0]
     assert cookie == f"slack-app-oauth-state={query['state'][0]}"
-    done = http.get("/slack/oauth_redirect", params={"code": "approved-code", "state": query["state"][0]},
-                    headers={"Cookie": cookie})  # fmt: skip
+    done = http.get(
+        "/slack/oauth_redirect",
+        params={"code": "approved-code", "state": query["state"][0]},
+        headers={"Cookie": cookie},
+    )
 
     assert done.status_code == 200, done.text
     with store.engine.connect() as connection:
@@ -334,8 +362,13 @@ def test_match_people_finds_slack_ids_by_email_and_takes_slacks_time_zone_where_
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         amina = api.add_user("Amina Khan", email="amina.khan@northbridge.example")
         grace = api.add_user("Grace Liu", email="Grace.Liu@northbridge.example", tz="Asia/Hong_Kong")
-        runner = CliRunner(env={"SLACK_BOT_TOKEN": api.token, "EDIBOT_SLACK_API_URL": api.url,
-                                "EDIBOT_DATABASE_URL": database_url})  # fmt: skip
+        runner = CliRunner(
+            env={
+                "SLACK_BOT_TOKEN": api.token,
+                "EDIBOT_SLACK_API_URL": api.url,
+                "EDIBOT_DATABASE_URL": database_url,
+            }
+        )
         result = runner.invoke(cli_app, ["slack", "match-people"])
 
     assert result.exit_code == 0, result.stderr
@@ -348,7 +381,8 @@ def test_match_people_finds_slack_ids_by_email_and_takes_slacks_time_zone_where_
     assert found["Ewan Campbell"] == (None, None)
 
 
-# -- pacing ------------------------------------------------------------------------------------------------------
+# -- pacing
+# ------------------------------------------------------------------------------------------------------
 
 
 def test_two_messages_to_one_person_are_a_second_apart_as_slack_asks() -> None:
@@ -357,8 +391,9 @@ def test_two_messages_to_one_person_are_a_second_apart_as_slack_asks() -> None:
     with SlackStandIn() as api:
         amina = api.add_user("Amina Khan")
         ewan = api.add_user("Ewan Campbell")
-        sender = SlackSender(WebClient(token=api.token, base_url=api.url), monotonic=lambda: next(moments),
-                             sleep=slept.append)  # fmt: skip
+        sender = SlackSender(
+            WebClient(token=api.token, base_url=api.url), monotonic=lambda: next(moments), sleep=slept.append
+        )
         sender(Recipient(id=0, name="Amina Khan", slack_id=amina.id), Reply.say("one"))
         sender(Recipient(id=0, name="Amina Khan", slack_id=amina.id), Reply.say("two"))
         sender(Recipient(id=0, name="Ewan Campbell", slack_id=ewan.id), Reply.say("three"))
@@ -366,15 +401,18 @@ def test_two_messages_to_one_person_are_a_second_apart_as_slack_asks() -> None:
     assert slept == [pytest.approx(0.8)]
 
 
-# -- a reminder about several actions ------------------------------------------------------------------------------
+# -- a reminder about several actions
+# ------------------------------------------------------------------------------
 
 
 def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store: Database) -> None:
     clock = FakeClock(datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
     with tempfile.TemporaryDirectory() as folder:
         plan = Path(folder) / "plan.csv"
-        plan.write_text("Action,Lead,Timescale\nBook the venue,Events Team,17/11/25\nSend the invites,Events Team,17/11/25\n",
-                        encoding="utf-8")  # fmt: skip
+        plan.write_text(
+            "Action,Lead,Timescale\nBook the venue,Events Team,17/11/25\nSend the invites,Events Team,17/11/25\n",
+            encoding="utf-8",
+        )
         import_plan(store, plan, now=clock.now(), plan_name="Festival Plan")
         people = Path(folder) / "people.csv"
         people.write_text(
@@ -403,14 +441,22 @@ def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store:
         assert history(store, refs[1])[0].surface == "slack"
 
 
-# -- reminders when edibot is installed by OAuth ----------------------------------------------------------------
+# -- reminders when edibot is installed by OAuth
+# ----------------------------------------------------------------
 
 
 def _installation(*, team: str, token: str) -> Installation:
     return Installation(
-        app_id="A0EDIBOT01", team_id=team, team_name=f"Team {team}", bot_token=token, bot_id="B0EDIBOT01",
-        bot_user_id="U0EDIBOT01", bot_scopes=bot_scopes(), user_id="U00000001", installed_at=time.time(),
-    )  # fmt: skip
+        app_id="A0EDIBOT01",
+        team_id=team,
+        team_name=f"Team {team}",
+        bot_token=token,
+        bot_id="B0EDIBOT01",
+        bot_user_id="U0EDIBOT01",
+        bot_scopes=bot_scopes(),
+        user_id="U00000001",
+        installed_at=time.time(),
+    )
 
 
 def _install(store: Database, *, team: str, token: str, client_id: str) -> None:

@@ -32,7 +32,8 @@ from tests.slack_standin import SlackStandIn, payload
 
 
 class SocketModeEnd:
-    """Slack's Socket Mode server: greets each connection, sends it the envelopes queued, collects the acks."""
+    """Slack's Socket Mode server: greets each connection, sends it the envelopes queued, collects the
+    acks."""
 
     def __init__(self) -> None:
         self.envelopes: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -44,9 +45,16 @@ class SocketModeEnd:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     async def _connection(self, websocket: ServerConnection) -> None:
-        await websocket.send(json.dumps({"type": "hello", "num_connections": 1,
-                                         "connection_info": {"app_id": "A0EDIBOT01"},
-                                         "debug_info": {"host": "applink-standin", "approximate_connection_time": 18060}}))  # fmt: skip
+        await websocket.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0EDIBOT01"},
+                    "debug_info": {"host": "applink-standin", "approximate_connection_time": 18060},
+                }
+            )
+        )
         while True:
             envelope = await asyncio.to_thread(self.envelopes.get)
             await websocket.send(json.dumps(envelope))
@@ -88,16 +96,25 @@ def test_edi_mine_is_answered_over_socket_mode(
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         api.socket_url = f"ws://127.0.0.1:{socket_end.port}/link/?ticket=standin-ticket&app_id=A0EDIBOT01"
         amina = api.add_user("Amina Khan", email="amina.khan@northbridge.example")
-        settings = Settings(SLACK_SIGNING_SECRET=SecretStr("unused-over-socket-mode"),
-                            SLACK_BOT_TOKEN=SecretStr(api.token), slack_api_url=api.url)  # fmt: skip
+        settings = Settings(
+            SLACK_SIGNING_SECRET=SecretStr("unused-over-socket-mode"),
+            SLACK_BOT_TOKEN=SecretStr(api.token),
+            slack_api_url=api.url,
+        )
         bot = SlackBot(layer=command_layer(store, clock), database=store)
         handler = socket_handler(create_app(bot, settings=settings), app_token=api.app_token, api_url=api.url)
         handler.connect()
         try:
             command = payload("request_slash_command")
             command.update(user_id=amina.id, text="mine")
-            socket_end.envelopes.put({"envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf", "type": "slash_commands",
-                                      "accepts_response_payload": True, "payload": command})  # fmt: skip
+            socket_end.envelopes.put(
+                {
+                    "envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": command,
+                }
+            )
             ack = socket_end.acks.get(timeout=10)
         finally:
             handler.close()

@@ -1,4 +1,5 @@
-"""`edibot run --slack-http` is two processes: the server answers Slack, its worker sweeps and sends reminders."""
+"""`edibot run --slack-http` is two processes: the server answers Slack, its worker sweeps and sends
+reminders."""
 
 from __future__ import annotations
 
@@ -51,15 +52,30 @@ def running(store: Database, database_url: str, tmp_path: Path) -> Iterator[Runn
         with store.session() as session:
             session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
         port = _free_port()
-        env = {**os.environ, "EDIBOT_DATABASE_URL": database_url, "SLACK_BOT_TOKEN": api.token,
-               "SLACK_SIGNING_SECRET": SECRET, "EDIBOT_SLACK_API_URL": api.url}  # fmt: skip
+        env = {
+            **os.environ,
+            "EDIBOT_DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": api.token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "EDIBOT_SLACK_API_URL": api.url,
+        }
         env.pop("EDIBOT_HOST", None)
         log = (tmp_path / "stderr.log").open("w+")  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("edibot")), "--now", monday.isoformat(), "run", "--slack-http",
-             "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).with_name("edibot")),
+                "--now",
+                monday.isoformat(),
+                "run",
+                "--slack-http",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
         try:
             yield Running(server, port, api, grace.id)
         finally:

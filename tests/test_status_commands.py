@@ -185,8 +185,11 @@ def test_note_records_the_latest_progress_and_asks_for_it_when_left_out(
     assert snapshot(store, "NO-5")["progress_note"] == "Trainer booked for 14 January"
     latest = history(store, "NO-5")[0]
     assert (latest.actor, latest.field, latest.from_value, latest.to_value) == (
-        "Dafydd Evans", "note", "Trainer not yet booked", "Trainer booked for 14 January",
-    )  # fmt: skip
+        "Dafydd Evans",
+        "note",
+        "Trainer not yet booked",
+        "Trainer booked for 14 January",
+    )
 
     with nothing_changes(store):
         transcript.say("@Dafydd Evans", "/edi note NO-5")
@@ -220,8 +223,11 @@ def test_due_accepts_the_ways_people_write_a_date(transcript: Transcript, store:
         assert (facts["due_date"], facts["deadline_text"], facts["deadline_kind"]) == (due, written, "dated")
         latest = history(store, "NO-9")[0]
         assert (latest.actor, latest.field, latest.from_value, latest.to_value) == (
-            "Amina Khan", "deadline", previous, written,
-        )  # fmt: skip
+            "Amina Khan",
+            "deadline",
+            previous,
+            written,
+        )
         previous = written
 
 

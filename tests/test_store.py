@@ -1,4 +1,5 @@
-"""The store itself: the schema Alembic builds is the one the models describe, and re-imports are idempotent."""
+"""The store itself: the schema Alembic builds is the one the models describe, and re-imports are
+idempotent."""
 
 from __future__ import annotations
 
@@ -45,13 +46,34 @@ def test_opening_an_up_to_date_database_again_changes_nothing(database_url: str)
 
 
 WHEN = st.sampled_from(
-    ["June 23", "31/3/24", "Q1 2024 - Q2 2024", "Ongoing", "Annually", "Nov 2022 & Ongoing", "Complete", "",
-     "Next staff survey", "Q1 2024/25", "June/July 2024", "2023", "From April 2019", "Sept 23 and March 24"]
-)  # fmt: skip
+    [
+        "June 23",
+        "31/3/24",
+        "Q1 2024 - Q2 2024",
+        "Ongoing",
+        "Annually",
+        "Nov 2022 & Ongoing",
+        "Complete",
+        "",
+        "Next staff survey",
+        "Q1 2024/25",
+        "June/July 2024",
+        "2023",
+        "From April 2019",
+        "Sept 23 and March 24",
+    ]
+)
 OWNER = st.sampled_from(
-    ["HR Manager", "Policy, Communities and Engagement", "Health & Safety", "Area Support/ Delivery Support",
-     "CEDIS\nEqualities Team", "", "Lead: Director of Delivery"]
-)  # fmt: skip
+    [
+        "HR Manager",
+        "Policy, Communities and Engagement",
+        "Health & Safety",
+        "Area Support/ Delivery Support",
+        "CEDIS\nEqualities Team",
+        "",
+        "Lead: Director of Delivery",
+    ]
+)
 TITLE = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=60
 )

@@ -1,4 +1,5 @@
-"""Plain replies in the thread of a reminder ("amber - waiting on budget", "Done ✅"), acted on only when clear.
+"""Plain replies in the thread of a reminder ("amber - waiting on budget", "Done ✅"), acted on only when
+clear.
 
 In the console the "thread" is the action last shown to that person, as a reminder would show it.
 """
@@ -28,8 +29,13 @@ def test_amber_with_a_reason_in_the_thread_marks_it_amber(reminded: Transcript, 
     assert (facts["rag"], facts["progress_note"]) == ("amber", "waiting on budget")
     rag = history(store, "NO-6")[1]
     assert (rag.actor, rag.field, rag.from_value, rag.to_value, rag.note, rag.surface) == (
-        "Amina Khan", "rag", "green", "amber", "waiting on budget", "console",
-    )  # fmt: skip
+        "Amina Khan",
+        "rag",
+        "green",
+        "amber",
+        "waiting on budget",
+        "console",
+    )
 
 
 def test_amber_alone_in_the_thread_asks_why_and_the_next_reply_is_the_reason(

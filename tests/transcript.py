@@ -34,9 +34,19 @@ LONDON = ZoneInfo("Europe/London")
 
 # The facts of an action a person can change; a refusal must leave every one of them as it was.
 ACTION_FIELDS = (
-    "rag", "status", "progress_note", "deadline_text", "deadline_kind", "start_date", "due_date",
-    "recurrence", "milestones", "snoozed_until", "archived", "updated_at",
-)  # fmt: skip
+    "rag",
+    "status",
+    "progress_note",
+    "deadline_text",
+    "deadline_kind",
+    "start_date",
+    "due_date",
+    "recurrence",
+    "milestones",
+    "snoozed_until",
+    "archived",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,8 @@ def store_state(store: Database) -> dict[str, Any]:
 
 @contextmanager
 def nothing_changes(store: Database) -> Iterator[None]:
-    """The block must leave the store exactly as it found it: no field, person, plan or history row changed."""
+    """The block must leave the store exactly as it found it: no field, person, plan or history row
+    changed."""
     before = store_state(store)
     yield
     after = store_state(store)
@@ -136,7 +147,8 @@ class Transcript:
 
     # -- talking --------------------------------------------------------------------------------------
     def say(self, who: str, text: str) -> Outcome:
-        """`who` ("@Amina Khan") types `text` in the console: a command, a thread reply, a number, an answer."""
+        """`who` ("@Amina Khan") types `text` in the console: a command, a thread reply, a number, an
+        answer."""
         name = _name(who)
         self.lines.append(f"@{name}: {text}")
         self._answer_from = len(self.lines)
@@ -145,7 +157,8 @@ class Transcript:
         return self.outcome
 
     def press(self, who: str, label: str) -> Outcome:
-        """`who` presses the button labelled `label` on the last reply that had buttons (a message stays on screen)."""
+        """`who` presses the button labelled `label` on the last reply that had buttons (a message stays on
+        screen)."""
         button = self._button(label)
         name = _name(who)
         self.lines.append(f"@{name} presses [{label}]")

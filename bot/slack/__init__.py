@@ -1,1 +1,2 @@
-"""The Slack adapter: Slack payloads become command-layer calls, replies become Block Kit (translation only)."""
+"""The Slack adapter: Slack payloads become command-layer calls, replies become Block Kit (translation
+only)."""

@@ -42,12 +42,13 @@ class SlackNotConfigured(Exception):
 def interactive_client(settings: Settings, token: str | None = None) -> WebClient:
     """The client for answering people: a 429 is waited out (twice at most), a dropped connection retried.
 
-    The outbox's clients (bot/slack/workspaces.py) have no rate-limit handler: see bot/slack/sender.py for why.
-    """
+    The outbox's clients (bot/slack/workspaces.py) have no rate-limit handler: see bot/slack/sender.py for
+    why."""
     return WebClient(
-        token=token, base_url=settings.slack_api_url,
+        token=token,
+        base_url=settings.slack_api_url,
         retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
-    )  # fmt: skip
+    )
 
 
 def create_app(bot: SlackBot, *, settings: Settings) -> App:
@@ -80,7 +81,8 @@ def create_app(bot: SlackBot, *, settings: Settings) -> App:
 
 
 def oauth_settings(bot: SlackBot, settings: Settings) -> OAuthSettings | None:
-    """OAuth for several workspaces: installations kept by slack_sdk's SQLAlchemy store in our own database."""
+    """OAuth for several workspaces: installations kept by slack_sdk's SQLAlchemy store in our own
+    database."""
     if not settings.slack_client_id:
         return None
     if settings.slack_client_secret is None:
@@ -106,7 +108,8 @@ def oauth_settings(bot: SlackBot, settings: Settings) -> OAuthSettings | None:
 
 
 def installation_store(database: Database, settings: Settings) -> EncryptedInstallationStore:
-    """slack_sdk's installation store on our database (its tables made by our migrations), tokens encrypted."""
+    """slack_sdk's installation store on our database (its tables made by our migrations), tokens
+    encrypted."""
     assert settings.slack_client_id
     if not settings.secret_keys:
         raise SlackNotConfigured(
@@ -128,8 +131,9 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
     if settings.slack_bot_token is not None and not settings.slack_client_id:
         return Workspaces(base_url=settings.slack_api_url, token=settings.slack_bot_token.get_secret_value())
     if settings.slack_client_id:
-        return Workspaces(base_url=settings.slack_api_url,
-                          installations=installation_store(database, settings))  # fmt: skip
+        return Workspaces(
+            base_url=settings.slack_api_url, installations=installation_store(database, settings)
+        )
     raise SlackNotConfigured(
         "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions "
         "page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
@@ -149,8 +153,10 @@ def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | N
     else:
         where = f"from {user or '?'} in {team_of(body) or '?'}"
         log.error("Slack %s request %s failed: %s", kind, where, error, exc_info=error)
-        text = ("Sorry, something went wrong on my side and I couldn't finish that. Try again in a moment; if it "
-                "keeps happening, tell your EDI lead.")  # fmt: skip
+        text = (
+            "Sorry, something went wrong on my side and I couldn't finish that. Try again in a moment; if it "
+            "keeps happening, tell your EDI lead."
+        )
     if response is None:
         return None
     return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})

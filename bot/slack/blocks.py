@@ -1,4 +1,5 @@
-"""Replies as Block Kit: the message model of `handlers.messages` translated into Slack blocks, views and text.
+"""Replies as Block Kit: the message model of `handlers.messages` translated into Slack blocks, views and
+text.
 
 Translation only: what a reply says is decided in `handlers/`; here it is only given Slack's shape, and every
 output stays inside the limits Slack documents, so Slack never refuses a message for its size:
@@ -115,7 +116,8 @@ def measure(text: str, *, mrkdwn: bool = False) -> int:
 
 
 def cut(text: str, limit: int, *, mrkdwn: bool = False) -> str:
-    """`text` as Slack gets it, at most `limit` long: ended with "…" when it had to be cut (never mid-entity)."""
+    """`text` as Slack gets it, at most `limit` long: ended with "…" when it had to be cut (never
+    mid-entity)."""
     if len(text) * _WIDEST <= limit or _width(text, mrkdwn=mrkdwn) <= limit:
         return escape(text) if mrkdwn else text
     kept = text[: _fitting(text, limit - 1, mrkdwn=mrkdwn)]
@@ -164,13 +166,15 @@ def _identifier(value: str, limit: int, what: str) -> str:
 
 
 def slack_action_id(action_id: str, occurrence: int = 1) -> str:
-    """The Slack action_id for a handler action: "edi:status"; its 2nd, 3rd… use in one block "edi:status:2"."""
+    """The Slack action_id for a handler action: "edi:status"; its 2nd, 3rd… use in one block
+    "edi:status:2"."""
     base = f"{PREFIX}{action_id}" if occurrence == 1 else f"{PREFIX}{action_id}:{occurrence}"
     return _identifier(base, ACTION_ID, "action_id")
 
 
 def handler_action(slack_action_id: str) -> str | None:
-    """What a pressed element means to the handlers ("edi:status:3" → "status"), or None when it isn't ours."""
+    """What a pressed element means to the handlers ("edi:status:3" → "status"), or None when it isn't
+    ours."""
     if not slack_action_id.startswith(PREFIX):
         return None
     name = slack_action_id.removeprefix(PREFIX).split(":", 1)[0]
@@ -278,7 +282,8 @@ def _translate(block: Block) -> list[SlackBlock]:
 
 def _items(blocks: Iterable[Block]) -> list[list[SlackBlock]]:
     """The reply in whole items: each heading starts one (an action card, an escalation); before the first
-    heading every block is an item of its own. Cutting between items never leaves a card without its buttons."""
+    heading every block is an item of its own. Cutting between items never leaves a card without its
+    buttons."""
     items: list[list[SlackBlock]] = []
     current: list[SlackBlock] | None = None
     for block in blocks:
@@ -294,7 +299,8 @@ def _items(blocks: Iterable[Block]) -> list[list[SlackBlock]]:
 
 
 def _fit(items: list[list[SlackBlock]], limit: int, more_hint: str) -> list[SlackBlock]:
-    """At most `limit` blocks: whole items while they fit, then one context block saying how many were left out.
+    """At most `limit` blocks: whole items while they fit, then one context block saying how many were left
+    out.
 
     An item too big for any message on its own is shown as far as it fits rather than not at all.
     """
@@ -319,17 +325,19 @@ def _fit(items: list[list[SlackBlock]], limit: int, more_hint: str) -> list[Slac
 
 
 def blocks_for(reply: Reply, *, more_hint: str = MORE_HINT) -> list[SlackBlock]:
-    """A reply's blocks for chat.postMessage, chat.update or chat.postEphemeral: at most 50, each within its limits.
+    """A reply's blocks for chat.postMessage, chat.update or chat.postEphemeral: at most 50, each within its
+    limits.
 
     Heading → header, Text → mrkdwn section(s), Fields → section fields, Context → context, Buttons → actions
-    with buttons (action_id "edi:<action>", value and style kept), Choices → static_select in an actions block.
-    A Form is left out (a message cannot ask it): `modal_needed(reply)` gives the modal to open instead.
-    """
+    with buttons (action_id "edi:<action>", value and style kept), Choices → static_select in an actions
+    block. A Form is left out (a message cannot ask it): `modal_needed(reply)` gives the modal to open
+    instead."""
     return _fit(_items(reply.blocks), MESSAGE_BLOCKS, more_hint)
 
 
 def text_for(reply: Reply) -> str:
-    """The top-level `text`: what notifications and screen readers say. Never empty, at most 40,000 characters."""
+    """The top-level `text`: what notifications and screen readers say. Never empty, at most 40,000
+    characters."""
     text = reply.plain_text().strip()
     return cut(text, MESSAGE_TEXT, mrkdwn=True) if text else "A message from edibot"
 
@@ -340,7 +348,8 @@ def message_for(reply: Reply, *, more_hint: str = MORE_HINT) -> dict[str, Any]:
 
 
 def home_view(reply: Reply, *, more_hint: str = MORE_HINT) -> dict[str, Any]:
-    """The App Home tab (views.publish) showing a reply: at most 100 blocks, cut like a message when longer."""
+    """The App Home tab (views.publish) showing a reply: at most 100 blocks, cut like a message when
+    longer."""
     blocks = _fit(_items(reply.blocks), VIEW_BLOCKS, more_hint)
     if not blocks:
         blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text_for(reply))}}]
@@ -405,7 +414,8 @@ def modal_for(form: Form, *, intro: Sequence[Block] = ()) -> dict[str, Any]:
 
 
 def form_errors(form: Form) -> dict[str, str]:
-    """The refused fields as a view_submission answer wants them: {"response_action": "errors", "errors": …}."""
+    """The refused fields as a view_submission answer wants them: {"response_action": "errors", "errors":
+    …}."""
     return {field.name: field.error for field in form.fields if field.error}
 
 

@@ -1,4 +1,5 @@
-"""What every Slack listener shares: who a Slack user is to edibot, and sending replies the command layer made.
+"""What every Slack listener shares: who a Slack user is to edibot, and sending replies the command layer
+made.
 
 Translation only: the listeners hand plain arguments (who, what, where) to the command layer and give its
 replies Slack's shape; no rule about actions or people is decided here.
@@ -46,7 +47,8 @@ class SlackBot:
     _pending: list[Future[object]] = field(default_factory=list)
 
     def later(self, work: Callable[..., object], *args: Any) -> None:
-        """Runs `work(*args)` after the answer has gone back to Slack; a failure is logged, never lost silently."""
+        """Runs `work(*args)` after the answer has gone back to Slack; a failure is logged, never lost
+        silently."""
         future = self._background.submit(work, *args)
         future.add_done_callback(_log_failure)
         with self._lock:
@@ -63,7 +65,8 @@ class SlackBot:
 
     # -- who ---------------------------------------------------------------------------------------------
     def actor(self, client: WebClient, user_id: str, team_id: str | None = None) -> Actor:
-        """The Slack user as the command layer knows people: by Slack id, else by the email Slack has for them.
+        """The Slack user as the command layer knows people: by Slack id, else by the email Slack has for
+        them.
 
         Someone in the people directory by email only is recognised the first time they use edibot, and their
         Slack id is remembered from then on (so users.info is asked once per unknown person, not per request).
@@ -97,9 +100,10 @@ class SlackBot:
 
     # -- saying ----------------------------------------------------------------------------------------------
     def send_notices(self, outcome: Outcome) -> None:
-        """Messages the command layer wrote for other people (the plan admins on "not mine") wait in the outbox,
-        queued with the change itself; they are sent from there straight after the answer, paced and retried
-        as reminders are. Without an outbox worker here (`outbox` unset), the scheduler's next round sends them."""
+        """Messages the command layer wrote for other people (the plan admins on "not mine") wait in the
+        outbox, queued with the change itself; they are sent from there straight after the answer, paced and
+        retried as reminders are. Without an outbox worker here (`outbox` unset), the scheduler's next round
+        sends them."""
         keys = [notice.key for notice in outcome.notices]
         if keys and self.outbox is not None:
             self.later(self.outbox, keys)
@@ -115,7 +119,8 @@ class SlackBot:
         client.views_publish(user_id=user_id, view=home_view(reply))
 
     def open_form(self, client: WebClient, trigger_id: str, reply: Reply, *, where: dict[str, Any]) -> None:
-        """Opens the reply's form as a modal; `where` (the message it came from) rides along for the submit."""
+        """Opens the reply's form as a modal; `where` (the message it came from) rides along for the
+        submit."""
         form, view = reply.form, modal_needed(reply)
         assert form is not None and view is not None
         view["private_metadata"] = metadata(form.state, where)
@@ -130,7 +135,8 @@ _LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|[^>]*)?>")
 
 
 def plain_text_of(text: str) -> str:
-    """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory knows."""
+    """What the person typed, with Slack's escapes undone: a mention becomes the Slack id the directory
+    knows."""
     text = _MAILTO.sub(r"\1", _USER.sub(r"\1", text))
     # A channel mention becomes "#C0123|name": the id Slack posts to, and the name people know it by.
     text = _CHANNEL.sub(lambda m: "#" + m.group(1) + (f"|{m.group(2)}" if m.group(2) else ""), text)
@@ -204,7 +210,8 @@ def without_buttons(
 def message_blocks(
     client: WebClient, channel: str, ts: str
 ) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """The blocks and text of a message we sent, read back (a view submission or thread reply doesn't carry them)."""
+    """The blocks and text of a message we sent, read back (a view submission or thread reply doesn't carry
+    them)."""
     try:
         found = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
     except SlackApiError as error:

@@ -1,4 +1,5 @@
-"""The Slack app manifest (manifest.yml beside this file): its scopes for OAuth, and a copy for a given URL."""
+"""The Slack app manifest (manifest.yml beside this file): its scopes for OAuth, and a copy for a given
+URL."""
 
 from __future__ import annotations
 

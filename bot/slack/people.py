@@ -1,4 +1,5 @@
-"""Matching the people directory to Slack: Slack ids found by email, and Slack's time zone where we have none."""
+"""Matching the people directory to Slack: Slack ids found by email, and Slack's time zone where we have
+none."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ def match_people(database: Database, reach: Workspaces) -> MatchReport:
     """
     report = MatchReport()
     with database.session() as session:
-        wanted = [(p.id, p.name, p.email, p.slack_id, p.slack_team_id)
-                  for p in Store(session).people_to_match_on_slack()]  # fmt: skip
+        wanted = [
+            (p.id, p.name, p.email, p.slack_id, p.slack_team_id)
+            for p in Store(session).people_to_match_on_slack()
+        ]
     teams = reach.teams()
     for person_id, name, email, slack_id, team in wanted:
         found: tuple[str | None, dict[str, object]] | None = None
@@ -73,9 +76,15 @@ def _look_up(client: WebClient, *, slack_id: str | None, email: str | None) -> d
 
 
 def _learn(
-    database: Database, person_id: int, *, name: str, team: str | None, user: dict[str, object],
-    report: MatchReport, had_id: bool,
-) -> None:  # fmt: skip
+    database: Database,
+    person_id: int,
+    *,
+    name: str,
+    team: str | None,
+    user: dict[str, object],
+    report: MatchReport,
+    had_id: bool,
+) -> None:
     if user.get("deleted") or user.get("is_bot"):
         report.not_found.append(f"{name} (their Slack account is deactivated or a bot)")
         return

@@ -1,4 +1,5 @@
-"""`edibot run --slack-http | --slack-socket`: the Slack app, with the reminder scheduler in a worker process."""
+"""`edibot run --slack-http | --slack-socket`: the Slack app, with the reminder scheduler in a worker
+process."""
 
 from __future__ import annotations
 
@@ -20,11 +21,19 @@ def slack_bot(database: Database, clock: Clock) -> SlackBot:
 
 
 def run_slack(
-    *, settings: Settings, database: Database, clock: Clock, zone: ZoneInfo, socket: bool, host: str,
-    port: int, every: timedelta, worker: bool = True,
-) -> None:  # fmt: skip
-    """Serves Slack (Socket Mode or HTTP) here, and runs the reminder rounds and directory matching in a worker
-    process (bot/slack/worker.py; `worker` False: on threads of this process, for comparison)."""
+    *,
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    zone: ZoneInfo,
+    socket: bool,
+    host: str,
+    port: int,
+    every: timedelta,
+    worker: bool = True,
+) -> None:
+    """Serves Slack (Socket Mode or HTTP) here, and runs the reminder rounds and directory matching in a
+    worker process (bot/slack/worker.py; `worker` False: on threads of this process, for comparison)."""
     bot = slack_bot(database, clock)
     app = create_app(bot, settings=settings)
     if socket and settings.slack_app_token is None:

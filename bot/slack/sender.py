@@ -81,14 +81,19 @@ SLACK_TROUBLE = {"internal_error", "fatal_error", "service_unavailable", "reques
 
 
 class SlackSender:
-    """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's answers mean."""
+    """Sends outbox replies to people as Slack direct messages; see the module docstring for what Slack's
+    answers mean."""
 
     def __init__(
-        self, client: WebClient | None = None, *, clients: Callable[[Recipient], WebClient] | None = None,
-        channel_interval: float = CHANNEL_INTERVAL, monotonic: Callable[[], float] = time.monotonic,
+        self,
+        client: WebClient | None = None,
+        *,
+        clients: Callable[[Recipient], WebClient] | None = None,
+        channel_interval: float = CHANNEL_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         team_clients: Callable[[str | None], WebClient | None] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if (client is None) == (clients is None):
             raise ValueError("give SlackSender one client, or `clients` choosing one per person's workspace")
         if clients is None:
@@ -153,7 +158,8 @@ class SlackSender:
         return f"{posted.get('channel') or channel.id}:{posted['ts']}"
 
     def find_posted(self, to: Addressee, key: str, /, *, since: datetime) -> str | None:
-        """The post tagged `key` in `to`'s DM or channel since `since`, as "<channel>:<ts>"; None if there is none.
+        """The post tagged `key` in `to`'s DM or channel since `since`, as "<channel>:<ts>"; None if there is
+        none.
 
         Raises as sending does (RateLimited, RetryLater, Undeliverable); None, with a warning, when the token
         lacks the history scope for this kind of conversation.
@@ -211,7 +217,8 @@ def _tagged(key: str | None) -> dict[str, Any]:
 
 
 def _look_for(client: WebClient, channel: str, key: str, *, oldest: str) -> str | None:
-    """Pages back through `channel`'s history since `oldest` for our post tagged `key`; "<channel>:<ts>" or None."""
+    """Pages back through `channel`'s history since `oldest` for our post tagged `key`; "<channel>:<ts>" or
+    None."""
     cursor: str | None = None
     for _ in range(HISTORY_PAGES):
         page = client.conversations_history(
@@ -243,7 +250,8 @@ def error_code(error: SlackApiError) -> str:
 
 
 def _translated(error: SlackApiError, *, unreachable: dict[str, str], who: str) -> Exception:
-    """RetryLater or Undeliverable for what Slack answered; the SlackApiError itself when it is ours to fix."""
+    """RetryLater or Undeliverable for what Slack answered; the SlackApiError itself when it is ours to
+    fix."""
     response = error.response
     status = response.status_code
     code = error_code(error)

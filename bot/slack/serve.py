@@ -145,7 +145,8 @@ def serve_http(app: App, *, signing_secret: str, threads: int, host: str, port: 
 
 
 def socket_handler(app: App, *, app_token: str, api_url: str) -> SocketModeHandler:
-    """Socket Mode for the app: apps.connections.open (with the app-level token) at `api_url`, then a WebSocket."""
+    """Socket Mode for the app: apps.connections.open (with the app-level token) at `api_url`, then a
+    WebSocket."""
     return SocketModeHandler(app, app_token=app_token, web_client=WebClient(base_url=api_url))
 
 

@@ -1,4 +1,5 @@
-"""The reminder scheduler beside Slack's serving: in a worker process of its own, started and stopped by the server.
+"""The reminder scheduler beside Slack's serving: in a worker process of its own, started and stopped by the
+server.
 
 Planning reminders is Python work that holds the GIL. On threads of the serving process, the first sweep of a
 100,000-action store starved the request threads: `/edi mine` at 50 in flight waited 4.4 s at p99, past the
@@ -73,8 +74,13 @@ def schedule_for(
 
 def nudge_round(database: Database, schedule: Schedule, reach: Workspaces) -> NudgeRound:
     send = SlackSender(clients=reach.client_for, team_clients=reach.client_for_team)
-    return NudgeRound(database, clock=schedule.clock, zone=schedule.zone, send=send,
-                      daily_cap=schedule.settings.daily_nudge_cap)  # fmt: skip
+    return NudgeRound(
+        database,
+        clock=schedule.clock,
+        zone=schedule.zone,
+        send=send,
+        daily_cap=schedule.settings.daily_nudge_cap,
+    )
 
 
 def notices_now(database: Database, schedule: Schedule) -> NudgeRound:
@@ -121,7 +127,8 @@ def work(schedule: Schedule, stop: Connection) -> None:
         database = Database.open(schedule.database_url, migrate=False, create="never")
     except (DatabaseMissing, DatabaseGone) as error:
         # Gone between the server's start and ours: the server refuses too, and only the operator can mend it,
-        # so every round says so (as a round does when the file goes later), and nothing is opened in its place.
+        # so every round says so (as a round does when the file goes later), and nothing is opened in its
+        # place.
         while True:
             log.error("no reminders this round: %s", error)
             if wait([stop], timeout=schedule.every.total_seconds()):
@@ -142,14 +149,23 @@ def _scheduler(database: Database, schedule: Schedule) -> tuple[BackgroundSchedu
     reach = workspaces(database, schedule.settings)
     round_ = nudge_round(database, schedule, reach)
     schedule_rounds(scheduler, round_, every=schedule.every)
-    scheduler.add_job(lambda: _match(database, reach), IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
-                      max_instances=1, coalesce=True, next_run_time=datetime.now(schedule.zone),
-                      id="slack-people")  # fmt: skip
+    scheduler.add_job(
+        lambda: _match(database, reach),
+        IntervalTrigger(seconds=PEOPLE_EVERY.total_seconds()),
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(schedule.zone),
+        id="slack-people",
+    )
     return scheduler, round_
 
 
 def _match(database: Database, reach: Workspaces) -> None:
     report = match_people(database, reach)
     if report.matched or report.not_found or report.stopped:
-        log.info("Slack people: %d matched, %d not found%s", len(report.matched), len(report.not_found),
-                 f"; {report.stopped}" if report.stopped else "")  # fmt: skip
+        log.info(
+            "Slack people: %d matched, %d not found%s",
+            len(report.matched),
+            len(report.not_found),
+            f"; {report.stopped}" if report.stopped else "",
+        )

@@ -1,4 +1,5 @@
-"""Which Slack workspace, and so which bot token, reaches a person: one token, or one per OAuth installation."""
+"""Which Slack workspace, and so which bot token, reaches a person: one token, or one per OAuth
+installation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from storage.queries import installed_slack_teams
 
 
 class Workspaces:
-    """Web API clients for the workspaces edibot is in, for work that no request brought (reminders, matching)."""
+    """Web API clients for the workspaces edibot is in, for work that no request brought (reminders,
+    matching)."""
 
     def __init__(
         self,
@@ -49,7 +51,8 @@ class Workspaces:
         return self._client(bot.bot_token) if bot and bot.bot_token else None
 
     def client_for(self, person: Recipient) -> WebClient:
-        """The client for the person's workspace; with several installed and none known for them, Undeliverable."""
+        """The client for the person's workspace; with several installed and none known for them,
+        Undeliverable."""
         if self.token is not None:
             return self._client(self.token)
         teams = self.teams()
@@ -57,8 +60,9 @@ class Workspaces:
         client = self.client_for_team(team) if team else None
         if client is None:
             raise Undeliverable(
-                "edibot is not installed in their Slack workspace" if team else
-                "edibot is in several Slack workspaces and it isn't known which is theirs yet (it is learnt "
+                "edibot is not installed in their Slack workspace"
+                if team
+                else "edibot is in several Slack workspaces and it isn't known which is theirs yet (it is learnt "
                 "the first time they use edibot, or by `edibot slack match-people`)"
-            )  # fmt: skip
+            )
         return client

@@ -116,7 +116,8 @@ def _plan_reminders(request: Request, name: str, spec: str) -> Reply:
 
 
 def _plan_escalate_after(request: Request, found: Plan, spec: str) -> Reply:
-    """How long an action may be overdue before the escalation contact hears of it ("after 21 days", "after 2w")."""
+    """How long an action may be overdue before the escalation contact hears of it ("after 21 days", "after
+    2w")."""
     match = _AFTER_DAYS.match(spec.strip())
     days = int(match.group(1)) * (7 if (match.group(2) or "d").lower().startswith("w") else 1) if match else 0
     if not 1 <= days <= 365:
@@ -148,7 +149,8 @@ def _plan_checkins(request: Request, name: str, spec: str) -> Reply:
 
 
 def _plan_restriction(request: Request, name: str, *, restrict: bool) -> Reply:
-    """A restricted plan is seen only by its actions' owners and the plan admins; otherwise everyone may read it."""
+    """A restricted plan is seen only by its actions' owners and the plan admins; otherwise everyone may read
+    it."""
     found = _plan_called(request, name)
     if found.restricted == restrict:
         return Reply.say(

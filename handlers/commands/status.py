@@ -32,7 +32,8 @@ RATINGS: dict[str, Rag] = {"green": "green", "amber": "amber", "red": "red"}  # 
 
 
 def _note(request: Request) -> tuple[str | None, str | None]:
-    """The free text after the reference, as typed, capped at NOTE_LIMIT characters, and a word about the cap."""
+    """The free text after the reference, as typed, capped at NOTE_LIMIT characters, and a word about the
+    cap."""
     text = request.free_text
     if not text:
         return None, None
@@ -182,8 +183,8 @@ def snooze(request: Request) -> Reply:
 
 
 def snooze_most(today: date) -> date:
-    """The furthest a snooze reaches from `today`: SNOOZE_MOST_MONTHS or SNOOZE_MOST_WEEKS, whichever is later,
-    so that both "6m" and "26w" are taken."""
+    """The furthest a snooze reaches from `today`: SNOOZE_MOST_MONTHS or SNOOZE_MOST_WEEKS, whichever is
+    later, so that both "6m" and "26w" are taken."""
     return max(Period(SNOOZE_MOST_MONTHS, "m").after(today), Period(SNOOZE_MOST_WEEKS, "w").after(today))
 
 
@@ -207,8 +208,8 @@ def reopen(request: Request) -> Reply:
 
 
 def not_mine(request: Request) -> Reply:
-    """The person hears no more about these actions (until an admin maps them to one again); each plan admin is
-    told once, in one notice gathering them, whose they may be.
+    """The person hears no more about these actions (until an admin maps them to one again); each plan admin
+    is told once, in one notice gathering them, whose they may be.
 
     Only someone an action names, or who answers for one of its owners, may decline it; a second "not mine"
     about the same action tells nobody again; and one person sends the admins at most NOT_MINE_PER_DAY a day.

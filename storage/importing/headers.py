@@ -9,15 +9,40 @@ from functools import lru_cache
 from typing import Literal
 
 Role = Literal[
-    "ref", "title", "action", "description", "how", "owner", "deadline", "rag",
-    "progress", "outputs", "group", "context",
-]  # fmt: skip
+    "ref",
+    "title",
+    "action",
+    "description",
+    "how",
+    "owner",
+    "deadline",
+    "rag",
+    "progress",
+    "outputs",
+    "group",
+    "context",
+]
 
 # Roles that name a column for `--map ROLE=Header`; "group" and "context" need a level name.
 MAPPABLE_ROLES: tuple[str, ...] = (
-    "ref", "title", "action", "description", "how", "owner", "deadline", "rag", "progress", "outputs",
-    "theme", "pillar", "objective", "outcome", "priority", "commitment", "context",
-)  # fmt: skip
+    "ref",
+    "title",
+    "action",
+    "description",
+    "how",
+    "owner",
+    "deadline",
+    "rag",
+    "progress",
+    "outputs",
+    "theme",
+    "pillar",
+    "objective",
+    "outcome",
+    "priority",
+    "commitment",
+    "context",
+)
 
 ROLE_WORDS: Mapping[str, str] = {
     "ref": "reference",
@@ -115,7 +140,8 @@ def role_of(header: str) -> tuple[Role | None, str | None]:
 
 
 def looks_like_header(cells: Sequence[str], *, overrides: Mapping[str, str] | None = None) -> bool:
-    """A row is a header when most of its short cells name a column, an action column and one other among them."""
+    """A row is a header when most of its short cells name a column, an action column and one other among
+    them."""
     forced = {normalise_header(header): name for name, header in (overrides or {}).items()}
     roles: set[str] = set()
     filled = matched = 0
@@ -179,7 +205,8 @@ def _override_role(name: str) -> tuple[Role, str | None]:
 
 
 def _settle_action_columns(columns: list[Column]) -> list[Column]:
-    """With an "Action Title" column, the "Actions" column describes it; outcomes right of the action are outputs."""
+    """With an "Action Title" column, the "Actions" column describes it; outcomes right of the action are
+    outputs."""
     roles = {column.role for column in columns}
     settled: list[Column] = []
     action_index = next((c.index for c in columns if c.role in ("title", "action")), None)
@@ -201,7 +228,8 @@ def _settle_action_columns(columns: list[Column]) -> list[Column]:
 
 
 def not_used_message(unused: Sequence[tuple[str, int]]) -> str | None:
-    """The summary's line on columns with text that no role claims, with how to map one; None when all are used."""
+    """The summary's line on columns with text that no role claims, with how to map one; None when all are
+    used."""
     if not unused:
         return None
     listed = ", ".join(f"{header} ({cells} cell{'s' if cells != 1 else ''})" for header, cells in unused)

@@ -108,18 +108,26 @@ def import_plan(
     actor: str = "import",
     replace: bool = False,
 ) -> ImportResult:
-    """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing anything.
+    """Read `path` and bring its plan in the store up to date; with `dry_run`, report without changing
+    anything.
 
     Without `plan_name`, the plan last imported from a file of the same name is updated (the result says so),
     else a plan named after the file. A file that would archive more than half of an existing plan is refused
-    (WouldArchiveMost, naming what it would archive) unless `replace` says the plan is being replaced on purpose.
-    Raises PlanFileError (or ColumnMappingError) with a sentence for the user; then nothing has changed.
-    """
+    (WouldArchiveMost, naming what it would archive) unless `replace` says the plan is being replaced on
+    purpose. Raises PlanFileError (or ColumnMappingError) with a sentence for the user; then nothing has
+    changed."""
     with _OLDER_OBJECTS_SET_ASIDE:
         return _import(
-            database, path, now=now, plan_name=plan_name, overrides=dict(overrides or {}), dry_run=dry_run,
-            max_bytes=max_bytes, actor=actor, replace=replace,
-        )  # fmt: skip
+            database,
+            path,
+            now=now,
+            plan_name=plan_name,
+            overrides=dict(overrides or {}),
+            dry_run=dry_run,
+            max_bytes=max_bytes,
+            actor=actor,
+            replace=replace,
+        )
 
 
 class _OlderObjectsSetAside:
@@ -195,9 +203,15 @@ def _import(
             unnamed = None if plan_name else _unnamed_plan(session, parsed, path).strip()
             name = matched.name if matched else (plan_name or unnamed or "").strip()
             result = _apply(
-                session, parsed, plan_name=name, source=path.name, digest=digest, now=now, actor=actor,
+                session,
+                parsed,
+                plan_name=name,
+                source=path.name,
+                digest=digest,
+                now=now,
+                actor=actor,
                 replace=replace or dry_run,
-            )  # fmt: skip
+            )
             result.matched_by_file = matched is not None and name != unnamed
             result.dry_run = dry_run
             if dry_run:
@@ -214,9 +228,14 @@ def _report_implausible_years(parsed: ParsedPlan) -> None:
         if reason:
             column = next((header for header, text in item.cells.items() if text == item.deadline.text), "")
             parsed.problems.append(
-                Problem(row=item.line, column=column, text=item.deadline.text, message=f"{reason}.",
-                        where=item.where)
-            )  # fmt: skip
+                Problem(
+                    row=item.line,
+                    column=column,
+                    text=item.deadline.text,
+                    message=f"{reason}.",
+                    where=item.where,
+                )
+            )
 
 
 def _check_overrides(overrides: Mapping[str, str]) -> None:
@@ -350,9 +369,15 @@ def _apply(
         values = {**_file_values(item, fields), "match_key": key, "position": position}
         if action is None:
             values.update(
-                plan_id=plan.id, ref=refs.new_ref(item), created_at=now, updated_at=now,
-                archived=False, status=fields["status"], progress_note=item.progress, rag=item.rag,
-            )  # fmt: skip
+                plan_id=plan.id,
+                ref=refs.new_ref(item),
+                created_at=now,
+                updated_at=now,
+                archived=False,
+                status=fields["status"],
+                progress_note=item.progress,
+                rag=item.rag,
+            )
             fresh.append((values, item))
             summary.added += 1
             results.append(_json(values, item.owners))
@@ -397,10 +422,14 @@ def _apply(
     )
     session.add(
         ImportRun(
-            plan_id=plan.id, at=now, source_name=source, sha256=digest,
-            summary=asdict(summary), problems=result.as_json()["problems"],
+            plan_id=plan.id,
+            at=now,
+            source_name=source,
+            sha256=digest,
+            summary=asdict(summary),
+            problems=result.as_json()["problems"],
         )
-    )  # fmt: skip
+    )
     return result
 
 
@@ -562,19 +591,35 @@ class _History:
     def add(self, action_id: int, *, field: str, to: Any, frm: Any = None, note: str | None = None) -> None:
         self.rows.append(
             {
-                "action_id": action_id, "at": self.now, "actor": self.actor, "surface": "import", "field": field,
-                "from_value": None if frm is None else str(frm), "to_value": None if to is None else str(to),
+                "action_id": action_id,
+                "at": self.now,
+                "actor": self.actor,
+                "surface": "import",
+                "field": field,
+                "from_value": None if frm is None else str(frm),
+                "to_value": None if to is None else str(to),
                 "note": note,
             }
-        )  # fmt: skip
+        )
 
     def write(self, session: Session) -> None:
         if self.rows:
             session.execute(insert(_HISTORY), self.rows)
 
 
-_JSON_COLUMNS = ("ref", "theme", "title", "description", "deadline_text", "start_date", "due_date",
-                 "deadline_kind", "recurrence", "rag", "warnings")  # fmt: skip
+_JSON_COLUMNS = (
+    "ref",
+    "theme",
+    "title",
+    "description",
+    "deadline_text",
+    "start_date",
+    "due_date",
+    "deadline_kind",
+    "recurrence",
+    "rag",
+    "warnings",
+)
 
 
 def _values_of(action: Action) -> dict[str, Any]:

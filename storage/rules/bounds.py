@@ -1,4 +1,5 @@
-"""How much edibot takes in one input, each bound named once: what is longer or further off is refused in words."""
+"""How much edibot takes in one input, each bound named once: what is longer or further off is refused in
+words."""
 
 from __future__ import annotations
 

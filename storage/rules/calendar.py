@@ -1,5 +1,5 @@
-"""When a person can be reminded: their time zone, working days, send time, leave, quiet hours, and their nation's
-bank holidays."""
+"""When a person can be reminded: their time zone, working days, send time, leave, quiet hours, and their
+nation's bank holidays."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ class OfficeHours(Protocol):
 
 @dataclass(frozen=True)
 class Hours:
-    """Office hours as a plain value: a channel's (the deployment's defaults), or a person's carried to an adapter."""
+    """Office hours as a plain value: a channel's (the deployment's defaults), or a person's carried to an
+    adapter."""
 
     timezone: str | None = None
     working_days: str = WORKING_DAYS
@@ -79,8 +80,8 @@ def working_weekdays(spec: str) -> frozenset[int]:
 
 def read_working_days(text: str) -> str | None:
     """Working days as a person writes them ("Mon-Thu", "Monday to Wednesday, Friday"), in the short form they
-    are kept in ("Mon-Wed,Fri"); None for text that doesn't name days throughout ("Funday to Blursday") — never
-    quietly Monday to Friday."""
+    are kept in ("Mon-Wed,Fri"); None for text that doesn't name days throughout ("Funday to Blursday") —
+    never quietly Monday to Friday."""
     days = _weekdays(text)
     if days is None:
         return None
@@ -121,13 +122,15 @@ def send_clock(person: OfficeHours) -> time:
 
 WORKDAY_ENDS = time(17, 30)
 # A send time may be chosen from early morning to the evening (a late shift); the working day then runs on
-# LATE_WINDOW past it, so a reminder due at 18:00 goes at 18:00 and a late one can still catch up that evening.
+# LATE_WINDOW past it, so a reminder due at 18:00 goes at 18:00 and a late one can still catch up that
+# evening.
 EARLIEST_SEND, LATEST_SEND = time(6, 0), time(20, 0)
 LATE_WINDOW = timedelta(hours=3)
 
 
 def workday_ends(person: OfficeHours) -> time:
-    """When the person's day for reminders ends: 17:30, or LATE_WINDOW after a later send time, before midnight."""
+    """When the person's day for reminders ends: 17:30, or LATE_WINDOW after a later send time, before
+    midnight."""
     send = send_clock(person)
     minutes = min(send.hour * 60 + send.minute + int(LATE_WINDOW.total_seconds() // 60), 24 * 60 - 1)
     return max(WORKDAY_ENDS, time(minutes // 60, minutes % 60))
@@ -175,7 +178,8 @@ _QUIET_SPEC = re.compile(rf"^(?:from\s+)?{_CLOCK_PART}\s*(?:-|–|—|to|until)\
 
 
 def read_quiet_hours(text: str) -> tuple[str, str] | None:
-    """ "12:00-13:00", "12-1pm", "12.30 to 1.30", "22:00-07:00" → ("HH:MM", "HH:MM"); None if unreadable or empty.
+    """ "12:00-13:00", "12-1pm", "12.30 to 1.30", "22:00-07:00" → ("HH:MM", "HH:MM"); None if unreadable or
+    empty.
 
     The grammar of `/edi quiet` and of the people CSV's quiet_hours column."""
     match = _QUIET_SPEC.match(text.strip().lower())
@@ -192,7 +196,8 @@ def read_quiet_hours(text: str) -> tuple[str, str] | None:
             return None
         times.append(hour * 60 + minute)
     start, end = times
-    # "12-1" means lunch, not thirteen hours overnight: an end written without am/pm that would come before the
+    # "12-1" means lunch, not thirteen hours overnight: an end written without am/pm that would come before
+    # the
     # start is read in the afternoon when that makes a shorter window (but "22:00-07:00" stays overnight).
     if end < start and not match.group(6) and end < 12 * 60 and end + 12 * 60 > start:
         end += 12 * 60
@@ -202,7 +207,8 @@ def read_quiet_hours(text: str) -> tuple[str, str] | None:
 
 
 def quiet_window(person: OfficeHours) -> tuple[time, time] | None:
-    """A person's daily quiet hours in their local time, as stored ("12:00-13:00"; "22:00-07:00" spans midnight)."""
+    """A person's daily quiet hours in their local time, as stored ("12:00-13:00"; "22:00-07:00" spans
+    midnight)."""
     match = _QUIET.match(person.quiet_hours or "")
     if not match:
         return None
@@ -233,7 +239,8 @@ def quiet_until(person: OfficeHours, moment: datetime) -> datetime | None:
 
 
 def _free_from(person: OfficeHours, day: date, earliest: time, zone: ZoneInfo) -> datetime | None:
-    """The first moment of `day` from `earliest` (and the send time) that is in working hours and not quiet."""
+    """The first moment of `day` from `earliest` (and the send time) that is in working hours and not
+    quiet."""
     start = max(earliest, send_clock(person))
     if start >= workday_ends(person):
         return None
@@ -259,8 +266,8 @@ def quiet_hours_leave_no_time(person: OfficeHours, window: tuple[str, str]) -> b
 
 
 def next_send_at(person: OfficeHours, on_or_after: date, *, default_zone: ZoneInfo) -> datetime:
-    """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in UTC;
-    if that falls in their quiet hours, when the quiet hours end.
+    """The person's first working day on or after `on_or_after` (and after any leave), at their send time, in
+    UTC; if that falls in their quiet hours, when the quiet hours end.
 
     The local wall-clock time is kept across the clock changes: zoneinfo gives 09:30 BST in
     summer and 09:30 GMT in winter, never 08:30 or 10:30.
@@ -320,8 +327,8 @@ WEEKLY_CAP = 2  # reminder messages a person gets in a week, at most; the rest w
 
 
 def goes_on_its_own_day(step: str) -> bool:
-    """Steps before a deadline, on it, and escalations (to the plan's leads) go on their day; the recurring ones
-    (overdue, check-in, a request for a date) wait for the person's reminder day."""
+    """Steps before a deadline, on it, and escalations (to the plan's leads) go on their day; the recurring
+    ones (overdue, check-in, a request for a date) wait for the person's reminder day."""
     return step not in ("overdue", "checkin", "set-date")
 
 

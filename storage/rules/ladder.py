@@ -34,7 +34,8 @@ class LadderSettings(Protocol):
 
 
 class ActionFacts(Protocol):
-    """What the ladder (and the sweep around it) reads of an action: an Action, or just these of its columns."""
+    """What the ladder (and the sweep around it) reads of an action: an Action, or just these of its
+    columns."""
 
     @property
     def id(self) -> int: ...
@@ -99,7 +100,8 @@ def answered_since(action: Answerable, step: Step, zone: ZoneInfo) -> bool:
 
 
 def current_steps(action: ActionFacts, plan: LadderSettings, today: date) -> list[Step]:
-    """The latest step of each kind this action has reached by `today` (earlier, stale ones are not repeated)."""
+    """The latest step of each kind this action has reached by `today` (earlier, stale ones are not
+    repeated)."""
     return steps_and_next(action, plan, today)[0]
 
 

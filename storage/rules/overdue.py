@@ -1,4 +1,5 @@
-"""What "overdue" means, once, for every surface: the sweep, `plans`, `actions --overdue`, `/edi mine`, App Home.
+"""What "overdue" means, once, for every surface: the sweep, `plans`, `actions --overdue`, `/edi mine`, App
+Home.
 
 An action is overdue when it is still open and its dated deadline has passed. An action written
 "Nov 2022 & Ongoing" (deadline kind "ongoing", with a due date) is not overdue once that date passes: it

@@ -42,7 +42,8 @@ def _tidy(part: str) -> str:
 
 @lru_cache(maxsize=8192)
 def hard_parts(cell: str) -> tuple[str, ...]:
-    """The parts of a cell split only where the separator is unambiguous (plans repeat owner cells, hence the cache)."""
+    """The parts of a cell split only where the separator is unambiguous (plans repeat owner cells, hence the
+    cache)."""
     if _NOT_AN_OWNER.match(cell.strip(" .")):
         return ()
     parts = (_tidy(part) for part in _HARD_SEPARATORS.split(cell))

@@ -1,4 +1,5 @@
-"""Text as people send it, made safe to keep and to echo: no NUL or control bytes, no hidden direction changes.
+"""Text as people send it, made safe to keep and to echo: no NUL or control bytes, no hidden direction
+changes.
 
 Everything typed, pressed or submitted passes through `clean_text` once, where it enters the command layer.
 PostgreSQL refuses a NUL byte in text outright, and the rest are how a note is visually spoofed when it is
@@ -44,8 +45,8 @@ def clean_text(text: str) -> str:
 
 
 def _joins(char: str) -> bool:
-    """A character a joiner may legitimately follow or precede: an emoji or symbol, a modifier, a letter or mark
-    outside ASCII other than a Latin one (Persian, Devanagari, Sinhala…)."""
+    """A character a joiner may legitimately follow or precede: an emoji or symbol, a modifier, a letter or
+    mark outside ASCII other than a Latin one (Persian, Devanagari, Sinhala…)."""
     if char.isascii() or char in _JOINERS:
         return False
     if unicodedata.category(char) not in _JOINING_CATEGORIES:

@@ -1,4 +1,5 @@
-"""`/edi …`: the slash command, answered in the HTTP response itself (ephemeral unless it is news for the channel)."""
+"""`/edi …`: the slash command, answered in the HTTP response itself (ephemeral unless it is news for the
+channel)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,12 @@ def register(app: App, bot: SlackBot) -> None:
         reply = outcome.reply
         if reply.form is not None:
             try:
-                bot.open_form(client, str(command.get("trigger_id") or ""), reply,
-                              where={"channel": command.get("channel_id")})  # fmt: skip
+                bot.open_form(
+                    client,
+                    str(command.get("trigger_id") or ""),
+                    reply,
+                    where={"channel": command.get("channel_id")},
+                )
             except SlackApiError as error:
                 log.warning("views.open failed for /edi: %s", error.response.get("error"))
                 ack(response_type="ephemeral", **message_for(reply))  # the words still ask the question

@@ -33,23 +33,36 @@ def register(app: App, bot: SlackBot) -> None:
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         user_id = str(body["user"]["id"])
         outcome = bot.layer.press(
-            bot.actor(client, user_id, team_of(body)), handler_action(str(action["action_id"])) or "", str(value),
+            bot.actor(client, user_id, team_of(body)),
+            handler_action(str(action["action_id"])) or "",
+            str(value),
             delivery_id=action.get("action_ts"),
-        )  # fmt: skip
+        )
         if outcome.duplicate:
             return
         container = body.get("container") or {}
         where = {
-            "channel": container.get("channel_id"), "ts": container.get("message_ts"),
-            "block": action.get("block_id"), "home": container.get("type") == "view",
+            "channel": container.get("channel_id"),
+            "ts": container.get("message_ts"),
+            "block": action.get("block_id"),
+            "home": container.get("type") == "view",
             "ephemeral": bool(container.get("is_ephemeral")),
-        }  # fmt: skip
+        }
         if outcome.reply.form is not None:
             _ask(bot, client, body, outcome.reply, where=where, respond=respond)
             return
         message = body.get("message") or {}
-        _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where,
-               blocks=message.get("blocks"), text=message.get("text"), respond=respond)  # fmt: skip
+        _after(
+            bot,
+            client,
+            outcome,
+            user_id=user_id,
+            team_id=team_of(body),
+            where=where,
+            blocks=message.get("blocks"),
+            text=message.get("text"),
+            respond=respond,
+        )
 
     def submit(
         ack: Ack, body: dict[str, Any], client: WebClient, view: dict[str, Any], request: BoltRequest
@@ -57,9 +70,12 @@ def register(app: App, bot: SlackBot) -> None:
         user_id = str(body["user"]["id"])
         state, where = unpack_metadata(str(view.get("private_metadata") or ""))
         outcome = bot.layer.submit(
-            bot.actor(client, user_id, team_of(body)), form_handler(str(view.get("callback_id"))) or "", state,
-            form_values(view.get("state") or {}), replay_id=signed_delivery(request.headers),
-        )  # fmt: skip
+            bot.actor(client, user_id, team_of(body)),
+            form_handler(str(view.get("callback_id"))) or "",
+            state,
+            form_values(view.get("state") or {}),
+            replay_id=signed_delivery(request.headers),
+        )
         if outcome.duplicate:  # a replay of a form already submitted
             ack()
             return
@@ -75,8 +91,17 @@ def register(app: App, bot: SlackBot) -> None:
         blocks, text = None, None
         if where.get("channel") and where.get("ts") and where.get("block"):
             blocks, text = message_blocks(client, str(where["channel"]), str(where["ts"]))
-        _after(bot, client, outcome, user_id=user_id, team_id=team_of(body), where=where, blocks=blocks,
-               text=text, respond=None)  # fmt: skip
+        _after(
+            bot,
+            client,
+            outcome,
+            user_id=user_id,
+            team_id=team_of(body),
+            where=where,
+            blocks=blocks,
+            text=text,
+            respond=None,
+        )
 
     def new_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -84,9 +109,10 @@ def register(app: App, bot: SlackBot) -> None:
         channel = str((body.get("channel") or {}).get("id") or "")
         ts = str(message.get("ts") or body.get("message_ts") or "")
         outcome = bot.layer.new_action_form(
-            bot.actor(client, str(body["user"]["id"]), team_of(body)), text=str(message.get("text") or ""),
+            bot.actor(client, str(body["user"]["id"]), team_of(body)),
+            text=str(message.get("text") or ""),
             source=_permalink(client, channel, ts),
-        )  # fmt: skip
+        )
         if outcome.reply.form is None:
             _privately(respond, outcome.reply)
             return
@@ -96,13 +122,24 @@ def register(app: App, bot: SlackBot) -> None:
         ack()
         action = (body.get("actions") or [{}])[0]
         log.warning("unknown Slack action %r pressed", action.get("action_id"))
-        _privately(respond, Reply.say("I don't recognise that button; it may be from an older version of me. "
-                                      "I haven't changed anything."))  # fmt: skip
+        _privately(
+            respond,
+            Reply.say(
+                "I don't recognise that button; it may be from an older version of me. "
+                "I haven't changed anything."
+            ),
+        )
 
     def unknown_view(ack: Ack, view: dict[str, Any]) -> None:
         log.warning("unknown Slack view %r submitted", view.get("callback_id"))
-        ack(response_action="update", view=_answer_view(Reply.say(
-            "I don't recognise this form; it may be from an older version of me. I haven't changed anything.")))  # fmt: skip
+        ack(
+            response_action="update",
+            view=_answer_view(
+                Reply.say(
+                    "I don't recognise this form; it may be from an older version of me. I haven't changed anything."
+                )
+            ),
+        )
 
     app.action(re.compile(rf"^{re.escape(PREFIX)}"))(press)
     app.action(re.compile(r".*"))(not_ours)
@@ -125,27 +162,49 @@ def form_values(state: dict[str, Any]) -> dict[str, str]:
 
 
 def _ask(
-    bot: SlackBot, client: WebClient, body: dict[str, Any], reply: Reply, *, where: dict[str, Any],
+    bot: SlackBot,
+    client: WebClient,
+    body: dict[str, Any],
+    reply: Reply,
+    *,
+    where: dict[str, Any],
     respond: Respond,
-) -> None:  # fmt: skip
-    """Opens the reply's form; if Slack won't (the press was too long ago), says so and what to type instead."""
+) -> None:
+    """Opens the reply's form; if Slack won't (the press was too long ago), says so and what to type
+    instead."""
     try:
         bot.open_form(client, str(body.get("trigger_id") or ""), reply, where=where)
     except SlackApiError as error:
         code = error_code(error)
         log.warning("views.open failed: %s", code)
         words = [block for block in reply.blocks if not isinstance(block, Form)]
-        _privately(respond, Reply([
-            Text("I couldn't open the form (Slack said the moment had passed); press the button again."
-                 if code == "expired_trigger_id" else "I couldn't open the form; press the button again."),
-            *words,
-        ]))  # fmt: skip
+        _privately(
+            respond,
+            Reply(
+                [
+                    Text(
+                        "I couldn't open the form (Slack said the moment had passed); press the button again."
+                        if code == "expired_trigger_id"
+                        else "I couldn't open the form; press the button again."
+                    ),
+                    *words,
+                ]
+            ),
+        )
 
 
 def _after(
-    bot: SlackBot, client: WebClient, outcome: Outcome, *, user_id: str, team_id: str | None, where: dict[str, Any],
-    blocks: list[dict[str, Any]] | None, text: str | None, respond: Respond | None,
-) -> None:  # fmt: skip
+    bot: SlackBot,
+    client: WebClient,
+    outcome: Outcome,
+    *,
+    user_id: str,
+    team_id: str | None,
+    where: dict[str, Any],
+    blocks: list[dict[str, Any]] | None,
+    text: str | None,
+    respond: Respond | None,
+) -> None:
     """Shows what a press or a submission did: in place in the message or Home tab, or to the person alone."""
     acted = outcome.changed or bool(outcome.notices)
     if where.get("home"):
@@ -155,8 +214,12 @@ def _after(
     elif acted and blocks and where.get("block"):
         updated = without_buttons(blocks, marked_line(outcome), block_id=str(where["block"]))
         if updated is not None:
-            client.chat_update(channel=str(where["channel"]), ts=str(where["ts"]), blocks=updated,
-                               text=text or marked_line(outcome))  # fmt: skip
+            client.chat_update(
+                channel=str(where["channel"]),
+                ts=str(where["ts"]),
+                blocks=updated,
+                text=text or marked_line(outcome),
+            )
         else:
             _tell(client, user_id, outcome.reply, respond)
     else:
@@ -173,7 +236,8 @@ def _tell(client: WebClient, user_id: str, reply: Reply, respond: Respond | None
 
 
 def _privately(respond: Respond, reply: Reply) -> None:
-    """An ephemeral answer for the person who pressed or asked; the message they pressed in stays as it was."""
+    """An ephemeral answer for the person who pressed or asked; the message they pressed in stays as it
+    was."""
     respond(response_type="ephemeral", replace_original=False, **message_for(reply))
 
 

@@ -162,7 +162,8 @@ _NAME_WORDS_MAX = 4
 
 
 def _is_name(line: _PdfLine) -> bool:
-    """Whether a line reads as one name or role: a few words, each capitalised ("HR Manager", "Comms Lead")."""
+    """Whether a line reads as one name or role: a few words, each capitalised ("HR Manager", "Comms
+    Lead")."""
     return len(line.words) <= _NAME_WORDS_MAX and all(
         word[:1].isupper() or word == "&" for word in line.words
     )
@@ -222,7 +223,8 @@ class _PdfCell:
         if before.space + after.first_width <= room - _FIT_TOLERANCE:
             return True
         # Owners one to a line ("HR Manager" / "Comms Lead"), as a Word cell holds them: within a point either
-        # way the fit above cannot tell a wrap from a break, and between two names a break is the better guess.
+        # way the fit above cannot tell a wrap from a break, and between two names a break is the better
+        # guess.
         if _is_name(before) and _is_name(after) and before.space + after.first_width <= room + _FIT_TOLERANCE:
             return True
         # A justified line is stretched to the edge, unless it ends its paragraph.

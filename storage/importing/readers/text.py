@@ -1,4 +1,5 @@
-"""Reads a TXT plan: the tab-separated plain-text extract of a Word plan, split into table rows and prose rows.
+"""Reads a TXT plan: the tab-separated plain-text extract of a Word plan, split into table rows and prose
+rows.
 
 Two layouts exist in the wild. In the row-per-line layout every line holding a tab is
 one table row. In the cell-per-line layout every cell starts on its own line with a

@@ -398,7 +398,8 @@ def _rich_text_cell(value: Any, *, cell_struck: bool) -> _SheetCell:
 
 
 def _display(value: Any, *, percent: bool) -> str:
-    """A cell value that is not text as the plan owner sees it: dates in ISO form, whole numbers without ".0"."""
+    """A cell value that is not text as the plan owner sees it: dates in ISO form, whole numbers without
+    ".0"."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):

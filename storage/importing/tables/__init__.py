@@ -1,4 +1,5 @@
-"""Reads the actions out of a plan's rows: finds headers, carries groups down, repairs slips, reports the rest.
+"""Reads the actions out of a plan's rows: finds headers, carries groups down, repairs slips, reports the
+rest.
 
 `finding` locates each table's header row and settles what its columns hold, `grouping` keeps the
 headings and grouping cells that apply to a row, `repair` joins rows split by a page break and puts

@@ -92,7 +92,8 @@ class _PlanReader:
         self.tally = RowTally()
 
     def split_all_owners(self) -> None:
-        """Split owner cells once the whole plan is read, so a comma list can be checked against every table."""
+        """Split owner cells once the whole plan is read, so a comma list can be checked against every
+        table."""
         known = known_owners(action.owners_text for action in self.actions)
         for action in self.actions:
             split = split_owners(action.owners_text, known=known)
@@ -100,9 +101,14 @@ class _PlanReader:
             action.warnings.extend(split.warnings)
             if action.owner_header is not None and not action.owners:
                 self.problems.append(
-                    Problem(action.line, action.owner_header, action.owners_text,
-                            "No owner is named, so nobody will be reminded about this action.", action.where)
-                )  # fmt: skip
+                    Problem(
+                        action.line,
+                        action.owner_header,
+                        action.owners_text,
+                        "No owner is named, so nobody will be reminded about this action.",
+                        action.where,
+                    )
+                )
         self.problems.sort(key=lambda problem: (problem.where, problem.row))
 
     # -- one table --------------------------------------------------------------------------------------
@@ -199,9 +205,11 @@ class _PlanReader:
                 self.tally.headings += 1
                 self.headings = with_heading(self.headings, title_text)
                 self._problem(
-                    row, title_column.header, title_text,
+                    row,
+                    title_column.header,
+                    title_text,
                     "No owner or deadline, so this was read as a heading for the rows below it.",
-                )  # fmt: skip
+                )
                 continue
             carry(cells, columns, carried)
             self.tally.actions += 1
@@ -247,17 +255,21 @@ class _PlanReader:
             if prose is not None:
                 cells[title.index], cells[prose.index] = cells[prose.index], cells[title.index]
                 self._problem(
-                    row, title.header, written,
+                    row,
+                    title.header,
+                    written,
                     f"'{_short(written)}' is not an action; the action text was under {prose.header}, "
                     "so the cells were put back.",
-                )  # fmt: skip
+                )
             else:
                 if cells[title.index] == written:
                     cells[title.index] = ""
                 self._problem(
-                    row, title.header, written,
+                    row,
+                    title.header,
+                    written,
                     f"'{_short(written)}' is not an action, so it was not used as the title.",
-                )  # fmt: skip
+                )
         if deadline is not None:
             when = cells[deadline.index]
             if when and interpret_deadline(when).kind == "unknown":
@@ -265,10 +277,12 @@ class _PlanReader:
                 if dated is not None:
                     cells[deadline.index], cells[dated.index] = cells[dated.index], when
                     self._problem(
-                        row, deadline.header, when,
+                        row,
+                        deadline.header,
+                        when,
                         f"The date was under {dated.header}, and this text under {deadline.header}; "
                         "they were swapped.",
-                    )  # fmt: skip
+                    )
         owner = by_role.get("owner")
         if owner is not None and is_bare_date(cells[owner.index]):
             when = cells[owner.index]
@@ -282,9 +296,11 @@ class _PlanReader:
         if owner is not None and looks_like_sentence(cells[owner.index]):
             sentence, cells[owner.index] = cells[owner.index], ""
             self._problem(
-                row, owner.header, sentence,
+                row,
+                owner.header,
+                sentence,
                 f"'{_short(sentence)}' reads as a sentence, not an owner; it was kept as a progress note.",
-            )  # fmt: skip
+            )
             return sentence
         return None
 
@@ -295,9 +311,13 @@ class _PlanReader:
         """A row split by a page break: its cells finish the previous row's cells."""
         merged, raw = joined_cells(previous, row, cells, columns)
         rebuilt = self._action_from_cells(
-            cells=merged, raw=raw, columns=columns,
-            group_path=previous.group_path, line=previous.line, where=previous.where,
-        )  # fmt: skip
+            cells=merged,
+            raw=raw,
+            columns=columns,
+            group_path=previous.group_path,
+            line=previous.line,
+            where=previous.where,
+        )
         place = f"{row.where}, row {row.line}" if row.where else f"line {row.line}"
         rebuilt.warnings.append(f"Continued on the next page ({place}); the two parts were joined.")
         self.actions[-1] = rebuilt
@@ -391,9 +411,14 @@ class _PlanReader:
         if rag_header and action.raw_cells.get(rag_header) and action.rag is None:
             written = action.raw_cells[rag_header]
             self.problems.append(
-                Problem(action.line, rag_header, written,
-                        f"'{_short(written)}' is not a RAG rating (use Red, Amber, Green, or Blue for done).", where)
-            )  # fmt: skip
+                Problem(
+                    action.line,
+                    rag_header,
+                    written,
+                    f"'{_short(written)}' is not a RAG rating (use Red, Amber, Green, or Blue for done).",
+                    where,
+                )
+            )
 
     def _problem(self, row: SourceRow, column: str, text: str, message: str) -> None:
         self.problems.append(Problem(row.line, column, text, message, row.where))

@@ -146,7 +146,8 @@ def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> l
     rows = [row for row in body if row.cell(how.index)]
     if len(rows) < 3:
         return columns
-    # Blank in a text extract, repeated where a Word or Excel merge copied it down: either way, "same as above".
+    # Blank in a text extract, repeated where a Word or Excel merge copied it down: either way, "same as
+    # above".
     repeated = sum(
         1
         for before, row in zip([None, *rows], rows, strict=False)

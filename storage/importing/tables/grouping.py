@@ -1,4 +1,5 @@
-"""Keeps what groups a plan's actions: the headings above a table and the grouping cells carried down its rows."""
+"""Keeps what groups a plan's actions: the headings above a table and the grouping cells carried down its
+rows."""
 
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def headings_above(preamble: Sequence[SourceRow]) -> Headings | None:
 
 
 def heading_level(text: str) -> tuple[str, str]:
-    """A heading's level and text: "Objective 2: Fair pay" is ("objective", "Fair pay"); unlabelled is a theme."""
+    """A heading's level and text: "Objective 2: Fair pay" is ("objective", "Fair pay"); unlabelled is a
+    theme."""
     match = _LABEL.match(text)
     if match:
         level = match.group(1).casefold()
@@ -93,7 +95,8 @@ def heading_level(text: str) -> tuple[str, str]:
 
 
 def with_heading(headings: Headings, text: str) -> Headings:
-    """The headings after a heading row inside a table: a theme starts afresh, a deeper level replaces its own."""
+    """The headings after a heading row inside a table: a theme starts afresh, a deeper level replaces its
+    own."""
     level, value = heading_level(text)
     if level == "theme" or not headings:
         return [(level, value)]
@@ -124,7 +127,8 @@ def is_row_heading(
 
 
 def carry(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, str]) -> None:
-    """Grouping cells left blank mean "same as above", as merged cells do; a new value resets those right of it."""
+    """Grouping cells left blank mean "same as above", as merged cells do; a new value resets those right of
+    it."""
     for column in columns:
         if column.role not in ("group", "context"):
             continue

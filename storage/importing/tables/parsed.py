@@ -1,4 +1,5 @@
-"""What interpreting a plan produces: its actions, each with the cells it came from, and the problems found."""
+"""What interpreting a plan produces: its actions, each with the cells it came from, and the problems
+found."""
 
 from __future__ import annotations
 

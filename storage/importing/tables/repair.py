@@ -111,7 +111,8 @@ _REF_LIKE = re.compile(r"^[A-Za-z]{0,4}[-.]?\d+(?:[.-]\d+)*[a-z]?$")
 
 
 class OwnersElsewhere:
-    """Owner keys the plan names in some row other than this one: a row's own slid cell vouches for nothing."""
+    """Owner keys the plan names in some row other than this one: a row's own slid cell vouches for
+    nothing."""
 
     def __init__(self, counts: Mapping[str, int], here: Collection[str]) -> None:
         self.counts = counts
@@ -189,11 +190,30 @@ def _shifted(cells: list[str], shift: int) -> list[str] | None:
 
 _STATUS_WORDS = frozenset(
     {
-        "ongoing", "on going", "in progress", "not started", "complete", "completed", "done", "on track",
-        "delayed", "overdue", "tbc", "tba", "n/a", "na", "achieved", "started", "not yet started",
-        "on hold", "closed", "open", "planned", "in hand",
+        "ongoing",
+        "on going",
+        "in progress",
+        "not started",
+        "complete",
+        "completed",
+        "done",
+        "on track",
+        "delayed",
+        "overdue",
+        "tbc",
+        "tba",
+        "n/a",
+        "na",
+        "achieved",
+        "started",
+        "not yet started",
+        "on hold",
+        "closed",
+        "open",
+        "planned",
+        "in hand",
     }
-)  # fmt: skip
+)
 
 
 def is_bare_date(value: str) -> bool:
@@ -225,7 +245,8 @@ def date_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: int
 
 
 def prose_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: int) -> Column | None:
-    """The column nearest to `near` whose cell reads as an action, outside the owner, deadline and RAG columns."""
+    """The column nearest to `near` whose cell reads as an action, outside the owner, deadline and RAG
+    columns."""
     candidates = [
         column
         for column in columns

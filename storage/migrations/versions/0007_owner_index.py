@@ -1,4 +1,5 @@
-"""action_owners indexed by (owner_id, action_id) instead of owner_id alone: a role's actions come from the index
+"""action_owners indexed by (owner_id, action_id) instead of owner_id alone: a role's actions come from the
+index
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,5 @@
-"""Which years a deadline can plausibly mean: a date before 2000 or after 2100 is a typing slip, not a plan."""
+"""Which years a deadline can plausibly mean: a date before 2000 or after 2100 is a typing slip, not a
+plan."""
 
 from __future__ import annotations
 

@@ -151,7 +151,8 @@ _KIND_PRECEDENCE: Final[tuple[DeadlineKind, ...]] = ("complete", "recurring", "o
 
 
 def combine(readings: Sequence[Reading], written: str, *, several_warning: bool = True) -> Reading:
-    """One reading for several: the strongest kind, the earliest due date with the later ones as milestones."""
+    """One reading for several: the strongest kind, the earliest due date with the later ones as
+    milestones."""
     known = [reading for reading in readings if reading.kind != "unknown"]
     warnings = [warning for reading in readings for warning in reading.warnings]
     if not known:
