@@ -29,7 +29,16 @@ PLAN = "Northbridge EDI Plan"
 
 
 DEMO_MARK = ".edibot-demo"  # in a folder the demo made: the demo may empty this folder, and no other
-_DEMO_FILES = frozenset({DEMO_MARK, MARKER, "edibot.sqlite3", "edibot.sqlite3-wal", "edibot.sqlite3-shm"})
+_DEMO_FILES = frozenset(
+    {
+        DEMO_MARK,
+        MARKER,
+        "edibot.sqlite3",
+        "edibot.sqlite3-wal",
+        "edibot.sqlite3-shm",
+        "edibot.sqlite3.scheduler.lock",
+    }
+)
 
 
 class DemoFolderRefused(Exception):

@@ -230,6 +230,24 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
     assert "rag: green → amber (from northbridge_edi_plan_revised.csv)" in result.stdout
 
 
+def test_the_demo_runs_again_in_the_folder_it_made_last_time(tmp_path: Path) -> None:
+    # A newcomer's second `make demo` must start afresh, not trip over the demo's own files (its scheduler lock).
+    edibot = Path(sys.executable).with_name("edibot")
+    runs = [
+        subprocess.run(
+            [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0], runs[1].stderr + runs[1].stdout
+    assert "15 added, 0 changed, 0 unchanged, 0 archived" in runs[1].stdout
+
+
 def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_path: Path) -> None:
     edibot = Path(sys.executable).with_name("edibot")
     result = subprocess.run(
