@@ -281,10 +281,7 @@ class Database:
         engine = make_engine(url)
         try:
             if migrate or created:
-                upgrade(engine)
-            elif path is None:
-                # a server that is down is said now, in one sentence, not mid-command
-                engine.connect().close()
+                upgrade(engine)  # the first connection: a server that is down is said here, in one sentence
         except (OperationalError, InterfaceError) as error:
             engine.dispose()
             raise unreachable(url, error) from None
