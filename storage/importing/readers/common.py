@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.importing.cleaning import join_struck
+from storage.importing.cleaning import build_row, join_struck
 from storage.importing.errors import PlanFileError
 from storage.importing.limits import (
     MAX_PART_BYTES,
@@ -18,6 +18,7 @@ from storage.importing.limits import (
     megabytes,
     too_large,
 )
+from storage.importing.sources import SourceRow
 from storage.textfiles import TextEncodingError, decode_text
 
 
@@ -117,3 +118,15 @@ class CellText:
 
 
 EMPTY = CellText("", "", "")
+
+
+def row_of_texts(texts: Sequence[CellText], *, line: int, table: int | None, where: str) -> SourceRow | None:
+    """A row from cells whose struck-through runs the reader separated itself (DOCX, rich XLSX text)."""
+    return build_row(
+        [text.raw for text in texts],
+        kept=[text.kept for text in texts],
+        struck_elsewhere=[text.struck for text in texts],
+        line=line,
+        table=table,
+        where=where,
+    )

@@ -11,7 +11,7 @@ from docx.text.run import Run
 
 from storage.importing.cleaning import build_row
 from storage.importing.limits import Budget, check_columns
-from storage.importing.readers.common import EMPTY, CellText, check_package, unreadable_as
+from storage.importing.readers.common import EMPTY, CellText, check_package, row_of_texts, unreadable_as
 from storage.importing.sources import SourceRow
 
 
@@ -69,14 +69,7 @@ def _docx_table_rows(table: Table, *, index: int, budget: Budget) -> list[Source
         check_columns(budget.name, len(texts) + row.grid_cols_after, where=where)
         texts.extend([EMPTY] * row.grid_cols_after)
         budget.row(len(texts), where=where)
-        source = build_row(
-            [text.raw for text in texts],
-            kept=[text.kept for text in texts],
-            struck_elsewhere=[text.struck for text in texts],
-            line=number,
-            table=index,
-            where=where,
-        )
+        source = row_of_texts(texts, line=number, table=index, where=where)
         if source is not None:
             rows.append(source)
     return rows

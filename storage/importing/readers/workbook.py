@@ -25,7 +25,7 @@ from storage.importing.limits import (
     check_rows,
     too_large,
 )
-from storage.importing.readers.common import CellText, check_package, unreadable_as
+from storage.importing.readers.common import CellText, check_package, row_of_texts, unreadable_as
 from storage.importing.sources import SourceRow
 
 
@@ -327,14 +327,7 @@ def _sheet_rows(found: _SparseGrid, budget: _Budget, *, index: int, title: str) 
             row = build_row(cast("list[str]", used), line=number, table=index, where=where)
         else:
             texts = [CellText(value, value, "") if isinstance(value, str) else value for value in used]
-            row = build_row(
-                [text.raw for text in texts],
-                kept=[text.kept for text in texts],
-                struck_elsewhere=[text.struck for text in texts],
-                line=number,
-                table=index,
-                where=where,
-            )
+            row = row_of_texts(texts, line=number, table=index, where=where)
         if row is not None:
             rows.append(row)
     return rows
