@@ -135,6 +135,12 @@ class Context:
     def today(self) -> date:
         return self.now.date()
 
+    def close(self) -> None:
+        """Give the database's connections back when the command ends (tests run many in one process)."""
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     """One plain sentence on stderr, never wrapped, so scripts and people read it alike."""
@@ -184,6 +190,7 @@ def _main(
             raise _fail(f"--now: '{now}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
     ctx.obj = Context(settings, moment, fixed_now=moment if now is not None else None)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _parse_maps(maps: list[str]) -> dict[str, str]:

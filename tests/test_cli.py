@@ -4,12 +4,14 @@ plainly."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -269,3 +271,25 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
         in reminders
     )
     assert "admin note: 5 owner roles have nobody to remind\n" in reminders
+
+
+def _connections_to(url: str) -> int:
+    """How many connections this process holds to the database: PostgreSQL's own count, or SQLite files."""
+    if url.startswith("sqlite"):
+        path = os.path.realpath(url.removeprefix("sqlite:///"))
+        return sum(os.path.realpath(fd.path) == path for fd in os.scandir("/proc/self/fd") if fd.is_symlink())
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalar_one()
+    engine.dispose()
+    return int(count) - 1  # not the one asking
+
+
+def test_commands_give_their_database_connections_back(edibot: Run, database_url: str) -> None:
+    edibot("plans")
+    before = _connections_to(database_url)
+    for _ in range(8):
+        edibot("plans")
+    assert _connections_to(database_url) == before
