@@ -627,7 +627,7 @@ def nudges_preview(
         table.add_row(
             f"{message.send_at:%a %-d %b %H:%M %Z}",
             message.person.name,
-            message.step,
+            message.step.name,
             ", ".join(ref for ref, _, _ in message.actions),
         )
     out.print(table)

@@ -10,7 +10,7 @@ from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.bounds import NOTE_LIMIT
-from storage.rules.deadlines import Deadline, implausible_year
+from storage.rules.deadlines import Deadline, DeadlineKind, implausible_year
 from storage.rules.overdue import days_overdue
 from storage.rules.owners import list_owners
 from storage.rules.recurrence import say_recurrence
@@ -26,7 +26,7 @@ def changed_by(actor: str, surface: str) -> str:
     return f"{actor} via {surface}"
 
 
-def describe_deadline(kind: str, *, start: date | None, due: date | None, recurrence: str | None) -> str:
+def describe_deadline(kind: DeadlineKind, *, start: date | None, due: date | None, recurrence: str | None) -> str:
     """A deadline as edibot reads it, in words: "due 30 Jun 2023", "ongoing, first due 30 Nov 2022"."""
     if kind == "dated" and due:
         return f"due {due:%-d %b %Y}" + (f", from {start:%-d %b %Y}" if start else "")

@@ -8,6 +8,7 @@ from datetime import date
 from handlers.cards import action_card, due_label, status_label
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from storage.models import Action
+from storage.rules.ladder import StepKind
 from storage.rules.overdue import is_overdue
 from storage.rules.owners import list_owners
 
@@ -15,7 +16,7 @@ from storage.rules.owners import list_owners
 @dataclass(frozen=True)
 class ReminderItem:
     action: Action
-    step: str  # as Step.name
+    step: StepKind
     why: str  # as Step.describe()
     today: date | None = None  # the day it is sent, to say how long is really left
 

@@ -14,7 +14,7 @@ from storage.models import Plan
 from storage.outbox import WaitingNudge
 from storage.reminding import ActionRow, action_rows, people_by_id, plans_by_id
 from storage.rules.calendar import WEEKLY_CAP, batch_week_began, catch_up_send_at, goes_on_its_own_day
-from storage.rules.ladder import Step, answered_since
+from storage.rules.ladder import answered_since
 
 
 def queue_messages(
@@ -91,7 +91,7 @@ def queue_messages(
             continue
         if isinstance(recipient, Recipient) and this_week.get(recipient.id, 0) >= weekly_cap:
             # This week's are out: recurring reminders wait for the next reminder day; a deadline does not.
-            live = [nudge for nudge in live if goes_on_its_own_day(nudge.step)]
+            live = [nudge for nudge in live if goes_on_its_own_day(nudge.step.kind)]
             if not live:
                 continue
         new_messages[f"{prefix}{sent_today + 1}"] = (recipient, live)
@@ -138,7 +138,7 @@ def latest_per_action(
     latest: dict[int, WaitingNudge] = {}
     for nudge in nudges:
         action = actions.get(nudge.action_id)
-        step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
+        step = nudge.step
         if action is None or action.archived or action.status == "done" or answered_since(action, step, zone):
             dropped.append(nudge.id)  # answered or finished: never send it
             continue
@@ -147,7 +147,7 @@ def latest_per_action(
         slot = -action.id if step.escalation else action.id
         previous = latest.get(slot)
         if previous is not None:
-            stale, nudge = (previous, nudge) if previous.step_on <= nudge.step_on else (nudge, previous)
+            stale, nudge = (previous, nudge) if previous.step.on <= step.on else (nudge, previous)
             dropped.append(stale.id)  # superseded by a later step of the same action
         latest[slot] = nudge
     return list(latest.values())

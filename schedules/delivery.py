@@ -40,7 +40,6 @@ from storage import outbox
 from storage.db import Database
 from storage.models import Action, Nudge, OutboxMessage
 from storage.reminding import actions_with_owners, people_by_id, plans_escalating_in
-from storage.rules.ladder import Step
 
 log = logging.getLogger(__name__)
 
@@ -313,6 +312,6 @@ def render_message(
         action = actions.get(nudge.action_id)
         if action is None:
             continue
-        step = Step(nudge.step, nudge.occurrence, nudge.step_on, escalation=nudge.step == "escalate")
-        items.append(ReminderItem(action=action, step=nudge.step, why=step.describe(), today=today))
+        step = nudge.ladder_step
+        items.append(ReminderItem(action=action, step=step.kind, why=step.describe(), today=today))
     return reminder(name, items, today=today, to_channel=to_channel)

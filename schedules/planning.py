@@ -146,7 +146,7 @@ def send_at(nudge: PlannedNudge, *, day: date, now: datetime, zone: ZoneInfo) ->
     `now`."""
     hours = nudge.to.hours
     start = nudge.step.on
-    if isinstance(nudge.to, Recipient) and not goes_on_its_own_day(nudge.step.name):
+    if isinstance(nudge.to, Recipient) and not goes_on_its_own_day(nudge.step.kind):
         start = batch_day_on_or_after(hours, start)  # a batch day missed (a new plan, an outage) is caught up
     start = max(start, day)
     moment = next_send_at(hours, start, default_zone=zone)

@@ -17,21 +17,24 @@ from schedules.sending import Addressee, Channel
 from storage import outbox
 from storage.db import Database
 from storage.reminding import live_actions, plans_by_id, refs_and_titles
+from storage.rules.ladder import Step, StepKind
 
-URGENCY = ["escalate", "overdue", "due", "set-date", "checkin"]
+URGENCY: list[StepKind] = ["escalate", "overdue", "due", "set-date", "checkin"]
 
 
 @dataclass
 class PlannedMessage:
     person: Addressee  # a person, or a plan's escalation channel
     send_at: datetime  # in the person's own time zone
-    steps: list[str] = field(default_factory=list)
-    actions: list[tuple[str, str, str]] = field(default_factory=list)  # ref, title, step
+    actions: list[tuple[str, str, Step]] = field(default_factory=list)  # ref, title, step
 
     @property
-    def step(self) -> str:
+    def step(self) -> Step:
         """The most pressing step in the message (one message can gather several)."""
-        return min(self.steps, key=lambda s: URGENCY.index(s) if s in URGENCY else len(URGENCY))
+        return min(
+            (step for _, _, step in self.actions),
+            key=lambda s: URGENCY.index(s.kind) if s.kind in URGENCY else len(URGENCY),
+        )
 
     def as_json(self) -> dict[str, Any]:
         if isinstance(self.person, Channel):
@@ -46,8 +49,8 @@ class PlannedMessage:
         return {
             "recipient": recipient,
             "send_at": self.send_at.isoformat(timespec="minutes"),
-            "step": self.step,
-            "actions": [{"ref": ref, "title": title, "step": step} for ref, title, step in self.actions],
+            "step": self.step.name,
+            "actions": [{"ref": ref, "title": title, "step": step.name} for ref, title, step in self.actions],
         }
 
 
@@ -85,6 +88,5 @@ def preview(database: Database, *, at: datetime, days: int, zone: ZoneInfo) -> l
                 # As the sweep does: an action appears once in a message, at its latest step.
                 ref, title = names[nudge.action.id]
                 message.actions = [a for a in message.actions if a[0] != ref]
-                message.actions.append((ref, title, nudge.step.name))
-                message.steps = [a[2] for a in message.actions]
+                message.actions.append((ref, title, nudge.step))
     return sorted(messages.values(), key=lambda m: (m.send_at, m.person.name))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_colu
 
 from storage.rules.deadlines import DeadlineKind
 from storage.rules.defaults import SEND_TIME
+from storage.rules.ladder import Step
 from storage.rules.rag import Rag
 from storage.rules.status import Status
 
@@ -249,14 +250,18 @@ class Nudge(Base):
     # Whom it is for: a person, or (an escalation to the plan's channel) a channel id.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     channel: Mapped[str | None] = mapped_column(String(100))
-    step: Mapped[str] = mapped_column(
-        String(30)
-    )  # before-14, before-3, due, overdue, escalate, checkin, set-date
+    # The step's stored name (Step.name: before-14, before-3, due, overdue, escalate, checkin, set-date),
+    # its deadline or period, and the day it belongs to; `ladder_step` reads the three back as one Step.
+    step: Mapped[str] = mapped_column(String(30))
     occurrence: Mapped[str] = mapped_column(String(40))
-    step_on: Mapped[date] = mapped_column(Date)  # the day the step belongs to
+    step_on: Mapped[date] = mapped_column(Date)
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the person's next working moment on or after it
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    @property
+    def ladder_step(self) -> Step:
+        return Step.from_name(self.step, occurrence=self.occurrence, on=self.step_on)
 
 
 class OutboxMessage(Base):

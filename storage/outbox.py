@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.batches import among, chunks
 from storage.models import Nudge, OutboxMessage
+from storage.rules.ladder import Step
 
 _NUDGES: Final = cast("Table", Nudge.__table__)
 _OUTBOX: Final = cast("Table", OutboxMessage.__table__)
@@ -54,22 +55,22 @@ def plan_nudges(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class WaitingNudge:
-    """A planned nudge not yet in a message: the columns batching reads."""
+    """A planned nudge not yet in a message: the columns batching reads, the step read back as a Step."""
 
     id: int
     action_id: int
     person_id: int | None
     channel: str | None
-    step: str
-    occurrence: str
-    step_on: date
+    step: Step
 
 
 def nudges_waiting(session: Session, *, due_by: datetime) -> list[WaitingNudge]:
     """Planned nudges in no message yet whose send time has come, by recipient, then step day."""
     return [
-        WaitingNudge(*row)
-        for row in session.execute(
+        WaitingNudge(
+            nudge_id, action_id, person_id, channel, Step.from_name(name, occurrence=occurrence, on=on)
+        )
+        for nudge_id, action_id, person_id, channel, name, occurrence, on in session.execute(
             select(
                 Nudge.id,
                 Nudge.action_id,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.batches import among, chunks
 from storage.models import Action, ActionDecline, Person, Plan, action_owners, person_roles
+from storage.rules.deadlines import DeadlineKind
+from storage.rules.status import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,8 @@ class ActionRow:
     id: int
     plan_id: int
     archived: bool
-    status: str
-    deadline_kind: str
+    status: Status
+    deadline_kind: DeadlineKind
     start_date: date | None
     due_date: date | None
     recurrence: str | None

@@ -63,7 +63,7 @@ def test_an_action_is_reminded_14_days_before_3_days_before_and_on_the_day() -> 
     ]
     assert next_step_on(action, plan, CREATED) == date(2025, 12, 17)
     assert current_steps(action, plan, date(2025, 12, 20)) == [
-        Step("before-14", "2025-12-31", date(2025, 12, 17))
+        Step("before", "2025-12-31", date(2025, 12, 17), days_before=14)
     ]
     assert [step.describe() for step in current_steps(action, plan, date(2025, 12, 28))] == ["due in 3 days"]
 
@@ -73,7 +73,7 @@ def test_a_plan_imported_late_reminds_only_the_latest_step_reached() -> None:
     action = action_due("5/11/25", created=CREATED)
 
     assert current_steps(action, plan_settings(), CREATED) == [
-        Step("before-3", "2025-11-05", date(2025, 11, 2))
+        Step("before", "2025-11-05", date(2025, 11, 2), days_before=3)
     ]
     assert reminders(action, plan_settings(), until=date(2025, 11, 5)) == [
         ("before-3", date(2025, 11, 2)),
@@ -122,7 +122,7 @@ def test_a_long_overdue_action_imported_late_gets_one_overdue_reminder_and_one_e
 
     assert current_steps(action, plan_settings(), CREATED) == [
         Step("overdue", "2025-09-30+4w", date(2025, 10, 29)),
-        Step("escalate", "2025-09-30", date(2025, 10, 14), escalation=True),
+        Step("escalate", "2025-09-30", date(2025, 10, 14)),
     ]
     assert next_step_on(action, plan_settings(), CREATED) == date(2025, 11, 5)
 
@@ -237,7 +237,7 @@ def test_a_paused_plan_gets_no_reminders_and_resumes_where_the_ladder_has_got_to
     assert next_step_on(action, plan_settings(paused=True), date(2025, 11, 20)) is None
     assert current_steps(action, plan_settings(paused=False), date(2025, 11, 20)) == [
         Step("overdue", "2025-10-31+2w", date(2025, 11, 15)),
-        Step("escalate", "2025-10-31", date(2025, 11, 14), escalation=True),
+        Step("escalate", "2025-10-31", date(2025, 11, 14)),
     ]
 
 
@@ -327,3 +327,24 @@ def test_a_sweep_that_looks_only_on_the_next_step_day_misses_no_reminder(
     assert reminders_seen_by_sweep(action, plan, start=created, until=until) == every_step(
         action, plan, start=created, until=until
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["before-14", "before-3", "due", "overdue", "escalate", "checkin", "set-date"]
+)
+def test_a_step_keeps_the_name_databases_already_hold(name: str) -> None:
+    """Nudge keys and the outbox store a step by name; read back, it is the same step under the same name."""
+    step = Step.from_name(name, occurrence="2025-12-31", on=date(2025, 12, 17))
+
+    assert step.name == name
+    assert step.escalation == (name == "escalate")
+    assert (step.kind, step.days_before) == (
+        ("before", int(name[7:])) if name.startswith("before-") else (name, None)
+    )
+
+
+def test_a_step_name_that_is_no_step_is_refused() -> None:
+    with pytest.raises(ValueError, match="'before-soon' is not a reminder step"):
+        Step.from_name("before-soon", occurrence="x", on=CREATED)
+    with pytest.raises(ValueError, match="'weekly' is not a reminder step"):
+        Step.from_name("weekly", occurrence="x", on=CREATED)

@@ -46,7 +46,7 @@ def northbridge(store: Database, tmp_path: Path) -> Database:
 def shown_due(store: Database, moment: datetime) -> list[Message]:
     """The messages the preview from `moment` says go out at `moment`."""
     return sorted(
-        (m.person.name, tuple(sorted((ref, step) for ref, _, step in m.actions)))
+        (m.person.name, tuple(sorted((ref, step.name) for ref, _, step in m.actions)))
         for m in preview(store, at=moment, days=0, zone=LONDON)
         if m.send_at <= moment
     )

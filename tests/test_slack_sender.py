@@ -76,7 +76,7 @@ def a_reminder(count: int = 1) -> Reply:
             snoozed_until=None,
         )
         action.owners.append(hr)
-        items.append(ReminderItem(action=action, step="before-3", why="due in 3 days", today=TODAY))
+        items.append(ReminderItem(action=action, step="before", why="due in 3 days", today=TODAY))
     return reminder("Amina Khan", items, today=TODAY)
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from storage.rules.defaults import NATION, NATIONS, SEND_CLOCK, SEND_TIME, WORKING_DAYS
+from storage.rules.ladder import StepKind
 
 
 class OfficeHours(Protocol):
@@ -326,7 +327,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 WEEKLY_CAP = 2  # reminder messages a person gets in a week, at most; the rest wait for their next batch
 
 
-def goes_on_its_own_day(step: str) -> bool:
+def goes_on_its_own_day(step: StepKind) -> bool:
     """Steps before a deadline, on it, and escalations (to the plan's leads) go on their day; the recurring
     ones (overdue, check-in, a request for a date) wait for the person's reminder day."""
     return step not in ("overdue", "checkin", "set-date")

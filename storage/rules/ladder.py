@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Final, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from storage.rules.deadlines import DeadlineKind
 from storage.rules.defaults import REMINDER_DAYS
 from storage.rules.overdue import is_overdue
 from storage.rules.recurrence import step_of
+from storage.rules.status import Status
+
+StepKind = Literal["before", "due", "overdue", "escalate", "checkin", "set-date"]
+STEP_KINDS: Final[tuple[StepKind, ...]] = get_args(StepKind)
 
 SET_DATE_EVERY = timedelta(days=14)
 _HORIZON = 400  # occurrences looked at, at most (weekly for eight years)
@@ -44,9 +49,9 @@ class ActionFacts(Protocol):
     @property
     def archived(self) -> bool: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> Status: ...
     @property
-    def deadline_kind(self) -> str: ...
+    def deadline_kind(self) -> DeadlineKind: ...
     @property
     def start_date(self) -> date | None: ...
     @property
@@ -63,24 +68,53 @@ class ActionFacts(Protocol):
 
 @dataclass(frozen=True)
 class Step:
-    """One rung of the ladder: its name, which deadline or period it belongs to, and the day it is for."""
+    """One rung of the ladder: its kind (and, before a deadline, how many days before), which deadline or
+    period it belongs to, and the day it is for."""
 
-    name: str  # before-14, before-3, due, overdue, escalate, checkin, set-date
+    kind: StepKind
     occurrence: str
     on: date
-    escalation: bool = False
+    days_before: int | None = None  # set for "before" only
+
+    def __post_init__(self) -> None:
+        if (self.kind == "before") != (self.days_before is not None):
+            raise ValueError(f"a '{self.kind}' step with days_before={self.days_before}")
+
+    @classmethod
+    def from_name(cls, name: str, *, occurrence: str, on: date) -> Step:
+        """A step read back from its stored name (the inverse of `name`)."""
+        days = name.removeprefix("before-")
+        if days != name and days.isdigit():
+            return cls("before", occurrence, on, days_before=int(days))
+        for kind in STEP_KINDS:
+            if name == kind and kind != "before":
+                return cls(kind, occurrence, on)
+        raise ValueError(f"'{name}' is not a reminder step")
+
+    @property
+    def name(self) -> str:
+        """How nudge keys and the outbox store it ("before-14", "due", "escalate"): the one place it is
+        written."""
+        return f"before-{self.days_before}" if self.kind == "before" else self.kind
+
+    @property
+    def escalation(self) -> bool:
+        return self.kind == "escalate"
 
     def describe(self) -> str:
-        if self.name.startswith("before-"):
-            days = int(self.name.removeprefix("before-"))
+        if self.days_before is not None:
+            days = self.days_before
             return f"due in {days} day{'s' if days != 1 else ''}"
-        return {
-            "due": "due today",
-            "overdue": "overdue",
-            "escalate": "overdue and escalated",
-            "checkin": "progress check-in",
-            "set-date": "needs a date",
-        }.get(self.name, self.name)
+        return _SAID[self.kind]
+
+
+_SAID: Final[dict[StepKind, str]] = {
+    "due": "due today",
+    "overdue": "overdue",
+    "escalate": "overdue and escalated",
+    "checkin": "progress check-in",
+    "set-date": "needs a date",
+}
 
 
 class Answerable(Protocol):
@@ -94,7 +128,7 @@ def answered_since(action: Answerable, step: Step, zone: ZoneInfo) -> bool:
     Imports don't count (they are the plan changing, not the owner answering), and escalations and
     requests for a date stand until the facts change.
     """
-    if step.escalation or step.name == "set-date" or action.answered_at is None:
+    if step.escalation or step.kind == "set-date" or action.answered_at is None:
         return False
     return action.answered_at.astimezone(zone).date() >= step.on
 
@@ -136,7 +170,8 @@ def _before(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], d
     steps = []
     if reached:
         d = min(reached)
-        steps.append(Step("due" if d == 0 else f"before-{d}", due.isoformat(), due - timedelta(days=d)))
+        on = due - timedelta(days=d)
+        steps.append(Step("due", due.isoformat(), on) if d == 0 else Step("before", due.isoformat(), on, d))
     after_due = due + timedelta(days=1)
     return steps, min(later) if later else after_due
 
@@ -149,7 +184,7 @@ def _overdue(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], 
     escalate_on = due + timedelta(days=max(plan.escalate_after_days, 1))
     upcoming = [on + timedelta(weeks=1)]
     if today >= escalate_on:
-        steps.append(Step("escalate", due.isoformat(), escalate_on, escalation=True))
+        steps.append(Step("escalate", due.isoformat(), escalate_on))
     else:
         upcoming.append(escalate_on)
     return steps, min(upcoming)

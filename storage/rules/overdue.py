@@ -13,16 +13,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Final, Protocol
 
+from storage.rules.deadlines import DeadlineKind
+from storage.rules.status import Status
+
 # The deadline kinds that can be overdue: storage builds its SQL filter from this, so the rule stays here.
-OVERDUE_KINDS: Final[tuple[str, ...]] = ("dated",)
+OVERDUE_KINDS: Final[tuple[DeadlineKind, ...]] = ("dated",)
 
 
-def is_overdue(kind: str, due: date | None, today: date, *, done: bool = False) -> bool:
+def is_overdue(kind: DeadlineKind, due: date | None, today: date, *, done: bool = False) -> bool:
     """True when an open action's dated deadline is before `today`."""
     return not done and kind in OVERDUE_KINDS and due is not None and due < today
 
 
-def days_overdue(kind: str, due: date | None, today: date, *, done: bool = False) -> int | None:
+def days_overdue(kind: DeadlineKind, due: date | None, today: date, *, done: bool = False) -> int | None:
     """How many days past its deadline an overdue action is; None when it is not overdue."""
     if not is_overdue(kind, due, today, done=done) or due is None:
         return None
@@ -33,9 +36,9 @@ class Deadlined(Protocol):
     """What the rule reads of an action: an Action, an ActionRow, or any value with these."""
 
     @property
-    def status(self) -> str: ...
+    def status(self) -> Status: ...
     @property
-    def deadline_kind(self) -> str: ...
+    def deadline_kind(self) -> DeadlineKind: ...
     @property
     def due_date(self) -> date | None: ...
 
