@@ -26,7 +26,9 @@ def changed_by(actor: str, surface: str) -> str:
     return f"{actor} via {surface}"
 
 
-def describe_deadline(kind: DeadlineKind, *, start: date | None, due: date | None, recurrence: str | None) -> str:
+def describe_deadline(
+    kind: DeadlineKind, *, start: date | None, due: date | None, recurrence: str | None
+) -> str:
     """A deadline as edibot reads it, in words: "due 30 Jun 2023", "ongoing, first due 30 Nov 2022"."""
     if kind == "dated" and due:
         return f"due {due:%-d %b %Y}" + (f", from {start:%-d %b %Y}" if start else "")
