@@ -49,8 +49,8 @@ def tell_admins_about_channel_once(
     with database.session() as session:
         for admin in plan_admins(session):
             body = (
-                f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot to the "
-                "channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
+                f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot to "
+                "the channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
             )
             _queue_note(
                 session,

@@ -76,7 +76,8 @@ def deliver(
     When the platform rate-limits a message, the batch stops there: that message and everything else due
     waits exactly the Retry-After the platform gave, counted from its answer (by `clock`, when given, else
     `now`), and the messages claimed but not tried are handed back untouched. `keys` limits the round to those
-    messages (notices an adapter has just queued, sent straight away); they are paced and retried all the same.
+    messages (notices an adapter has just queued, sent straight away); they are paced and retried all the
+    same.
     """
     report = DeliveryReport()
     with database.session() as session:

@@ -180,8 +180,8 @@ class _FileGuard:
         if (found.st_dev, found.st_ino) != self.identity:
             raise DatabaseGone(
                 f"edibot's database file {self.path} was replaced by another file while edibot was running, "
-                "so edibot has stopped using it rather than write to the wrong one. Restart edibot to use the "
-                "file that is there now."
+                "so edibot has stopped using it rather than write to the wrong one. Restart edibot to use "
+                "the file that is there now."
             )
 
     def before_connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
@@ -240,9 +240,10 @@ def _missing_message(path: Path, *, held_before: bool) -> str:
     if held_before:
         return (
             f"edibot's database {path} is missing, though this folder has held one ({path.parent / MARKER} "
-            "says so): it may have been deleted or moved, or the disk holding it isn't mounted. edibot won't "
-            "start on an empty database by itself. Put the file back (from a backup), or point "
-            "EDIBOT_DATA_DIR or DATABASE_URL at it; to start afresh with an empty database, run `edibot init`."
+            "says so): it may have been deleted or moved, or the disk holding it isn't mounted. edibot "
+            "won't start on an empty database by itself. Put the file back (from a backup), or point "
+            "EDIBOT_DATA_DIR or DATABASE_URL at it; to start afresh with an empty database, run "
+            "`edibot init`."
         )
     return (
         f"edibot has no database at {path} yet, and won't start on an empty one by itself. Create it with "

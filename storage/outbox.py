@@ -117,7 +117,8 @@ def attach_nudges(session: Session, pairs: list[tuple[int, int]]) -> None:
 
 _ATTACH_POSTGRESQL = text(
     "UPDATE nudges SET message_id = pairs.message_id"
-    " FROM unnest(CAST(:nudge_ids AS integer[]), CAST(:message_ids AS integer[])) AS pairs (nudge_id, message_id)"
+    " FROM unnest(CAST(:nudge_ids AS integer[]), CAST(:message_ids AS integer[]))"
+    " AS pairs (nudge_id, message_id)"
     " WHERE nudges.id = pairs.nudge_id"
 )
 

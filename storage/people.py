@@ -91,7 +91,8 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
             if len(matches) > 1:
                 names = " and ".join(sorted(p.name for p in matches))
                 summary.problems.append(
-                    f"Line {line}: its name, email and platform ids belong to different people ({names}); skipped."
+                    f"Line {line}: its name, email and platform ids belong to different people ({names}); "
+                    "skipped."
                 )
                 continue
             person = matches[0] if matches else None
@@ -122,7 +123,8 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
             if nation:
                 if nation not in NATIONS:
                     summary.problems.append(
-                        f"Line {line}: nation '{row['nation']}' should be one of {', '.join(NATIONS)}; kept {person.nation}."
+                        f"Line {line}: nation '{row['nation']}' should be one of {', '.join(NATIONS)}; kept "
+                        f"{person.nation}."
                     )
                 else:
                     person.nation = nation

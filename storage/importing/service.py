@@ -242,7 +242,8 @@ def _check_overrides(overrides: Mapping[str, str]) -> None:
     for role in overrides:
         if role not in MAPPABLE_ROLES:
             raise ColumnMappingError(
-                f"--map {role}=…: '{role}' is not a kind of column I know; use one of {', '.join(MAPPABLE_ROLES)}."
+                f"--map {role}=…: '{role}' is not a kind of column I know; use one of "
+                f"{', '.join(MAPPABLE_ROLES)}."
             )
 
 
@@ -400,9 +401,9 @@ def _apply(
     if not replace and len(leaving) * 2 > len(from_file):
         shown = ", ".join(a.ref for a in leaving[:10]) + (", …" if len(leaving) > 10 else "")
         raise WouldArchiveMost(
-            f"{source} would archive {len(leaving)} of the {len(from_file)} actions in '{plan.name}' ({shown}), "
-            "so it may be a different plan; nothing was changed. If it replaces that plan, import it again with "
-            f"--replace; if it is another plan, give it its own name with --plan NAME."
+            f"{source} would archive {len(leaving)} of the {len(from_file)} actions in '{plan.name}' "
+            f"({shown}), so it may be a different plan; nothing was changed. If it replaces that plan, "
+            "import it again with --replace; if it is another plan, give it its own name with --plan NAME."
         )
     for action in current:
         # An action someone added in chat was never in the file, so its absence from the file says nothing.
