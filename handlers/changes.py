@@ -93,8 +93,8 @@ def refuse_long_deadline(written: str, *, unchanged: str) -> None:
     """A deadline as written longer than DEADLINE_LIMIT is refused: no date is written that long."""
     if len(written) > DEADLINE_LIMIT:
         raise CommandError(
-            f"A deadline may be at most {DEADLINE_LIMIT} characters as written; that one is {len(written):,}. "
-            f"I haven't changed {unchanged}."
+            f"A deadline may be at most {DEADLINE_LIMIT} characters as written; that one is "
+            f"{len(written):,}. I haven't changed {unchanged}."
         )
 
 

@@ -132,8 +132,8 @@ def too_long_to_read(text: str) -> str | None:
     if len(text) <= COMMAND_LIMIT:
         return None
     return (
-        f"That is {len(text):,} characters; I read at most {COMMAND_LIMIT:,} in one command or reply. Put detail "
-        f"in a note (up to {NOTE_LIMIT:,} characters). I haven't changed anything."
+        f"That is {len(text):,} characters; I read at most {COMMAND_LIMIT:,} in one command or reply. Put "
+        f"detail in a note (up to {NOTE_LIMIT:,} characters). I haven't changed anything."
     )
 
 
@@ -294,8 +294,8 @@ class CommandLayer:
         if thread_ref is None:
             return Outcome(
                 Reply.say(
-                    "I only understand plain replies in the thread of a reminder. For anything else, start with "
-                    "`/edi` — `/edi help` lists what I can do."
+                    "I only understand plain replies in the thread of a reminder. For anything else, start "
+                    "with `/edi` — `/edi help` lists what I can do."
                 )
             )
         meant = understand(text)
@@ -306,11 +306,12 @@ class CommandLayer:
                 Reply(
                     [
                         Text(
-                            f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by “{text[:200]}”."
+                            f"I didn't change anything on {thread_ref}: I couldn't tell what you meant by "
+                            f"“{text[:200]}”."
                         ),
                         Context(
-                            f"Try “amber - waiting on budget”, “done ✅”, “snooze 2 weeks”, “new date 30 June”, "
-                            f"“not mine”, or `/edi note {thread_ref} TEXT`."
+                            "Try “amber - waiting on budget”, “done ✅”, “snooze 2 weeks”, "
+                            f"“new date 30 June”, “not mine”, or `/edi note {thread_ref} TEXT`."
                         ),
                     ]
                 )
@@ -359,8 +360,8 @@ class CommandLayer:
             Reply(
                 [
                     Text(
-                        f"That reminder was about {len(refs)} actions ({', '.join(refs)}), so I haven't changed anything: "
-                        "start your reply with the one you mean."
+                        f"That reminder was about {len(refs)} actions ({', '.join(refs)}), so I haven't "
+                        "changed anything: start your reply with the one you mean."
                     ),
                     Context(f"For example: “{refs[0]} amber - waiting on budget” or “{refs[-1]} done”."),
                 ]
@@ -397,8 +398,8 @@ class CommandLayer:
         if len(value) > BUTTON_VALUE_LIMIT:
             return Outcome(
                 Reply.say(
-                    f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't changed "
-                    "anything."
+                    f"That button carried more than I read ({BUTTON_VALUE_LIMIT:,} characters); I haven't "
+                    "changed anything."
                 )
             )
         ref, _, argument = value.partition("|")
@@ -432,8 +433,8 @@ class CommandLayer:
         if longest > FORM_VALUE_LIMIT:
             return Outcome(
                 Reply.say(
-                    f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't changed "
-                    "anything."
+                    f"Your answer is {longest:,} characters; I read at most {FORM_VALUE_LIMIT:,}. I haven't "
+                    "changed anything."
                 )
             )
         meaning = self.forms.get(form_id)

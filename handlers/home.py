@@ -50,7 +50,10 @@ def home(request: Request) -> Reply:
             Text(
                 "You have no open actions."
                 if person.roles
-                else "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you."
+                else (
+                    "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map "
+                    "you."
+                )
             )
         )
         return reply

@@ -123,7 +123,8 @@ def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     deadline = interpret_deadline(written, today=request.now.date())
     if written and unusable(deadline):
         raise CommandError(
-            f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, `Q1 2026/27` or `Ongoing`."
+            f"{why_unreadable(written, deadline)}. I haven't added anything. Try `31/3/26`, `March 2026`, "
+            "`Q1 2026/27` or `Ongoing`."
         )
     owner_names = split_owners(options.get("owner", "")).owners
     for name in owner_names:

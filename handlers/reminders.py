@@ -34,7 +34,8 @@ def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: b
         count = len(own)
         reply.add(
             Heading(
-                f"{name.split(maxsplit=1)[0]}, {count} EDI action{'s' if count != 1 else ''} need{'s' if count == 1 else ''} you"
+                f"{name.split(maxsplit=1)[0]}, {count} EDI action{'s' if count != 1 else ''} "
+                f"need{'s' if count == 1 else ''} you"
             )
         )
         for item in own:
@@ -89,5 +90,11 @@ def _nudge_line(item: ReminderItem) -> str:
         every = {1: "Monthly", 2: "Two-monthly", 3: "Quarterly", 6: "Six-monthly", 12: "Yearly"}.get(
             months, f"{months}-monthly"
         )
-        return f"{every} check-in: how is it going? Press a button, or reply in this thread (e.g. “green, on track”)."
-    return f"Why now: {_where_it_stands(item)}. Press a button or reply in this thread (e.g. “amber - waiting on budget”)."
+        return (
+            f"{every} check-in: how is it going? Press a button, or reply in this thread "
+            "(e.g. “green, on track”)."
+        )
+    return (
+        f"Why now: {_where_it_stands(item)}. Press a button or reply in this thread "
+        "(e.g. “amber - waiting on budget”)."
+    )

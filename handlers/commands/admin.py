@@ -62,7 +62,8 @@ def people(request: Request) -> Reply:
             raise CommandError(f"No plan has an owner called '{role_name}'. Similar: {near}.")
         again = request.store.forget_declines_in_role(person, role)
         back = (
-            f" They had said {', '.join(again)} {'is' if len(again) == 1 else 'are'} not theirs; reminders about {'it' if len(again) == 1 else 'them'} start again."
+            f" They had said {', '.join(again)} {'is' if len(again) == 1 else 'are'} not theirs; reminders "
+            f"about {'it' if len(again) == 1 else 'them'} start again."
             if again
             else ""
         )
@@ -79,7 +80,8 @@ def person_mentioned(request: Request, mention: str) -> Person:
     person = request.store.person_mentioned(mention)
     if person is None:
         raise CommandError(
-            f"I don't know {mention} — add them to the people directory first (edibot people import people.csv)."
+            f"I don't know {mention} — add them to the people directory first "
+            "(edibot people import people.csv)."
         )
     return person
 

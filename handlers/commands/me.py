@@ -45,7 +45,8 @@ def away(request: Request) -> Reply:
         )
     person.away_until = deadline.due
     return Reply.say(
-        f"Enjoy the break. No reminders until after {deadline.due:%A %-d %B}; anything due meanwhile waits for your return."
+        f"Enjoy the break. No reminders until after {deadline.due:%A %-d %B}; anything due meanwhile waits "
+        "for your return."
     )
 
 
@@ -79,9 +80,9 @@ def quiet(request: Request) -> Reply:
     overnight = " (overnight)" if end < start else ""
     if quiet_hours_leave_no_time(person, window):
         raise CommandError(
-            f"{start}–{end}{overnight} would leave no time in your working day ({person.send_time or SEND_TIME}–"
-            f"{workday_ends(person):%H:%M}) for reminders. Pick shorter quiet hours, or use `/edi away until DATE` for "
-            "days off. I haven't changed anything."
+            f"{start}–{end}{overnight} would leave no time in your working day "
+            f"({person.send_time or SEND_TIME}–{workday_ends(person):%H:%M}) for reminders. Pick shorter "
+            "quiet hours, or use `/edi away until DATE` for days off. I haven't changed anything."
         )
     person.quiet_hours = f"{start}-{end}"
     return Reply.say(

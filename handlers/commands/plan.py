@@ -89,14 +89,16 @@ def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
         found.escalation_channel_workspace = request.actor.workspace
         found.escalation_person_id = None
         return Reply.say(
-            f"Overdue actions in {found.name} now escalate to #{shown} after {found.escalate_after_days} days. "
-            f"Make sure edibot is in #{shown} (invite it there), or the plan admins will hear it couldn't post."
+            f"Overdue actions in {found.name} now escalate to #{shown} after {found.escalate_after_days} "
+            f"days. Make sure edibot is in #{shown} (invite it there), or the plan admins will hear it "
+            "couldn't post."
         )
     person = person_mentioned(request, mention)
     found.escalation_person_id = person.id
     found.escalation_channel = found.escalation_channel_name = found.escalation_channel_workspace = None
     return Reply.say(
-        f"Overdue actions in {found.name} now escalate to {person.name} after {found.escalate_after_days} days."
+        f"Overdue actions in {found.name} now escalate to {person.name} after {found.escalate_after_days} "
+        "days."
     )
 
 
@@ -139,8 +141,8 @@ def _plan_checkins(request: Request, name: str, spec: str) -> Reply:
         months = int(match.group(1))
     if months is None or not 1 <= months <= 12:
         raise CommandError(
-            f"'{spec}' should be how many months between check-ins (1 to 12), or monthly, quarterly or yearly. "
-            "I haven't changed anything."
+            f"'{spec}' should be how many months between check-ins (1 to 12), or monthly, quarterly or "
+            "yearly. I haven't changed anything."
         )
     found.checkin_months = months
     request.store.renudge_plan(found)
@@ -160,7 +162,10 @@ def _plan_restriction(request: Request, name: str, *, restrict: bool) -> Reply:
     return Reply.say(
         f"{found.name} is restricted: only its actions' owners and the plan admins can see them."
         if restrict
-        else f"{found.name} is open again: everyone in the directory can read it; only owners and admins change it."
+        else (
+            f"{found.name} is open again: everyone in the directory can read it; only owners and admins "
+            "change it."
+        )
     )
 
 

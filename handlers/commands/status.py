@@ -90,7 +90,8 @@ def _roll_recurring(request: Request, action: Action, note: str | None) -> Reply
     following = next_occurrence_after(action, current)
     if following is None:
         raise CommandError(
-            f"{action.ref} recurs, but I can't tell how often ({action.recurrence}); set a date with /edi due."
+            f"{action.ref} recurs, but I can't tell how often ({action.recurrence}); set a date with "
+            "/edi due."
         )
     request.change(action, "due", current.isoformat(), following.isoformat(), note or "this occurrence done")
     action.due_date = following
@@ -150,8 +151,8 @@ def set_due(request: Request) -> Reply:
     deadline = interpret_deadline(written, today=request.now.date())
     if deadline.kind == "complete" or unusable(deadline):
         raise CommandError(
-            f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, `March 2025`, `end of March`, `next Friday` "
-            "or `in 2 weeks`."
+            f"{why_unreadable(written, deadline)}. I haven't changed {action.ref}. Try `31/3/25`, "
+            "`March 2025`, `end of March`, `next Friday` or `in 2 weeks`."
         )
     request.change(action, "deadline", action.deadline_text, written)
     apply_deadline(action, written, deadline)
@@ -174,8 +175,9 @@ def snooze(request: Request) -> Reply:
     latest = snooze_most(today)
     if until > latest:
         raise CommandError(
-            f"Snooze for at most {SNOOZE_MOST_MONTHS} months ({SNOOZE_MOST_WEEKS} weeks), until {latest:%A %-d %B %Y}; "
-            f"for longer, change the due date with `/edi due {action.ref} WHEN`. I haven't changed {action.ref}."
+            f"Snooze for at most {SNOOZE_MOST_MONTHS} months ({SNOOZE_MOST_WEEKS} weeks), until "
+            f"{latest:%A %-d %B %Y}; for longer, change the due date with `/edi due {action.ref} WHEN`. I "
+            f"haven't changed {action.ref}."
         )
     request.change(action, "snoozed_until", action.snoozed_until, until.isoformat())
     action.snoozed_until = until
@@ -235,9 +237,9 @@ def not_mine(request: Request) -> Reply:
     if earlier + len(new) > NOT_MINE_PER_DAY:
         who = f" ({', '.join(a.name for a in admins)})" if admins else ""
         raise CommandError(
-            f"You have said “not mine” about {earlier} action{'s' if earlier != 1 else ''} today, and I pass on "
-            f"at most {NOT_MINE_PER_DAY} a day to the plan admins, so I haven't passed on {_refs(new)}. Tell a "
-            f"plan admin{who} directly, or try again tomorrow. I haven't changed anything."
+            f"You have said “not mine” about {earlier} action{'s' if earlier != 1 else ''} today, and I pass "
+            f"on at most {NOT_MINE_PER_DAY} a day to the plan admins, so I haven't passed on {_refs(new)}. "
+            f"Tell a plan admin{who} directly, or try again tomorrow. I haven't changed anything."
         )
     for action in new:
         request.store.decline(action, person, at=request.now)
