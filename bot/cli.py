@@ -510,8 +510,8 @@ def plan_archive(
             plan, at=context.now, actor="edibot plan archive", surface="cli"
         )
     print(
-        f"Archived '{plan.name}': {plural(archived, 'action')} archived and its reminders stopped. Nothing was "
-        "deleted: `edibot show REF` still shows each action and its history."
+        f"Archived '{plan.name}': {plural(archived, 'action')} archived and its reminders stopped. Nothing "
+        "was deleted: `edibot show REF` still shows each action and its history."
     )
 
 
@@ -720,8 +720,10 @@ def demo(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="The demo's own folder (default: demo/ inside EDIBOT_DATA_DIR); it must be new, empty, or one "
-            "the demo made before.",
+            help=(
+                "The demo's own folder (default: demo/ inside EDIBOT_DATA_DIR); it must be new, empty, or "
+                "one the demo made before."
+            ),
             show_default=False,
         ),
     ] = None,

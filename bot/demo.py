@@ -62,8 +62,8 @@ def claim_demo_folder(data_dir: Path, *, live: Path) -> None:
         _empty_demo_folder(data_dir)
     except OSError as error:
         raise DemoFolderRefused(
-            f"The demo can't make its folder {data_dir}: {why_unusable(data_dir, error)}. Give it a folder this "
-            "user can write with --data-dir."
+            f"The demo can't make its folder {data_dir}: {why_unusable(data_dir, error)}. Give it a folder "
+            "this user can write with --data-dir."
         ) from None
 
 

@@ -55,8 +55,8 @@ def create_app(bot: SlackBot, *, settings: Settings) -> App:
     """The Bolt app for one workspace (bot token) or for any number of them (OAuth client id and secret)."""
     if settings.slack_signing_secret is None:
         raise SlackNotConfigured(
-            "SLACK_SIGNING_SECRET is not set: find it under Basic Information → App Credentials in your app's "
-            "settings at https://api.slack.com/apps."
+            "SLACK_SIGNING_SECRET is not set: find it under Basic Information → App Credentials in your "
+            "app's settings at https://api.slack.com/apps."
         )
     signing_secret = settings.slack_signing_secret.get_secret_value()
     oauth = oauth_settings(bot, settings)
@@ -113,9 +113,9 @@ def installation_store(database: Database, settings: Settings) -> EncryptedInsta
     assert settings.slack_client_id
     if not settings.secret_keys:
         raise SlackNotConfigured(
-            "EDIBOT_SECRET_KEY is not set: with SLACK_CLIENT_ID, edibot keeps each workspace's Slack tokens in "
-            "its database, encrypted with this key. Make one with `edibot slack new-key` and keep it where you "
-            "keep SLACK_CLIENT_SECRET, never in the database or beside the SQLite file."
+            "EDIBOT_SECRET_KEY is not set: with SLACK_CLIENT_ID, edibot keeps each workspace's Slack tokens "
+            "in its database, encrypted with this key. Make one with `edibot slack new-key` and keep it "
+            "where you keep SLACK_CLIENT_SECRET, never in the database or beside the SQLite file."
         )
     return EncryptedInstallationStore(
         cipher=Cipher(settings.secret_keys),
@@ -135,8 +135,8 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
             base_url=settings.slack_api_url, installations=installation_store(database, settings)
         )
     raise SlackNotConfigured(
-        "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions "
-        "page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
+        "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & "
+        "Permissions page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
     )
 
 

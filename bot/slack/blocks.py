@@ -400,7 +400,8 @@ def modal_for(form: Form, *, intro: Sequence[Block] = ()) -> dict[str, Any]:
     intro_blocks = [block for item in _items(intro) for block in item][: VIEW_BLOCKS - len(questions)]
     if len(form.state) > PRIVATE_METADATA:
         raise ValueError(
-            f"form {form.form_id!r} carries {len(form.state)} characters of state; Slack allows {PRIVATE_METADATA}"
+            f"form {form.form_id!r} carries {len(form.state)} characters of state; Slack allows "
+            f"{PRIVATE_METADATA}"
         )
     return {
         "type": "modal",

@@ -38,8 +38,8 @@ def run_slack(
     app = create_app(bot, settings=settings)
     if socket and settings.slack_app_token is None:
         raise SlackNotConfigured(
-            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with connections:write, "
-            "made under Basic Information → App-Level Tokens."
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with "
+            "connections:write, made under Basic Information → App-Level Tokens."
         )
     schedule = schedule_for(database, settings=settings, clock=clock, zone=zone, every=every)
     bot.outbox = notices_now(database, schedule).deliver_now  # notices go out straight after the answer

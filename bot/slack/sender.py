@@ -69,7 +69,9 @@ UNREACHABLE = {
     "is_archived": "their direct-message channel is archived",
 }
 CHANNEL_UNREACHABLE = {
-    "channel_not_found": "Slack can't find the channel (edibot must be invited to a private channel to see it)",
+    "channel_not_found": (
+        "Slack can't find the channel (edibot must be invited to a private channel to see it)"
+    ),
     "is_archived": "the channel is archived",
     "not_in_channel": "edibot isn't in the channel: invite it there (/invite @edibot)",
 }

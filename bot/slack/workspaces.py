@@ -62,7 +62,9 @@ class Workspaces:
             raise Undeliverable(
                 "edibot is not installed in their Slack workspace"
                 if team
-                else "edibot is in several Slack workspaces and it isn't known which is theirs yet (it is learnt "
-                "the first time they use edibot, or by `edibot slack match-people`)"
+                else (
+                    "edibot is in several Slack workspaces and it isn't known which is theirs yet "
+                    "(it is learnt the first time they use edibot, or by `edibot slack match-people`)"
+                )
             )
         return client

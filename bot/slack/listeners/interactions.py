@@ -136,7 +136,8 @@ def register(app: App, bot: SlackBot) -> None:
             response_action="update",
             view=_answer_view(
                 Reply.say(
-                    "I don't recognise this form; it may be from an older version of me. I haven't changed anything."
+                    "I don't recognise this form; it may be from an older version of me. I haven't changed "
+                    "anything."
                 )
             ),
         )
