@@ -9,8 +9,8 @@ spreadsheet rows. Before building it, a builder check imports a small sample thr
 
 Run with the project's environment: `.venv/bin/python bench/bench_commands.py [--explain] [--profile]`.
 `--explain` prints where each command's time goes, statement by statement (it is printed anyway on FAIL);
-`--profile` adds cProfile's top functions. Set EDIBOT_BENCH_POSTGRES_URL to time PostgreSQL too: the store
-is built in a throwaway schema of that database, dropped afterwards. It exits non-zero when a target is missed.
+`--profile` adds cProfile's top functions. Set EDIBOT_BENCH_POSTGRES_URL to time PostgreSQL too: the store is
+built in a throwaway schema of that database, dropped afterwards. It exits non-zero when a target is missed.
 """
 
 from __future__ import annotations
@@ -777,8 +777,10 @@ def check_builder(folder: Path) -> str:
             diff = next(((w, g) for w, g in zip(want, got, strict=False) if w != g), None)
             raise SystemExit(
                 f"builder check FAILED: table {table.name} differs from what the importer writes "
-                f"({len(want)} rows imported, {len(got)} built); first difference:\n  importer: {diff and diff[0]}"
-                f"\n  builder:  {diff and diff[1]}\nbench/bench_commands.py must follow the importer."
+                f"({len(want)} rows imported, {len(got)} built); first difference:"
+                f"\n  importer: {diff and diff[0]}"
+                f"\n  builder:  {diff and diff[1]}"
+                "\nbench/bench_commands.py must follow the importer."
             )
         compared += len(want)
     real.dispose()
@@ -818,8 +820,8 @@ def describe_store(database: Database) -> str:
         plans, owners, people = count(Plan), count(Owner), count(Person)
         links, mapped, history = count(action_owners), count(person_roles), count(HistoryEntry)
     return (
-        f"{actions:,} actions ({open_:,} open) in {plans} plans; {owners:,} owner roles, {links:,} action-owner "
-        f"links; {people:,} people, {mapped:,} role mappings; {history:,} history rows"
+        f"{actions:,} actions ({open_:,} open) in {plans} plans; {owners:,} owner roles, {links:,} "
+        f"action-owner links; {people:,} people, {mapped:,} role mappings; {history:,} history rows"
     )
 
 
@@ -909,8 +911,8 @@ def report(figures: Figures) -> bool:
         verdict = "PASS" if median <= TARGET_MS else "FAIL"
         ok &= verdict == "PASS"
         print(
-            f"{name:22} median {median:7.2f} ms   p90 {percentile(values, 90):7.2f} ms   "
-            f"p99 {percentile(values, 99):7.2f} ms   ({len(values)} runs)   target {TARGET_MS:.0f} ms: {verdict}"
+            f"{name:22} median {median:7.2f} ms   p90 {percentile(values, 90):7.2f} ms   p99 "
+            f"{percentile(values, 99):7.2f} ms   ({len(values)} runs)   target {TARGET_MS:.0f} ms: {verdict}"
         )
     return ok
 
@@ -1009,8 +1011,9 @@ def what_if_index(database: Database, talk: Conversation, *, calls: int = 100) -
     print(f"   what-if, on this throwaway database only: {ddl}")
     print(f"     query plan now: {query_plan(database, talk.refs[0])}")
     print(
-        f"     /edi green|amber REF median {statistics.median(times):.2f} ms, p90 {percentile(times, 90):.2f} ms; "
-        f"/edi mine median {statistics.median(mine):.2f} ms ({calls} runs each)"
+        f"     /edi green|amber REF median {statistics.median(times):.2f} ms, p90 "
+        f"{percentile(times, 90):.2f} ms; /edi mine median {statistics.median(mine):.2f} ms "
+        f"({calls} runs each)"
     )
     with database.engine.begin() as connection:
         connection.execute(text("DROP INDEX bench_what_if_upper_ref"))

@@ -119,7 +119,8 @@ def main() -> int:
     print(f"rows in the workbook:       {ROWS:,} ({size_mb:.1f} MB)")
     print(f"read XLSX:                  {read_s:.2f} s")
     print(
-        f"interpret rows:             {interpret_s:.2f} s ({len(parsed.actions):,} actions, {len(parsed.problems):,} problems)"
+        f"interpret rows:             {interpret_s:.2f} s ({len(parsed.actions):,} actions, "
+        f"{len(parsed.problems):,} problems)"
     )
     print(f"first import, end to end:   {first_s:.2f} s ({result.summary.added:,} added)")
     print(f"re-import, end to end:      {second_s:.2f} s ({again.summary.unchanged:,} unchanged)")

@@ -1,30 +1,32 @@
 """Benchmark: the nudge sweep and the outbox delivery worker. Prints its figures, PASS/FAIL for each target.
 
 1. Sweep cost. A store of 100,000 actions, built as the importer writes it (bench_commands' builder, checked
-   row for row against the real importer), where every action is due far in the future except cohorts of
-   1,000 that reach a reminder step on a given morning. One sweep at setup fills next_nudge_on for all of them;
-   then the clock moves to the morning when exactly 1,000 actions reach their first step (14 days before their
+   row for row against the real importer), where every action is due far in the future except cohorts of 1,000
+   that reach a reminder step on a given morning. One sweep at setup fills next_nudge_on for all of them; then
+   the clock moves to the morning when exactly 1,000 actions reach their first step (14 days before their
    deadline) and one sweep (schedules.planning.sweep) is timed. Target: at most 1 s (median of 5, after one
    warm-up), and no growth with the store: the same is timed on a 20,000-action store with the same 1,000 due.
-   Each timed sweep is undone afterwards (its nudges and outbox rows deleted, next_nudge_on put back), so every
-   repeat does exactly the same work. Also printed: the Monday sweep (which adds the weekly note to admins about
-   unmapped roles), and the Tuesday sweep again once the store holds a year of sent reminders, as a store in use
-   does (nudges and outbox rows the product never deletes).
+   Each timed sweep is undone afterwards (its nudges and outbox rows deleted, next_nudge_on put back), so
+   every repeat does exactly the same work. Also printed: the Monday sweep (which adds the weekly note to
+   admins about unmapped roles), and the Tuesday sweep again once the store holds a year of sent reminders, as
+   a store in use does (nudges and outbox rows the product never deletes).
 
-2. Outbox delivery rate. A stand-in chat platform on 127.0.0.1 (http.server in a thread) admits RATE messages a
-   second (a token bucket of BURST) and answers 429 with Retry-After when over it. A sender POSTs each reminder
-   (its outbox key, recipient and reply.plain_text() as JSON) with urllib, raises RateLimited(Retry-After) on 429
-   and returns the id from the JSON answer. The morning's messages (about 1,000, queued by a real sweep) are
-   delivered by schedules.delivery.deliver in a loop on a real clock (the scenario's morning plus wall time) until
-   the outbox has nothing pending, or 2 minutes pass. Target: at least 90 % of the allowed rate, with zero lost
-   and zero duplicated (counted at the stand-in by outbox key; every queued message must be marked sent with
-   the id the stand-in gave it). To put the outbox key in the request, the bench wraps
-   schedules.delivery.render_message in this process (it tags the Reply it returns); nothing else is touched.
+2. Outbox delivery rate. A stand-in chat platform on 127.0.0.1 (http.server in a thread) admits RATE messages
+   a second (a token bucket of BURST) and answers 429 with Retry-After when over it. A sender POSTs each
+   reminder (its outbox key, recipient and reply.plain_text() as JSON) with urllib, raises
+   RateLimited(Retry-After) on 429 and returns the id from the JSON answer. The morning's messages (about
+   1,000, queued by a real sweep) are delivered by schedules.delivery.deliver in a loop on a real clock (the
+   scenario's morning plus wall time) until the outbox has nothing pending, or 2 minutes pass. Target: at
+   least 90 % of the allowed rate, with zero lost and zero duplicated (counted at the stand-in by outbox key;
+   every queued message must be marked sent with the id the stand-in gave it). To put the outbox key in the
+   request, the bench wraps schedules.delivery.render_message in this process (it tags the Reply it returns);
+   nothing else is touched.
 
 Run with the project's environment: `.venv/bin/python bench/bench_nudges.py [--explain] [--profile]`.
 `--explain` prints where a sweep's time goes statement by statement, the query plans, and the delivery's
-breakdown (printed anyway on FAIL); `--profile` adds cProfile's top functions. Set EDIBOT_BENCH_POSTGRES_URL to
-time the sweep on PostgreSQL too (a throwaway schema, dropped afterwards). It exits non-zero when a target is missed.
+breakdown (printed anyway on FAIL); `--profile` adds cProfile's top functions. Set EDIBOT_BENCH_POSTGRES_URL
+to time the sweep on PostgreSQL too (a throwaway schema, dropped afterwards). It exits non-zero when a target
+is missed.
 """
 
 from __future__ import annotations
@@ -208,8 +210,8 @@ def open_store(
             f"setup sweep planned {report.nudges_planned} nudges and left {unset} open actions unset"
         )
     store.notes.append(
-        f"setup sweep {SETUP_AT:%a %d %b %H:%M} filled next_nudge_on for {report.actions_looked_at:,} actions "
-        f"in {elapsed:.1f} s, planning nothing"
+        f"setup sweep {SETUP_AT:%a %d %b %H:%M} filled next_nudge_on for {report.actions_looked_at:,} "
+        f"actions in {elapsed:.1f} s, planning nothing"
     )
     return store
 
@@ -406,8 +408,8 @@ def explain_sweep(store: Store, now: datetime, *, profile: bool) -> None:
     undo_sweep(store.database, now, ids)
     statements = sum(len(t) for label, t in watch.spent.items() if not label.startswith(("(", "COMMIT")))
     print(
-        f"   where one sweep's time goes ({store.label}, {now:%a %d %b %H:%M}): {total:.0f} ms, {statements:,} "
-        "statements; by statement (statement + fetch + ORM + Python until the next one):"
+        f"   where one sweep's time goes ({store.label}, {now:%a %d %b %H:%M}): {total:.0f} ms, "
+        f"{statements:,} statements; by statement (statement + fetch + ORM + Python until the next one):"
     )
     for label, times in sorted(watch.spent.items(), key=lambda item: -sum(item[1]))[:10]:
         print(f"     {sum(times):7.1f} ms  x{len(times):<5} {label[:200]}")
@@ -465,8 +467,8 @@ def sweep_part(
         ok &= verdict == "PASS"
         print(
             f"-- growth ({label}, {what}): {small:,} actions {figures[sign * small].median * 1000:.0f} ms, "
-            f"{large:,} actions {figures[sign * large].median * 1000:.0f} ms: x{ratio:.2f} for a store x{large // small} "
-            f"as large (limit x{GROWTH_LIMIT}): {verdict}"
+            f"{large:,} actions {figures[sign * large].median * 1000:.0f} ms: x{ratio:.2f} for a store "
+            f"x{large // small} as large (limit x{GROWTH_LIMIT}): {verdict}"
         )
     return ok
 
@@ -760,33 +762,35 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
         run = run_delivery(database, HttpSender)
         print(
             f"-- delivery: {len(run.queued):,} messages queued by the {TUESDAY:%a %d %b %H:%M} sweep "
-            f"({queued_report.nudges_planned:,} nudges for {queued_report.actions_looked_at:,} actions) in the "
-            f"{min(SIZES):,}-action store; stand-in on loopback admits {RATE:g}/s (token bucket of {BURST})"
+            f"({queued_report.nudges_planned:,} nudges for {queued_report.actions_looked_at:,} actions) in "
+            f"the {min(SIZES):,}-action store; stand-in on loopback admits {RATE:g}/s "
+            f"(token bucket of {BURST})"
         )
         rate_ok = run.share >= RATE_TARGET and not run.gave_up
         exact_ok = not (run.lost or run.duplicated or run.unknown or run.mismatched)
         print(
-            f"   delivered {run.delivered:,} of {len(run.queued):,} in {run.elapsed:.1f} s: {run.rate:.1f} messages/s "
-            f"against {RATE:g}/s allowed = {run.rate / RATE:.0%} of the rate ({run.share:.0%} of what the bucket "
-            f"could admit in that time, burst included); target {RATE_TARGET:.0%}: {'PASS' if rate_ok else 'FAIL'}"
+            f"   delivered {run.delivered:,} of {len(run.queued):,} in {run.elapsed:.1f} s: {run.rate:.1f} "
+            f"messages/s against {RATE:g}/s allowed = {run.rate / RATE:.0%} of the rate "
+            f"({run.share:.0%} of what the bucket could admit in that time, burst included); target "
+            f"{RATE_TARGET:.0%}: {'PASS' if rate_ok else 'FAIL'}"
             + ("  (gave up after 2 minutes)" if run.gave_up else "")
         )
         print(
             f"   lost {len(run.lost)}, duplicated {run.duplicated} (counted at the stand-in by outbox key); "
-            f"unknown keys {len(run.unknown)}, rows not marked sent with the stand-in's id {len(run.mismatched)}: "
-            f"{'PASS' if exact_ok else 'FAIL'}"
+            f"unknown keys {len(run.unknown)}, rows not marked sent with the stand-in's id "
+            f"{len(run.mismatched)}: {'PASS' if exact_ok else 'FAIL'}"
         )
         print(
             f"   {run.posts:,} POSTs, {run.refused:,} answered 429; deliver called {run.rounds} times "
-            f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with nothing due "
-            f"(every pending message waiting out its retry time)"
+            f"({run.deliver_s:.1f} s in it, {run.http_s:.1f} s of that in HTTP), {run.idle_s:.1f} s with "
+            "nothing due (every pending message waiting out its retry time)"
         )
         attempts = Counter(run.rows[key][2] for key in run.queued)
         failures = Counter(run.rows[key][4] for key in run.queued)
         print(
-            f"   claims per message (a rate-limited try, or one handed back untried when the platform said wait): "
-            f"{dict(sorted(attempts.items()))}; failed tries per message, counted against MAX_ATTEMPTS="
-            f"{delivery.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}"
+            "   claims per message (a rate-limited try, or one handed back untried when the platform said "
+            f"wait): {dict(sorted(attempts.items()))}; failed tries per message, counted against "
+            f"MAX_ATTEMPTS={delivery.MAX_ATTEMPTS}: {dict(sorted(failures.items()))}"
         )
         if run.failures:
             print(f"   {len(run.failures)} marked failed by deliver, e.g. {run.failures[0]}")
@@ -796,10 +800,10 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
             reset_outbox(database)
             patient = run_delivery(database, PatientSender)
             print(
-                f"   what-if, the same deliver loop and queue with a sender that waits out Retry-After itself (so "
-                f"deliver never sees a 429): {patient.delivered:,} in {patient.elapsed:.1f} s = {patient.rate:.1f}/s, "
-                f"{patient.rate / RATE:.0%} of the rate; lost {len(patient.lost)}, duplicated {patient.duplicated}, "
-                f"{patient.refused} answered 429"
+                "   what-if, the same deliver loop and queue with a sender that waits out Retry-After "
+                f"itself (so deliver never sees a 429): {patient.delivered:,} in {patient.elapsed:.1f} s = "
+                f"{patient.rate:.1f}/s, {patient.rate / RATE:.0%} of the rate; lost {len(patient.lost)}, "
+                f"duplicated {patient.duplicated}, {patient.refused} answered 429"
             )
     finally:
         database.dispose()
@@ -816,8 +820,8 @@ def explain_delivery(run: Delivery) -> None:
         )
     posts = max(run.posts, 1)
     print(
-        f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms of it HTTP "
-        f"(so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)"
+        f"   per POST: {run.deliver_s / posts * 1000:.1f} ms in deliver, {run.http_s / posts * 1000:.1f} ms "
+        f"of it HTTP (so deliver alone could try {posts / max(run.deliver_s, 1e-9):.0f} messages/s)"
     )
     for key in run.lost[:5]:
         status, _, attempts, error, _ = run.rows[key]
@@ -845,8 +849,8 @@ def control(count: int) -> None:
         elapsed = time.perf_counter() - started
     rate = count / elapsed
     print(
-        f"   control, without the outbox (post; on 429 wait Retry-After, post again): {count:,} in {elapsed:.1f} s = "
-        f"{rate:.1f}/s, {rate / RATE:.0%} of the rate; {stand_in.refused} answered 429"
+        f"   control, without the outbox (post; on 429 wait Retry-After, post again): {count:,} in "
+        f"{elapsed:.1f} s = {rate:.1f}/s, {rate / RATE:.0%} of the rate; {stand_in.refused} answered 429"
     )
 
 
@@ -877,18 +881,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not postgres:
                 print(
                     "-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
-                    "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema is used)"
+                    "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema "
+                    "is used)"
                 )
             else:
                 with postgres_schema(postgres) as first, postgres_schema(postgres) as second:
                     urls = dict(zip(SIZES, (first, second), strict=True))
-                    where = f"PostgreSQL {make_url(first).host}/{make_url(first).database} (throwaway schema, ANALYZEd)"
+                    where = (
+                        f"PostgreSQL {make_url(first).host}/{make_url(first).database} "
+                        "(throwaway schema, ANALYZEd)"
+                    )
                     ok &= sweep_part(urls.__getitem__, where, analyze=True, show=show, profile=args.profile)
         if args.only != "sweep":
             ok &= delivery_part(Path(folder), show=show)
     print(
-        f"targets: sweep at most {SWEEP_TARGET_S:.0f} s with {DUE:,} due, not growing with the store; delivery at "
-        f"least {RATE_TARGET:.0%} of the allowed rate, none lost or duplicated: {'PASS' if ok else 'FAIL'}"
+        f"targets: sweep at most {SWEEP_TARGET_S:.0f} s with {DUE:,} due, not growing with the store; "
+        f"delivery at least {RATE_TARGET:.0%} of the allowed rate, none lost or duplicated: "
+        f"{'PASS' if ok else 'FAIL'}"
     )
     return 0 if ok else 1
 

@@ -1,10 +1,10 @@
 """Benchmark: `/edi mine` answered while the first reminder sweep of a 100,000-action store runs beside it.
 
-edibot is started as `edibot run --slack-http` starts it (bot.slack.run.run_slack, in a process of its own: our
-HTTP front, and the reminder scheduler in its worker process), on a copy of bench_slack's store (100,000
+edibot is started as `edibot run --slack-http` starts it (bot.slack.run.run_slack, in a process of its own:
+our HTTP front, and the reminder scheduler in its worker process), on a copy of bench_slack's store (100,000
 actions, bench_commands' builder) that has never been swept, so its first round looks at every open action.
-Its Web API client points at the local stand-in (tests/slack_standin.py). From another process, signed
-`/edi mine` slash commands (bench_slack's) are sent without pause, IN_FLIGHT at a time, from the moment edibot
+Its Web API client points at the local stand-in (tests/slack_standin.py). From another process, signed `/edi
+mine` slash commands (bench_slack's) are sent without pause, IN_FLIGHT at a time, from the moment edibot
 answers until AFTER_S after the sweep has finished. This process watches the database: the sweep has started
 once the scheduler holds the lead (its lease row is written just before it sweeps) and has finished once its
 nudges are committed (the sweep writes them all in its one transaction, at its end).
