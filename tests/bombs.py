@@ -120,10 +120,12 @@ def xlsx_with_sheet(path: Path, sheet_xml: Part) -> Path:
 SHEET_HEAD = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-    b'<row r="1"><c r="A1" t="inlineStr"><is><t>Action</t></is></c><c r="B1" t="inlineStr"><is><t>Owner</t></is></c>'
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>Action</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>Owner</t></is></c>'
     b'<c r="C1" t="inlineStr"><is><t>Deadline</t></is></c></row>'
     b'<row r="2"><c r="A2" t="inlineStr"><is><t>Review the adverts</t></is></c>'
-    b'<c r="B2" t="inlineStr"><is><t>HR</t></is></c><c r="C2" t="inlineStr"><is><t>June 2024</t></is></c></row>'
+    b'<c r="B2" t="inlineStr"><is><t>HR</t></is></c>'
+    b'<c r="C2" t="inlineStr"><is><t>June 2024</t></is></c></row>'
 )
 SHEET_TAIL = b"</sheetData></worksheet>"
 

@@ -873,7 +873,9 @@ def _block_problems(block: Any, where: str, *, surface: str) -> Iterator[str]:
             yield from _element_problems(element, f"{where}/elements/{n}")
             action_id = element.get("action_id") if isinstance(element, dict) else None
             if action_id in seen:
-                yield f"`action_id` {action_id!r} already exists [json-pointer:{where}/elements/{n}/action_id]"
+                yield (
+                    f"`action_id` {action_id!r} already exists [json-pointer:{where}/elements/{n}/action_id]"
+                )
             if isinstance(action_id, str):
                 seen.add(action_id)
     elif kind == "input" and surface != "message":

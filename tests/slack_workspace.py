@@ -1,10 +1,10 @@
 """edibot's real Slack app over real HTTP, with Slack played at the network boundary on both sides.
 
     with SlackWorkspace(store, clock) as slack:
-        amina = slack.person("Amina Khan")                 # a Slack user whose email is in the people directory
-        answer = slack.command(amina, "mine")             # a signed POST to /slack/events, as Slack sends it
-        slack.press(amina, message, "Green")              # a button in a message the app posted
-        slack.reply_in_thread(amina, message, "done ✅")   # a message.im event in the reminder's thread
+        amina = slack.person("Amina Khan")               # a Slack user whose email is in the people directory
+        answer = slack.command(amina, "mine")           # a signed POST to /slack/events, as Slack sends it
+        slack.press(amina, message, "Green")            # a button in a message the app posted
+        slack.reply_in_thread(amina, message, "done ✅") # a message.im event in the reminder's thread
 
 Requests are built from the recorded payloads in tests/payloads/ and signed the way Slack signs them; the app
 is the one `edibot run --slack-http` serves (bot.slack.app.create_app under uvicorn). The app's Web API calls

@@ -98,7 +98,10 @@ def test_admin_commands_naming_an_unknown_person_role_or_plan_are_refused(
             ("/edi owner NO-6 adopt HR", 'Usage: `/edi owner NO-6 add|remove "Owner name"`'),
             (
                 "/edi plan stop",
-                "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, `/edi plan escalate NAME @someone|#channel`, `/edi plan escalate NAME after 21 days`, `/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or `/edi plan restrict|unrestrict NAME`.",
+                "Usage: `/edi plan pause NAME`, `/edi plan resume NAME`, "
+                "`/edi plan escalate NAME @someone|#channel`, `/edi plan escalate NAME after 21 days`, "
+                "`/edi plan reminders NAME 14,3,0`, `/edi plan checkins NAME 3` (months) or "
+                "`/edi plan restrict|unrestrict NAME`.",
             ),
         ]:
             transcript.say("@Priya Shah", command)
@@ -160,7 +163,7 @@ def test_pausing_and_resuming_a_plan(transcript: Transcript, store: Database) ->
     assert not paused()
 
 
-def test_an_admin_sends_a_plans_escalations_to_a_channel_as_typed_or_as_a_platform_mention_and_back_to_a_person(
+def test_an_admin_sends_escalations_to_a_channel_as_typed_or_as_a_platform_mention_and_back_to_a_person(
     transcript: Transcript, store: Database
 ) -> None:
     def target() -> tuple[str | None, str | None, int | None]:

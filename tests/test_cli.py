@@ -95,8 +95,10 @@ def test_import_json_prints_exactly_the_documented_shape_and_nothing_else(
             "row": 5,
             "column": "Timescale",
             "text": "Next staff survey",
-            "message": "'Next staff survey' is not a date I understand; kept as text; the owner will be asked to set "
-            "a date.",
+            "message": (
+                "'Next staff survey' is not a date I understand; kept as text; the owner will be "
+                "asked to set a date."
+            ),
         }
     ]
 
@@ -233,7 +235,8 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
 
 
 def test_the_demo_runs_again_in_the_folder_it_made_last_time(tmp_path: Path) -> None:
-    # A newcomer's second `make demo` must start afresh, not trip over the demo's own files (its scheduler lock).
+    # A newcomer's second `make demo` must start afresh, not trip over the demo's own files (its scheduler
+    # lock).
     edibot = Path(sys.executable).with_name("edibot")
     runs = [
         subprocess.run(
@@ -267,8 +270,8 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
     assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
     assert (
-        "Priya Shah: NO-4 escalated: owned by Policy Team · Legal Services, last said “G – draft is with Legal”"
-        in reminders
+        "Priya Shah: NO-4 escalated: owned by Policy Team · Legal Services, last said "
+        "“G – draft is with Legal”" in reminders
     )
     assert "admin note: 5 owner roles have nobody to remind\n" in reminders
 

@@ -83,7 +83,8 @@ def test_an_unknown_command_or_reference_is_refused(transcript: Transcript, stor
     with nothing_changes(store):
         transcript.say("@Amina Khan", "/edi frobnicate NO-6")
         transcript.expect_reply(
-            "I don't know the command 'frobnicate'. Try `/edi help` for what I can do. I haven't changed anything."
+            "I don't know the command 'frobnicate'. Try `/edi help` for what I can do. I haven't changed "
+            "anything."
         )
         transcript.say("@Amina Khan", "/edi done XY-3")
         transcript.expect_reply(
@@ -107,7 +108,8 @@ def test_someone_not_in_the_directory_is_refused_everything_but_help(
         ):
             transcript.say("@Visiting Consultant", command)
             transcript.expect_reply(
-                "I don't know you yet, Visiting Consultant: ask an EDI lead to add you to the people directory",
+                "I don't know you yet, Visiting Consultant: ask an EDI lead to add you to the people "
+                "directory",
                 "I haven't changed anything.",
             )
             transcript.expect_no_notices()

@@ -64,14 +64,16 @@ def test_a_script_prints_every_reply_and_changes_the_store(
     assert out.splitlines()[:5] == [
         "@Amina Khan: /edi mine",
         "  edibot: *Your 3 open actions, 1 overdue*",
-        "  edibot: NO-2 · Set EDI objectives for every director · Sept 25 (due 30 Sep 2025) — overdue by 34 days · Amber",
-        "  edibot: NO-6 · Review recruitment adverts for inclusive language · Nov 2025 & Ongoing (ongoing, first due"
-        " 30 Nov 2025) · Green",
+        "  edibot: NO-2 · Set EDI objectives for every director · Sept 25 (due 30 Sep 2025) — overdue by 34 "
+        "days · Amber",
+        "  edibot: NO-6 · Review recruitment adverts for inclusive language · Nov 2025 & Ongoing "
+        "(ongoing, first due 30 Nov 2025) · Green",
         "  edibot: NO-9 · Run the staff EDI survey · Next staff survey (no date yet) · not rated",
     ]
     for line in [
         "  edibot:   ? What's putting it at risk? — reply with your answer",
-        "  edibot: NO-6 is now Amber (was Green), marked by Amina Khan — “the agency is still rewriting the adverts”.",
+        "  edibot: NO-6 is now Amber (was Green), marked by Amina Khan — “the agency is still rewriting the "
+        "adverts”.",
         "-- Tuesday 4 November 2025, 10:00",
         "  edibot:   [1] Green  [2] Amber  [3] Red  [4] Done  [5] Snooze 1 week  [6] Add note  [7] Not mine",
         "@Dafydd Evans: 1",

@@ -41,7 +41,9 @@ SECONDS = 30
 _CHILD = """
 import atexit, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
-atexit.register(lambda: print(f"peak_kb={{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}", file=sys.stderr))
+atexit.register(
+    lambda: print(f"peak_kb={{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}", file=sys.stderr)
+)
 sys.argv = ["edibot", *sys.argv[1:]]
 from bot.cli import main
 main()
@@ -293,6 +295,6 @@ def test_a_pdf_page_of_more_drawing_instructions_than_a_plan_needs_is_refused_be
 
     assert refusal(path) == (
         "'busy.pdf' is too large to import: the drawing instructions of page 1 unpack to more than 256 KB "
-        "(the limit is 256 KB for a page); split the plan into smaller files (or remove what makes it so big) "
-        "and import those."
+        "(the limit is 256 KB for a page); split the plan into smaller files "
+        "(or remove what makes it so big) and import those."
     )

@@ -32,8 +32,8 @@ def test_only_someone_an_action_names_or_who_answers_for_its_owner_can_say_it_is
     with nothing_changes(store):
         transcript.say("@Ewan Campbell", "/edi notmine NO-6")
         transcript.expect_reply(
-            "You can only say “not mine” about an action you answer for: NO-6 is owned by HR Manager, not by you. "
-            "I haven't told anyone."
+            "You can only say “not mine” about an action you answer for: NO-6 is owned by HR Manager, not by "
+            "you. I haven't told anyone."
         )
         transcript.expect_no_notices()
         transcript.say("@Priya Shah", "/edi notmine NO-8")  # an admin maps it instead
@@ -103,9 +103,9 @@ def test_no_one_can_send_the_admins_more_than_ten_not_mines_a_day(
     with nothing_changes(store):
         transcript.say("@Sam Patel", f"/edi notmine {refs[10]}")
         transcript.expect_reply(
-            "You have said “not mine” about 10 actions today, and I pass on at most 10 a day to the plan admins, "
-            "so I haven't passed on NO-24. Tell a plan admin (Priya Shah) directly, or try again tomorrow. "
-            "I haven't changed anything."
+            "You have said “not mine” about 10 actions today, and I pass on at most 10 a day to the plan "
+            "admins, so I haven't passed on NO-24. Tell a plan admin (Priya Shah) directly, or try again "
+            "tomorrow. I haven't changed anything."
         )
         transcript.expect_no_notices()
     assert len(declined(store, "Sam Patel")) == 10

@@ -106,7 +106,7 @@ def test_an_owner_with_several_actions_due_gets_one_message_listing_them(world: 
     }
 
 
-def test_a_reminder_shows_the_action_its_plan_and_theme_the_deadline_as_written_and_understood_rag_note_and_buttons(
+def test_a_reminder_shows_the_action_plan_theme_deadline_as_written_and_understood_rag_note_and_buttons(
     world: NudgeWorld,
 ) -> None:
     world.plan([SURVEY], imported=IMPORTED)
@@ -123,7 +123,8 @@ def test_a_reminder_shows_the_action_its_plan_and_theme_the_deadline_as_written_
         "  Status: Amber",
         "  Last note: Waiting on budget",
         "  [1] Green  [2] Amber  [3] Red  [4] Done  [5] Snooze 1 week  [6] Add note  [7] Not mine",
-        "  (Why now: due in 3 days. Press a button or reply in this thread (e.g. “amber - waiting on budget”).)",
+        "  (Why now: due in 3 days. Press a button or reply in this thread (e.g. “amber - waiting on "
+        "budget”).)",
     ]
     assert [(b.action_id, b.value) for b in message.reply.buttons] == [
         ("status", "NO-1|green"),

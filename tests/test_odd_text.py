@@ -76,7 +76,8 @@ def test_list_filters_are_bounded_and_read_literally(transcript: Transcript, sto
     with nothing_changes(store):
         transcript.say("@Amina Khan", f"/edi list owner:{'y' * 300}")
         transcript.expect_reply(
-            f"A list filter may be at most {FILTER_LIMIT} characters; owner: was 300. I haven't listed anything."
+            f"A list filter may be at most {FILTER_LIMIT} characters; owner: was 300. I haven't listed "
+            "anything."
         )
         transcript.say("@Amina Khan", "/edi list owner:%")  # a SQL wildcard is a character like any other
         transcript.expect_reply("No actions match owner:%.")

@@ -220,13 +220,14 @@ def test_northgate_actions_read_with_their_theme_owners_and_deadline(
     [
         (
             "Refresh the Community Engagement Strategy",
-            "To bring residents, partners and the council together so that every community in Northgate is heard",
+            "To bring residents, partners and the council together so that every community in Northgate is "
+            "heard",
         ),
         # A long objective is still an objective: its "Objective:" label says so.
         (
             "Introduce anonymised shortlisting",
-            "To be an employer whose workforce reflects the borough at every grade, where colleagues feel safe, "
-            "confident and supported to be themselves and to challenge discrimination.",
+            "To be an employer whose workforce reflects the borough at every grade, where colleagues feel "
+            "safe, confident and supported to be themselves and to challenge discrimination.",
         ),
         ("Refresh the Equality Impact Assessment toolkit", "To deliver fair and accessible services"),
     ],

@@ -166,7 +166,8 @@ def test_a_send_time_outside_the_reminder_hours_or_unreadable_is_reported_by_lin
     )
     summary = import_people(store, people, now=NOW)
     assert summary.problems == [
-        "Line 2: send_time 23:00 is outside the hours reminders go out (06:00–20:00); kept 09:30 for Amina Khan.",
+        "Line 2: send_time 23:00 is outside the hours reminders go out (06:00–20:00); kept 09:30 for Amina "
+        "Khan.",
         "Line 4: send_time 'half nine' is not a time of day such as 09:30; kept 09:30 for Priya Shah.",
     ]
     with store.session() as session:
@@ -195,8 +196,8 @@ def test_the_quiet_hours_column_sets_them_as_edi_quiet_would_and_a_bad_one_is_re
     )
     summary = import_people(store, people, now=NOW)
     assert summary.problems == [
-        "Line 4: quiet_hours 'lunchtime' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight); "
-        "kept none for Priya Shah.",
+        "Line 4: quiet_hours 'lunchtime' is not quiet hours such as 12:00-13:00 "
+        "(22:00-07:00 runs overnight); kept none for Priya Shah.",
         "Line 5: quiet_hours 08:00-18:00 would leave no time in their working day for reminders; "
         "kept none for Sam Patel.",
     ]
@@ -218,8 +219,8 @@ def test_the_quiet_hours_column_sets_them_as_edi_quiet_would_and_a_bad_one_is_re
     )
     summary = import_people(store, again, now=NOW)
     assert summary.problems == [
-        "Line 3: quiet_hours '25:00-26:00' is not quiet hours such as 12:00-13:00 (22:00-07:00 runs overnight); "
-        "kept 22:00-07:00 for Kofi Mensah."
+        "Line 3: quiet_hours '25:00-26:00' is not quiet hours such as 12:00-13:00 "
+        "(22:00-07:00 runs overnight); kept 22:00-07:00 for Kofi Mensah."
     ]
     assert quiet_hours(store)["Amina Khan"] is None and quiet_hours(store)["Kofi Mensah"] == "22:00-07:00"
 
@@ -239,8 +240,8 @@ def test_a_file_without_owner_and_name_columns_is_refused_and_nothing_is_importe
     with pytest.raises(PlanFileError) as refused:
         import_people(store, people, now=NOW)
     assert str(refused.value) == (
-        "staff.csv needs the columns owner, name, email, timezone, slack_id, teams_id (and optionally admin); "
-        "it has no name or owner column."
+        "staff.csv needs the columns owner, name, email, timezone, slack_id, teams_id "
+        "(and optionally admin); it has no name or owner column."
     )
     assert directory(store) == {}
 

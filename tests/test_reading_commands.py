@@ -36,8 +36,8 @@ def test_help_lists_what_staff_can_do_and_shows_admin_commands_only_to_admins(tr
     transcript.expect_reply(
         "For plan admins",
         "`/edi admins add|remove @someone`",
-        "`/edi plan pause|resume|restrict|unrestrict NAME | plan escalate NAME @someone|#channel|after N days "
-        "| plan reminders NAME 14,3,0 | plan checkins NAME MONTHS`",
+        "`/edi plan pause|resume|restrict|unrestrict NAME | plan escalate NAME @someone|#channel"
+        "|after N days | plan reminders NAME 14,3,0 | plan checkins NAME MONTHS`",
     )
 
     transcript.say("@Visiting Consultant", "/edi help")  # not in the directory, but may ask what I do
@@ -64,7 +64,8 @@ def test_mine_lists_my_open_actions_soonest_first_with_the_overdue_one_flagged(
     transcript.say("@Amina Khan", "/edi mine")
     transcript.expect_reply(
         "Your 3 open actions, 1 overdue",
-        "NO-2 · Set EDI objectives for every director · Sept 25 (due 30 Sep 2025) — overdue by 34 days · Amber",
+        "NO-2 · Set EDI objectives for every director · Sept 25 (due 30 Sep 2025) — overdue by 34 days · "
+        "Amber",
         "NO-9 · Run the staff EDI survey · Next staff survey (no date yet) · not rated",
     )
     assert refs_listed(transcript.reply) == ["NO-2", "NO-6", "NO-9"]
@@ -185,7 +186,8 @@ def test_list_says_when_nothing_matches_and_explains_a_filter_it_does_not_know(
 
     transcript.say("@Amina Khan", "/edi list colour:blue")
     transcript.expect_reply(
-        "I don't understand 'colour:blue' in a list. Use plan:NAME, theme:TEXT, owner:TEXT, overdue or due:30d"
+        "I don't understand 'colour:blue' in a list. Use plan:NAME, theme:TEXT, owner:TEXT, overdue or "
+        "due:30d"
     )
 
 

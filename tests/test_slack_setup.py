@@ -410,7 +410,8 @@ def test_a_thread_reply_to_a_reminder_about_several_actions_must_name_one(store:
     with tempfile.TemporaryDirectory() as folder:
         plan = Path(folder) / "plan.csv"
         plan.write_text(
-            "Action,Lead,Timescale\nBook the venue,Events Team,17/11/25\nSend the invites,Events Team,17/11/25\n",
+            "Action,Lead,Timescale\nBook the venue,Events Team,17/11/25\nSend the invites,Events "
+            "Team,17/11/25\n",
             encoding="utf-8",
         )
         import_plan(store, plan, now=clock.now(), plan_name="Festival Plan")

@@ -217,7 +217,8 @@ class Transcript:
         notices = [n for n in self.outcome.notices if n.name == _name(to)]
         if not any(containing in "\n".join(render(n.reply)) for n in notices):
             pytest.fail(
-                f"expected a notice to {_name(to)} containing {containing!r}; edibot answered:\n{self.answer}",
+                f"expected a notice to {_name(to)} containing {containing!r}; edibot "
+                f"answered:\n{self.answer}",
                 pytrace=False,
             )
 
