@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,10 +24,8 @@ from bot.console import FakeClock
 from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import OutboxMessage, Person, Plan
-from storage.people import import_people
-from tests.conftest import SAMPLES
+from tests.edibot_process import sample_organisation, slack_environment, start_slack_http
 from tests.nudging import NudgeWorld, Row, Someone
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
@@ -36,14 +33,12 @@ from tests.slack_workspace import _free_port
 LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
 LEASE_RUN_OUT = timedelta(minutes=3)  # delivery's lease (and the scheduler's lead) is two minutes
-SECRET = "a-signing-secret-for-this-test"
 
 
 def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_anything_twice(
     store: Database, database_url: str, tmp_path: Path
 ) -> None:
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=MONDAY, plan_name="Northbridge EDI Plan")
-    import_people(store, SAMPLES / "northbridge_people.csv", now=MONDAY)
+    sample_organisation(store, now=MONDAY)
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         api.add_channel("C0EDILEADS")
         with store.session() as session:
@@ -132,32 +127,15 @@ def edibot(
 ) -> Iterator[subprocess.Popen[str]]:
     """`edibot --now <now> run --slack-http` in a process group of its own; stopped (if still alive) on
     leaving."""
-    env = {
-        **os.environ,
-        "EDIBOT_DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": api.token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "EDIBOT_SLACK_API_URL": api.url,
-        "EDIBOT_LOG_LEVEL": "INFO",
-    }
-    env.pop("EDIBOT_HOST", None)
+    env = slack_environment(api, EDIBOT_DATABASE_URL=database_url, EDIBOT_LOG_LEVEL="INFO")
     with log.open("w") as written:  # a file, not a pipe: a full pipe would stall the process
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("edibot")),
-                "--now",
-                now.isoformat(),
-                "run",
-                "--slack-http",
-                "--port",
-                str(_free_port()),
-                "--every",
-                "5",
-            ],
-            env=env,
+        process = start_slack_http(
+            env,
+            now=now,
+            port=_free_port(),
+            options=["--every", "5"],
             stdout=written,
             stderr=subprocess.STDOUT,
-            text=True,
             start_new_session=True,
         )
         try:

@@ -3,7 +3,6 @@ reminders."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,18 +14,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from storage.db import Database
-from storage.importing.service import import_plan
-from storage.models import Leadership, Person
-from storage.people import import_people
-from tests.conftest import SAMPLES
+from storage.models import Leadership
+from tests.edibot_process import (
+    grace_on_slack,
+    post_command,
+    posted_to,
+    sample_organisation,
+    slack_environment,
+    start_slack_http,
+)
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
-from tests.test_slack_run import SECRET, _post_command, _posted_to
 
 LONDON = ZoneInfo("Europe/London")
+MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
 WAIT_S = 60.0
 
 
@@ -38,46 +42,21 @@ class Running:
     grace: str  # her Slack id
 
     def reminded(self) -> bool:
-        return bool(_posted_to(self.api, self.grace))
+        return bool(posted_to(self.api, self.grace))
 
 
 @pytest.fixture
 def running(store: Database, database_url: str, tmp_path: Path) -> Iterator[Running]:
     """edibot started by an operator on the sample plan, on Monday morning, when Grace has a reminder due."""
-    monday = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=monday, plan_name="Northbridge EDI Plan")
-    import_people(store, SAMPLES / "northbridge_people.csv", now=monday)
+    sample_organisation(store, now=MONDAY)
     with SlackStandIn() as api:
-        grace = api.add_user("Grace Liu", email="grace.liu@northbridge.example")
-        with store.session() as session:
-            session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
+        grace = grace_on_slack(store, api)
         port = _free_port()
-        env = {
-            **os.environ,
-            "EDIBOT_DATABASE_URL": database_url,
-            "SLACK_BOT_TOKEN": api.token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "EDIBOT_SLACK_API_URL": api.url,
-        }
-        env.pop("EDIBOT_HOST", None)
+        env = slack_environment(api, EDIBOT_DATABASE_URL=database_url)
         log = (tmp_path / "stderr.log").open("w+")  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("edibot")),
-                "--now",
-                monday.isoformat(),
-                "run",
-                "--slack-http",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            text=True,
-        )
+        server = start_slack_http(env, now=MONDAY, port=port, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            yield Running(server, port, api, grace.id)
+            yield Running(server, port, api, grace)
         finally:
             if server.poll() is None:
                 server.send_signal(signal.SIGINT)
@@ -122,7 +101,7 @@ def _leading_pid(store: Database) -> int:
 def test_the_reminders_are_swept_and_sent_by_a_worker_process_not_by_the_server_answering_slack(
     running: Running, store: Database
 ) -> None:
-    answer = _post_command(running.port, user_id=running.grace, text="mine")
+    answer = post_command(running.port, user_id=running.grace, text="mine")
     _until(running.reminded, "Grace's Monday reminder")
 
     leader = _leading_pid(store)

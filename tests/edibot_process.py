@@ -1,0 +1,107 @@
+"""edibot in a process of its own, as an operator starts it against the Slack stand-in: its command line and
+environment, the sample organisation it starts on, and signed slash commands sent to it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import update
+
+from storage.db import Database
+from storage.importing.service import import_plan
+from storage.models import Person
+from storage.people import import_people
+from tests.conftest import SAMPLES
+from tests.slack_standin import SlackStandIn, payload
+
+EDIBOT = str(Path(sys.executable).with_name("edibot"))
+SECRET = "a-signing-secret-for-this-test"
+# What a test's edibot must not inherit from the environment running the tests: it is given its own.
+_NOT_INHERITED = ("DATABASE_URL", "EDIBOT_DATABASE_URL", "EDIBOT_HOST")
+
+
+def sample_organisation(store: Database, *, now: datetime) -> None:
+    """The sample plan and people directory, imported at `now`."""
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=now, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=now)
+
+
+def grace_on_slack(store: Database, api: SlackStandIn) -> str:
+    """Grace Liu, of the sample people, with a Slack account edibot already knows: her Slack id."""
+    grace = api.add_user("Grace Liu", email="grace.liu@northbridge.example")
+    with store.session() as session:
+        session.execute(update(Person).where(Person.name == "Grace Liu").values(slack_id=grace.id))
+    return grace.id
+
+
+def slack_environment(api: SlackStandIn, **settings: str) -> dict[str, str]:
+    """The environment for an edibot talking to `api`: this one without its database and host settings,
+    the stand-in's token, address and signing secret, and `settings` (its database among them)."""
+    inherited = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
+    return {
+        **inherited,
+        "SLACK_BOT_TOKEN": api.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "EDIBOT_SLACK_API_URL": api.url,
+        **settings,
+    }
+
+
+def start_slack_http(
+    env: dict[str, str],
+    *,
+    now: datetime,
+    port: int,
+    options: Sequence[str] = (),
+    stdout: int | IO[Any] | None,
+    stderr: int | IO[Any] | None,
+    start_new_session: bool = False,
+) -> subprocess.Popen[str]:
+    """`edibot --now NOW run --slack-http --port PORT [options]`, started and left running."""
+    return subprocess.Popen(
+        [EDIBOT, "--now", now.isoformat(), "run", "--slack-http", "--port", str(port), *options],
+        env=env,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        start_new_session=start_new_session,
+    )
+
+
+def posted_to(api: SlackStandIn, user_id: str) -> list[dict[str, Any]]:
+    """What edibot posted in its direct messages with this user."""
+    channel = api.dm_of(user_id)
+    return api.posted(channel) if channel else []
+
+
+def post_command(port: int, *, user_id: str, text: str) -> httpx.Response:
+    """`/edi TEXT` from this user, signed as Slack signs it; retried while the server is still starting."""
+    body = payload("request_slash_command")
+    body.update(user_id=user_id, text=text)
+    encoded = urlencode(body)
+    deadline = time.monotonic() + 20
+    while True:
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=encoded),
+        }
+        try:
+            return httpx.post(
+                f"http://127.0.0.1:{port}/slack/events", content=encoded, headers=headers, timeout=10
+            )
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
