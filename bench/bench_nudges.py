@@ -1,6 +1,6 @@
 """Benchmark: the nudge sweep and the outbox delivery worker. Prints its figures, PASS/FAIL for each target.
 
-1. Sweep cost. A store of 100,000 actions, built as the importer writes it (bench_commands' builder, checked
+1. Sweep cost. A store of 100,000 actions, built as the importer writes it (benchkit's builder, checked
    row for row against the real importer), where every action is due far in the future except cohorts of 1,000
    that reach a reminder step on a given morning. One sweep at setup fills next_nudge_on for all of them; then
    the clock moves to the morning when exactly 1,000 actions reach their first step (14 days before their
@@ -33,11 +33,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import math
-import os
-import pstats
 import random
 import statistics
 import sys
@@ -57,18 +54,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_commands import (
+from benchkit import (
     LONDON,
     PEOPLE,
     SEED,
     Stopwatch,
     World,
-    build,
+    built_store,
     check_builder,
     make_world,
+    postgres_from_environment,
+    postgres_label,
     postgres_schema,
+    print_profile,
 )
-from sqlalchemy import delete, func, insert, make_url, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 
 from handlers.messages import Reply
 from schedules import delivery
@@ -123,7 +123,7 @@ FAR = [
 
 
 def nudge_world(actions: int, mornings: Sequence[datetime], *, seed: int, due: int = DUE) -> World:
-    """bench_commands' organisations and people, with every timescale far off except a cohort per morning.
+    """benchkit's organisations and people, with every timescale far off except a cohort per morning.
 
     Each cohort's `due` rows (1,000) are open (not rated Blue), led by one owner role that the people
     directory maps to somebody, and due LEAD_DAYS after their morning, written as plans write dates
@@ -170,11 +170,7 @@ def open_store(
 ) -> Store:
     started = time.perf_counter()
     world = nudge_world(actions, mornings, seed=SEED, due=due)
-    database = Database.open(url)
-    build(database, world)
-    if analyze:
-        with database.engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
+    database = built_store(url, world, analyze=analyze)
     built = time.perf_counter() - started
     cohorts: dict[date, list[int]] = {}
     with database.session() as session:
@@ -416,9 +412,7 @@ def explain_sweep(store: Store, now: datetime, *, profile: bool) -> None:
     for line in query_plans(store, now):
         print(f"     plan: {line[:400]}")
     if profiler:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-        print("\n".join("     " + line for line in out.getvalue().splitlines()[6:] if line.strip()))
+        print_profile(profiler, top=25)
 
 
 def sweep_part(
@@ -877,21 +871,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 show=show,
                 profile=args.profile,
             )
-            postgres = os.environ.get("EDIBOT_BENCH_POSTGRES_URL", "")
-            if not postgres:
-                print(
-                    "-- PostgreSQL SKIPPED: EDIBOT_BENCH_POSTGRES_URL is not set "
-                    "(e.g. postgresql+psycopg://edibot:edibot@127.0.0.1:5432/edibot_test; a throwaway schema "
-                    "is used)"
-                )
-            else:
+            postgres = postgres_from_environment()
+            if postgres:
                 with postgres_schema(postgres) as first, postgres_schema(postgres) as second:
                     urls = dict(zip(SIZES, (first, second), strict=True))
-                    where = (
-                        f"PostgreSQL {make_url(first).host}/{make_url(first).database} "
-                        "(throwaway schema, ANALYZEd)"
+                    ok &= sweep_part(
+                        urls.__getitem__, postgres_label(first), analyze=True, show=show, profile=args.profile
                     )
-                    ok &= sweep_part(urls.__getitem__, where, analyze=True, show=show, profile=args.profile)
         if args.only != "sweep":
             ok &= delivery_part(Path(folder), show=show)
     print(

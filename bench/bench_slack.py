@@ -4,7 +4,7 @@ slack-bolt app there is, one that only acks, served the same way in one run; and
 The apps, each under uvicorn in a thread of this process (as tests/slack_workspace.py runs them):
 - edibot: built as production builds it, `create_app(SlackBot(layer=command_layer(database, clock), ...))`
   served by `bot.slack.serve.uvicorn_server` (its ASGI front: App.dispatch on a thread pool as large as the
-  database pool), on a SQLite file of 100,000 actions (bench_commands' builder) where the requesting user
+  database pool), on a SQLite file of 100,000 actions (benchkit's builder) where the requesting user
   answers for 50 open actions and is known by Slack id, so `/edi mine` is the real query. Its Web API client
   points at the local stand-in (tests/slack_standin.py), for Bolt's auth.test.
 - anchor: `slack_bolt.async_app.AsyncApp(process_before_response=True)` whose /edi listener only awaits ack(),
@@ -37,9 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
 import multiprocessing
-import pstats
 import socket
 import statistics
 import sys
@@ -60,7 +58,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from bench_commands import (  # noqa: E402
+from benchkit import (  # noqa: E402
     ACTIONS,
     MINE,
     NOW,
@@ -69,9 +67,11 @@ from bench_commands import (  # noqa: E402
     PLAN_ACTIONS,
     SEED,
     FixedClock,
-    build,
+    built_store,
+    free_port,
     make_world,
     percentile,
+    print_profile,
 )
 from pydantic import SecretStr  # noqa: E402
 from slack_bolt import App  # noqa: E402
@@ -268,12 +268,6 @@ class Served:
         return time.process_time() * 1000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serving(
     server: uvicorn.Server, name: str, *, around: Callable[[Callable[[], None]], None] | None = None
@@ -321,7 +315,7 @@ def anchor_server(api: SlackStandIn) -> uvicorn.Server:
         uvicorn.Config(
             AsyncSlackRequestHandler(app, path=EVENTS_PATH),
             host="127.0.0.1",
-            port=_free_port(),
+            port=free_port(),
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -338,7 +332,7 @@ def edibot_server(app: App, database: Database, *, stock: bool = False) -> uvico
         signing_secret=SIGNING_SECRET,
         threads=request_threads(database),
         host="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
     )
     if stock:
         server.config.app = SlackRequestHandler(app, path=EVENTS_PATH)
@@ -404,11 +398,10 @@ def worker_processes(folder: Path, api: SlackStandIn, count: int) -> Iterator[st
 
 
 def build_store(folder: Path) -> tuple[Database, str]:
-    """100,000 actions as the importer writes them (bench_commands' builder); PERSON's Slack id."""
+    """100,000 actions as the importer writes them (benchkit's builder); PERSON's Slack id."""
     started = time.perf_counter()
     world = make_world(plan_actions=PLAN_ACTIONS, people=PEOPLE, seed=SEED)
-    database = Database.open(sqlite_url(folder / "data"))
-    build(database, world)
+    database = built_store(sqlite_url(folder / "data"), world, analyze=False)
     with database.session() as session:
         store = Store(session)
         person = store.person_by_identity(name=PERSON)
@@ -534,18 +527,14 @@ def profiled(profiler: cProfile.Profile) -> Callable[[Callable[[], None]], None]
 
 def profile_edibot(client: Client, app: App) -> None:
     profiler = cProfile.Profile()
-    server = uvicorn_server(
-        app, signing_secret=SIGNING_SECRET, threads=1, host="127.0.0.1", port=_free_port()
-    )
+    server = uvicorn_server(app, signing_secret=SIGNING_SECRET, threads=1, host="127.0.0.1", port=free_port())
     with serving(server, "edibot-profiled", around=profiled(profiler)) as served:
         client.round(served, warmup=0, requests=PROFILE_REQUESTS, in_flight=1, expect=EXPECTED)
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
     print(
         f"-- cProfile of edibot's event loop thread, {PROFILE_REQUESTS} requests one at a time (cumulative; "
         "App.dispatch runs on the request threads, not profiled here):"
     )
-    print("\n".join("     " + row for row in out.getvalue().splitlines()[6:] if row.strip()))
+    print_profile(profiler, top=30)
 
 
 def what_if(client: Client, folder: Path, api: SlackStandIn) -> bool:

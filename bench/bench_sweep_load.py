@@ -2,7 +2,7 @@
 
 edibot is started as `edibot run --slack-http` starts it (bot.slack.run.run_slack, in a process of its own:
 our HTTP front, and the reminder scheduler in its worker process), on a copy of bench_slack's store (100,000
-actions, bench_commands' builder) that has never been swept, so its first round looks at every open action.
+actions, benchkit's builder) that has never been swept, so its first round looks at every open action.
 Its Web API client points at the local stand-in (tests/slack_standin.py). From another process, signed `/edi
 mine` slash commands (bench_slack's) are sent without pause, IN_FLIGHT at a time, from the moment edibot
 answers until AFTER_S after the sweep has finished. This process watches the database: the sweep has started
@@ -45,15 +45,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from bench_commands import LONDON, NOW, percentile  # noqa: E402
 from bench_slack import (  # noqa: E402
     EXPECTED,
     SIGNING_SECRET,
-    _free_port,
     build_store,
     command_form,
     slack_headers,
 )
+from benchkit import LONDON, NOW, free_port, percentile  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -101,7 +100,7 @@ def serve(folder: str, api_url: str, token: str, port: int, worker: bool) -> Non
 
 @contextmanager
 def edibot(folder: Path, api: SlackStandIn, *, worker: bool) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = multiprocessing.get_context("spawn").Process(
         target=serve, args=(str(folder), api.url, api.token, port, worker), name="edibot"
     )
