@@ -111,7 +111,15 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def transcript(store: Database, clock: FakeClock) -> Transcript:
-    """A console conversation with edibot over the sample plan (refs NO-1…NO-15) and its mapped people."""
+    """A console conversation with edibot over the sample plan (refs NO-1…NO-15) and its mapped people.
+
+    Amina Khan (HR Manager, Internal Comms) owns NO-2, NO-6 and NO-9; Dafydd Evans (Learning & Development)
+    owns NO-5; Ewan Campbell (Digital Services) owns NO-12; Sam Patel is People Services; Priya Shah (EDI
+    Lead) is the only plan admin. It is Monday 3 November 2025, 09:30 in London (the `clock` fixture).
+
+    Each PostgreSQL test costs a database wipe, so where one person tries several variations of the same
+    thing (every way of writing a date, every admin command) that is one story told in a loop, not many tests.
+    """
     import_plan(
         store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
     )

@@ -1,13 +1,8 @@
 """The plan admins' `/edi` commands in the console: owners, people, admins, adding an action, and a plan's
 settings; and each refusal leaving the store alone.
 
-The world is the Northbridge sample plan (NO-1…NO-15) and its people: Amina Khan (HR Manager, Internal Comms)
-owns NO-2, NO-6 and NO-9; Dafydd Evans (Learning & Development) owns NO-5; Ewan Campbell (Digital Services)
-owns NO-12; Sam Patel is People Services; Priya Shah (EDI Lead) is the only plan admin.
-It is Monday 3 November 2025, 09:30 in London.
-
-Each PostgreSQL test costs a database wipe, so where one person tries several variations of the same thing
-(every way of writing a date, every admin command) that is one story told in a loop, not many tests.
+The world is the `transcript` fixture's (tests/conftest.py): the Northbridge sample plan, who owns what in it,
+and the day it is; a test that tries several variations of one thing tells them as one story, in a loop.
 """
 
 from __future__ import annotations
