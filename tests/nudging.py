@@ -38,6 +38,16 @@ from storage.people import import_people
 from storage.rules.deadlines import interpret_deadline
 
 LONDON = ZoneInfo("Europe/London")
+# The sample plan's people with Slack and Teams ids, Grace in New York: whom previews and the CLI list.
+_PEOPLE_ACROSS_ZONES = """owner,name,email,timezone,slack_id,teams_id,admin
+EDI Lead,Priya Shah,priya.shah@northbridge.example,Europe/London,U0PRIYA,29:priya,yes
+Chief Executive,Tom Okafor,tom.okafor@northbridge.example,Europe/London,U0TOM,29:tom,
+HR Manager,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Internal Comms,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
+Policy Team,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+Legal Services,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
+People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
+"""
 PLAN = "Northbridge EDI Plan"
 
 
@@ -340,3 +350,10 @@ def press(world: NudgeWorld, who: str, reminder: Received, label: str, ref: str)
         Actor(surface="console", name=who), button.action_id, button.value
     )
     return "\n".join(render(outcome.reply))
+
+
+def people_across_zones(folder: Path) -> Path:
+    """The sample plan's people directory, in London and (Grace) New York, written in `folder`."""
+    path = folder / "people.csv"
+    path.write_text(_PEOPLE_ACROSS_ZONES, encoding="utf-8")
+    return path

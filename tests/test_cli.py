@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.cli import app
 from storage.db import Database
 from storage.models import Action, Plan
 from tests.builders import write_csv, write_password_protected_office_file, write_sized_file
+from tests.edibot_process import EDIBOT
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -217,16 +217,20 @@ def test_a_wrong_setting_stops_edibot_naming_the_variable(tmp_path: Path) -> Non
     assert "EDIBOT_TIMEZONE" in result.stderr and "Mars/Olympus" in result.stderr
 
 
-def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
-    edibot = Path(sys.executable).with_name("edibot")
-    result = subprocess.run(
-        [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
+def installed_demo(folder: Path) -> subprocess.CompletedProcess[str]:
+    """`edibot demo --data-dir FOLDER/demo`, as a newcomer runs the installed command, from FOLDER."""
+    return subprocess.run(
+        [EDIBOT, "demo", "--data-dir", str(folder / "demo")],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=tmp_path,
+        cwd=folder,
         check=False,
     )
+
+
+def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
+    result = installed_demo(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "15 added, 0 changed, 0 unchanged, 0 archived" in result.stdout
     assert "1 added, 4 changed, 10 unchanged, 1 archived" in result.stdout
@@ -237,32 +241,13 @@ def test_the_installed_command_runs_the_demo_end_to_end(tmp_path: Path) -> None:
 def test_the_demo_runs_again_in_the_folder_it_made_last_time(tmp_path: Path) -> None:
     # A newcomer's second `make demo` must start afresh, not trip over the demo's own files (its scheduler
     # lock).
-    edibot = Path(sys.executable).with_name("edibot")
-    runs = [
-        subprocess.run(
-            [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-            check=False,
-        )
-        for _ in range(2)
-    ]
+    runs = [installed_demo(tmp_path) for _ in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[1].stderr + runs[1].stdout
     assert "15 added, 0 changed, 0 unchanged, 0 archived" in runs[1].stdout
 
 
 def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_path: Path) -> None:
-    edibot = Path(sys.executable).with_name("edibot")
-    result = subprocess.run(
-        [str(edibot), "demo", "--data-dir", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        check=False,
-    )
+    result = installed_demo(tmp_path)
     assert result.returncode == 0, result.stderr
     reminders = result.stdout.split("Two months pass", 1)[1]
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders

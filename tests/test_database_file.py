@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime
@@ -21,8 +20,7 @@ from storage.db import MARKER, Database, sqlite_url
 from storage.importing.service import import_plan
 from storage.people import import_people
 from tests.conftest import LONDON, SAMPLES, CliRun
-
-EDIBOT = str(Path(sys.executable).with_name("edibot"))
+from tests.edibot_process import EDIBOT
 
 
 @pytest.fixture

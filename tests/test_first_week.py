@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -22,9 +21,8 @@ from storage.db import Database, make_engine
 from storage.people import import_people
 from tests.builders import write_csv
 from tests.conftest import LONDON, SAMPLES, CliRun
+from tests.edibot_process import EDIBOT
 from tests.transcript import Transcript, history, nothing_changes, snapshot
-
-EDIBOT = str(Path(sys.executable).with_name("edibot"))
 
 PLAN = [
     ["Theme", "Action", "Lead", "Timescale", "RAG"],

@@ -19,19 +19,9 @@ from bot.console import FakeClock
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage, Plan
 from tests.conftest import SAMPLES
-from tests.nudging import NudgeWorld, at, refs
+from tests.nudging import NudgeWorld, at, people_across_zones, refs
 
 Run = Callable[..., tuple[int, str, str]]
-
-PEOPLE_CSV = """owner,name,email,timezone,slack_id,teams_id,admin
-EDI Lead,Priya Shah,priya.shah@northbridge.example,Europe/London,U0PRIYA,29:priya,yes
-Chief Executive,Tom Okafor,tom.okafor@northbridge.example,Europe/London,U0TOM,29:tom,
-HR Manager,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
-Internal Comms,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
-Policy Team,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
-Legal Services,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
-People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
-"""
 
 
 @pytest.fixture
@@ -39,8 +29,7 @@ def edibot(cli: Run, tmp_path: Path) -> Run:
     """Runs `edibot ARGS…` on the test database, after importing the sample plan and the people directory."""
     run = cli
 
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE_CSV, encoding="utf-8")
+    people = people_across_zones(tmp_path)
     code, _, err = run(
         "--now",
         "2025-11-03T09:00",

@@ -17,18 +17,9 @@ from storage.importing.service import import_plan
 from storage.models import Action, Nudge, OutboxMessage, Person, Plan
 from storage.people import import_people
 from tests.conftest import SAMPLES
-from tests.nudging import LONDON, NudgeWorld, at
+from tests.nudging import LONDON, NudgeWorld, at, people_across_zones
 
 PLAN = "Northbridge EDI Plan"
-PEOPLE_CSV = """owner,name,email,timezone,slack_id,teams_id,admin
-EDI Lead,Priya Shah,priya.shah@northbridge.example,Europe/London,U0PRIYA,29:priya,yes
-Chief Executive,Tom Okafor,tom.okafor@northbridge.example,Europe/London,U0TOM,29:tom,
-HR Manager,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
-Internal Comms,Amina Khan,amina.khan@northbridge.example,Europe/London,U0AMINA,29:amina,
-Policy Team,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
-Legal Services,Grace Liu,grace.liu@northbridge.example,America/New_York,U0GRACE,,
-People Services,Sam Patel,sam.patel@northbridge.example,Europe/London,,29:sam,
-"""
 
 Message = tuple[str, tuple[tuple[str, str], ...]]  # recipient, (ref, step) of each action
 
@@ -37,8 +28,7 @@ Message = tuple[str, tuple[tuple[str, str], ...]]  # recipient, (ref, step) of e
 def northbridge(store: Database, tmp_path: Path) -> Database:
     """The sample plan imported on Monday 3 November 2025, its people in London and (Grace) New York."""
     import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=at("2025-11-03T09:00"), plan_name=PLAN)
-    people = tmp_path / "people.csv"
-    people.write_text(PEOPLE_CSV, encoding="utf-8")
+    people = people_across_zones(tmp_path)
     import_people(store, people, now=at("2025-11-03T09:00"))
     return store
 
