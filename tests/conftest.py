@@ -98,6 +98,7 @@ pytest.register_assert_rewrite("tests.transcript")
 from bot.console import FakeClock  # noqa: E402
 from storage.importing.service import import_plan  # noqa: E402
 from storage.people import import_people  # noqa: E402
+from tests.slack_workspace import SlackWorkspace  # noqa: E402
 from tests.transcript import Transcript  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
@@ -107,6 +108,20 @@ SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 def clock() -> FakeClock:
     """The morning of the demo: Monday 3 November 2025, 09:30 in London; tests move it with `at`."""
     return FakeClock(datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
+
+
+def sample_organisation(store: Database, *, now: datetime) -> None:
+    """The sample plan ("Northbridge EDI Plan", NO-1…NO-15) and its people directory, imported at `now`."""
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=now, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=now)
+
+
+@pytest.fixture
+def slack(store: Database, clock: FakeClock) -> Iterator[SlackWorkspace]:
+    """The sample plan and its people (by email, no Slack ids yet), and edibot on Slack."""
+    sample_organisation(store, now=clock.now())
+    with SlackWorkspace(store, clock) as workspace:
+        yield workspace
 
 
 @pytest.fixture
@@ -120,14 +135,19 @@ def transcript(store: Database, clock: FakeClock) -> Transcript:
     Each PostgreSQL test costs a database wipe, so where one person tries several variations of the same
     thing (every way of writing a date, every admin command) that is one story told in a loop, not many tests.
     """
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    sample_organisation(store, now=clock.now())
     return Transcript(store, clock)
 
 
 CliRun = Callable[..., tuple[int, str, str]]
+
+
+def imported_by_cli(run: CliRun, *, now: str) -> None:
+    """The sample plan imported as an admin does it, with `edibot import`, at `now` (ISO 8601)."""
+    code, _, err = run(
+        "--now", now, "import", str(SAMPLES / "northbridge_edi_plan.csv"), "--plan", "Northbridge EDI Plan"
+    )
+    assert code == 0, err
 
 
 @pytest.fixture

@@ -18,22 +18,13 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import update
 
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import Person
-from storage.people import import_people
-from tests.conftest import SAMPLES
 from tests.slack_standin import SlackStandIn, payload
 
 EDIBOT = str(Path(sys.executable).with_name("edibot"))
 SECRET = "a-signing-secret-for-this-test"
 # What a test's edibot must not inherit from the environment running the tests: it is given its own.
 _NOT_INHERITED = ("DATABASE_URL", "EDIBOT_DATABASE_URL", "EDIBOT_HOST")
-
-
-def sample_organisation(store: Database, *, now: datetime) -> None:
-    """The sample plan and people directory, imported at `now`."""
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=now, plan_name="Northbridge EDI Plan")
-    import_people(store, SAMPLES / "northbridge_people.csv", now=now)
 
 
 def grace_on_slack(store: Database, api: SlackStandIn) -> str:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.db import Database
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, imported_by_cli
 from tests.transcript import history, snapshot
 
 Run = Callable[..., tuple[int, str, str]]
@@ -23,15 +23,7 @@ def edibot(cli: Run, tmp_path: Path) -> Run:
     CLI."""
     run = cli
 
-    code, _, err = run(
-        "--now",
-        "2025-11-03T09:00",
-        "import",
-        str(SAMPLES / "northbridge_edi_plan.csv"),
-        "--plan",
-        "Northbridge EDI Plan",
-    )
-    assert code == 0, err
+    imported_by_cli(run, now="2025-11-03T09:00")
     code, out, err = run("people", "import", str(SAMPLES / "northbridge_people.csv"))
     assert code == 0 and "7 people added" in out, err
     return run

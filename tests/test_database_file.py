@@ -17,9 +17,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from handlers.errors import DATA_UNREACHABLE
 from storage.db import MARKER, Database, sqlite_url
-from storage.importing.service import import_plan
-from storage.people import import_people
-from tests.conftest import LONDON, SAMPLES, CliRun
+from tests.conftest import LONDON, SAMPLES, CliRun, sample_organisation
 from tests.edibot_process import EDIBOT
 
 
@@ -92,8 +90,7 @@ def test_edibot_init_leaves_a_working_database_as_it_is(cli: CliRun) -> None:
 def test_a_database_file_replaced_mid_conversation_is_refused_until_edibot_restarts(data: Path) -> None:
     store = Database.open(sqlite_url(data))
     morning = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=morning, plan_name="Northbridge EDI Plan")
-    import_people(store, SAMPLES / "northbridge_people.csv", now=morning)
+    sample_organisation(store, now=morning)
     store.dispose()
     file = data / "edibot.sqlite3"
     backup = data.parent / "backup.sqlite3"

@@ -25,7 +25,8 @@ from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Plan
-from tests.edibot_process import sample_organisation, slack_environment, start_slack_http
+from tests.conftest import sample_organisation
+from tests.edibot_process import slack_environment, start_slack_http
 from tests.nudging import NudgeWorld, Row, Someone
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
@@ -56,12 +57,7 @@ def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_
         [escalation] = [row for row in outbox(store) if row.channel]
         assert (escalation.status, escalation.platform_message_id) == ("pending", None)
 
-        with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=tmp_path / "second.log") as second:
-            waited_for(
-                lambda: all(row.status == "sent" for row in outbox(store)),
-                what="every message sent",
-                log=second,
-            )
+        restarted_until_every_message_is_sent(api, database_url, store, log=tmp_path / "second.log")
         keys = api.keys_posted(OUTBOX_EVENT)
 
     rows = outbox(store)
@@ -100,12 +96,7 @@ def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_
             first.wait(timeout=20)
         assert sum(row.status == "sent" for row in outbox(store)) == 20
 
-        with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=tmp_path / "second.log") as second:
-            waited_for(
-                lambda: all(row.status == "sent" for row in outbox(store)),
-                what="every message sent",
-                log=second,
-            )
+        restarted_until_every_message_is_sent(api, database_url, store, log=tmp_path / "second.log")
         keys = api.keys_posted(OUTBOX_EVENT)
         dms = {user.id: api.posted(api.dm_of(user.id) or "-") for user in api.state.users.values()}
 
@@ -148,6 +139,17 @@ def edibot(
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout=20)
+
+
+def restarted_until_every_message_is_sent(
+    api: SlackStandIn, database_url: str, store: Database, *, log: Path
+) -> None:
+    """edibot started again once the killed one's lease has run out, and left running until the outbox is
+    all sent."""
+    with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=log) as second:
+        waited_for(
+            lambda: all(row.status == "sent" for row in outbox(store)), what="every message sent", log=second
+        )
 
 
 def waited_for(

@@ -4,7 +4,6 @@ never lost."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,10 +11,8 @@ from sqlalchemy import select
 
 from bot.console import FakeClock
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import OutboxMessage
-from storage.people import import_people
-from tests.conftest import SAMPLES
+from tests.conftest import sample_organisation
 from tests.nudging import NudgeWorld, say
 from tests.slack_workspace import SlackWorkspace, texts_of
 from tests.transcript import Transcript, nothing_changes
@@ -66,8 +63,7 @@ def test_a_notice_nobody_delivered_at_once_waits_in_the_outbox_for_the_scheduler
 ) -> None:
     """As if the process died straight after answering: the notice was kept with the change, and goes
     later."""
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name=PLAN)
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    sample_organisation(store, now=clock.now())
     world = NudgeWorld(store, clock)
 
     say(world, "Amina Khan", "/edi notmine NO-2")  # the command layer alone: no adapter delivers anything
@@ -79,14 +75,6 @@ def test_a_notice_nobody_delivered_at_once_waits_in_the_outbox_for_the_scheduler
 
 
 # -- Slack ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def slack(store: Database, clock: FakeClock) -> Iterator[SlackWorkspace]:
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name=PLAN)
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with SlackWorkspace(store, clock) as workspace:
-        yield workspace
 
 
 def notices_in_dm(slack: SlackWorkspace, user_id: str) -> list[str]:

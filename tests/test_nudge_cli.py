@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.console import FakeClock
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage, Plan
-from tests.conftest import SAMPLES
+from tests.conftest import imported_by_cli
 from tests.nudging import NudgeWorld, at, people_across_zones, refs
 
 Run = Callable[..., tuple[int, str, str]]
@@ -30,15 +30,7 @@ def edibot(cli: Run, tmp_path: Path) -> Run:
     run = cli
 
     people = people_across_zones(tmp_path)
-    code, _, err = run(
-        "--now",
-        "2025-11-03T09:00",
-        "import",
-        str(SAMPLES / "northbridge_edi_plan.csv"),
-        "--plan",
-        "Northbridge EDI Plan",
-    )
-    assert code == 0, err
+    imported_by_cli(run, now="2025-11-03T09:00")
     code, out, err = run("--now", "2025-11-03T09:00", "people", "import", str(people))
     assert code == 0 and "5 people added" in out, out + err
     return run

@@ -7,13 +7,11 @@ and reads what the app said back, in its HTTP answer or through the Slack Web AP
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from bot.console import FakeClock
@@ -24,22 +22,12 @@ from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import Action, HistoryEntry, Person
 from storage.people import import_people
-from tests.conftest import SAMPLES
 from tests.slack_standin import SlackUser
 from tests.slack_workspace import SlackWorkspace, buttons_of, texts_of
 from tests.transcript import history, snapshot, store_state
 
 LONDON = ZoneInfo("Europe/London")
 PLAN = "Northbridge EDI Plan"
-
-
-@pytest.fixture
-def slack(store: Database, clock: FakeClock) -> Iterator[SlackWorkspace]:
-    """The Northbridge sample plan and its people (by email, no Slack ids yet), and edibot on Slack."""
-    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name=PLAN)
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with SlackWorkspace(store, clock) as workspace:
-        yield workspace
 
 
 def remind(slack: SlackWorkspace, clock: FakeClock, when: datetime) -> None:

@@ -13,32 +13,16 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
 
-from bot.console import FakeClock
-from storage.db import Database
-from storage.importing.service import import_plan
-from storage.people import import_people
-from tests.conftest import SAMPLES
 from tests.slack_standin import payload
 from tests.slack_workspace import SIGNING_SECRET, SlackWorkspace
 from tests.transcript import history
 
 SECRET_WORDS = "the budget holder is off sick"  # what a person typed: it must never reach the log
-
-
-@pytest.fixture
-def slack(store: Database, clock: FakeClock) -> Iterator[SlackWorkspace]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with SlackWorkspace(store, clock) as workspace:
-        yield workspace
 
 
 # -- one slow request ----------------------------------------------------------------------------------------

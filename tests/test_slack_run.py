@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from handlers.errors import DATA_UNREACHABLE
 from storage.db import Database, sqlite_url
+from tests.conftest import sample_organisation
 from tests.edibot_process import (
     EDIBOT,
     grace_on_slack,
     post_command,
     posted_to,
-    sample_organisation,
     slack_environment,
     start_slack_http,
 )

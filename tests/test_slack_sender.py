@@ -25,10 +25,8 @@ from schedules.delivery import MAX_ATTEMPTS, deliver
 from schedules.planning import sweep
 from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undeliverable
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import Action, OutboxMessage, Owner, Person, Plan
-from storage.people import import_people
-from tests.conftest import SAMPLES
+from tests.conftest import sample_organisation
 from tests.slack_standin import SlackStandIn, payload
 
 LONDON = ZoneInfo("Europe/London")
@@ -356,10 +354,7 @@ def test_with_a_workspace_per_person_a_channel_is_posted_with_its_workspaces_cli
 @pytest.fixture
 def northbridge(store: Database, clock: FakeClock, slack_api: SlackStandIn) -> dict[str, str]:
     """The sample plan and its people, each with a Slack account; returns name → Slack user id."""
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    sample_organisation(store, now=clock.now())
     ids: dict[str, str] = {}
     with store.session() as session:
         for person in session.scalars(select(Person)):

@@ -41,7 +41,7 @@ from storage.db import Database, sqlite_url
 from storage.importing.service import import_plan
 from storage.models import Person
 from storage.people import import_people
-from tests.conftest import SAMPLES
+from tests.conftest import sample_organisation
 from tests.slack_standin import HISTORY_SCOPES, METHOD_SCOPES, SlackStandIn
 from tests.slack_workspace import SlackWorkspace, _free_port, buttons_of
 from tests.transcript import history, snapshot, store_state
@@ -502,8 +502,5 @@ def test_someone_using_edibot_is_linked_to_their_workspace(
 @pytest.fixture
 def slack_workspace_store(store: Database) -> tuple[Database, FakeClock]:
     clock = FakeClock(datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    sample_organisation(store, now=clock.now())
     return store, clock

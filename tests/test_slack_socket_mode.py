@@ -25,9 +25,7 @@ from bot.slack.manifest import bot_scopes
 from bot.slack.serve import socket_handler
 from handlers.registry import command_layer
 from storage.db import Database
-from storage.importing.service import import_plan
-from storage.people import import_people
-from tests.conftest import SAMPLES
+from tests.conftest import sample_organisation
 from tests.slack_standin import SlackStandIn, payload
 
 
@@ -89,10 +87,7 @@ def socket_end() -> Iterator[SocketModeEnd]:
 def test_edi_mine_is_answered_over_socket_mode(
     store: Database, clock: FakeClock, socket_end: SocketModeEnd
 ) -> None:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    sample_organisation(store, now=clock.now())
     with SlackStandIn(scopes=set(bot_scopes())) as api:
         api.socket_url = f"ws://127.0.0.1:{socket_end.port}/link/?ticket=standin-ticket&app_id=A0EDIBOT01"
         amina = api.add_user("Amina Khan", email="amina.khan@northbridge.example")

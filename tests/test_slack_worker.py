@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Leadership
+from tests.conftest import sample_organisation
 from tests.edibot_process import (
     grace_on_slack,
     post_command,
     posted_to,
-    sample_organisation,
     slack_environment,
     start_slack_http,
 )
