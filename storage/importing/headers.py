@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 Role = Literal[
     "ref",
@@ -23,24 +23,13 @@ Role = Literal[
     "context",
 ]
 
-# Roles that name a column for `--map ROLE=Header`; "group" and "context" need a level name.
+# The levels a grouping column can be mapped as (`--map theme=Header`): each is a "group" of that level.
+GROUP_LEVELS: tuple[str, ...] = ("theme", "pillar", "objective", "outcome", "priority", "commitment")
+# Roles that name a column for `--map ROLE=Header`: every column role but "group" (mapped by its level
+# instead), and "context" last.
 MAPPABLE_ROLES: tuple[str, ...] = (
-    "ref",
-    "title",
-    "action",
-    "description",
-    "how",
-    "owner",
-    "deadline",
-    "rag",
-    "progress",
-    "outputs",
-    "theme",
-    "pillar",
-    "objective",
-    "outcome",
-    "priority",
-    "commitment",
+    *(role for role in get_args(Role) if role not in ("group", "context")),
+    *GROUP_LEVELS,
     "context",
 )
 
@@ -199,7 +188,7 @@ def map_columns(header_cells: Sequence[str], *, overrides: Mapping[str, str] | N
 
 
 def _override_role(name: str) -> tuple[Role, str | None]:
-    if name in ("theme", "pillar", "objective", "outcome", "priority", "commitment"):
+    if name in GROUP_LEVELS:
         return "group", name
     return name, None  # type: ignore[return-value]  # validated against MAPPABLE_ROLES by the caller
 
