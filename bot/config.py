@@ -63,6 +63,30 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", description="Slack's Web API; tests point it at a local stand-in."
     )
 
+    # Microsoft Teams (see README, "Microsoft Teams"): the Entra app registration behind the Azure Bot.
+    teams_app_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_TEAMS_APP_ID", "TEAMS_APP_ID"),
+        description="The bot's Microsoft App ID (its Entra application's client id).",
+    )
+    teams_app_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EDIBOT_TEAMS_APP_PASSWORD", "TEAMS_APP_PASSWORD"),
+        description="A client secret of that Entra application.",
+    )
+    teams_tenant_id: str | None = Field(
+        default=None,
+        description="The Entra tenant of a single-tenant bot; unset for a multi-tenant one (botframework.com).",
+    )
+    teams_login_url: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Entra's login host (another for a sovereign cloud); tests point it at a local stand-in.",
+    )
+    teams_openid_url: str = Field(
+        default="https://login.botframework.com/v1/.well-known/openidconfiguration",
+        description="The Bot Framework's OpenID metadata, naming the keys that sign every Teams request.",
+    )
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -132,6 +156,8 @@ ENV_NAMES = {
             "slack_app_token",
             "slack_client_id",
             "slack_client_secret",
+            "teams_app_id",
+            "teams_app_password",
         )
     },
 }

@@ -1,0 +1,114 @@
+"""What every Teams handler shares: who a Teams user is to edibot, what they typed, and the command layer's
+thread pool.
+
+Translation only: handlers hand plain arguments (who, what, where) to the command layer and give its replies
+Teams' shape; no rule about actions or people is decided here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import ParamSpec, TypeVar
+
+from handlers.core import Actor, CommandLayer
+from handlers.messages import Outcome
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SURFACE = "teams"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class TeamsBot:
+    """The command layer as the Teams handlers use it: its calls run on a pool of threads, off the event
+    loop, one per database connection (as Slack's requests do), so a slow one holds up no one else."""
+
+    layer: CommandLayer
+    database: Database
+    threads: int = 5
+    # Sends named outbox messages now (schedules.runner.NudgeRound.deliver_now): the notices an input caused.
+    outbox: Callable[[Collection[str]], object] | None = None
+    _known: set[str] = field(default_factory=set)  # AAD object ids the people directory has
+    _lock: Lock = field(default_factory=Lock)
+    _pool: ThreadPoolExecutor | None = None
+
+    async def call(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """`work(*args, **kwargs)` on the command layer's threads."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="edibot-teams")
+            pool = self._pool
+        return await asyncio.get_running_loop().run_in_executor(pool, lambda: work(*args, **kwargs))
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def knows(self, aad_object_id: str) -> bool:
+        """Whether the people directory has this AAD object id (remembered once it has)."""
+        with self._lock:
+            if aad_object_id in self._known:
+                return True
+        if self.layer.knows(Actor(surface=SURFACE, teams_id=aad_object_id)):
+            with self._lock:
+                self._known.add(aad_object_id)
+            return True
+        return False
+
+    def send_notices(self, outcome: Outcome) -> None:
+        """Messages the command layer wrote for other people wait in the outbox, queued with the change; they
+        are sent from there straight after the answer (without an outbox worker here, by the next round)."""
+        keys = [notice.key for notice in outcome.notices]
+        if keys and self.outbox is not None:
+            outbox = self.outbox
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(self.call(outbox, keys))
+            task.add_done_callback(_log_failure)
+
+
+def actor(aad_object_id: str | None, *, email: str | None = None) -> Actor:
+    """A Teams user as the command layer knows people: by AAD object id (the people CSV's teams_id), else by
+    the email Teams has for them."""
+    return Actor(surface=SURFACE, teams_id=aad_object_id or None, email=email or None)
+
+
+def plain_text_of(text: str) -> str:
+    """What the person typed: "<at>edibot</at>" mentions and any markup Teams added taken out."""
+    text = _TAGS.sub("", _MENTION.sub("", text))
+    return text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def as_command(text: str, commands: Collection[str]) -> str | None:
+    """What was typed in the chat as an `/edi` command, or None for a plain reply.
+
+    Teams has no slash commands for a bot, so `edi mine`, `/edi mine` and just `mine` (a command's name or
+    alias as the first word) all mean `/edi mine`; "amber - waiting on budget" is a reply to a reminder.
+    """
+    stripped = text.strip()
+    lowered = stripped.lower()
+    if lowered.startswith("/edi"):
+        return stripped
+    if lowered == "edi" or lowered.startswith("edi "):
+        return "/edi" + stripped[3:]
+    first = lowered.split(maxsplit=1)[0] if lowered else ""
+    return f"/edi {stripped}" if first in commands else None
+
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        log.error("sending notices after a Teams answer failed: %s", error, exc_info=error)

@@ -1,0 +1,616 @@
+"""Local stand-ins for the Microsoft services a Teams bot talks to: real HTTP(S) on 127.0.0.1.
+
+    with EntraStandIn(tmp_path) as entra, ConnectorStandIn(entra) as connector:
+        entra.login_url         # https://localhost:<port>: Entra's token endpoint and tenant metadata (msal)
+        entra.openid_url        # the Bot Framework's OpenID metadata, naming its JWKS (the channel's keys)
+        entra.channel_token(service_url=connector.url)  # a JWT as the Bot Connector signs each activity
+        connector.url           # a serviceUrl: activities posted to it are recorded
+        connector.activities_in(conversation_id)        # what the bot posted there, as Teams received it
+        connector.rate_limit(3, retry_after=7)          # the next 3 calls answer 429 with Retry-After: 7
+
+The Entra stand-in speaks HTTPS, because msal accepts nothing else: `EntraStandIn` makes a certificate for
+localhost in the test, and `trust()` points SSL_CERT_FILE and REQUESTS_CA_BUNDLE at it (urllib, httpx and
+requests then trust it, and nothing else is reached). Its signing key is made in the test too: tokens it
+issues (to the bot, for the Connector) and the channel tokens it mints (for the bot to check) are RS256 JWTs
+under that key, published in the JWKS that the OpenID metadata names. `channel_token` can also mint what an
+attacker would send: signed by another key, for another audience, expired, unsigned.
+
+The Connector stand-in refuses what Teams refuses, written out here independently of bot/teams/cards.py:
+an activity over 28 KB (Teams' limit on a bot message, card included), an Adaptive Card of a schema
+version over 1.5 (what Teams desktop and mobile render), more than 6 actions in one action set, an empty
+message, a call without a valid Entra token (401). Conversations are created on POST /v3/conversations from
+a member's AAD object id and tenant id, as Teams does for a proactive 1:1 chat; members are looked up by id
+(GET /v3/conversations/{id}/members/{member}).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import itertools
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from ssl import PROTOCOL_TLS_SERVER, SSLContext
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+PAYLOADS = Path(__file__).resolve().parent / "payloads" / "teams"
+APP_ID = "8f5c2d1e-4b3a-4c6d-9e8f-1a2b3c4d5e6f"
+APP_PASSWORD = "stand-in~client~secret~for~edibot"
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CHANNEL_ISSUER = "https://api.botframework.com"
+CONNECTOR_AUDIENCE = "https://api.botframework.com"
+
+# Teams' documented limits on what a bot posts.
+MESSAGE_BYTES = 28 * 1024  # "about 28 KB" for a bot's message, its cards included
+CARD_VERSIONS = {"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"}  # rendered on desktop and mobile
+ACTIONS_PER_SET = 6
+
+
+def payload(name: str, **values: str) -> dict[str, Any]:
+    """A recorded Teams activity from tests/payloads/teams/, its {placeholders} filled in."""
+    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1: (certificate file, key file)."""
+    key = new_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "entra-standin.pem", directory / "entra-standin.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: Any
+
+
+class _Running:
+    """A ThreadingHTTPServer on a thread, started and stopped with the stand-in."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server.standin = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=name, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class EntraStandIn(_Running):
+    """Entra ID's token endpoint and tenant metadata, and the Bot Framework's OpenID metadata and keys."""
+
+    def __init__(
+        self, directory: Path, *, app_id: str = APP_ID, password: str = APP_PASSWORD, tenant: str = TENANT_ID
+    ) -> None:
+        super().__init__(_EntraHandler, "entra-standin")
+        self.app_id, self.password, self.tenant = app_id, password, tenant
+        self.key = new_key()
+        self.kid = "edibot-test-key-1"
+        self.certificate, key_file = _certificate(directory)
+        context = SSLContext(PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.certificate, key_file)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.tokens_issued = 0
+        self.metadata_reads = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> EntraStandIn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def login_url(self) -> str:
+        return f"https://localhost:{self.port}"
+
+    @property
+    def openid_url(self) -> str:
+        return f"{self.login_url}/v1/.well-known/openidconfiguration"
+
+    def trust(self) -> dict[str, str]:
+        """The environment under which urllib, httpx and requests (msal's client) trust this stand-in."""
+        return {"SSL_CERT_FILE": str(self.certificate), "REQUESTS_CA_BUNDLE": str(self.certificate)}
+
+    # -- tokens ----------------------------------------------------------------------------------------
+    def channel_token(
+        self,
+        *,
+        service_url: str,
+        audience: str | None = None,
+        issuer: str = CHANNEL_ISSUER,
+        expires_in: float = 3600,
+        key: rsa.RSAPrivateKey | None = None,
+        unsigned: bool = False,
+    ) -> str:
+        """A JWT as the Bot Connector sends with every activity (its Authorization header's bearer)."""
+        now = int(time.time())
+        claims = {
+            "serviceurl": service_url,
+            "nbf": now - 5,
+            "iat": now - 5,
+            "exp": int(now + expires_in),
+            "iss": issuer,
+            "aud": audience or self.app_id,
+        }
+        if unsigned:
+            return jwt.encode(claims, None, algorithm="none")
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def access_token(self, *, audience: str = CONNECTOR_AUDIENCE) -> str:
+        now = int(time.time())
+        claims = {
+            "aud": audience,
+            "iss": f"https://sts.windows.net/{self.tenant}/",
+            "appid": self.app_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+            "tid": self.tenant,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def valid_access_token(self, token: str) -> bool:
+        """Whether `token` is one this Entra issued to our app for the Bot Connector (as the Connector
+        checks)."""
+        try:
+            claims = jwt.decode(
+                token, self.key.public_key(), algorithms=["RS256"], audience=CONNECTOR_AUDIENCE
+            )
+        except jwt.InvalidTokenError:
+            return False
+        return bool(claims.get("appid") == self.app_id)
+
+    def jwks(self) -> dict[str, Any]:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests read what was recorded, not an access log."""
+
+    def _answer(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+
+class _EntraHandler(_Handler):
+    def do_GET(self) -> None:
+        entra: EntraStandIn = self.server.standin
+        base, path = entra.login_url, urlparse(self.path).path
+        if path == f"/{entra.tenant}/v2.0/.well-known/openid-configuration" or path.endswith(
+            "/v2.0/.well-known/openid-configuration"
+        ):
+            tenant = path.split("/")[1]
+            self._answer(
+                200,
+                {
+                    "issuer": f"{base}/{tenant}/v2.0",
+                    "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
+                    "jwks_uri": f"{base}/{tenant}/discovery/v2.0/keys",
+                    "response_types_supported": ["code", "id_token", "token"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                },
+            )
+        elif path == "/v1/.well-known/openidconfiguration":
+            with entra._lock:
+                entra.metadata_reads += 1
+            self._answer(
+                200,
+                {
+                    "issuer": CHANNEL_ISSUER,
+                    "authorization_endpoint": "https://invalid.botframework.com",
+                    # Deliberately not at ".../keys" beside the metadata: the bot must read where it is.
+                    "jwks_uri": f"{base}/v1/.well-known/keys",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                },
+            )
+        elif path in ("/v1/.well-known/keys",) or path.endswith("/discovery/v2.0/keys"):
+            self._answer(200, entra.jwks())
+        else:
+            self._answer(404, {"error": "not_found"})
+
+    def do_POST(self) -> None:
+        entra: EntraStandIn = self.server.standin
+        path = urlparse(self.path).path
+        if not path.endswith("/oauth2/v2.0/token"):
+            self._answer(404, {"error": "not_found"})
+            return
+        form = dict(parse_qsl(self._body().decode()))
+        if form.get("grant_type") != "client_credentials":
+            self._answer(400, {"error": "unsupported_grant_type"})
+        elif form.get("client_id") != entra.app_id or form.get("client_secret") != entra.password:
+            self._answer(
+                401,
+                {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."},
+            )
+        elif form.get("scope") != f"{CONNECTOR_AUDIENCE}/.default":
+            self._answer(400, {"error": "invalid_scope"})
+        else:
+            with entra._lock:
+                entra.tokens_issued += 1
+            self._answer(
+                200,
+                {
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                    "ext_expires_in": 3599,
+                    "access_token": entra.access_token(),
+                },
+            )
+
+
+# -- the Bot Connector ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Connector call as received: method, path, body, and the status answered."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    status: int
+
+
+@dataclass
+class Member:
+    """Someone in the tenant, as the Connector's roster describes them."""
+
+    id: str  # "29:…", their id on the Bot Framework channel
+    aad_object_id: str
+    name: str
+    email: str
+    tenant_id: str = TENANT_ID
+
+    def account(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "aadObjectId": self.aad_object_id,
+            "email": self.email,
+            "userPrincipalName": self.email,
+            "givenName": self.name.split()[0],
+            "surname": self.name.split()[-1],
+            "tenantId": self.tenant_id,
+            "userRole": "user",
+        }
+
+
+class ConnectorRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+@dataclass
+class _ConnectorState:
+    members: dict[str, Member] = field(default_factory=dict)  # by "29:" id
+    conversations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> activities
+    personal: dict[str, str] = field(default_factory=dict)  # AAD object id -> their 1:1 conversation id
+
+
+class ConnectorStandIn(_Running):
+    """The Bot Connector at http://127.0.0.1:<port>/teams/ (a serviceUrl); see the module docstring."""
+
+    def __init__(self, entra: EntraStandIn) -> None:
+        super().__init__(_ConnectorHandler, "connector-standin")
+        self.entra = entra
+        self.calls: list[Call] = []
+        self.state = _ConnectorState()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._throttled: list[float] = []  # Retry-After of each 429 still to answer
+        self._trouble: list[int] = []  # statuses (503…) of the next calls
+
+    def __enter__(self) -> ConnectorStandIn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/teams/"
+
+    # -- the tenant ------------------------------------------------------------------------------------
+    def add_member(self, name: str, *, email: str) -> Member:
+        number = next(self._ids)
+        member = Member(
+            id=f"29:1{number:03d}Xq7Lk9mTsB3vQ0-{uuid.uuid4().hex[:20]}",
+            aad_object_id=str(uuid.uuid4()),
+            name=name,
+            email=email,
+        )
+        with self._lock:
+            self.state.members[member.id] = member
+        return member
+
+    def personal_chat(self, member: Member) -> str:
+        """Their 1:1 conversation with the bot (made as Teams makes it when they first open the app)."""
+        with self._lock:
+            return self._personal(member.aad_object_id)
+
+    def _personal(self, aad_object_id: str) -> str:
+        found = self.state.personal.get(aad_object_id)
+        if found is None:
+            found = f"a:1{uuid.uuid4().hex}{uuid.uuid4().hex[:12]}"
+            self.state.personal[aad_object_id] = found
+            self.state.conversations.setdefault(found, [])
+        return found
+
+    def channel(self, name: str) -> str:
+        """A team channel's conversation id (the bot is in the team)."""
+        conversation = f"19:{uuid.uuid4().hex}@thread.tacv2"
+        with self._lock:
+            self.state.conversations.setdefault(conversation, [])
+        return conversation
+
+    # -- what happened ---------------------------------------------------------------------------------
+    def activities_in(self, conversation: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(activity) for activity in self.state.conversations.get(conversation, [])]
+
+    def calls_to(self, method: str, suffix: str = "") -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and c.path.endswith(suffix)]
+
+    def rate_limit(self, times: int, *, retry_after: float) -> None:
+        with self._lock:
+            self._throttled.extend([retry_after] * times)
+
+    def fail(self, times: int, *, status: int = 503) -> None:
+        with self._lock:
+            self._trouble.extend([status] * times)
+
+    # -- the API ---------------------------------------------------------------------------------------
+    def handle(
+        self, method: str, path: str, body: dict[str, Any], authorization: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            if self._throttled:
+                seconds = self._throttled.pop(0)
+                self.calls.append(Call(method, path, body, 429))
+                return 429, _error("TooManyRequests", "Too many requests"), {"Retry-After": f"{seconds:g}"}
+            if self._trouble:
+                status = self._trouble.pop(0)
+                self.calls.append(Call(method, path, body, status))
+                return status, _error("ServiceUnavailable", "The service is unavailable"), {}
+        token = authorization.removeprefix("Bearer ")
+        if not authorization.startswith("Bearer ") or not self.entra.valid_access_token(token):
+            with self._lock:
+                self.calls.append(Call(method, path, body, 401))
+            return 401, {"message": "Authorization has been denied for this request."}, {}
+        try:
+            status, answer = self._route(method, path, body)
+        except ConnectorRefused as refused:
+            status, answer = refused.status, _error(refused.code, str(refused))
+        with self._lock:
+            self.calls.append(Call(method, path, body, status))
+        return status, answer, {}
+
+    def _route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        parts = [part for part in path.split("/") if part]
+        # ["teams", "v3", "conversations", id?, "activities" | "members", id?]
+        if parts[:3] != ["teams", "v3", "conversations"]:
+            raise ConnectorRefused(404, "NotFound", f"no such resource {path}")
+        rest = parts[3:]
+        if method == "POST" and not rest:
+            return 201, self._create_conversation(body)
+        if len(rest) >= 2 and rest[1] == "activities":
+            conversation = rest[0]
+            with self._lock:
+                if conversation not in self.state.conversations:
+                    raise ConnectorRefused(404, "ConversationNotFound", "Conversation not found.")
+            if method == "POST":
+                return 201, {"id": self._post(conversation, body)}
+            if method == "PUT" and len(rest) == 3:
+                return 200, {"id": self._update(conversation, rest[2], body)}
+        if method == "GET" and len(rest) == 3 and rest[1] == "members":
+            with self._lock:
+                member = self.state.members.get(rest[2]) or next(
+                    (m for m in self.state.members.values() if m.aad_object_id == rest[2]), None
+                )
+            if member is None:
+                raise ConnectorRefused(404, "MemberNotFoundInConversation", "The member was not found.")
+            return 200, member.account()
+        raise ConnectorRefused(404, "NotFound", f"no such resource {method} {path}")
+
+    def _create_conversation(self, body: dict[str, Any]) -> dict[str, Any]:
+        members = body.get("members") or []
+        tenant = (body.get("channelData") or {}).get("tenant", {}).get("id") or body.get("tenantId")
+        if body.get("isGroup") or len(members) != 1 or not tenant:
+            raise ConnectorRefused(400, "BadArgument", "A 1:1 conversation needs one member and a tenant id.")
+        wanted = str(members[0].get("id") or "")
+        with self._lock:
+            member = next((m for m in self.state.members.values() if wanted in (m.id, m.aad_object_id)), None)
+            if member is None or tenant != member.tenant_id:
+                raise ConnectorRefused(403, "Forbidden", "The bot is not installed for that user.")
+            return {"id": self._personal(member.aad_object_id)}
+
+    def _post(self, conversation: str, activity: dict[str, Any]) -> str:
+        check_activity(activity)
+        activity_id = f"1:{int(time.time() * 1000)}{next(self._ids):04d}"
+        with self._lock:
+            self.state.conversations[conversation].append({**activity, "id": activity_id})
+        return activity_id
+
+    def _update(self, conversation: str, activity_id: str, activity: dict[str, Any]) -> str:
+        check_activity(activity)
+        with self._lock:
+            kept = self.state.conversations[conversation]
+            for index, old in enumerate(kept):
+                if old["id"] == activity_id:
+                    kept[index] = {**activity, "id": activity_id}
+                    return activity_id
+        raise ConnectorRefused(404, "ActivityNotFoundInConversation", "The activity was not found.")
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def check_activity(activity: dict[str, Any]) -> None:
+    """Refuses, as Teams does, a message over the size limit, an empty one, or a card Teams can't render."""
+    size = len(json.dumps(activity, ensure_ascii=False).encode())
+    if size > MESSAGE_BYTES:
+        raise ConnectorRefused(413, "MessageSizeTooBig", f"Message size too big ({size:,} bytes).")
+    attachments = activity.get("attachments") or []
+    if activity.get("type", "message") == "message" and not (
+        str(activity.get("text") or "").strip() or attachments
+    ):
+        raise ConnectorRefused(400, "BadArgument", "Activity has no text and no attachments.")
+    for attachment in attachments:
+        if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+            check_card(attachment.get("content") or {})
+
+
+def check_card(card: dict[str, Any]) -> None:
+    if card.get("type") != "AdaptiveCard":
+        raise ConnectorRefused(400, "BadArgument", "An adaptive card attachment must be an AdaptiveCard.")
+    if str(card.get("version")) not in CARD_VERSIONS:
+        raise ConnectorRefused(
+            400, "BadArgument", f"Adaptive Card version {card.get('version')!r} is not supported by Teams."
+        )
+    if not card.get("body"):
+        raise ConnectorRefused(400, "BadArgument", "An Adaptive Card needs a body.")
+    for actions in _action_lists(card):
+        if len(actions) > ACTIONS_PER_SET:
+            raise ConnectorRefused(400, "BadArgument", f"{len(actions)} actions in one set; Teams shows 6.")
+        for action in actions:
+            if action.get("type") == "Action.Execute" and not action.get("verb"):
+                raise ConnectorRefused(400, "BadArgument", "Action.Execute needs a verb.")
+
+
+def _action_lists(node: Any) -> Iterator[list[dict[str, Any]]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("actions"), list):
+            yield node["actions"]
+        for value in node.values():
+            yield from _action_lists(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _action_lists(item)
+
+
+class _ConnectorHandler(_Handler):
+    def _call(self, method: str) -> None:
+        connector: ConnectorStandIn = self.server.standin
+        raw = self._body()
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            self._answer(400, _error("BadSyntax", "The body is not JSON."))
+            return
+        status, answer, headers = connector.handle(
+            method, urlparse(self.path).path, body, self.headers.get("Authorization") or ""
+        )
+        self._answer(status, answer, headers)
+
+    def do_POST(self) -> None:
+        self._call("POST")
+
+    def do_PUT(self) -> None:
+        self._call("PUT")
+
+    def do_GET(self) -> None:
+        self._call("GET")
+
+
+def environment_for(entra: EntraStandIn) -> dict[str, str]:
+    """What `edibot run --teams` needs to reach these stand-ins (besides the database)."""
+    return {
+        **entra.trust(),
+        "EDIBOT_TEAMS_APP_ID": entra.app_id,
+        "EDIBOT_TEAMS_APP_PASSWORD": entra.password,
+        "EDIBOT_TEAMS_LOGIN_URL": entra.login_url,
+        "EDIBOT_TEAMS_OPENID_URL": entra.openid_url,
+    }
+
+
+def trusting(entra: EntraStandIn) -> Iterator[None]:
+    """Sets the stand-in's trust in this process's environment for the duration (a generator for
+    contextmanager)."""
+    before = {name: os.environ.get(name) for name in entra.trust()}
+    os.environ.update(entra.trust())
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
