@@ -654,7 +654,16 @@ def run(
             help="With --slack-http: the address to listen on; 0.0.0.0 is every interface (a container's).",
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="With --slack-http: the port.")] = 3000,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="With --slack-http: the port (3000); with --teams: its port (3978)."
+        ),
+    ] = None,
+    teams: Annotated[
+        bool,
+        typer.Option("--teams", help="Serve Microsoft Teams at /api/messages (needs EDIBOT_TEAMS_APP_ID)."),
+    ] = False,
 ) -> None:
     """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here.
 
@@ -665,11 +674,30 @@ def run(
     zone = ZoneInfo(context.settings.timezone)
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
+    if teams and (slack_socket or slack_http):
+        raise _fail("--teams runs on its own for now; start a second edibot for Slack.")
     # A server on a new, empty database could only tell everyone "I don't know you yet".
     context.open_database(create="never")
     clock = (
         SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
     )  # --now stops the clock
+    if teams:
+        from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415 — Teams loads only when asked for
+        from bot.teams.run import DEFAULT_PORT, run_teams  # noqa: PLC0415
+
+        try:
+            run_teams(
+                settings=context.settings,
+                database=context.database,
+                clock=clock,
+                zone=zone,
+                host=host,
+                port=port or DEFAULT_PORT,
+                every=timedelta(seconds=every),
+            )
+        except TeamsNotConfigured as error:
+            raise _fail(str(error)) from None
+        return
     if slack_socket or slack_http:
         from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — Slack loads only when asked for
         from bot.slack.run import run_slack  # noqa: PLC0415
@@ -682,7 +710,7 @@ def run(
                 zone=zone,
                 socket=slack_socket,
                 host=host,
-                port=port,
+                port=port or 3000,
                 every=timedelta(seconds=every),
             )
         except SlackNotConfigured as error:
@@ -806,6 +834,36 @@ def slack_new_key() -> None:
     from bot.slack.installations import new_key  # noqa: PLC0415
 
     print(new_key())
+
+
+teams_app = typer.Typer(help="Microsoft Teams: the app package to upload.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
+
+
+@teams_app.command("package")
+def teams_package(
+    ctx: typer.Context,
+    domain: Annotated[
+        str, typer.Option(help="The host edibot is served at (for the app's links), e.g. edibot.example.org.")
+    ],
+    app_id: Annotated[
+        str | None, typer.Option(help="The bot's Microsoft App ID (default: EDIBOT_TEAMS_APP_ID).")
+    ] = None,
+    organisation: Annotated[str, typer.Option(help="Your organisation, as the app's developer.")] = "edibot",
+    out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("edibot-teams.zip"),
+) -> None:
+    """Build the Teams app package (manifest and icons) to upload to a team or your org's app catalog."""
+    from bot.teams.manifest import PackageError, build_package  # noqa: PLC0415
+
+    context: Context = ctx.obj
+    chosen = app_id or context.settings.teams_app_id
+    if not chosen:
+        raise _fail("--app-id: give the bot's Microsoft App ID, or set EDIBOT_TEAMS_APP_ID.")
+    try:
+        written = build_package(app_id=chosen, domain=domain, organisation=organisation, out=out)
+    except PackageError as error:
+        raise _fail(str(error)) from None
+    print(f"Wrote {written}: upload it in Teams (Apps → Manage your apps → Upload an app).")
 
 
 def main() -> None:

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default="https://login.microsoftonline.com",
         description="Entra's login host (another for a sovereign cloud); tests point it at a local stand-in.",
     )
+    teams_service_url: str = Field(
+        default="https://smba.trafficmanager.net/teams/",
+        description="The Bot Connector's address for chats edibot starts itself (a person's first reminder, "
+        "a channel's escalation); a chat someone started is answered where Teams said.",
+    )
     teams_openid_url: str = Field(
         default="https://login.botframework.com/v1/.well-known/openidconfiguration",
         description="The Bot Framework's OpenID metadata, naming the keys that sign every Teams request.",

@@ -226,6 +226,21 @@ class Person(Base):
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")
 
 
+class TeamsConversation(Base):
+    """A person's 1:1 chat with edibot in Teams, by their AAD object id: where their reminders are posted.
+
+    Kept when the app is installed for them or they first write to it (possibly before the people directory
+    knows them), or made by edibot when it first has something to say."""
+
+    __tablename__ = "teams_conversations"
+
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    service_url: Mapped[str] = mapped_column(String(300))  # where the Bot Connector takes posts to it
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ActionDecline(Base):
     """Someone said an action isn't theirs ("Not mine"): they get no reminders about it until an admin maps
     them to one of its roles again or changes its owners."""

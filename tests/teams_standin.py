@@ -29,7 +29,6 @@ import datetime as dt
 import ipaddress
 import itertools
 import json
-import os
 import threading
 import time
 import uuid
@@ -271,7 +270,7 @@ class _EntraHandler(_Handler):
                 {
                     "issuer": CHANNEL_ISSUER,
                     "authorization_endpoint": "https://invalid.botframework.com",
-                    # Deliberately not at ".../keys" beside the metadata: the bot must read where it is.
+                    # Where Microsoft keeps them too: beside the metadata, which the SDK's own check assumes.
                     "jwks_uri": f"{base}/v1/.well-known/keys",
                     "id_token_signing_alg_values_supported": ["RS256"],
                     "token_endpoint_auth_methods_supported": ["private_key_jwt"],
@@ -471,7 +470,10 @@ class ConnectorStandIn(_Running):
         if method == "POST" and not rest:
             return 201, self._create_conversation(body)
         if len(rest) >= 2 and rest[1] == "activities":
-            conversation = rest[0]
+            # A channel thread is addressed as "<channel>;messageid=<its first post>": kept with its channel.
+            conversation, _, thread = rest[0].partition(";messageid=")
+            if thread:
+                body = {**body, "thread": thread}
             with self._lock:
                 if conversation not in self.state.conversations:
                     raise ConnectorRefused(404, "ConversationNotFound", "Conversation not found.")
@@ -599,18 +601,3 @@ def environment_for(entra: EntraStandIn) -> dict[str, str]:
         "EDIBOT_TEAMS_LOGIN_URL": entra.login_url,
         "EDIBOT_TEAMS_OPENID_URL": entra.openid_url,
     }
-
-
-def trusting(entra: EntraStandIn) -> Iterator[None]:
-    """Sets the stand-in's trust in this process's environment for the duration (a generator for
-    contextmanager)."""
-    before = {name: os.environ.get(name) for name in entra.trust()}
-    os.environ.update(entra.trust())
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -23,10 +23,13 @@ from bot.config import Settings
 from bot.console import FakeClock
 from bot.teams.app import teams_http
 from bot.teams.edibot import TeamsBot
+from bot.teams.run import teams_sender
 from bot.teams.serve import uvicorn_server
 from handlers.registry import command_layer
+from schedules.runner import NudgeRound
 from storage.db import Database
 from storage.store import Store
+from tests.conftest import LONDON
 from tests.slack_workspace import _free_port
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, Member, payload
 
@@ -42,6 +45,32 @@ class Answer:
     def shown(self) -> str:
         """Everything the answer shows, as text (a card's texts and facts included)."""
         return "\n".join(texts_of(activity) for activity in self.activities)
+
+
+def actions_of(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Execute on a card, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if item.get("type") == "Action.Execute":
+                found.append(item)
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    """The Adaptive Card an activity carries."""
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card: dict[str, Any] = attachment["content"]
+    return card
 
 
 def texts_of(node: Any) -> str:
@@ -83,8 +112,14 @@ class TeamsTenant:
             TEAMS_APP_PASSWORD=SecretStr(self.entra.password),
             teams_login_url=self.entra.login_url,
             teams_openid_url=self.entra.openid_url,
+            teams_service_url=self.connector.url,
+            teams_tenant_id=TENANT_ID,
         )
         self.bot = TeamsBot(layer=command_layer(self.store, self.clock), database=self.store)
+        # As `edibot run --teams` wires it: reminders and notices leave the outbox through the Teams sender.
+        self.sender = teams_sender(self.store, settings=self.settings, clock=self.clock)
+        self.round = NudgeRound(self.store, clock=self.clock, zone=LONDON, send=self.sender)
+        self.bot.outbox = self.round.deliver_now
         self.front = teams_http(self.bot, settings=self.settings)
         self.port = _free_port()
         self.server = uvicorn_server(self.front, host="127.0.0.1", port=self.port)
@@ -111,17 +146,21 @@ class TeamsTenant:
             else:
                 os.environ[name] = value
 
+    def deliver(self) -> None:
+        """The scheduler's round, now: the sweep plans what is due, the outbox sends it through Teams."""
+        self.round()
+
     # -- people ------------------------------------------------------------------------------------------
-    def person(self, name: str) -> Member:
-        """A member of the tenant for someone in the people directory, with the email the directory has."""
+    def person(self, name: str, *, matched: bool = False) -> Member:
+        """A member of the tenant for someone in the people directory, with the email the directory has;
+        `matched`: the directory has their AAD object id already (the people CSV's teams_id)."""
         with self.store.session() as session:
             known = Store(session).person_by_identity(name=name)
-            email = (
-                known.email
-                if known and known.email
-                else f"{name.split(maxsplit=1)[0].lower()}@elsewhere.example"
-            )
-        return self.connector.add_member(name, email=email)
+            email = known.email if known and known.email else f"{name.split(maxsplit=1)[0].lower()}@x.example"
+            member = self.connector.add_member(name, email=email)
+            if matched and known is not None:
+                known.teams_id = member.aad_object_id
+        return member
 
     # -- activities --------------------------------------------------------------------------------------
     def activity(
@@ -148,6 +187,34 @@ class TeamsTenant:
         return self.http.post(
             "/api/messages", json=activity, headers={"Authorization": f"Bearer {bearer}", **headers}
         )
+
+    def press(
+        self,
+        member: Member,
+        card: dict[str, Any],
+        title: str,
+        *,
+        typed: dict[str, str] | None = None,
+        reply_to: str = "1:1730000000001",
+    ) -> dict[str, Any]:
+        """`member` presses the button titled `title` on `card` (having typed `typed` into its inputs);
+        the invoke response's body, as Teams gets it."""
+        action = next(
+            (a for a in actions_of(card) if a.get("title") == title),
+            None,
+        )
+        assert action is not None, (
+            f"no button {title!r} on the card: {[a.get('title') for a in actions_of(card)]}"
+        )
+        activity = self.activity(
+            "adaptive_card_action", member, replyToId=reply_to, title=title, verb=action["verb"]
+        )
+        # Teams sends the action's data with what was typed in the card's inputs merged in.
+        activity["value"]["action"]["data"] = {**(action.get("data") or {}), **(typed or {})}
+        response = self.post(activity)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     def say(self, member: Member, text: str, *, conversation: str | None = None) -> Answer:
         """`member` types `text` in their chat with edibot; the answer is what edibot posted there."""

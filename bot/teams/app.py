@@ -19,6 +19,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from microsoft_teams.api.activities.conversation import ConversationUpdateActivity
+from microsoft_teams.api.activities.install_update import InstalledActivity
+from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
 from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.apps import ActivityContext, App
@@ -26,12 +29,13 @@ from microsoft_teams.apps.http import FastAPIAdapter
 
 from bot.config import Settings
 from bot.teams.auth import ChannelTokens, ConnectorTokens
-from bot.teams.cards import message_for
-from bot.teams.edibot import TeamsBot, actor, as_command, plain_text_of
+from bot.teams.cards import ADAPTIVE, CARD_REFS, FORM, FORM_VERB, OURS, STATE, VALUE, card_for, message_for
+from bot.teams.edibot import TeamsBot, actor, as_command, picking_this_channel, plain_text_of
 from bot.teams.serve import TeamsHttp
 from handlers.core import Actor
 from handlers.errors import DATA_UNREACHABLE
-from handlers.messages import Reply
+from handlers.messages import Outcome, Reply, Text
+from storage.conversations import TEAMS_MESSAGE_SEPARATOR, Conversation
 from storage.db import DatabaseGone
 
 log = logging.getLogger(__name__)
@@ -109,27 +113,148 @@ def create_app(
 
 
 def register(app: App, bot: TeamsBot) -> None:
-    """The handlers, in order: chat messages (commands, and replies to reminders)."""
+    """The handlers, in order: chat messages, card buttons, and the app being installed or added."""
 
     async def message(ctx: ActivityContext[MessageActivity]) -> None:
         async with answering(ctx):
-            await _message(ctx)
+            await _message(ctx, bot)
 
-    async def _message(ctx: ActivityContext[MessageActivity]) -> None:
-        activity = ctx.activity
-        text = plain_text_of(activity.text or "")
-        who = await _actor_of(ctx, bot)
-        said = as_command(text, bot.layer.commands.keys() | _aliases(bot))
-        if said is not None:
-            outcome = await bot.call(bot.layer.handle, who, said, replay_id=activity.id)
-        else:
-            outcome = await bot.call(bot.layer.handle, who, text, delivery_id=activity.id)
-        if outcome.duplicate:
-            return
-        await _say(ctx, outcome.reply)
-        bot.send_notices(outcome)
+    async def card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> dict[str, Any]:
+        try:
+            return await _card_action(ctx, bot)
+        except Exception as error:
+            log.error("Teams card action %s failed: %s", ctx.activity.id, error, exc_info=error)
+            return _message_response(DATA_UNREACHABLE if isinstance(error, DatabaseGone) else SORRY)
+
+    async def installed(ctx: ActivityContext[InstalledActivity]) -> None:
+        await _remember_chat(ctx, bot)
+
+    async def conversation_update(ctx: ActivityContext[ConversationUpdateActivity]) -> None:
+        if any(member.id == ctx.activity.from_.id for member in ctx.activity.members_added or []):
+            await _remember_chat(ctx, bot)
 
     app.on_message(message)
+    app.on_card_action(card_action)  # type: ignore[arg-type]  # answers a plain invoke response
+    app.on_install_add(installed)
+    app.on_conversation_update(conversation_update)
+
+
+async def _message(ctx: ActivityContext[MessageActivity], bot: TeamsBot) -> None:
+    """A command ("edi mine", "mine"), or a plain reply that follows a reminder in the 1:1 chat."""
+    activity = ctx.activity
+    text = plain_text_of(activity.text or "")
+    await _remember_chat(ctx, bot)
+    who = await _actor_of(ctx, bot)
+    said = as_command(text, bot.layer.commands.keys() | _aliases(bot))
+    if said is not None and activity.conversation.conversation_type == "channel":
+        channel = activity.channel_data.channel if activity.channel_data else None
+        said = picking_this_channel(
+            said,
+            channel_id=(channel.id if channel and channel.id else activity.conversation.id.split(";")[0]),
+            channel_name=channel.name if channel else None,
+        )
+    follows = None
+    if said is not None:
+        outcome = await bot.call(bot.layer.handle, who, said, replay_id=activity.id)
+    elif (follows := await bot.call(bot.latest_post_in, activity.conversation.id)) is not None:
+        outcome = await bot.call(
+            bot.layer.reply_to_message, who, text, message_id=follows, delivery_id=activity.id
+        )
+    else:
+        outcome = await bot.call(bot.layer.handle, who, text, delivery_id=activity.id)
+    if outcome.duplicate:
+        return
+    await _say(ctx, outcome.reply)
+    if follows is not None and outcome.changed:
+        # The reminder it answered stops offering buttons that no longer fit: shown as it stands now.
+        refs = await bot.call(bot.refs_of_message, follows)
+        card = await _as_it_stands(bot, who, refs, note=marked_line(outcome))
+        _, _, activity_id = follows.rpartition(TEAMS_MESSAGE_SEPARATOR)
+        await ctx.api.conversations.update_activity(
+            activity.conversation.id, activity_id, MessageActivityInput.model_validate(card)
+        )
+    bot.send_notices(outcome)
+
+
+async def _card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity], bot: TeamsBot) -> dict[str, Any]:
+    """A button on one of our cards (Action.Execute): the press, or a form on the card submitted.
+
+    What changed an action refreshes the card in place, for everyone who sees it: the line it said on top,
+    each action on the card as it stands now (so no stale button is offered). A press that asks for a reason
+    shows the question on the card; a refusal, or "already Green", is said to the presser alone and leaves the
+    card as it was.
+    """
+    activity = ctx.activity
+    pressed = activity.value.action
+    data = dict(pressed.data or {})
+    refs = [ref for ref in str(data.get(CARD_REFS) or "").split(",") if ref]
+    who = await _actor_of(ctx, bot)
+    if pressed.verb == FORM_VERB:
+        typed = {name: str(value) for name, value in data.items() if not name.startswith(OURS)}
+        outcome = await bot.call(
+            bot.layer.submit,
+            who,
+            str(data.get(FORM) or ""),
+            str(data.get(STATE) or ""),
+            typed,
+            delivery_id=activity.id,
+        )
+    else:
+        outcome = await bot.call(
+            bot.layer.press, who, pressed.verb or "", str(data.get(VALUE) or ""), delivery_id=activity.id
+        )
+    if outcome.duplicate:
+        return _message_response("That was already done.")
+    if outcome.reply.form is not None:
+        return _card_response(card_for(outcome.reply, refs=refs))
+    if not outcome.changed and not outcome.notices:
+        return _message_response(outcome.reply.plain_text())
+    bot.send_notices(outcome)
+    message = await _as_it_stands(bot, who, refs, note=marked_line(outcome))
+    return _card_response(message["attachments"][0]["content"])
+
+
+async def _as_it_stands(bot: TeamsBot, who: Actor, refs: list[str], *, note: str) -> dict[str, Any]:
+    """A card's actions as they stand now, under the line that says what was done."""
+    blocks = []
+    for ref in refs:
+        shown = await bot.call(bot.layer.handle, who, f"/edi show {ref}")
+        if shown.ref is not None:  # not one this person may see any more: left out
+            blocks.extend(shown.reply.blocks)
+    reply = Reply(blocks or [Text(note)], private=False)
+    return {
+        "type": "message",
+        "summary": note,
+        "attachments": [{"contentType": ADAPTIVE, "content": card_for(reply, note=note, refs=refs)}],
+    }
+
+
+def marked_line(outcome: Outcome) -> str:
+    """What a change said first ("NO-2 is now Amber (was Green), marked by Amina Khan — …"), as a card's top
+    line."""
+    lines = outcome.reply.plain_text().strip().splitlines()
+    return "✅ " + (lines[0] if lines else "Done.")
+
+
+def _card_response(card: dict[str, Any]) -> dict[str, Any]:
+    return {"status": 200, "body": {"statusCode": 200, "type": ADAPTIVE, "value": card}}
+
+
+def _message_response(text: str) -> dict[str, Any]:
+    return {
+        "status": 200,
+        "body": {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text},
+    }
+
+
+async def _remember_chat(ctx: ActivityContext[Any], bot: TeamsBot) -> None:
+    """A person's 1:1 chat with edibot, kept for their reminders (a channel or group chat is not one)."""
+    activity = ctx.activity
+    conversation = activity.conversation
+    aad = activity.from_.aad_object_id
+    if aad and conversation.conversation_type == "personal":
+        chat = Conversation(conversation.id, activity.service_url or "", conversation.tenant_id)
+        await bot.call(bot.remember_chat, aad, chat)
 
 
 @asynccontextmanager

@@ -35,7 +35,9 @@ MORE_HINT = "`edi mine` lists them all"
 
 # What a press or a form carries back in Action.Execute's data, beside what was typed in the card's inputs.
 # Prefixed, so that a form field named "value" or "state" can never be mistaken for ours.
+OURS = "edibot_"
 VALUE, FORM, STATE = "edibot_value", "edibot_form", "edibot_state"
+CARD_REFS = "edibot_card"  # the actions a card shows, comma-separated: a press re-shows them as they stand
 FORM_VERB = "edibot_form"  # the verb of every form's Save button; a button's verb is its action id
 
 _SLACK_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
@@ -70,13 +72,26 @@ def summary(reply: Reply) -> str:
     return first if len(first) <= 200 else first[:199] + "…"
 
 
-def card_for(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
-    """The reply as an Adaptive Card within CARD_BYTES; `note` (what a press did) is shown on top."""
+def refs_on(reply: Reply) -> list[str]:
+    """The actions a reply's buttons act on, in order (a button's value starts with its action's ref)."""
+    refs: list[str] = []
+    for button in reply.buttons:
+        ref = button.value.partition("|")[0]
+        if ref and ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def card_for(reply: Reply, *, note: str | None = None, refs: list[str] | None = None) -> dict[str, Any]:
+    """The reply as an Adaptive Card within CARD_BYTES; `note` (what a press did) is shown on top.
+
+    Every button carries `refs`, the actions on the card (by default those its buttons act on), so that a
+    press can show them all again as they stand."""
     items = _items(reply.blocks)
     top: list[dict[str, Any]] = [_text(note, weight="Bolder", color="Good")] if note else []
-    kept = len(items)
-    while True:
-        body = top + [element for item in items[:kept] for block in item for element in _elements(block)]
+
+    def with_items(kept: int) -> dict[str, Any]:
+        body = top + [element for block in _kept(items, kept) for element in _elements(block)]
         if kept < len(items):
             body.append(_text(f"…and {len(items) - kept} more — {MORE_HINT}", subtle=True))
         card = {
@@ -86,11 +101,33 @@ def card_for(reply: Reply, *, note: str | None = None) -> dict[str, Any]:
             "body": body or [_text("Done.")],
             "msteams": {"width": "Full"},
         }
-        if kept == 0 or _size(card) <= CARD_BYTES:
-            return card
-        # Drop whole items from the end; a guess from the average size first, then one at a time.
-        over = _size(card) / CARD_BYTES
-        kept = min(kept - 1, max(1, int(kept / over)))
+        _carrying(card, ",".join(refs_on(Reply(_kept(items, kept))) if refs is None else refs))
+        return card
+
+    whole = with_items(len(items))
+    if _size(whole) <= CARD_BYTES:
+        return whole
+    # The most whole items that fit, found by halving (a card only grows with each item it keeps).
+    fits, over = 0, len(items)
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if _size(with_items(middle)) <= CARD_BYTES:
+            fits = middle
+        else:
+            over = middle
+    return with_items(fits)
+
+
+def _kept(items: list[list[Block]], kept: int) -> list[Block]:
+    return [block for item in items[:kept] for block in item]
+
+
+def _carrying(card: dict[str, Any], refs: str) -> None:
+    """Puts `refs` in the data of every Action.Execute on the card."""
+    for element in card["body"]:
+        for action in element.get("actions") or []:
+            if action.get("type") == "Action.Execute":
+                action.setdefault("data", {})[CARD_REFS] = refs
 
 
 def _size(card: dict[str, Any]) -> int:

@@ -18,7 +18,10 @@ from typing import ParamSpec, TypeVar
 
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Outcome
+from handlers.replies import understand
+from storage.conversations import Conversation, latest_post_in, remember_conversation
 from storage.db import Database
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class TeamsBot:
     # Sends named outbox messages now (schedules.runner.NudgeRound.deliver_now): the notices an input caused.
     outbox: Callable[[Collection[str]], object] | None = None
     _known: set[str] = field(default_factory=set)  # AAD object ids the people directory has
+    _chats: set[tuple[str, str, str]] = field(default_factory=set)  # (AAD id, chat, service URL) kept
     _lock: Lock = field(default_factory=Lock)
     _pool: ThreadPoolExecutor | None = None
 
@@ -69,6 +73,27 @@ class TeamsBot:
             return True
         return False
 
+    def remember_chat(self, aad_object_id: str, chat: Conversation) -> None:
+        """Keeps a person's 1:1 chat for their reminders (a write only when it is new or has moved)."""
+        seen = (aad_object_id, chat.id, chat.service_url)
+        with self._lock:
+            if seen in self._chats:
+                return
+        with self.database.session() as session:
+            if remember_conversation(session, aad_object_id, chat, at=self.layer.clock.now()):
+                log.info("kept the Teams chat of %s", aad_object_id)
+        with self._lock:
+            self._chats.add(seen)
+
+    def latest_post_in(self, conversation_id: str) -> str | None:
+        """The last reminder (or notice) posted in this chat: a plain reply is about it."""
+        with self.database.session() as session:
+            return latest_post_in(session, conversation_id)
+
+    def refs_of_message(self, message_id: str) -> list[str]:
+        with self.database.session() as session:
+            return Store(session).refs_of_message(message_id)
+
     def send_notices(self, outcome: Outcome) -> None:
         """Messages the command layer wrote for other people wait in the outbox, queued with the change; they
         are sent from there straight after the answer (without an outbox worker here, by the next round)."""
@@ -93,10 +118,11 @@ def plain_text_of(text: str) -> str:
 
 
 def as_command(text: str, commands: Collection[str]) -> str | None:
-    """What was typed in the chat as an `/edi` command, or None for a plain reply.
+    """What was typed in the chat as an `/edi` command, or None for a plain reply (to the last reminder).
 
-    Teams has no slash commands for a bot, so `edi mine`, `/edi mine` and just `mine` (a command's name or
-    alias as the first word) all mean `/edi mine`; "amber - waiting on budget" is a reply to a reminder.
+    Teams has no slash commands for a bot, so `edi mine` and `/edi mine` are commands, and so is just `mine`
+    (a command's name or alias as the first word) — unless it reads as an answer to a reminder: "amber -
+    waiting on budget", "done" and "not mine" are replies, as they would be in a Slack thread.
     """
     stripped = text.strip()
     lowered = stripped.lower()
@@ -104,8 +130,21 @@ def as_command(text: str, commands: Collection[str]) -> str | None:
         return stripped
     if lowered == "edi" or lowered.startswith("edi "):
         return "/edi" + stripped[3:]
+    if understand(stripped) is not None:
+        return None
     first = lowered.split(maxsplit=1)[0] if lowered else ""
     return f"/edi {stripped}" if first in commands else None
+
+
+_ESCALATE_HERE = re.compile(r'^/edi\s+plan\s+escalate\s+("[^"]+"|\S+)\s*$', re.IGNORECASE)
+
+
+def picking_this_channel(said: str, *, channel_id: str, channel_name: str | None) -> str:
+    """`edi plan escalate NAME` typed in a channel, with no one named, means this channel: it is named as
+    the command layer takes a channel ("#<id>|<name>"), by the id Teams posts to."""
+    if not _ESCALATE_HERE.match(said):
+        return said
+    return f"{said} #{channel_id}|{(channel_name or 'this Teams channel').replace('|', ' ')}"
 
 
 def _log_failure(task: asyncio.Task[object]) -> None:
