@@ -196,11 +196,16 @@ class TeamsTenant:
         *,
         typed: dict[str, str] | None = None,
         reply_to: str = "1:1730000000001",
+        value: str | None = None,
     ) -> dict[str, Any]:
         """`member` presses the button titled `title` on `card` (having typed `typed` into its inputs);
         the invoke response's body, as Teams gets it."""
         action = next(
-            (a for a in actions_of(card) if a.get("title") == title),
+            (
+                a
+                for a in actions_of(card)
+                if a.get("title") == title and value in (None, (a.get("data") or {}).get("edibot_value"))
+            ),
             None,
         )
         assert action is not None, (

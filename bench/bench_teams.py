@@ -1,0 +1,297 @@
+"""Benchmark: `edi mine` as Teams sends it — an activity POSTed to /api/messages with the Bot Connector's JWT —
+beside a bare Teams SDK app that only replies, served the same way in one run.
+
+The apps, each under uvicorn in a thread of this process:
+- edibot: built as `edibot run --teams` builds it (`teams_http(TeamsBot(command_layer(...)))`: our JWT front,
+  keys from the OpenID metadata, then the Teams SDK app and its own JWT check), on a SQLite file of 100,000
+  actions (bench_commands' builder) where the person asking answers for 50 open actions and is known by
+  their AAD object id, so `edi mine` is the real query; its answer is posted to the Bot Connector.
+- anchor: the Teams SDK's `App` with the same credentials (msal token provider, the SDK's own JWT check) whose
+  message handler only sends "ok" back: the least a Teams bot can do for a message.
+
+Microsoft's end (the Entra stand-in for the metadata, keys and tokens; the Bot Connector stand-in that takes
+the answers) runs in a process of its own, and the requests come from another (httpx.AsyncClient), so neither
+competes with the apps for this process's GIL. An answer counts when the POST returns 200: both apps post
+their reply to the Connector before they answer the POST. Every edibot reply must say "Your 50 open actions".
+
+Printed: p50, p99 and throughput one at a time and 50 in flight, for both, and edibot's ratios.
+Target: edibot's p50 within 1.5× the anchor's, and at least its throughput, at both loads. It exits non-zero
+when a target is missed or an answer was wrong.
+
+Run with the project's environment: `.venv/bin/python bench/bench_teams.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from bench_commands import MINE, NOW, PERSON, FixedClock  # noqa: E402
+from bench_slack import KEEP_ALIVE_SECONDS, Load, _free_port, build_store, serving  # noqa: E402
+from microsoft_teams.api.activities.message import MessageActivity  # noqa: E402
+from microsoft_teams.apps import ActivityContext, App  # noqa: E402
+from microsoft_teams.apps.http import FastAPIAdapter  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
+from bot.teams.edibot import TeamsBot  # noqa: E402
+from bot.teams.serve import MESSAGES_PATH, uvicorn_server  # noqa: E402
+from handlers.registry import command_layer  # noqa: E402
+from storage.models import Person  # noqa: E402
+from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, payload  # noqa: E402
+
+EXPECTED = f"Your {MINE} open actions"
+APPS = ("edibot", "anchor")
+SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP = 3, 100, 20
+CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP = 2, 600, 100
+IN_FLIGHT = 50
+P50_RATIO, THROUGHPUT_RATIO = 1.5, 1.0
+
+
+# -- Microsoft's end, in a process of its own -------------------------------------------------------------
+
+
+def microsoft(folder: str, pipe: Connection) -> None:
+    """The Entra and Bot Connector stand-ins until told to stop; answers questions about what was posted."""
+    with EntraStandIn(Path(folder)) as entra, ConnectorStandIn(entra) as connector:
+        member = connector.add_member(PERSON, email="amina.khan@bench.example")
+        chat = connector.personal_chat(member)
+        pipe.send(
+            {
+                "trust": entra.trust(),
+                "app_id": entra.app_id,
+                "password": entra.password,
+                "login_url": entra.login_url,
+                "openid_url": entra.openid_url,
+                "service_url": connector.url,
+                "token": entra.channel_token(service_url=connector.url, expires_in=4 * 3600),
+                "member": {"id": member.id, "aad": member.aad_object_id, "name": member.name},
+                "chat": chat,
+            }
+        )
+        while True:
+            asked = pipe.recv()
+            if asked == "stop":
+                return
+            posted = connector.activities_in(chat)
+            pipe.send(sum(1 for activity in posted if EXPECTED in str(activity.get("text") or "")))
+
+
+# -- the load, from another process ---------------------------------------------------------------------------
+
+
+def activity_for(world: dict[str, Any], number: int) -> dict[str, Any]:
+    member = world["member"]
+    activity = payload(
+        "message_personal",
+        serviceUrl=world["service_url"],
+        userId=member["id"],
+        userName=member["name"],
+        aadObjectId=member["aad"],
+        conversationId=world["chat"],
+        tenantId=TENANT_ID,
+        appId=world["app_id"],
+        activityId=f"bench{number:09d}",
+    )
+    activity["text"] = "mine"
+    return activity
+
+
+async def _send(url: str, world: dict[str, Any], *, warmup: int, requests: int, in_flight: int) -> Load:
+    load = Load(sent=warmup + requests)
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    headers = {"Authorization": f"Bearer {world['token']}"}
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def worker(numbers: Iterator[int], *, measured: bool) -> None:
+            for number in numbers:
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        MESSAGES_PATH, json=activity_for(world, number), headers=headers
+                    )
+                    status, said = response.status_code, response.text
+                except httpx.TransportError as error:
+                    status, said = 0, f"{type(error).__name__} {error}"
+                elapsed = (time.perf_counter() - started) * 1000
+                if not measured:
+                    continue
+                load.latencies_ms.append(elapsed)
+                if status != 200:
+                    load.wrong += 1
+                    load.first_wrong = load.first_wrong or f"HTTP {status or '-'}: {said[:200]!r}"
+
+        numbers = iter(range(warmup))
+        await asyncio.gather(*(worker(numbers, measured=False) for _ in range(min(in_flight, warmup))))
+        numbers = iter(range(warmup, warmup + requests))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(numbers, measured=True) for _ in range(in_flight)))
+        load.seconds = time.perf_counter() - started
+    return load
+
+
+def send(url: str, world: dict[str, Any], *, warmup: int, requests: int, in_flight: int) -> Load:
+    return asyncio.run(_send(url, world, warmup=warmup, requests=requests, in_flight=in_flight))
+
+
+# -- the apps -----------------------------------------------------------------------------------------------
+
+
+def settings_for(world: dict[str, Any]) -> Settings:
+    return Settings(
+        TEAMS_APP_ID=world["app_id"],
+        TEAMS_APP_PASSWORD=SecretStr(world["password"]),
+        teams_login_url=world["login_url"],
+        teams_openid_url=world["openid_url"],
+        teams_service_url=world["service_url"],
+        teams_tenant_id=TENANT_ID,
+    )
+
+
+async def only_reply(ctx: ActivityContext[MessageActivity]) -> None:
+    await ctx.send("ok")
+
+
+def anchor_server(settings: Settings) -> uvicorn.Server:
+    """The Teams SDK's App, its own JWT check on, whose message handler only replies "ok"."""
+    tokens = connector_tokens(settings)
+
+    async def token(scope: str | list[str], tenant_id: str | None = None) -> str:
+        return await asyncio.to_thread(tokens.token, scope if isinstance(scope, str) else scope[0])
+
+    adapter = FastAPIAdapter()
+    app = App(
+        client_id=tokens.app_id,
+        token=token,
+        cloud=cloud_of(settings),
+        http_server_adapter=adapter,
+        state=False,
+        telemetry={"agent365": False},
+    )
+    app.on_message(only_reply)
+    asyncio.run(app.initialize())
+    return uvicorn.Server(
+        uvicorn.Config(
+            adapter.app,
+            host="127.0.0.1",
+            port=_free_port(),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
+    )
+
+
+@contextmanager
+def microsoft_running(folder: Path) -> Iterator[tuple[dict[str, Any], Connection]]:
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    process = spawn.Process(target=microsoft, args=(str(folder), theirs), name="microsoft-standins")
+    process.start()
+    world: dict[str, Any] = ours.recv()
+    try:
+        yield world, ours
+    finally:
+        ours.send("stop")
+        process.join(timeout=10)
+
+
+def line(name: str, load: Load) -> str:
+    wrong = f"   WRONG ANSWERS: {load.wrong} (first: {load.first_wrong})" if load.wrong else ""
+    return (
+        f"   {name:8} p50 {load.p50:8.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:7.1f} requests/s"
+        f"   ({len(load.latencies_ms):,} requests){wrong}"
+    )
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="edibot-bench-teams-") as tmp:
+        folder = Path(tmp)
+        database, _ = build_store(folder)
+        with microsoft_running(folder) as (world, microsoft_pipe):
+            os.environ.update(world["trust"])
+            with database.session() as session:
+                person = session.query(Person).filter(Person.name == PERSON).one()
+                person.teams_id = world["member"]["aad"]
+            settings = settings_for(world)
+            bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
+            edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=_free_port())
+            edibot.config.timeout_keep_alive = KEEP_ALIVE_SECONDS
+            anchor = anchor_server(settings)
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool.submit(int).result()
+            with serving(edibot, "edibot") as edibot_served, serving(anchor, "anchor") as anchor_served:
+                urls = {"edibot": edibot_served.url, "anchor": anchor_served.url}
+                results: dict[int, dict[str, Load]] = {}
+                for in_flight, rounds, per_round, warmup in (
+                    (1, SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP),
+                    (IN_FLIGHT, CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP),
+                ):
+                    loads = {name: Load() for name in APPS}
+                    for number in range(rounds):
+                        for name in APPS if number % 2 == 0 else reversed(APPS):
+                            loads[name].add(
+                                pool.submit(
+                                    send,
+                                    urls[name],
+                                    world,
+                                    warmup=warmup,
+                                    requests=per_round,
+                                    in_flight=in_flight,
+                                ).result()
+                            )
+                    results[in_flight] = loads
+            pool.shutdown()
+            bot.close()
+            microsoft_pipe.send("count")
+            answered: int = microsoft_pipe.recv()
+    sent = sum(load.sent for loads in results.values() for load in [loads["edibot"]])
+    print(f"-- `edi mine` over HTTP with JWT validation, 100,000 actions ({PERSON}: {MINE} open)")
+    missed = []
+    for in_flight, loads in results.items():
+        edibot_load, anchor_load = loads["edibot"], loads["anchor"]
+        print(f"{in_flight} in flight:")
+        print(line("edibot", edibot_load))
+        print(line("anchor", anchor_load))
+        p50_ratio = edibot_load.p50 / anchor_load.p50
+        throughput_ratio = edibot_load.throughput / anchor_load.throughput
+        print(
+            f"   edibot / anchor: p50 {p50_ratio:.2f}× (target ≤ {P50_RATIO}×), "
+            f"throughput {throughput_ratio:.2f}× (target ≥ {THROUGHPUT_RATIO}×)"
+        )
+        if p50_ratio > P50_RATIO:
+            missed.append(f"p50 at {in_flight} in flight ({p50_ratio:.2f}×)")
+        if throughput_ratio < THROUGHPUT_RATIO:
+            missed.append(f"throughput at {in_flight} in flight ({throughput_ratio:.2f}×)")
+        if edibot_load.wrong or anchor_load.wrong:
+            missed.append(f"wrong answers at {in_flight} in flight")
+    print(f"edibot's answers that reached the Connector saying '{EXPECTED}': {answered:,} of {sent:,} sent")
+    if answered != sent:
+        missed.append("some answers were not right")
+    if missed:
+        print("MISSED: " + "; ".join(missed))
+        return 1
+    print("targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
