@@ -866,5 +866,43 @@ def teams_package(
     print(f"Wrote {written}: upload it in Teams (Apps → Manage your apps → Upload an app).")
 
 
+@teams_app.command("match-people")
+def teams_match_people(
+    ctx: typer.Context,
+    team: Annotated[
+        str,
+        typer.Argument(help="A team edibot is in: its id (19:…@thread.tacv2) or its 'Get link to team' URL."),
+    ],
+) -> None:
+    """Find everyone in the people directory in a team's roster by email, and keep their AAD object id."""
+    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415 — Teams loads only when asked for
+    from bot.teams.people import match_people, roster, team_id  # noqa: PLC0415
+    from bot.teams.run import teams_sender  # noqa: PLC0415
+    from schedules.sending import RetryLater, Undeliverable  # noqa: PLC0415
+
+    context: Context = ctx.obj
+    try:
+        sender = teams_sender(
+            context.database,
+            settings=context.settings,
+            clock=SystemClock(ZoneInfo(context.settings.timezone)),
+        )
+        members = roster(sender, team_id(team))
+    except TeamsNotConfigured as error:
+        raise _fail(str(error)) from None
+    except Undeliverable as error:
+        raise _fail(f"Teams won't show that team's roster (is edibot installed in it?): {error}") from None
+    except RetryLater as error:
+        raise _fail(f"Teams is busy; try again in {error.seconds:g} s ({error}).") from None
+    report = match_people(context.database, members)
+    for line in report.matched:
+        print(f"matched   {line}")
+    for line in report.not_found:
+        print(f"not found {line}: nobody in that team has that email")
+    for line in report.clashes:
+        print(f"not taken {line}")
+    print(f"{len(report.matched)} matched, {len(report.not_found)} not found in a team of {len(members)}.")
+
+
 def main() -> None:
     app()

@@ -57,6 +57,7 @@ CONNECTOR_AUDIENCE = "https://api.botframework.com"
 MESSAGE_BYTES = 28 * 1024  # "about 28 KB" for a bot's message, its cards included
 CARD_VERSIONS = {"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"}  # rendered on desktop and mobile
 ACTIONS_PER_SET = 6
+ROSTER_PAGE = 2  # members a roster page holds here: small, so that every test of the roster pages
 
 
 def payload(name: str, **values: str) -> dict[str, Any]:
@@ -437,7 +438,12 @@ class ConnectorStandIn(_Running):
 
     # -- the API ---------------------------------------------------------------------------------------
     def handle(
-        self, method: str, path: str, body: dict[str, Any], authorization: str
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        authorization: str,
+        query: dict[str, str] | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             if self._throttled:
@@ -454,14 +460,14 @@ class ConnectorStandIn(_Running):
                 self.calls.append(Call(method, path, body, 401))
             return 401, {"message": "Authorization has been denied for this request."}, {}
         try:
-            status, answer = self._route(method, path, body)
+            status, answer = self._route(method, path, body, query or {})
         except ConnectorRefused as refused:
             status, answer = refused.status, _error(refused.code, str(refused))
         with self._lock:
             self.calls.append(Call(method, path, body, status))
         return status, answer, {}
 
-    def _route(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    def _route(self, method: str, path: str, body: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
         parts = [part for part in path.split("/") if part]
         # ["teams", "v3", "conversations", id?, "activities" | "members", id?]
         if parts[:3] != ["teams", "v3", "conversations"]:
@@ -481,6 +487,8 @@ class ConnectorStandIn(_Running):
                 return 201, {"id": self._post(conversation, body)}
             if method == "PUT" and len(rest) == 3:
                 return 200, {"id": self._update(conversation, rest[2], body)}
+        if method == "GET" and len(rest) == 2 and rest[1] == "pagedmembers":
+            return 200, self._page_of_members(query)
         if method == "GET" and len(rest) == 3 and rest[1] == "members":
             with self._lock:
                 member = self.state.members.get(rest[2]) or next(
@@ -490,6 +498,17 @@ class ConnectorStandIn(_Running):
                 raise ConnectorRefused(404, "MemberNotFoundInConversation", "The member was not found.")
             return 200, member.account()
         raise ConnectorRefused(404, "NotFound", f"no such resource {method} {path}")
+
+    def _page_of_members(self, query: dict[str, str]) -> dict[str, Any]:
+        """A team's roster, `pageSize` members a page (at most ROSTER_PAGE here, to make paging happen)."""
+        size = min(int(query.get("pageSize") or ROSTER_PAGE), ROSTER_PAGE)
+        start = int(query.get("continuationToken") or 0)
+        with self._lock:
+            members = list(self.state.members.values())
+        page: dict[str, Any] = {"members": [m.account() for m in members[start : start + size]]}
+        if start + size < len(members):
+            page["continuationToken"] = str(start + size)
+        return page
 
     def _create_conversation(self, body: dict[str, Any]) -> dict[str, Any]:
         members = body.get("members") or []
@@ -577,8 +596,9 @@ class _ConnectorHandler(_Handler):
         except json.JSONDecodeError:
             self._answer(400, _error("BadSyntax", "The body is not JSON."))
             return
+        url = urlparse(self.path)
         status, answer, headers = connector.handle(
-            method, urlparse(self.path).path, body, self.headers.get("Authorization") or ""
+            method, url.path, body, self.headers.get("Authorization") or "", dict(parse_qsl(url.query))
         )
         self._answer(status, answer, headers)
 

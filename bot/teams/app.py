@@ -254,7 +254,8 @@ async def _remember_chat(ctx: ActivityContext[Any], bot: TeamsBot) -> None:
     aad = activity.from_.aad_object_id
     if aad and conversation.conversation_type == "personal":
         chat = Conversation(conversation.id, activity.service_url or "", conversation.tenant_id)
-        await bot.call(bot.remember_chat, aad, chat)
+        if not bot.chat_kept(aad, chat):
+            await bot.call(bot.remember_chat, aad, chat)
 
 
 @asynccontextmanager
@@ -297,7 +298,7 @@ async def _actor_of(ctx: ActivityContext[Any], bot: TeamsBot) -> Actor:
     object id is remembered from then on."""
     sender = ctx.activity.from_
     aad = sender.aad_object_id
-    if aad and await bot.call(bot.knows, aad):
+    if aad and (bot.known(aad) or await bot.call(bot.knows, aad)):
         return actor(aad)
     email = None
     try:

@@ -62,6 +62,17 @@ class TeamsBot:
         if pool is not None:
             pool.shutdown(wait=True)
 
+    def known(self, aad_object_id: str) -> bool:
+        """Whether this AAD object id is already known to be in the people directory (no database read: the
+        handlers ask this on the event loop, and go to a thread for `knows` only when it is not)."""
+        with self._lock:
+            return aad_object_id in self._known
+
+    def chat_kept(self, aad_object_id: str, chat: Conversation) -> bool:
+        """Whether this chat is already kept for them (no database read, as `known`)."""
+        with self._lock:
+            return (aad_object_id, chat.id, chat.service_url) in self._chats
+
     def knows(self, aad_object_id: str) -> bool:
         """Whether the people directory has this AAD object id (remembered once it has)."""
         with self._lock:

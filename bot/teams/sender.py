@@ -106,6 +106,11 @@ class TeamsSender:
         url = f"{_base(service_url or self.service_url)}v3/conversations/{conversation_id}/activities/{activity_id}"
         self._call("PUT", url, message_for(reply), who=conversation_id)
 
+    def read(self, path: str, **params: str | int | None) -> dict[str, Any]:
+        """A GET from the Connector at the configured service URL (a team's roster); raises as sending does."""
+        query = {name: value for name, value in params.items() if value is not None}
+        return self._call("GET", f"{_base(self.service_url)}{path}", None, who=path, params=query)
+
     # -- the Connector ---------------------------------------------------------------------------------
     def _conversation_with(self, person: Recipient) -> Conversation:
         assert person.teams_id is not None
@@ -144,10 +149,20 @@ class TeamsSender:
         url = f"{_base(conversation.service_url)}v3/conversations/{conversation.id}/activities"
         return str(self._call("POST", url, activity, who=who).get("id") or "")
 
-    def _call(self, method: str, url: str, body: dict[str, Any], *, who: str) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        *,
+        who: str,
+        params: dict[str, str | int] | None = None,
+    ) -> dict[str, Any]:
         token = self.tokens.token()
         try:
-            response = self.http.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+            response = self.http.request(
+                method, url, json=body, params=params, headers={"Authorization": f"Bearer {token}"}
+            )
         except httpx.TransportError as error:
             raise RetryLater(
                 DEFAULT_RETRY_AFTER, f"the Bot Connector could not be reached: {error}"
