@@ -1,5 +1,5 @@
-"""Benchmark: `edi mine` as Teams sends it — an activity POSTed to /api/messages with the Bot Connector's JWT —
-beside a bare Teams SDK app that only replies, served the same way in one run.
+"""Benchmark: `edi mine` as Teams sends it — an activity POSTed to /api/messages with the Bot Connector's
+JWT — beside a bare Teams SDK app that only replies, served the same way in one run.
 
 The apps, each under uvicorn in a thread of this process:
 - edibot: built as `edibot run --teams` builds it (`teams_http(TeamsBot(command_layer(...)))`: our JWT front,
@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
-from bench_commands import MINE, NOW, PERSON, FixedClock  # noqa: E402
-from bench_slack import KEEP_ALIVE_SECONDS, Load, _free_port, build_store, serving  # noqa: E402
+from bench_slack import Load, build_store, serving  # noqa: E402
+from benchkit import MINE, NOW, PERSON, FixedClock, free_port  # noqa: E402
 from microsoft_teams.api.activities.message import MessageActivity  # noqa: E402
 from microsoft_teams.apps import ActivityContext, App  # noqa: E402
 from microsoft_teams.apps.http import FastAPIAdapter  # noqa: E402
@@ -52,7 +52,7 @@ from pydantic import SecretStr  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
 from bot.teams.edibot import TeamsBot  # noqa: E402
-from bot.teams.serve import MESSAGES_PATH, uvicorn_server  # noqa: E402
+from bot.teams.serve import KEEP_ALIVE_SECONDS, MESSAGES_PATH, uvicorn_server  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
 from storage.models import Person  # noqa: E402
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, payload  # noqa: E402
@@ -94,7 +94,7 @@ def microsoft(folder: str, pipe: Connection) -> None:
             pipe.send(sum(1 for activity in posted if EXPECTED in str(activity.get("text") or "")))
 
 
-# -- the load, from another process ---------------------------------------------------------------------------
+# -- the load, from another process --------------------------------------------------------------------------
 
 
 def activity_for(world: dict[str, Any], number: int) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def anchor_server(settings: Settings) -> uvicorn.Server:
         uvicorn.Config(
             adapter.app,
             host="127.0.0.1",
-            port=_free_port(),
+            port=free_port(),
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -233,8 +233,7 @@ def main() -> int:
                 person.teams_id = world["member"]["aad"]
             settings = settings_for(world)
             bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
-            edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=_free_port())
-            edibot.config.timeout_keep_alive = KEEP_ALIVE_SECONDS
+            edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
             anchor = anchor_server(settings)
             pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             pool.submit(int).result()

@@ -668,7 +668,8 @@ def run(
     """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here.
 
     With --slack-socket or --slack-http, edibot is on Slack: reminders go out as direct messages, and
-    /edi, buttons, modals, thread replies, the Home tab and the message shortcut are answered.
+    /edi, buttons, modals, thread replies, the Home tab and the message shortcut are answered. With --teams,
+    edibot is on Microsoft Teams: reminders go out as Adaptive Cards in each person's chat with edibot.
     """
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)

@@ -76,7 +76,8 @@ class Settings(BaseSettings):
     )
     teams_tenant_id: str | None = Field(
         default=None,
-        description="The Entra tenant of a single-tenant bot; unset for a multi-tenant one (botframework.com).",
+        description="The Entra tenant of a single-tenant bot; unset for a multi-tenant one "
+        "(botframework.com).",
     )
     teams_login_url: str = Field(
         default="https://login.microsoftonline.com",

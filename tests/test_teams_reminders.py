@@ -1,4 +1,4 @@
-"""Reminders in Teams: Adaptive Cards in each person's 1:1 chat, sent through the outbox, pressed and answered.
+"""Reminders in Teams: Adaptive Cards in each person's 1:1 chat, sent through the outbox, pressed, answered.
 
 The Teams SDK, msal and the Teams sender run for real over real HTTP on loopback; only Microsoft's services
 are stand-ins (tests/teams_standin.py).
@@ -42,7 +42,7 @@ def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTe
 
 
 def installed_for(teams: TeamsTenant, member: Member) -> str:
-    """The app is installed for `member` (their admin pushed it, or they added it): Teams says so to edibot."""
+    """The app is installed for `member` (their admin pushed it, or they added it): Teams tells edibot."""
     activity = teams.activity("installation_update_add", member)
     assert teams.post(activity).status_code == 200
     return str(activity["conversation"]["id"])
@@ -78,6 +78,20 @@ def test_a_reminder_goes_to_the_chat_kept_when_the_app_was_installed_for_her(tea
     assert teams.connector.calls_to("POST", "/v3/conversations") == []  # none had to be made
     assert {a["title"] for a in actions_of(card)} >= {"Green", "Amber", "Red", "Done", "Add note", "Not mine"}
     assert f"{chat}|{message['id']}" in {row.platform_message_id for row in outbox(teams.store)}
+
+
+def test_the_chat_is_kept_too_when_teams_says_she_was_added_to_it(
+    teams: TeamsTenant, store: Database
+) -> None:
+    amina = teams.person("Amina Khan", matched=True)
+    activity = teams.activity("conversation_update_personal", amina)
+
+    assert teams.post(activity).status_code == 200
+    teams.deliver()
+
+    assert teams.connector.calls_to("POST", "/v3/conversations") == []
+    [message] = teams.connector.activities_in(activity["conversation"]["id"])
+    assert texts_of(card_of(message)).startswith("Amina, 2 EDI actions need you")
 
 
 def test_without_a_chat_one_is_started_from_her_aad_object_id_and_tenant_and_kept(
@@ -117,7 +131,7 @@ def test_someone_who_removed_the_app_is_undeliverable_and_their_chat_forgotten(
         assert session.get(TeamsConversation, amina.aad_object_id) is None
 
 
-# -- the card's buttons ---------------------------------------------------------------------------------------
+# -- the card's buttons --------------------------------------------------------------------------------------
 
 
 def test_pressing_red_asks_why_on_the_card_and_saving_refreshes_it_in_place(
@@ -170,7 +184,7 @@ def test_a_press_that_changes_nothing_is_said_to_the_presser_and_leaves_the_card
     assert "Only NO-2's owners" in answer["value"]
 
 
-# -- a plain reply after a reminder ---------------------------------------------------------------------------
+# -- a plain reply after a reminder --------------------------------------------------------------------------
 
 
 def test_a_plain_reply_after_a_reminder_is_understood_as_in_a_slack_thread(

@@ -1,7 +1,7 @@
 """The Teams app: one Teams SDK `App`, its handlers registered in order, authenticated by msal.
 
-    app = create_app(bot, settings=settings, tokens=connector_tokens(settings))
-    await app.initialize()  # registers POST /api/messages on the app's FastAPI (bot/teams/serve.py serves it)
+    front = teams_http(TeamsBot(layer=command_layer(database, clock), database=database), settings=settings)
+    uvicorn_server(front, host="127.0.0.1", port=3978).run()  # bot/teams/serve.py: our front, then the SDK
 
 The SDK receives the activity, routes it by type (a message, an install, a card's button) and posts our
 answers to the Bot Connector at the activity's serviceUrl. Two things are ours rather than the SDK's:
@@ -55,8 +55,8 @@ def connector_tokens(settings: Settings) -> ConnectorTokens:
     missing."""
     if not settings.teams_app_id:
         raise TeamsNotConfigured(
-            "EDIBOT_TEAMS_APP_ID is not set: it is the Microsoft App ID of your Azure Bot (Configuration page), "
-            "the Application (client) ID of its Entra app registration."
+            "EDIBOT_TEAMS_APP_ID is not set: it is the Microsoft App ID of your Azure Bot (Configuration "
+            "page), the Application (client) ID of its Entra app registration."
         )
     if settings.teams_app_password is None:
         raise TeamsNotConfigured(

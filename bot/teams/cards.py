@@ -135,7 +135,7 @@ def _size(card: dict[str, Any]) -> int:
 
 
 def _items(blocks: list[Block]) -> list[list[Block]]:
-    """The reply's blocks grouped into items, each starting at a heading after the first (an action's card)."""
+    """The reply's blocks grouped into items, each from a heading after the first (an action's card)."""
     items: list[list[Block]] = []
     for block in blocks:
         if not items or (isinstance(block, Heading) and any(isinstance(b, Heading) for b in items[-1])):

@@ -31,7 +31,7 @@ class MatchReport:
 
 
 def team_id(written: str) -> str:
-    """A team's id as the Connector takes it ("19:…@thread.tacv2"), from the id or a "Get link to team" URL."""
+    """A team's id as the Connector takes it ("19:…@thread.tacv2"), from it or a "Get link to team" URL."""
     found = _TEAM_IN_LINK.search(written)
     return unquote(found.group(1)) if found else unquote(written.strip())
 

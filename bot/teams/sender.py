@@ -103,11 +103,13 @@ class TeamsSender:
     def update(self, message_id: str, reply: Reply, *, service_url: str | None = None) -> None:
         """Replaces a card we posted (its "<conversation>|<activity>" id) with `reply`."""
         conversation_id, _, activity_id = message_id.rpartition(TEAMS_MESSAGE_SEPARATOR)
-        url = f"{_base(service_url or self.service_url)}v3/conversations/{conversation_id}/activities/{activity_id}"
+        base = _base(service_url or self.service_url)
+        url = f"{base}v3/conversations/{conversation_id}/activities/{activity_id}"
         self._call("PUT", url, message_for(reply), who=conversation_id)
 
     def read(self, path: str, **params: str | int | None) -> dict[str, Any]:
-        """A GET from the Connector at the configured service URL (a team's roster); raises as sending does."""
+        """A GET from the Connector at the configured service URL (a team's roster); raises as sending
+        does."""
         query = {name: value for name, value in params.items() if value is not None}
         return self._call("GET", f"{_base(self.service_url)}{path}", None, who=path, params=query)
 
