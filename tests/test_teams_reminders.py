@@ -6,6 +6,7 @@ are stand-ins (tests/teams_standin.py).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -317,3 +318,19 @@ def test_teams_having_trouble_is_retried_after_what_it_asked_and_holds_up_no_one
     assert (first.sent, first.retried, first.failed) == (4, 1, [])  # the next four went on regardless
     later = deliver(store, now=clock.now() + timedelta(minutes=5), zone=LONDON, send=teams.sender)
     assert (later.sent, later.failed) == (1, [])
+
+
+def test_not_mine_on_the_card_tells_the_plan_admin_in_their_chat_straight_away(teams: TeamsTenant) -> None:
+    amina = teams.person("Amina Khan", matched=True)
+    priya = teams.person("Priya Shah", matched=True)  # the plan admin
+    admins_chat = installed_for(teams, priya)
+    message = reminder_for(teams, amina)
+    already = len(teams.connector.activities_in(admins_chat))  # her own reminders of the morning
+
+    teams.press(amina, card_of(message), "Not mine", value="NO-9", reply_to=message["id"])
+
+    deadline = time.monotonic() + 10  # the notice leaves the outbox just after the answer
+    while len(teams.connector.activities_in(admins_chat)) == already and time.monotonic() < deadline:
+        time.sleep(0.05)
+    told = teams.connector.activities_in(admins_chat)[already:]
+    assert told and "NO-9" in texts_of(told[0]) and "Amina Khan" in texts_of(told[0])

@@ -47,6 +47,7 @@ class TeamsBot:
     _chats: set[tuple[str, str, str]] = field(default_factory=set)  # (AAD id, chat, service URL) kept
     _lock: Lock = field(default_factory=Lock)
     _pool: ThreadPoolExecutor | None = None
+    _sending: set[asyncio.Task[object]] = field(default_factory=set)  # notices on their way out
 
     async def call(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """`work(*args, **kwargs)` on the command layer's threads."""
@@ -110,9 +111,10 @@ class TeamsBot:
         are sent from there straight after the answer (without an outbox worker here, by the next round)."""
         keys = [notice.key for notice in outcome.notices]
         if keys and self.outbox is not None:
-            outbox = self.outbox
-            loop = asyncio.get_running_loop()
-            task = loop.create_task(self.call(outbox, keys))
+            task = asyncio.get_running_loop().create_task(self.call(self.outbox, keys))
+            # The loop keeps only a weak reference to a task: held here until it is done, so it is never lost.
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
             task.add_done_callback(_log_failure)
 
 
