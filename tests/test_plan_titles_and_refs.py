@@ -196,6 +196,109 @@ def test_a_table_with_its_own_pillar_column_is_not_themed_by_the_heading_above_i
     assert [seen(action) for action in plan.actions] == EXPECTED
 
 
+# Each table under its section heading, with a grouping column of its own: a Focus area column is as broad
+# as the heading (it is the theme; the heading is not), an Objective column sits inside the heading's theme.
+FOCUS_HEADER = ["Focus area", "Action", "Lead", "By when", "RAG"]
+OBJECTIVE_HEADER = ["Objective", "Action", "Lead", "By when", "RAG"]
+OBJECTIVE_ROWS: list[list[object]] = [
+    ["Recruit fairly", "Publish the gender pay gap", "HR Manager", "March 2025", "Green"],
+    [ABOVE, "Run the staff survey", "HR Manager\nComms Lead", "Bi-annual", "Amber"],
+    ["Lead by example", "Train the board in inclusive leadership", "Chief Executive", "Sept 2025", "Red"],
+]
+FOCUS_ROWS: list[list[object]] = [
+    ["Leadership", "Set EDI objectives for directors", "Chief Executive\nHR Manager", "June 2025", "Amber"],
+    ["Communities", "Translate key service information", "Comms Lead", "Dec 2025 & March 2026", "Green"],
+]
+
+
+def grouped_sections_plan(fmt: str, folder: Path, *, objective_heading: str = "Workforce") -> Path:
+    """Two tables under their headings: the first with an Objective column (merged down over two rows), the
+    second with a Focus area column."""
+    parts = [(objective_heading, [OBJECTIVE_HEADER, *OBJECTIVE_ROWS]), ("Part B", [FOCUS_HEADER, *FOCUS_ROWS])]
+    if fmt == "docx":
+        blocks: list[str | Heading | Table] = [Heading(TITLE, 0)]
+        for heading, rows in parts:
+            blocks += [Heading(heading, 1), Table(rows)]
+        return write_docx(folder / "plan.docx", blocks)
+    if fmt == "pdf":
+        pdf_blocks: list[str | Table] = [TITLE]
+        for heading, rows in parts:
+            pdf_blocks += [heading, Table(blanked(rows))]
+        return write_pdf_blocks(folder / "plan.pdf", pdf_blocks)
+    if fmt == "csv":
+        lines = [[TITLE], *(line for heading, rows in parts for line in ([heading], *blanked(rows), []))]
+        return write_csv(folder / "plan.csv", [line + [""] * (5 - len(line)) for line in lines])
+    sheet = [[TITLE, *[LEFT] * 4], *(row for heading, rows in parts for row in ([heading], *rows, []))]
+    return write_xlsx(folder / "plan.xlsx", {"Plan": sheet})
+
+
+GROUPED_PATHS = [
+    [("theme", "Workforce"), ("objective", "Recruit fairly")],
+    [("theme", "Workforce"), ("objective", "Recruit fairly")],
+    [("theme", "Workforce"), ("objective", "Lead by example")],
+    [("focus", "Leadership")],
+    [("focus", "Communities")],
+]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "docx", "pdf"])
+def test_a_heading_is_the_theme_over_an_objective_column_but_not_over_a_focus_area_column(
+    tmp_path: Path, fmt: str
+) -> None:
+    plan = interpret_document(read_plan_file(grouped_sections_plan(fmt, tmp_path)))
+
+    assert plan.title == TITLE
+    assert [action.group_path for action in plan.actions] == GROUPED_PATHS
+    assert [(a.title, a.owners, (a.deadline.kind, a.deadline.due), a.rag) for a in plan.actions] == [
+        expected[1:] for expected in EXPECTED
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "docx", "pdf"])
+def test_an_objective_heading_over_a_table_with_its_own_objective_column_gives_way_to_the_column(
+    tmp_path: Path, fmt: str
+) -> None:
+    path = grouped_sections_plan(fmt, tmp_path, objective_heading="Objective 1: Be a fair employer")
+    plan = interpret_document(read_plan_file(path))
+
+    assert [action.group_path for action in plan.actions][:3] == [
+        [("objective", "Recruit fairly")],
+        [("objective", "Recruit fairly")],
+        [("objective", "Lead by example")],
+    ]
+
+
+SUBHEADED: list[list[object]] = [
+    ["Workforce", "Publish the gender pay gap", "HR Manager", "March 2025", "Green"],
+    [ABOVE, "Recruitment", "", "", ""],
+    [ABOVE, "Run the staff survey", "HR Manager\nComms Lead", "Bi-annual", "Amber"],
+    ["Leadership", "Train the board in inclusive leadership", "Chief Executive", "Sept 2025", "Red"],
+]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "docx", "pdf"])
+def test_a_heading_row_inside_a_pillar_is_a_section_of_that_pillar_not_a_theme_over_the_next(
+    tmp_path: Path, fmt: str
+) -> None:
+    header = ["Pillar", "Action", "Lead", "By when", "RAG"]
+    if fmt == "csv":
+        path = write_csv(tmp_path / "plan.csv", [header, *blanked(SUBHEADED)])
+    elif fmt == "pdf":
+        path = write_pdf_blocks(tmp_path / "plan.pdf", [Table(blanked([header, *SUBHEADED]))])
+    elif fmt == "docx":
+        path = write_docx(tmp_path / "plan.docx", [Table([header, *SUBHEADED])])
+    else:
+        path = write_xlsx(tmp_path / "plan.xlsx", {"Plan": [header, *SUBHEADED]})
+    plan = interpret_document(read_plan_file(path))
+
+    assert [(action.group_path, action.title) for action in plan.actions] == [
+        ([("pillar", "Workforce")], "Publish the gender pay gap"),
+        ([("pillar", "Workforce"), ("section", "Recruitment")], "Run the staff survey"),
+        ([("pillar", "Leadership")], "Train the board in inclusive leadership"),
+    ]
+    assert plan.rows.headings == 1 and plan.rows.actions == 3
+
+
 # -- through the command line: the plan's name, its references, the notes ------------------------------
 
 

@@ -14,7 +14,8 @@ from storage.importing.tables.grouping import (
     Headings,
     carry,
     group_path,
-    has_theme_column,
+    groups_of,
+    headings_over,
     headings_above,
     is_row_heading,
     plan_title,
@@ -86,6 +87,10 @@ class _PlanReader:
         self.actions: list[ParsedAction] = []
         self.problems: list[Problem] = []
         self.headings: Headings = []
+        # Heading rows inside a table with a grouping column of its own sit inside the group they are
+        # written under (`inner_under`), and end with it.
+        self.inner: Headings = []
+        self.inner_under: list[str] = []
         self.previous_columns: list[Column] | None = None
         self.owner_counts: Counter[str] = Counter()  # rows naming each owner key, for OwnersElsewhere
         self.unused: dict[str, int] = {}  # header → cells with text, for columns no role claims
@@ -117,8 +122,9 @@ class _PlanReader:
         body = [row for row in body if not row.is_prose]
         columns = table_columns(header, body, previous=self.previous_columns, overrides=self.overrides)
         self.previous_columns = columns
-        if has_theme_column(columns):
-            self.headings = []  # a table's own theme column is its theme, not the heading above it
+        self.headings = headings_over(self.headings, columns)
+        self.inner = []
+        own_groups = any(column.role == "group" for column in columns)
         by_role: dict[Role, Column] = {c.role: c for c in columns if c.role is not None and c.role != "group"}
         title_column = by_role.get("title") or by_role.get("action") or by_role.get("how")
         filled = [row for row in body if not all(_PUNCTUATION_ONLY.match(cell) for cell in row.cells)]
@@ -203,7 +209,13 @@ class _PlanReader:
                 cells, columns=columns, title_column=title_column, data_cells=data_cells, carried=carried
             ):
                 self.tally.headings += 1
-                self.headings = with_heading(self.headings, title_text)
+                if own_groups:
+                    under = groups_of(columns, carried)
+                    inner = self.inner if under == self.inner_under else []
+                    self.inner = with_heading(inner, title_text, unlabelled="section")
+                    self.inner_under = under
+                else:
+                    self.headings = with_heading(self.headings, title_text)
                 self._problem(
                     row,
                     title_column.header,
@@ -332,7 +344,12 @@ class _PlanReader:
             cells=with_context(cells, columns, carried),
             raw=raw,
             columns=columns,
-            group_path=group_path(self.headings, columns, carried),
+            group_path=group_path(
+                self.headings,
+                columns,
+                carried,
+                inner=self.inner if groups_of(columns, carried) == self.inner_under else [],
+            ),
             line=row.line,
             where=row.where,
         )

@@ -17,7 +17,20 @@ _LABEL = re.compile(
     r"^(theme|objective|priority|pillar|outcome|aim|goal|focus|section)\s*\d*\s*[:\-–]\s*", re.IGNORECASE
 )
 
-_THEME_LEVELS = frozenset({"theme", "pillar"})
+# How broad a grouping is, by the name its column or heading gives it: a theme or pillar holds objectives, an
+# objective holds commitments. "area" is a column named Area, Strand, Workstream, Domain, Aim or Goal.
+_BREADTH = {
+    "theme": 0,
+    "pillar": 0,
+    "focus": 0,
+    "priority": 0,
+    "area": 0,
+    "objective": 1,
+    "outcome": 1,
+    "aim": 1,
+    "goal": 1,
+    "commitment": 2,
+}
 
 Headings = list[tuple[str, str]]  # (level, value), outermost first
 
@@ -57,10 +70,24 @@ def title_text(row: SourceRow) -> str:
     return " ".join(row.nonempty()).lstrip("# ").strip()
 
 
-def has_theme_column(columns: Sequence[Column]) -> bool:
-    """Whether a table groups its own rows at the top level (a "Theme" or "Pillar" column): then the headings
-    above it are not its themes. A deeper grouping column (an "Objective") sits under the heading instead."""
-    return any(column.role == "group" and column.level in _THEME_LEVELS for column in columns)
+def breadth(level: str | None) -> int:
+    """How broad a grouping level is: 0 for a theme or pillar, more for the levels that sit inside one."""
+    return _BREADTH.get(level or "", 1)
+
+
+def headings_over(headings: Headings, columns: Sequence[Column]) -> Headings:
+    """The headings above a table that group its rows: only those broader than every grouping column of its
+    own.
+
+    A heading between tables is a theme only for a table with no grouping column at that level: a table's own
+    Theme or Pillar column is its theme, so "Part A" above it groups nothing; an Objective or Commitments
+    column sits under the theme heading above it (Local Trust's sections over their What objectives,
+    Maidstone's "As an Employer" over its commitments) and takes the place of an "Objective:" heading.
+    """
+    own = [breadth(column.level) for column in columns if column.role == "group"]
+    if not own:
+        return headings
+    return [(level, value) for level, value in headings if breadth(level) < min(own)]
 
 
 def headings_above(preamble: Sequence[SourceRow]) -> Headings | None:
@@ -94,11 +121,14 @@ def heading_level(text: str) -> tuple[str, str]:
     return "theme", text
 
 
-def with_heading(headings: Headings, text: str) -> Headings:
+def with_heading(headings: Headings, text: str, *, unlabelled: str = "theme") -> Headings:
     """The headings after a heading row inside a table: a theme starts afresh, a deeper level replaces its
-    own."""
+    own. Under a grouping column of the table's own, an unlabelled heading row is a `unlabelled` ("section")
+    inside the column's group, not a theme over it."""
     level, value = heading_level(text)
-    if level == "theme" or not headings:
+    if level == "theme":
+        level = unlabelled
+    if level == unlabelled or not headings:
         return [(level, value)]
     return [*[h for h in headings if h[0] != level], (level, value)]
 
@@ -141,13 +171,21 @@ def carry(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, st
                     carried.pop(deeper.index, None)
 
 
-def group_path(headings: Headings, columns: Sequence[Column], carried: dict[int, str]) -> Headings:
-    """Where a row sits: the headings above its table, then the grouping cells carried down to it."""
+def group_path(
+    headings: Headings, columns: Sequence[Column], carried: dict[int, str], *, inner: Headings = ()
+) -> Headings:
+    """Where a row sits: the headings above its table, the grouping cells carried down to it, then the
+    heading rows written inside its group (`inner`)."""
     path = list(headings)
     for column in columns:
         if column.role == "group" and carried.get(column.index):
             path.append((column.level or "group", carried[column.index]))
-    return path
+    return [*path, *inner]
+
+
+def groups_of(columns: Sequence[Column], carried: dict[int, str]) -> list[str]:
+    """The grouping cells a row sits under, one a grouping column."""
+    return [carried.get(column.index, "") for column in columns if column.role == "group"]
 
 
 def with_context(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, str]) -> list[str]:
