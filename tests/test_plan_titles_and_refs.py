@@ -214,7 +214,10 @@ FOCUS_ROWS: list[list[object]] = [
 def grouped_sections_plan(fmt: str, folder: Path, *, objective_heading: str = "Workforce") -> Path:
     """Two tables under their headings: the first with an Objective column (merged down over two rows), the
     second with a Focus area column."""
-    parts = [(objective_heading, [OBJECTIVE_HEADER, *OBJECTIVE_ROWS]), ("Part B", [FOCUS_HEADER, *FOCUS_ROWS])]
+    parts = [
+        (objective_heading, [OBJECTIVE_HEADER, *OBJECTIVE_ROWS]),
+        ("Part B", [FOCUS_HEADER, *FOCUS_ROWS]),
+    ]
     if fmt == "docx":
         blocks: list[str | Heading | Table] = [Heading(TITLE, 0)]
         for heading, rows in parts:
