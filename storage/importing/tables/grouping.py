@@ -172,7 +172,11 @@ def carry(cells: Sequence[str], columns: Sequence[Column], carried: dict[int, st
 
 
 def group_path(
-    headings: Headings, columns: Sequence[Column], carried: dict[int, str], *, inner: Headings = ()
+    headings: Headings,
+    columns: Sequence[Column],
+    carried: dict[int, str],
+    *,
+    inner: Sequence[tuple[str, str]] = (),
 ) -> Headings:
     """Where a row sits: the headings above its table, the grouping cells carried down to it, then the
     heading rows written inside its group (`inner`)."""
