@@ -27,7 +27,7 @@ def resolve_action(store: Store, ref: str, *, person: Person | None) -> Action:
     wanted = ref.strip().strip(".,;:!?").upper()
     if not wanted:
         raise UnknownReference("Which action? Give its reference, e.g. LT-4 (`/edi mine` lists yours).")
-    action = store.action(wanted)
+    action = store.action(wanted) or store.action_formerly(wanted)
     if action is not None and not store.may_see(person, action):
         raise NotAllowed(f"{action.ref} is in a restricted plan; only its owners and plan admins can see it.")
     if action is not None and not action.archived:

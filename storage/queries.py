@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from storage.models import SLACK_BOTS, Action, Base, HistoryEntry, Owner, Person, Plan, action_owners
 from storage.rules.overdue import OVERDUE_KINDS, is_overdue
 from storage.rules.owners import owner_key
+from storage.rules.refs import former_ref
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,27 @@ def actions_by_plan_ref(session: Session, written: str) -> Sequence[str]:
         .order_by(Action.ref)
         .limit(12)
     ).all()
+
+
+def action_by_former_ref(session: Session, ref: str) -> Action | None:
+    """The action a reference made before plans' own were kept as written still names ("WE-WB1" for the
+    plan WE's "WB-1"), when exactly one does."""
+    prefix, dash, _ = ref.strip().upper().partition("-")
+    if not dash:
+        return None
+    candidates = session.scalars(
+        select(Action)
+        .join(Plan)
+        .where(func.upper(Plan.ref_prefix) == prefix, Action.source_ref.is_not(None))
+        .options(selectinload(Action.owners), selectinload(Action.plan))
+    ).all()
+    wanted = ref.strip().upper()
+    found = [
+        action
+        for action in candidates
+        if action.ref != wanted and former_ref(action.plan.ref_prefix, action.source_ref or "") == wanted
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def action_by_ref(session: Session, ref: str) -> Action | None:

@@ -27,6 +27,7 @@ from storage.models import (
 from storage.outbox import queue_once
 from storage.queries import (
     PlanCounts,
+    action_by_former_ref,
     action_by_ref,
     actions_by_plan_ref,
     actions_matching,
@@ -254,6 +255,10 @@ class Store:
     # -- actions ----------------------------------------------------------------------------------------
     def action(self, ref: str) -> Action | None:
         return action_by_ref(self.session, ref)
+
+    def action_formerly(self, ref: str) -> Action | None:
+        """The action an older import's reference for a plan's own still names ("WE-WB1" for "WB-1")."""
+        return action_by_former_ref(self.session, ref)
 
     def refs_numbered(self, written: str, *, seen_by: Person | None) -> Sequence[str]:
         """The references of live actions their plan numbers `written` ("1.1" → LT-1.1, NO-1.1) that `seen_by`

@@ -28,6 +28,16 @@ def source_ref(prefix: str, written: str) -> str:
     return f"{prefix}-{_NOT_IN_A_REF.sub('', written)[:20]}".upper()
 
 
+# What imports before references were kept as written dropped from a plan's own reference.
+_FORMERLY_DROPPED = re.compile(r"[^A-Za-z0-9.]+")
+
+
+def former_ref(prefix: str, written: str) -> str:
+    """The reference an import made of a plan's own before it kept them as written: "WB-1" in the plan WE
+    → "WE-WB1". Messages and buttons sent then still name it, so lookups still find it."""
+    return f"{prefix}-{_FORMERLY_DROPPED.sub('', written)[:20]}".upper()
+
+
 def next_numbered_ref(prefix: str, number: int, *, taken: Container[str]) -> tuple[str, int]:
     """The first reference from the plan's next number on that is not taken, and the number to use after it.
 
