@@ -171,13 +171,25 @@ CARELESS = [
     ["6", "", "", "", "31/01/2025", "", ""],
     # Slid one column right (a blank cell crept in before the reference).
     ["", "7", "", "Run unconscious bias training", "Learning Team", "31/10/2024", "", "G"],
+    # A progress note under Action, the action itself under Progress: no column slid, the two cells swapped.
+    [
+        "8",
+        "",
+        "Potential training providers have been identified",
+        "Learning Team",
+        "31/03/2025",
+        "Identify BSL training providers for front-line staff",
+        "A",
+    ],
+    # A progress note under Action and no action anywhere in the row: kept as written, and reported.
+    ["9", "", "Two possible venues were visited in March", "Estates Team", "30/04/2025", "", "A"],
 ]
 
 
 def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: Path) -> None:
     plan = imported(tmp_path, CARELESS)
     by_ref = {a.source_ref: a for a in plan.actions}
-    assert [reading(by_ref[ref]) for ref in ("1", "2", "3", "4", "5", "7")] == [
+    assert [reading(by_ref[ref]) for ref in ("1", "2", "3", "4", "5", "7", "8", "9")] == [
         ("Workforce", "Review recruitment adverts", ["HR Manager"], ("dated", date(2024, 3, 31)), "green"),
         (
             "Workforce",
@@ -208,13 +220,34 @@ def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: 
             ("dated", date(2024, 10, 31)),
             "green",
         ),
+        (
+            "Communities",
+            "Identify BSL training providers for front-line staff",
+            ["Learning Team"],
+            ("dated", date(2025, 3, 31)),
+            "amber",
+        ),
+        (
+            "Communities",
+            "Two possible venues were visited in March",
+            ["Estates Team"],
+            ("dated", date(2025, 4, 30)),
+            "amber",
+        ),
     ]
+    assert by_ref["8"].progress == "Potential training providers have been identified"
     assert by_ref["3"].progress is not None and "campaign was launched" in by_ref["3"].progress
     assert by_ref["4"].progress == "Waiting on the new website to go live."
     messages = {problem.row: problem.message for problem in plan.problems if problem.message}
     assert "reads as a sentence, not an owner" in " ".join(p.message for p in plan.problems if p.row == 4)
     assert messages[7] == "This row has a date but no action text, so it was skipped."
-    assert {3, 4, 5, 6, 7, 8} <= problem_rows(plan)
+    assert messages[9].startswith("'Potential training providers have been identified' reads as a progress")
+    assert "the action text was under Progress, so the cells were swapped" in messages[9]
+    assert messages[10] == (
+        "'Two possible venues were visited in March' reads as a progress note, not an action; "
+        "check this row says what is to be done."
+    )
+    assert {3, 4, 5, 6, 7, 8, 9, 10} <= problem_rows(plan)
     assert_every_row_accounted_for(plan, len(CARELESS) - 1)
     assert len(plan.actions) + plan.rows.reported == len(CARELESS) - 1
 

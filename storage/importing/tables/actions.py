@@ -26,6 +26,7 @@ from storage.importing.tables.grouping import (
 from storage.importing.tables.parsed import ParsedAction, ParsedPlan, Problem, RowTally, UnusedColumn
 from storage.importing.tables.repair import (
     OwnersElsewhere,
+    action_elsewhere,
     continues,
     date_elsewhere,
     fit,
@@ -38,6 +39,7 @@ from storage.importing.tables.repair import (
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.owners import known_owners, looks_like_sentence, split_owners
 from storage.rules.rag import parse_rag, rag_in_progress
+from storage.rules.wording import reads_as_report
 
 TITLE_FROM_TEXT_MAX = 160
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]*$")
@@ -282,6 +284,7 @@ class _PlanReader:
                     written,
                     f"'{_short(written)}' is not an action, so it was not used as the title.",
                 )
+        self._mend_report_as_title(row, cells, columns=columns, title=title)
         if deadline is not None:
             when = cells[deadline.index]
             if when and interpret_deadline(when).kind == "unknown":
@@ -315,6 +318,28 @@ class _PlanReader:
             )
             return sentence
         return None
+
+    def _mend_report_as_title(
+        self, row: SourceRow, cells: list[str], *, columns: Sequence[Column], title: Column
+    ) -> None:
+        """A progress note under the title ("Providers have been identified") swaps with the action text
+        when the row holds one elsewhere ("Identify providers…" under Progress); else the row is reported,
+        so a report is never taken for the action without a word."""
+        written = cells[title.index]
+        if not reads_as_report(written):
+            return
+        action = action_elsewhere(cells, columns, near=title.index)
+        if action is not None:
+            cells[title.index], cells[action.index] = cells[action.index], written
+            outcome = f"the action text was under {action.header}, so the cells were swapped"
+        else:
+            outcome = "check this row says what is to be done"
+        self._problem(
+            row,
+            title.header,
+            written,
+            f"'{_short(written)}' reads as a progress note, not an action; {outcome}.",
+        )
 
     # -- rows -------------------------------------------------------------------------------------------
     def _join_continuation(

@@ -12,6 +12,7 @@ from storage.importing.tables.parsed import ParsedAction
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.owners import hard_parts, looks_like_role, owner_key
 from storage.rules.rag import parse_rag
+from storage.rules.wording import reads_as_action
 
 # ---------------------------------------------------------------- rows split by a page break
 
@@ -254,5 +255,18 @@ def prose_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: in
         and column.role not in ("owner", "deadline", "rag", "ref", "title", "action", "how")
         and len(cells[column.index].split()) >= 3
         and not not_a_title(cells[column.index])
+    ]
+    return min(candidates, key=lambda column: abs(column.index - near), default=None)
+
+
+def action_elsewhere(cells: Sequence[str], columns: Sequence[Column], *, near: int) -> Column | None:
+    """The column nearest to `near` whose cell says what to do ("Identify training providers…"), among the
+    columns a careless export swaps with the title: progress, description, how and outputs."""
+    candidates = [
+        column
+        for column in columns
+        if column.index != near
+        and column.role in ("progress", "description", "how", "outputs")
+        and reads_as_action(cells[column.index])
     ]
     return min(candidates, key=lambda column: abs(column.index - near), default=None)
