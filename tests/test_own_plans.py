@@ -402,7 +402,14 @@ def test_kestrel_moor_ambiguous_recurrences_are_read_with_a_warning() -> None:
     ("path", "expected"),
     [
         (HARBOURSIDE, [(46, "When", "No deadline is given"), (47, "Who", "No owner is named")]),
-        (NORTHGATE, [(34, "Action Title", "read as a heading for the rows below it")]),
+        (
+            NORTHGATE,
+            [
+                (34, "Action Title", "read as a heading for the rows below it"),
+                # The last row of the table: a line under Commitments with no action after it.
+                (35, "Commitments", "'Corporate Strategy 2024-28' is alone in its row and heads no action"),
+            ],
+        ),
         (
             KESTREL_MOOR,
             [

@@ -137,7 +137,8 @@ def looks_like_sentence(cell: str) -> bool:
 _ROLE_NOUN = re.compile(
     r"\b(?:officers?|managers?|teams?|directors?|directorates?|head|leads?|chief|executive|boards?|committees?|"
     r"departments?|services?|units?|hr|coordinators?|co-ordinators?|advis[eo]rs?|partners?|champions?|"
-    r"groups?|council|trustees?|ceo|cfo|coo)\b",
+    r"groups?|council|trustees?|chairs?|panels?|ceo|cfo|coo|management|resources|finance|estates|facilities|"
+    r"housing|communications|comms|legal|governance|analytics|secretary|secretariat)\b",
     re.IGNORECASE,
 )
 _MINOR_WORDS = frozenset({"and", "of", "&", "the", "for", "/", "-", "–"})

@@ -39,7 +39,7 @@ from storage.importing.tables.repair import (
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.owners import known_owners, looks_like_sentence, split_owners
 from storage.rules.rag import parse_rag, rag_in_progress
-from storage.rules.wording import reads_as_report
+from storage.rules.wording import reads_as_action, reads_as_report
 
 TITLE_FROM_TEXT_MAX = 160
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]*$")
@@ -88,6 +88,7 @@ class _PlanReader:
         self.overrides = overrides
         self.actions: list[ParsedAction] = []
         self.problems: list[Problem] = []
+        self.last_report: list[Problem] = []  # what _report said of the last action
         self.headings: Headings = []
         # Heading rows inside a table with a grouping column of its own sit inside the group they are
         # written under (`inner_under`), and end with it.
@@ -149,18 +150,23 @@ class _PlanReader:
             # A date that slid under Who names nobody; its "31", "03" and "2024" must not vouch for owners.
             for row in body:
                 cell = row.cell(owner_column.index)
-                if not is_bare_date(cell):
+                if not is_bare_date(cell) and not parse_rag(cell):
                     self.owner_counts.update(known_owners([cell]))
 
         carried: dict[int, str] = {}
+        # Grouping cells written in a row of their own and over no action yet, by column.
+        waiting: dict[int, tuple[SourceRow, Column]] = {}
         previous: ParsedAction | None = None
+        skipped: SourceRow | None = None  # the row before, when it was reported and skipped
         for row in body:
             if all(_PUNCTUATION_ONLY.match(cell) for cell in row.cells):
                 continue
             self.tally.rows += 1
+            after_skip, skipped = skipped, None
             if row.table != header.table and len(row.cells) != width:
                 self.tally.reported += 1
                 self._problem(row, "", "", "This row is in a table whose columns I don't recognise; skipped.")
+                previous, skipped = None, row
                 continue
             # Cells past the header's end, like those under a column with no header, are data that slid.
             full = max(width, len(row.cells))
@@ -171,9 +177,20 @@ class _PlanReader:
                 by_role,
                 known=OwnersElsewhere(self.owner_counts, here),
                 stray=[*unnamed, *range(width, full)],
+                grouping=[c.index for c in columns if c.role == "group"],
             )
             if repair.note is not None:
                 self._problem(row, "", " | ".join(c for c in cells if c)[:120], repair.note)
+            if repair.doubtful:
+                self.tally.reported += 1  # read as it stands, a name could be its title or a date its owner
+                previous, skipped = None, row
+                continue
+            if repair.cells is not cells and not repair.cells[title_column.index]:
+                # Put back, the row has no action text: whatever else it holds is no title.
+                self.tally.reported += 1
+                self._problem(row, title_column.header, "", "Its action text is missing, so it was skipped.")
+                previous, skipped = None, row
+                continue
             cells = fit(repair.cells, width)
             slid_note = self._mend_swaps(row, cells, columns=columns, by_role=by_role, title=title_column)
             title_text = cells[title_column.index]
@@ -182,11 +199,40 @@ class _PlanReader:
                 self.tally.actions += 1
                 self._join_continuation(previous, row, cells, columns)
                 continue
+            if not title_text and after_skip is not None and continues(cells, columns):
+                self.tally.reported += 1
+                self._problem(
+                    row,
+                    "",
+                    " | ".join(c for c in cells if c)[:120],
+                    f"This row carries on row {after_skip.line}, which was skipped, so it was skipped too.",
+                )
+                continue
             data_cells = [
                 (c, cells[c.index]) for c in columns if cells[c.index] and c.role not in ("group", "context")
             ]
             if not data_cells:
                 self.tally.headings += 1
+                self._replaced(waiting, cells, columns=columns, carried=carried)
+                for column in columns:
+                    text = cells[column.index]
+                    if (
+                        column.role not in ("group", "context")
+                        or not text
+                        or text == carried.get(column.index)
+                    ):
+                        continue
+                    waiting[column.index] = (row, column)
+                    if column.role == "group" and reads_as_action(text):
+                        # An objective says what to do too, but with its first action beside it: alone, it
+                        # may be an action that slid over its grouping cell.
+                        self._problem(
+                            row,
+                            column.header,
+                            text,
+                            f"'{_short(text)}' is alone in its row under {column.header}, so it was read as a "
+                            "heading for the rows below it; if it is an action, give it its own row.",
+                        )
                 carry(cells, columns, carried)
                 continue
             if not title_text:
@@ -206,6 +252,7 @@ class _PlanReader:
                         "This row has a date but no action text" if dated else "This row has no action text"
                     )
                     self._problem(row, column.header, text, f"{message}, so it was skipped.")
+                    previous, skipped = None, row
                     continue
             if is_row_heading(
                 cells, columns=columns, title_column=title_column, data_cells=data_cells, carried=carried
@@ -225,12 +272,50 @@ class _PlanReader:
                     "No owner or deadline, so this was read as a heading for the rows below it.",
                 )
                 continue
+            self._replaced(waiting, cells, columns=columns, carried=carried)
+            waiting.clear()
             carry(cells, columns, carried)
             self.tally.actions += 1
             previous = self._action(row, cells, columns, carried)
             if slid_note:
                 previous.progress = f"{previous.progress}\n{slid_note}" if previous.progress else slid_note
             self.actions.append(previous)
+        self._replaced(waiting, None, columns=columns, carried=carried)
+
+    def _replaced(
+        self,
+        waiting: dict[int, tuple[SourceRow, Column]],
+        cells: Sequence[str] | None,
+        *,
+        columns: Sequence[Column],
+        carried: Mapping[int, str],
+    ) -> None:
+        """Report the grouping rows that head no action: a new grouping cell in `cells` (None: the table
+        ended) replaces those waiting in its column and the deeper ones, before any action used them."""
+        if cells is None:
+            start = 0
+        else:
+            new = [
+                c.index
+                for c in columns
+                if c.role in ("group", "context")
+                and cells[c.index]
+                and cells[c.index] != carried.get(c.index)
+            ]
+            if not new:
+                return
+            start = min(new)
+        for index in [index for index in waiting if index >= start]:
+            row, column = waiting.pop(index)
+            self.tally.headings -= 1
+            self.tally.reported += 1
+            text = row.cell(column.index)
+            self._problem(
+                row,
+                column.header,
+                text,
+                f"'{_short(text)}' is alone in its row and heads no action below it, so it was not used.",
+            )
 
     def _note_unused(self, columns: Sequence[Column], body: Sequence[SourceRow]) -> None:
         """Count the cells of columns no role claims, for the summary's "not used" list."""
@@ -358,7 +443,9 @@ class _PlanReader:
         place = f"{row.where}, row {row.line}" if row.where else f"line {row.line}"
         rebuilt.warnings.append(f"Continued on the next page ({place}); the two parts were joined.")
         self.actions[-1] = rebuilt
-        self.problems = [p for p in self.problems if p.row != previous.line]
+        # The first part's unread deadline or rating is read again whole; what else was said of it stands.
+        said = {id(problem) for problem in self.last_report}
+        self.problems = [problem for problem in self.problems if id(problem) not in said]
         self._report(rebuilt, columns=columns)
 
     def _action(
@@ -434,7 +521,13 @@ class _PlanReader:
         )
 
     def _report(self, action: ParsedAction, *, columns: Sequence[Column]) -> None:
-        """Problems a plan owner should hear about: a deadline or rating we could not read."""
+        """Problems a plan owner should hear about: a deadline or rating we could not read (kept in
+        `last_report`, for a continuation row to say again of the whole action)."""
+        first = len(self.problems)
+        self._report_cells(action, columns=columns)
+        self.last_report = self.problems[first:]
+
+    def _report_cells(self, action: ParsedAction, *, columns: Sequence[Column]) -> None:
         header = {c.role: c.header for c in columns if c.role}
         where = action.where
         if "deadline" in header and action.deadline.kind == "unknown":

@@ -72,7 +72,7 @@ def table_columns(
     columns = map_columns(header.cells, overrides=overrides)
     columns = _fill_blank_headers(columns, body, previous=previous)
     columns = _dated_column_as_deadline(columns, body, overrides=overrides)
-    return _demote_sparse_action(columns, body)
+    return _demote_sparse_action(columns, body, previous=previous)
 
 
 def _mostly_dates(values: Sequence[str]) -> bool:
@@ -134,7 +134,9 @@ def _guess_role(
     return None
 
 
-def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> list[Column]:
+def _demote_sparse_action(
+    columns: list[Column], body: Sequence[SourceRow], *, previous: Sequence[Column] | None = None
+) -> list[Column]:
     """A "What" column written once per several "How" rows is an objective; the How rows are the actions.
 
     (Local Trust's plan: What | How | Who | When, with What merged down over its Hows.)
@@ -145,7 +147,10 @@ def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> l
         return columns
     rows = [row for row in body if row.cell(how.index)]
     if len(rows) < 3:
-        return columns
+        # Too few rows to tell: a table under the same header as the one before reads as that one did.
+        if not _demoted_before(previous, action, how):
+            return columns
+        rows = []
     # Blank in a text extract, repeated where a Word or Excel merge copied it down: either way, "same as
     # above".
     repeated = sum(
@@ -154,7 +159,7 @@ def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> l
         if not row.cell(action.index)
         or (before is not None and before.cell(action.index) == row.cell(action.index))
     )
-    if repeated * 4 < len(rows):
+    if rows and repeated * 4 < len(rows):
         return columns
     demoted: list[Column] = []
     for column in columns:
@@ -164,3 +169,14 @@ def _demote_sparse_action(columns: list[Column], body: Sequence[SourceRow]) -> l
             column = Column(column.index, column.header, "action")
         demoted.append(column)
     return demoted
+
+
+def _demoted_before(previous: Sequence[Column] | None, action: Column, how: Column) -> bool:
+    """Whether the table before, under the same headers, read its What column as the objective."""
+    if previous is None or max(action.index, how.index) >= len(previous):
+        return False
+    was_action, was_how = previous[action.index], previous[how.index]
+    return (was_action.header, was_action.role) == (action.header, "group") and (
+        was_how.header,
+        was_how.role,
+    ) == (how.header, "action")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Container, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from storage.importing.headers import Column, Role
@@ -65,14 +65,21 @@ def fit(cells: Sequence[str], width: int) -> list[str]:
 
 
 class ShiftRepair(NamedTuple):
-    """A row's cells after repair, and what to tell the plan owner about it (None: nothing slid)."""
+    """A row's cells after repair, and what to tell the plan owner about it (None: nothing slid); `doubtful`
+    when the cells seem to have slid but not clearly enough to put them back."""
 
     cells: list[str]
     note: str | None = None
+    doubtful: bool = False
 
 
 def repair_shift(
-    cells: list[str], by_role: Mapping[Role, Column], *, known: Container[str], stray: Sequence[int] = ()
+    cells: list[str],
+    by_role: Mapping[Role, Column],
+    *,
+    known: Container[str],
+    stray: Sequence[int] = (),
+    grouping: Sequence[int] = (),
 ) -> ShiftRepair:
     """Put back a row whose cells slid sideways in a careless export, when the intent is clear; `known`
     are the owner keys the table's owner column names, `stray` the columns with no header (and those past
@@ -80,22 +87,40 @@ def repair_shift(
     if len([c for c in cells if c]) < 2:
         return ShiftRepair(cells)
     misplaced = _misplaced(cells, by_role, known=known) + _strays(cells, stray)
+    misplaced += _action_in_grouping(cells, by_role, grouping)
     if not misplaced:
         return ShiftRepair(cells)
-    original = _plausibility(cells, by_role, known=known) - 3 * _strays(cells, stray)
+    original = (
+        _plausibility(cells, by_role, known=known) - 3 * _strays(cells, stray) + _filled(cells, by_role)
+    )
     best, best_score, best_shift = cells, original, 0
+    tied = 0  # a shift that reads the row as well as it stands: then which is right is anyone's guess
     for shift in (-2, -1, 1, 2):
         moved = _shifted(cells, shift)
         if moved is None:
             continue
         strays = _strays(moved, stray)
-        if _misplaced(moved, by_role, known=known) + strays >= misplaced:
+        wrong = _misplaced(moved, by_role, known=known) + _action_in_grouping(moved, by_role, grouping)
+        if wrong + strays >= misplaced:
             continue
-        score = _plausibility(moved, by_role, known=known) - 3 * strays
+        # Text pushed into an empty grouping column starts a group the plan never wrote.
+        grouped = sum(1 for index in grouping if moved[index] and not cells[index])
+        score = _plausibility(moved, by_role, known=known) - 3 * strays + _filled(moved, by_role) - grouped
         if score > best_score:
             best, best_score, best_shift = moved, score, shift
-    if best_shift == 0:
+        elif score == original and not tied:
+            tied = shift
+    if best_shift == 0 and not tied:
+        if _misplaced(cells, by_role, known=known, strict=True):
+            return ShiftRepair(
+                cells,
+                "An owner's name is under a column for dates or for the action, and moving the cells "
+                "does not put it right, so this row was skipped; put its cells under the right headers and "
+                "import again.",
+                doubtful=True,
+            )
         return ShiftRepair(cells)
+    best_shift = best_shift or tied
     direction = "right" if best_shift < 0 else "left"
     amount = "one column" if abs(best_shift) == 1 else f"{abs(best_shift)} columns"
     if best_score - original >= 3:
@@ -103,7 +128,10 @@ def repair_shift(
             best, f"The cells of this row had slid {amount} to the {direction}; they were moved back."
         )
     return ShiftRepair(
-        cells, f"The cells of this row may have slid {amount} to the {direction}; please check it."
+        cells,
+        f"The cells of this row seem to have slid {amount} to the {direction}, but I can't tell where "
+        "they belong, so it was skipped; put them under the right headers and import again.",
+        doubtful=True,
     )
 
 
@@ -122,28 +150,109 @@ class OwnersElsewhere:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.counts.get(key, 0) - (key in self.here) > 0
 
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self.counts if key in self)
+
+
+def _action_in_grouping(cells: Sequence[str], by_role: Mapping[Role, Column], grouping: Sequence[int]) -> int:
+    """1 when the grouping column just left of the title holds what to do and the title a name: the row
+    slid left over its own grouping cell ("Audit the office…" under What, "Health & Safety" under How)."""
+    title = by_role.get("title") or by_role.get("action") or by_role.get("how")
+    if title is None or title.index - 1 not in grouping:
+        return 0
+    left, here = cells[title.index - 1], cells[title.index]
+    return int(reads_as_action(left) and (not here or named_like(here)))
+
+
+def _filled(cells: Sequence[str], by_role: Mapping[Role, Column]) -> int:
+    """Cells with text under a column we read: a shift that moves text out of them into a grouping column
+    or off the edge reads less of the row."""
+    return sum(1 for column in by_role.values() if column.index < len(cells) and cells[column.index])
+
 
 def _strays(cells: Sequence[str], stray: Sequence[int]) -> int:
     return sum(1 for index in stray if index < len(cells) and cells[index])
 
 
 def _is_owner(value: str, known: Container[str]) -> bool:
+    """Whether a cell names owners: each part a post or team, or one the plan names elsewhere; a list the
+    plan partly names elsewhere may hold teams no role word gives away ("HR Manager / Internal Comms")."""
+    if len(value) <= 12 and parse_rag(value):
+        return False  # "G" or "Amber" under Who is a rating that slid, whoever else it names
     parts = hard_parts(value)
-    return bool(parts) and all(owner_key(part) in known or looks_like_role(part) for part in parts)
+    if not parts:
+        return False
+    named = [owner_key(part) in known or looks_like_role(part) for part in parts]
+    if all(named):
+        return True
+    if any(named):
+        return all(named_like(part) for part, ok in zip(parts, named, strict=True) if not ok)
+    # "Housing, Policy, Communities and Engagement": a team the plan names elsewhere, and one more.
+    rest = owner_key(value)
+    for name in sorted(known, key=len, reverse=True) if isinstance(known, Iterable) else ():
+        if len(name) > 8 and name in rest:
+            rest = rest.replace(name, " ")
+    if rest == owner_key(value):
+        return False
+    left = [piece for piece in re.split(r"[,&/]|\band\b", rest) if piece.strip(" .")]
+    return all(len(piece.split()) <= 4 for piece in left)
 
 
-def _misplaced(cells: Sequence[str], by_role: Mapping[Role, Column], *, known: Container[str]) -> int:
-    """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When."""
+_MINOR = frozenset({"and", "of", "&", "the", "for", "/", "-", "–"})
+
+
+def named_like(part: str) -> bool:
+    """A short phrase in capitals, as teams are named ("Internal Comms", "Health & Safety")."""
+    words = part.split()
+    return (
+        0 < len(words) <= 4
+        and not part.endswith(".")
+        and all(word[:1].isupper() or word.casefold() in _MINOR for word in words)
+        and not reads_as_action(part)
+    )
+
+
+def _misplaced(
+    cells: Sequence[str], by_role: Mapping[Role, Column], *, known: Container[str], strict: bool = False
+) -> int:
+    """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When.
+    `strict`: only a name the plan gives an owner elsewhere, under What or When, which no later mend of the row
+    puts right."""
     count = 0
     for role, column in by_role.items():
         value = cells[column.index] if column.index < len(cells) else ""
-        # Deadlines, ratings and names are short; long text is never misplaced into their columns.
-        if not value or len(value) > 24:
+        if not value:
             continue
-        is_date = interpret_deadline(value).kind == "dated"
+        if strict:
+            parts = hard_parts(value)
+            named = bool(parts) and all(owner_key(part) in known for part in parts)
+            count += role in ("title", "action", "deadline") and len(value) <= 80 and named
+            continue
+        if len(value) > 80:
+            count += role == "owner" and reads_as_action(value)
+            continue
+        # Deadlines and ratings are short; long text is never misplaced into their columns. A list of
+        # owners may run longer ("People and Culture Manager/ Director of Grants").
+        if len(value) > 24:
+            if (
+                role in ("title", "action", "description", "progress", "deadline", "rag")
+                and _is_owner(value, known)
+            ) or (role == "owner" and not _is_owner(value, known) and is_bare_when(value)):
+                count += 1
+            elif role == "owner" and reads_as_action(value):
+                count += 1  # what to do, under Who
+            continue
+        kind = interpret_deadline(value).kind
+        is_date = kind == "dated"
+        # "Ongoing" or "Annually" is no owner, though a progress note may well say it.
+        is_when = kind != "unknown" and not _is_owner(value, known)
         if (
             (role in ("title", "action", "how", "progress", "owner") and (is_date or parse_rag(value)))
-            or (role in ("title", "action", "progress", "deadline", "rag") and _is_owner(value, known))
+            or (role == "owner" and is_when)
+            or (
+                role in ("title", "action", "description", "progress", "deadline", "rag")
+                and _is_owner(value, known)
+            )
             or (role == "deadline" and not is_date and parse_rag(value))
             or (role == "rag" and is_date)
             or (role in ("title", "action") and _REF_LIKE.match(value) and "ref" in by_role)
@@ -166,9 +275,13 @@ def _plausibility(cells: Sequence[str], by_role: Mapping[Role, Column], *, known
         elif role == "rag":
             score += 2 if parse_rag(value) else -1
         elif role == "owner":
-            score += -2 if is_date else (2 if is_owner else (-1 if len(value) > 120 else 0))
+            score += (
+                -2
+                if is_date or reads_as_action(value)
+                else (2 if is_owner else (1 if named_like(value) else (-1 if len(value) > 120 else 0)))
+            )
         elif role in ("title", "action", "how"):
-            score += -3 if (is_date or is_owner or parse_rag(value)) else 1
+            score += -3 if (is_date or is_owner or parse_rag(value)) else (2 if reads_as_action(value) else 1)
         elif role == "progress" and (is_owner or is_date):
             score -= 2
     return score
@@ -215,6 +328,11 @@ _STATUS_WORDS = frozenset(
         "in hand",
     }
 )
+
+
+def is_bare_when(value: str) -> bool:
+    """A cell that opens with when, not who: "Ongoing – update in the annual report", "Q3 2024"."""
+    return interpret_deadline(value).kind in ("dated", "ongoing", "recurring", "complete")
 
 
 def is_bare_date(value: str) -> bool:
