@@ -3,13 +3,15 @@ blanked. Each such row is read as the same action or reported by its row number,
 deadline is ever read from another column.
 
 The corpus is the bundled plan extracts (tests/fixtures), the sample plan, the plans the title-and-theme
-tests build (as DOCX, XLSX and CSV), a bundled extract saved as Word by tests/plan_convert, and the small
-plans below.
+tests build (as DOCX, XLSX and CSV, and one as PDF), a bundled extract saved as Word by tests/plan_convert,
+the careless plan of tests/test_careless_plans and the small plans below. Rows a plan itself wrote
+carelessly are left as they are: they have no clean reading to compare with.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +26,7 @@ from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument, SourceRow
 from storage.importing.tables import ParsedAction, ParsedPlan, interpret_document
 from tests.builders import write_csv
+from tests.test_careless_plans import CARELESS
 from tests.plan_convert import layout_of, write_plan_docx
 from tests.test_plan_titles_and_refs import grouped_sections_plan, pillar_plan, sectioned_plan
 
@@ -68,6 +71,11 @@ def corpus() -> tuple[SourceDocument, ...]:
             made = folder / fmt / build.__name__
             made.mkdir(parents=True)
             paths.append(build(fmt, made))
+    paths.append(write_csv(folder / "careless.csv", CARELESS))
+    pdf = folder / "pdf"
+    pdf.mkdir()
+    # One table: a PDF numbers rows within their table, so several tables on a page share row numbers.
+    paths.append(pillar_plan("pdf", pdf))
     documents = [read_plan_file(path) for path in paths]
     northgate = read_plan_file(FIXTURES / "northgate_council_edi_plan_2024.txt")
     documents.append(read_plan_file(write_plan_docx(layout_of(northgate), folder / "northgate.docx")))
@@ -98,6 +106,7 @@ def slid(row: SourceRow, *, direction: int, blank: int | None) -> SourceRow:
 
 
 Where = tuple[str, int]
+_MENDED = re.compile(r"slid|swapped|put back|moved to|not an action|progress note|not an owner")
 
 
 def at(action: ParsedAction) -> Where:
@@ -116,7 +125,9 @@ def test_a_slid_row_of_any_plan_is_put_back_or_reported_never_misread(plan_index
     index = plan_index % len(documents)
     document, before = documents[index], clean(index)
     chance = random.Random(seed)
-    originals = {at(action): action for action in before.actions}
+    # Rows the plan itself wrote carelessly (put back already) have no clean cells to compare with.
+    mended = {(p.where, p.row) for p in before.problems if _MENDED.search(p.message)}
+    originals = {at(action): action for action in before.actions if at(action) not in mended}
     rows = list(document.rows)
     slid_at: dict[Where, SourceRow] = {}  # the slid rows, by where they are
     written_at: dict[Where, SourceRow] = {}  # the same rows as written

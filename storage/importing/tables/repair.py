@@ -187,12 +187,16 @@ def _is_owner(value: str, known: Container[str]) -> bool:
         return True
     if any(named):
         return all(named_like(part) for part, ok in zip(parts, named, strict=True) if not ok)
-    # "Housing, Policy, Communities and Engagement": a team the plan names elsewhere, and one more.
-    rest = owner_key(value)
-    for name in sorted(known, key=len, reverse=True) if isinstance(known, Iterable) else ():
+    # "Housing, Policy, Communities and Engagement": a team the plan names elsewhere, and one more; or
+    # "Policy, Communities and", a team's name cut short by a page break.
+    rest = key = owner_key(value)
+    names = sorted(known, key=len, reverse=True) if isinstance(known, Iterable) else []
+    if len(key) >= 10 and any(name.startswith(key) for name in names):
+        return True
+    for name in names:
         if len(name) > 8 and name in rest:
             rest = rest.replace(name, " ")
-    if rest == owner_key(value):
+    if rest == key:
         return False
     left = [piece for piece in re.split(r"[,&/]|\band\b", rest) if piece.strip(" .")]
     return all(len(piece.split()) <= 4 for piece in left)
@@ -202,13 +206,15 @@ _MINOR = frozenset({"and", "of", "&", "the", "for", "/", "-", "–"})
 
 
 def named_like(part: str) -> bool:
-    """A short phrase in capitals, as teams are named ("Internal Comms", "Health & Safety")."""
+    """A short phrase, capitalised, that says neither what to do nor when, as teams are named ("Internal
+    Comms", "Health & Safety", "Staff network chairs")."""
     words = part.split()
     return (
         0 < len(words) <= 4
         and not part.endswith(".")
-        and all(word[:1].isupper() or word.casefold() in _MINOR for word in words)
+        and words[0][:1].isupper()
         and not reads_as_action(part)
+        and interpret_deadline(part).kind == "unknown"
     )
 
 
@@ -226,7 +232,11 @@ def _misplaced(
         if strict:
             parts = hard_parts(value)
             named = bool(parts) and all(owner_key(part) in known for part in parts)
-            count += role in ("title", "action", "deadline") and len(value) <= 80 and named
+            # A post's name under When is never its date; under What, "Health and Wellbeing Board" may be.
+            count += len(value) <= 80 and (
+                (role in ("title", "action", "deadline") and named)
+                or (role == "deadline" and _is_owner(value, known))
+            )
             continue
         if len(value) > 80:
             count += role == "owner" and reads_as_action(value)
@@ -344,10 +354,14 @@ def is_bare_date(value: str) -> bool:
 
 
 def not_a_title(value: str) -> bool:
-    """A bare date, status word or RAG rating: whatever a title cell holding it meant, it is not an action."""
+    """A bare date, period, status word or RAG rating: whatever a title cell holding it meant, it is not an
+    action."""
     text = " ".join(value.split()).strip(" .").casefold()
     return bool(text) and (
-        text in _STATUS_WORDS or is_bare_date(text) or (len(text) <= 20 and parse_rag(text) is not None)
+        text in _STATUS_WORDS
+        or is_bare_date(text)
+        or (len(text) <= 20 and parse_rag(text) is not None)
+        or (len(text) <= 30 and interpret_deadline(text).kind == "recurring")  # "Annually", "Tri-annually"
     )
 
 
