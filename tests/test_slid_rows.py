@@ -26,8 +26,8 @@ from storage.importing.readers import read_plan_file
 from storage.importing.sources import SourceDocument, SourceRow
 from storage.importing.tables import ParsedAction, ParsedPlan, interpret_document
 from tests.builders import write_csv
-from tests.test_careless_plans import CARELESS
 from tests.plan_convert import layout_of, write_plan_docx
+from tests.test_careless_plans import CARELESS
 from tests.test_plan_titles_and_refs import grouped_sections_plan, pillar_plan, sectioned_plan
 
 TODAY = date(2024, 1, 15)
