@@ -14,7 +14,7 @@ import pytest
 
 from storage.importing.readers import read_plan_file
 from storage.importing.tables import ParsedAction, ParsedPlan, interpret_document
-from tests.builders import Table, write_csv, write_docx, write_xlsx
+from tests.builders import Table, write_csv, write_docx, write_pdf_blocks, write_xlsx
 from tests.conftest import CliRun
 
 NO_DATE = ("unknown", None)
@@ -47,8 +47,23 @@ def assert_every_row_accounted_for(plan: ParsedPlan, rows_in_file: int) -> None:
 # ---------------------------------------------------------------- columns we don't know by name
 
 
-def test_a_directorate_and_a_target_of_dates_are_the_owner_and_the_deadline(tmp_path: Path) -> None:
-    plan = imported(
+def imported_as(fmt: str, tmp_path: Path, rows: list[list[str]]) -> ParsedPlan:
+    """The rows as the table of a plan saved in `fmt` (CSV, XLSX, DOCX or PDF)."""
+    if fmt == "csv":
+        return imported(tmp_path, rows)
+    if fmt == "xlsx":
+        path = write_xlsx(tmp_path / "plan.xlsx", {"Plan": rows})
+    elif fmt == "docx":
+        path = write_docx(tmp_path / "plan.docx", [Table(rows)])
+    else:
+        path = write_pdf_blocks(tmp_path / "plan.pdf", [Table(rows)])
+    return interpret_document(read_plan_file(path), today=date(2024, 1, 15))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "docx", "pdf"])
+def test_a_directorate_and_a_target_of_dates_are_the_owner_and_the_deadline(tmp_path: Path, fmt: str) -> None:
+    plan = imported_as(
+        fmt,
         tmp_path,
         [
             ["Action", "Directorate", "Target"],
@@ -72,8 +87,14 @@ def test_a_directorate_and_a_target_of_dates_are_the_owner_and_the_deadline(tmp_
     assert_every_row_accounted_for(plan, 3)
 
 
-def test_columns_nobody_claims_are_named_in_the_summary_with_their_cell_counts(tmp_path: Path) -> None:
-    plan = imported(
+# Not PDF: eight columns across a page wrap "Chief Executive" where a line break would fall (0.9 pt short),
+# and the PDF reader, by design, reads two names one to a line.
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "docx"])
+def test_columns_nobody_claims_are_named_in_the_summary_with_their_cell_counts(
+    tmp_path: Path, fmt: str
+) -> None:
+    plan = imported_as(
+        fmt,
         tmp_path,
         [
             [
@@ -249,17 +270,14 @@ def test_a_careless_export_is_put_back_and_every_row_is_accounted_for(tmp_path: 
     assert len(plan.actions) + plan.rows.reported == len(CARELESS) - 1
 
 
+# Not PDF: across a page, its seven columns wrap "Chief Executive" where a line break would fall (0.9 pt
+# short), and the PDF reader, by design, reads two names one to a line.
 @pytest.mark.parametrize("fmt", ["docx", "xlsx"])
 def test_the_same_careless_plan_as_a_document_or_a_workbook_reads_the_same(tmp_path: Path, fmt: str) -> None:
     """A Word table or a sheet is square: the row that slid right pushed its RAG under a blank header."""
     width = max(len(row) for row in CARELESS)
     square = [[*row, *[""] * (width - len(row))] for row in CARELESS]
-    path = (
-        write_docx(tmp_path / "careless.docx", [Table(square)])
-        if fmt == "docx"
-        else write_xlsx(tmp_path / "careless.xlsx", {"Plan": square})
-    )
-    plan = interpret_document(read_plan_file(path), today=date(2024, 1, 15))
+    plan = imported_as(fmt, tmp_path, square)
     from_csv = imported(tmp_path, CARELESS)
     assert [reading(a) for a in plan.actions] == [reading(a) for a in from_csv.actions]
     assert (plan.rows.actions, plan.rows.reported) == (from_csv.rows.actions, from_csv.rows.reported)

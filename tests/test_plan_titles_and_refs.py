@@ -167,6 +167,33 @@ def test_one_table_per_pillar_takes_its_theme_from_its_heading_and_the_last_one_
     assert [action.source_ref for action in plan.actions] == ["1.1", "1.2", "2.1", "2.2", "3.1"]
 
 
+def across_plan(fmt: str, folder: Path) -> Path:
+    """The plan as one table: its title in the table's first row and each pillar in a row of its own, both
+    merged across the whole table (in a CSV, one cell and blanks after it)."""
+    rows: list[list[object]] = [[TITLE, *[LEFT] * 4], TABLE_HEADER]
+    for heading, actions in SECTIONS.items():
+        rows += [[heading, *[LEFT] * 4], *actions]
+    if fmt == "csv":
+        return write_csv(folder / "plan.csv", [["" if c is LEFT else str(c) for c in row] for row in rows])
+    if fmt == "docx":
+        return write_docx(folder / "plan.docx", [Table(rows)])
+    if fmt == "pdf":
+        return write_pdf_blocks(folder / "plan.pdf", [Table(rows)])
+    return write_xlsx(folder / "plan.xlsx", {"Plan": rows})
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "docx", "pdf"])
+def test_a_title_and_pillars_merged_across_the_table_are_its_name_and_its_themes(
+    tmp_path: Path, fmt: str
+) -> None:
+    plan = interpret_document(read_plan_file(across_plan(fmt, tmp_path)))
+
+    assert plan.title == TITLE
+    assert [seen(action) for action in plan.actions] == EXPECTED
+    assert [action.source_ref for action in plan.actions] == ["1.1", "1.2", "2.1", "2.2", "3.1"]
+    assert (plan.rows.actions, plan.rows.headings) == (5, 3)
+
+
 def parted_plan(fmt: str, folder: Path) -> Path:
     """The plan in two parts, each under a part heading, both tables with their own pillar column."""
     parts = {"Part A": [HEADER, *PILLARS[:2]], "Part B": [HEADER, *PILLARS[2:]]}

@@ -19,6 +19,7 @@ from storage.importing.tables.grouping import (
     headings_over,
     is_row_heading,
     plan_title,
+    spanning_heading,
     title_text,
     with_context,
     with_heading,
@@ -235,6 +236,11 @@ class _PlanReader:
                         )
                 carry(cells, columns, carried)
                 continue
+            spanning = spanning_heading(cells, columns=columns, title_column=title_column)
+            if spanning is not None:
+                self.tally.headings += 1
+                self._add_heading(spanning, own_groups=own_groups, columns=columns, carried=carried)
+                continue
             if not title_text:
                 fallback = next(
                     (
@@ -258,13 +264,7 @@ class _PlanReader:
                 cells, columns=columns, title_column=title_column, data_cells=data_cells, carried=carried
             ):
                 self.tally.headings += 1
-                if own_groups:
-                    under = groups_of(columns, carried)
-                    inner = self.inner if under == self.inner_under else []
-                    self.inner = with_heading(inner, title_text, unlabelled="section")
-                    self.inner_under = under
-                else:
-                    self.headings = with_heading(self.headings, title_text)
+                self._add_heading(title_text, own_groups=own_groups, columns=columns, carried=carried)
                 self._problem(
                     row,
                     title_column.header,
@@ -281,6 +281,18 @@ class _PlanReader:
                 previous.progress = f"{previous.progress}\n{slid_note}" if previous.progress else slid_note
             self.actions.append(previous)
         self._replaced(waiting, None, columns=columns, carried=carried)
+
+    def _add_heading(
+        self, text: str, *, own_groups: bool, columns: Sequence[Column], carried: Mapping[int, str]
+    ) -> None:
+        """A heading row inside a table: over the rows below it, or a section of the table's own group."""
+        if own_groups:
+            under = groups_of(columns, carried)
+            inner = self.inner if under == self.inner_under else []
+            self.inner = with_heading(inner, text, unlabelled="section")
+            self.inner_under = under
+        else:
+            self.headings = with_heading(self.headings, text)
 
     def _replaced(
         self,

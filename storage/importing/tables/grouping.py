@@ -4,10 +4,11 @@ rows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from storage.importing.headers import Column
 from storage.importing.sources import SourceRow
+from storage.rules.deadlines import interpret_deadline
 
 HEADING_MAX = 150
 LABELLED_HEADING_MAX = 400
@@ -187,7 +188,7 @@ def group_path(
     return [*path, *inner]
 
 
-def groups_of(columns: Sequence[Column], carried: dict[int, str]) -> list[str]:
+def groups_of(columns: Sequence[Column], carried: Mapping[int, str]) -> list[str]:
     """The grouping cells a row sits under, one a grouping column."""
     return [carried.get(column.index, "") for column in columns if column.role == "group"]
 
@@ -199,3 +200,27 @@ def with_context(cells: Sequence[str], columns: Sequence[Column], carried: dict[
         if column.role == "context" and not filled[column.index]:
             filled[column.index] = carried.get(column.index, "")
     return filled
+
+
+# A reference on its own ("7", "WB-1") is a row that lost its cells, not a heading.
+_REF_ALONE = re.compile(r"^[A-Za-z]{0,4}[-.]?\d+(?:[.-]\d+)*[a-z]?$")
+
+
+def spanning_heading(cells: Sequence[str], *, columns: Sequence[Column], title_column: Column) -> str | None:
+    """The text of a row written across the whole table from a Ref column left of its action column
+    ("Workforce" merged over Ref | Action | Lead …, or one cell and blanks in a CSV): a heading for the rows
+    below it. None for any other row: a name alone under Who, a date alone, a reference alone."""
+    if not cells or not cells[0] or title_column.index == 0 or any(cells[1:]):
+        return None
+    if columns[0].role not in ("ref", None):
+        return None
+    text = cells[0]
+    if (
+        len(text) > HEADING_MAX
+        or "\n" in text
+        or text.endswith(".")
+        or _REF_ALONE.match(text)
+        or interpret_deadline(text).kind != "unknown"
+    ):
+        return None
+    return text
