@@ -284,6 +284,36 @@ def test_the_same_careless_plan_as_a_document_or_a_workbook_reads_the_same(tmp_p
     assert problem_rows(plan) == problem_rows(from_csv)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "docx", "pdf"])
+def test_action_text_under_outcome_with_a_date_or_a_status_under_actions_is_put_back(
+    tmp_path: Path, fmt: str
+) -> None:
+    plan = imported_as(
+        fmt,
+        tmp_path,
+        [
+            ["Ref", "Actions", "Outcome", "Lead", "Deadline"],
+            ["1", "Review recruitment adverts", "More diverse shortlists", "HR Manager", "31/03/2025"],
+            ["2", "31/12/2024", "Set up a staff disability network", "Chief Executive", ""],
+            ["3", "Ongoing", "Offer reverse mentoring to senior leaders", "HR Manager", "30/06/2025"],
+        ],
+    )
+    assert [reading(a) for a in plan.actions] == [
+        (None, "Review recruitment adverts", ["HR Manager"], ("dated", date(2025, 3, 31)), None),
+        (None, "Set up a staff disability network", ["Chief Executive"], ("dated", date(2024, 12, 31)), None),
+        (
+            None,
+            "Offer reverse mentoring to senior leaders",
+            ["HR Manager"],
+            ("dated", date(2025, 6, 30)),
+            None,
+        ),
+    ]
+    assert [a.outputs for a in plan.actions] == ["More diverse shortlists", None, "Ongoing"]
+    assert [(p.row, p.column) for p in plan.problems] == [(3, "Actions"), (4, "Actions")]
+    assert_every_row_accounted_for(plan, 3)
+
+
 def test_a_title_is_never_a_bare_date_status_or_rating(tmp_path: Path) -> None:
     plan = imported(
         tmp_path,
