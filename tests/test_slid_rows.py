@@ -163,7 +163,8 @@ def test_a_slid_row_of_any_plan_is_put_back_or_reported_never_misread(plan_index
             or action.title not in _other_cells(original)
             or _titled_from_its_own_text(action)
         ), case
-        # (An owner cell split by a page break, half of it lost, leaves the other half: a part of the same cell.)
+        # (An owner cell split by a page break, half of it lost, leaves the other half: part of the same
+        # cell.)
         assert all(owner in original.owners_text for owner in action.owners), case
         assert action.deadline.text in (original.deadline.text, ""), case
     read_at = {at(action) for action in after.actions}

@@ -231,8 +231,8 @@ class _PlanReader:
                             row,
                             column.header,
                             text,
-                            f"'{_short(text)}' is alone in its row under {column.header}, so it was read as a "
-                            "heading for the rows below it; if it is an action, give it its own row.",
+                            f"'{_short(text)}' is alone in its row under {column.header}, so it was read "
+                            "as a heading for the rows below it; if it is an action, give it its own row.",
                         )
                 carry(cells, columns, carried)
                 continue

@@ -222,8 +222,8 @@ def _misplaced(
     cells: Sequence[str], by_role: Mapping[Role, Column], *, known: Container[str], strict: bool = False
 ) -> int:
     """Cells plainly in the wrong column: a date or a rating under What, a name under Progress or When.
-    `strict`: only a name the plan gives an owner elsewhere, under What or When, which no later mend of the row
-    puts right."""
+    `strict`: only a name the plan gives an owner elsewhere, under What or When, which no later mend of
+    the row puts right."""
     count = 0
     for role, column in by_role.items():
         value = cells[column.index] if column.index < len(cells) else ""
