@@ -66,7 +66,7 @@ def _as_imported_before(store: Database) -> None:
             elif action.plan.name == "Other":
                 action.ref = "WB-2"
         session.commit()
-    command.stamp(alembic_config(store.engine), "0010")
+    command.stamp(alembic_config(store.engine), "0011")
 
 
 def test_an_older_store_takes_back_each_plan_s_own_reference_unless_another_action_holds_it(

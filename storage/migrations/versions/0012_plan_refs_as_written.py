@@ -7,8 +7,8 @@ already has it (then it keeps the one people have been using). Bare numbers ("1.
 written under the plan's prefix, and are left alone. The rules are copied here as they were, so this step
 does what it did whatever the code later says.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -19,8 +19,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
