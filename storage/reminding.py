@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.batches import among, chunks
@@ -50,24 +50,37 @@ _COLUMNS = (
 )
 
 
-def actions_to_look_at(session: Session, *, today: date) -> list[ActionRow]:
-    """Live, open actions of running plans whose next day to look at has come (or was never worked out).
+def _to_look_at(today: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Action.archived.is_(False),
+        Action.status != "done",
+        Plan.paused.is_(False),
+        or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+    )
+
+
+def action_ids_to_look_at(session: Session, *, today: date) -> list[int]:
+    """The ids of the live, open actions of running plans whose next day to look at has come (or was never
+    worked out), in order.
+
+    They come from the index on next_nudge_on, so the cost follows the actions due, not the store.
+    """
+    return list(session.scalars(select(Action.id).join(Plan).where(*_to_look_at(today)).order_by(Action.id)))
+
+
+def actions_to_look_at(
+    session: Session, *, today: date, among_ids: list[int] | None = None
+) -> list[ActionRow]:
+    """Live, open actions of running plans whose next day to look at has come (or was never worked out), in
+    order; of `among_ids` only, when given (those still to look at: one may have changed since they were
+    listed).
 
     The candidates come from the index on next_nudge_on, so the cost follows the actions due, not the store.
     """
-    return [
-        ActionRow(*tuple(row))
-        for row in session.execute(
-            select(*_COLUMNS)
-            .join(Plan)
-            .where(
-                Action.archived.is_(False),
-                Action.status != "done",
-                Plan.paused.is_(False),
-                or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
-            )
-        )
-    ]
+    query = select(*_COLUMNS).join(Plan).where(*_to_look_at(today)).order_by(Action.id)
+    if among_ids is not None:
+        query = query.where(among(session, Action.id, among_ids))
+    return [ActionRow(*tuple(row)) for row in session.execute(query)]
 
 
 def live_actions(session: Session) -> list[ActionRow]:
