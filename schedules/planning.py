@@ -26,7 +26,8 @@ from storage.reminding import (
     action_ids_to_look_at,
     actions_to_look_at,
     look_again_on,
-    people_owning,
+    owner_ids,
+    people_by_id,
     plans_by_id,
 )
 from storage.rules.calendar import (
@@ -101,13 +102,16 @@ def escalated_to(session: Session, plan: Plan) -> list[Addressee]:
     return [Recipient.of(admin) for admin in plan_admins(session)]
 
 
-def owners_as_recipients(session: Session, action_ids: list[int]) -> dict[int, list[Recipient]]:
-    """Who answers for each action, as recipients (one value per person, however many actions they own)."""
-    values: dict[int, Recipient] = {}
-    owners: dict[int, list[Recipient]] = {}
-    for action_id, people in people_owning(session, action_ids).items():
-        owners[action_id] = [values.get(p.id) or values.setdefault(p.id, Recipient.of(p)) for p in people]
-    return owners
+def owners_as_recipients(
+    session: Session, action_ids: list[int], *, known: dict[int, Recipient] | None = None
+) -> dict[int, list[Recipient]]:
+    """Who answers for each action, as recipients (one value per person, however many actions they own);
+    people already in `known` are not read again, and those read are added to it."""
+    values = {} if known is None else known
+    pairs = owner_ids(session, action_ids)
+    wanted = {person_id for ids in pairs.values() for person_id in ids} - set(values)
+    values.update((i, Recipient.of(person)) for i, person in people_by_id(session, wanted).items())
+    return {action_id: [values[i] for i in ids if i in values] for action_id, ids in pairs.items()}
 
 
 def plan_day(
@@ -228,9 +232,8 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
     today = now.astimezone(zone).date()
     candidates = actions_to_look_at(session, today=today, among_ids=ids)
     read.plans = plans = plans_by_id(session, {action.plan_id for action in candidates}, known=read.plans)
-    owners = owners_as_recipients(session, [action.id for action in candidates])
+    owners = owners_as_recipients(session, [action.id for action in candidates], known=read.people)
     read.facts.update((action.id, action) for action in candidates)
-    read.people.update((person.id, person) for people in owners.values() for person in people)
     due = plan_day(
         session, candidates, plans=plans, owners=owners, day=today, zone=zone, escalations=read.escalations
     )
@@ -255,12 +258,14 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
             )
         )
     outbox.plan_nudges(session, rows)
-    next_days: dict[date | None, list[int]] = {}
-    for action in candidates:
-        following = due.next_on[action.id]
-        if following != action.next_nudge_on:
-            next_days.setdefault(following, []).append(action.id)
-    look_again_on(session, next_days)
+    look_again_on(
+        session,
+        {
+            action.id: due.next_on[action.id]
+            for action in candidates
+            if due.next_on[action.id] != action.next_nudge_on
+        },
+    )
     return len(rows)
 
 

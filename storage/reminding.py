@@ -130,13 +130,10 @@ def people_by_id(
     return found
 
 
-def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
-    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
-
-    Two kinds of batched query: the (action, person) pairs, ids only, one per 500 actions; then each person
-    among them once, one per 500 people (rather than a person's whole row again for every action they own).
-    Someone who said the action is "not mine" is left out until an admin maps them to it again.
-    """
+def owner_ids(session: Session, action_ids: list[int]) -> dict[int, list[int]]:
+    """Who answers for each action (the ids of the people mapped to one of its owner roles), for many actions
+    at once, one query per 500 actions. Someone who said the action is "not mine" is left out until an admin
+    maps them to it again."""
     pairs: dict[int, list[int]] = {}
     for chunk in chunks(action_ids):
         declined = exists().where(
@@ -153,20 +150,28 @@ def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Per
             ids = pairs.setdefault(action_id, [])
             if not ids or ids[-1] != person_id:
                 ids.append(person_id)
+    return pairs
+
+
+def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
+    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
+
+    Two kinds of batched query: the (action, person) pairs, ids only (owner_ids); then each person among them
+    once, one per 500 people (rather than a person's whole row again for every action they own).
+    """
+    pairs = owner_ids(session, action_ids)
     people = people_by_id(session, {person_id for ids in pairs.values() for person_id in ids})
     return {action_id: [people[i] for i in ids if i in people] for action_id, ids in pairs.items()}
 
 
-def look_again_on(session: Session, days: Mapping[date | None, list[int]]) -> None:
-    """Set each action's next_nudge_on: the day the sweep must look at it again (None: at the next sweep)."""
-    for day, ids in days.items():
-        for chunk in chunks(ids):
-            session.execute(
-                update(Action)
-                .where(among(session, Action.id, chunk))
-                .values(next_nudge_on=day)
-                .execution_options(synchronize_session=False)
-            )
+def look_again_on(session: Session, days: Mapping[int, date | None]) -> None:
+    """Set each action's next_nudge_on (by id): the day the sweep must look at it again (None: at the next
+    sweep), in one statement executed for each."""
+    if days:
+        session.execute(
+            update(Action),
+            [{"id": action_id, "next_nudge_on": day} for action_id, day in days.items()],
+        )
 
 
 def plans_escalating_in(session: Session, channel_ids: Iterable[str]) -> list[Plan]:
