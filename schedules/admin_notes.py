@@ -65,7 +65,8 @@ def gathered_not_mine(session: Session, *, now: datetime, zone: ZoneInfo) -> int
             continue
         lines = [
             f"{action.ref} · {action.title} — owned by "
-            f"{', '.join(owner.name for owner in action.owners) or 'nobody'}; {person.name} says it isn't theirs"
+            f"{', '.join(owner.name for owner in action.owners) or 'nobody'}; "
+            f"{person.name} says it isn't theirs"
             for person, action in theirs
         ]
         count = f"{len(theirs)} action{'s' if len(theirs) != 1 else ''}"

@@ -39,8 +39,8 @@ from storage.rules.calendar import (
 )
 from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
 
-# Actions planned in one transaction: small enough that a command waiting for SQLite's write lock waits for one
-# chunk (tens of milliseconds), not for the whole first sweep of a large store.
+# Actions planned in one transaction: small enough that a command waiting for SQLite's write lock waits for
+# one chunk (tens of milliseconds), not for the whole first sweep of a large store.
 SWEEP_CHUNK = 250
 
 

@@ -152,8 +152,8 @@ def test_an_admin_hears_of_the_days_first_not_mine_at_once_and_of_the_rest_in_on
         assert note.local().strftime("%a %H:%M") == "Tue 10:00"  # the first round in their working morning
         assert "people have said 3 actions are not theirs" in note.text
         for line in (
-            "NO-7 · Publish the gender and ethnicity pay gap reports — owned by People Services; Sam Patel says "
-            "it isn't theirs",
+            "NO-7 · Publish the gender and ethnicity pay gap reports — owned by People Services; "
+            "Sam Patel says it isn't theirs",
             "NO-2 · Set EDI objectives for every director — owned by Chief Executive, HR Manager; "
             "Amina Khan says it isn't theirs",
             "NO-9 · Run the staff EDI survey — owned by HR Manager, Internal Comms; Amina Khan says it isn't "

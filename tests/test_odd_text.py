@@ -159,13 +159,15 @@ def test_a_plan_cell_and_a_people_row_with_hidden_characters_are_imported_withou
     plan = tmp_path / "plan.csv"
     plan.write_text(
         "Action,Lead,Timescale,Progress update\n"
-        f"Review{hidden} recruitment adverts \u202eeulb si ti,HR\u202e Manager,31/3/26,on\u200b track{hidden}\n",
+        f"Review{hidden} recruitment adverts \u202eeulb si ti,HR\u202e Manager,31/3/26,"
+        f"on\u200b track{hidden}\n",
         encoding="utf-8",
     )
     people = tmp_path / "people.csv"
     people.write_text(
         "owner,name,email,timezone,slack_id,teams_id\n"
-        f"HR Manager{hidden},Amina{hidden} Khan\u202e,amina.khan@northbridge.example,Europe/London,U0AMINA,\n",
+        f"HR Manager{hidden},Amina{hidden} Khan\u202e,"
+        "amina.khan@northbridge.example,Europe/London,U0AMINA,\n",
         encoding="utf-8",
     )
     moment = datetime(2025, 11, 3, 9, 30, tzinfo=ZoneInfo("Europe/London"))

@@ -107,7 +107,7 @@ def test_a_reminder_opens_the_persons_dm_and_posts_its_blocks_there(
 def test_at_debug_level_the_log_says_what_slack_was_asked_but_not_what_anyone_wrote(
     slack_api: SlackStandIn, send: SlackSender
 ) -> None:
-    """Issue 11, item 13: slack_sdk logs whole bodies at DEBUG; edibot's log handler keeps each line's start."""
+    """Issue 11, item 13: slack_sdk logs whole bodies at DEBUG; edibot's log handler keeps their start."""
     amina = slack_api.add_user("Amina Khan")
     written = Reply.say("Spoke to legal about the tribunal case of J. Smith")
     lines = io.StringIO()
