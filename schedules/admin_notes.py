@@ -1,5 +1,5 @@
-"""Notes for the plan admins: owner roles with nobody to remind (weekly), and whoever can't be reached
-(once)."""
+"""Notes for the plan admins: owner roles with nobody to remind (weekly), the day's "not mine"s gathered (the
+next morning), and whoever can't be reached (once)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,44 @@ def weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> int
         _queue_note(session, key=f"admin-note:{week}:{admin.id}", admin=admin, body=body, now=now, zone=zone)
         for admin in admins
     )
+
+
+def gathered_not_mine(session: Session, *, now: datetime, zone: ZoneInfo) -> int:
+    """Each plan admin hears, in one message, every "not mine" said before today that they have not heard of:
+    the rest of a day's after its first (which went at once), gathered for the next morning.
+
+    Keyed by day and admin, and marked told in the same transaction, so another round or a replica sends none
+    of them twice, and a round cut short loses none.
+    """
+    local = now.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    waiting = Store(session).declines_waiting(before=midnight)
+    if not waiting:
+        return 0
+    admins = plan_admins(session)
+    keys = {admin.id: f"not-mine:{local.date().isoformat()}:{admin.id}" for admin in admins}
+    if outbox.message_keys_taken(session, list(keys.values())):
+        return 0  # today's went already (these came in late): they wait for tomorrow's
+    queued = 0
+    for admin in admins:
+        theirs = [(person, action) for person, action in waiting if person.id != admin.id]
+        if not theirs:
+            continue
+        lines = [
+            f"{action.ref} · {action.title} — owned by "
+            f"{', '.join(owner.name for owner in action.owners) or 'nobody'}; "
+            f"{person.name} says it isn't theirs"
+            for person, action in theirs
+        ]
+        count = f"{len(theirs)} action{'s' if len(theirs) != 1 else ''}"
+        body = (
+            f"Since my last note, people have said {count} {'are' if len(theirs) != 1 else 'is'} not theirs; "
+            "please map each to the right person (`/edi people map` or `/edi owner REF add`):\n"
+            + "\n".join(lines)
+        )
+        queued += _queue_note(session, key=keys[admin.id], admin=admin, body=body, now=now, zone=zone)
+    Store(session).admins_told(waiting, at=now)
+    return queued
 
 
 def tell_admins_about_channel_once(

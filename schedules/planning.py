@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from schedules.admin_notes import weekly_admin_note
+from schedules.admin_notes import gathered_not_mine, weekly_admin_note
 from schedules.batching import queue_messages
 from schedules.sending import Addressee, Channel, Recipient
 from storage import outbox
@@ -22,9 +22,12 @@ from storage.db import Database
 from storage.models import Person, Plan
 from storage.queries import plan_admins
 from storage.reminding import (
+    ActionRow,
+    action_ids_to_look_at,
     actions_to_look_at,
     look_again_on,
-    people_owning,
+    owner_ids,
+    people_by_id,
     plans_by_id,
 )
 from storage.rules.calendar import (
@@ -35,6 +38,10 @@ from storage.rules.calendar import (
     next_send_at,
 )
 from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
+
+# Actions planned in one transaction: small enough that a command waiting for SQLite's write lock waits for
+# one chunk (tens of milliseconds), not for the whole first sweep of a large store.
+SWEEP_CHUNK = 250
 
 
 @dataclass
@@ -95,13 +102,16 @@ def escalated_to(session: Session, plan: Plan) -> list[Addressee]:
     return [Recipient.of(admin) for admin in plan_admins(session)]
 
 
-def owners_as_recipients(session: Session, action_ids: list[int]) -> dict[int, list[Recipient]]:
-    """Who answers for each action, as recipients (one value per person, however many actions they own)."""
-    values: dict[int, Recipient] = {}
-    owners: dict[int, list[Recipient]] = {}
-    for action_id, people in people_owning(session, action_ids).items():
-        owners[action_id] = [values.get(p.id) or values.setdefault(p.id, Recipient.of(p)) for p in people]
-    return owners
+def owners_as_recipients(
+    session: Session, action_ids: list[int], *, known: dict[int, Recipient] | None = None
+) -> dict[int, list[Recipient]]:
+    """Who answers for each action, as recipients (one value per person, however many actions they own);
+    people already in `known` are not read again, and those read are added to it."""
+    values = {} if known is None else known
+    pairs = owner_ids(session, action_ids)
+    wanted = {person_id for ids in pairs.values() for person_id in ids} - set(values)
+    values.update((i, Recipient.of(person)) for i, person in people_by_id(session, wanted).items())
+    return {action_id: [values[i] for i in ids if i in values] for action_id, ids in pairs.items()}
 
 
 def plan_day(
@@ -156,63 +166,107 @@ def send_at(nudge: PlannedNudge, *, day: date, now: datetime, zone: ZoneInfo) ->
 
 
 def sweep(
-    database: Database, *, now: datetime, zone: ZoneInfo, daily_cap: int = 1, weekly_cap: int = WEEKLY_CAP
+    database: Database,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    daily_cap: int = 1,
+    weekly_cap: int = WEEKLY_CAP,
+    chunk: int = SWEEP_CHUNK,
 ) -> SweepReport:
     """Plan every reminder that is due by `now` into the outbox. Safe to run any number of times.
 
     Its cost follows the actions due, not the size of the store: the candidates come from the index on
     next_nudge_on, only the columns the ladder reads are loaded, and recipients, existing keys, next days and
     message ids are read and written in a few batched statements rather than one per action or per row.
+
+    The candidates are planned `chunk` at a time, each chunk in a transaction of its own, and only then
+    gathered into messages. The first sweep of a large store looks at every open action: in one transaction
+    it held SQLite's write lock for its whole length, and every command that writes (a status, a note, the
+    record of a delivery) waited behind it. A chunk plans its actions' nudges and moves their next day to look
+    at together, so a sweep cut short (a crash, a lost connection) leaves each action either planned or still
+    due: the next round plans what is left, and the unique keys keep what was planned from being planned
+    again. Nudges planned but not yet in a message wait for the next gathering.
     """
     today = now.astimezone(zone).date()
     report = SweepReport()
     with database.session() as session:
-        candidates = actions_to_look_at(session, today=today)
-        report.actions_looked_at = len(candidates)
-        plans = plans_by_id(session, {action.plan_id for action in candidates})
-        owners = owners_as_recipients(session, [action.id for action in candidates])
-        due = plan_day(session, candidates, plans=plans, owners=owners, day=today, zone=zone)
-        existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
-        rows: list[dict[str, object]] = []
-        for nudge in due.nudges:
-            if nudge.key in existing:
-                continue
-            existing.add(nudge.key)
-            to_channel = isinstance(nudge.to, Channel)
-            rows.append(
-                dict(
-                    key=nudge.key,
-                    action_id=nudge.action.id,
-                    person_id=None if to_channel else nudge.to.id,
-                    channel=nudge.to.id if to_channel else None,
-                    step=nudge.step.name,
-                    occurrence=nudge.step.occurrence,
-                    step_on=nudge.step.on,
-                    created_at=now,
-                    send_at=send_at(nudge, day=today, now=now, zone=zone),
-                )
+        ids = action_ids_to_look_at(session, today=today)
+    read = _ReadSoFar()
+    for start in range(0, len(ids), chunk):
+        with database.session() as session:
+            report.nudges_planned += _plan_chunk(
+                session, ids[start : start + chunk], now=now, zone=zone, read=read
             )
-        outbox.plan_nudges(session, rows)
-        report.nudges_planned = len(rows)
-        next_days: dict[date | None, list[int]] = {}
-        for action in candidates:
-            following = due.next_on[action.id]
-            if following != action.next_nudge_on:
-                next_days.setdefault(following, []).append(action.id)
-        look_again_on(session, next_days)
-        session.flush()
+    report.actions_looked_at = len(read.facts)
+    with database.session() as session:
         report.messages_queued = queue_messages(
             session,
             now=now,
             zone=zone,
             daily_cap=daily_cap,
             weekly_cap=weekly_cap,
-            facts={action.id: action for action in candidates},
-            plans=plans,
-            known_people={person.id: person for people in owners.values() for person in people},
+            facts=read.facts,
+            plans=read.plans,
+            known_people=read.people,
         )
         report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
+        report.messages_queued += gathered_not_mine(session, now=now, zone=zone)
     return report
+
+
+@dataclass
+class _ReadSoFar:
+    """What the sweep's chunks have read, kept for gathering the messages (read as fresh as it was before
+    the sweep was chunked: each fact when its action was looked at) and for the chunks that follow."""
+
+    facts: dict[int, ActionRow] = field(default_factory=dict)  # the actions looked at
+    plans: dict[int, Plan] = field(default_factory=dict)
+    people: dict[int, Recipient] = field(default_factory=dict)  # their owners
+    escalations: dict[int, list[Addressee]] = field(default_factory=dict)  # per plan
+
+
+def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneInfo, read: _ReadSoFar) -> int:
+    """Plans the nudges of these actions (those still due to be looked at) and sets the next day to look at
+    each, in the caller's one transaction; how many nudges it planned."""
+    today = now.astimezone(zone).date()
+    candidates = actions_to_look_at(session, today=today, among_ids=ids)
+    read.plans = plans = plans_by_id(session, {action.plan_id for action in candidates}, known=read.plans)
+    owners = owners_as_recipients(session, [action.id for action in candidates], known=read.people)
+    read.facts.update((action.id, action) for action in candidates)
+    due = plan_day(
+        session, candidates, plans=plans, owners=owners, day=today, zone=zone, escalations=read.escalations
+    )
+    existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
+    rows: list[dict[str, object]] = []
+    for nudge in due.nudges:
+        if nudge.key in existing:
+            continue
+        existing.add(nudge.key)
+        to_channel = isinstance(nudge.to, Channel)
+        rows.append(
+            dict(
+                key=nudge.key,
+                action_id=nudge.action.id,
+                person_id=None if to_channel else nudge.to.id,
+                channel=nudge.to.id if to_channel else None,
+                step=nudge.step.name,
+                occurrence=nudge.step.occurrence,
+                step_on=nudge.step.on,
+                created_at=now,
+                send_at=send_at(nudge, day=today, now=now, zone=zone),
+            )
+        )
+    outbox.plan_nudges(session, rows)
+    look_again_on(
+        session,
+        {
+            action.id: due.next_on[action.id]
+            for action in candidates
+            if due.next_on[action.id] != action.next_nudge_on
+        },
+    )
+    return len(rows)
 
 
 def planned_keys(database: Database) -> list[str]:

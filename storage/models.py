@@ -251,6 +251,9 @@ class ActionDecline(Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the plan admins were told of it: at once (the day's first), or in the next morning's one message
+    # gathering the rest of that day's; None while it waits for that message.
+    told_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Nudge(Base):

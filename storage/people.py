@@ -24,6 +24,7 @@ from storage.rules.calendar import (
     send_time_problem,
 )
 from storage.rules.defaults import NATIONS, SEND_TIME, WORKING_DAYS
+from storage.rules.text import clean_text
 from storage.store import Store, person_key
 from storage.textfiles import TextEncodingError, decode_text
 
@@ -51,7 +52,8 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
     if size > MAX_FILE_BYTES:
         raise too_large(path.name, found=f"it is {megabytes(size)}", limit=megabytes(MAX_FILE_BYTES))
     try:
-        text = decode_text(path.read_bytes(), name=path.name)
+        # The one door the directory's text comes in by: no NUL, bidi controls or hidden characters in a name.
+        text = clean_text(decode_text(path.read_bytes(), name=path.name))
     except TextEncodingError as exc:
         raise PlanFileError(str(exc)) from exc
     reader = csv.DictReader(io.StringIO(text))

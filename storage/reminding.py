@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.batches import among, chunks
@@ -50,24 +50,37 @@ _COLUMNS = (
 )
 
 
-def actions_to_look_at(session: Session, *, today: date) -> list[ActionRow]:
-    """Live, open actions of running plans whose next day to look at has come (or was never worked out).
+def _to_look_at(today: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Action.archived.is_(False),
+        Action.status != "done",
+        Plan.paused.is_(False),
+        or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
+    )
+
+
+def action_ids_to_look_at(session: Session, *, today: date) -> list[int]:
+    """The ids of the live, open actions of running plans whose next day to look at has come (or was never
+    worked out), in order.
+
+    They come from the index on next_nudge_on, so the cost follows the actions due, not the store.
+    """
+    return list(session.scalars(select(Action.id).join(Plan).where(*_to_look_at(today)).order_by(Action.id)))
+
+
+def actions_to_look_at(
+    session: Session, *, today: date, among_ids: list[int] | None = None
+) -> list[ActionRow]:
+    """Live, open actions of running plans whose next day to look at has come (or was never worked out), in
+    order; of `among_ids` only, when given (those still to look at: one may have changed since they were
+    listed).
 
     The candidates come from the index on next_nudge_on, so the cost follows the actions due, not the store.
     """
-    return [
-        ActionRow(*tuple(row))
-        for row in session.execute(
-            select(*_COLUMNS)
-            .join(Plan)
-            .where(
-                Action.archived.is_(False),
-                Action.status != "done",
-                Plan.paused.is_(False),
-                or_(Action.next_nudge_on.is_(None), Action.next_nudge_on <= today),
-            )
-        )
-    ]
+    query = select(*_COLUMNS).join(Plan).where(*_to_look_at(today)).order_by(Action.id)
+    if among_ids is not None:
+        query = query.where(among(session, Action.id, among_ids))
+    return [ActionRow(*tuple(row)) for row in session.execute(query)]
 
 
 def live_actions(session: Session) -> list[ActionRow]:
@@ -117,13 +130,10 @@ def people_by_id(
     return found
 
 
-def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
-    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
-
-    Two kinds of batched query: the (action, person) pairs, ids only, one per 500 actions; then each person
-    among them once, one per 500 people (rather than a person's whole row again for every action they own).
-    Someone who said the action is "not mine" is left out until an admin maps them to it again.
-    """
+def owner_ids(session: Session, action_ids: list[int]) -> dict[int, list[int]]:
+    """Who answers for each action (the ids of the people mapped to one of its owner roles), for many actions
+    at once, one query per 500 actions. Someone who said the action is "not mine" is left out until an admin
+    maps them to it again."""
     pairs: dict[int, list[int]] = {}
     for chunk in chunks(action_ids):
         declined = exists().where(
@@ -140,20 +150,28 @@ def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Per
             ids = pairs.setdefault(action_id, [])
             if not ids or ids[-1] != person_id:
                 ids.append(person_id)
+    return pairs
+
+
+def people_owning(session: Session, action_ids: list[int]) -> dict[int, list[Person]]:
+    """Who answers for each action (people mapped to one of its owner roles), for many actions at once.
+
+    Two kinds of batched query: the (action, person) pairs, ids only (owner_ids); then each person among them
+    once, one per 500 people (rather than a person's whole row again for every action they own).
+    """
+    pairs = owner_ids(session, action_ids)
     people = people_by_id(session, {person_id for ids in pairs.values() for person_id in ids})
     return {action_id: [people[i] for i in ids if i in people] for action_id, ids in pairs.items()}
 
 
-def look_again_on(session: Session, days: Mapping[date | None, list[int]]) -> None:
-    """Set each action's next_nudge_on: the day the sweep must look at it again (None: at the next sweep)."""
-    for day, ids in days.items():
-        for chunk in chunks(ids):
-            session.execute(
-                update(Action)
-                .where(among(session, Action.id, chunk))
-                .values(next_nudge_on=day)
-                .execution_options(synchronize_session=False)
-            )
+def look_again_on(session: Session, days: Mapping[int, date | None]) -> None:
+    """Set each action's next_nudge_on (by id): the day the sweep must look at it again (None: at the next
+    sweep), in one statement executed for each."""
+    if days:
+        session.execute(
+            update(Action),
+            [{"id": action_id, "next_nudge_on": day} for action_id, day in days.items()],
+        )
 
 
 def plans_escalating_in(session: Session, channel_ids: Iterable[str]) -> list[Plan]:

@@ -368,11 +368,13 @@ class Store:
         owned = select(action_owners.c.action_id).where(action_owners.c.owner_id == owner.id)
         self.session.execute(update(Action).where(Action.id.in_(owned)).values(next_nudge_on=None))
 
-    def decline(self, action: Action, person: Person, *, at: datetime) -> None:
+    def decline(self, action: Action, person: Person, *, at: datetime, told: bool = True) -> None:
         """`person` says `action` isn't theirs: no more reminders to them about it (its planned ones are
-        dropped)."""
+        dropped). `told`: the plan admins are told now; else it waits for the next morning's gathering."""
         if self.session.get(ActionDecline, (action.id, person.id)) is None:
-            self.session.add(ActionDecline(action_id=action.id, person_id=person.id, at=at))
+            self.session.add(
+                ActionDecline(action_id=action.id, person_id=person.id, at=at, told_at=at if told else None)
+            )
         self.session.execute(
             delete(Nudge).where(
                 Nudge.action_id == action.id, Nudge.person_id == person.id, Nudge.message_id.is_(None)
@@ -395,6 +397,33 @@ class Store:
             )
             or 0
         )
+
+    def admins_told_of_a_decline_since(self, since: datetime) -> bool:
+        """Whether the plan admins have heard of any "not mine" since `since` (at once, or gathered)."""
+        told = select(ActionDecline.action_id).where(ActionDecline.told_at >= since).limit(1)
+        return self.session.scalar(told) is not None
+
+    def declines_waiting(self, *, before: datetime) -> list[tuple[Person, Action]]:
+        """Every "not mine" said before `before` that the plan admins have not heard of yet: who, about what
+        (with its owners), oldest first."""
+        rows = self.session.execute(
+            select(Person, Action)
+            .join(ActionDecline, ActionDecline.person_id == Person.id)
+            .join(Action, Action.id == ActionDecline.action_id)
+            .where(ActionDecline.told_at.is_(None), ActionDecline.at < before)
+            .options(selectinload(Action.owners))
+            .order_by(ActionDecline.at, Action.ref)
+        )
+        return [(person, action) for person, action in rows]
+
+    def admins_told(self, declines: Sequence[tuple[Person, Action]], *, at: datetime) -> None:
+        """These "not mine"s have reached the plan admins."""
+        for person, action in declines:
+            self.session.execute(
+                update(ActionDecline)
+                .where(ActionDecline.action_id == action.id, ActionDecline.person_id == person.id)
+                .values(told_at=at)
+            )
 
     def answers_for(self, person: Person, action: Action) -> bool:
         """Whether `action` is `person`'s to decline: they answer for one of its owner roles, or it names

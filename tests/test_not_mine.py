@@ -1,6 +1,7 @@
 """Saying “not mine”, as owners and plan admins meet it: only someone an action names, or who answers for one
 of its owners, can decline it; saying it twice tells nobody twice; several in one go reach each admin as one
-notice; and no one can send the admins more than NOT_MINE_PER_DAY of them in a day.
+notice; the day's first reaches the admins at once, the rest of the day's in one message the next morning; and
+no one can send the admins more than NOT_MINE_PER_DAY of them in a day.
 
 The world is the Northbridge sample plan (NO-1…NO-15) and its people: Amina Khan (HR Manager, Internal Comms)
 owns NO-2, NO-6 and NO-9; Sam Patel (People Services) owns NO-7 and NO-10; Ewan Campbell owns NO-12; Priya
@@ -9,10 +10,14 @@ Shah (EDI Lead, NO-3) is the only plan admin. It is Monday 3 November 2025, 09:3
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.console import FakeClock
 from handlers.core import Actor
 from storage.db import Database
 from storage.rules.bounds import NOT_MINE_PER_DAY
 from storage.store import Store
+from tests.nudging import NudgeWorld, Received
 from tests.transcript import Transcript, nothing_changes
 
 
@@ -113,3 +118,61 @@ def test_no_one_can_send_the_admins_more_than_ten_not_mines_a_day(
     transcript.at("2025-11-04T09:00")
     transcript.say("@Sam Patel", f"/edi notmine {refs[10]}")
     transcript.expect_reply("that NO-24 isn't yours")
+
+
+def test_an_admin_hears_of_the_days_first_not_mine_at_once_and_of_the_rest_in_one_message_next_morning(
+    transcript: Transcript, store: Database, clock: FakeClock
+) -> None:
+    transcript.say("@Priya Shah", "/edi admins add @Tom Okafor")
+    transcript.say("@Amina Khan", "/edi notmine NO-6")
+    transcript.expect_reply(
+        "Thanks, I've told the plan admins (Priya Shah, Tom Okafor) that NO-6 isn't yours."
+    )
+    transcript.expect_notice(to="Priya Shah", containing="Amina Khan says NO-6 is not theirs.")
+
+    transcript.at("2025-11-03T11:00")
+    transcript.say("@Sam Patel", "/edi notmine NO-7")
+    transcript.expect_reply(
+        "Thanks, I'll tell the plan admins (Priya Shah, Tom Okafor) that NO-7 isn't yours tomorrow morning, "
+        "in one message with the others said today. I won't remind you about it again"
+    )
+    transcript.expect_no_notices()
+    transcript.at("2025-11-03T15:00")
+    transcript.say("@Amina Khan", "/edi notmine NO-2 NO-9")
+    transcript.expect_reply("that NO-2 and NO-9 aren't yours tomorrow morning")
+    transcript.expect_no_notices()
+    world = NudgeWorld(store, clock)
+    world.run_until("2025-11-03T23:00", every=timedelta(hours=1))
+    assert not_mine_notes(world, "Priya Shah") == []  # the day's rest waits for the morning
+
+    world.run_until("2025-11-04T12:00", every=timedelta(hours=1), start="2025-11-04T00:00")
+
+    for admin in ("Priya Shah", "Tom Okafor"):
+        [note] = not_mine_notes(world, admin)
+        assert note.local().strftime("%a %H:%M") == "Tue 10:00"  # the first round in their working morning
+        assert "people have said 3 actions are not theirs" in note.text
+        for line in (
+            "NO-7 · Publish the gender and ethnicity pay gap reports — owned by People Services; "
+            "Sam Patel says it isn't theirs",
+            "NO-2 · Set EDI objectives for every director — owned by Chief Executive, HR Manager; "
+            "Amina Khan says it isn't theirs",
+            "NO-9 · Run the staff EDI survey — owned by HR Manager, Internal Comms; Amina Khan says it isn't "
+            "theirs",
+        ):
+            assert line in note.text
+        assert "NO-6" not in note.text  # heard of at once, yesterday
+    assert declined(store, "Amina Khan") == ["NO-2", "NO-6", "NO-9"]
+
+    # That note was Tuesday's: a "not mine" later on Tuesday waits for Wednesday's.
+    transcript.at("2025-11-04T14:00")
+    transcript.say("@Sam Patel", "/edi notmine NO-10")
+    transcript.expect_reply("that NO-10 isn't yours tomorrow morning")
+    world.run_until("2025-11-05T12:00", every=timedelta(hours=1), start="2025-11-04T15:00")
+    notes = not_mine_notes(world, "Priya Shah")
+    assert len(notes) == 2 and "NO-10" in notes[1].text and "said 1 action is not theirs" in notes[1].text
+    assert notes[1].local().strftime("%a %H:%M") == "Wed 10:00"
+
+
+def not_mine_notes(world: NudgeWorld, name: str) -> list[Received]:
+    """The messages gathering a day's "not mine"s that `name` received."""
+    return [received for received in world.inbox(name) if "people have said" in received.text]

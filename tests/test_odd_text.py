@@ -8,10 +8,17 @@ It is Monday 3 November 2025, 09:30 in London. These run on PostgreSQL too, whic
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from handlers.core import Actor
 from storage.db import Database
+from storage.importing.errors import PlanFileError
+from storage.importing.service import import_plan
+from storage.people import import_people
 from storage.rules.bounds import COMMAND_LIMIT, FILTER_LIMIT, TITLE_LIMIT
 from storage.store import Store
 from tests.transcript import Transcript, history, nothing_changes, snapshot
@@ -140,3 +147,52 @@ def test_a_long_message_still_becomes_a_new_action_form_with_its_title_cut(trans
     title = next(field for field in form.fields if field.name == "title")
     assert title.initial.startswith("Review the adverts and much more besides")
     assert len(title.initial) == TITLE_LIMIT
+
+
+def test_a_plan_cell_and_a_people_row_with_hidden_characters_are_imported_without_them(
+    store: Database, tmp_path: Path
+) -> None:
+    """Plan files and the people CSV come in by the importer, not the command layer: the same cleaning, or a
+    channel would show the override. A NUL can't come in this way at all: a text file holding one is refused
+    as undecodable, XML (DOCX, XLSX) can't hold one, and a PDF's is read as "(cid:0)"."""
+    hidden = "\x1b\x07\u202e\u200b\ufeff"  # an escape, a bell, an override, a zero-width space, a BOM
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "Action,Lead,Timescale,Progress update\n"
+        f"Review{hidden} recruitment adverts \u202eeulb si ti,HR\u202e Manager,31/3/26,"
+        f"on\u200b track{hidden}\n",
+        encoding="utf-8",
+    )
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "owner,name,email,timezone,slack_id,teams_id\n"
+        f"HR Manager{hidden},Amina{hidden} Khan\u202e,"
+        "amina.khan@northbridge.example,Europe/London,U0AMINA,\n",
+        encoding="utf-8",
+    )
+    moment = datetime(2025, 11, 3, 9, 30, tzinfo=ZoneInfo("Europe/London"))
+
+    import_plan(store, plan, now=moment, plan_name="Odd plan")
+    summary = import_people(store, people, now=moment)
+
+    assert not summary.problems
+    with store.session() as session:
+        directory = Store(session)
+        [action] = directory.actions_matching()
+        assert action.title == "Review recruitment adverts eulb si ti"
+        assert action.progress_note == "on track"
+        assert [owner.name for owner in action.owners] == ["HR Manager"]
+        assert set(action.raw_cells.values()) == {
+            "Review recruitment adverts eulb si ti",
+            "HR Manager",
+            "31/3/26",
+            "on track",
+        }
+        amina = directory.person_mentioned("Amina Khan")
+        assert amina is not None and amina.name == "Amina Khan"
+        assert directory.is_owner(amina, action)  # the role she answers for is the action's, written cleanly
+
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"Action,Lead,Timescale\nReview\x00 adverts,HR Manager,31/3/26\n")
+    with nothing_changes(store), pytest.raises(PlanFileError, match="not in a text encoding I can read"):
+        import_plan(store, nul, now=moment, plan_name="Odd plan")

@@ -6,6 +6,8 @@ WebClient."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.console import FakeClock
+from bot.logs import BodiesLeftOut
 from bot.slack.blocks import blocks_for, text_for
 from bot.slack.sender import OUTBOX_EVENT, SlackSender
 from handlers.messages import Reply
@@ -99,6 +102,29 @@ def test_a_reminder_opens_the_persons_dm_and_posts_its_blocks_there(
     [message] = slack_api.posted(dm)
     assert platform_id == f"{dm}:{message['ts']}"
     assert message["text"].startswith("Amina, 1 EDI action needs you")
+
+
+def test_at_debug_level_the_log_says_what_slack_was_asked_but_not_what_anyone_wrote(
+    slack_api: SlackStandIn, send: SlackSender
+) -> None:
+    """Issue 11, item 13: slack_sdk logs whole bodies at DEBUG; edibot's log handler keeps their start."""
+    amina = slack_api.add_user("Amina Khan")
+    written = Reply.say("Spoke to legal about the tribunal case of J. Smith")
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.addFilter(BodiesLeftOut())  # as configure_logging sets up edibot's stderr
+    sdk = logging.getLogger("slack_sdk")
+    level = sdk.level
+    sdk.addHandler(handler)
+    sdk.setLevel(logging.DEBUG)
+    try:
+        send(someone("Amina Khan", amina.id), written)
+    finally:
+        sdk.removeHandler(handler)
+        sdk.setLevel(level)
+
+    assert "chat.postMessage" in lines.getvalue()  # the debug lines are there, up to their bodies
+    assert "tribunal" not in lines.getvalue() and "J. Smith" not in lines.getvalue()
 
 
 def test_slack_accepts_the_reminder_of_someone_with_300_actions(

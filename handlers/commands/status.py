@@ -211,7 +211,8 @@ def reopen(request: Request) -> Reply:
 
 def not_mine(request: Request) -> Reply:
     """The person hears no more about these actions (until an admin maps them to one again); each plan admin
-    is told once, in one notice gathering them, whose they may be.
+    is told once, in one notice gathering them, whose they may be: the day's first "not mine" at once, the
+    rest of the day's together, in one message the next morning.
 
     Only someone an action names, or who answers for one of its owners, may decline it; a second "not mine"
     about the same action tells nobody again; and one person sends the admins at most NOT_MINE_PER_DAY a day.
@@ -241,11 +242,15 @@ def not_mine(request: Request) -> Reply:
             f"on at most {NOT_MINE_PER_DAY} a day to the plan admins, so I haven't passed on {_refs(new)}. "
             f"Tell a plan admin{who} directly, or try again tomorrow. I haven't changed anything."
         )
+    # The day's first reaches the admins at once; the rest of the day's wait for one message the next
+    # morning (schedules.admin_notes.gathered_not_mine), so a busy day is one message, not one per command.
+    at_once = not request.store.admins_told_of_a_decline_since(midnight)
     for action in new:
-        request.store.decline(action, person, at=request.now)
-    notice = _declined_notice(person.name, new, request.now.date())
-    for admin in admins:
-        request.notify(admin, notice)
+        request.store.decline(action, person, at=request.now, told=at_once)
+    if at_once:
+        notice = _declined_notice(person.name, new, request.now.date())
+        for admin in admins:
+            request.notify(admin, notice)
     before = [action for action in actions if action not in new]
     again = f" (you had already said so of {_refs(before)})" if before else ""
     it = "it" if len(new) == 1 else "them"
@@ -254,8 +259,15 @@ def not_mine(request: Request) -> Reply:
             f"Thanks — but there is no plan admin to tell yet. {_owned_by_line(new)}{again} "
             f"I won't remind you about {it} again."
         )
+    names = ", ".join(a.name for a in admins)
+    if not at_once:
+        return Reply.say(
+            f"Thanks, I'll tell the plan admins ({names}) that {_refs(new)} {_isnt(new)} yours{again} "
+            "tomorrow morning, in one message with the others said today. I won't remind you about "
+            f"{it} again unless they map {it} back to you."
+        )
     return Reply.say(
-        f"Thanks, I've told the plan admins ({', '.join(a.name for a in admins)}) that {_refs(new)} "
+        f"Thanks, I've told the plan admins ({names}) that {_refs(new)} "
         f"{_isnt(new)} yours{again}. I won't remind you about {it} again unless they map {it} back to you."
     )
 

@@ -1,4 +1,5 @@
-"""Turns one cell as a file holds it into clean text, setting struck-through text aside."""
+"""Turns one cell as a file holds it into clean text, setting struck-through text aside and dropping what
+text must not carry in (storage.rules.text)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from storage.importing.sources import SourceRow
+from storage.rules.text import clean_text
 
 # Tags whose start or end begins a new line of text.
 _LINE_BREAK_TAGS = frozenset(
@@ -149,8 +151,21 @@ def build_row(
     itself (DOCX); otherwise the raw text is cleaned.
     """
     cleaned = clean_row(raw if kept is None else kept, struck_elsewhere=struck_elsewhere)
-    if cleaned.is_blank:
+    cells, struck = tuple(map(safe_text, cleaned.cells)), tuple(map(safe_text, cleaned.struck))
+    if not any(cells) and not any(struck):
         return None
     return SourceRow(
-        cells=cleaned.cells, raw=tuple(raw), line=line, table=table, where=where, struck=cleaned.struck
+        cells=cells, raw=tuple(map(safe_text, raw)), line=line, table=table, where=where, struck=struck
     )
+
+
+@lru_cache(maxsize=4096)
+def safe_text(text: str) -> str:
+    """A cell's text as it may be kept and echoed: storage.rules.text.clean_text (no NUL, which PostgreSQL
+    refuses, no bidi controls or hidden zero-width characters, which spoof what a channel shows), with a
+    vertical tab or form feed (line breaks, as Word and Excel write them) read as the line break it is.
+
+    Every reader's rows pass here (build_row), cells and raw text alike: the one door a plan's text comes in
+    by, as commands come in by the command layer's.
+    """
+    return clean_text(text.replace("\x0b", "\n").replace("\x0c", "\n"))

@@ -1,7 +1,8 @@
 """Text as people send it, made safe to keep and to echo: no NUL or control bytes, no hidden direction
 changes.
 
-Everything typed, pressed or submitted passes through `clean_text` once, where it enters the command layer.
+Everything typed, pressed or submitted passes through `clean_text` once, where it enters the command layer;
+so does every cell of a plan file (where the importer builds its rows) and the people CSV (where it is read).
 PostgreSQL refuses a NUL byte in text outright, and the rest are how a note is visually spoofed when it is
 echoed into a channel: a right-to-left override (U+202E) before "txt.exe" shows "exe.txt", and zero-width
 characters make two different references look alike. Everything else is kept as it was typed, accents, other
