@@ -23,7 +23,7 @@ from tests.edibot_process import posted_to
 from tests.slack_standin import SlackUser
 from tests.slack_workspace import SlackWorkspace
 from tests.teams_standin import Member
-from tests.teams_tenant import TeamsTenant, texts_of
+from tests.teams_tenant import TeamsTenant, card_of, texts_of
 
 
 @dataclass
@@ -139,3 +139,21 @@ def test_someone_on_one_platform_is_reminded_there_even_if_they_chose_the_other(
         assert len(both.reminders_in_slack(on_slack)) == 1
     else:
         assert len(both.reminders_in_teams(on_teams)) == 1
+
+
+def test_a_plans_teams_channel_hears_its_escalations_in_teams_while_slack_people_are_reminded_in_slack(
+    both: Both,
+) -> None:
+    on_slack = both.grace_on_slack()
+    both.slack.command(on_slack, "mine")
+    priya = both.teams.person("Priya Shah", matched=True)  # the plan admin
+    channel = both.teams.connector.channel("EDI leads")
+    activity = both.teams.activity("message_channel_mention", priya, conversation=channel)
+    activity["text"] = '<at>edibot</at> plan escalate "Northbridge EDI Plan"'
+    both.teams.post(activity)
+
+    both.round()
+
+    posts = [texts_of(card_of(a)) for a in both.teams.connector.activities_in(channel) if "attachments" in a]
+    assert any(text.startswith("Escalation: NO-2 is overdue") for text in posts), posts
+    assert len(both.reminders_in_slack(on_slack)) == 1
