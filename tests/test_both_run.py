@@ -57,7 +57,6 @@ def test_edibot_run_slack_http_teams_answers_both_and_reminds_each_person_on_the
         )
         chat = connector.personal_chat(amina)
         try:
-            answer = post_command(port, user_id=grace, text="mine")
             activity = payload(
                 "message_personal",
                 serviceUrl=connector.url,
@@ -70,7 +69,9 @@ def test_edibot_run_slack_http_teams_answers_both_and_reminds_each_person_on_the
                 activityId="1730626262001",
             )
             activity["text"] = "mine"
+            # Teams first: its 60 s of retries cover the start of a process loading both SDKs.
             status = post_activity(port, activity, entra.channel_token(service_url=connector.url))
+            answer = post_command(port, user_id=grace, text="mine")
             deadline = time.monotonic() + 90  # the scheduler's worker process starts first, on a busy machine
             while time.monotonic() < deadline and not (
                 posted_to(api, grace) and len(connector.activities_in(chat)) >= 2
