@@ -657,7 +657,9 @@ def run(
     port: Annotated[
         int | None,
         typer.Option(
-            min=1, max=65535, help="With --slack-http: the port (3000); with --teams: its port (3978)."
+            min=1,
+            max=65535,
+            help="With --slack-http: the port (3000); with --teams: 3978; with both, theirs (3000).",
         ),
     ] = None,
     teams: Annotated[
@@ -670,18 +672,38 @@ def run(
     With --slack-socket or --slack-http, edibot is on Slack: reminders go out as direct messages, and
     /edi, buttons, modals, thread replies, the Home tab and the message shortcut are answered. With --teams,
     edibot is on Microsoft Teams: reminders go out as Adaptive Cards in each person's chat with edibot.
+    With --slack-http --teams, one server answers both on one port, and someone on both is reminded on
+    the one they last used (or chose with /edi reminders on slack|teams).
     """
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
-    if teams and (slack_socket or slack_http):
-        raise _fail("--teams runs on its own for now; start a second edibot for Slack.")
+    if teams and slack_socket:
+        raise _fail("--teams goes with --slack-http (one server for both), not with --slack-socket.")
     # A server on a new, empty database could only tell everyone "I don't know you yet".
     context.open_database(create="never")
     clock = (
         SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
     )  # --now stops the clock
+    if teams and slack_http:
+        from bot.both import run_both  # noqa: PLC0415 — the platforms load only when asked for
+        from bot.slack.app import SlackNotConfigured  # noqa: PLC0415
+        from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
+
+        try:
+            run_both(
+                settings=context.settings,
+                database=context.database,
+                clock=clock,
+                zone=zone,
+                host=host,
+                port=port or 3000,
+                every=timedelta(seconds=every),
+            )
+        except (SlackNotConfigured, TeamsNotConfigured) as error:
+            raise _fail(str(error)) from None
+        return
     if teams:
         from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415 — Teams loads only when asked for
         from bot.teams.run import DEFAULT_PORT, run_teams  # noqa: PLC0415

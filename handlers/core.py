@@ -146,7 +146,8 @@ def delivery_key(actor: Actor, delivery_id: str) -> str:
 
 
 def identify(store: Store, actor: Actor) -> Person | None:
-    """The person speaking; someone first recognised by their email has their platform id remembered."""
+    """The person speaking; someone first recognised by their email has their platform id remembered, and
+    the platform they spoke on is kept as the one they last used."""
     person = store.person_by_identity(
         name=actor.name, slack_id=actor.slack_id, teams_id=actor.teams_id, email=actor.email
     )
@@ -154,6 +155,10 @@ def identify(store: Store, actor: Actor) -> Person | None:
         store.link_identity(
             person, slack_id=actor.slack_id, teams_id=actor.teams_id, slack_team_id=actor.workspace
         )
+        # The chat platform they last used edibot on: where their reminders go if they are on both. Written
+        # only when it changes, so a read stays a read.
+        if actor.surface in ("slack", "teams") and person.last_surface != actor.surface:
+            person.last_surface = actor.surface
     return person
 
 

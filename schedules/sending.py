@@ -10,12 +10,14 @@ A platform that can tag a post with the outbox key it delivers and look that key
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from handlers.messages import Reply
 from storage.rules.calendar import Hours, OfficeHours
+from storage.rules.platforms import reminded_on
 
 
 class RetryLater(Exception):
@@ -53,6 +55,10 @@ class PersonFacts(OfficeHours, Protocol):
     def slack_team_id(self) -> str | None: ...
     @property
     def teams_id(self) -> str | None: ...
+    @property
+    def reminders_on(self) -> str | None: ...
+    @property
+    def last_surface(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class Recipient:
     slack_team_id: str | None = None  # their Slack workspace, when edibot is in several
     teams_id: str | None = None
     hours: Hours = field(default_factory=Hours)  # when they may be messaged
+    platform: str | None = None  # where their direct messages go when edibot serves both (see reminded_on)
 
     @classmethod
     def of(cls, person: PersonFacts) -> Recipient:
@@ -77,6 +84,12 @@ class Recipient:
             slack_team_id=person.slack_team_id,
             teams_id=person.teams_id,
             hours=Hours.of(person),
+            platform=reminded_on(
+                slack_id=person.slack_id,
+                teams_id=person.teams_id,
+                chosen=person.reminders_on,
+                last=person.last_surface,
+            ),
         )
 
 
@@ -139,3 +152,44 @@ class KeyedSender(Protocol):
         Raises RateLimited, RetryLater or Undeliverable as sending would.
         """
         ...
+
+
+def channel_platform(channel: Channel) -> str:
+    """Which platform a channel is on: Teams' conversation ids start "19:" (Slack's are "C0123" or a name,
+    never with a colon)."""
+    return "teams" if channel.id.startswith("19:") else "slack"
+
+
+class Switchboard:
+    """One Sender over several platforms' (`edibot run --slack-http --teams`): each person's direct messages
+    go to the platform `Recipient.platform` names, each channel's post to the platform it is on.
+
+    Keyed where the platform's own sender is: a post is tagged, and looked for after a crash, through the
+    sender that made it; a platform that can't look back finds nothing (and may repeat, as on its own).
+    """
+
+    def __init__(self, senders: Mapping[str, Sender]) -> None:
+        if not senders:
+            raise ValueError("a switchboard needs at least one platform's sender")
+        self.senders = dict(senders)
+
+    def __call__(self, person: Recipient, reply: Reply, /, *, key: str | None = None) -> str:
+        send = self._for(person)
+        return send(person, reply, key=key) if isinstance(send, KeyedSender) else send(person, reply)
+
+    def to_channel(self, channel: Channel, reply: Reply, /, *, key: str | None = None) -> str:
+        send = self._for(channel)
+        if isinstance(send, KeyedSender):
+            return send.to_channel(channel, reply, key=key)
+        if isinstance(send, ChannelSender):
+            return send.to_channel(channel, reply)
+        raise Undeliverable("this chat platform's sender can't post in channels")
+
+    def find_posted(self, to: Addressee, key: str, /, *, since: datetime) -> str | None:
+        send = self._for(to)
+        return send.find_posted(to, key, since=since) if isinstance(send, KeyedSender) else None
+
+    def _for(self, to: Addressee) -> Sender:
+        platform = channel_platform(to) if isinstance(to, Channel) else to.platform
+        # A platform this process doesn't serve: the first one it does (which says if it can't reach them).
+        return self.senders.get(platform or "") or next(iter(self.senders.values()))

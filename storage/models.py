@@ -221,6 +221,10 @@ class Person(Base):
     quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # The weekday (0 = Monday) their recurring reminders gather on; None: Monday, or their first working day.
     reminder_day: Mapped[int | None] = mapped_column(SmallInteger)
+    # Where their reminders go when they are on both Slack and Teams: "slack", "teams", or None for the one
+    # they last used edibot on (last_surface: "slack" or "teams", kept as they use it).
+    reminders_on: Mapped[str | None] = mapped_column(String(8))
+    last_surface: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     roles: Mapped[list[Owner]] = relationship(secondary=person_roles, order_by="Owner.name")

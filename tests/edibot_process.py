@@ -1,5 +1,6 @@
 """edibot in a process of its own, as an operator starts it against the Slack stand-in: its command line and
-environment, the sample organisation it starts on, and signed slash commands sent to it over HTTP."""
+environment, the sample organisation it starts on, and signed slash commands (and Teams activities) sent to it
+over HTTP."""
 
 from __future__ import annotations
 
@@ -92,6 +93,25 @@ def post_command(port: int, *, user_id: str, text: str) -> httpx.Response:
             return httpx.post(
                 f"http://127.0.0.1:{port}/slack/events", content=encoded, headers=headers, timeout=10
             )
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def post_activity(port: int, activity: dict[str, Any], token: str) -> int:
+    """A Teams activity posted to /api/messages with this token: the status; retried while the server
+    starts."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/messages",
+                json=activity,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=20,
+            )
+            return response.status_code
         except httpx.ConnectError:
             if time.monotonic() > deadline:
                 raise

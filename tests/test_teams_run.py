@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy import update
 
 from storage.db import Database
@@ -19,6 +18,7 @@ from storage.importing.service import import_plan
 from storage.models import Person
 from storage.people import import_people
 from tests.conftest import SAMPLES
+from tests.edibot_process import post_activity
 from tests.slack_workspace import _free_port
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, payload
 from tests.teams_tenant import texts_of
@@ -78,7 +78,7 @@ def test_edibot_run_teams_answers_in_the_chat_and_sends_the_mornings_reminders(
             )
             activity["text"] = "mine"
             token = entra.channel_token(service_url=connector.url)
-            status = _post_when_up(port, activity, token)
+            status = post_activity(port, activity, token)
             deadline = time.monotonic() + 60
             while len(connector.activities_in(chat)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -99,20 +99,3 @@ def test_edibot_run_teams_answers_in_the_chat_and_sends_the_mornings_reminders(
     )
     assert f"running on Teams: http://127.0.0.1:{port}/api/messages" in out
     assert server.returncode == 0, err
-
-
-def _post_when_up(port: int, activity: dict[str, object], token: str) -> int:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            response = httpx.post(
-                f"http://127.0.0.1:{port}/api/messages",
-                json=activity,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=20,
-            )
-            return response.status_code
-        except httpx.ConnectError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -25,11 +25,12 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -42,6 +43,7 @@ from bot.slack.people import match_people
 from bot.slack.sender import SlackSender
 from bot.slack.workspaces import Workspaces
 from schedules.runner import NudgeRound, schedule_rounds
+from schedules.sending import Sender, Switchboard
 from storage.db import Database, DatabaseGone, DatabaseMissing
 from storage.rules.clock import Clock
 
@@ -54,6 +56,13 @@ NICENESS = 10
 STOP_SECONDS = 60.0
 
 
+class SenderMaker(Protocol):
+    """How another platform's Sender is made where the rounds run (a module-level function: the worker
+    process is given it by name)."""
+
+    def __call__(self, database: Database, /, *, settings: Settings, clock: Clock) -> Sender: ...
+
+
 @dataclass(frozen=True)
 class Schedule:
     """What the scheduler needs, by value, so that a worker process can be given it."""
@@ -63,17 +72,33 @@ class Schedule:
     clock: Clock
     zone: ZoneInfo
     every: timedelta
+    # Other platforms served beside Slack (`--teams`: {"teams": …}): their people are reminded there too.
+    others: Mapping[str, SenderMaker] = field(default_factory=dict)
 
 
 def schedule_for(
-    database: Database, *, settings: Settings, clock: Clock, zone: ZoneInfo, every: timedelta
+    database: Database,
+    *,
+    settings: Settings,
+    clock: Clock,
+    zone: ZoneInfo,
+    every: timedelta,
+    others: Mapping[str, SenderMaker] | None = None,
 ) -> Schedule:
     url = database.engine.url.render_as_string(hide_password=False)
-    return Schedule(settings=settings, database_url=url, clock=clock, zone=zone, every=every)
+    return Schedule(
+        settings=settings, database_url=url, clock=clock, zone=zone, every=every, others=dict(others or {})
+    )
 
 
 def nudge_round(database: Database, schedule: Schedule, reach: Workspaces) -> NudgeRound:
-    send = SlackSender(clients=reach.client_for, team_clients=reach.client_for_team)
+    send: Sender = SlackSender(clients=reach.client_for, team_clients=reach.client_for_team)
+    if schedule.others:
+        made = {
+            name: make(database, settings=schedule.settings, clock=schedule.clock)
+            for name, make in schedule.others.items()
+        }
+        send = Switchboard({"slack": send, **made})
     return NudgeRound(
         database,
         clock=schedule.clock,

@@ -119,8 +119,9 @@ async def _answer(send: Send, status: int) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def uvicorn_server(front: TeamsHttp, *, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for the front (tests and benchmarks start it in a thread; `edibot run` runs it)."""
+def uvicorn_server(front: Asgi, *, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for the front (tests and benchmarks start it in a thread; `edibot run` runs it;
+    `run --slack-http --teams` gives it a front for both)."""
     config = uvicorn.Config(
         front,
         host=host,

@@ -1,4 +1,5 @@
-"""The `/edi` commands about yourself: when you are away, your daily quiet hours, and your reminder day."""
+"""The `/edi` commands about yourself: when you are away, your daily quiet hours, your reminder day,
+and, for someone on both Slack and Teams, which of them reminds them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from storage.rules.calendar import (
 )
 from storage.rules.deadlines import interpret_deadline
 from storage.rules.defaults import SEND_TIME
+from storage.rules.platforms import read_platform, reminded_on
 
 
 def away(request: Request) -> Reply:
@@ -91,18 +93,26 @@ def quiet(request: Request) -> Reply:
     )
 
 
-REMINDERS_USAGE = "Usage: `/edi reminders monday` (any working day), `/edi reminders` to see yours."
+REMINDERS_USAGE = (
+    "Usage: `/edi reminders monday` (any working day), `/edi reminders on slack|teams|last` (on both, where "
+    "they come), `/edi reminders` to see yours."
+)
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 
 
 def reminder_day(request: Request) -> Reply:
     """The one weekday a person's recurring reminders (overdue, check-ins) gather on, as one message."""
     person = request.require_person()
     text = request.rest.strip()
+    first, _, after = text.partition(" ")
+    if first.lower() == "on":
+        return reminders_on(request, after)
     if not text:
         day = WEEKDAYS[reminder_weekday(person)].capitalize()
         return Reply.say(
             f"Your weekly reminders (overdue actions, check-ins) come together on {day}s; reminders before a "
-            f"deadline and on its day come on their day. {REMINDERS_USAGE.removeprefix('Usage: ')}"
+            f"deadline and on its day come on their day.{_where(request)} "
+            f"{REMINDERS_USAGE.removeprefix('Usage: ')}"
         )
     weekday = read_weekday(text)
     if weekday is None:
@@ -120,6 +130,41 @@ def reminder_day(request: Request) -> Reply:
     )
 
 
+def reminders_on(request: Request, text: str) -> Reply:
+    """Where the reminders of someone on both Slack and Teams go: one of them, or the one they last used."""
+    person = request.require_person()
+    chosen = read_platform(text)
+    if chosen is None:
+        raise CommandError(
+            f"'{text.strip() or '(nothing)'}' is not slack, teams or last. {REMINDERS_USAGE} "
+            "I haven't changed anything."
+        )
+    person.reminders_on = None if chosen == "last" else chosen
+    if chosen == "last":
+        said = "Your reminders now come on whichever of Slack and Teams you last used me on."
+    else:
+        said = f"Your reminders now come on {PLATFORM_NAMES[chosen]}, whichever you last used me on."
+    return Reply.say(said + _where(request, only_if_other=True))
+
+
+def _where(request: Request, *, only_if_other: bool = False) -> str:
+    """ " They go to you on Teams." (a sentence to add), for someone edibot reaches on both or only one."""
+    person = request.require_person()
+    going = reminded_on(
+        slack_id=person.slack_id,
+        teams_id=person.teams_id,
+        chosen=person.reminders_on,
+        last=person.last_surface,
+    )
+    if going is None:
+        return ""
+    if person.slack_id and person.teams_id:
+        return "" if only_if_other else f" They go to you on {PLATFORM_NAMES[going]}."
+    if only_if_other and going == person.reminders_on:
+        return ""
+    return f" I only know you on {PLATFORM_NAMES[going]}, so that is where they go for now."
+
+
 # The commands about yourself, in the order help lists them.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("away", "away until DATE | away off", "hold your reminders while you're on leave", away),
@@ -131,8 +176,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "reminders",
-        "reminders DAY",
-        "the one weekday your overdue reminders and check-ins come together on (default Monday)",
+        "reminders DAY | reminders on slack|teams|last",
+        "the weekday your overdue reminders and check-ins come together on (default Monday); on both Slack "
+        "and Teams, which one reminds you (default: the one you last used)",
         reminder_day,
     ),
 )
