@@ -43,14 +43,24 @@ def weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> int
 
 
 def tell_admins_about_channel_once(
-    database: Database, channel: Channel, *, reason: str, now: datetime, zone: ZoneInfo
+    database: Database,
+    channel: Channel,
+    *,
+    reason: str,
+    now: datetime,
+    zone: ZoneInfo,
+    calendar: bool = False,
 ) -> None:
-    """An escalation channel refused our post (archived, edibot not in it): each admin hears it once."""
+    """An escalation channel (or one subscribed to the calendar) refused our post (archived, edibot not in
+    it): each admin hears it once."""
     with database.session() as session:
         for admin in plan_admins(session):
             body = (
-                f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot to "
-                "the channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
+                f"I couldn't post the diversity calendar in {channel.name}: {reason}. Invite edibot to the "
+                f"channel, or stop the posts with `/edi calendar unsubscribe {channel.name}`."
+                if calendar
+                else f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot "
+                "to the channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
             )
             _queue_note(
                 session,

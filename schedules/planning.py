@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from schedules.admin_notes import weekly_admin_note
 from schedules.batching import queue_messages
+from schedules.observances import ObservanceHolds, queue_calendar_posts
 from schedules.sending import Addressee, Channel, Recipient
 from storage import outbox
 from storage.db import Database
@@ -173,6 +174,9 @@ def sweep(
         owners = owners_as_recipients(session, [action.id for action in candidates])
         due = plan_day(session, candidates, plans=plans, owners=owners, day=today, zone=zone)
         existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
+        holds = ObservanceHolds(
+            session, {n.to.id for n in due.nudges if isinstance(n.to, Recipient)}, today=today
+        )
         rows: list[dict[str, object]] = []
         for nudge in due.nudges:
             if nudge.key in existing:
@@ -189,7 +193,9 @@ def sweep(
                     occurrence=nudge.step.occurrence,
                     step_on=nudge.step.on,
                     created_at=now,
-                    send_at=send_at(nudge, day=today, now=now, zone=zone),
+                    send_at=holds.release(
+                        nudge.to, nudge.step.name, send_at(nudge, day=today, now=now, zone=zone), zone=zone
+                    ),
                 )
             )
         outbox.plan_nudges(session, rows)
@@ -212,6 +218,7 @@ def sweep(
             known_people={person.id: person for people in owners.values() for person in people},
         )
         report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
+        report.messages_queued += queue_calendar_posts(session, now=now, zone=zone)
     return report
 
 

@@ -14,10 +14,11 @@ from storage import observances as stored
 from storage.rules.bounds import CHANNEL_NAME_LIMIT
 from storage.rules.observances.catalogue import CATEGORIES, TONES, Calendar, Dated, Observance, slug
 from storage.rules.observances.dates import DateRuleError, Occurrence, read_rule, rule_text
+from storage.rules.observances.posting import DEFAULT_LEAD_DAYS as POSTED_AHEAD
 from storage.rules.observances.wording import announcement, tone_problem, when_text
 
 LOOK_AHEAD_DAYS = 30
-DEFAULT_LEAD_DAYS = (7, 0)  # a week before, and on the day
+DEFAULT_LEAD_DAYS = POSTED_AHEAD
 SECTION_CHARACTERS = 2800  # under Slack's 3,000 per section, with room for a renderer's markup
 
 CALENDAR_USAGE = (

@@ -62,9 +62,9 @@ def announcement(
     days_to_go = (occurrence.start - today).days
     if observance.tone == "commemoration":
         if days_to_go > 0:
-            opening = f"{observance.name} {when}: a time to remember and reflect."
+            opening = f"{observance.name} {when}: a time of reflection."
         else:
-            opening = f"Today we mark {observance.name}, a time to remember and reflect."
+            opening = f"Today we mark {observance.name}, a time of reflection."
         return f"{opening} {description}"
     if days_to_go > 0:
         opening = f"Coming up: {observance.name} {when}."
