@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -70,6 +71,28 @@ def tell_admins_about_channel_once(
                 now=now,
                 zone=zone,
             )
+
+
+def tell_admins_about_feed_once(
+    session: Session, *, url: str, reason: str, since: datetime, now: datetime, zone: ZoneInfo
+) -> int:
+    """A published calendar channels follow can't be fetched: each admin hears it once per run of failures."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    body = (
+        f"I couldn't fetch the calendar {url}: {reason}. Channels that follow it keep the last copy I had; "
+        "check the address, or change it with `/edi calendar subscribe #channel URL`."
+    )
+    return sum(
+        _queue_note(
+            session,
+            key=f"calendar-feed:{digest}:{since.astimezone(UTC):%Y%m%dT%H%M%S}:{admin.id}",
+            admin=admin,
+            body=body,
+            now=now,
+            zone=zone,
+        )
+        for admin in plan_admins(session)
+    )
 
 
 def tell_admins_once(

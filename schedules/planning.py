@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from schedules.admin_notes import weekly_admin_note
 from schedules.batching import queue_messages
-from schedules.observances import ObservanceHolds, queue_calendar_posts
+from schedules.observances import ObservanceHolds, queue_calendar_posts, refresh_feeds
 from schedules.sending import Addressee, Channel, Recipient
 from storage import outbox
 from storage.db import Database
@@ -167,6 +167,7 @@ def sweep(
     """
     today = now.astimezone(zone).date()
     report = SweepReport()
+    refresh_feeds(database, now=now, zone=zone)
     with database.session() as session:
         candidates = actions_to_look_at(session, today=today)
         report.actions_looked_at = len(candidates)

@@ -383,7 +383,22 @@ class CalendarSubscription(Base):
     working_days_only: Mapped[bool] = mapped_column(Boolean, default=False)
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the deployment's
     send_time: Mapped[str] = mapped_column(String(5), default=SEND_TIME)
+    # The organisation's published calendar (.ics) whose events this channel hears of too (CalendarFeed).
+    feed_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CalendarFeed(Base):
+    """A published .ics calendar as last fetched: its text, when, and whether fetching it is failing."""
+
+    __tablename__ = "calendar_feeds"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    body: Mapped[str | None] = mapped_column(Text)  # the last good copy, kept while fetching fails
+    etag: Mapped[str | None] = mapped_column(String(200))
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the last try, good or bad
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)  # None: the last try worked
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class OrganisationObservance(Base):

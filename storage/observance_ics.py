@@ -11,8 +11,8 @@ import icalendar
 from sqlalchemy.orm import Session
 
 from storage.observances import add_own_observance, own_observance_named
-from storage.rules.observances.catalogue import CATEGORIES, Calendar, Dated, slug
-from storage.rules.observances.dates import DateRuleError, OneOff, Recurring, read_rule, rule_text
+from storage.rules.observances.catalogue import CATEGORIES, Calendar, Dated, Observance, slug
+from storage.rules.observances.dates import DateRuleError, FromYear, OneOff, Recurring, read_rule, rule_text
 from storage.rules.observances.wording import tone_problem
 
 PRODUCT = "-//edibot//diversity calendar//EN"
@@ -66,33 +66,59 @@ def _day(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def import_ics(session: Session, data: bytes, *, known: Calendar, now: datetime) -> IcsImport:
-    """The organisation's own dates from an .ics file: a yearly RRULE becomes a rule, any other event one
-    dated occurrence; an event the calendar already has on that day (by name) is left alone."""
+@dataclass(frozen=True)
+class IcsEvent:
+    """One usable VEVENT of an organisation's calendar, as an observance of its own would hold it."""
+
+    key: str
+    name: str
+    category: str
+    tone: str
+    rule: OneOff | Recurring
+    description: str
+    source: str | None
+
+    def as_observance(self) -> Observance:
+        return Observance(
+            key=self.key,
+            name=self.name,
+            category=self.category,
+            tone=self.tone,
+            description=self.description,
+            rules=(FromYear(0, self.rule),),
+            source=self.source,
+            added_by_organisation=True,
+        )
+
+
+def read_ics(data: bytes) -> tuple[list[IcsEvent], list[str]]:
+    """The events of an .ics file that can be observances (a yearly RRULE kept as a rule, any other event one
+    dated occurrence), and a sentence for each that can't; IcsError if it is not a calendar at all."""
     if len(data) > ICS_MOST_BYTES:
         raise IcsError(f"That file is {len(data):,} bytes; a calendar file is at most {ICS_MOST_BYTES:,}.")
     try:
         parsed = icalendar.Calendar.from_ical(data)
     except ValueError as error:
         raise IcsError(f"That is not an iCalendar (.ics) file: {error}") from None
-    report = IcsImport()
+    events: list[IcsEvent] = []
+    problems: list[str] = []
     for number, event in enumerate(parsed.walk("VEVENT"), 1):
-        name = str(event.get("summary") or "").strip()
+        name = str(event.get("summary") or "").strip()[:100]
         start = _day(getattr(event.get("dtstart"), "dt", None))
         if not name or start is None:
-            report.problems.append(f"Event {number}: it needs a SUMMARY and a DTSTART date; skipped.")
+            problems.append(f"Event {number}: it needs a SUMMARY and a DTSTART date; skipped.")
             continue
         end = _day(getattr(event.get("dtend"), "dt", None))
-        days = max((end - start).days, 1) if end else 1
+        days = min(max((end - start).days, 1), 62) if end else 1
         tone = str(event.get(TONE_PROPERTY) or "celebration").lower()
         tone = tone if tone in ("celebration", "commemoration") else "celebration"
         categories = [str(c).lower() for c in _categories(event)]
         category = next((c for c in categories if c in CATEGORIES), "organisation")
         description = str(event.get("description") or "").strip()[:1000]
-        source = str(event.get("url") or "").strip() or None
+        source = str(event.get("url") or "").strip()[:1000] or None
         problem = tone_problem(tone, f"{name} {description}")
         if problem:
-            report.problems.append(f"Event {number} ({name}): {problem}; skipped.")
+            problems.append(f"Event {number} ({name}): {problem}; skipped.")
             continue
         try:
             if event.get("rrule") is not None:
@@ -103,23 +129,35 @@ def import_ics(session: Session, data: bytes, *, known: Calendar, now: datetime)
                 rule = OneOff(start, days)
                 key = f"{slug(name)}-{start.isoformat()}"
         except DateRuleError as error:
-            report.problems.append(f"Event {number} ({name}): {error}; skipped.")
+            problems.append(f"Event {number} ({name}): {error}; skipped.")
             continue
-        if _already(known, name, start) or own_observance_named(session, key) is not None:
+        events.append(IcsEvent(key, name, category, tone, rule, description, source))
+    return events, problems
+
+
+def import_ics(session: Session, data: bytes, *, known: Calendar, now: datetime) -> IcsImport:
+    """The organisation's own dates from an .ics file into the store; an event the calendar already has on
+    that day (by name) is left alone."""
+    events, problems = read_ics(data)
+    report = IcsImport(problems=problems)
+    for event in events:
+        first = event.rule.start if isinstance(event.rule, OneOff) else None
+        on_day = first is not None and _already(known, event.name, first)
+        if on_day or own_observance_named(session, event.key) is not None or known.find(event.key):
             report.already += 1
             continue
         add_own_observance(
             session,
-            key=key,
-            name=name[:100],
-            category=category,
-            tone=tone,
-            rule=rule_text(rule),
-            description=description,
-            source=source,
+            key=event.key,
+            name=event.name,
+            category=event.category,
+            tone=event.tone,
+            rule=rule_text(event.rule),
+            description=event.description,
+            source=event.source,
             at=now,
         )
-        report.added.append(f"{name} ({rule_text(rule)})")
+        report.added.append(f"{event.name} ({rule_text(event.rule)})")
     return report
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.batches import chunks
-from storage.models import CalendarSubscription, ObservanceHold, ObservanceSetting, OrganisationObservance
+from storage.models import (
+    CalendarFeed,
+    CalendarSubscription,
+    ObservanceHold,
+    ObservanceSetting,
+    OrganisationObservance,
+)
 from storage.observance_data import shipped_observances
 from storage.rules.defaults import SEND_TIME
 from storage.rules.observances.catalogue import Calendar, Observance
@@ -126,6 +132,7 @@ def subscribe(
     categories: list[str],
     lead_days: list[int],
     working_days_only: bool,
+    feed_url: str | None = None,
     at: datetime,
 ) -> tuple[CalendarSubscription, bool]:
     """A channel's subscription, made or changed; and whether it is new."""
@@ -139,6 +146,7 @@ def subscribe(
     found.categories = categories
     found.lead_days = lead_days
     found.working_days_only = working_days_only
+    found.feed_url = feed_url
     return found, new
 
 
@@ -180,3 +188,53 @@ def release_hold(session: Session, person_id: int, key: str) -> bool:
         delete(ObservanceHold).where(ObservanceHold.person_id == person_id, ObservanceHold.key == key)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# -- published calendars (.ics feeds) ------------------------------------------------------------------------
+
+
+def feeds_to_fetch(session: Session, *, now: datetime, every: timedelta) -> list[tuple[str, str | None]]:
+    """The feeds channels follow that were not fetched in the last `every` (each once): (url, its ETag)."""
+    urls = set(
+        session.scalars(
+            select(CalendarSubscription.feed_url).where(CalendarSubscription.feed_url.is_not(None))
+        )
+    )
+    due = []
+    for url in sorted(str(u) for u in urls):
+        feed = session.get(CalendarFeed, url)
+        if feed is None:
+            feed = CalendarFeed(url=url)
+            session.add(feed)
+        if feed.checked_at is None or feed.checked_at <= now - every:
+            due.append((url, feed.etag))
+    return due
+
+
+def feed_fetched(session: Session, url: str, *, body: str | None, etag: str | None, at: datetime) -> None:
+    """A good fetch: the new text (None: unchanged since the last, HTTP 304), and the failures are over."""
+    feed = session.get(CalendarFeed, url) or CalendarFeed(url=url)
+    session.add(feed)
+    if body is not None:
+        feed.body = body
+    feed.etag = etag
+    feed.checked_at, feed.failing_since, feed.last_error = at, None, None
+
+
+def feed_failed(session: Session, url: str, *, reason: str, at: datetime) -> datetime:
+    """A failed fetch (the last good copy is kept); when this run of failures began."""
+    feed = session.get(CalendarFeed, url) or CalendarFeed(url=url)
+    session.add(feed)
+    feed.checked_at, feed.last_error = at, reason
+    if feed.failing_since is None:
+        feed.failing_since = at
+    return feed.failing_since
+
+
+def feed_bodies(session: Session) -> dict[str, str]:
+    """The last good copy of each feed, by url."""
+    return {
+        feed.url: feed.body
+        for feed in session.scalars(select(CalendarFeed).where(CalendarFeed.body.is_not(None)))
+        if feed.body is not None
+    }

@@ -5,10 +5,14 @@ and a person's hold keeps their non-urgent reminders back during an observance t
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import icalendar
 import pytest
 
 from bot.console import FakeClock
@@ -125,3 +129,89 @@ def test_a_channel_that_refuses_calendar_posts_is_reported_to_the_admins_once(wo
     assert len(notes) == 1
     assert "I couldn't post the diversity calendar in #archived-channel: channel_not_found." in notes[0]
     assert "`/edi calendar unsubscribe #archived-channel`" in notes[0]
+
+
+class FeedServer:
+    """The organisation's web server publishing its calendar: answers with the .ics (and its ETag), a 304 to a
+    conditional GET for the same copy, or an error when told to; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.status = 200
+        self.requests: list[str | None] = []  # the If-None-Match of each request
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                asked = self.headers.get("If-None-Match")
+                feed.requests.append(asked)
+                etag = f'"{hashlib.sha256(feed.body).hexdigest()[:12]}"'
+                if feed.status != 200:
+                    self.send_response(feed.status)
+                    self.end_headers()
+                elif asked == etag:
+                    self.send_response(304)
+                    self.end_headers()
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/calendar")
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    self.wfile.write(feed.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/calendar.ics"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def publish(self, *events: tuple[str, date]) -> None:
+        calendar = icalendar.Calendar()
+        for summary, start in events:
+            event = icalendar.Event()
+            event.add("summary", summary)
+            event.add("dtstart", start)
+            event.add("description", "All welcome, on the green by the depot.")
+            calendar.add_component(event)
+        self.body = calendar.to_ical()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_channel_follows_the_organisations_published_calendar_fetched_and_cached(world: NudgeWorld) -> None:
+    feed = FeedServer()
+    try:
+        feed.publish(("Northbridge Pride Picnic", date(2026, 7, 4)))
+        said = say(world, "Priya Shah", f"/edi calendar subscribe #staff-events organisation {feed.url}")
+        assert f"and of the events in {feed.url} (fetched every few hours)" in said
+        world.run_until("2026-06-29T18:00", start="2026-06-26T09:30", every=timedelta(hours=4))
+        # Fetched on the first round, then again once 6 hours have passed (with rounds every 4 hours, every
+        # other round: 11 in 3½ days), each time asking with the copy's ETag (and answered 304).
+        assert feed.requests[0] is None and len(feed.requests) == 11 and all(feed.requests[1:])
+
+        feed.status = 500  # the web server breaks: the channel keeps the last good copy; admins hear once
+        world.run_until("2026-07-05T18:00", every=timedelta(hours=4))
+    finally:
+        feed.close()
+
+    posts = [(p.local().date(), p.text) for p in world.inbox("#staff-events")]
+    picnic = [(day, text.splitlines()[0]) for day, text in posts if "Picnic" in text]
+    assert picnic == [
+        (
+            date(2026, 6, 27),
+            "Coming up: Northbridge Pride Picnic on Saturday 4 July 2026. All welcome, on the "
+            "green by the depot.",
+        ),
+        (date(2026, 7, 4), "Northbridge Pride Picnic is today. All welcome, on the green by the depot."),
+    ]
+    notes = [r.text for r in world.inbox("Priya Shah")]
+    assert len(notes) == 1
+    assert f"I couldn't fetch the calendar {feed.url}: the server answered HTTP 500." in notes[0]
+
+
+def test_a_published_calendar_address_that_is_not_a_link_is_refused(world: NudgeWorld) -> None:
+    said = say(world, "Priya Shah", "/edi calendar subscribe #staff-events ftp://files.example/cal.ics")
+    assert "'ftp://files.example/cal.ics' is not the address of a published calendar" in said

@@ -24,7 +24,7 @@ SECTION_CHARACTERS = 2800  # under Slack's 3,000 per section, with room for a re
 CALENDAR_USAGE = (
     "Usage: `/edi calendar` (the next 30 days), `/edi calendar hold NAME` / `unhold NAME` / `holds` "
     "(hold your non-urgent reminders during an observance you keep); for plan admins: "
-    "`/edi calendar subscribe #channel [CATEGORIES…] [lead 7,0] [working-days]`, `unsubscribe #channel`, "
+    "`/edi calendar subscribe #channel [CATEGORIES…] [lead 7,0] [working-days] [https://….ics]`, `unsubscribe #channel`, "
     '`channels`, `add "NAME" WHEN CATEGORY [commemoration] ["description"] [https://link]`, `remove NAME`, '
     '`hide NAME`, `show NAME`, `wording NAME "text"|off`, `suggest NAME "text or link"|off`.'
 )
@@ -186,6 +186,7 @@ def _subscribe(request: Request, words: list[str]) -> Reply:
     categories: list[str] = []
     lead_days = list(DEFAULT_LEAD_DAYS)
     working_days_only = False
+    feed_url: str | None = None
     rest = iter(words[1:])
     for word in rest:
         lowered = word.lower()
@@ -193,6 +194,8 @@ def _subscribe(request: Request, words: list[str]) -> Reply:
             working_days_only = True
         elif lowered == "lead" or lowered.startswith("lead="):
             lead_days = _lead_days(lowered.removeprefix("lead").lstrip("=") or next(rest, ""))
+        elif lowered.startswith(("http://", "https://", "webcal://")) or "://" in lowered:
+            feed_url = _feed_url(word)
         else:
             categories.extend(_category(part) for part in word.split(",") if part)
     subscription, new = stored.subscribe(
@@ -203,15 +206,30 @@ def _subscribe(request: Request, words: list[str]) -> Reply:
         categories=sorted(set(categories)),
         lead_days=lead_days,
         working_days_only=working_days_only,
+        feed_url=feed_url,
         at=request.now,
     )
     which = ", ".join(subscription.categories) if subscription.categories else "every category"
     when = _lead_text(lead_days) + (", on working days only" if working_days_only else "")
     verb = "now hears" if new else "now hears (changed)"
+    feed = f", and of the events in {feed_url} (fetched every few hours)" if feed_url else ""
     return Reply.say(
-        f"#{shown} {verb} of observances ({which}) {when}, at {subscription.send_time}. Make sure edibot is in "
-        f"#{shown} (invite it there), or the plan admins will hear it couldn't post."
+        f"#{shown} {verb} of observances ({which}){feed} {when}, at {subscription.send_time}. Make sure "
+        f"edibot is in #{shown} (invite it there), or the plan admins will hear it couldn't post."
     )
+
+
+def _feed_url(text: str) -> str:
+    """A published calendar's address: http(s), or webcal (which calendar apps use for the same thing)."""
+    url = text.strip("<>").split("|")[0]  # Slack sends a link as <https://…|label>
+    if url.lower().startswith("webcal://"):
+        url = "https://" + url[len("webcal://") :]
+    if not re.match(r"^https?://[^\s/]+\S*$", url, re.IGNORECASE) or len(url) > 1000:
+        raise CommandError(
+            f"'{text}' is not the address of a published calendar: give its https:// (or webcal://) link. "
+            "I haven't changed anything."
+        )
+    return url
 
 
 def _lead_days(text: str) -> list[int]:

@@ -1,4 +1,5 @@
-"""the diversity calendar: channel subscriptions, the organisation's own observances, its settings for each
+"""the diversity calendar: channel subscriptions (and the published .ics feeds they follow), the
+organisation's own observances, its settings for each
 (hidden, wording, suggestions), and people's holds during observances they keep
 
 Revision ID: 0011
@@ -29,9 +30,20 @@ def upgrade() -> None:
         sa.Column("working_days_only", sa.Boolean(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("send_time", sa.String(length=5), nullable=False),
+        sa.Column("feed_url", sa.String(length=1000), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_subscriptions")),
         sa.UniqueConstraint("channel", name=op.f("uq_calendar_subscriptions_channel")),
+    )
+    op.create_table(
+        "calendar_feeds",
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("etag", sa.String(length=200), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("url", name=op.f("pk_calendar_feeds")),
     )
     op.create_table(
         "organisation_observances",
@@ -73,4 +85,5 @@ def downgrade() -> None:
     op.drop_table("observance_holds")
     op.drop_table("observance_settings")
     op.drop_table("organisation_observances")
+    op.drop_table("calendar_feeds")
     op.drop_table("calendar_subscriptions")
