@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from storage.models import (
 )
 from storage.observance_data import shipped_observances
 from storage.rules.defaults import SEND_TIME
-from storage.rules.observances.catalogue import Calendar, Observance
+from storage.rules.observances.catalogue import Calendar, Dated, Observance
 from storage.rules.observances.dates import FromYear, read_rule
 
 
@@ -59,6 +59,15 @@ def organisation_calendar(
             )
         kept.append(observance)
     return Calendar(kept)
+
+
+def upcoming_observances(
+    session: Session, *, today: date, days: int = 7, categories: Iterable[str] | None = None
+) -> list[Dated]:
+    """The organisation's observances starting in the `days` from `today` (and those running on it): what a
+    weekly digest lists under "upcoming observances"."""
+    calendar = organisation_calendar(session)
+    return calendar.between(today, today + timedelta(days=days - 1), categories=categories, ongoing=True)
 
 
 def hidden_keys(session: Session) -> set[str]:

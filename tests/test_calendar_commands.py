@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import CalendarSubscription, ObservanceHold, ObservanceSetting, OrganisationObservance
+from storage.observances import upcoming_observances
 from tests.transcript import Transcript, nothing_changes
 
 
@@ -186,3 +188,15 @@ def test_a_person_holds_their_non_urgent_reminders_during_an_observance_they_kee
     with calendar_unchanged(store):
         transcript.say("@Amina Khan", "/edi calendar hold Ramadam")
     transcript.expect_reply("There is no observance called 'Ramadam' in the calendar.")
+
+
+def test_a_weeks_upcoming_observances_for_a_digest_leave_out_what_the_organisation_hid(
+    transcript: Transcript, store: Database
+) -> None:
+    transcript.say("@Priya Shah", "/edi calendar hide remembrance sunday")
+    with store.session() as session:
+        week = upcoming_observances(session, today=date(2025, 11, 3))
+    assert [(d.observance.name, d.occurrence.start) for d in week] == [
+        ("Guru Nanak Gurpurab", date(2025, 11, 5)),
+        ("Inter Faith Week", date(2025, 11, 9)),
+    ]
