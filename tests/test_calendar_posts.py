@@ -86,7 +86,7 @@ def test_a_year_of_posts_each_once_at_the_channels_morning_and_never_on_a_weeken
     for post in posts:
         if any(name in post.text for name in ("Remembrance", "Holocaust", "Srebrenica", "Yom Kippur")):
             assert "happy" not in post.text.lower(), post.text
-    eid = [p for p in faith if p.text.startswith("Eid al-Fitr is today.")]
+    eid = [p for p in faith if p.text.startswith("Eid al-Fitr is expected to be today.")]
     assert eid and "Eid Mubarak to everyone celebrating." in eid[0].text
     assert "More: https://mcb.org.uk/" in eid[0].text
 

@@ -245,8 +245,18 @@ def test_a_celebration_greets_on_its_day_and_looks_ahead_before_it(calendar: Cal
         "Coming up: Diwali on or around Monday 20 October 2025."
     )
     assert announcement(diwali, day, today=date(2025, 10, 20)).startswith(
-        "Diwali is today. Happy Diwali to everyone celebrating."
+        "Diwali is expected to be today. Happy Diwali to everyone celebrating."
     )
+    christmas = calendar.find("Christmas")
+    assert christmas is not None
+    (day,) = occurrences(christmas.rules, 2026)
+    assert announcement(christmas, day, today=day.start).startswith(
+        "Christmas is today. Merry Christmas to everyone celebrating."
+    )
+    pride = calendar.find("Pride Month")
+    assert pride is not None
+    (month,) = occurrences(pride.rules, 2026)
+    assert announcement(pride, month, today=month.start).startswith("Pride Month begins today.")
 
 
 # -- bad data ------------------------------------------------------------------------------------------------

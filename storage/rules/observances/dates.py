@@ -254,7 +254,9 @@ def _first_in(rule: str, year: int) -> date | None:
 
 # -- reading a rule as written -------------------------------------------------------------------------------
 
-_RRULE_PARTS = {"FREQ", "BYMONTH", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYWEEKNO", "BYYEARDAY", "INTERVAL"}
+# Parts that pick days within a year; INTERVAL, COUNT and UNTIL are left out, since each year's date is found
+# from that year's 1 January (an "every other year" rule would silently become yearly).
+_RRULE_PARTS = {"FREQ", "BYMONTH", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYWEEKNO", "BYYEARDAY", "WKST"}
 
 
 def rrule_of(text: str) -> rrule:

@@ -69,7 +69,10 @@ def announcement(
     if days_to_go > 0:
         opening = f"Coming up: {observance.name} {when}."
     else:
-        opening = f"{observance.name} {'begins' if occurrence.days > 1 else 'is'} today."
+        # A date that rests on a moon sighting may yet move by a day: "expected", not asserted.
+        verb = "begin" if occurrence.days > 1 else "be"
+        said = f"is expected to {verb}" if observance.approximate else ("begins" if verb == "begin" else "is")
+        opening = f"{observance.name} {said} today."
         if observance.greeting:
             opening = f"{opening} {observance.greeting}"
     return f"{opening} {description}"
