@@ -3,6 +3,7 @@ observances and its own, with what it hid or reworded), the channels that subscr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -21,7 +22,9 @@ from storage.models import (
 from storage.observance_data import shipped_observances
 from storage.rules.defaults import SEND_TIME
 from storage.rules.observances.catalogue import Calendar, Dated, Observance
-from storage.rules.observances.dates import FromYear, read_rule
+from storage.rules.observances.dates import DateRuleError, FromYear, read_rule
+
+log = logging.getLogger(__name__)
 
 
 def own_observance(row: OrganisationObservance) -> Observance:
@@ -44,7 +47,12 @@ def organisation_calendar(
     """The calendar this organisation keeps: the shipped observances and its own, its wording in place of a
     description, its suggestions attached, and (unless `with_hidden`) without those it hid."""
     observances = list(shipped_observances() if shipped is None else shipped)
-    observances += [own_observance(row) for row in session.scalars(select(OrganisationObservance))]
+    for row in session.scalars(select(OrganisationObservance)):
+        try:
+            observances.append(own_observance(row))
+        except DateRuleError as error:
+            # A rule stored under an older grammar must not stop every sweep: it is left out, and logged.
+            log.warning("calendar: %s is left out: %s", row.name, error)
     settings = {setting.key: setting for setting in session.scalars(select(ObservanceSetting))}
     kept = []
     for observance in observances:

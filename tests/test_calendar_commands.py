@@ -200,3 +200,23 @@ def test_a_weeks_upcoming_observances_for_a_digest_leave_out_what_the_organisati
         ("Guru Nanak Gurpurab", date(2025, 11, 5)),
         ("Inter Faith Week", date(2025, 11, 9)),
     ]
+
+
+def test_a_date_stored_under_an_older_rule_grammar_is_left_out_not_fatal(
+    transcript: Transcript, store: Database
+) -> None:
+    with store.session() as session:  # as an older edibot, which allowed INTERVAL, may have stored it
+        session.add(
+            OrganisationObservance(
+                key="biennial-conference",
+                name="Biennial Conference",
+                category="organisation",
+                tone="celebration",
+                rule="FREQ=YEARLY;INTERVAL=2;BYMONTH=11;BYMONTHDAY=20",
+                description="",
+                created_at=transcript.clock.now(),
+            )
+        )
+    transcript.say("@Amina Khan", "/edi calendar")
+    transcript.expect_reply("Transgender Day of Remembrance — on Thursday 20 November 2025")
+    transcript.expect_reply_not("Biennial Conference")
