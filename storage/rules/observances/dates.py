@@ -240,15 +240,29 @@ def _hebrew_days(month: int, day: int, year: int) -> tuple[date, ...]:
 
 
 @lru_cache(maxsize=256)
-def _parsed(rule: str) -> rrule:
-    return rrule_of(rule)
+def _parsed(rule: str) -> tuple[rrule, int]:
+    """The rule ready to walk, and the first month it can fall in.
+
+    A yearly rule that names its months is walked month by month from the first of them: the same dates (RFC
+    5545 reads a BYDAY offset within the month whenever BYMONTH is given), but dateutil then looks at one or
+    two months instead of building each year's 366 days — most of the cost of a year's calendar."""
+    checked = rrule_of(rule)
+    parts = rule.strip().removeprefix("RRULE:").upper().split(";")
+    values = dict(part.partition("=")[::2] for part in parts)
+    if "BYMONTH" not in values or values.keys() & {"BYSETPOS", "BYWEEKNO", "BYYEARDAY"}:
+        return checked, 1
+    walked = ";".join("FREQ=MONTHLY" if part == "FREQ=YEARLY" else part for part in parts)
+    parsed = rrulestr(walked, dtstart=datetime(1990, 1, 1))
+    assert isinstance(parsed, rrule)
+    return parsed, min(int(month) for month in values["BYMONTH"].split(","))
 
 
 def _first_in(rule: str, year: int) -> date | None:
-    # Started on 1 January of the year itself, the rule walks at most that year (from its first written
-    # start it would walk every year since).
-    start = datetime(year, 1, 1)
-    found = _parsed(rule).replace(dtstart=start, until=datetime(year, 12, 31)).after(start, inc=True)
+    # Started in the year itself, the rule walks at most that year (from its first written start it would walk
+    # every year since).
+    walked, first_month = _parsed(rule)
+    start = datetime(year, first_month, 1)
+    found = walked.replace(dtstart=start, until=datetime(year, 12, 31)).after(start, inc=True)
     return found.date() if found is not None else None
 
 
