@@ -60,8 +60,9 @@ def tell_admins_about_channel_once(
                 f"I couldn't post the diversity calendar in {channel.name}: {reason}. Invite edibot to the "
                 f"channel, or stop the posts with `/edi calendar unsubscribe {channel.name}`."
                 if calendar
-                else f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot "
-                "to the channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
+                else f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite "
+                "edibot to the channel, or choose another with `/edi plan escalate PLAN #channel` (or "
+                "`@someone`)."
             )
             _queue_note(
                 session,

@@ -37,6 +37,7 @@ from storage.observances import (
     subscriptions,
 )
 from storage.rules.calendar import Hours, is_working_day, next_send_at, send_clock
+from storage.rules.ladder import StepKind
 from storage.rules.observances.catalogue import Calendar, Observance, kept_during, released_on
 from storage.rules.observances.posting import DEFAULT_LEAD_DAYS, URGENT_STEPS, post_days
 
@@ -141,7 +142,7 @@ class ObservanceHolds:
             kept = [found for key in held if (found := calendar.find(key)) is not None]
             self.spans[person_id] = kept_during(kept, around=today)
 
-    def release(self, to: Addressee, step: str, moment: datetime, *, zone: ZoneInfo) -> datetime:
+    def release(self, to: Addressee, step: StepKind, moment: datetime, *, zone: ZoneInfo) -> datetime:
         """When a reminder planned for `moment` may go: then, unless it is non-urgent and falls during an
         observance its recipient keeps — then their first working moment after it ends."""
         spans = self.spans.get(to.id) if isinstance(to, Recipient) else None

@@ -195,7 +195,7 @@ def sweep(
                     step_on=nudge.step.on,
                     created_at=now,
                     send_at=holds.release(
-                        nudge.to, nudge.step.name, send_at(nudge, day=today, now=now, zone=zone), zone=zone
+                        nudge.to, nudge.step.kind, send_at(nudge, day=today, now=now, zone=zone), zone=zone
                     ),
                 )
             )

@@ -418,7 +418,8 @@ class OrganisationObservance(Base):
 
 
 class ObservanceSetting(Base):
-    """What the organisation changed of one observance, shipped or its own: hidden, its wording, suggestions."""
+    """What the organisation changed of one observance, shipped or its own: hidden, its wording,
+    suggestions."""
 
     __tablename__ = "observance_settings"
 

@@ -233,7 +233,8 @@ def load_observances(path: Path) -> list[Observance]:
     for index, observance in enumerate(observances, 1):
         if observance.key in seen:
             raise CalendarDataError(
-                f"{path}: entry {index} ({observance.name}), field 'name': the same as entry {seen[observance.key]}"
+                f"{path}: entry {index} ({observance.name}), field 'name': "
+                f"the same as entry {seen[observance.key]}"
             )
         seen[observance.key] = index
     return observances

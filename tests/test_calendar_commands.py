@@ -159,7 +159,8 @@ def test_an_admin_hides_an_entry_and_rewords_another_in_a_fitting_tone(
 
     transcript.say(
         "@Priya Shah",
-        '/edi calendar wording "Remembrance Sunday" "Northbridge staff join the two minutes\' silence at 11am."',
+        '/edi calendar wording "Remembrance Sunday" '
+        '"Northbridge staff join the two minutes\' silence at 11am."',
     )
     transcript.expect_reply("Posts about Remembrance Sunday now say: Northbridge staff join")
     with calendar_unchanged(store):

@@ -24,7 +24,8 @@ SECTION_CHARACTERS = 2800  # under Slack's 3,000 per section, with room for a re
 CALENDAR_USAGE = (
     "Usage: `/edi calendar` (the next 30 days), `/edi calendar hold NAME` / `unhold NAME` / `holds` "
     "(hold your non-urgent reminders during an observance you keep); for plan admins: "
-    "`/edi calendar subscribe #channel [CATEGORIES…] [lead 7,0] [working-days] [https://….ics]`, `unsubscribe #channel`, "
+    "`/edi calendar subscribe #channel [CATEGORIES…] [lead 7,0] [working-days] [https://….ics]`, "
+    "`unsubscribe #channel`, "
     '`channels`, `add "NAME" WHEN CATEGORY [commemoration] ["description"] [https://link]`, `remove NAME`, '
     '`hide NAME`, `show NAME`, `wording NAME "text"|off`, `suggest NAME "text or link"|off`.'
 )
@@ -175,7 +176,8 @@ def _category(word: str) -> str:
     if wanted in CATEGORIES:
         return wanted
     raise CommandError(
-        f"'{word}' is not a calendar category. Categories: {', '.join(CATEGORIES)}. I haven't changed anything."
+        f"'{word}' is not a calendar category. Categories: {', '.join(CATEGORIES)}. "
+        "I haven't changed anything."
     )
 
 

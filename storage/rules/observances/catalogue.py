@@ -26,7 +26,8 @@ TONES = ("celebration", "commemoration")
 
 @dataclass(frozen=True, slots=True)
 class Observance:
-    """One observance: what it is called, how it is marked (celebration or commemoration) and when it falls."""
+    """One observance: what it is called, how it is marked (celebration or commemoration), when it
+    falls."""
 
     key: str  # a stable slug: "holocaust-memorial-day"
     name: str
@@ -78,8 +79,8 @@ class Calendar:
     def between(
         self, first: date, last: date, *, categories: Iterable[str] | None = None, ongoing: bool = False
     ) -> list[Dated]:
-        """Occurrences starting from `first` to `last` (both included), soonest first; with `ongoing`, also those
-        that began earlier and are still running on `first`."""
+        """Occurrences starting from `first` to `last` (both included), soonest first; with `ongoing`, also
+        those that began earlier and are still running on `first`."""
         found = []
         for observance in self.in_category(categories):
             for year in range(first.year - 1, last.year + 1):
@@ -98,7 +99,8 @@ def kept_during(
     observances: Sequence[Observance], *, around: date, horizon_days: int = 400
 ) -> list[tuple[date, date]]:
     """The spans (first day, last day) of these observances near `around`: those a person chose to hold
-    non-urgent reminders during. A span beginning at sundown starts the evening before: that day is held too."""
+    non-urgent reminders during. A span beginning at sundown starts the evening before: that day is held
+    too."""
     spans = []
     for observance in observances:
         for year in range(around.year - 1, around.year + 2):
@@ -112,7 +114,8 @@ def kept_during(
 
 
 def released_on(spans: Sequence[tuple[date, date]], day: date) -> date:
-    """The first day on or after `day` outside every span (spans that meet or overlap are crossed together)."""
+    """The first day on or after `day` outside every span (spans that meet or overlap are crossed
+    together)."""
     moved = True
     while moved:
         moved = False

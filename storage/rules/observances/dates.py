@@ -76,7 +76,8 @@ class EasterBased:
 
 @dataclass(frozen=True, slots=True)
 class IslamicDate:
-    """A day of the Islamic (Hijri) year by the Umm al-Qura calendar; it can fall twice in one Gregorian year."""
+    """A day of the Islamic (Hijri) year by the Umm al-Qura calendar; it can fall twice in one Gregorian
+    year."""
 
     month: int
     day: int
@@ -130,7 +131,7 @@ class FromYear:
     rule: Rule
 
 
-# -- the lunisolar tables: a name each, what `holidays` calls it -----------------------------------------------
+# -- the lunisolar tables: a name each, what `holidays` calls it --------------------------------------------
 
 _HINDU = _HinduLunisolar()
 _CHINESE = _ChineseLunisolar()

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
+from storage.rules.ladder import StepKind
+
 DEFAULT_LEAD_DAYS = (7, 0)  # a week before, and on the day
-URGENT_STEPS = frozenset({"due", "escalate"})  # reminders a person's observance hold never delays
+# Reminders a person's observance hold never delays: a deadline's own day, and escalations to the leads.
+URGENT_STEPS: frozenset[StepKind] = frozenset({"due", "escalate"})
 
 
 def post_days(start: date, lead_days: Iterable[int], *, is_open: Callable[[date], bool]) -> list[date]:
