@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from bot.calendar_cli import calendar_app
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import ConsoleSender, ConsoleSession, FakeClock, ScriptError, SystemClock, run_script
 from bot.demo import DemoFolderRefused, run_demo
@@ -45,6 +46,7 @@ from storage.db import (
 from storage.importing.errors import PlanFileError
 from storage.importing.service import action_json, import_plan
 from storage.models import Action, Plan
+from storage.observance_data import CalendarDataError, shipped_observances
 from storage.people import import_people
 from storage.queries import (
     action_by_ref,
@@ -65,7 +67,14 @@ class _OneSentenceOnFailure(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
-        except (DatabaseMissing, DatabaseUnreachable, DatabaseGone, SettingsError, PlanFileError) as error:
+        except (
+            DatabaseMissing,
+            DatabaseUnreachable,
+            DatabaseGone,
+            SettingsError,
+            PlanFileError,
+            CalendarDataError,
+        ) as error:
             raise _fail(str(error)) from None
         except (OperationalError, InterfaceError) as error:
             if not database_down(error):
@@ -394,6 +403,8 @@ def show(
         print_history(out, history_of(session, action), zone=ZoneInfo(context.settings.timezone))
 
 
+app.add_typer(calendar_app, name="calendar")
+
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 
@@ -683,6 +694,7 @@ def run(
         raise _fail("--teams goes with --slack-http (one server for both), not with --slack-socket.")
     # A server on a new, empty database could only tell everyone "I don't know you yet".
     context.open_database(create="never")
+    shipped_observances()  # a broken calendar data file stops edibot here, naming the file, entry and field
     clock = (
         SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
     )  # --now stops the clock

@@ -3,7 +3,8 @@ next morning), and whoever can't be reached (once)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -81,14 +82,25 @@ def gathered_not_mine(session: Session, *, now: datetime, zone: ZoneInfo) -> int
 
 
 def tell_admins_about_channel_once(
-    database: Database, channel: Channel, *, reason: str, now: datetime, zone: ZoneInfo
+    database: Database,
+    channel: Channel,
+    *,
+    reason: str,
+    now: datetime,
+    zone: ZoneInfo,
+    calendar: bool = False,
 ) -> None:
-    """An escalation channel refused our post (archived, edibot not in it): each admin hears it once."""
+    """An escalation channel (or one subscribed to the calendar) refused our post (archived, edibot not in
+    it): each admin hears it once."""
     with database.session() as session:
         for admin in plan_admins(session):
             body = (
-                f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite edibot to "
-                "the channel, or choose another with `/edi plan escalate PLAN #channel` (or `@someone`)."
+                f"I couldn't post the diversity calendar in {channel.name}: {reason}. Invite edibot to the "
+                f"channel, or stop the posts with `/edi calendar unsubscribe {channel.name}`."
+                if calendar
+                else f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite "
+                "edibot to the channel, or choose another with `/edi plan escalate PLAN #channel` (or "
+                "`@someone`)."
             )
             _queue_note(
                 session,
@@ -98,6 +110,28 @@ def tell_admins_about_channel_once(
                 now=now,
                 zone=zone,
             )
+
+
+def tell_admins_about_feed_once(
+    session: Session, *, url: str, reason: str, since: datetime, now: datetime, zone: ZoneInfo
+) -> int:
+    """A published calendar channels follow can't be fetched: each admin hears it once per run of failures."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    body = (
+        f"I couldn't fetch the calendar {url}: {reason}. Channels that follow it keep the last copy I had; "
+        "check the address, or change it with `/edi calendar subscribe #channel URL`."
+    )
+    return sum(
+        _queue_note(
+            session,
+            key=f"calendar-feed:{digest}:{since.astimezone(UTC):%Y%m%dT%H%M%S}:{admin.id}",
+            admin=admin,
+            body=body,
+            now=now,
+            zone=zone,
+        )
+        for admin in plan_admins(session)
+    )
 
 
 def tell_admins_once(

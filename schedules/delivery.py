@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from handlers.messages import Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
 from schedules.admin_notes import tell_admins_about_channel_once, tell_admins_once
+from schedules.observances import CALENDAR_KEY_PREFIX
 from schedules.planning import escalation_channel
 from schedules.sending import (
     Addressee,
@@ -124,7 +125,10 @@ def deliver(
         except Undeliverable as error:
             _fail(database, message_id, reason=str(error), report=report, who=to.name)
             if isinstance(to, Channel):
-                tell_admins_about_channel_once(database, to, reason=str(error), now=now, zone=zone)
+                calendar = ready.key.startswith(CALENDAR_KEY_PREFIX)
+                tell_admins_about_channel_once(
+                    database, to, reason=str(error), now=now, zone=zone, calendar=calendar
+                )
             else:
                 tell_admins_once(database, to, reason=str(error), now=now, zone=zone)
             continue

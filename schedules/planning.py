@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from schedules.admin_notes import gathered_not_mine, weekly_admin_note
 from schedules.batching import queue_messages
+from schedules.observances import ObservanceHolds, queue_calendar_posts, refresh_feeds
 from schedules.sending import Addressee, Channel, Recipient
 from storage import outbox
 from storage.db import Database
@@ -190,6 +191,7 @@ def sweep(
     """
     today = now.astimezone(zone).date()
     report = SweepReport()
+    refresh_feeds(database, now=now, zone=zone)
     with database.session() as session:
         ids = action_ids_to_look_at(session, today=today)
     read = _ReadSoFar()
@@ -212,6 +214,7 @@ def sweep(
         )
         report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
         report.messages_queued += gathered_not_mine(session, now=now, zone=zone)
+        report.messages_queued += queue_calendar_posts(session, now=now, zone=zone)
     return report
 
 
@@ -238,6 +241,8 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
         session, candidates, plans=plans, owners=owners, day=today, zone=zone, escalations=read.escalations
     )
     existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
+    people = {nudge.to.id for nudge in due.nudges if isinstance(nudge.to, Recipient)}
+    holds = ObservanceHolds(session, people, today=today)
     rows: list[dict[str, object]] = []
     for nudge in due.nudges:
         if nudge.key in existing:
@@ -254,7 +259,9 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
                 occurrence=nudge.step.occurrence,
                 step_on=nudge.step.on,
                 created_at=now,
-                send_at=send_at(nudge, day=today, now=now, zone=zone),
+                send_at=holds.release(
+                    nudge.to, nudge.step.kind, send_at(nudge, day=today, now=now, zone=zone), zone=zone
+                ),
             )
         )
     outbox.plan_nudges(session, rows)

@@ -373,6 +373,78 @@ class ImportRun(Base):
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
+# -- the diversity calendar: who hears of observances, and what the organisation changed ---------------------
+
+
+class CalendarSubscription(Base):
+    """A channel that hears of observances ahead (lead days before, and on the day), at its local morning."""
+
+    __tablename__ = "calendar_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(100), unique=True)  # the platform's channel id
+    channel_name: Mapped[str] = mapped_column(String(100))
+    channel_workspace: Mapped[str | None] = mapped_column(String(32))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # none: every category
+    lead_days: Mapped[list[int]] = mapped_column(JSON, default=list)  # days before the first day; 0 the day
+    working_days_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the deployment's
+    send_time: Mapped[str] = mapped_column(String(5), default=SEND_TIME)
+    # The organisation's published calendar (.ics) whose events this channel hears of too (CalendarFeed).
+    feed_url: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CalendarFeed(Base):
+    """A published .ics calendar as last fetched: its text, when, and whether fetching it is failing."""
+
+    __tablename__ = "calendar_feeds"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    body: Mapped[str | None] = mapped_column(Text)  # the last good copy, kept while fetching fails
+    etag: Mapped[str | None] = mapped_column(String(200))
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the last try, good or bad
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)  # None: the last try worked
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OrganisationObservance(Base):
+    """A date of meaning the organisation added itself (`/edi calendar add`, or `edibot calendar import`)."""
+
+    __tablename__ = "organisation_observances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(30))
+    tone: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(300))  # as storage.rules.observances.dates.read_rule reads it
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ObservanceSetting(Base):
+    """What the organisation changed of one observance, shipped or its own: hidden, its wording,
+    suggestions."""
+
+    __tablename__ = "observance_settings"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    wording: Mapped[str | None] = mapped_column(Text)  # replaces the description in posts
+    suggestions: Mapped[list[str]] = mapped_column(JSON, default=list)  # suggested actions or links
+
+
+class ObservanceHold(Base):
+    """A person holds non-urgent reminders during an observance they keep (a fast, a festival)."""
+
+    __tablename__ = "observance_holds"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
 # Slack's OAuth installations (one row per workspace that installed edibot), in slack_sdk's own table shapes,
 # so its SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore read and write them; Alembic creates them.
 SLACK_INSTALLATIONS = "slack_installations"
