@@ -8,7 +8,7 @@ A command, a button or a form is declared once, beside the code that answers or 
 from __future__ import annotations
 
 from handlers import cards, new_action
-from handlers.commands import admin, me, plan, reading, status
+from handlers.commands import admin, digest, me, plan, reading, status
 from handlers.controls import ButtonMeaning, FormMeaning
 from handlers.core import CommandLayer, CommandSpec
 from handlers.home import home
@@ -24,6 +24,7 @@ COMMANDS: dict[str, CommandSpec] = {
         *new_action.COMMANDS,
         *admin.COMMANDS,
         *plan.COMMANDS,
+        *digest.COMMANDS,
     )
 }
 
