@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from handlers.cards import changed_by
 from handlers.messages import Block, Context, Heading, Reply, Text
@@ -31,6 +32,7 @@ Observances = Callable[[date, date], Sequence[str]]
 _SQUARE = {"red": "🟥", "amber": "🟧", "green": "🟩", "done": "🟦", "unrated": "⬜"}
 _NAME = {"red": "Red", "amber": "Amber", "green": "Green", "done": "Done", "unrated": "Not rated"}
 _BAR = 20  # squares in the bar of counts
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def build_digest(
     observances: Observances | None = None,
 ) -> Digest:
     """The digest for `subscription` on `today` (the channel's local date), from facts loaded once."""
-    facts = source.facts(subscription, today=today)
+    facts = source.facts(subscription, today=today, shown=SECTION_ITEMS)
     coming = list(observances(today, today + timedelta(days=OBSERVANCE_DAYS))) if observances else []
     return Digest(digest_reply(facts, observances=coming), quiet=facts.quiet and not coming)
 
@@ -72,7 +74,8 @@ def digest_reply(facts: DigestFacts, *, observances: Sequence[str] = ()) -> Repl
     if facts.moved.total:
         blocks += _listed(
             f"What moved this week ({facts.moved.total})",
-            [(label, [_move_line(move) for move in moves]) for label, moves in facts.moved.groups],
+            facts.moved.groups,
+            _move_line,
             total=facts.moved.total,
             more=f"`/edi history REF` shows an action's changes{more.history}.",
         )
@@ -183,23 +186,38 @@ def _section(
     *,
     more: str,
 ) -> list[Block]:
-    groups = [(label, [describe(action, today) for action in items]) for label, items in section.groups]
-    return _listed(title, groups, total=section.total, more=f"All of them: {more}.")
+    return _listed(
+        title,
+        section.groups,
+        lambda action: describe(action, today),
+        total=section.total,
+        more=f"All of them: {more}.",
+    )
 
 
-def _listed(title: str, groups: list[tuple[str, list[str]]], *, total: int, more: str) -> list[Block]:
+def _listed(
+    title: str,
+    groups: Sequence[tuple[str, Sequence[T]]],
+    describe: Callable[[T], str],
+    *,
+    total: int,
+    more: str,
+) -> list[Block]:
     """A list's title and lines, under their group labels, cut at SECTION_ITEMS lines or SECTION_CHARACTERS
-    characters; what is left out is counted in "…and N more"."""
+    characters; what is left out is counted in "…and N more". Only the lines shown are written."""
     lines = [f"*{title}*"]
     length, shown = len(lines[0]), 0
     for label, items in groups:
-        if shown >= SECTION_ITEMS:
+        if shown >= SECTION_ITEMS or length >= SECTION_CHARACTERS:
             break
         heading = [f"_{label}_"] if label else []
         for item in items:
-            added = [*heading, f"• {item}"]
+            if shown >= SECTION_ITEMS:
+                break
+            added = [*heading, f"• {describe(item)}"]
             cost = sum(len(line) + 1 for line in added)
-            if shown >= SECTION_ITEMS or length + cost > SECTION_CHARACTERS:
+            if length + cost > SECTION_CHARACTERS:
+                length = SECTION_CHARACTERS  # full: a shorter line of a later group would read out of order
                 break
             lines += added
             length += cost
