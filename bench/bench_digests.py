@@ -125,7 +125,7 @@ def time_digests(database: Database, *, profile: bool) -> tuple[float, float, fl
     with database.session() as session:
         if profiler:
             profiler.enable()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         source = DigestSource(session, now=NOW)
         read = time.perf_counter() - started
         blocks = 0
@@ -133,6 +133,7 @@ def time_digests(database: Database, *, profile: bool) -> tuple[float, float, fl
             digest = build_digest(source, subscription, today=NOW.date())
             blocks += len(reply_as_data(digest.reply)["blocks"])
         total = time.perf_counter() - started
+        print(f"   CPU time of this process for it: {time.process_time() - cpu:.2f} s")
         if profiler:
             profiler.disable()
     if profiler:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.digests import Digest, Observances, build_digest, week_of
 from handlers.messages import Reply, reply_as_data
+from storage import outbox
 from storage.db import Database
-from storage.digests import DigestSource, digest_subscription_of, digest_subscriptions, queue_digest
+from storage.digests import DigestSource, digest_subscription_of, digest_subscriptions
 from storage.models import DigestSubscription
 from storage.rules.calendar import Hours, catch_up_send_at, is_working_day, send_clock
 
@@ -80,10 +82,15 @@ def queue_digests(
         if not due:
             return report
         source = DigestSource(session, now=now)
+        taken = outbox.message_keys_taken(session, [digest_key(s, week_of(at)) for s, at in due])
+        rows: list[dict[str, Any]] = []
         for subscription, at in due:
             week = week_of(at)
             subscription.last_week = week
+            key = digest_key(subscription, week)
             send_at = catch_up_send_at(channel_hours(subscription), now, default_zone=zone)
+            if key in taken:
+                continue  # this week's went out before the channel unsubscribed and subscribed again
             if week_of(send_at.astimezone(at.tzinfo)) != week:
                 report.missed.append(subscription.channel_name)
                 log.warning(
@@ -95,17 +102,18 @@ def queue_digests(
             if built.quiet and subscription.skip_quiet:
                 report.skipped_quiet.append(subscription.channel_name)
                 continue
-            key = digest_key(subscription, week)
-            if queue_digest(
-                session,
-                key=key,
-                channel=subscription.channel,
-                workspace=subscription.channel_workspace,
-                send_at=send_at,
-                now=now,
-                reply=reply_as_data(built.reply),
-            ):
-                report.queued.append(key)
+            rows.append(
+                {
+                    "key": key,
+                    "channel": subscription.channel,
+                    "channel_workspace": subscription.channel_workspace,
+                    "send_at": send_at,
+                    "reply": reply_as_data(built.reply),
+                    "created_at": now,
+                }
+            )
+        queued = outbox.queue_messages(session, rows)
+        report.queued.extend(str(row["key"]) for row in rows if row["key"] in queued)
     if report.queued:
         log.info("digests: %d queued", len(report.queued))
     return report

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -25,7 +25,6 @@ from storage.models import (
     Action,
     DigestSubscription,
     HistoryEntry,
-    OutboxMessage,
     Owner,
     Plan,
     action_owners,
@@ -70,34 +69,6 @@ def digest_subscription_of(session: Session, channel: str) -> DigestSubscription
         return found
     name = channel.lstrip("#").casefold()
     return next((s for s in digest_subscriptions(session) if s.channel_name.casefold() == name), None)
-
-
-def queue_digest(
-    session: Session,
-    *,
-    key: str,
-    channel: str,
-    workspace: str | None,
-    send_at: datetime,
-    now: datetime,
-    reply: dict[str, Any],
-) -> bool:
-    """A digest into the outbox as a post in `channel`, carrying its reply; False if its key is taken."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
-        return False
-    session.add(
-        OutboxMessage(
-            key=key,
-            channel=channel,
-            channel_workspace=workspace,
-            send_at=send_at,
-            status="pending",
-            attempts=0,
-            reply=reply,
-            created_at=now,
-        )
-    )
-    return True
 
 
 # -- the week's facts --------------------------------------------------------------------------------------
