@@ -22,13 +22,22 @@ from typer.core import TyperGroup
 
 from bot.calendar_cli import calendar_app
 from bot.config import Settings, SettingsError, load_settings
-from bot.console import ConsoleSender, ConsoleSession, FakeClock, ScriptError, SystemClock, run_script
+from bot.console import (
+    ConsoleSender,
+    ConsoleSession,
+    FakeClock,
+    ScriptError,
+    SystemClock,
+    render,
+    run_script,
+)
 from bot.demo import DemoFolderRefused, run_demo
 from bot.logs import configure_logging
 from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer
 from schedules.delivery import DeliveryReport
+from schedules.digests import NoDigest, preview_digest
 from schedules.planning import SweepReport
 from schedules.preview import preview
 from schedules.runner import NudgeRound, outbox_now, run_forever
@@ -642,6 +651,38 @@ def nudges_preview(
             ", ".join(ref for ref, _, _ in message.actions),
         )
     out.print(table)
+
+
+digest_app = typer.Typer(help="Channels' weekly digests: see what one would post.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
+
+
+@digest_app.command("preview")
+def digest_preview(
+    ctx: typer.Context,
+    channel: Annotated[str, typer.Option(help="The channel: its name (#edi-group) or platform id.")],
+    at: Annotated[str | None, typer.Option(help="As if it were this time (ISO 8601); default now.")] = None,
+) -> None:
+    """What a channel's weekly digest would post, as the console shows it — nothing is sent or saved."""
+    context: Context = ctx.obj
+    zone = ZoneInfo(context.settings.timezone)
+    moment = context.now
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise _fail(f"--at: '{at}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    try:
+        shown = preview_digest(context.database, channel=channel, at=moment, zone=zone)
+    except NoDigest as error:
+        raise _fail(str(error)) from None
+    when = f"due {shown.due:%a %-d %b %Y %H:%M %Z}" if shown.due else "no working day left this week"
+    print(f"#{shown.channel_name} at {moment:%a %-d %b %Y %H:%M} (this week's digest {when}):")
+    if not shown.posted:
+        print("  A quiet week, and this channel skips those: nothing would be posted. It would have said:")
+    for line in render(shown.reply):
+        print(f"  {line}")
 
 
 @app.command()

@@ -39,6 +39,9 @@ class Actor:
     teams_id: str | None = None
     email: str | None = None
     workspace: str | None = None  # the Slack workspace (team id) they spoke from
+    # Where they spoke, when the platform says: the channel's id and name (a digest subscribes "this one").
+    channel: str | None = None
+    channel_name: str | None = None
 
     def describe(self) -> str:
         return self.name or self.email or self.slack_id or self.teams_id or "someone"

@@ -39,6 +39,7 @@ from schedules.sending import (
 )
 from storage import outbox
 from storage.db import Database
+from storage.digests import digest_subscriptions_in
 from storage.models import Action, Nudge, OutboxMessage
 from storage.reminding import actions_with_owners, people_by_id, plans_escalating_in
 
@@ -273,8 +274,13 @@ def _prepare(session: Session, message_ids: list[int], *, today: date) -> list[_
 
 
 def channels_named(session: Session, ids: set[str]) -> dict[str, Channel]:
-    """The escalation channels with these ids, named as the plans that use them name them."""
-    found: dict[str, Channel] = {}
+    """The channels with these ids, named as the plans escalating there, or their digests, name them."""
+    found: dict[str, Channel] = {
+        subscription.channel: Channel(
+            subscription.channel, f"#{subscription.channel_name}", subscription.channel_workspace
+        )
+        for subscription in digest_subscriptions_in(session, ids)
+    }
     for plan in plans_escalating_in(session, ids):
         channel = escalation_channel(plan)
         if channel is not None:

@@ -1,4 +1,5 @@
-"""`edibot run`: APScheduler drives the nudge sweep and the delivery worker, led by one process at a time."""
+"""`edibot run`: APScheduler drives the nudge sweep, the weekly digests and the delivery worker, led by one
+process at a time."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from schedules.delivery import DeliveryReport, deliver
+from schedules.digests import queue_digests
 from schedules.leader import Leader, exclusive
 from schedules.planning import SweepReport, sweep
 from schedules.sending import Sender
@@ -91,6 +93,7 @@ class NudgeRound:
             if not ours:
                 return None
             swept = sweep(self.database, now=now, zone=self.zone, daily_cap=self.daily_cap)
+            queue_digests(self.database, now=now, zone=self.zone)  # each channel's weekly digest, once
             delivered = deliver(self.database, now=now, zone=self.zone, send=self.send, clock=self.clock.now)
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from storage.rules.deadlines import DeadlineKind
-from storage.rules.defaults import SEND_TIME
+from storage.rules.defaults import DIGEST_TIME, SEND_TIME, STALE_WEEKS
 from storage.rules.ladder import Step
 from storage.rules.rag import Rag
 from storage.rules.status import Status
@@ -321,6 +321,37 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class DigestSubscription(Base):
+    """A channel's weekly digest: which actions it covers (a plan, a theme, an owner), and when it goes out.
+
+    One per channel: subscribing again changes it. The channel's week is decided once (`last_week`, an ISO
+    week such as "2025-W45", set whether the digest was queued or a quiet week skipped), and the outbox key
+    "digest:#channel:week" makes queuing it twice impossible.
+    """
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("channel", name="uq_digest_subscriptions_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(100))  # the platform's channel id (Slack "C0123")
+    channel_name: Mapped[str] = mapped_column(String(200))
+    channel_workspace: Mapped[str | None] = mapped_column(String(32))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    theme: Mapped[str | None] = mapped_column(String(200))  # part of a theme's name, as `/edi list theme:`
+    owner: Mapped[str | None] = mapped_column(String(200))  # part of an owner's name, as `/edi list owner:`
+    weekday: Mapped[int] = mapped_column(SmallInteger, default=0)  # 0 = Monday
+    send_time: Mapped[str] = mapped_column(String(5), default=DIGEST_TIME)  # the channel's local time
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the deployment's zone
+    nation: Mapped[str] = mapped_column(String(20), default="england")  # whose bank holidays
+    skip_quiet: Mapped[bool] = mapped_column(Boolean, default=False)
+    stale_weeks: Mapped[int] = mapped_column(SmallInteger, default=STALE_WEEKS)
+    last_week: Mapped[str | None] = mapped_column(String(10))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    plan: Mapped[Plan | None] = relationship()
+
+
 class Leadership(Base):
     """Which scheduler process leads (a lease it renews), so two replicas never sweep at once."""
 
@@ -344,7 +375,8 @@ class HistoryEntry(Base):
     """One change to one field of an action: who, when, from → to, why, and through which surface."""
 
     __tablename__ = "history"
-    __table_args__ = (Index("ix_history_action_id_at", "action_id", "at"),)
+    # By action for its history; by time alone for "what moved this week" across all actions (digests).
+    __table_args__ = (Index("ix_history_action_id_at", "action_id", "at"), Index("ix_history_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))

@@ -4,7 +4,7 @@ observances and its own, with what it hid or reworded), the channels that subscr
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -23,6 +23,7 @@ from storage.observance_data import shipped_observances
 from storage.rules.defaults import SEND_TIME
 from storage.rules.observances.catalogue import Calendar, Dated, Observance
 from storage.rules.observances.dates import DateRuleError, FromYear, read_rule
+from storage.rules.observances.wording import when_text
 
 log = logging.getLogger(__name__)
 
@@ -255,3 +256,17 @@ def feed_bodies(session: Session) -> dict[str, str]:
         for feed in session.scalars(select(CalendarFeed).where(CalendarFeed.body.is_not(None)))
         if feed.body is not None
     }
+
+
+def calendar_observances(session: Session) -> Callable[[date, date], list[str]]:
+    """The organisation's diversity calendar (shipped observances less hidden ones, plus its own dates) as the
+    digest's "coming up" lines: "Diwali, on or around Sunday 8 November 2026"."""
+    calendar = organisation_calendar(session)
+
+    def between(start: date, end: date) -> list[str]:
+        return [
+            f"{dated.observance.name}, {when_text(dated.observance, dated.occurrence)}"
+            for dated in calendar.between(start, end, ongoing=True)
+        ]
+
+    return between

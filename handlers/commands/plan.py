@@ -68,14 +68,14 @@ def _plan_called(request: Request, name: str) -> Plan:
 
 # A channel as typed: "#edi-leads", or as an adapter passes a platform mention, "#C0123|edi-leads" (Slack's
 # "<#C0123|edi-leads>" is understood too, until the adapter turns it into that).
-_CHANNEL = re.compile(r"^<?#([^\s|<>#]+)(?:\|([^>]*))?>?$")
+CHANNEL = re.compile(r"^<?#([^\s|<>#]+)(?:\|([^>]*))?>?$")
 
 
 def _plan_escalation(request: Request, name: str, mention: str) -> Reply:
     found = _plan_called(request, name)
     if mention.lower().startswith("after"):
         return _plan_escalate_after(request, found, mention)
-    channel = _CHANNEL.match(mention.strip())
+    channel = CHANNEL.match(mention.strip())
     if channel:
         ident = channel.group(1)
         shown = (channel.group(2) or "").strip().lstrip("#") or ident

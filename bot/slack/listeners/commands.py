@@ -4,6 +4,7 @@ channel)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 def register(app: App, bot: SlackBot) -> None:
     def edi(ack: Ack, command: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
         actor = bot.actor(client, str(command["user_id"]), team_of(command))
+        # Where it was typed: `/edi digest subscribe` with no #channel means this one.
+        actor = replace(actor, channel=command.get("channel_id"), channel_name=command.get("channel_name"))
         said = "/edi " + plain_text_of(str(command.get("text") or ""))
         outcome = bot.layer.handle(actor, said, replay_id=signed_delivery(request.headers))
         if outcome.duplicate:  # a replay of a command already answered
