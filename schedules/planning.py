@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from schedules.admin_notes import weekly_admin_note
+from schedules.adoption import adopt, adoption_due
 from schedules.batching import queue_messages
 from schedules.sending import Addressee, Channel, Recipient
 from storage import outbox
@@ -26,6 +27,7 @@ from storage.reminding import (
     look_again_on,
     people_owning,
     plans_by_id,
+    reminders_delivered,
 )
 from storage.rules.calendar import (
     WEEKLY_CAP,
@@ -34,7 +36,7 @@ from storage.rules.calendar import (
     goes_on_its_own_day,
     next_send_at,
 )
-from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
+from storage.rules.ladder import ActionFacts, Reminded, Step, answered_since, may_escalate, steps_and_next
 
 
 @dataclass
@@ -42,6 +44,7 @@ class SweepReport:
     actions_looked_at: int = 0
     nudges_planned: int = 0
     messages_queued: int = 0
+    welcomes_queued: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,20 +116,26 @@ def plan_day(
     day: date,
     zone: ZoneInfo,
     escalations: dict[int, list[Addressee]] | None = None,
+    reminded: Mapping[int, Reminded] | None = None,
 ) -> DayPlan:
     """Every step these actions have reached by `day` that no owner has answered since, for each recipient.
 
     An action's owners hear of its steps; an escalation goes where its plan escalates to (`escalations` keeps
-    that per plan, across days). Keys already planned are the caller's to leave out.
+    that per plan, across days), once `reminded` shows its owners were sent the reminders the ladder promises
+    and said nothing since. An action nobody is mapped to is not escalated: no one was reminded (the admins
+    hear of its roles as having no one to remind). Keys already planned are the caller's to leave out.
     """
     escalations = {} if escalations is None else escalations
+    reminded = reminded or {}
     found = DayPlan()
     for action in actions:
         plan = plans[action.plan_id]
-        steps, following = steps_and_next(action, plan, day)
+        steps, following = steps_and_next(action, plan, day, reminded=reminded.get(action.id))
         found.next_on[action.id] = following
         for step in steps:
             if answered_since(action, step, zone):
+                continue
+            if step.escalation and not owners.get(action.id):
                 continue
             if step.escalation:
                 if action.plan_id not in escalations:
@@ -171,7 +180,25 @@ def sweep(
         report.actions_looked_at = len(candidates)
         plans = plans_by_id(session, {action.plan_id for action in candidates})
         owners = owners_as_recipients(session, [action.id for action in candidates])
-        due = plan_day(session, candidates, plans=plans, owners=owners, day=today, zone=zone)
+        reminded = reminders_delivered(
+            session,
+            {a.id: a.answered_at for a in candidates if may_escalate(a, plans[a.plan_id], today)},
+            zone=zone,
+        )
+        due = plan_day(
+            session, candidates, plans=plans, owners=owners, day=today, zone=zone, reminded=reminded
+        )
+        # A plan taken up, or someone newly answering for it: this round's reminders to them about it go in
+        # their welcome (planned under their keys all the same, so never sent again).
+        adoption = adoption_due(session, candidates, plans=plans, owners=owners)
+        welcomes = adopt(
+            session,
+            adoption,
+            now=now,
+            zone=zone,
+            weekly_cap=weekly_cap,
+        )
+        report.welcomes_queued = len(welcomes) - len(adoption.waiting)
         existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
         rows: list[dict[str, object]] = []
         for nudge in due.nudges:
@@ -179,6 +206,9 @@ def sweep(
                 continue
             existing.add(nudge.key)
             to_channel = isinstance(nudge.to, Channel)
+            welcome = (
+                None if isinstance(nudge.to, Channel) else welcomes.get((nudge.to.id, nudge.action.plan_id))
+            )
             rows.append(
                 dict(
                     key=nudge.key,
@@ -190,6 +220,7 @@ def sweep(
                     step_on=nudge.step.on,
                     created_at=now,
                     send_at=send_at(nudge, day=today, now=now, zone=zone),
+                    message_id=welcome,
                 )
             )
         outbox.plan_nudges(session, rows)
@@ -211,7 +242,7 @@ def sweep(
             plans=plans,
             known_people={person.id: person for people in owners.values() for person in people},
         )
-        report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
+        report.messages_queued += weekly_admin_note(session, now=now, zone=zone) + report.welcomes_queued
     return report
 
 
