@@ -22,6 +22,7 @@ from schedules.preview import preview
 from storage.db import Database
 from storage.models import Nudge, OutboxMessage, Plan
 from storage.rules.calendar import goes_on_its_own_day
+from storage.rules.ladder import StepKind
 from tests.nudging import LONDON, NudgeWorld, Received, Row, Someone, at, refs, say
 
 ADOPTED = [  # the plan as the organisation wrote it in 2023, imported today
@@ -123,11 +124,11 @@ def test_the_preview_of_an_adopted_plan_shows_the_welcomes_then_the_weekly_patte
     planned = preview(world.store, at=at("2025-11-03T08:30"), days=30, zone=LONDON)
 
     first = [m for m in planned if m.send_at.date() == date(2025, 11, 3)]
-    assert sorted(m.person.name for m in first) == OWNERS and {m.step for m in first} == {"welcome"}
+    assert sorted(m.person.name for m in first) == OWNERS and {m.why for m in first} == {"welcome"}
     amina = next(m for m in first if m.person.name == "Amina Khan")
-    assert [(ref, step) for ref, _, step in amina.actions] == [
+    assert [(ref, step.name if step else None) for ref, _, step in amina.actions] == [
         ("NO-1", "overdue"),
-        ("NO-2", "welcome"),
+        ("NO-2", None),  # listed, with no reminder step due
         ("NO-3", "overdue"),
         ("NO-4", "set-date"),
     ]
@@ -135,10 +136,10 @@ def test_the_preview_of_an_adopted_plan_shows_the_welcomes_then_the_weekly_patte
         weeks = Counter(
             m.send_at.isocalendar().week
             for m in planned
-            if m.person.name == name and not all(goes_on_its_own_day(step) for step in m.steps)
+            if m.person.name == name and not all(goes_on_its_own_day(step.kind) for step in m.steps)
         )
         assert all(count <= 2 for week, count in weeks.items()), (name, weeks)
-    escalations = [m for m in planned if m.step == "escalate"]
+    escalations = [m for m in planned if m.why == "escalate"]
     assert escalations and min(m.send_at for m in escalations).date() == date(2025, 11, 17)
     # and nothing is planned or sent by looking
     assert world.outbox() == [] and world.nudges() == []
@@ -216,13 +217,14 @@ def test_the_weekly_cap_given_to_the_scheduler_is_the_one_it_keeps(
         world.close()
 
 
-def steps_of(world: NudgeWorld, message: Received) -> set[str]:
-    """The reminder steps a received message carried."""
+def steps_of(world: NudgeWorld, message: Received) -> set[StepKind]:
+    """The kinds of reminder step a received message carried."""
     with world.store.session() as session:
-        return set(
-            session.scalars(
-                select(Nudge.step)
+        return {
+            nudge.ladder_step.kind
+            for nudge in session.scalars(
+                select(Nudge)
                 .join(OutboxMessage, OutboxMessage.id == Nudge.message_id)
                 .where(OutboxMessage.platform_message_id == message.platform_id)
             )
-        )
+        }
