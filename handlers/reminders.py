@@ -97,7 +97,7 @@ def grouped(actions: Sequence[Action], today: date, *, soon_days: int) -> dict[S
 
 
 def welcome(
-    name: str, plan: str, actions: Sequence[Action], *, today: date, soon_days: int, every: str = "Mondays"
+    name: str, actions: Sequence[Action], *, plan: str, today: date, soon_days: int, every: str = "Mondays"
 ) -> Reply:
     """A person's first message about a plan: what edibot is, their actions grouped (overdue, due soon,
     ongoing, no date, later), each with its buttons, and what happens next — instead of a reminder per action.

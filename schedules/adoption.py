@@ -154,8 +154,8 @@ def render_welcome(session: Session, *, person_id: int, plan_id: int, today: dat
     actions = actions_of_person_in_plan(session, person_id, plan_id)
     return welcome(
         person.name,
-        plan.name,
         actions,
+        plan=plan.name,
         today=today,
         soon_days=soon_days(plan),
         every=f"{WEEKDAYS[reminder_weekday(person)].title()}s",

@@ -1066,7 +1066,7 @@ def test_a_sweep_runs_the_same_few_statements_for_five_actions_due_as_for_forty(
     """Its cost follows batches, not actions: one query per action would not reach the 1 s benchmark."""
     counts = []
     for due in (5, 40):
-        world = NudgeWorld(store, clock)
+        world = NudgeWorld(store, clock, settled=True)
         try:
             counts.append(len(statements_in_a_sweep(world, due)))
         finally:
@@ -1082,7 +1082,7 @@ def test_a_sweep_reads_only_what_the_ladder_needs_and_writes_message_ids_in_one_
 ) -> None:
     """On PostgreSQL a sweep of 1,000 due took over 1 s loading whole actions (their JSON cells), each owner's
     whole row once per action, and setting each nudge's message_id in its own UPDATE."""
-    world = NudgeWorld(store, clock)
+    world = NudgeWorld(store, clock, settled=True)
     try:
         statements = [" ".join(s.split()) for s in statements_in_a_sweep(world, 40)]
     finally:
