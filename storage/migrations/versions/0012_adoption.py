@@ -5,8 +5,8 @@ A store that was reminding people before this revision has adopted its plans alr
 is marked adopted, and everyone who had a nudge about a plan's action is marked welcomed to it, so upgrading
 sends no welcome to people who know edibot.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
