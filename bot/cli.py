@@ -633,7 +633,9 @@ def nudges_preview(
         except ValueError:
             raise _fail(f"--at: '{at}' is not an ISO 8601 time such as 2025-03-03T09:00.") from None
         start = start if start.tzinfo else start.replace(tzinfo=zone)
-    planned = preview(context.database, at=start, days=days, zone=zone)
+    planned = preview(
+        context.database, at=start, days=days, zone=zone, weekly_cap=context.settings.weekly_nudge_cap
+    )
     if as_json:
         print(json.dumps([message.as_json() for message in planned], ensure_ascii=False, indent=2))
         return
@@ -647,7 +649,7 @@ def nudges_preview(
         table.add_row(
             f"{message.send_at:%a %-d %b %H:%M %Z}",
             message.person.name,
-            message.step.name,
+            message.why,
             ", ".join(ref for ref, _, _ in message.actions),
         )
     out.print(table)
@@ -794,7 +796,12 @@ def run(
         return
     sender = ConsoleSender(write=print)
     round_ = NudgeRound(
-        context.database, clock=clock, zone=zone, send=sender, daily_cap=context.settings.daily_nudge_cap
+        context.database,
+        clock=clock,
+        zone=zone,
+        send=sender,
+        daily_cap=context.settings.daily_nudge_cap,
+        weekly_cap=context.settings.weekly_nudge_cap,
     )
     if once:
         try:

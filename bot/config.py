@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import sqlite_url
+from storage.rules.calendar import WEEKLY_CAP
 
 
 class SettingsError(Exception):
@@ -28,6 +29,12 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", description="The organisation's home time zone.")
     max_import_mb: int = Field(default=20, ge=1, le=500, description="Largest plan file accepted.")
     daily_nudge_cap: int = Field(default=1, ge=1, le=10, description="Reminder messages per person per day.")
+    weekly_nudge_cap: int = Field(
+        default=WEEKLY_CAP,
+        ge=1,
+        le=7,
+        description="Reminder messages per person per week (deadline-day and 3-day reminders still go).",
+    )
     log_level: str = Field(default="WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
     # Slack (see README, "Connecting Slack"). The usual Slack names work, with or without EDIBOT_.

@@ -12,7 +12,7 @@ from rich.rule import Rule
 
 from bot.console import ConsoleSession, FakeClock, run_script
 from bot.render import print_action, print_history, print_import
-from handlers.messages import Context, Fields, Heading, Reply
+from handlers.messages import Context, Fields, Heading, Reply, Text
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound, outbox_now
 from schedules.sending import Recipient
@@ -208,9 +208,16 @@ def _in_one_line(reply: Reply) -> str:
     last word; an admin note gives its first line."""
     if not reply.blocks or not isinstance(reply.blocks[0], Heading):
         return f"admin note: {reply.plain_text().splitlines()[0].rstrip(':') if reply.blocks else ''}"
+    heading = reply.blocks[0].text
+    if heading.startswith("Welcome to edibot"):
+        cards = [
+            b.text.split(" · ", 1)[0] for b in reply.blocks[1:] if isinstance(b, Heading) and " · " in b.text
+        ]
+        return f"{heading} — their actions, with buttons: {', '.join(cards) or 'none open'}"
+    if heading.endswith(" is on edibot") and len(reply.blocks) > 1 and isinstance(reply.blocks[1], Text):
+        return f"{heading} — {reply.blocks[1].text}"
     parts: list[str] = []
     ref: str | None = None
-    heading = reply.blocks[0].text
     for block in reply.blocks:
         if isinstance(block, Heading) and block.text.startswith("Escalation: "):
             heading = "" if block is reply.blocks[0] else heading

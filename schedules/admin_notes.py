@@ -4,7 +4,7 @@ next morning), and whoever can't be reached (once)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,11 @@ def weekly_admin_note(session: Session, *, now: datetime, zone: ZoneInfo) -> int
     keys = [f"admin-note:{week}:{admin.id}" for admin in admins]
     if not keys or len(outbox.message_keys_taken(session, keys)) == len(keys):
         return 0  # every admin has this week's note: the count over the whole store is not needed again
-    unmapped = Store(session).unmapped_owners()
+    # An admin who had a plan's adoption summary this week has just read which of its roles have no one.
+    monday = datetime.combine(local.date(), time(0), tzinfo=zone)
+    told = outbox.people_sent_keys_since(session, prefix="adopted:", since=monday)
+    admins = [admin for admin in admins if admin.id not in told]
+    unmapped = Store(session).unmapped_owners() if admins else []
     if not unmapped:
         return 0
     lines = [f"{owner.name} — {count} open action{'s' if count != 1 else ''}" for owner, count in unmapped]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from handlers.messages import Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
 from schedules.admin_notes import tell_admins_about_channel_once, tell_admins_once
+from schedules.adoption import render_welcome, welcome_plan
 from schedules.observances import CALENDAR_KEY_PREFIX
 from schedules.planning import escalation_channel
 from schedules.sending import (
@@ -41,7 +42,7 @@ from storage import outbox
 from storage.db import Database
 from storage.digests import digest_subscriptions_in
 from storage.models import Action, Nudge, OutboxMessage
-from storage.reminding import actions_with_owners, people_by_id, plans_escalating_in
+from storage.reminding import actions_with_owners, people_by_id, plans_escalating_in, reminders_delivered
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +242,12 @@ def _prepared(
     today = now.astimezone(zone).date()
     for start in range(0, len(claimed), _PREPARE_AHEAD):
         with database.session() as session:
-            batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today)
+            batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today, zone=zone)
         for offset, ready in enumerate(batch):
             yield start + offset, ready
 
 
-def _prepare(session: Session, message_ids: list[int], *, today: date) -> list[_Ready]:
+def _prepare(session: Session, message_ids: list[int], *, today: date, zone: ZoneInfo) -> list[_Ready]:
     """The claimed messages rendered, with their recipients and claim tokens, from a few batched reads."""
     messages = outbox.messages_by_id(session, message_ids)
     people = people_by_id(session, {m.person_id for m in messages.values() if m.person_id is not None})
@@ -267,7 +268,7 @@ def _prepare(session: Session, message_ids: list[int], *, today: date) -> list[_
             known = channels.get(message.channel, Channel(message.channel, f"#{message.channel}"))
             to = Channel(known.id, known.name, message.channel_workspace)
         reply = render_message(
-            session, message, today=today, nudges=by_message.get(message_id, []), actions=actions
+            session, message, today=today, nudges=by_message.get(message_id, []), actions=actions, zone=zone
         )
         prepared.append(_Ready(message_id, to, message.attempts, reply, message.key, message.created_at))
     return prepared
@@ -295,17 +296,23 @@ def render_message(
     today: date,
     nudges: Sequence[Nudge] | None = None,
     actions: dict[int, Action] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> Reply:
     """Built at send time from the actions as they are now, so a reminder never shows a stale status.
 
-    A notice carries the reply it was written with, and a note its text. `nudges` and `actions` (the
-    message's nudges, and their actions with owners and plans) save the reads when delivery has loaded a
-    whole batch at once.
+    A notice carries the reply it was written with, and a note its text; a welcome lists the person's actions
+    in its plan. `nudges` and `actions` (the message's nudges, and their actions with owners and plans) save
+    the reads when delivery has loaded a whole batch at once. An escalation says how many reminders its
+    owners were sent, since when (local days in `zone`).
     """
+    zone = zone or ZoneInfo("UTC")
     if message.reply is not None:
         return reply_from_data(message.reply)
     if message.body is not None:
         return Reply([Text(message.body)], private=True)
+    welcomed_to = welcome_plan(message.key)
+    if welcomed_to is not None and message.person_id is not None:
+        return render_welcome(session, person_id=message.person_id, plan_id=welcomed_to, today=today)
     if message.person_id is None:
         assert message.channel is not None
         channel = channels_named(session, {message.channel}).get(message.channel)
@@ -318,11 +325,25 @@ def render_message(
         nudges = outbox.nudges_of_messages(session, [message.id]).get(message.id, [])
     if actions is None:
         actions = actions_with_owners(session, {nudge.action_id for nudge in nudges})
+    escalated = {
+        nudge.action_id: actions[nudge.action_id].answered_at
+        for nudge in nudges
+        if nudge.step == "escalate" and nudge.action_id in actions
+    }
+    reminded = reminders_delivered(session, escalated, zone=zone) if escalated else {}
     items: list[ReminderItem] = []
     for nudge in nudges:
         action = actions.get(nudge.action_id)
         if action is None:
             continue
         step = nudge.ladder_step
-        items.append(ReminderItem(action=action, step=step.kind, why=step.describe(), today=today))
+        items.append(
+            ReminderItem(
+                action=action,
+                step=step.kind,
+                why=step.describe(),
+                today=today,
+                reminded=reminded.get(action.id) if step.escalation else None,
+            )
+        )
     return reminder(name, items, today=today, to_channel=to_channel)

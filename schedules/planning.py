@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from schedules.admin_notes import gathered_not_mine, weekly_admin_note
+from schedules.adoption import adopt, adoption_due
 from schedules.batching import queue_messages
 from schedules.observances import ObservanceHolds, queue_calendar_posts, refresh_feeds
 from schedules.sending import Addressee, Channel, Recipient
@@ -30,6 +31,7 @@ from storage.reminding import (
     owner_ids,
     people_by_id,
     plans_by_id,
+    reminders_delivered,
 )
 from storage.rules.calendar import (
     WEEKLY_CAP,
@@ -38,7 +40,7 @@ from storage.rules.calendar import (
     goes_on_its_own_day,
     next_send_at,
 )
-from storage.rules.ladder import ActionFacts, Step, answered_since, steps_and_next
+from storage.rules.ladder import ActionFacts, Reminded, Step, answered_since, may_escalate, steps_and_next
 
 # Actions planned in one transaction: small enough that a command waiting for SQLite's write lock waits for
 # one chunk (tens of milliseconds), not for the whole first sweep of a large store.
@@ -50,6 +52,7 @@ class SweepReport:
     actions_looked_at: int = 0
     nudges_planned: int = 0
     messages_queued: int = 0
+    welcomes_queued: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,20 +127,26 @@ def plan_day(
     day: date,
     zone: ZoneInfo,
     escalations: dict[int, list[Addressee]] | None = None,
+    reminded: Mapping[int, Reminded] | None = None,
 ) -> DayPlan:
     """Every step these actions have reached by `day` that no owner has answered since, for each recipient.
 
     An action's owners hear of its steps; an escalation goes where its plan escalates to (`escalations` keeps
-    that per plan, across days). Keys already planned are the caller's to leave out.
+    that per plan, across days), once `reminded` shows its owners were sent the reminders the ladder promises
+    and said nothing since. An action nobody is mapped to is not escalated: no one was reminded (the admins
+    hear of its roles as having no one to remind). Keys already planned are the caller's to leave out.
     """
     escalations = {} if escalations is None else escalations
+    reminded = reminded or {}
     found = DayPlan()
     for action in actions:
         plan = plans[action.plan_id]
-        steps, following = steps_and_next(action, plan, day)
+        steps, following = steps_and_next(action, plan, day, reminded=reminded.get(action.id))
         found.next_on[action.id] = following
         for step in steps:
             if answered_since(action, step, zone):
+                continue
+            if step.escalation and not owners.get(action.id):
                 continue
             if step.escalation:
                 if action.plan_id not in escalations:
@@ -197,9 +206,11 @@ def sweep(
     read = _ReadSoFar()
     for start in range(0, len(ids), chunk):
         with database.session() as session:
-            report.nudges_planned += _plan_chunk(
-                session, ids[start : start + chunk], now=now, zone=zone, read=read
+            planned, welcomed = _plan_chunk(
+                session, ids[start : start + chunk], now=now, zone=zone, weekly_cap=weekly_cap, read=read
             )
+            report.nudges_planned += planned
+            report.welcomes_queued += welcomed
     report.actions_looked_at = len(read.facts)
     with database.session() as session:
         report.messages_queued = queue_messages(
@@ -212,7 +223,7 @@ def sweep(
             plans=read.plans,
             known_people=read.people,
         )
-        report.messages_queued += weekly_admin_note(session, now=now, zone=zone)
+        report.messages_queued += weekly_admin_note(session, now=now, zone=zone) + report.welcomes_queued
         report.messages_queued += gathered_not_mine(session, now=now, zone=zone)
         report.messages_queued += queue_calendar_posts(session, now=now, zone=zone)
     return report
@@ -229,17 +240,39 @@ class _ReadSoFar:
     escalations: dict[int, list[Addressee]] = field(default_factory=dict)  # per plan
 
 
-def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneInfo, read: _ReadSoFar) -> int:
-    """Plans the nudges of these actions (those still due to be looked at) and sets the next day to look at
-    each, in the caller's one transaction; how many nudges it planned."""
+def _plan_chunk(
+    session: Session, ids: list[int], *, now: datetime, zone: ZoneInfo, weekly_cap: int, read: _ReadSoFar
+) -> tuple[int, int]:
+    """Plans the nudges of these actions (those still due to be looked at), queues the welcomes their owners
+    are due, and sets the next day to look at each, in the caller's one transaction; how many nudges it
+    planned and welcomes it queued.
+
+    A welcome queued by an earlier chunk and not sent yet is found again here (adoption_due's `waiting`), so
+    a person's reminders about a plan join their one welcome whichever chunk their actions fall in."""
     today = now.astimezone(zone).date()
     candidates = actions_to_look_at(session, today=today, among_ids=ids)
     read.plans = plans = plans_by_id(session, {action.plan_id for action in candidates}, known=read.plans)
     owners = owners_as_recipients(session, [action.id for action in candidates], known=read.people)
     read.facts.update((action.id, action) for action in candidates)
-    due = plan_day(
-        session, candidates, plans=plans, owners=owners, day=today, zone=zone, escalations=read.escalations
+    reminded = reminders_delivered(
+        session,
+        {a.id: a.answered_at for a in candidates if may_escalate(a, plans[a.plan_id], today)},
+        zone=zone,
     )
+    due = plan_day(
+        session,
+        candidates,
+        plans=plans,
+        owners=owners,
+        day=today,
+        zone=zone,
+        escalations=read.escalations,
+        reminded=reminded,
+    )
+    # A plan taken up, or someone newly answering for it: this round's reminders to them about it go in
+    # their welcome (planned under their keys all the same, so never sent again).
+    adoption = adoption_due(session, candidates, plans=plans, owners=owners)
+    welcomes = adopt(session, adoption, now=now, zone=zone, weekly_cap=weekly_cap)
     existing = outbox.planned_nudge_keys(session, [nudge.key for nudge in due.nudges])
     people = {nudge.to.id for nudge in due.nudges if isinstance(nudge.to, Recipient)}
     holds = ObservanceHolds(session, people, today=today)
@@ -249,6 +282,7 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
             continue
         existing.add(nudge.key)
         to_channel = isinstance(nudge.to, Channel)
+        welcome = None if isinstance(nudge.to, Channel) else welcomes.get((nudge.to.id, nudge.action.plan_id))
         rows.append(
             dict(
                 key=nudge.key,
@@ -262,6 +296,7 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
                 send_at=holds.release(
                     nudge.to, nudge.step.kind, send_at(nudge, day=today, now=now, zone=zone), zone=zone
                 ),
+                message_id=welcome,
             )
         )
     outbox.plan_nudges(session, rows)
@@ -273,7 +308,7 @@ def _plan_chunk(session: Session, ids: list[int], *, now: datetime, zone: ZoneIn
             if due.next_on[action.id] != action.next_nudge_on
         },
     )
-    return len(rows)
+    return len(rows), len(welcomes) - len(adoption.waiting)
 
 
 def planned_keys(database: Database) -> list[str]:

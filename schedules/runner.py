@@ -19,6 +19,7 @@ from schedules.leader import Leader, exclusive
 from schedules.planning import SweepReport, sweep
 from schedules.sending import Sender
 from storage.db import Database, DatabaseGone
+from storage.rules.calendar import WEEKLY_CAP
 from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -29,13 +30,21 @@ class NudgeRound:
     time."""
 
     def __init__(
-        self, database: Database, *, clock: Clock, zone: ZoneInfo, send: Sender, daily_cap: int = 1
+        self,
+        database: Database,
+        *,
+        clock: Clock,
+        zone: ZoneInfo,
+        send: Sender,
+        daily_cap: int = 1,
+        weekly_cap: int = WEEKLY_CAP,
     ) -> None:
         self.database = database
         self.clock = clock
         self.zone = zone
         self.send = send
         self.daily_cap = daily_cap
+        self.weekly_cap = weekly_cap
         self.leader = Leader(database)
 
     def __call__(self) -> tuple[SweepReport, DeliveryReport] | None:
@@ -92,7 +101,9 @@ class NudgeRound:
         with exclusive(self.database) as ours:
             if not ours:
                 return None
-            swept = sweep(self.database, now=now, zone=self.zone, daily_cap=self.daily_cap)
+            swept = sweep(
+                self.database, now=now, zone=self.zone, daily_cap=self.daily_cap, weekly_cap=self.weekly_cap
+            )
             queue_digests(self.database, now=now, zone=self.zone)  # each channel's weekly digest, once
             delivered = deliver(self.database, now=now, zone=self.zone, send=self.send, clock=self.clock.now)
         if swept.nudges_planned or delivered.sent or delivered.failed:

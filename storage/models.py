@@ -108,6 +108,8 @@ class Plan(Base):
     escalation_channel_workspace: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the nudge sweep first took the plan up (its admins had the summary then); None: not yet.
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     actions: Mapped[list[Action]] = relationship(back_populates="plan", order_by="Action.position")
 
@@ -260,11 +262,26 @@ class ActionDecline(Base):
     told_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class Welcome(Base):
+    """A person was welcomed to a plan: the first sweep that found them answering for its actions sent them
+    one message listing all of those, instead of a reminder per action. Once per person and plan."""
+
+    __tablename__ = "welcomes"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Nudge(Base):
     """One reminder step of one action for one person; its unique key makes planning it twice impossible."""
 
     __tablename__ = "nudges"
-    __table_args__ = (Index("ix_nudges_unsent", "message_id", "send_at"),)
+    __table_args__ = (
+        Index("ix_nudges_unsent", "message_id", "send_at"),
+        # What an action's owners were sent, asked before escalating it (reminding.reminders_delivered).
+        Index("ix_nudges_action_id", "action_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # action:step:occurrence:person (or #channel)

@@ -145,6 +145,46 @@ def message_keys_taken(session: Session, keys: Iterable[str]) -> set[str]:
     return found
 
 
+def pending_messages(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Which of these messages are queued and not yet sent: their ids by key."""
+    found: dict[str, int] = {}
+    for chunk in chunks(sorted(set(keys))):
+        found.update(
+            (key, message_id)
+            for key, message_id in session.execute(
+                select(OutboxMessage.key, OutboxMessage.id).where(
+                    among(session, OutboxMessage.key, chunk), OutboxMessage.status == "pending"
+                )
+            )
+        )
+    return found
+
+
+def pending_keyed(session: Session, *, containing: str) -> list[tuple[int, str, int | None, datetime]]:
+    """Queued, unsent messages whose key contains `containing`: id, key, person id and send time."""
+    return [
+        (message_id, key, person_id, send_at)
+        for message_id, key, person_id, send_at in session.execute(
+            select(OutboxMessage.id, OutboxMessage.key, OutboxMessage.person_id, OutboxMessage.send_at).where(
+                OutboxMessage.status == "pending", OutboxMessage.key.contains(containing, autoescape=True)
+            )
+        )
+    ]
+
+
+def people_sent_keys_since(session: Session, *, prefix: str, since: datetime) -> set[int]:
+    """The people queued a message whose key starts with `prefix` since `since`."""
+    return {
+        person_id
+        for person_id in session.scalars(
+            select(OutboxMessage.person_id).where(
+                OutboxMessage.key.startswith(prefix, autoescape=True), OutboxMessage.created_at >= since
+            )
+        )
+        if person_id is not None
+    }
+
+
 def queue_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """New pending messages (key, send_at, person_id or channel and channel_workspace, created_at); their ids
     by key.

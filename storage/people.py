@@ -17,10 +17,14 @@ from storage.importing.errors import PlanFileError
 from storage.importing.limits import MAX_FILE_BYTES, check_rows, megabytes, too_large
 from storage.models import Person
 from storage.rules.calendar import (
+    WEEKDAYS,
+    is_working_weekday,
     quiet_hours_leave_no_time,
     read_quiet_hours,
     read_send_time,
+    read_weekday,
     read_working_days,
+    reminder_weekday,
     send_time_problem,
 )
 from storage.rules.defaults import NATIONS, SEND_TIME, WORKING_DAYS
@@ -42,7 +46,8 @@ class PeopleSummary:
 
 def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSummary:
     """One row per person per owner role (owner, name, email, timezone, slack_id, teams_id[, admin];
-    optionally nation, working_days, send_time and quiet_hours).
+    optionally nation, working_days, send_time, quiet_hours and reminder_day: the weekday their recurring
+    reminders gather on, as `/edi reminders DAY` sets it).
 
     Rows with a problem are reported by line and skipped; the rest are imported in one transaction.
     """
@@ -147,6 +152,11 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                     )
                 else:
                     person.working_days = days
+            if row.get("reminder_day"):
+                problem = _set_reminder_day(person, row["reminder_day"])
+                if problem:
+                    kept = WEEKDAYS[reminder_weekday(person)].capitalize()
+                    summary.problems.append(f"Line {line}: reminder_day {problem}; kept {kept} for {name}.")
             if row.get("quiet_hours"):
                 problem = _set_quiet_hours(person, row["quiet_hours"])
                 if problem:
@@ -159,9 +169,21 @@ def import_people(database: Database, path: Path, *, now: datetime) -> PeopleSum
                 role = store.owner_or_new(role_name)
                 if role not in person.roles:
                     person.roles.append(role)
+                    store.renudge_role(role)  # the sweep looks at its actions again: they hear of them
                     summary.roles_mapped += 1
             session.flush()
     return summary
+
+
+def _set_reminder_day(person: Person, text: str) -> str | None:
+    """The weekday their recurring reminders gather on, as `/edi reminders DAY` sets it; why not, if not."""
+    weekday = read_weekday(text)
+    if weekday is None:
+        return f"'{text.strip()}' is not a day of the week (write Monday, Tue, …)"
+    if not is_working_weekday(person, weekday):
+        return f"{WEEKDAYS[weekday].capitalize()} isn't one of their working days ({person.working_days})"
+    person.reminder_day = weekday
+    return None
 
 
 def _contact_problem(row: dict[str, str]) -> str | None:

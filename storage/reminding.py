@@ -5,13 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.batches import among, chunks
-from storage.models import Action, ActionDecline, Person, Plan, action_owners, person_roles
+from storage.models import (
+    Action,
+    ActionDecline,
+    Nudge,
+    OutboxMessage,
+    Person,
+    Plan,
+    Welcome,
+    action_owners,
+    person_roles,
+)
 from storage.rules.deadlines import DeadlineKind
+from storage.rules.ladder import Reminded
 from storage.rules.status import Status
 
 
@@ -205,3 +217,93 @@ def refs_and_titles(session: Session, action_ids: Iterable[int]) -> dict[int, tu
             select(Action.id, Action.ref, Action.title).where(among(session, Action.id, chunk))
         )
     }
+
+
+def reminders_delivered(
+    session: Session, since: Mapping[int, datetime | None], *, zone: ZoneInfo
+) -> dict[int, Reminded]:
+    """For each of these actions, the overdue reminders its owners were sent (the message went out, not only
+    planned) after its moment in `since` (when it was last answered; None: ever): one per weekly round,
+    however many owners had it, and the local day of the first. Actions with none are left out."""
+    rounds: dict[int, set[str]] = {}
+    first: dict[int, datetime] = {}
+    for chunk in chunks(sorted(since)):
+        rows = session.execute(
+            select(Nudge.action_id, Nudge.occurrence, OutboxMessage.sent_at)
+            .join(OutboxMessage, OutboxMessage.id == Nudge.message_id)
+            .where(
+                among(session, Nudge.action_id, chunk),
+                Nudge.person_id.is_not(None),
+                Nudge.step == "overdue",
+                OutboxMessage.status == "sent",
+            )
+        )
+        for action_id, occurrence, sent_at in rows:
+            answered = since[action_id]
+            if sent_at is None or (answered is not None and sent_at <= answered):
+                continue
+            rounds.setdefault(action_id, set()).add(occurrence)
+            first[action_id] = min(first.get(action_id, sent_at), sent_at)
+    return {
+        action_id: Reminded(len(occurrences), first[action_id].astimezone(zone).date())
+        for action_id, occurrences in rounds.items()
+    }
+
+
+def welcomed(session: Session, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of these (person id, plan id) pairs have had their welcome to the plan."""
+    wanted = set(pairs)
+    found: set[tuple[int, int]] = set()
+    for chunk in chunks(sorted({person_id for person_id, _ in wanted})):
+        found.update(
+            (person_id, plan_id)
+            for person_id, plan_id in session.execute(
+                select(Welcome.person_id, Welcome.plan_id).where(among(session, Welcome.person_id, chunk))
+            )
+            if (person_id, plan_id) in wanted
+        )
+    return found
+
+
+def mark_welcomed(session: Session, pairs: Iterable[tuple[int, int]], *, at: datetime) -> None:
+    """These people are welcomed to these plans (the primary key refuses a second welcome)."""
+    rows = [{"person_id": person_id, "plan_id": plan_id, "at": at} for person_id, plan_id in sorted(pairs)]
+    if rows:
+        session.execute(insert(Welcome), rows)
+
+
+def actions_of_person_in_plan(session: Session, person_id: int, plan_id: int) -> list[Action]:
+    """A person's live, open actions in one plan (through their roles, leaving out what they said isn't
+    theirs), with owners and plan, soonest due first and undated last."""
+    owned = (
+        select(action_owners.c.action_id)
+        .join(person_roles, person_roles.c.owner_id == action_owners.c.owner_id)
+        .where(person_roles.c.person_id == person_id)
+    )
+    declined = select(ActionDecline.action_id).where(ActionDecline.person_id == person_id)
+    return list(
+        session.scalars(
+            select(Action)
+            .where(
+                Action.plan_id == plan_id,
+                Action.id.in_(owned),
+                Action.id.not_in(declined),
+                Action.archived.is_(False),
+                Action.status != "done",
+            )
+            .options(selectinload(Action.owners), selectinload(Action.plan))
+            .order_by(Action.due_date.is_(None), Action.due_date, Action.position)
+        )
+    )
+
+
+def live_actions_of_plan(session: Session, plan_id: int) -> list[Action]:
+    """A plan's live, open actions with their owners, in plan order."""
+    return list(
+        session.scalars(
+            select(Action)
+            .where(Action.plan_id == plan_id, Action.archived.is_(False), Action.status != "done")
+            .options(selectinload(Action.owners))
+            .order_by(Action.position)
+        )
+    )

@@ -7,6 +7,10 @@ stand-in chat platform that records every reminder it is handed (who, when, what
     world.round("2025-11-14T09:30")  # one sweep and one delivery at that moment
     world.run_until("2025-11-30T18:00", every=timedelta(minutes=30))  # a scheduler left running
     world.inbox("Amina Khan")        # what Amina received: who, when, the text, the buttons
+
+A world made `settled=True` is one where the plan has been in use a while: its people have had their welcome
+(as a store upgraded from before welcomes is marked by its migration), so its stories are about the reminders
+that follow, not the first day.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.console import FakeClock, render
 from handlers.core import Actor
@@ -33,8 +37,10 @@ from schedules.runner import NudgeRound
 from schedules.sending import Channel, Recipient
 from storage.db import Database
 from storage.importing.service import import_plan
-from storage.models import Action, Nudge, OutboxMessage, Person, Plan
+from storage.models import Action, Nudge, OutboxMessage, Person, Plan, action_owners, person_roles
 from storage.people import import_people
+from storage.reminding import mark_welcomed, welcomed
+from storage.rules.calendar import WEEKLY_CAP
 from storage.rules.deadlines import interpret_deadline
 
 LONDON = ZoneInfo("Europe/London")
@@ -174,10 +180,13 @@ class Platform:
 class NudgeWorld:
     """A plan and its people in the test store, a clock, and the platform the reminders go to."""
 
-    def __init__(self, store: Database, clock: FakeClock, *, zone: ZoneInfo = LONDON) -> None:
+    def __init__(
+        self, store: Database, clock: FakeClock, *, zone: ZoneInfo = LONDON, settled: bool = False
+    ) -> None:
         self.store = store
         self.clock = clock
         self.zone = zone
+        self.settled = settled
         self.platform = Platform(clock)
         self._files = TemporaryDirectory()
         self.folder = Path(self._files.name)
@@ -221,6 +230,8 @@ class NudgeWorld:
                 )
         summary = import_people(self.store, path, now=self.clock.now())
         assert not summary.problems, summary.problems
+        if self.settled:
+            self.settle()
 
     def plan(self, rows: Iterable[Row], *, name: str = PLAN, imported: datetime | None = None) -> None:
         path = self.folder / f"{name}.csv"
@@ -230,6 +241,12 @@ class NudgeWorld:
             for row in rows:
                 writer.writerow([row.theme, row.action, row.lead, row.timescale, row.rag, row.progress])
         import_plan(self.store, path, now=imported or self.clock.now(), plan_name=name)
+        if self.settled:
+            self.settle()
+
+    def settle(self) -> None:
+        """Everyone answering for a plan's actions has had their welcome, and every plan is adopted."""
+        settle(self.store, now=self.clock.now())
 
     def set_plan(self, name: str = PLAN, **settings: object) -> None:
         with self.store.session() as session:
@@ -260,9 +277,16 @@ class NudgeWorld:
         self.sweep(daily_cap=daily_cap)
         return self.deliver()
 
-    def runner(self, database: Database | None = None, *, daily_cap: int = 1) -> NudgeRound:
+    def runner(
+        self, database: Database | None = None, *, daily_cap: int = 1, weekly_cap: int = WEEKLY_CAP
+    ) -> NudgeRound:
         return NudgeRound(
-            database or self.store, clock=self.clock, zone=self.zone, send=self.platform, daily_cap=daily_cap
+            database or self.store,
+            clock=self.clock,
+            zone=self.zone,
+            send=self.platform,
+            daily_cap=daily_cap,
+            weekly_cap=weekly_cap,
         )
 
     def run_until(
@@ -357,3 +381,20 @@ def people_across_zones(folder: Path) -> Path:
     path = folder / "people.csv"
     path.write_text(_PEOPLE_ACROSS_ZONES, encoding="utf-8")
     return path
+
+
+def settle(store: Database, *, now: datetime) -> None:
+    """Make the store's plans ones in use a while: everyone answering for a plan's actions has had their
+    welcome and every plan is adopted, so a round sends reminders rather than day one's welcomes."""
+    with store.session() as session:
+        pairs: set[tuple[int, int]] = {
+            (person_id, plan_id)
+            for person_id, plan_id in session.execute(
+                select(person_roles.c.person_id, Action.plan_id)
+                .join(action_owners, action_owners.c.owner_id == person_roles.c.owner_id)
+                .join(Action, Action.id == action_owners.c.action_id)
+                .distinct()
+            )
+        }
+        mark_welcomed(session, pairs - welcomed(session, pairs), at=now)
+        session.execute(update(Plan).where(Plan.adopted_at.is_(None)).values(adopted_at=now))

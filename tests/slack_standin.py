@@ -128,8 +128,11 @@ class SlackStandIn:
     """Slack's Web API at http://127.0.0.1:<random port>/api/, recording every call; see the module
     docstring."""
 
-    def __init__(self, *, token: str = TOKEN, scopes: set[str] | None = None) -> None:
+    def __init__(
+        self, *, token: str = TOKEN, scopes: set[str] | None = None, epoch: int = 1762162200
+    ) -> None:
         self.token = token
+        self.epoch = epoch  # Slack's clock: message ts count up from here (default Mon 3 Nov 2025 09:30 UTC)
         self.scopes = scopes  # None: every scope; else the token's scopes, and calls beyond them are refused
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what was posted to response_urls, with "url" added
@@ -393,7 +396,7 @@ class SlackStandIn:
 
     def _next_ts(self) -> str:
         n = next(self._ts)
-        return f"{1762162200 + n}.{n:06d}"
+        return f"{self.epoch + n}.{n:06d}"
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return payload("auth_test_ok")

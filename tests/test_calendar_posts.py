@@ -110,7 +110,9 @@ def test_a_person_who_keeps_ramadan_hears_only_deadline_day_reminders_during_it(
     got = [(r.local().date(), r.text) for r in world.inbox("Amina Khan")]
     during = [(day, text) for day, text in got if date(2026, 2, 18) <= day <= date(2026, 3, 19)]
     # Ramadan 1447 is 18 February to 19 March 2026 (Umm al-Qura).
-    assert [day for day, _ in got if day < date(2026, 2, 18)] == [date(2026, 2, 13), date(2026, 2, 17)]
+    before = [(day, text) for day, text in got if day < date(2026, 2, 18)]
+    assert [day for day, _ in before] == [date(2026, 2, 2), date(2026, 2, 13), date(2026, 2, 17)]
+    assert "Welcome to edibot" in before[0][1]  # the day the plan was taken up
     assert [day for day, _ in during] == [date(2026, 2, 27), date(2026, 3, 3)]  # the two deadline days
     assert all("due today" in text.lower() for _, text in during), during
     after = [day for day, text in got if day > date(2026, 3, 19)]

@@ -250,13 +250,20 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     result = installed_demo(tmp_path)
     assert result.returncode == 0, result.stderr
     reminders = result.stdout.split("Two months pass", 1)[1]
+    # The first round after the import: one welcome per owner, one summary for the plan admin
+    assert (
+        "Thu 4 Dec 09:31 → Tom Okafor: Welcome to edibot, Tom — their actions, with buttons: NO-2"
+        in reminders
+    )
+    assert "Thu 4 Dec 09:31 → Priya Shah: Northbridge EDI Plan is on edibot — " in reminders
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders
     assert "Amina Khan: Amina, 1 EDI action needs you — NO-9 needs a date" in reminders
     # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
     assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
+    # Tom and Dafydd had their overdue reminders on 5 and 12 January and said nothing since
     assert (
-        "Priya Shah: NO-4 escalated: owned by Policy Team · Legal Services, last said "
-        "“G – draft is with Legal”" in reminders
+        "Mon 19 Jan 09:31 → Priya Shah: NO-2 escalated: owned by Chief Executive · HR Manager, last said "
+        "“objectives go to SMT in January”" in reminders
     )
     assert "admin note: 5 owner roles have nobody to remind\n" in reminders
 

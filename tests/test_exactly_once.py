@@ -40,7 +40,14 @@ def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_
     store: Database, database_url: str, tmp_path: Path
 ) -> None:
     sample_organisation(store, now=MONDAY)
-    with SlackStandIn(scopes=set(bot_scopes())) as api:
+    # The owners' welcome and their first weekly reminder went out (elsewhere) and nobody answered: two
+    # weeks on, NO-2 escalates.
+    before = NudgeWorld(store, FakeClock(MONDAY))
+    before.round(MONDAY)
+    before.round(MONDAY + timedelta(weeks=1))
+    before.close()
+    escalates = MONDAY + timedelta(weeks=2)
+    with SlackStandIn(scopes=set(bot_scopes()), epoch=int(escalates.timestamp())) as api:
         api.add_channel("C0EDILEADS")
         with store.session() as session:
             for person in session.scalars(select(Person)):
@@ -50,23 +57,26 @@ def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_
             )
         api.withhold_answer("chat.postMessage", channel="C0EDILEADS")
 
-        with edibot(api, database_url, now=MONDAY, log=tmp_path / "first.log") as first:
+        with edibot(api, database_url, now=escalates, log=tmp_path / "first.log") as first:
             waited_for(lambda: api.posted("C0EDILEADS"), what="the escalation to reach Slack", log=first)
             os.killpg(first.pid, signal.SIGKILL)  # Slack has it; the outbox doesn't know
             first.wait(timeout=20)
         [escalation] = [row for row in outbox(store) if row.channel]
         assert (escalation.status, escalation.platform_message_id) == ("pending", None)
 
-        restarted_until_every_message_is_sent(api, database_url, store, log=tmp_path / "second.log")
+        restarted_until_every_message_is_sent(
+            api, database_url, store, log=tmp_path / "second.log", now=escalates + LEASE_RUN_OUT
+        )
         keys = api.keys_posted(OUTBOX_EVENT)
 
-    rows = outbox(store)
-    assert len(rows) == 5  # four direct messages and the escalation
+    rows = [row for row in outbox(store) if row.created_at >= escalates]
+    assert len(rows) == 5  # the owners' Monday reminders, the admin's weekly note and the escalation
     assert keys == {row.key: 1 for row in rows}  # each exactly once
     [posted] = api.posted("C0EDILEADS")
     [escalation] = [row for row in rows if row.channel]
     assert escalation.platform_message_id == f"C0EDILEADS:{posted['ts']}"  # the first copy, adopted
-    assert posted["blocks"][0]["text"]["text"] == "Escalation: NO-2 is overdue"
+    headers = [block["text"]["text"] for block in posted["blocks"] if block["type"] == "header"]
+    assert "Escalation: NO-2 is overdue" in headers
     assert "was posted by an earlier try" in (tmp_path / "second.log").read_text()
 
 
@@ -142,11 +152,16 @@ def edibot(
 
 
 def restarted_until_every_message_is_sent(
-    api: SlackStandIn, database_url: str, store: Database, *, log: Path
+    api: SlackStandIn,
+    database_url: str,
+    store: Database,
+    *,
+    log: Path,
+    now: datetime = MONDAY + LEASE_RUN_OUT,
 ) -> None:
     """edibot started again once the killed one's lease has run out, and left running until the outbox is
     all sent."""
-    with edibot(api, database_url, now=MONDAY + LEASE_RUN_OUT, log=log) as second:
+    with edibot(api, database_url, now=now, log=log) as second:
         waited_for(
             lambda: all(row.status == "sent" for row in outbox(store)), what="every message sent", log=second
         )

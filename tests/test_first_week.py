@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.console import ConsoleSession, FakeClock
+from bot.console import ConsoleSession, FakeClock, render
 from bot.demo import DEMO_MARK
+from handlers.core import Actor
 from handlers.errors import DATA_UNREACHABLE
 from handlers.registry import command_layer
 from storage.db import Database, make_engine
@@ -222,6 +223,40 @@ def test_bad_emails_working_days_and_time_zones_in_the_people_csv_are_reported_b
     assert "Line 5: nation 'Atlantis' should be one of" in out and "Line 5: send_time" in out
     code, out, _ = edibot("people", "list")
     assert "Amina Khan" in out and "Tom Okafor" in out and "Sam Patel" not in out
+
+
+def test_the_people_csv_sets_each_persons_reminder_day_and_reports_a_bad_one_by_line(
+    edibot: CliRun, tmp_path: Path, store: Database
+) -> None:
+    people = write_csv(
+        tmp_path / "people.csv",
+        [
+            ["owner", "name", "email", "working_days", "reminder_day"],
+            ["HR Manager", "Amina Khan", "amina@example.org", "Mon-Fri", "Wednesday"],
+            ["Estates", "Sam Patel", "sam@example.org", "Mon-Thu", "Fri"],
+            ["Comms", "Grace Liu", "grace@example.org", "", "someday"],
+            ["Legal", "Tom Okafor", "tom@example.org", "Tue-Fri", ""],
+        ],
+    )
+    code, out, err = edibot("people", "import", str(people))
+
+    assert code == 0, err
+    assert "4 people added" in out
+    assert (
+        "Line 3: reminder_day Friday isn't one of their working days (Mon-Thu); kept Monday for Sam Patel."
+        in out
+    )
+    assert (
+        "Line 4: reminder_day 'someday' is not a day of the week (write Monday, Tue, …); kept Monday" in out
+    )
+    layer = command_layer(store, FakeClock(datetime(2025, 11, 3, 9, tzinfo=LONDON)))
+    said = {
+        name: "\n".join(render(layer.handle(Actor(surface="console", name=name), "/edi reminders").reply))
+        for name in ("Amina Khan", "Sam Patel", "Tom Okafor")
+    }
+    assert "come together on Wednesdays" in said["Amina Khan"]  # as `/edi reminders wednesday` sets it
+    assert "come together on Mondays" in said["Sam Patel"]
+    assert "come together on Tuesdays" in said["Tom Okafor"]  # the first of his working days
 
 
 def test_a_deadline_before_2000_is_refused_in_chat_and_pointed_out_on_import(

@@ -114,7 +114,10 @@ def test_the_plan_lead_chooses_who_hears_about_overdue_actions(
     transcript.say("@Priya Shah", '/edi plan escalate "Northbridge EDI Plan" @Tom Okafor')
     transcript.expect_reply("now escalate to Tom Okafor after 14 days")
     inbox = Inbox()
-    round_at(store, clock, "2025-11-10T09:31", inbox)
+    round_at(store, clock, "2025-11-10T09:31", inbox)  # the owners' welcome lists what is overdue
+    assert not [text for who, text in inbox.messages if "Escalation" in text]
+    round_at(store, clock, "2025-11-17T09:31", inbox)  # their first weekly reminder
+    round_at(store, clock, "2025-11-24T09:31", inbox)  # two reminders since 10 November, no reply
     escalations = [text for who, text in inbox.messages if "Escalation" in text]
     assert escalations and all(who == "Tom Okafor" for who, text in inbox.messages if "Escalation" in text)
     assert not any("Escalation" in text for text in inbox.to("Priya Shah"))
@@ -136,14 +139,19 @@ def test_admins_hear_on_mondays_which_roles_have_nobody_to_remind_once_a_week(
     transcript: Transcript, store: Database, clock: FakeClock
 ) -> None:
     inbox = Inbox()
-    round_at(store, clock, "2025-11-10T09:31", inbox)  # a Monday
+    round_at(store, clock, "2025-11-10T09:31", inbox)  # a Monday, the plan's first round
     round_at(store, clock, "2025-11-10T11:00", inbox)  # again the same day: nothing new
+    # The plan's adoption summary says it this week; no second note about the same roles.
+    [summary] = [text for text in inbox.to("Priya Shah") if "no one to remind" in text]
+    assert "Comms & Events — 1 action" in summary and "Health & Safety" in summary
+    assert not [text for text in inbox.to("Priya Shah") if "nobody to remind" in text]
+    round_at(store, clock, "2025-11-11T09:31", inbox)  # Tuesday: no note
+    round_at(store, clock, "2025-11-17T09:31", inbox)  # next Monday: the weekly note
     notes = [text for text in inbox.to("Priya Shah") if "nobody to remind" in text]
     assert len(notes) == 1
     assert "Comms & Events — 1 open action" in notes[0] and "Health & Safety" in notes[0]
-    round_at(store, clock, "2025-11-11T09:31", inbox)  # Tuesday: no note
-    assert len([t for t in inbox.to("Priya Shah") if "nobody to remind" in t]) == 1
-    round_at(store, clock, "2025-11-17T09:31", inbox)  # next Monday: the next weekly note
+    round_at(store, clock, "2025-11-17T11:00", inbox)
+    round_at(store, clock, "2025-11-24T09:31", inbox)  # and the next
     assert len([t for t in inbox.to("Priya Shah") if "nobody to remind" in t]) == 2
 
 
@@ -228,9 +236,12 @@ def test_once_the_weekly_note_is_out_later_monday_rounds_do_not_count_unmapped_r
 
     monkeypatch.setattr(Store, "unmapped_owners", counting)
     inbox = Inbox()
-    round_at(store, clock, "2025-11-10T09:31", inbox)
-    round_at(store, clock, "2025-11-10T09:36", inbox)
+    round_at(store, clock, "2025-11-10T09:31", inbox)  # the plan's first round: its summary says it all
     round_at(store, clock, "2025-11-10T14:00", inbox)
+    assert counted == []
+    round_at(store, clock, "2025-11-17T09:31", inbox)
+    round_at(store, clock, "2025-11-17T09:36", inbox)
+    round_at(store, clock, "2025-11-17T14:00", inbox)
     assert len([text for text in inbox.to("Priya Shah") if "nobody to remind" in text]) == 1
     assert len(counted) == 1
 

@@ -14,18 +14,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.models import Action, Plan
-from storage.rules.ladder import Step, current_steps, next_step_on
+from storage.rules.ladder import Reminded, Step, current_steps, next_step_on, promised_reminders
 from tests.nudging import action_due, plan_settings
 
 CREATED = date(2025, 11, 3)  # the plan was imported on Monday 3 November 2025
 
 
+class Delivered:
+    """The owners' inbox as the ladder is told of it: each overdue reminder is delivered the day it is
+    reached."""
+
+    def __init__(self) -> None:
+        self.rounds: dict[str, date] = {}
+
+    def so_far(self) -> Reminded | None:
+        return Reminded(len(self.rounds), min(self.rounds.values())) if self.rounds else None
+
+    def steps(self, action: Action, plan: Plan, day: date) -> list[Step]:
+        found = current_steps(action, plan, day, reminded=self.so_far())
+        for step in found:
+            if step.name == "overdue":
+                self.rounds.setdefault(step.occurrence, day)
+        return found
+
+
 def reminders(action: Action, plan: Plan, *, until: date, start: date = CREATED) -> list[tuple[str, date]]:
     """Each new step the action reaches from `start` to `until`, in order, as a daily sweep first sees it."""
     seen: dict[tuple[str, str], date] = {}
+    inbox = Delivered()
     day = start
     while day <= until:
-        for step in current_steps(action, plan, day):
+        for step in inbox.steps(action, plan, day):
             seen.setdefault((step.name, step.occurrence), step.on)
         day += timedelta(days=1)
     return sorted(((name, on) for (name, _), on in seen.items()), key=lambda item: (item[1], item[0]))
@@ -34,10 +53,11 @@ def reminders(action: Action, plan: Plan, *, until: date, start: date = CREATED)
 def reminders_seen_by_sweep(action: Action, plan: Plan, *, until: date, start: date = CREATED) -> set[Step]:
     """The steps a sweep sees when it looks at the action only on the days `next_step_on` names."""
     seen: set[Step] = set()
+    inbox = Delivered()
     day: date | None = start
     while day is not None and day <= until:
-        seen.update(current_steps(action, plan, day))
-        following = next_step_on(action, plan, day)
+        seen.update(inbox.steps(action, plan, day))
+        following = next_step_on(action, plan, day, reminded=inbox.so_far())
         assert following is None or following > day, f"next_step_on({day}) went backwards: {following}"
         day = following
     return seen
@@ -45,9 +65,10 @@ def reminders_seen_by_sweep(action: Action, plan: Plan, *, until: date, start: d
 
 def every_step(action: Action, plan: Plan, *, until: date, start: date = CREATED) -> set[Step]:
     seen: set[Step] = set()
+    inbox = Delivered()
     day = start
     while day <= until:
-        seen.update(current_steps(action, plan, day))
+        seen.update(inbox.steps(action, plan, day))
         day += timedelta(days=1)
     return seen
 
@@ -95,7 +116,10 @@ def test_an_overdue_action_is_reminded_the_day_after_then_weekly_and_escalated_a
         ("overdue", date(2025, 11, 22)),
         ("overdue", date(2025, 11, 29)),
     ]
-    escalation = next(s for s in current_steps(action, plan_settings(), date(2025, 12, 20)) if s.escalation)
+    twice = Reminded(2, date(2025, 11, 1))
+    escalation = next(
+        s for s in current_steps(action, plan_settings(), date(2025, 12, 20), reminded=twice) if s.escalation
+    )
     assert (escalation.name, escalation.on, escalation.describe()) == (
         "escalate",
         date(2025, 11, 14),
@@ -117,14 +141,23 @@ def test_a_plan_can_escalate_sooner() -> None:
     ]
 
 
-def test_a_long_overdue_action_imported_late_gets_one_overdue_reminder_and_one_escalation() -> None:
+def test_a_long_overdue_action_imported_late_escalates_only_after_its_owners_have_had_their_reminders() -> (
+    None
+):
     action = action_due("Sept 25", created=CREATED)  # due 30 September, five weeks ago
+    plan = plan_settings()
 
-    assert current_steps(action, plan_settings(), CREATED) == [
-        Step("overdue", "2025-09-30+4w", date(2025, 10, 29)),
-        Step("escalate", "2025-09-30", date(2025, 10, 14)),
-    ]
-    assert next_step_on(action, plan_settings(), CREATED) == date(2025, 11, 5)
+    assert promised_reminders(plan) == 2  # the day after the deadline, and a week later
+    assert current_steps(action, plan, CREATED) == [Step("overdue", "2025-09-30+4w", date(2025, 10, 29))]
+    assert next_step_on(action, plan, CREATED) == date(2025, 11, 5)
+    once = Reminded(1, CREATED)
+    assert [s.name for s in current_steps(action, plan, date(2025, 11, 25), reminded=once)] == ["overdue"]
+    # Two reminders from 3 November: the owners have the ladder's 14 days from the first to answer.
+    twice = Reminded(2, CREATED)
+    assert next_step_on(action, plan, date(2025, 11, 12), reminded=twice) == date(2025, 11, 16)
+    assert current_steps(action, plan, date(2025, 11, 16), reminded=twice)[1] == Step(
+        "escalate", "2025-09-30", date(2025, 11, 16)
+    )
 
 
 def test_ongoing_actions_get_a_monthly_check_in() -> None:
@@ -235,7 +268,8 @@ def test_a_paused_plan_gets_no_reminders_and_resumes_where_the_ladder_has_got_to
 
     assert current_steps(action, plan_settings(paused=True), date(2025, 11, 20)) == []
     assert next_step_on(action, plan_settings(paused=True), date(2025, 11, 20)) is None
-    assert current_steps(action, plan_settings(paused=False), date(2025, 11, 20)) == [
+    twice = Reminded(2, date(2025, 11, 1))
+    assert current_steps(action, plan_settings(paused=False), date(2025, 11, 20), reminded=twice) == [
         Step("overdue", "2025-10-31+2w", date(2025, 11, 15)),
         Step("escalate", "2025-10-31", date(2025, 11, 14)),
     ]

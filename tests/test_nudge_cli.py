@@ -62,54 +62,61 @@ def test_preview_json_lists_each_message_with_recipient_ids_local_send_time_step
 ) -> None:
     messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
 
+    def person(name: str, slack_id: str | None, teams_id: str | None) -> dict[str, object]:
+        email = name.lower().replace(" ", ".") + "@northbridge.example"
+        return {"name": name, "email": email, "slack_id": slack_id, "teams_id": teams_id}
+
+    objectives = {"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"}
+    # The plan's first sweep: each owner's one welcome, listing all their actions (those with a reminder
+    # step due say which), in place of that step's reminders.
     assert messages == [
         {
-            "recipient": {
-                "name": "Amina Khan",
-                "email": "amina.khan@northbridge.example",
-                "slack_id": "U0AMINA",
-                "teams_id": "29:amina",
-            },
+            "recipient": person("Amina Khan", "U0AMINA", "29:amina"),
             "send_at": "2025-11-10T09:30+00:00",
-            "step": "overdue",
+            "step": "welcome",
             "actions": [
-                {"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"},
+                objectives,
+                {
+                    "ref": "NO-6",
+                    "title": "Review recruitment adverts for inclusive language",
+                    "step": "welcome",
+                },
                 {"ref": "NO-9", "title": "Run the staff EDI survey", "step": "set-date"},
             ],
         },
         {
-            "recipient": {
-                "name": "Priya Shah",
-                "email": "priya.shah@northbridge.example",
-                "slack_id": "U0PRIYA",
-                "teams_id": "29:priya",
-            },
+            "recipient": person("Priya Shah", "U0PRIYA", "29:priya"),
             "send_at": "2025-11-10T09:30+00:00",
-            "step": "escalate",
+            "step": "welcome",
+            "actions": [{"ref": "NO-3", "title": "Report progress to the Board", "step": "welcome"}],
+        },
+        {
+            "recipient": person("Sam Patel", None, "29:sam"),
+            "send_at": "2025-11-10T09:30+00:00",
+            "step": "welcome",
             "actions": [
-                {"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "escalate"}
+                {
+                    "ref": "NO-7",
+                    "title": "Publish the gender and ethnicity pay gap reports",
+                    "step": "welcome",
+                },
+                {
+                    "ref": "NO-10",
+                    "title": "Give staff networks protected time and a budget",
+                    "step": "welcome",
+                },
             ],
         },
         {
-            "recipient": {
-                "name": "Tom Okafor",
-                "email": "tom.okafor@northbridge.example",
-                "slack_id": "U0TOM",
-                "teams_id": "29:tom",
-            },
+            "recipient": person("Tom Okafor", "U0TOM", "29:tom"),
             "send_at": "2025-11-10T09:30+00:00",
-            "step": "overdue",
-            "actions": [{"ref": "NO-2", "title": "Set EDI objectives for every director", "step": "overdue"}],
+            "step": "welcome",
+            "actions": [objectives],
         },
         {
-            "recipient": {
-                "name": "Grace Liu",
-                "email": "grace.liu@northbridge.example",
-                "slack_id": "U0GRACE",
-                "teams_id": None,
-            },
+            "recipient": person("Grace Liu", "U0GRACE", None),
             "send_at": "2025-11-10T09:30-05:00",  # New York time, with its offset
-            "step": "overdue",
+            "step": "welcome",
             "actions": [
                 {"ref": "NO-4", "title": "Refresh the equality impact assessment template", "step": "overdue"}
             ],
@@ -133,12 +140,13 @@ def test_preview_reads_as_a_table_of_when_who_why_and_which_actions(edibot: Run)
     assert code == 0, err
     assert "Reminders from 10 Nov 2025 08:00 for 7 days" in out
     assert table_rows(out) == [
-        ("Mon 10 Nov 09:30 GMT", "Amina Khan", "overdue", "NO-2, NO-9"),
-        ("Mon 10 Nov 09:30 GMT", "Priya Shah", "escalate", "NO-2"),
-        ("Mon 10 Nov 09:30 GMT", "Tom Okafor", "overdue", "NO-2"),
-        ("Mon 10 Nov 09:30 EST", "Grace Liu", "overdue", "NO-4"),
-        ("Fri 14 Nov 09:30 GMT", "Priya Shah", "escalate", "NO-4, NO-13"),
-        # Wednesday's overdue steps and Amina's requests for a date wait for everyone's reminder day, Monday
+        ("Mon 10 Nov 09:30 GMT", "Amina Khan", "welcome", "NO-2, NO-6, NO-9"),
+        ("Mon 10 Nov 09:30 GMT", "Priya Shah", "welcome", "NO-3"),
+        ("Mon 10 Nov 09:30 GMT", "Sam Patel", "welcome", "NO-7, NO-10"),
+        ("Mon 10 Nov 09:30 GMT", "Tom Okafor", "welcome", "NO-2"),
+        ("Mon 10 Nov 09:30 EST", "Grace Liu", "welcome", "NO-4"),
+        # No escalation yet: nobody has been reminded. Wednesday's overdue steps and Amina's requests for a
+        # date wait for everyone's reminder day, Monday
         ("Mon 17 Nov 09:30 GMT", "Amina Khan", "overdue", "NO-2, NO-6, NO-9"),
         ("Mon 17 Nov 09:30 GMT", "Tom Okafor", "overdue", "NO-2"),
         ("Mon 17 Nov 09:30 EST", "Grace Liu", "overdue", "NO-4"),
@@ -160,14 +168,13 @@ def test_preview_from_another_moment_with_at(edibot: Run) -> None:
         edibot, "--now", "2025-11-03T09:00", "nudges", "preview", "--at", "2025-11-12T07:00", "--days", "0"
     )
 
-    # nothing has run yet, so what is already due is caught up that morning; that day's overdue steps are for
-    # the owners' next reminder day, Monday
+    # nothing has run yet, so that morning the owners have their welcome, with what is already due
     assert [(m["recipient"]["name"], m["send_at"], m["step"]) for m in messages] == [  # type: ignore[index]
-        ("Amina Khan", "2025-11-12T09:30+00:00", "set-date"),
-        ("Priya Shah", "2025-11-12T09:30+00:00", "escalate"),
-        ("Grace Liu", "2025-11-12T09:30-05:00", "overdue"),
-        ("Amina Khan", "2025-11-17T09:30+00:00", "overdue"),
-        ("Tom Okafor", "2025-11-17T09:30+00:00", "overdue"),
+        ("Amina Khan", "2025-11-12T09:30+00:00", "welcome"),
+        ("Priya Shah", "2025-11-12T09:30+00:00", "welcome"),
+        ("Sam Patel", "2025-11-12T09:30+00:00", "welcome"),
+        ("Tom Okafor", "2025-11-12T09:30+00:00", "welcome"),
+        ("Grace Liu", "2025-11-12T09:30-05:00", "welcome"),
     ]
 
 
@@ -193,11 +200,18 @@ def test_run_once_prints_the_reminders_once_and_a_second_run_prints_none(edibot:
     code, first, err = edibot("--now", "2025-11-10T09:31", "run", "--once")
     assert code == 0, err
 
-    assert sorted(reminders_printed(first)) == ["Amina Khan", "Priya Shah", "Priya Shah", "Tom Okafor"]
-    assert "*Amina, 2 EDI actions need you*" in first
-    assert "*Escalation: NO-2 is overdue*" in first
-    # Monday's note to the plan admin: owner roles with nobody to remind
-    assert "Map each with `/edi people map" in first
+    assert sorted(reminders_printed(first)) == [
+        "Amina Khan",
+        "Priya Shah",
+        "Priya Shah",
+        "Sam Patel",
+        "Tom Okafor",
+    ]
+    assert "*Welcome to edibot, Amina*" in first and "You answer for 3 of its actions" in first
+    assert "Escalation" not in first
+    # The plan admin's one summary of the plan: where it stands, and the owner roles with no one to remind
+    assert "*Northbridge EDI Plan is on edibot*" in first and "7 owner roles have no one to remind" in first
+    assert "Map each with `/edi people map" in first and "nobody to remind" not in first
 
     code, second, err = edibot("--now", "2025-11-10T09:45", "run", "--once")
     assert code == 0, err
@@ -226,6 +240,7 @@ def test_preview_still_shows_reminders_planned_but_not_yet_sent(edibot: Run) -> 
     assert [m["recipient"]["name"] for m in messages] == [  # type: ignore[index]
         "Amina Khan",
         "Priya Shah",
+        "Sam Patel",
         "Tom Okafor",
         "Grace Liu",
     ]
@@ -286,14 +301,19 @@ def test_an_escalation_to_a_channel_is_previewed_for_the_channel_and_printed_onc
         assert plan is not None
         plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
 
-    messages = planned(edibot, "--now", "2025-11-10T08:00", "nudges", "preview", "--days", "0")
+    # The owners' welcome, and their first weekly reminder: two reminders, no reply.
+    edibot("--now", "2025-11-10T09:31", "run", "--once")
+    edibot("--now", "2025-11-17T09:31", "run", "--once")
+
+    messages = planned(edibot, "--now", "2025-11-24T08:00", "nudges", "preview", "--days", "0")
     escalations = [m for m in messages if m["step"] == "escalate"]
-    code, first, _ = edibot("--now", "2025-11-10T09:31", "run", "--once")
-    code_again, second, _ = edibot("--now", "2025-11-10T09:45", "run", "--once")
+    code, first, _ = edibot("--now", "2025-11-24T09:31", "run", "--once")
+    code_again, second, _ = edibot("--now", "2025-11-24T09:45", "run", "--once")
 
     assert [(m["recipient"], m["send_at"]) for m in escalations] == [
-        ({"name": "#edi-leads", "channel": "C0EDILEADS"}, "2025-11-10T09:30+00:00")
+        ({"name": "#edi-leads", "channel": "C0EDILEADS"}, "2025-11-24T09:30+00:00")
     ]
+    assert "2 reminders since 10 Nov, no reply" in first
     assert (code, code_again) == (0, 0)
     assert re.findall(r"^edibot → (.+?) \(channel\):$", first, flags=re.MULTILINE) == ["#edi-leads"]
     assert "Posted in #edi-leads as the plan's escalation channel" in first

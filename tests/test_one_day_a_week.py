@@ -46,7 +46,11 @@ def test_an_owner_with_twenty_overdue_actions_gets_at_most_five_messages_in_thir
     inbox = world.inbox("Amina Khan")
     assert 1 <= len(inbox) <= 5, [(m.local().date(), len(refs(m))) for m in inbox]
     assert {m.local().strftime("%a %H:%M") for m in inbox} == {"Mon 09:30"}  # her reminder day
-    assert len(refs(inbox[0])) == 20  # the first batch lists every one of them, once
+    # The first is her welcome: as many cards as a message holds, and where to see the rest.
+    welcome = inbox[0]
+    assert welcome.text.startswith("*Welcome to edibot, Amina*") and len(refs(welcome)) == 12
+    assert "…and 8 more (8 overdue): `/edi mine` lists them all" in welcome.text
+    assert len(refs(inbox[1])) == 20  # the next Monday's batch lists every one of them, once
 
 
 def test_an_owner_chooses_the_day_their_reminders_come_together(world: NudgeWorld) -> None:

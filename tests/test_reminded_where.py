@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from storage.db import Database
 from storage.models import Person
 from tests.conftest import LONDON, sample_organisation
 from tests.edibot_process import posted_to
+from tests.nudging import NudgeWorld, settle
 from tests.slack_standin import SlackUser
 from tests.slack_workspace import SlackWorkspace
 from tests.teams_standin import Member
@@ -51,6 +53,23 @@ class Both:
 @pytest.fixture
 def both(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[Both]:
     sample_organisation(store, now=clock.now())
+    settle(store, now=clock.now())  # in use a while: reminders, not day one's welcomes
+    yield from _both(store, clock, tmp_path)
+
+
+@pytest.fixture
+def both_after_a_fortnight(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[Both]:
+    """The plan taken up two weeks ago, its owners reminded each week since and silent: escalations due."""
+    began = clock.now() - timedelta(weeks=2)
+    sample_organisation(store, now=began)
+    history = NudgeWorld(store, FakeClock(began))
+    history.round()
+    history.round(began + timedelta(weeks=1))
+    history.close()
+    yield from _both(store, clock, tmp_path)
+
+
+def _both(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[Both]:
     with SlackWorkspace(store, clock) as slack, TeamsTenant(store, clock, tmp_path) as teams:
         slack_send = SlackSender(WebClient(token=slack.api.token, base_url=slack.api.url))
         round_ = NudgeRound(
@@ -142,8 +161,9 @@ def test_someone_on_one_platform_is_reminded_there_even_if_they_chose_the_other(
 
 
 def test_a_plans_teams_channel_hears_its_escalations_in_teams_while_slack_people_are_reminded_in_slack(
-    both: Both,
+    both_after_a_fortnight: Both,
 ) -> None:
+    both = both_after_a_fortnight
     on_slack = both.grace_on_slack()
     both.slack.command(on_slack, "mine")
     priya = both.teams.person("Priya Shah", matched=True)  # the plan admin

@@ -30,10 +30,12 @@ from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undel
 from storage.db import Database
 from storage.models import Action, OutboxMessage, Owner, Person, Plan
 from tests.conftest import sample_organisation
+from tests.nudging import NudgeWorld
 from tests.slack_standin import SlackStandIn, payload
 
 LONDON = ZoneInfo("Europe/London")
 TODAY = date(2025, 11, 3)
+MORNING = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)  # the `clock` fixture's
 
 
 @pytest.fixture
@@ -379,8 +381,15 @@ def test_with_a_workspace_per_person_a_channel_is_posted_with_its_workspaces_cli
 
 @pytest.fixture
 def northbridge(store: Database, clock: FakeClock, slack_api: SlackStandIn) -> dict[str, str]:
-    """The sample plan and its people, each with a Slack account; returns name → Slack user id."""
-    sample_organisation(store, now=clock.now())
+    """The sample plan and its people, each with a Slack account; returns name → Slack user id.
+
+    The plan went in two weeks ago: its owners had their welcome (20 October) and a weekly reminder (27
+    October) on another platform, and nobody answered; this Monday morning NO-2 escalates."""
+    sample_organisation(store, now=clock.now() - timedelta(weeks=2))
+    history = NudgeWorld(store, FakeClock(clock.now() - timedelta(weeks=2)))
+    history.round()
+    history.round(clock.now() - timedelta(weeks=1))
+    history.close()
     ids: dict[str, str] = {}
     with store.session() as session:
         for person in session.scalars(select(Person)):
@@ -390,8 +399,13 @@ def northbridge(store: Database, clock: FakeClock, slack_api: SlackStandIn) -> d
 
 
 def outbox(store: Database) -> list[OutboxMessage]:
+    """This morning's messages (not the fortnight's before it)."""
     with store.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage).where(OutboxMessage.created_at >= MORNING).order_by(OutboxMessage.id)
+            )
+        )
 
 
 def test_the_mornings_reminders_reach_each_persons_dm_and_the_outbox_keeps_their_ids(

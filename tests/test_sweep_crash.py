@@ -51,7 +51,7 @@ def _sweep_in_a_child(url: str, moment: str) -> None:
 
 
 def made(database: Database, clock: FakeClock) -> NudgeWorld:
-    world = NudgeWorld(database, clock)
+    world = NudgeWorld(database, clock, settled=True)  # in use a while: no welcomes, only reminders
     world.people(*PEOPLE)
     world.plan(ROWS, imported=at("2025-10-01T09:00"))
     return world

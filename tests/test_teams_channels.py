@@ -4,6 +4,7 @@ the channel it was told to use there."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,16 +16,22 @@ from storage.importing.service import import_plan
 from storage.models import Plan
 from storage.people import import_people
 from tests.conftest import SAMPLES
+from tests.nudging import NudgeWorld
 from tests.teams_standin import Member
 from tests.teams_tenant import Answer, TeamsTenant, card_of, texts_of
 
 
 @pytest.fixture
 def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    # The plan went in two weeks ago: its owners had their welcome and a weekly reminder (on another
+    # platform) and nobody answered, so this Monday brings the weekly reminders and NO-2's escalation.
+    began = clock.now() - timedelta(weeks=2)
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=began, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=began)
+    history = NudgeWorld(store, FakeClock(began))
+    history.round()
+    history.round(began + timedelta(weeks=1))
+    history.close()
     with TeamsTenant(store, clock, tmp_path) as tenant:
         yield tenant
 

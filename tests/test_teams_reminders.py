@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from storage.importing.service import import_plan
 from storage.models import Action, OutboxMessage, Owner, Plan, TeamsConversation
 from storage.people import import_people
 from tests.conftest import LONDON, SAMPLES
+from tests.nudging import NudgeWorld
 from tests.teams_standin import ConnectorRefused, Member, check_activity
 from tests.teams_tenant import TeamsTenant, actions_of, card_of, texts_of
 from tests.transcript import history, nothing_changes
@@ -34,10 +35,15 @@ from tests.transcript import history, nothing_changes
 
 @pytest.fixture
 def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
+    # The plan went in two weeks ago: its owners had their welcome and a weekly reminder (on another
+    # platform) and nobody answered, so this Monday brings the weekly reminders and NO-2's escalation.
+    began = clock.now() - timedelta(weeks=2)
+    import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=began, plan_name="Northbridge EDI Plan")
+    import_people(store, SAMPLES / "northbridge_people.csv", now=began)
+    history = NudgeWorld(store, FakeClock(began))
+    history.round()
+    history.round(began + timedelta(weeks=1))
+    history.close()
     with TeamsTenant(store, clock, tmp_path) as tenant:
         yield tenant
 
@@ -50,8 +56,15 @@ def installed_for(teams: TeamsTenant, member: Member) -> str:
 
 
 def outbox(store: Database) -> list[OutboxMessage]:
+    """This morning's messages (not the fortnight's before it)."""
     with store.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.created_at >= datetime(2025, 11, 3, 9, 30, tzinfo=LONDON))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def reminder_for(teams: TeamsTenant, member: Member) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from storage.models import Person
 from storage.people import import_people
 from tests.conftest import SAMPLES
 from tests.edibot_process import post_activity
+from tests.nudging import settle
 from tests.slack_workspace import _free_port
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, payload
 from tests.teams_tenant import texts_of
@@ -32,6 +33,7 @@ def test_edibot_run_teams_answers_in_the_chat_and_sends_the_mornings_reminders(
     monday = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
     import_plan(store, SAMPLES / "northbridge_edi_plan.csv", now=monday, plan_name="Northbridge EDI Plan")
     import_people(store, SAMPLES / "northbridge_people.csv", now=monday)
+    settle(store, now=monday)  # in use a while: reminders, not day one's welcomes
     with EntraStandIn(tmp_path) as entra, ConnectorStandIn(entra) as connector:
         grace = connector.add_member("Grace Liu", email="grace.liu@northbridge.example")
         with store.session() as session:

@@ -105,6 +105,7 @@ def nudge_round(database: Database, schedule: Schedule, reach: Workspaces) -> Nu
         zone=schedule.zone,
         send=send,
         daily_cap=schedule.settings.daily_nudge_cap,
+        weekly_cap=schedule.settings.weekly_nudge_cap,
     )
 
 

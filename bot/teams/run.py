@@ -56,6 +56,7 @@ def run_teams(
         zone=zone,
         send=teams_sender(database, settings=settings, clock=clock),
         daily_cap=settings.daily_nudge_cap,
+        weekly_cap=settings.weekly_nudge_cap,
     )
     bot.outbox = round_.deliver_now  # notices go out straight after the answer
     scheduler = BackgroundScheduler(timezone=zone)

@@ -1,10 +1,13 @@
 """The reminder ladder: which step each action has reached on a given day, and when it reaches the next one.
 
-Pure date arithmetic on one action and its plan's settings; it never reads the clock or the database.
+Pure date arithmetic on one action and its plan's settings; it never reads the clock or the database. The one
+fact it is handed from outside is what its owners were actually sent (`Reminded`): an escalation says "the
+owners have had their reminders and said nothing", so it waits until that is true, not only until a date.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final, Literal, Protocol, get_args
@@ -117,6 +120,46 @@ _SAID: Final[dict[StepKind, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Reminded:
+    """The overdue reminders about one action its owners were actually sent (delivered, not only planned)
+    since it fell overdue or was last answered: how many (one per weekly round), and the day of the first."""
+
+    count: int
+    first: date
+
+
+def promised_reminders(plan: LadderSettings) -> int:
+    """How many weekly overdue reminders the ladder gives before it escalates: those between the day after the
+    deadline and the escalation day (two for the default 14 days), at least one."""
+    return max(1, math.ceil((max(plan.escalate_after_days, 1) - 1) / 7))
+
+
+def escalation_day(plan: LadderSettings, due: date, reminded: Reminded | None) -> date | None:
+    """The day an overdue action escalates: `escalate_after_days` after its deadline, and never sooner than
+    that long after its owners' first delivered reminder (less the day the ladder sends that one after the
+    deadline); None while they have not had the reminders the ladder promises.
+
+    So a plan adopted long after its deadlines escalates nothing on its first day: its owners first hear of
+    them, then have the same time to answer as for a deadline that passes today.
+    """
+    if reminded is None or reminded.count < promised_reminders(plan):
+        return None
+    after = max(plan.escalate_after_days, 1)
+    return max(due + timedelta(days=after), reminded.first + timedelta(days=after - 1))
+
+
+def may_escalate(action: ActionFacts, plan: LadderSettings, today: date) -> bool:
+    """Whether the action is far enough past its deadline to escalate if its owners have had their reminders:
+    the sweep asks what was delivered only about these."""
+    due = action.due_date
+    return (
+        due is not None
+        and is_overdue(action.deadline_kind, due, today, done=action.status == "done")
+        and today >= due + timedelta(days=max(plan.escalate_after_days, 1))
+    )
+
+
 class Answerable(Protocol):
     @property
     def answered_at(self) -> datetime | None: ...
@@ -133,18 +176,24 @@ def answered_since(action: Answerable, step: Step, zone: ZoneInfo) -> bool:
     return action.answered_at.astimezone(zone).date() >= step.on
 
 
-def current_steps(action: ActionFacts, plan: LadderSettings, today: date) -> list[Step]:
+def current_steps(
+    action: ActionFacts, plan: LadderSettings, today: date, *, reminded: Reminded | None = None
+) -> list[Step]:
     """The latest step of each kind this action has reached by `today` (earlier, stale ones are not
-    repeated)."""
-    return steps_and_next(action, plan, today)[0]
+    repeated); an escalation only once `reminded` shows the owners have had the reminders promised."""
+    return steps_and_next(action, plan, today, reminded=reminded)[0]
 
 
-def next_step_on(action: ActionFacts, plan: LadderSettings, today: date) -> date | None:
+def next_step_on(
+    action: ActionFacts, plan: LadderSettings, today: date, *, reminded: Reminded | None = None
+) -> date | None:
     """The first day after `today` on which the action reaches a new step, or None if it never will."""
-    return steps_and_next(action, plan, today)[1]
+    return steps_and_next(action, plan, today, reminded=reminded)[1]
 
 
-def steps_and_next(action: ActionFacts, plan: LadderSettings, today: date) -> tuple[list[Step], date | None]:
+def steps_and_next(
+    action: ActionFacts, plan: LadderSettings, today: date, *, reminded: Reminded | None = None
+) -> tuple[list[Step], date | None]:
     """current_steps and next_step_on at once, for the sweep, which needs both of every action it looks at."""
     if action.archived or action.status == "done" or action.deadline_kind == "complete" or plan.paused:
         return [], None
@@ -157,7 +206,7 @@ def steps_and_next(action: ActionFacts, plan: LadderSettings, today: date) -> tu
     if due is not None and due >= today:
         return _before(plan, due, today)
     if due is not None and is_overdue(kind, due, today):
-        return _overdue(plan, due, today)
+        return _overdue(plan, due, today, reminded)
     if kind == "ongoing":
         return _checkins(action, plan, today)
     return _set_date(action, today)
@@ -176,16 +225,18 @@ def _before(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], d
     return steps, min(later) if later else after_due
 
 
-def _overdue(plan: LadderSettings, due: date, today: date) -> tuple[list[Step], date]:
+def _overdue(
+    plan: LadderSettings, due: date, today: date, reminded: Reminded | None
+) -> tuple[list[Step], date]:
     first = due + timedelta(days=1)  # the person's calendar moves it to their first working day
     weeks = (today - first).days // 7
     on = first + timedelta(weeks=weeks)
     steps = [Step("overdue", f"{due.isoformat()}+{weeks}w", on)]
-    escalate_on = due + timedelta(days=max(plan.escalate_after_days, 1))
-    upcoming = [on + timedelta(weeks=1)]
-    if today >= escalate_on:
+    upcoming = [on + timedelta(weeks=1)]  # a reminder delivered meanwhile is counted then
+    escalate_on = escalation_day(plan, due, reminded)
+    if escalate_on is not None and today >= escalate_on:
         steps.append(Step("escalate", due.isoformat(), escalate_on))
-    else:
+    elif escalate_on is not None:
         upcoming.append(escalate_on)
     return steps, min(upcoming)
 

@@ -11,7 +11,7 @@ meant to go on.
 from __future__ import annotations
 
 from datetime import date
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol
 
 from storage.rules.deadlines import DeadlineKind
 from storage.rules.status import Status
@@ -46,3 +46,20 @@ class Deadlined(Protocol):
 def action_overdue(action: Deadlined, today: date) -> bool:
     """is_overdue, asked of an action."""
     return is_overdue(action.deadline_kind, action.due_date, today, done=action.status == "done")
+
+
+Standing = Literal["overdue", "due soon", "ongoing", "no date", "later"]
+STANDINGS: Final[tuple[Standing, ...]] = ("overdue", "due soon", "ongoing", "no date", "later")
+
+
+def standing(action: Deadlined, today: date, *, soon_days: int) -> Standing:
+    """Where an open action stands, as a welcome groups it: overdue, due within `soon_days`, ongoing (an
+    "& Ongoing" action past its date, a recurring one), no date yet, or due later."""
+    kind, due = action.deadline_kind, action.due_date
+    if action_overdue(action, today):
+        return "overdue"
+    if kind == "recurring" or (kind == "ongoing" and (due is None or due < today)):
+        return "ongoing"
+    if due is None:
+        return "no date"
+    return "due soon" if (due - today).days <= soon_days else "later"
