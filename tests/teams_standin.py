@@ -621,3 +621,29 @@ def environment_for(entra: EntraStandIn) -> dict[str, str]:
         "EDIBOT_TEAMS_LOGIN_URL": entra.login_url,
         "EDIBOT_TEAMS_OPENID_URL": entra.openid_url,
     }
+
+
+def member_activity(
+    name: str,
+    member: Member,
+    *,
+    connector: ConnectorStandIn,
+    entra: EntraStandIn,
+    activity_id: str,
+    conversation: str | None = None,
+    **values: str,
+) -> dict[str, Any]:
+    """A recorded activity from `member` in their 1:1 chat (or `conversation`), pointed at the stand-ins:
+    what Teams would send edibot when they write to it."""
+    return payload(
+        name,
+        serviceUrl=connector.url,
+        userId=member.id,
+        userName=member.name,
+        aadObjectId=member.aad_object_id,
+        conversationId=conversation or connector.personal_chat(member),
+        tenantId=TENANT_ID,
+        appId=entra.app_id,
+        activityId=activity_id,
+        **values,
+    )

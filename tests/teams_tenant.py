@@ -31,7 +31,7 @@ from storage.db import Database
 from storage.store import Store
 from tests.conftest import LONDON
 from tests.slack_workspace import _free_port
-from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, Member, payload
+from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, Member, member_activity
 
 
 class Answer:
@@ -168,16 +168,13 @@ class TeamsTenant:
     ) -> dict[str, Any]:
         """A recorded activity from `member` in their 1:1 chat (or `conversation`), pointed at the
         stand-in."""
-        return payload(
+        return member_activity(
             name,
-            serviceUrl=self.connector.url,
-            userId=member.id,
-            userName=member.name,
-            aadObjectId=member.aad_object_id,
-            conversationId=conversation or self.connector.personal_chat(member),
-            tenantId=TENANT_ID,
-            appId=self.entra.app_id,
-            activityId=f"17306{next(self._ids):08d}",
+            member,
+            connector=self.connector,
+            entra=self.entra,
+            activity_id=f"17306{next(self._ids):08d}",
+            conversation=conversation,
             **values,
         )
 

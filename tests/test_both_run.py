@@ -26,7 +26,7 @@ from tests.edibot_process import (
 from tests.nudging import settle
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
-from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, payload
+from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, member_activity
 from tests.teams_tenant import texts_of
 
 LONDON = ZoneInfo("Europe/London")
@@ -59,16 +59,8 @@ def test_edibot_run_slack_http_teams_answers_both_and_reminds_each_person_on_the
         )
         chat = connector.personal_chat(amina)
         try:
-            activity = payload(
-                "message_personal",
-                serviceUrl=connector.url,
-                userId=amina.id,
-                userName=amina.name,
-                aadObjectId=amina.aad_object_id,
-                conversationId=chat,
-                tenantId=TENANT_ID,
-                appId=entra.app_id,
-                activityId="1730626262001",
+            activity = member_activity(
+                "message_personal", amina, connector=connector, entra=entra, activity_id="1730626262001"
             )
             activity["text"] = "mine"
             # Teams first: its 60 s of retries cover the start of a process loading both SDKs.

@@ -21,7 +21,7 @@ from tests.conftest import SAMPLES
 from tests.edibot_process import post_activity
 from tests.nudging import settle
 from tests.slack_workspace import _free_port
-from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, payload
+from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for, member_activity
 from tests.teams_tenant import texts_of
 
 LONDON = ZoneInfo("Europe/London")
@@ -67,16 +67,8 @@ def test_edibot_run_teams_answers_in_the_chat_and_sends_the_mornings_reminders(
         )
         chat = connector.personal_chat(grace)
         try:
-            activity = payload(
-                "message_personal",
-                serviceUrl=connector.url,
-                userId=grace.id,
-                userName=grace.name,
-                aadObjectId=grace.aad_object_id,
-                conversationId=chat,
-                tenantId=TENANT_ID,
-                appId=entra.app_id,
-                activityId="1730626262001",
+            activity = member_activity(
+                "message_personal", grace, connector=connector, entra=entra, activity_id="1730626262001"
             )
             activity["text"] = "mine"
             token = entra.channel_token(service_url=connector.url)
