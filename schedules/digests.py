@@ -83,6 +83,7 @@ def queue_digests(
         if not due:
             return report
         source = DigestSource(session, now=now)
+        coming = observances or calendar_observances(session)  # the calendar read once, for every digest
         taken = outbox.message_keys_taken(session, [digest_key(s, week_of(at)) for s, at in due])
         rows: list[dict[str, Any]] = []
         for subscription, at in due:
@@ -99,9 +100,7 @@ def queue_digests(
                 )
                 continue
             today = now.astimezone(at.tzinfo).date()
-            built = build_digest(
-                source, subscription, today=today, observances=observances or calendar_observances(session)
-            )
+            built = build_digest(source, subscription, today=today, observances=coming)
             if built.quiet and subscription.skip_quiet:
                 report.skipped_quiet.append(subscription.channel_name)
                 continue
