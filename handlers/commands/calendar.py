@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from handlers.commands.plan import CHANNEL  # the one way a channel is written: #name or <#C123|name>
 from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError, NotAllowed
 from handlers.messages import Context, Heading, Reply, Text
@@ -32,7 +33,6 @@ CALENDAR_USAGE = (
 
 # A channel as typed ("#edi-network") or as an adapter passes a platform mention ("#C0123|edi-network",
 # Slack's "<#C0123|edi-network>").
-_CHANNEL = re.compile(r"^<?#([^\s|<>#]+)(?:\|([^>]*))?>?$")
 _LEAD = re.compile(r"^((?:\d{1,3},)*\d{1,3})$")
 
 
@@ -159,7 +159,7 @@ def _holds(request: Request, words: list[str]) -> Reply:
 
 
 def _channel(text: str) -> tuple[str, str]:
-    found = _CHANNEL.match(text.strip())
+    found = CHANNEL.match(text.strip())
     if not found:
         raise CommandError(f"'{text}' is not a channel: write it as #channel. I haven't changed anything.")
     ident = found.group(1)
