@@ -370,6 +370,7 @@ class ConnectorStandIn(_Running):
         self.entra = entra
         self.calls: list[Call] = []
         self.state = _ConnectorState()
+        self.channel_names: dict[str, str] = {}  # a team channel's conversation id -> its name
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._throttled: list[float] = []  # Retry-After of each 429 still to answer
@@ -417,6 +418,7 @@ class ConnectorStandIn(_Running):
         conversation = f"19:{uuid.uuid4().hex}@thread.tacv2"
         with self._lock:
             self.state.conversations.setdefault(conversation, [])
+            self.channel_names[conversation] = name
         return conversation
 
     # -- what happened ---------------------------------------------------------------------------------

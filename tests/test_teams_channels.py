@@ -40,6 +40,7 @@ def mention(teams: TeamsTenant, member: Member, channel: str, text: str) -> Answ
     """`member` writes "@edibot TEXT" in a channel; the answer is what edibot posted in that channel."""
     activity = teams.activity("message_channel_mention", member, conversation=channel)
     activity["text"] = f"<at>edibot</at> {text}"
+    activity["channelData"]["channel"]["name"] = teams.connector.channel_names[channel]
     before = len(teams.connector.activities_in(channel))
     response = teams.post(activity)
     return Answer(response.status_code, teams.connector.activities_in(channel)[before:])
@@ -76,3 +77,31 @@ def test_plan_escalate_typed_in_a_channel_picks_that_channel_and_escalations_are
     assert "thread" not in posted  # a post of its own in the channel, not a reply
     assert texts_of(card_of(posted)).startswith("Escalation: NO-2 is overdue")
     assert "Posted in #EDI leads as the plan's escalation channel" in texts_of(card_of(posted))
+
+
+def test_edi_digest_subscribe_typed_in_a_channel_is_for_that_channel_and_the_digest_is_posted_there(
+    teams: TeamsTenant, clock: FakeClock
+) -> None:
+    priya = teams.person("Priya Shah", matched=True)  # the plan admin
+    channel = teams.connector.channel("EDI working group")
+
+    answer = mention(teams, priya, channel, "digest subscribe plan:Northbridge day:Tue time:09:00")
+
+    assert "#EDI working group will get a weekly digest" in answer.shown
+    clock.set(clock.now() + timedelta(days=1))  # Tuesday, 09:30
+    teams.deliver()
+    [digest] = [
+        activity
+        for activity in teams.connector.activities_in(channel)
+        if activity.get("text", "").startswith("Weekly digest · Northbridge EDI Plan")
+    ]
+    assert "thread" not in digest  # a post of its own in the channel, as escalations are
+    assert "🟥 Red 1 (=) · 🟧 Amber 2 (=)" in digest["text"]
+
+
+def test_edi_digest_subscribe_in_the_bots_own_chat_asks_which_channel(teams: TeamsTenant) -> None:
+    priya = teams.person("Priya Shah", matched=True)
+
+    answer = teams.say(priya, "digest subscribe plan:Northbridge")
+
+    assert "Which channel? Name it" in answer.shown

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -148,11 +149,11 @@ async def _message(ctx: ActivityContext[MessageActivity], bot: TeamsBot) -> None
     said = as_command(text, bot.layer.commands.keys() | _aliases(bot))
     if said is not None and activity.conversation.conversation_type == "channel":
         channel = activity.channel_data.channel if activity.channel_data else None
-        said = picking_this_channel(
-            said,
-            channel_id=(channel.id if channel and channel.id else activity.conversation.id.split(";")[0]),
-            channel_name=channel.name if channel else None,
-        )
+        channel_id = channel.id if channel and channel.id else activity.conversation.id.split(";")[0]
+        channel_name = channel.name if channel else None
+        said = picking_this_channel(said, channel_id=channel_id, channel_name=channel_name)
+        # Where they typed it, as Slack's slash commands say: `edi digest subscribe` means this channel.
+        who = replace(who, channel=channel_id, channel_name=channel_name or "this Teams channel")
     follows = None
     if said is not None:
         outcome = await bot.call(bot.layer.handle, who, said, replay_id=activity.id)
