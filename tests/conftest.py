@@ -10,8 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from typer.testing import CliRunner
+
+# The command line's console takes its width from COLUMNS when it is made, at import: pytest-xdist's workers
+# set COLUMNS=80, which would fix every table's width before a test's CliRunner gives its own.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 from bot.cli import app
 from storage.db import Database, make_engine, upgrade
@@ -46,15 +51,32 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _own_database(url: str) -> str:
+    """The PostgreSQL database this test process may wipe: under pytest-xdist each worker has its own
+    (edibot_test_gw0, …), created on first use, so workers running side by side never wipe each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _postgres_ready() -> str:
-    engine = make_engine(POSTGRES_URL)
+    url = _own_database(POSTGRES_URL)
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    return url
 
 
 @pytest.fixture
