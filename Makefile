@@ -22,15 +22,19 @@ demo: $(VENV)/.app
 
 test: $(VENV)/.dev test-sqlite test-postgres
 
+# Tests run in TEST_WORKERS processes (pytest-xdist); each PostgreSQL worker gets its own database.
+TEST_WORKERS ?= 4
+
 test-sqlite: $(VENV)/.dev
 	@echo "== Test suite on SQLite"
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 # The PostgreSQL pass re-runs every test that touches the database (marker "db") against a real server.
 test-postgres: $(VENV)/.dev
 	@if [ -n "$$EDIBOT_TEST_POSTGRES_URL" ]; then \
 		echo "== Database tests on PostgreSQL"; \
-		EDIBOT_TEST_DATABASE_URL="$$EDIBOT_TEST_POSTGRES_URL" $(BIN)/python -m pytest -q -p no:cacheprovider -m db; \
+		EDIBOT_TEST_DATABASE_URL="$$EDIBOT_TEST_POSTGRES_URL" $(BIN)/python -m pytest -q -p no:cacheprovider -m db \
+			-n $(TEST_WORKERS); \
 	else \
 		echo "== PostgreSQL pass SKIPPED: EDIBOT_TEST_POSTGRES_URL is not set (bash .ci/run sets it up)."; \
 	fi
