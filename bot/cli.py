@@ -48,6 +48,7 @@ from storage.db import (
     DatabaseGone,
     DatabaseMissing,
     DatabaseUnreachable,
+    cannot_write,
     database_down,
     sqlite_path,
     unreachable,
@@ -86,6 +87,15 @@ class _OneSentenceOnFailure(TyperGroup):
         ) as error:
             raise _fail(str(error)) from None
         except (OperationalError, InterfaceError) as error:
+            if why := cannot_write(error):
+                fix = (
+                    "free space on its disk"
+                    if why == "is full"
+                    else "make it writable by the user edibot runs as"
+                )
+                raise _fail(
+                    f"edibot's database {why}, so nothing was changed: {fix}, then try again."
+                ) from None
             if not database_down(error):
                 reason = str(error.orig or error).strip().splitlines()[0]
                 raise _fail(

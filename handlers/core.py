@@ -13,11 +13,11 @@ from typing import Concatenate, ParamSpec
 from uuid import uuid4
 
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
-from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson
+from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson, cannot_save
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
 from handlers.refs import may_change_action, resolve_action
 from handlers.replies import understand
-from storage.db import DATABASE_DOWN, Database, database_down
+from storage.db import DATABASE_DOWN, Database, cannot_write, database_down
 from storage.models import Action, Person
 from storage.rules.bounds import BUTTON_VALUE_LIMIT, COMMAND_LIMIT, FORM_VALUE_LIMIT, NOTE_LIMIT, TITLE_LIMIT
 from storage.rules.clock import Clock
@@ -218,6 +218,11 @@ def refused_without_data(
         try:
             return method(layer, *args, **kwargs)
         except DATABASE_DOWN as error:
+            if why := cannot_write(error):  # a full disk or a read-only file: reads still work, say so
+                log.error(
+                    "refused a change: the database %s (%s)", why, getattr(error, "orig", None) or error
+                )
+                return Outcome(Reply.say(cannot_save(why)))
             if not database_down(error):
                 raise  # one statement failed: the adapter's fault handling reports it
             # The reason only: a statement's text and parameters would carry what the person wrote.

@@ -25,3 +25,12 @@ DATA_UNREACHABLE = (
     "Sorry, I can't reach my data right now, so I haven't done that and nothing has changed. I've logged the "
     "problem for whoever runs edibot; please try again later."
 )
+
+
+def cannot_save(why: str) -> str:
+    """The person's sentence when the database can be read but takes no change: `why` is "is full" or "is
+    read-only" (storage.db.cannot_write)."""
+    return (
+        f"I can't save changes just now: my database {why}. I haven't changed anything; reading your actions "
+        "still works. I've logged the problem for whoever runs edibot; please try again later."
+    )

@@ -65,6 +65,19 @@ def database_down(error: BaseException) -> bool:
     return False
 
 
+def cannot_write(error: BaseException) -> str | None:
+    """Why the database took no change when it can still be read — "is full" (the disk holding it has no room)
+    or "is read-only" — from SQLite's error name or PostgreSQL's SQLSTATE; None for any other failure."""
+    orig = getattr(error, "orig", None)
+    name = str(getattr(orig, "sqlite_errorname", "") or "")
+    state = getattr(orig, "sqlstate", None)
+    if name == "SQLITE_FULL" or state == "53100":  # PostgreSQL's disk_full
+        return "is full"
+    if name.startswith("SQLITE_READONLY") or state == "25006":  # read_only_sql_transaction
+        return "is read-only"
+    return None
+
+
 def unreachable(url: str, error: Exception) -> DatabaseUnreachable:
     """The operator's sentence for a database server edibot could not talk to, without a password or a
     traceback."""
