@@ -45,13 +45,16 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Every benchmark runs even when an earlier one misses its target; the target fails afterwards, naming them.
+# Every benchmark runs even when an earlier one misses its target; then one table of every figure (against
+# its anchor, the ratio, the target) is printed, and the target fails if any figure or script failed.
 bench: $(VENV)/.dev
-	@failed=""; \
+	@failed=""; results=$$(mktemp); \
 	for script in bench/bench_*.py; do \
 		echo "== $$script"; \
-		$(BIN)/python $$script || failed="$$failed $$script"; \
+		EDIBOT_BENCH_RESULTS=$$results $(BIN)/python $$script || failed="$$failed $$script"; \
 	done; \
+	$(BIN)/python bench/summary.py $$results || failed="$$failed (a figure missed its target)"; \
+	rm -f $$results; \
 	if [ -n "$$failed" ]; then echo "== FAILED:$$failed"; exit 1; fi; \
 	echo "== every benchmark passed"
 

@@ -68,6 +68,7 @@ from benchkit import (
     postgres_schema,
     print_profile,
 )
+from results import record
 from sqlalchemy import delete, func, insert, select, text, update
 
 from handlers.messages import Reply
@@ -435,6 +436,13 @@ def sweep_part(
             tuesday = time_sweep(store, TUESDAY, f"{TUESDAY:%a %d %b %H:%M}")
             verdict = "PASS" if tuesday.median <= SWEEP_TARGET_S else "FAIL"
             print(f"   {tuesday.line()}   target {SWEEP_TARGET_S:.0f} s: {verdict}")
+            record(
+                f"sweep, {actions:,} actions ({label.split(' ', maxsplit=1)[0]})",
+                tuesday.median,
+                "s",
+                target=f"≤ {SWEEP_TARGET_S:.0f} s",
+                passed=verdict == "PASS",
+            )
             ok &= verdict == "PASS"
             figures[actions] = tuesday
             late_ok = True
@@ -459,6 +467,15 @@ def sweep_part(
         ratio = figures[sign * large].median / figures[sign * small].median
         verdict = "PASS" if ratio <= GROWTH_LIMIT else "FAIL"
         ok &= verdict == "PASS"
+        record(
+            f"sweep growth {small:,} → {large:,} actions, {what} ({label.split(' ', maxsplit=1)[0]})",
+            ratio,
+            "×",
+            against=f"the {small:,}-action sweep",
+            ratio=ratio,
+            target=f"≤ {GROWTH_LIMIT}×",
+            passed=verdict == "PASS",
+        )
         print(
             f"-- growth ({label}, {what}): {small:,} actions {figures[sign * small].median * 1000:.0f} ms, "
             f"{large:,} actions {figures[sign * large].median * 1000:.0f} ms: x{ratio:.2f} for a store "
@@ -762,6 +779,22 @@ def delivery_part(folder: Path, *, show: bool) -> bool:
         )
         rate_ok = run.share >= RATE_TARGET and not run.gave_up
         exact_ok = not (run.lost or run.duplicated or run.unknown or run.mismatched)
+        record(
+            "outbox delivery rate",
+            run.rate,
+            "messages/s",
+            against=f"the allowed {RATE:g}/s",
+            ratio=run.share,
+            target=f"≥ {RATE_TARGET:.0%} of the rate",
+            passed=rate_ok,
+        )
+        record(
+            "outbox lost + duplicated",
+            len(run.lost) + run.duplicated,
+            "messages",
+            target="0",
+            passed=exact_ok,
+        )
         print(
             f"   delivered {run.delivered:,} of {len(run.queued):,} in {run.elapsed:.1f} s: {run.rate:.1f} "
             f"messages/s against {RATE:g}/s allowed = {run.rate / RATE:.0%} of the rate "

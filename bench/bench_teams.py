@@ -48,6 +48,7 @@ from microsoft_teams.api.activities.message import MessageActivity  # noqa: E402
 from microsoft_teams.apps import ActivityContext, App  # noqa: E402
 from microsoft_teams.apps.http import FastAPIAdapter  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
+from results import record  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
@@ -275,6 +276,24 @@ def main() -> int:
         print(
             f"   edibot / anchor: p50 {p50_ratio:.2f}× (target ≤ {P50_RATIO}×), "
             f"throughput {throughput_ratio:.2f}× (target ≥ {THROUGHPUT_RATIO}×)"
+        )
+        record(
+            f"Teams edi mine p50, {in_flight} in flight",
+            edibot_load.p50,
+            "ms",
+            against="a bare Teams SDK app",
+            ratio=p50_ratio,
+            target=f"≤ {P50_RATIO}×",
+            passed=p50_ratio <= P50_RATIO,
+        )
+        record(
+            f"Teams edi mine throughput, {in_flight} in flight",
+            edibot_load.throughput,
+            "requests/s",
+            against="a bare Teams SDK app",
+            ratio=throughput_ratio,
+            target=f"≥ {THROUGHPUT_RATIO}×",
+            passed=throughput_ratio >= THROUGHPUT_RATIO,
         )
         if p50_ratio > P50_RATIO:
             missed.append(f"p50 at {in_flight} in flight ({p50_ratio:.2f}×)")
