@@ -60,13 +60,19 @@ def digest_reply(facts: DigestFacts, *, observances: Sequence[str] = ()) -> Repl
     """The digest as a channel post (public): a heading, the counts, and each list that has anything in it."""
     heading = Heading(f"Weekly digest · {facts.title} · week of {facts.today:%-d %b %Y}"[:150])
     coming = [Text("*Coming up*\n" + "\n".join(observances[:SECTION_ITEMS]))] if observances else []
+    # A paused plan's digest still goes (the group still meets), saying why nobody is being reminded.
+    paused = (
+        [Context(f"{facts.plan_name} is paused: no reminders go out for it until a plan admin resumes it.")]
+        if facts.paused
+        else []
+    )
     if facts.quiet:  # the plan's week in one line; the calendar's coming observances still under it
         quiet = Text(
             f"Weekly digest · {facts.title}: a quiet week — nothing moved, and nothing is overdue, "
             f"due in the next {DUE_SOON_DAYS} days or stale."
         )
-        return Reply([quiet, *coming], private=False)
-    blocks: list[Block] = [heading, Text(counts_line(facts.counts, facts.last_week))]
+        return Reply([quiet, *paused, *coming], private=False)
+    blocks: list[Block] = [heading, *paused, Text(counts_line(facts.counts, facts.last_week))]
     more = _full_list(facts)
     if facts.moved.total:
         blocks += _listed(

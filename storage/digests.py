@@ -162,6 +162,7 @@ class DigestFacts:
     due_soon: Section
     stale: Section
     stale_weeks: int
+    paused: bool = False  # the plan it names is paused: no reminders go out for it
 
     @property
     def quiet(self) -> bool:
@@ -274,6 +275,7 @@ class DigestSource:
             due_soon=_section([(label(g), g.due_soon, len(g.due_soon)) for g in chosen], shown=shown),
             stale=_section([(label(g), g.open_by_update, count) for g, count in stale], shown=shown),
             stale_weeks=subscription.stale_weeks,
+            paused=bool(plan and plan.paused),
         )
 
     def _groups_on(self, today: date) -> dict[tuple[int, str | None], _Group]:

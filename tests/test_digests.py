@@ -286,6 +286,22 @@ def test_a_quiet_week_says_so_in_one_line_or_is_skipped_when_the_channel_chose_t
     transcript.expect_reply("What #quiet-group would see now:", "a quiet week", "nothing would be posted")
 
 
+def test_a_paused_plans_digest_still_goes_and_says_that_nobody_is_being_reminded(
+    transcript: Transcript, store: Database
+) -> None:
+    transcript.say(ADMIN, "/edi digest subscribe #edi-group plan:Northbridge")
+    transcript.say(ADMIN, '/edi plan pause "Northbridge EDI Plan"')
+    transcript.expect_reply("Northbridge EDI Plan is paused")
+
+    round_at(transcript, store, "2025-11-10T09:00")
+
+    heading, paused = latest_digest(store).split("\n")[:2]
+    assert heading == "*Weekly digest · Northbridge EDI Plan · week of 10 Nov 2025*"
+    assert paused.strip() == (
+        "(Northbridge EDI Plan is paused: no reminders go out for it until a plan admin resumes it.)"
+    )
+
+
 def test_a_long_list_ends_and_n_more_and_the_post_fits_slack(
     transcript: Transcript, store: Database, tmp_path: Path
 ) -> None:
