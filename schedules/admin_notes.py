@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -85,6 +86,10 @@ def gathered_not_mine(session: Session, *, now: datetime, zone: ZoneInfo) -> int
     return queued
 
 
+PostKind = Literal["escalation", "calendar", "digest"]  # what a channel post was, for the admins' note
+_WHAT = {"escalation": "an escalation", "calendar": "the diversity calendar", "digest": "the weekly digest"}
+
+
 def tell_admins_about_channel_once(
     database: Database,
     channel: Channel,
@@ -92,20 +97,21 @@ def tell_admins_about_channel_once(
     reason: str,
     now: datetime,
     zone: ZoneInfo,
-    calendar: bool = False,
+    post: PostKind = "escalation",
 ) -> None:
-    """An escalation channel (or one subscribed to the calendar) refused our post (archived, edibot not in
-    it): each admin hears it once."""
+    """A channel refused our post (archived, edibot not in it) — an escalation, the diversity calendar or a
+    weekly digest: each admin hears it once, with what to do about that kind of post."""
     with database.session() as session:
         for admin in plan_admins(session):
-            body = (
-                f"I couldn't post the diversity calendar in {channel.name}: {reason}. Invite edibot to the "
-                f"channel, or stop the posts with `/edi calendar unsubscribe {channel.name}`."
-                if calendar
-                else f"I couldn't post an escalation in {channel.name}: {reason}. It is waiting; invite "
-                "edibot to the channel, or choose another with `/edi plan escalate PLAN #channel` (or "
-                "`@someone`)."
-            )
+            first = f"I couldn't post {_WHAT[post]} in {channel.name}: {reason}."
+            body = {
+                "calendar": f"{first} Invite edibot to the channel, or stop the posts with "
+                f"`/edi calendar unsubscribe {channel.name}`.",
+                "digest": f"{first} Invite edibot to the channel, or stop the digest with "
+                f"`/edi digest unsubscribe {channel.name}`.",
+                "escalation": f"{first} It is waiting; invite edibot to the channel, or choose another with "
+                "`/edi plan escalate PLAN #channel` (or `@someone`).",
+            }[post]
             _queue_note(
                 session,
                 key=f"unreachable:#{channel.id}:{admin.id}",

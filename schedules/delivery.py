@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from handlers.messages import Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
-from schedules.admin_notes import tell_admins_about_channel_once, tell_admins_once
+from schedules.admin_notes import PostKind, tell_admins_about_channel_once, tell_admins_once
 from schedules.adoption import render_welcome, welcome_plan
+from schedules.digests import DIGEST_KEY_PREFIX
 from schedules.observances import CALENDAR_KEY_PREFIX
 from schedules.planning import escalation_channel
 from schedules.sending import (
@@ -127,10 +128,14 @@ def deliver(
         except Undeliverable as error:
             _fail(database, message_id, reason=str(error), report=report, who=to.name)
             if isinstance(to, Channel):
-                calendar = ready.key.startswith(CALENDAR_KEY_PREFIX)
-                tell_admins_about_channel_once(
-                    database, to, reason=str(error), now=now, zone=zone, calendar=calendar
+                post: PostKind = (
+                    "calendar"
+                    if ready.key.startswith(CALENDAR_KEY_PREFIX)
+                    else "digest"
+                    if ready.key.startswith(DIGEST_KEY_PREFIX)
+                    else "escalation"
                 )
+                tell_admins_about_channel_once(database, to, reason=str(error), now=now, zone=zone, post=post)
             else:
                 tell_admins_once(database, to, reason=str(error), now=now, zone=zone)
             continue

@@ -65,8 +65,11 @@ def digest_due(subscription: DigestSubscription, now: datetime, *, default_zone:
     return datetime.combine(day, send_clock(channel_hours(subscription)), tzinfo=zone)
 
 
+DIGEST_KEY_PREFIX = "digest:"  # every digest's outbox key starts so
+
+
 def digest_key(subscription: DigestSubscription, week: str) -> str:
-    return f"digest:#{subscription.channel}:{week}"
+    return f"{DIGEST_KEY_PREFIX}#{subscription.channel}:{week}"
 
 
 def queue_digests(

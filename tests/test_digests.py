@@ -25,11 +25,13 @@ from handlers.messages import reply_from_data
 from schedules.delivery import deliver
 from schedules.digests import DigestReport, queue_digests
 from schedules.runner import NudgeRound
+from schedules.sending import Undeliverable
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import DigestSubscription, OutboxMessage
 from tests.builders import write_csv
 from tests.conftest import CliRun
+from tests.nudging import Platform
 from tests.transcript import Transcript, nothing_changes
 
 LONDON = ZoneInfo("Europe/London")
@@ -300,6 +302,23 @@ def test_a_paused_plans_digest_still_goes_and_says_that_nobody_is_being_reminded
     assert paused.strip() == (
         "(Northbridge EDI Plan is paused: no reminders go out for it until a plan admin resumes it.)"
     )
+
+
+def test_a_channel_that_refuses_its_digest_is_reported_to_the_admins_with_what_to_do(
+    transcript: Transcript, store: Database
+) -> None:
+    transcript.say(ADMIN, "/edi digest subscribe #archived-group plan:Northbridge")
+    platform = Platform(transcript.clock)
+    platform.fail("#archived-group", Undeliverable("channel_not_found"))
+
+    round_at(transcript, store, "2025-11-10T09:00")
+    deliver(store, now=transcript.clock.now(), zone=LONDON, send=platform)
+    transcript.at("2025-11-10T11:00")  # the admins' note goes in their working hours
+    deliver(store, now=transcript.clock.now(), zone=LONDON, send=platform)
+
+    [note] = [r.text for r in platform.received if r.to == "Priya Shah"]
+    assert "I couldn't post the weekly digest in #archived-group: channel_not_found." in note
+    assert "`/edi digest unsubscribe #archived-group`" in note and "escalation" not in note
 
 
 def test_a_long_list_ends_and_n_more_and_the_post_fits_slack(
