@@ -7,7 +7,6 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from bot.backup_cli import backup, edibot_version, restore
 from bot.calendar_cli import calendar_app
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import (
@@ -178,15 +178,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _show_version(wanted: bool) -> None:
     if wanted:
-        print(f"edibot {_version()}")
+        print(f"edibot {edibot_version()}")
         raise typer.Exit()
-
-
-def _version() -> str:
-    try:
-        return metadata.version("edibot")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "(not installed)"
 
 
 @app.callback()
@@ -423,6 +416,8 @@ def show(
 
 
 app.add_typer(calendar_app, name="calendar")
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")

@@ -1,0 +1,119 @@
+"""`edibot backup FILE` and `edibot restore FILE`: the whole database to one JSON Lines file and back, into
+an empty SQLite or PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from storage.backup import BackupError, Summary, restore_backup, write_backup
+from storage.db import Database, create_private_file
+
+if TYPE_CHECKING:
+    from bot.cli import Context
+
+
+def _fail(message: str) -> typer.Exit:
+    print(message, file=sys.stderr)
+    return typer.Exit(1)
+
+
+def edibot_version() -> str:
+    """The installed edibot's version (its package metadata)."""
+    try:
+        return metadata.version("edibot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The backup file to write (a new one), e.g. edibot.jsonl.")],
+    include_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--include-feedback", help="Include anonymous staff feedback (left out unless asked for)."
+        ),
+    ] = False,
+) -> None:
+    """Write the whole database (plans, actions, people, history, subscriptions, calendar, settings) to a
+    file.
+
+    The file is JSON Lines, readable only by you; edibot keeps running meanwhile (it is one consistent
+    snapshot). Slack tokens stay encrypted: keep EDIBOT_SECRET_KEY to restore them.
+    """
+    context: Context = ctx.obj
+    if file.exists() or file.is_symlink():
+        raise _fail(f"{file} is already there; choose a new file name (a backup never overwrites one).")
+    partial = file.with_name(file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    create_private_file(partial)  # personal data: this user only, from the first byte
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            summary = write_backup(
+                context.database,
+                out,
+                created_at=context.now,
+                edibot_version=edibot_version(),
+                include_feedback=include_feedback,
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        partial.rename(file)  # a backup is either whole under its name or not there at all
+    except BackupError as error:
+        partial.unlink(missing_ok=True)
+        raise _fail(str(error)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    feedback = "included" if include_feedback else "not included"
+    print(
+        f"Backed up {_counts(summary)} to {file} (anonymous feedback {feedback}), at schema revision "
+        f"{summary.header.schema_revision}."
+    )
+
+
+def restore(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file `edibot backup` wrote.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Restore into a database that holds data: everything in it is replaced by the backup's.",
+        ),
+    ] = False,
+) -> None:
+    """Load a backup into edibot's database (DATABASE_URL, or the SQLite file in EDIBOT_DATA_DIR), which
+    must be empty.
+
+    Stop edibot first. The whole file is checked before anything changes, and it is loaded in one
+    transaction: a damaged file changes nothing. A backup from an older edibot is brought up to date after.
+    """
+    context: Context = ctx.obj
+    if not file.is_file():
+        raise _fail(f"There is no backup file at {file}: check the path.")
+    database = Database.open(context.settings.effective_database_url, migrate=False, create="if-missing")
+    try:
+        summary = restore_backup(database, file, replace=force)
+    except BackupError as error:
+        raise _fail(str(error)) from None
+    finally:
+        database.dispose()
+    print(
+        f"Restored {_counts(summary)} from {file} (made by edibot {summary.header.edibot_version} at "
+        f"{summary.header.created_at})."
+    )
+
+
+def _counts(summary: Summary) -> str:
+    rows = summary.rows
+    return (
+        f"{rows.get('plans', 0)} plans, {rows.get('actions', 0)} actions, {rows.get('people', 0)} people and "
+        f"{rows.get('history', 0)} history entries ({summary.total} rows in {len(rows)} tables)"
+    )
