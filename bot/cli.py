@@ -32,6 +32,7 @@ from bot.console import (
     run_script,
 )
 from bot.demo import DemoFolderRefused, run_demo
+from bot.doctor import doctor
 from bot.logs import configure_logging
 from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
@@ -199,6 +200,9 @@ def _main(
     try:
         settings = load_settings()
     except SettingsError as error:
+        if ctx.invoked_subcommand == "doctor":
+            ctx.obj = error  # the doctor's first finding
+            return
         raise _fail(str(error)) from None
     configure_logging(settings.log_level)
     zone = ZoneInfo(settings.timezone)
@@ -417,6 +421,7 @@ def show(
 
 app.add_typer(calendar_app, name="calendar")
 app.command("backup")(backup)
+app.command("doctor")(doctor)
 app.command("restore")(restore)
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -187,3 +188,24 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
         return result.exit_code, result.stdout, result.stderr
 
     return run
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[Callable[[], str]]:
+    """A URL to a new, empty PostgreSQL schema in the test database, dropped after."""
+    made: list[str] = []
+    engine = make_engine(POSTGRES_URL)
+
+    def make() -> str:
+        name = f"fresh_{uuid4().hex[:8]}"
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+        made.append(name)
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
+
+    yield make
+    with engine.begin() as connection:
+        for name in made:
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    engine.dispose()

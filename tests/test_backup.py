@@ -127,27 +127,6 @@ def sqlite_target(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def postgres_schema() -> Any:
-    """A URL to a new, empty PostgreSQL schema in the test database, dropped after."""
-    made: list[str] = []
-    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-
-    def make() -> str:
-        name = f"restore_{uuid4().hex[:8]}"
-        with engine.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {name}"))
-        made.append(name)
-        separator = "&" if "?" in POSTGRES_URL else "?"
-        return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}"
-
-    yield make
-    with engine.begin() as connection:
-        for name in made:
-            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture
 def used(transcript: Transcript, store: Database, database_url: str) -> str:
     week_of_use(transcript, store)
     return database_url
