@@ -1,0 +1,102 @@
+"""Upgrading edibot upgrades its database: from nothing, and from every earlier schema revision, the
+migrations arrive at exactly the schema the models describe — on SQLite, and on PostgreSQL when the suite
+runs there (each case in its own new schema, so the shared test database is untouched) — and every
+migration can be taken back down to an empty database and up again.
+
+Data carried through upgrades is tested where a migration changes it: tests/test_refs.py (0012, plans' own
+references), tests/test_backup.py (a 0016 backup restored and upgraded: 0017 marks plans adopted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from storage.db import Database, alembic_config, create_private_file, make_engine, sqlite_path
+from storage.models import Base
+from tests.conftest import POSTGRES_URL
+
+pytestmark = pytest.mark.db
+
+
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    return [step.revision for step in reversed(list(script.walk_revisions()))]
+
+
+HEAD = revisions()[-1]
+
+
+@pytest.fixture
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with nothing in it: a new SQLite file, or a new PostgreSQL schema."""
+    if POSTGRES_URL:
+        url: str = request.getfixturevalue("postgres_schema")()
+        return url
+    url = f"sqlite:///{tmp_path / 'edibot.sqlite3'}"
+    path = sqlite_path(url)
+    assert path is not None
+    create_private_file(path)
+    return url
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    made = make_engine(empty_url)
+    yield made
+    made.dispose()
+
+
+def differences(engine: Engine) -> list[object]:
+    """What the database's schema lacks or has beyond the models' (tables, columns, types, indexes, keys)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def revision_of(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_the_revisions_are_one_numbered_line() -> None:
+    assert revisions() == [f"{number:04d}" for number in range(1, len(revisions()) + 1)]
+
+
+def test_an_empty_database_is_migrated_to_exactly_the_models_schema(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+    assert revision_of(engine) == HEAD
+    assert differences(engine) == []
+
+
+@pytest.mark.parametrize("start", revisions()[:-1])
+def test_a_database_at_an_earlier_revision_is_upgraded_when_edibot_opens_it(
+    empty_url: str, engine: Engine, start: str
+) -> None:
+    command.upgrade(alembic_config(engine), start)
+    assert revision_of(engine) == start
+
+    Database.open(empty_url).dispose()  # what every edibot command does first
+
+    assert revision_of(engine) == HEAD
+    assert differences(engine) == []
+
+
+def test_every_migration_goes_down_to_an_empty_database_and_up_again(engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    for revision in reversed(revisions()[:-1]):
+        command.downgrade(config, revision)
+        assert revision_of(engine) == revision
+    command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    assert differences(engine) == []
