@@ -100,7 +100,7 @@ def restore(
         raise _fail(f"There is no backup file at {file}: check the path.")
     database = Database.open(context.settings.effective_database_url, migrate=False, create="if-missing")
     try:
-        summary = restore_backup(database, file, replace=force)
+        summary = restore_backup(database, file, now=context.now, replace=force)
     except BackupError as error:
         raise _fail(str(error)) from None
     finally:

@@ -55,7 +55,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.types import TypeEngine
 
 from storage.db import Database, alembic_config
-from storage.models import Base
+from storage.models import Base, Leadership
 
 FORMAT = "edibot-backup"
 FORMAT_VERSION = 1
@@ -385,27 +385,37 @@ def _decode(value: Any, kind: str, where: str) -> Any:
 # -- restoring -------------------------------------------------------------------------------------------
 
 
-def restore_backup(database: Database, path: Path, *, replace: bool = False) -> Summary:
+def restore_backup(database: Database, path: Path, *, now: datetime, replace: bool = False) -> Summary:
     """Load the backup at `path` into `database` (opened without migrating), then bring it to the newest
     schema.
 
     Refused, with nothing changed: a file that is not a whole, undamaged backup; one from a newer schema; a
     database that already holds data, unless `replace` (its rows are then deleted in the same transaction
-    that loads the backup's).
+    that loads the backup's); a database a newer edibot upgraded; one an edibot is running on at `now`.
     """
     header = read_header(path)
     engine = database.engine
     script = ScriptDirectory.from_config(alembic_config(engine))
     head = head_revision(engine)
-    try:
-        script.get_revision(header.schema_revision)
-    except CommandError:
-        raise BackupError(_newer_schema(header, head)) from None
+    if not _known(script, header.schema_revision):
+        raise BackupError(_newer_schema(header, head))
     for _ in _rows(path, header):  # the whole file is checked before anything is changed
         pass
     with engine.connect() as connection:
         current = schema_revision(connection)
+        if current is not None and not _known(script, current):
+            raise BackupError(
+                f"This database is at schema revision {current}, which this edibot does not know (it knows "
+                f"revisions up to {head}): a newer edibot upgraded it. Restore with that edibot, or into an "
+                "empty database."
+            )
         held = _rows_held(connection)
+        leader = _leader(connection, now=now)
+    if leader is not None:
+        raise BackupError(
+            f"An edibot is running on this database (process {leader} leads its scheduler): stop every "
+            "edibot that uses it, then restore."
+        )
     if held and not replace:
         raise BackupError(
             f"This database already holds data ({held}), and a restore would mix the backup into it. "
@@ -447,6 +457,25 @@ def _newer_schema(header: Header, head: str) -> str:
         f"this edibot does not know (it knows revisions up to {head}): it comes from a newer edibot. "
         "Upgrade edibot to that version or later, then restore it."
     )
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        script.get_revision(revision)
+    except CommandError:
+        return False
+    return True
+
+
+def _leader(connection: Connection, *, now: datetime) -> str | None:
+    """The process holding the scheduler's lease at `now`, if one does."""
+    if "leadership" not in inspect(connection).get_table_names():
+        return None
+    lease = Leadership.__table__
+    holder = connection.scalar(
+        select(lease.c.holder).where(lease.c.name == "scheduler", lease.c.lease_until > now)
+    )
+    return None if holder is None else str(holder)
 
 
 def _is_later(script: ScriptDirectory, revision: str, than: str) -> bool:

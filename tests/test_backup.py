@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
@@ -24,8 +27,16 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.console import ConsoleSender
 from bot.slack.installations import Cipher, EncryptedInstallationStore, new_key
+from schedules.leader import Leader
 from schedules.runner import NudgeRound
-from storage.backup import CORE_TABLES, FEEDBACK_TABLES, NOT_BACKED_UP, backed_up_tables
+from storage.backup import (
+    CORE_TABLES,
+    FEEDBACK_TABLES,
+    NOT_BACKED_UP,
+    backed_up_tables,
+    restore_backup,
+    write_backup,
+)
 from storage.db import Database
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, Base
 from tests.conftest import LONDON, POSTGRES_URL
@@ -33,6 +44,7 @@ from tests.transcript import Transcript
 
 KEY = new_key()
 TOKEN = "xoxb-northbridge-secret-token"
+T = TypeVar("T")
 
 
 # -- the tables a backup holds ---------------------------------------------------------------------------
@@ -397,3 +409,87 @@ def rewrite_as_0016(lines: Any, out: Any) -> None:
         encoded = json.dumps(value) + "\n"
         digest.update(encoded.encode("utf-8"))
         out.write(encoded)
+
+
+def test_a_database_an_edibot_is_running_on_is_refused(used: str, backup_file: Path) -> None:
+    database = Database.open(used, migrate=False)
+    leader = Leader(database)
+    assert leader.acquire(datetime(2025, 11, 7, 18, 0, tzinfo=LONDON))
+    database.dispose()
+    before = every_row(used)
+
+    code, _, err = edibot(used, "--now", "2025-11-07T18:01", "restore", "--force", str(backup_file))
+
+    assert code == 1
+    assert err.strip() == (
+        f"An edibot is running on this database (process {leader.holder} leads its scheduler): stop every "
+        "edibot that uses it, then restore."
+    )
+    assert every_row(used) == before
+    # Once its lease has run out (it stopped), the restore goes ahead.
+    assert edibot(used, "--now", "2025-11-07T18:05", "restore", "--force", str(backup_file))[0] == 0
+
+
+def test_a_database_a_newer_edibot_upgraded_is_refused(backup_file: Path, tmp_path: Path) -> None:
+    target = sqlite_target(tmp_path)
+    assert edibot(target, "init")[0] == 0
+    engine = create_engine(target)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0042'"))
+    engine.dispose()
+    code, _, err = edibot(target, "restore", str(backup_file))
+    assert code == 1
+    assert err.strip() == (
+        "This database is at schema revision 0042, which this edibot does not know (it knows revisions up to "
+        "0017): a newer edibot upgraded it. Restore with that edibot, or into an empty database."
+    )
+
+
+def test_backup_and_restore_stream_a_large_store_in_bounded_memory(
+    transcript: Transcript, store: Database, database_url: str, tmp_path: Path
+) -> None:
+    """5,000 history entries with long notes (a file of ~22 MB): neither direction holds the file in
+    memory."""
+    history = Base.metadata.tables["history"]
+    with store.engine.begin() as connection:
+        action = connection.scalar(text("SELECT id FROM actions ORDER BY id LIMIT 1"))
+        at = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
+        for chunk in range(2):
+            connection.execute(
+                history.insert(),
+                [
+                    {
+                        "action_id": action,
+                        "at": at,
+                        "actor": "Amina Khan",
+                        "surface": "slack",
+                        "field": "note",
+                        "to_value": f"{chunk}-{n} " + "waiting on budget sign-off " * 160,
+                    }
+                    for n in range(2500)
+                ],
+            )
+    backup = tmp_path / "large.jsonl"
+    size, backup_peak = measured(lambda: write_backup_file(store, backup))
+    assert size > 20_000_000
+    target = Database.open(sqlite_target(tmp_path), migrate=False, create="if-missing")
+    summary, restore_peak = measured(lambda: restore_backup(target, backup, now=at))
+    target.dispose()
+    assert summary.rows["history"] >= 5_000
+    assert backup_peak < 6_000_000 and restore_peak < 6_000_000, (backup_peak, restore_peak)
+
+
+def measured(work: Callable[[], T]) -> tuple[T, int]:
+    """What `work` returns, and the most memory Python held for it at once (bytes)."""
+    tracemalloc.start()
+    try:
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def write_backup_file(store: Database, path: Path) -> int:
+    with path.open("w", encoding="utf-8") as out:
+        write_backup(store, out, created_at=datetime(2025, 11, 7, 18, tzinfo=LONDON), edibot_version="test")
+    return path.stat().st_size
