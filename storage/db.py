@@ -22,6 +22,9 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -225,9 +228,30 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+class SchemaTooNew(Exception):
+    """The database was upgraded by a newer edibot, whose schema this one must not guess at; the message says
+    what to do."""
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; an empty database is created from nothing."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration; an empty database is created from nothing.
+
+    SchemaTooNew when the database is at a revision this edibot does not know (a newer one upgraded it).
+    """
+    config = alembic_config(engine)
+    try:
+        command.upgrade(config, "head")
+    except CommandError:
+        script = ScriptDirectory.from_config(config)
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current is None or current in {step.revision for step in script.walk_revisions()}:
+            raise
+        raise SchemaTooNew(
+            f"edibot's database is at schema revision {current}, which this edibot does not know (it knows "
+            f"revisions up to {script.get_current_head()}): a newer edibot upgraded it. Run that newer "
+            "edibot; to go back to this one, restore a backup made before the upgrade into an empty database."
+        ) from None
 
 
 def prepare_sqlite_file(path: Path, *, create: Create) -> bool:

@@ -17,8 +17,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+from typer.testing import CliRunner
 
+from bot.cli import app
 from storage.db import Database, alembic_config, create_private_file, make_engine, sqlite_path
 from storage.models import Base
 from tests.conftest import POSTGRES_URL
@@ -100,3 +102,20 @@ def test_every_migration_goes_down_to_an_empty_database_and_up_again(engine: Eng
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
     assert differences(engine) == []
+
+
+def test_a_database_a_newer_edibot_upgraded_is_refused_in_a_sentence(empty_url: str, engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0042'"))
+
+    result = CliRunner(env={"EDIBOT_DATABASE_URL": empty_url}).invoke(app, ["plans"])
+
+    code, out, err = result.exit_code, result.stdout, result.stderr
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "edibot's database is at schema revision 0042, which this edibot does not know (it knows revisions "
+        "up to 0017): a newer edibot upgraded it. Run that newer edibot; to go back to this one, restore a "
+        "backup made before the upgrade into an empty database."
+    )
+    assert revision_of(engine) == "0042"
