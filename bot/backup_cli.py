@@ -50,13 +50,15 @@ def backup(
     context: Context = ctx.obj
     if file.exists() or file.is_symlink():
         raise _fail(f"{file} is already there; choose a new file name (a backup never overwrites one).")
+    # Read as it is, never upgraded first: the backup before an upgrade is the one worth having.
+    database = Database.open(context.settings.effective_database_url, migrate=False, create="never")
     partial = file.with_name(file.name + ".partial")
-    partial.unlink(missing_ok=True)
-    create_private_file(partial)  # personal data: this user only, from the first byte
     try:
+        partial.unlink(missing_ok=True)
+        create_private_file(partial)  # personal data: this user only, from the first byte
         with partial.open("w", encoding="utf-8", newline="\n") as out:
             summary = write_backup(
-                context.database,
+                database,
                 out,
                 created_at=context.now,
                 edibot_version=edibot_version(),
@@ -71,6 +73,8 @@ def backup(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:
+        database.dispose()
     feedback = "included" if include_feedback else "not included"
     print(
         f"Backed up {_counts(summary)} to {file} (anonymous feedback {feedback}), at schema revision "

@@ -148,7 +148,12 @@ def write_backup(
     edibot_version: str,
     include_feedback: bool = False,
 ) -> Summary:
-    """Every backed-up table of `database` into `out`, as one consistent snapshot."""
+    """Every backed-up table of `database` into `out`, as one consistent snapshot.
+
+    The database is read at the revision it is at, not upgraded first (a backup before an upgrade is the one
+    to keep): each table and column of the newest schema that it has is read with the newest types, and
+    the header names its revision. (Migrations only ever add tables and columns, so nothing is missed.)
+    """
     writer = _Writer(out)
     engine = database.engine
     options: dict[str, Any] = {"yield_per": 1000}
@@ -177,11 +182,18 @@ def write_backup(
             }
         )
         summary = Summary(header)
+        inspector = inspect(connection)
+        present = set(inspector.get_table_names())
         for table in backed_up_tables(include_feedback=include_feedback):
-            kinds = {column.name: _kind(column.type) for column in table.columns}
+            if table.name not in present:  # a table newer than the database's revision
+                continue
+            stored = {column["name"] for column in inspector.get_columns(table.name)}
+            columns = [column for column in table.columns if column.name in stored]
+            kinds = {column.name: _kind(column.type) for column in columns}
             writer.line({"table": table.name, "columns": kinds})
             count = 0
-            for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings():
+            query = select(*columns).order_by(*table.primary_key.columns)
+            for row in connection.execute(query).mappings():
                 values = {name: _encode(row[name], kinds[name]) for name in kinds}
                 writer.line({"table": table.name, "row": values})
                 count += 1

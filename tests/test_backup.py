@@ -20,12 +20,13 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
+from alembic import command
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.console import ConsoleSender
+from bot.console import ConsoleSender, FakeClock
 from bot.slack.installations import Cipher, EncryptedInstallationStore, new_key
 from schedules.leader import Leader
 from schedules.runner import NudgeRound
@@ -37,9 +38,9 @@ from storage.backup import (
     restore_backup,
     write_backup,
 )
-from storage.db import Database
+from storage.db import Database, alembic_config
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, Base
-from tests.conftest import LONDON, POSTGRES_URL
+from tests.conftest import LONDON, POSTGRES_URL, sample_organisation
 from tests.transcript import Transcript
 
 KEY = new_key()
@@ -360,55 +361,51 @@ def test_a_backup_from_a_newer_edibot_is_refused_with_a_sentence(backup_file: Pa
     assert rows_in(target) == 0
 
 
-def test_a_backup_from_an_older_schema_is_restored_and_brought_up_to_date(
-    backup_file: Path, tmp_path: Path, used: str
+def test_a_backup_before_an_upgrade_is_taken_as_the_database_is_and_restores_into_the_new_schema(
+    tmp_path: Path, clock: FakeClock
 ) -> None:
-    """As edibot at revision 0016 wrote it: no welcomes table, no plans.adopted_at."""
-    older = tmp_path / "older.jsonl"
-    with backup_file.open(encoding="utf-8") as lines, older.open("w", encoding="utf-8") as out:
-        rewrite_as_0016(lines, out)
-    target = sqlite_target(tmp_path)
-    # A database edibot init made (at the newest schema) is empty, so it can be taken back to the backup's.
-    assert edibot(target, "init")[0] == 0
-    code, _, err = edibot(target, "restore", str(older))
+    """An organisation on revision 0016 backs up with the new edibot installed (the backup does not upgrade
+    the database first) and restores into a new database, which the restore brings to 0017."""
+    url = f"sqlite:///{tmp_path / 'old' / 'edibot.sqlite3'}"
+    old = Database.open(url, create="if-missing")
+    sample_organisation(old, now=clock.now())
+    week_of_use(Transcript(old, clock), old)
+    actions_before = every_row(url)["actions"]
+    command.downgrade(alembic_config(old.engine), "0016")
+    old.dispose()
+    backup = tmp_path / "before-upgrade.jsonl"
+
+    code, out, err = edibot(url, "backup", str(backup))
+
     assert code == 0, err
+    assert out.endswith("at schema revision 0016.\n")
+    lines = [json.loads(line) for line in backup.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["schema_revision"] == "0016"
+    assert "welcomes" not in {line.get("table") for line in lines}
+    assert "adopted_at" not in next(line["columns"] for line in lines if line.get("table") == "plans")
+    assert revision_at(url) == "0016"  # the backup did not upgrade it
+
+    target = sqlite_target(tmp_path)
+    assert edibot(target, "init")[0] == 0  # an empty database at 0017: taken back to 0016 for the restore
+    code, _, err = edibot(target, "restore", str(backup))
+    assert code == 0, err
+    assert revision_at(target) == "0017"
     restored = every_row(target)
-    assert restored["actions"] == every_row(used)["actions"]
-    # Migration 0017 ran over the restored rows: the plan had reminders, so it is adopted and its people
-    # welcomed (as upgrading a live 0016 store does).
+    assert restored["actions"] == actions_before
+    # Migration 0017 ran over the restored rows as it runs over a live store: the plan had reminders, so it
+    # is adopted and the people reminded are welcomed.
     assert [plan["adopted_at"] for plan in restored["plans"]] == [
         plan["created_at"] for plan in restored["plans"]
     ]
     assert restored["welcomes"]
-    engine = create_engine(target)
+
+
+def revision_at(url: str) -> str | None:
+    engine = create_engine(url)
     with engine.connect() as connection:
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0017"
-        engine.dispose()
-
-
-def rewrite_as_0016(lines: Any, out: Any) -> None:
-    import hashlib  # noqa: PLC0415
-
-    digest = hashlib.sha256()
-    counts: dict[str, int] = {}
-    for number, line in enumerate(lines):
-        value = json.loads(line)
-        if value.get("end"):
-            out.write(json.dumps({"end": True, "rows": counts, "sha256": digest.hexdigest()}) + "\n")
-            continue
-        if number == 0:
-            value["schema_revision"] = "0016"
-        elif value.get("table") == "welcomes":
-            continue
-        elif value.get("table") == "plans":
-            (value.get("columns") or value["row"]).pop("adopted_at")
-        if "columns" in value:
-            counts[value["table"]] = 0
-        elif "row" in value:
-            counts[value["table"]] += 1
-        encoded = json.dumps(value) + "\n"
-        digest.update(encoded.encode("utf-8"))
-        out.write(encoded)
+        revision = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    engine.dispose()
+    return None if revision is None else str(revision)
 
 
 def test_a_database_an_edibot_is_running_on_is_refused(used: str, backup_file: Path) -> None:
