@@ -10,6 +10,7 @@ is healthy with neither.
 
 from __future__ import annotations
 
+import getpass
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,10 +142,15 @@ def data_folder(found: Findings) -> Check:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
+        why = (
+            f"this user ({getpass.getuser()}) may not write in it"
+            if isinstance(error, PermissionError)
+            else why_unusable(folder, error)
+        )
         return Check(
             "Data folder",
             "problem",
-            f"edibot can't write in {folder}: {why_unusable(folder, error)}",
+            f"edibot can't write in {folder}: {why}",
             "Give the user edibot runs as write access to it (chown/chmod), or point EDIBOT_DATA_DIR at a "
             "folder it can write.",
         )
