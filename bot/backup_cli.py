@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.render import plural
 from storage.backup import BackupError, Summary, restore_backup, write_backup
 from storage.db import Database, create_private_file
 
@@ -117,7 +118,10 @@ def restore(
 
 def _counts(summary: Summary) -> str:
     rows = summary.rows
+    people = rows.get("people", 0)
     return (
-        f"{rows.get('plans', 0)} plans, {rows.get('actions', 0)} actions, {rows.get('people', 0)} people and "
-        f"{rows.get('history', 0)} history entries ({summary.total} rows in {len(rows)} tables)"
+        f"{plural(rows.get('plans', 0), 'plan')}, {plural(rows.get('actions', 0), 'action')}, "
+        f"{people} {'person' if people == 1 else 'people'} and "
+        f"{plural(rows.get('history', 0), 'history entry').replace('entrys', 'entries')} "
+        f"({plural(summary.total, 'row')} in {plural(len(rows), 'table')})"
     )

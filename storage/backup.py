@@ -92,7 +92,11 @@ NOT_BACKED_UP: Mapping[str, str] = {
     "slack_oauth_states": "one-time states of Slack installs in progress, which expire within minutes",
 }
 
-_BATCH = 500  # rows inserted per statement on restore
+# Rows inserted per statement on restore: up to 500, or fewer long ones (notes, imports' summaries), so that
+# memory stays around a megabyte of rows whatever the file holds; the backup reads 250 rows at a time.
+_BATCH = 500
+_BATCH_BYTES = 1_000_000
+_READ_ROWS = 250
 
 
 class BackupError(Exception):
@@ -156,7 +160,7 @@ def write_backup(
     """
     writer = _Writer(out)
     engine = database.engine
-    options: dict[str, Any] = {"yield_per": 1000}
+    options: dict[str, Any] = {"yield_per": _READ_ROWS}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"  # every table read as of one moment
     with engine.connect().execution_options(**options) as connection, connection.begin():
@@ -244,6 +248,7 @@ class _Line:
     number: int
     table: str
     row: dict[str, Any]
+    size: int  # characters in the file
 
 
 def read_header(path: Path) -> Header:
@@ -356,7 +361,8 @@ def _rows(path: Path, header: Header) -> Iterator[_Line]:
         if unknown:
             raise BackupError(f"{where}: {table} has no column {sorted(unknown)[0]}; the file is damaged.")
         counts[table] += 1
-        yield _Line(number, table, {name: _decode(row[name], kinds[table][name], where) for name in row})
+        decoded = {name: _decode(row[name], kinds[table][name], where) for name in row}
+        yield _Line(number, table, decoded, len(line))
     if not ended:
         raise BackupError(
             f"{path} ends at line {number} without the backup's end line: it was cut short (a full disk, "
@@ -500,14 +506,14 @@ def _edibot_tables(connection: Connection) -> list[str]:
 
 
 def _rows_held(connection: Connection) -> str:
-    """'12 plans, 1,204 actions…' for the backed-up tables with rows; '' for an empty database."""
+    """'plans: 12, owners: 340, actions: 1,204 and more' for the backed-up tables with rows; '' for none."""
     existing = set(inspect(connection).get_table_names())
     held = []
     for name in (*CORE_TABLES, *FEEDBACK_TABLES):
         if name in existing:
             count = connection.scalar(select(func.count()).select_from(text(name))) or 0
             if count:
-                held.append(f"{count:,} {name.replace('_', ' ')}")
+                held.append(f"{name.replace('_', ' ')}: {count:,}")
     return ", ".join(held[:3]) + (" and more" if len(held) > 3 else "")
 
 
@@ -515,6 +521,7 @@ def _load(connection: Connection, target: MetaData, *, path: Path, header: Heade
     batch: list[dict[str, Any]] = []
     table: Table | None = None
     first = 0
+    size = 0
 
     def flush() -> None:
         if table is None or not batch:
@@ -531,8 +538,9 @@ def _load(connection: Connection, target: MetaData, *, path: Path, header: Heade
         batch.clear()
 
     for line in _rows(path, header):
-        if table is None or line.table != table.name or len(batch) >= _BATCH:
+        if table is None or line.table != table.name or len(batch) >= _BATCH or size >= _BATCH_BYTES:
             flush()
+            size = 0
             if line.table not in target.tables:
                 raise BackupError(
                     f"{path}, line {line.number}: the database has no table {line.table} at schema revision "
@@ -540,6 +548,7 @@ def _load(connection: Connection, target: MetaData, *, path: Path, header: Heade
                 )
             table, first = target.tables[line.table], line.number
         batch.append(line.row)
+        size += line.size
     flush()
 
 

@@ -152,7 +152,10 @@ def test_a_restored_database_answers_exactly_as_the_one_backed_up(used: str, tmp
     backup = tmp_path / "edibot-backup.jsonl"
     code, out, err = edibot(used, "--now", "2025-11-07T18:00", "backup", str(backup))
     assert code == 0, err
-    assert out.startswith("Backed up 1 plans, 15 actions, ") and "anonymous feedback not included" in out
+    assert (
+        out.startswith("Backed up 1 plan, 15 actions, 7 people and ")
+        and "anonymous feedback not included" in out
+    )
     assert backup.stat().st_mode & 0o777 == 0o600
     header = json.loads(backup.read_text(encoding="utf-8").splitlines()[0])
     assert header["format"] == "edibot-backup" and header["format_version"] == 1
@@ -164,7 +167,7 @@ def test_a_restored_database_answers_exactly_as_the_one_backed_up(used: str, tmp
     target = sqlite_target(tmp_path)
     code, out, err = edibot(target, "restore", str(backup))
     assert code == 0, err
-    assert out.startswith("Restored 1 plans, 15 actions, ")
+    assert out.startswith("Restored 1 plan, 15 actions, 7 people and ")
 
     assert what_people_see(target) == what_people_see(used)
     assert every_row(target) == every_row(used)
@@ -246,6 +249,14 @@ def rows_in(url: str) -> int:
     return total
 
 
+def test_there_is_nothing_to_back_up_without_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "edibot.sqlite3"
+    code, _, err = edibot(f"sqlite:///{missing}", "backup", str(tmp_path / "edibot.jsonl"))
+    assert code == 1 and err.startswith(f"edibot has no database at {missing} yet")
+    assert not missing.exists() and not (tmp_path / "edibot.jsonl").exists()
+    assert not (tmp_path / "edibot.jsonl.partial").exists()
+
+
 def test_a_backup_never_overwrites_a_file(used: str, backup_file: Path) -> None:
     before = backup_file.read_bytes()
     code, _, err = edibot(used, "backup", str(backup_file))
@@ -257,7 +268,7 @@ def test_a_database_that_holds_data_is_refused_unless_forced(used: str, backup_f
     before = every_row(used)
     code, _, err = edibot(used, "restore", str(backup_file))
     assert code == 1
-    assert err.startswith("This database already holds data (1 plans, 15 owners, 15 actions and more)")
+    assert err.startswith("This database already holds data (plans: 1, owners: 15, actions: 15 and more)")
     assert "add --force to replace everything in this one" in err
     assert every_row(used) == before
 
@@ -398,6 +409,15 @@ def test_a_backup_before_an_upgrade_is_taken_as_the_database_is_and_restores_int
         plan["created_at"] for plan in restored["plans"]
     ]
     assert restored["welcomes"]
+    # Over data at another revision, even --force is refused.
+    code, _, err = edibot(target, "restore", "--force", str(backup))
+    assert code == 1
+    assert err.strip() == (
+        "This database holds data at schema revision 0017, and the backup is at revision 0016; --force "
+        "replaces data only at the same revision. Restore into an empty database instead (a new SQLite file, "
+        "or an empty PostgreSQL database)."
+    )
+    assert every_row(target) == restored
 
 
 def revision_at(url: str) -> str | None:
@@ -473,7 +493,9 @@ def test_backup_and_restore_stream_a_large_store_in_bounded_memory(
     summary, restore_peak = measured(lambda: restore_backup(target, backup, now=at))
     target.dispose()
     assert summary.rows["history"] >= 5_000
-    assert backup_peak < 6_000_000 and restore_peak < 6_000_000, (backup_peak, restore_peak)
+    # Holding the file would take more than its size; here a few megabytes are held at most (a batch of
+    # rows, the garbage the collector has not yet reclaimed).
+    assert max(backup_peak, restore_peak) < size / 2, (backup_peak, restore_peak, size)
 
 
 def measured(work: Callable[[], T]) -> tuple[T, int]:
