@@ -42,11 +42,11 @@ def backup(
         ),
     ] = False,
 ) -> None:
-    """Write the whole database (plans, actions, people, history, subscriptions, calendar, settings) to a
-    file.
+    """Write the whole database to one new file: plans, actions, people, history, subscriptions, settings.
 
-    The file is JSON Lines, readable only by you; edibot keeps running meanwhile (it is one consistent
-    snapshot). Slack tokens stay encrypted: keep EDIBOT_SECRET_KEY to restore them.
+    The file is JSON Lines, readable only by you; edibot may keep running meanwhile (the file is one
+    consistent snapshot). The database is read as it is, never upgraded first. Slack tokens stay encrypted:
+    keep EDIBOT_SECRET_KEY to restore them.
     """
     context: Context = ctx.obj
     if file.exists() or file.is_symlink():
@@ -94,8 +94,7 @@ def restore(
         ),
     ] = False,
 ) -> None:
-    """Load a backup into edibot's database (DATABASE_URL, or the SQLite file in EDIBOT_DATA_DIR), which
-    must be empty.
+    """Load a backup into an empty database: DATABASE_URL's, or the SQLite file in EDIBOT_DATA_DIR.
 
     Stop edibot first. The whole file is checked before anything changes, and it is loaded in one
     transaction: a damaged file changes nothing. A backup from an older edibot is brought up to date after.

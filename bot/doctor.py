@@ -106,7 +106,8 @@ def configuration(found: Findings) -> Check:
             "Correct the variables named (in the environment or the .env file edibot reads), then run "
             "edibot doctor again.",
         )
-    where = "PostgreSQL (DATABASE_URL)" if settings.database_url else f"SQLite in {settings.data_dir}"
+    path = sqlite_path(settings.effective_database_url)
+    where = f"SQLite in {path.parent}" if path is not None else "PostgreSQL (DATABASE_URL)"
     platforms = [
         name
         for name, on in (("Slack", _slack_configured(settings)), ("Teams", _teams_configured(settings)))
@@ -496,8 +497,12 @@ def report_lines(findings: Findings) -> list[str]:
 
 
 def doctor(ctx: typer.Context) -> None:
-    """Check settings, data folder, database, schema, Slack, Teams, the scheduler lock, clock and time zones;
-    say what is wrong and how to fix it. Exit status 0 when everything configured works."""
+    """Check everything edibot needs, and say what is wrong and how to fix it.
+
+    Settings, data folder, database, schema revision, Slack and Teams credentials (when configured), the
+    scheduler lock, clock and time zone data. Nothing is changed. Exit status 0 when everything configured
+    works, 1 otherwise.
+    """
     context = ctx.obj
     if isinstance(context, SettingsError):
         findings = run_checks(None, settings_error=str(context), now=datetime.now().astimezone())
