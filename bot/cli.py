@@ -19,7 +19,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from bot.backup_cli import backup, edibot_version, restore
 from bot.calendar_cli import calendar_app
 from bot.config import Settings, SettingsError, load_settings
 from bot.console import (
@@ -32,8 +31,8 @@ from bot.console import (
     run_script,
 )
 from bot.demo import DemoFolderRefused, run_demo
-from bot.doctor import doctor
 from bot.logs import configure_logging
+from bot.operating_cli import backup, doctor, edibot_version, restore
 from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
 from handlers.registry import command_layer

@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import typer
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.config import Settings, SettingsError
+from bot.config import Settings
 from storage.db import (
     Database,
     DatabaseGone,
@@ -494,26 +493,3 @@ def report_lines(findings: Findings) -> list[str]:
         "as said above, then run edibot doctor again."
     )
     return lines
-
-
-def doctor(ctx: typer.Context) -> None:
-    """Check everything edibot needs, and say what is wrong and how to fix it.
-
-    Settings, data folder, database, schema revision, Slack and Teams credentials (when configured), the
-    scheduler lock, clock and time zone data. Nothing is changed. Exit status 0 when everything configured
-    works, 1 otherwise.
-    """
-    context = ctx.obj
-    if isinstance(context, SettingsError):
-        findings = run_checks(None, settings_error=str(context), now=datetime.now().astimezone())
-    else:
-        findings = run_checks(
-            context.settings,
-            settings_error=None,
-            now=context.now,
-            clock_fixed=context.fixed_now is not None,
-        )
-    for line in report_lines(findings):
-        print(line)
-    if not findings.healthy:
-        raise typer.Exit(1)

@@ -1,22 +1,25 @@
-"""`edibot backup FILE` and `edibot restore FILE`: the whole database to one JSON Lines file and back, into
-an empty SQLite or PostgreSQL database."""
+"""The operator's commands: `edibot doctor` (is everything edibot needs working?), and `edibot backup FILE` /
+`edibot restore FILE` (the whole database to one JSON Lines file and back, into an empty SQLite or PostgreSQL
+database).
+
+Only typer is imported here: `edibot --help` reads these commands' signatures, and the database, Alembic and
+the platforms' SDKs load only when one of them runs.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.render import plural
-from storage.backup import BackupError, Summary, restore_backup, write_backup
-from storage.db import Database, create_private_file
-
 if TYPE_CHECKING:
     from bot.cli import Context
+    from storage.backup import Summary
 
 
 def _fail(message: str) -> typer.Exit:
@@ -48,6 +51,9 @@ def backup(
     consistent snapshot). The database is read as it is, never upgraded first. Slack tokens stay encrypted:
     keep EDIBOT_SECRET_KEY to restore them.
     """
+    from storage.backup import BackupError, write_backup  # noqa: PLC0415 — see the module docstring
+    from storage.db import Database, create_private_file  # noqa: PLC0415
+
     context: Context = ctx.obj
     if file.exists() or file.is_symlink():
         raise _fail(f"{file} is already there; choose a new file name (a backup never overwrites one).")
@@ -99,6 +105,9 @@ def restore(
     Stop edibot first. The whole file is checked before anything changes, and it is loaded in one
     transaction: a damaged file changes nothing. A backup from an older edibot is brought up to date after.
     """
+    from storage.backup import BackupError, restore_backup  # noqa: PLC0415 — see the module docstring
+    from storage.db import Database  # noqa: PLC0415
+
     context: Context = ctx.obj
     if not file.is_file():
         raise _fail(f"There is no backup file at {file}: check the path.")
@@ -116,6 +125,8 @@ def restore(
 
 
 def _counts(summary: Summary) -> str:
+    from bot.render import plural  # noqa: PLC0415
+
     rows = summary.rows
     people = rows.get("people", 0)
     return (
@@ -124,3 +135,29 @@ def _counts(summary: Summary) -> str:
         f"{plural(rows.get('history', 0), 'history entry').replace('entrys', 'entries')} "
         f"({plural(summary.total, 'row')} in {plural(len(rows), 'table')})"
     )
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check everything edibot needs, and say what is wrong and how to fix it.
+
+    Settings, data folder, database, schema revision, Slack and Teams credentials (when configured), the
+    scheduler lock, clock and time zone data. Nothing is changed. Exit status 0 when everything configured
+    works, 1 otherwise.
+    """
+    from bot.config import SettingsError  # noqa: PLC0415 — see the module docstring
+    from bot.doctor import report_lines, run_checks  # noqa: PLC0415
+
+    context = ctx.obj
+    if isinstance(context, SettingsError):
+        findings = run_checks(None, settings_error=str(context), now=datetime.now().astimezone())
+    else:
+        findings = run_checks(
+            context.settings,
+            settings_error=None,
+            now=context.now,
+            clock_fixed=context.fixed_now is not None,
+        )
+    for line in report_lines(findings):
+        print(line)
+    if not findings.healthy:
+        raise typer.Exit(1)
