@@ -22,11 +22,16 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = (
+    0x0ED1B08  # the advisory lock number migrations run under on PostgreSQL (the scheduler's + 1)
+)
 MARKER = ".edibot-initialised"  # beside a SQLite database: this folder has held one, so never make a new one
 
 # Whether Database.open may make a new SQLite file where none is: never (`edibot run`); only when its folder
@@ -226,8 +231,30 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; an empty database is created from nothing."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration; an empty database is created from nothing.
+
+    On PostgreSQL, under an advisory lock: replicas started together upgrade one after another, and each one
+    after the first finds the schema at head and does nothing (without the lock, two would race to create
+    the same tables and one would fail to start). SQLite has one writer at a time already.
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        holder.commit()  # a session-level lock: it outlives this transaction, until unlocked below
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            holder.commit()
+
+
+def schema_current(engine: Engine) -> bool:
+    """Whether the database's schema is at the newest migration this edibot knows (for /readyz)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 def prepare_sqlite_file(path: Path, *, create: Create) -> bool:

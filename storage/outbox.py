@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.batches import among, chunks
@@ -256,12 +256,19 @@ def claim_due(
         if not keys:
             return []
         wanted = wanted.where(OutboxMessage.key.in_(sorted(keys)))
-    found = session.execute(wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)).all()
+    wanted = wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another worker is claiming right now are passed over, not waited for: two delivery workers
+        # take two different batches at once instead of queueing behind each other's row locks. The locks
+        # are held until this session commits, after the UPDATE below.
+        wanted = wanted.with_for_update(skip_locked=True, of=OutboxMessage)
+    found = session.execute(wanted).all()
     if not found:
         return []
     due = [message_id for message_id, _ in found]
     # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
-    # effect (PostgreSQL re-checks the WHERE once the other's row lock is released), and RETURNING says which.
+    # effect (SQLite has one writer at a time; on PostgreSQL the rows are locked already), and RETURNING says
+    # which.
     taken = set(
         session.scalars(
             update(OutboxMessage)
@@ -337,6 +344,16 @@ def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime
             .values(lease_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
+    """How many messages are pending, and when the oldest of those already due was due (None: none is)."""
+    pending = OutboxMessage.status == "pending"
+    depth = session.scalar(select(func.count()).select_from(_OUTBOX).where(pending)) or 0
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.send_at)).where(pending, OutboxMessage.send_at <= now)
+    )
+    return depth, oldest
 
 
 def reminders_since(session: Session, since: Mapping[int, datetime]) -> dict[int, int]:
