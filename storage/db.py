@@ -22,7 +22,6 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -254,7 +253,8 @@ def schema_current(engine: Engine) -> bool:
     """Whether the database's schema is at the newest migration this edibot knows (for /readyz)."""
     heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    return current == heads
 
 
 def prepare_sqlite_file(path: Path, *, create: Create) -> bool:
