@@ -102,6 +102,7 @@ def running(
             env, ["--now", MONDAY.isoformat(), "run", "--port", str(port), *arguments], log=written
         )
         try:
+            get(port, "/healthz", wait=90)  # up: on a busy machine, starting takes a while
             yield process, port, written
         finally:
             if process.poll() is None:
