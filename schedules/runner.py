@@ -27,8 +27,6 @@ from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
 
-LEADER_LEASE = timedelta(minutes=2)
-
 
 class NudgeRound:
     """One round of work: lead or stand by; if leading, sweep then deliver. A failed round is retried next
@@ -53,9 +51,10 @@ class NudgeRound:
         self.daily_cap = daily_cap
         self.weekly_cap = weekly_cap
         # Leases are counted by the clock: one `speed` times faster than the wall's (a rehearsal) stretches
-        # them as much, so they last as long in real time. The lead outlasts two rounds, so a leader that
-        # keeps renewing keeps it, and one that died is replaced within two rounds.
-        self.leader = Leader(database, lease=max(LEADER_LEASE, 2 * every) * speed)
+        # them as much, so they last as long in real time. The lead lasts two rounds (two minutes at the
+        # default `every`), so a leader that renews it each round keeps it, and one that died is replaced
+        # within two rounds; a round that outlasts it is still alone, under the advisory lock (`exclusive`).
+        self.leader = Leader(database, lease=2 * every * speed)
         self.lease = LEASE * speed
         # Set when edibot is told to stop (SIGTERM, Ctrl-C): no new claims, and claimed messages not yet tried
         # are handed back.
