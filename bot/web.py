@@ -172,6 +172,7 @@ def teams_round(
         weekly_cap=settings.weekly_nudge_cap,
         every=every,
         speed=getattr(clock, "speed", 1.0),
+        keep_delivering=True,
     )
 
 

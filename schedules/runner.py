@@ -27,6 +27,8 @@ from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
 
+BATCH = 50  # messages a delivery claims at a time (deliver's limit)
+
 
 class NudgeRound:
     """One round of work: lead or stand by; if leading, sweep then deliver. A failed round is retried next
@@ -43,6 +45,7 @@ class NudgeRound:
         weekly_cap: int = WEEKLY_CAP,
         every: timedelta = timedelta(seconds=60),
         speed: float = 1.0,
+        keep_delivering: bool = False,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -56,6 +59,12 @@ class NudgeRound:
         # within two rounds; a round that outlasts it is still alone, under the advisory lock (`exclusive`).
         self.leader = Leader(database, lease=2 * every * speed)
         self.lease = LEASE * speed
+        # edibot's rounds (`edibot run`) keep delivering while a backlog lasts; a round called by hand
+        # delivers one batch.
+        self.keep_delivering = keep_delivering
+        self.longest_wait = (
+            every / 2
+        )  # a platform's wait longer than this (as the clock counts) ends the round
         # Set when edibot is told to stop (SIGTERM, Ctrl-C): no new claims, and claimed messages not yet tried
         # are handed back.
         self.stopping = threading.Event()
@@ -146,17 +155,36 @@ class NudgeRound:
         return swept, delivered
 
     def _deliver(self, now: datetime) -> DeliveryReport:
-        delivered = deliver(
-            self.database,
-            now=now,
-            zone=self.zone,
-            send=self.send,
-            clock=self.clock.now,
-            lease=self.lease,
-            stopping=self.stopping.is_set,
-        )
-        _count(delivered)
-        return delivered
+        """Delivers what is due; with `keep_delivering`, batch after batch while more is due, and after a
+        short "wait" from the platform (a 429's Retry-After) once it has passed, rather than at the next
+        round: so a backlog leaves at the rate the platform allows, not at one batch a round."""
+        total = DeliveryReport()
+        while True:
+            delivered = deliver(
+                self.database,
+                now=now,
+                zone=self.zone,
+                send=self.send,
+                clock=self.clock.now,
+                lease=self.lease,
+                limit=BATCH,
+                stopping=self.stopping.is_set,
+            )
+            _count(delivered)
+            total.sent += delivered.sent
+            total.retried += delivered.retried
+            total.failed += delivered.failed
+            total.adopted += delivered.adopted
+            total.paused_until = delivered.paused_until or total.paused_until
+            if not self.keep_delivering or self.stopping.is_set():
+                return total
+            if delivered.paused_until is not None:
+                wait = (delivered.paused_until - self.clock.now()).total_seconds()
+                if wait > self.longest_wait.total_seconds() or self.stopping.wait(max(wait, 0.0)):
+                    return total  # a long wait is the next rounds' to keep; or edibot is stopping
+            elif delivered.sent + delivered.retried + len(delivered.failed) < BATCH:
+                return total  # nothing more was due
+            now = self.clock.now()
 
     def _deliver_only(self, now: datetime) -> None:
         """Another process leads (sweeps): this one helps deliver what is due."""

@@ -111,6 +111,7 @@ def nudge_round(database: Database, schedule: Schedule, reach: Workspaces) -> Nu
         weekly_cap=schedule.settings.weekly_nudge_cap,
         every=schedule.every,
         speed=getattr(schedule.clock, "speed", 1.0),
+        keep_delivering=True,
     )
 
 
