@@ -76,6 +76,7 @@ def deliver(
     clock: Callable[[], datetime] | None = None,
     keys: Collection[str] | None = None,
     stopping: Callable[[], bool] | None = None,
+    fresh_only: bool = False,
 ) -> DeliveryReport:
     """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the
     lease.
@@ -88,11 +89,14 @@ def deliver(
 
     `stopping` is asked before each message: once it says yes (edibot was told to stop), the messages
     claimed but not yet tried are handed back at once, for this or another worker to send, rather than held
-    until their lease runs out; the one being sent is finished first.
+    until their lease runs out; the one being sent is finished first. `fresh_only`: no message whose lease
+    ran out (see outbox.claim_due).
     """
     report = DeliveryReport()
     with database.session() as session:
-        claims = outbox.claim_due(session, now=now, lease_until=now + lease, limit=limit, keys=keys)
+        claims = outbox.claim_due(
+            session, now=now, lease_until=now + lease, limit=limit, keys=keys, fresh_only=fresh_only
+        )
     claimed = [claim.id for claim in claims]
     in_doubt = {claim.id for claim in claims if claim.in_doubt}
     for position, ready in _prepared(database, claimed, now=now, zone=zone):

@@ -75,6 +75,7 @@ class NudgeRound:
 
         A process that does not lead still delivers: every replica's worker claims due messages (each one
         claimed by one worker only), so delivery grows with the replicas while the sweep stays single.
+        Messages whose lease ran out are left to the leader.
         """
         if self.stopping.is_set():
             return None
@@ -154,7 +155,7 @@ class NudgeRound:
             )
         return swept, delivered
 
-    def _deliver(self, now: datetime) -> DeliveryReport:
+    def _deliver(self, now: datetime, *, fresh_only: bool = False) -> DeliveryReport:
         """Delivers what is due; with `keep_delivering`, batch after batch while more is due, and after a
         short "wait" from the platform (a 429's Retry-After) once it has passed, rather than at the next
         round: so a backlog leaves at the rate the platform allows, not at one batch a round."""
@@ -169,6 +170,7 @@ class NudgeRound:
                 lease=self.lease,
                 limit=BATCH,
                 stopping=self.stopping.is_set,
+                fresh_only=fresh_only,
             )
             _count(delivered)
             total.sent += delivered.sent
@@ -187,8 +189,10 @@ class NudgeRound:
             now = self.clock.now()
 
     def _deliver_only(self, now: datetime) -> None:
-        """Another process leads (sweeps): this one helps deliver what is due."""
-        delivered = self._deliver(now)
+        """Another process leads (sweeps): this one helps deliver what is due — messages nobody has tried
+        yet, or whose try ended; one whose lease ran out is the leader's to take over (its holder may be
+        slow rather than gone, and the leader works alone under the advisory lock)."""
+        delivered = self._deliver(now, fresh_only=True)
         if delivered.sent or delivered.failed:
             log.info(
                 "delivery: %d sent, %d retried, %d failed",

@@ -238,13 +238,21 @@ class Claim(NamedTuple):
 
 
 def claim_due(
-    session: Session, *, now: datetime, lease_until: datetime, limit: int, keys: Collection[str] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    keys: Collection[str] | None = None,
+    fresh_only: bool = False,
 ) -> list[Claim]:
     """Take up to `limit` due messages (only those with these keys, when given) under a lease until
     `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try.
 
     Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
     on a claimable message is one that ran out: that message, like one whose try failed, is in doubt.
+    `fresh_only` leaves those alone (a worker that does not lead: its holder may be slow, not gone, and the
+    leader, alone under its lock, takes them over).
     """
     free = (
         OutboxMessage.status == "pending",
@@ -252,6 +260,8 @@ def claim_due(
     )
     in_doubt = or_(OutboxMessage.lease_until.is_not(None), OutboxMessage.failures > 0)
     wanted = select(OutboxMessage.id, in_doubt).where(*free, OutboxMessage.send_at <= now)
+    if fresh_only:
+        wanted = wanted.where(OutboxMessage.lease_until.is_(None))
     if keys is not None:
         if not keys:
             return []
