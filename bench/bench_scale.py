@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_slack import SIGNING_SECRET, build_store  # noqa: E402
 from bench_sweep_load import Answer, answering, load, postgres_copy  # noqa: E402
 from benchkit import LONDON, NOW, free_port, percentile, postgres_from_environment, postgres_schema  # noqa: E402
+from results import record  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.console import FakeClock  # noqa: E402
@@ -146,6 +147,15 @@ def measure_web(postgres: str, api: SlackStandIn, folder: Path) -> bool:
     ratio = rates[2] / rates[1] if rates[1] else 0.0
     ok = ratio >= TARGET_RATIO and wrong == 0
     print(f"  two processes / one: x{ratio:.2f} (target x{TARGET_RATIO}): {'PASS' if ok else 'FAIL'}")
+    record(
+        "/edi mine at 50 in flight, two web processes",
+        rates[2],
+        "answers/s",
+        against=f"one web process ({rates[1]:.1f}/s)",
+        ratio=ratio,
+        target=f">= {TARGET_RATIO}x one process",
+        passed=ok,
+    )
     return ok
 
 
@@ -203,6 +213,15 @@ def measure_outbox(postgres: str, folder: Path) -> bool:
     )
     ok = not twice and len(accepted) == MESSAGES and len(keys) == MESSAGES
     print(f"  every message once: {'PASS' if ok else 'FAIL'}")
+    record(
+        "two delivery workers, messages posted twice",
+        len(twice),
+        "messages",
+        against=f"{rate:.1f}/s reached of {ALLOWED_PER_S:.0f}/s allowed",
+        ratio=rate / ALLOWED_PER_S,
+        target="0, every message sent",
+        passed=ok,
+    )
     return ok
 
 
