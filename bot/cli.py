@@ -4,11 +4,15 @@ demo."""
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import typer
@@ -25,13 +29,14 @@ from bot.console import (
     ConsoleSender,
     ConsoleSession,
     FakeClock,
+    FastClock,
     ScriptError,
     SystemClock,
     render,
     run_script,
 )
 from bot.demo import DemoFolderRefused, run_demo
-from bot.logs import configure_logging
+from bot.logs import configure_from
 from bot.operating_cli import backup, doctor, edibot_version, restore
 from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
@@ -205,7 +210,7 @@ def _main(
             ctx.obj = error  # the doctor's first finding
             return
         raise _fail(str(error)) from None
-    configure_logging(settings.log_level)
+    configure_from(settings)
     zone = ZoneInfo(settings.timezone)
     if now is None:
         moment = datetime.now(zone)
@@ -698,6 +703,9 @@ def digest_preview(
         print(f"  {line}")
 
 
+ROLES = ("all", "web", "worker")
+
+
 @app.command()
 def run(
     ctx: typer.Context,
@@ -724,6 +732,7 @@ def run(
         typer.Option(
             min=1,
             max=65535,
+            envvar="EDIBOT_PORT",
             help="With --slack-http: the port (3000); with --teams: 3978; with both, theirs (3000).",
         ),
     ] = None,
@@ -731,6 +740,35 @@ def run(
         bool,
         typer.Option("--teams", help="Serve Microsoft Teams at /api/messages (needs EDIBOT_TEAMS_APP_ID)."),
     ] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="EDIBOT_ROLE",
+            help="all: serve and run the reminders; web: serve only; worker: reminders and delivery only "
+            "(several replicas on one PostgreSQL database).",
+        ),
+    ] = "all",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="EDIBOT_WORKERS",
+            help="Processes serving HTTP on the one port (web and all).",
+        ),
+    ] = 1,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            min=1, hidden=True, help="With --now: the clock runs this many times as fast (rehearsals)."
+        ),
+    ] = None,
+    speed_from: Annotated[
+        float | None,
+        typer.Option(
+            hidden=True, help="With --speed: the wall-clock moment (epoch seconds) the clock reads --now."
+        ),
+    ] = None,
 ) -> None:
     """Run the reminder scheduler and delivery worker; with the console adapter, reminders print here.
 
@@ -738,56 +776,57 @@ def run(
     /edi, buttons, modals, thread replies, the Home tab and the message shortcut are answered. With --teams,
     edibot is on Microsoft Teams: reminders go out as Adaptive Cards in each person's chat with edibot.
     With --slack-http --teams, one server answers both on one port, and someone on both is reminded on
-    the one they last used (or chose with /edi reminders on slack|teams).
+    the one they last used (or chose with /edi reminders on slack|teams). Over HTTP, /healthz, /readyz and
+    /metrics are served on the same port.
     """
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
+    role = role.lower()
+    if role not in ROLES:
+        raise _fail(f"--role: '{role}' is not one of all, web and worker.")
     if slack_socket and slack_http:
         raise _fail("Choose one of --slack-socket and --slack-http.")
     if teams and slack_socket:
         raise _fail("--teams goes with --slack-http (one server for both), not with --slack-socket.")
+    http = slack_http or teams
+    if role == "web" and not (http or slack_socket):
+        raise _fail("--role web serves Slack or Teams: add --slack-http, --teams or both.")
+    if workers > 1 and (not http or role == "worker"):
+        raise _fail(
+            "--workers serves HTTP from several processes: it goes with --slack-http or --teams, "
+            "and not with --role worker (run more worker replicas instead)."
+        )
+    if once and (http or slack_socket):
+        raise _fail("--once runs one round of the console adapter; it does not go with a platform.")
+    if speed is not None and context.fixed_now is None:
+        raise _fail("--speed makes the clock given by --now run faster: give --now too.")
     # A server on a new, empty database could only tell everyone "I don't know you yet".
     context.open_database(create="never")
     shipped_observances()  # a broken calendar data file stops edibot here, naming the file, entry and field
-    clock = (
-        SystemClock(zone) if context.fixed_now is None else FakeClock(context.now)
-    )  # --now stops the clock
-    if teams and slack_http:
-        from bot.both import run_both  # noqa: PLC0415 — the platforms load only when asked for
-        from bot.slack.app import SlackNotConfigured  # noqa: PLC0415
-        from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
-
-        try:
-            run_both(
-                settings=context.settings,
-                database=context.database,
-                clock=clock,
-                zone=zone,
-                host=host,
-                port=port or 3000,
-                every=timedelta(seconds=every),
-            )
-        except (SlackNotConfigured, TeamsNotConfigured) as error:
-            raise _fail(str(error)) from None
+    # Stopped by SIGTERM (a container, systemd) as by Ctrl-C: in order, handing back what is claimed.
+    signal.signal(signal.SIGTERM, _interrupt)
+    fixed = context.fixed_now.isoformat() if context.fixed_now is not None else None
+    if http or (role == "worker" and slack_socket):
+        _run_served(
+            context,
+            WebOptions(
+                slack=slack_http or slack_socket,
+                teams=teams,
+                every=every,
+                now=fixed,
+                speed=speed,
+                anchor=speed_from,
+            ),
+            role=role,
+            workers=workers,
+            host=host,
+            port=port or (3978 if teams and not slack_http else 3000),
+        )
         return
-    if teams:
-        from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415 — Teams loads only when asked for
-        from bot.teams.run import DEFAULT_PORT, run_teams  # noqa: PLC0415
-
-        try:
-            run_teams(
-                settings=context.settings,
-                database=context.database,
-                clock=clock,
-                zone=zone,
-                host=host,
-                port=port or DEFAULT_PORT,
-                every=timedelta(seconds=every),
-            )
-        except TeamsNotConfigured as error:
-            raise _fail(str(error)) from None
-        return
-    if slack_socket or slack_http:
+    clock: Any = SystemClock(zone) if fixed is None else FakeClock(context.now)  # --now stops the clock
+    if speed is not None:
+        clock = FastClock(context.now, speed=speed, anchor=speed_from or time.time())
+    if slack_socket:
         from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — Slack loads only when asked for
         from bot.slack.run import run_slack  # noqa: PLC0415
 
@@ -797,10 +836,11 @@ def run(
                 database=context.database,
                 clock=clock,
                 zone=zone,
-                socket=slack_socket,
+                socket=True,
                 host=host,
                 port=port or 3000,
                 every=timedelta(seconds=every),
+                rounds=role != "web",
             )
         except SlackNotConfigured as error:
             raise _fail(str(error)) from None
@@ -813,6 +853,8 @@ def run(
         send=sender,
         daily_cap=context.settings.daily_nudge_cap,
         weekly_cap=context.settings.weekly_nudge_cap,
+        every=timedelta(seconds=every),
+        speed=speed or 1.0,
     )
     if once:
         try:
@@ -823,6 +865,59 @@ def run(
         return
     print(f"edibot is running (console adapter): a round every {every} s. Ctrl-C stops it.")
     run_forever(round_, every=timedelta(seconds=every))
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_served(
+    context: Context, options: WebOptions, *, role: str, workers: int, host: str, port: int
+) -> None:
+    """Slack over HTTP and/or Teams: as one process, N, or a replica with one role (bot/web.py)."""
+    from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — the platforms load only when asked for
+    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
+    from bot.web import WebSpec, run_web, run_worker, run_workers  # noqa: PLC0415
+    from schedules import metrics  # noqa: PLC0415
+
+    spec = WebSpec(**options._asdict())
+    zone = ZoneInfo(context.settings.timezone)
+    folder = metrics.prepare_folder()
+    metrics.enable()
+    common = {
+        "settings": context.settings,
+        "database": context.database,
+        "clock": spec.clock(zone),
+        "zone": zone,
+        "host": host,
+        "port": port,
+    }
+    try:
+        if role == "worker":
+            run_worker(spec, **common)  # type: ignore[arg-type]
+        elif workers > 1:
+            run_workers(spec, role=role, workers=workers, **common)  # type: ignore[arg-type]
+        else:
+            run_web(spec, role=role, **common)  # type: ignore[arg-type]
+    except (SlackNotConfigured, TeamsNotConfigured) as error:
+        raise _fail(str(error)) from None
+    finally:
+        metrics.remove_folder(folder)
+    # Everything is stopped and closed in order by now. The interpreter's own teardown (freeing a few hundred
+    # modules) takes seconds on a busy machine, and a container has 10 s from SIGTERM to exit: skip it.
+    context.close()
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+class WebOptions(NamedTuple):
+    slack: bool
+    teams: bool
+    every: float
+    now: str | None
+    speed: float | None
+    anchor: float | None
 
 
 def _round_summary(done: tuple[SweepReport, DeliveryReport] | None, *, at: datetime) -> str:

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
         description="Reminder messages per person per week (deadline-day and 3-day reminders still go).",
     )
     log_level: str = Field(default="WARNING", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: str = Field(
+        default="text",
+        pattern=r"(?i)^(text|json)$",
+        description="text: readable lines in a terminal; json: one JSON object a line, for a log collector.",
+    )
+    log_levels: str = Field(
+        default="",
+        description="Levels per module, overriding log_level: 'slack_bolt=WARNING,schedules.delivery=DEBUG'.",
+    )
 
     # Slack (see README, "Connecting Slack"). The usual Slack names work, with or without EDIBOT_.
     slack_bot_token: SecretStr | None = Field(
@@ -147,6 +156,12 @@ class Settings(BaseSettings):
             raise ValueError(f"'{value}' is not an IANA time zone such as Europe/London") from error
         return value
 
+    @field_validator("log_levels")
+    @classmethod
+    def _module_levels(cls, value: str) -> str:
+        parse_levels(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
@@ -157,6 +172,25 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)
+
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def parse_levels(value: str) -> dict[str, str]:
+    """'module=LEVEL,module=LEVEL' as a mapping; ValueError naming the first part that isn't one."""
+    levels: dict[str, str] = {}
+    for part in (piece.strip() for piece in value.split(",")):
+        if not part:
+            continue
+        name, equals, level = (side.strip() for side in part.partition("="))
+        if not equals or not name or level.upper() not in LEVELS:
+            raise ValueError(
+                f"'{part}' is not module=LEVEL (LEVEL one of {', '.join(LEVELS)}), "
+                "as in slack_bolt=WARNING,schedules.delivery=DEBUG"
+            )
+        levels[name] = level.upper()
+    return levels
 
 
 ENV_NAMES = {

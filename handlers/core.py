@@ -266,6 +266,8 @@ class CommandLayer:
         # What each button and form runs, by its action id and form id (declared beside what makes them).
         self.buttons = buttons or {}
         self.forms = forms or {}
+        # Told the surface of each command run (a served edibot counts them for /metrics); nothing by default.
+        self.counted: Callable[[str], object] = _uncounted
 
     def handle(
         self,
@@ -505,6 +507,7 @@ class CommandLayer:
         What comes in is cleaned here (clean_text is idempotent, so a way in that cleaned it already loses
         nothing): every command, thread reply, button and form reaches the handlers through this door.
         """
+        self.counted(actor.surface)
         rest = clean_text(rest)
         words = None if words is None else [clean_text(word) for word in words]
         values = None if values is None else {name: clean_text(value) for name, value in values.items()}
@@ -558,3 +561,7 @@ class CommandLayer:
                 )
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
+
+
+def _uncounted(_surface: str) -> None:
+    pass

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from handlers.messages import Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
+from schedules import metrics
 from schedules.admin_notes import PostKind, tell_admins_about_channel_once, tell_admins_once
 from schedules.adoption import render_welcome, welcome_plan
 from schedules.digests import DIGEST_KEY_PREFIX
@@ -61,6 +62,7 @@ class DeliveryReport:
     failed: list[str] = field(default_factory=list)
     paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
     adopted: int = 0  # of those sent, the ones an earlier try had posted (a crash, a timeout): not re-sent
+    handed_back: int = 0  # claimed, then handed back unsent because edibot was stopping
 
 
 def deliver(
@@ -73,6 +75,8 @@ def deliver(
     limit: int = 50,
     clock: Callable[[], datetime] | None = None,
     keys: Collection[str] | None = None,
+    stopping: Callable[[], bool] | None = None,
+    fresh_only: bool = False,
 ) -> DeliveryReport:
     """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the
     lease.
@@ -82,14 +86,27 @@ def deliver(
     `now`), and the messages claimed but not tried are handed back untouched. `keys` limits the round to those
     messages (notices an adapter has just queued, sent straight away); they are paced and retried all the
     same.
+
+    `stopping` is asked before each message: once it says yes (edibot was told to stop), the messages
+    claimed but not yet tried are handed back at once, for this or another worker to send, rather than held
+    until their lease runs out; the one being sent is finished first. `fresh_only`: no message whose lease
+    ran out (see outbox.claim_due).
     """
     report = DeliveryReport()
     with database.session() as session:
-        claims = outbox.claim_due(session, now=now, lease_until=now + lease, limit=limit, keys=keys)
+        claims = outbox.claim_due(
+            session, now=now, lease_until=now + lease, limit=limit, keys=keys, fresh_only=fresh_only
+        )
     claimed = [claim.id for claim in claims]
     in_doubt = {claim.id for claim in claims if claim.in_doubt}
     for position, ready in _prepared(database, claimed, now=now, zone=zone):
         message_id, to, attempt, reply = ready.message_id, ready.to, ready.attempt, ready.reply
+        if stopping is not None and stopping():
+            with database.session() as session:
+                outbox.hand_back(session, claimed[position:], lease_until=now + lease)
+            report.handed_back = len(claimed) - position
+            log.info("stopping: %d claimed messages handed back unsent", report.handed_back)
+            break
         try:
             platform_id = _found(send, ready) if message_id in in_doubt else None
             if platform_id is not None:
@@ -102,6 +119,7 @@ def deliver(
             else:
                 platform_id = _post(send, to, reply, key=ready.key)
         except RateLimited as error:
+            metrics.rate_limited()
             answered = clock() if clock is not None else now
             _pause(
                 database,

@@ -4,6 +4,8 @@ process at a time."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +15,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from schedules.delivery import DeliveryReport, deliver
+from schedules import metrics
+from schedules.delivery import LEASE, DeliveryReport, deliver
 from schedules.digests import queue_digests
 from schedules.leader import Leader, exclusive
 from schedules.planning import SweepReport, sweep
@@ -23,6 +26,8 @@ from storage.rules.calendar import WEEKLY_CAP
 from storage.rules.clock import Clock
 
 log = logging.getLogger(__name__)
+
+BATCH = 50  # messages a delivery claims at a time (deliver's limit)
 
 
 class NudgeRound:
@@ -38,6 +43,9 @@ class NudgeRound:
         send: Sender,
         daily_cap: int = 1,
         weekly_cap: int = WEEKLY_CAP,
+        every: timedelta = timedelta(seconds=60),
+        speed: float = 1.0,
+        keep_delivering: bool = False,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -45,11 +53,32 @@ class NudgeRound:
         self.send = send
         self.daily_cap = daily_cap
         self.weekly_cap = weekly_cap
-        self.leader = Leader(database)
+        # Leases are counted by the clock: one `speed` times faster than the wall's (a rehearsal) stretches
+        # them as much, so they last as long in real time. The lead lasts two rounds (two minutes at the
+        # default `every`), so a leader that renews it each round keeps it, and one that died is replaced
+        # within two rounds; a round that outlasts it is still alone, under the advisory lock (`exclusive`).
+        self.leader = Leader(database, lease=2 * every * speed)
+        self.lease = LEASE * speed
+        # edibot's rounds (`edibot run`) keep delivering while a backlog lasts; a round called by hand
+        # delivers one batch.
+        self.keep_delivering = keep_delivering
+        self.longest_wait = (
+            every / 2
+        )  # a platform's wait longer than this (as the clock counts) ends the round
+        # Set when edibot is told to stop (SIGTERM, Ctrl-C): no new claims, and claimed messages not yet tried
+        # are handed back.
+        self.stopping = threading.Event()
 
     def __call__(self) -> tuple[SweepReport, DeliveryReport] | None:
         """One round; None when another process leads or the database can't be reached (the next round
-        retries)."""
+        retries).
+
+        A process that does not lead still delivers: every replica's worker claims due messages (each one
+        claimed by one worker only), so delivery grows with the replicas while the sweep stays single.
+        Messages whose lease ran out are left to the leader.
+        """
+        if self.stopping.is_set():
+            return None
         try:
             return self._round()
         except (OperationalError, InterfaceError) as error:
@@ -78,13 +107,15 @@ class NudgeRound:
         retried as every other; whatever can't go now is left to the rounds.
         """
         try:
-            return deliver(
+            delivered = deliver(
                 self.database,
                 now=self.clock.now(),
                 zone=self.zone,
                 send=self.send,
                 clock=self.clock.now,
                 keys=keys,
+                lease=self.lease,
+                stopping=self.stopping.is_set,
             )
         except (OperationalError, InterfaceError) as error:
             log.warning("database unavailable, notices wait for the next round: %s", error.orig or error)
@@ -92,20 +123,27 @@ class NudgeRound:
         except DatabaseGone as error:
             log.error("notices not sent: %s", error)
             return None
+        _count(delivered)
+        return delivered
 
     def _round(self) -> tuple[SweepReport, DeliveryReport] | None:
         self.database.check()
         now = self.clock.now()
         if not self.leader.acquire(now):
+            self._deliver_only(now)
             return None
         with exclusive(self.database) as ours:
             if not ours:
+                self._deliver_only(now)
                 return None
+            started = time.monotonic()
             swept = sweep(
                 self.database, now=now, zone=self.zone, daily_cap=self.daily_cap, weekly_cap=self.weekly_cap
             )
+            metrics.sweep_took(time.monotonic() - started)
+            metrics.nudges(queued=swept.messages_queued)
             queue_digests(self.database, now=now, zone=self.zone)  # each channel's weekly digest, once
-            delivered = deliver(self.database, now=now, zone=self.zone, send=self.send, clock=self.clock.now)
+            delivered = self._deliver(now)
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(
                 "nudges: %d planned, %d messages queued, %d sent, %d retried, %d failed",
@@ -116,6 +154,56 @@ class NudgeRound:
                 len(delivered.failed),
             )
         return swept, delivered
+
+    def _deliver(self, now: datetime, *, fresh_only: bool = False) -> DeliveryReport:
+        """Delivers what is due; with `keep_delivering`, batch after batch while more is due, and after a
+        short "wait" from the platform (a 429's Retry-After) once it has passed, rather than at the next
+        round: so a backlog leaves at the rate the platform allows, not at one batch a round."""
+        total = DeliveryReport()
+        while True:
+            delivered = deliver(
+                self.database,
+                now=now,
+                zone=self.zone,
+                send=self.send,
+                clock=self.clock.now,
+                lease=self.lease,
+                limit=BATCH,
+                stopping=self.stopping.is_set,
+                fresh_only=fresh_only,
+            )
+            _count(delivered)
+            total.sent += delivered.sent
+            total.retried += delivered.retried
+            total.failed += delivered.failed
+            total.adopted += delivered.adopted
+            total.paused_until = delivered.paused_until or total.paused_until
+            if not self.keep_delivering or self.stopping.is_set():
+                return total
+            if delivered.paused_until is not None:
+                wait = (delivered.paused_until - self.clock.now()).total_seconds()
+                if wait > self.longest_wait.total_seconds() or self.stopping.wait(max(wait, 0.0)):
+                    return total  # a long wait is the next rounds' to keep; or edibot is stopping
+            elif delivered.sent + delivered.retried + len(delivered.failed) < BATCH:
+                return total  # nothing more was due
+            now = self.clock.now()
+
+    def _deliver_only(self, now: datetime) -> None:
+        """Another process leads (sweeps): this one helps deliver what is due — messages nobody has tried
+        yet, or whose try ended; one whose lease ran out is the leader's to take over (its holder may be
+        slow rather than gone, and the leader works alone under the advisory lock)."""
+        delivered = self._deliver(now, fresh_only=True)
+        if delivered.sent or delivered.failed:
+            log.info(
+                "delivery: %d sent, %d retried, %d failed",
+                delivered.sent,
+                delivered.retried,
+                len(delivered.failed),
+            )
+
+
+def _count(delivered: DeliveryReport) -> None:
+    metrics.nudges(sent=delivered.sent, failed=len(delivered.failed), retried=delivered.retried)
 
 
 def outbox_now(

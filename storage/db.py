@@ -25,11 +25,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = (
+    0x0ED1B08  # the advisory lock number migrations run under on PostgreSQL (the scheduler's + 1)
+)
 MARKER = ".edibot-initialised"  # beside a SQLite database: this folder has held one, so never make a new one
 
 # Whether Database.open may make a new SQLite file where none is: never (`edibot run`); only when its folder
@@ -237,7 +240,25 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; an empty database is created from nothing.
 
     SchemaTooNew when the database is at a revision this edibot does not know (a newer one upgraded it).
+
+    On PostgreSQL, under an advisory lock: replicas started together upgrade one after another, and each one
+    after the first finds the schema at head and does nothing (without the lock, two would race to create
+    the same tables and one would fail to start). SQLite has one writer at a time already.
     """
+    if engine.dialect.name != "postgresql":
+        _upgrade_to_head(engine)
+        return
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        holder.commit()  # a session-level lock: it outlives this transaction, until unlocked below
+        try:
+            _upgrade_to_head(engine)
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            holder.commit()
+
+
+def _upgrade_to_head(engine: Engine) -> None:
     config = alembic_config(engine)
     try:
         command.upgrade(config, "head")
@@ -252,6 +273,14 @@ def upgrade(engine: Engine) -> None:
             f"revisions up to {script.get_current_head()}): a newer edibot upgraded it. Run that newer "
             "edibot; to go back to this one, restore a backup made before the upgrade into an empty database."
         ) from None
+
+
+def schema_current(engine: Engine) -> bool:
+    """Whether the database's schema is at the newest migration this edibot knows (for /readyz)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    return current == heads
 
 
 def prepare_sqlite_file(path: Path, *, create: Create) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.batches import among, chunks
@@ -238,13 +238,21 @@ class Claim(NamedTuple):
 
 
 def claim_due(
-    session: Session, *, now: datetime, lease_until: datetime, limit: int, keys: Collection[str] | None = None
+    session: Session,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    keys: Collection[str] | None = None,
+    fresh_only: bool = False,
 ) -> list[Claim]:
     """Take up to `limit` due messages (only those with these keys, when given) under a lease until
     `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try.
 
     Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
     on a claimable message is one that ran out: that message, like one whose try failed, is in doubt.
+    `fresh_only` leaves those alone (a worker that does not lead: its holder may be slow, not gone, and the
+    leader, alone under its lock, takes them over).
     """
     free = (
         OutboxMessage.status == "pending",
@@ -252,16 +260,25 @@ def claim_due(
     )
     in_doubt = or_(OutboxMessage.lease_until.is_not(None), OutboxMessage.failures > 0)
     wanted = select(OutboxMessage.id, in_doubt).where(*free, OutboxMessage.send_at <= now)
+    if fresh_only:
+        wanted = wanted.where(OutboxMessage.lease_until.is_(None))
     if keys is not None:
         if not keys:
             return []
         wanted = wanted.where(OutboxMessage.key.in_(sorted(keys)))
-    found = session.execute(wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)).all()
+    wanted = wanted.order_by(OutboxMessage.send_at, OutboxMessage.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another worker is claiming right now are passed over, not waited for: two delivery workers
+        # take two different batches at once instead of queueing behind each other's row locks. The locks
+        # are held until this session commits, after the UPDATE below.
+        wanted = wanted.with_for_update(skip_locked=True, of=OutboxMessage)
+    found = session.execute(wanted).all()
     if not found:
         return []
     due = [message_id for message_id, _ in found]
     # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
-    # effect (PostgreSQL re-checks the WHERE once the other's row lock is released), and RETURNING says which.
+    # effect (SQLite has one writer at a time; on PostgreSQL the rows are locked already), and RETURNING says
+    # which.
     taken = set(
         session.scalars(
             update(OutboxMessage)
@@ -337,6 +354,16 @@ def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime
             .values(lease_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
+    """How many messages are pending, and when the oldest of those already due was due (None: none is)."""
+    pending = OutboxMessage.status == "pending"
+    depth = session.scalar(select(func.count()).select_from(_OUTBOX).where(pending)) or 0
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.send_at)).where(pending, OutboxMessage.send_at <= now)
+    )
+    return depth, oldest
 
 
 def reminders_since(session: Session, since: Mapping[int, datetime]) -> dict[int, int]:

@@ -5,6 +5,7 @@ over HTTP."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -116,3 +117,47 @@ def post_activity(port: int, activity: dict[str, Any], token: str) -> int:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def start_edibot(
+    env: dict[str, str],
+    arguments: Sequence[str],
+    *,
+    log: IO[Any],
+    start_new_session: bool = True,
+) -> subprocess.Popen[str]:
+    """`edibot ARGUMENTS`, started and left running, its output (both streams) written to `log`."""
+    return subprocess.Popen(
+        [EDIBOT, *arguments],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=start_new_session,
+    )
+
+
+def get(port: int, path: str, *, wait: float = 60) -> httpx.Response:
+    """GET http://127.0.0.1:PORT/PATH; retried while the server is still starting."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=20)
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def terminated(process: subprocess.Popen[str], *, within: float = 10.0) -> float:
+    """SIGTERM to the process (as `docker stop` sends it): the seconds it took to exit, failing past
+    `within`."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AssertionError(f"edibot was still running {within:g} s after SIGTERM") from None
+    return time.monotonic() - started

@@ -146,6 +146,9 @@ class SlackStandIn:
         self._throttled: list[tuple[int, str | None]] = []  # (Retry-After seconds, method or None = any)
         self._refusals: list[tuple[str, str, int]] = []  # (method, Slack error code, HTTP status)
         self._slow: list[tuple[str, float]] = []  # (method, seconds Slack takes to answer it)
+        self._allowed: dict[
+            str, tuple[float, list[float]]
+        ] = {}  # method: (calls a second, recent call times)
         self._withheld: list[list[Any]] = []  # [method, calls answered before the one withheld, channel]
         self._released = (
             threading.Event()
@@ -262,6 +265,12 @@ class SlackStandIn:
         with self._lock:
             self._throttled.extend([(retry_after, method)] * calls)
 
+    def allow_rate(self, method: str, *, per_second: float) -> None:
+        """From now on, calls to `method` beyond `per_second` in any one second (workspace-wide, as Slack
+        counts) answer HTTP 429 with Retry-After: 1."""
+        with self._lock:
+            self._allowed[method] = (per_second, [])
+
     def refuse(self, method: str, error: str, *, status: int = 200, calls: int = 1) -> None:
         """The next `calls` calls to `method` fail with this Slack error code (and HTTP status), whatever they
         ask."""
@@ -339,6 +348,15 @@ class SlackStandIn:
         """(HTTP status, headers, JSON body) for one call; records it."""
         with self._lock:
             throttle = next((t for t in self._throttled if t[1] in (None, method)), None)
+            if throttle is None and method in self._allowed:
+                per_second, recent = self._allowed[method]
+                now = time.monotonic()
+                recent[:] = [at for at in recent if now - at < 1.0]
+                if len(recent) >= per_second:
+                    throttle = (1, method)
+                    self._throttled.append(throttle)
+                else:
+                    recent.append(now)
             if throttle is not None:
                 self._throttled.remove(throttle)
                 self.calls.append(Call(method, params, 429, "ratelimited"))

@@ -3,6 +3,7 @@ process."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,9 +32,11 @@ def run_slack(
     port: int,
     every: timedelta,
     worker: bool = True,
+    rounds: bool = True,
 ) -> None:
     """Serves Slack (Socket Mode or HTTP) here, and runs the reminder rounds and directory matching in a
-    worker process (bot/slack/worker.py; `worker` False: on threads of this process, for comparison)."""
+    worker process (bot/slack/worker.py; `worker` False: on threads of this process, for comparison; `rounds`
+    False: not here at all, `--role web`)."""
     bot = slack_bot(database, clock)
     app = create_app(bot, settings=settings)
     if socket and settings.slack_app_token is None:
@@ -44,7 +47,7 @@ def run_slack(
     schedule = schedule_for(database, settings=settings, clock=clock, zone=zone, every=every)
     bot.outbox = notices_now(database, schedule).deliver_now  # notices go out straight after the answer
     try:
-        with scheduling(database, schedule, worker=worker):
+        with scheduling(database, schedule, worker=worker) if rounds else nullcontext():
             if socket:
                 assert settings.slack_app_token is not None
                 print("edibot is running on Slack (Socket Mode). Ctrl-C stops it.")

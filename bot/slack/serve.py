@@ -23,6 +23,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
+from bot.logs import in_this_context
 from bot.slack.gate import MAX_BODY, Refused, declared_size, signed_by_slack, well_formed
 from storage.db import Database
 
@@ -90,7 +91,8 @@ class SlackHttp:
     async def _in_thread(
         self, work: Callable[[BoltRequest], BoltResponse], request: BoltRequest
     ) -> BoltResponse:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, work, request)
+        # With this request's context (its id, for the log): run_in_executor does not carry it by itself.
+        return await asyncio.get_running_loop().run_in_executor(self.pool, in_this_context(work), request)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -37,11 +37,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.logs import configure_logging
+from bot.logs import configure_from
 from bot.slack.app import workspaces
 from bot.slack.people import match_people
 from bot.slack.sender import SlackSender
 from bot.slack.workspaces import Workspaces
+from schedules import metrics
 from schedules.runner import NudgeRound, schedule_rounds
 from schedules.sending import Sender, Switchboard
 from storage.db import Database, DatabaseGone, DatabaseMissing
@@ -52,8 +53,10 @@ log = logging.getLogger(__name__)
 PEOPLE_EVERY = timedelta(hours=6)
 # The worker yields the CPU to the server: an answer is waited for, a reminder can be a moment late.
 NICENESS = 10
-# A round under way is let finish on a stop (each step commits on its own, so cutting it is safe too).
-STOP_SECONDS = 60.0
+# On a stop, the round under way hands back its claims and ends after the message being sent; a sweep under
+# way is let run this long (each of its steps commits on its own, so cutting it is safe too): within the 10 s
+# a container is given between SIGTERM and SIGKILL, with the server's own few seconds.
+STOP_SECONDS = 5.0
 
 
 class SenderMaker(Protocol):
@@ -106,6 +109,9 @@ def nudge_round(database: Database, schedule: Schedule, reach: Workspaces) -> Nu
         send=send,
         daily_cap=schedule.settings.daily_nudge_cap,
         weekly_cap=schedule.settings.weekly_nudge_cap,
+        every=schedule.every,
+        speed=getattr(schedule.clock, "speed", 1.0),
+        keep_delivering=True,
     )
 
 
@@ -124,8 +130,7 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
         try:
             yield
         finally:
-            scheduler.shutdown(wait=True)
-            round_.step_down()
+            stop_rounds(scheduler, round_)
         return
     spawn = multiprocessing.get_context("spawn")
     theirs, ours = spawn.Pipe(duplex=False)  # the worker reads; only this process can write, or close
@@ -139,16 +144,20 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
         ours.close()
         process.join(STOP_SECONDS)
         if process.is_alive():
+            # Cut short mid-sweep, nothing is lost: each step commits on its own and is keyed.
             log.warning("the scheduler's worker did not stop within %.0f s; ending it", STOP_SECONDS)
-            process.terminate()
+            process.kill()
             process.join()
 
 
 def work(schedule: Schedule, stop: Connection) -> None:
     """The worker process: rounds on a schedule until the server closes its end of `stop` (or is gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us in order after Ctrl-C
+    # SIGTERM sent to the whole group (systemd, `kill -- -PGID`): stop as the server would have us stop.
+    signal.signal(signal.SIGTERM, _stop_waiting)
     os.nice(NICENESS)
-    configure_logging(schedule.settings.log_level)
+    configure_from(schedule.settings)
+    metrics.enable()  # counted in files the server's /metrics adds up (PROMETHEUS_MULTIPROC_DIR, inherited)
     try:
         database = Database.open(schedule.database_url, migrate=False, create="never")
     except (DatabaseMissing, DatabaseGone) as error:
@@ -159,15 +168,40 @@ def work(schedule: Schedule, stop: Connection) -> None:
             log.error("no reminders this round: %s", error)
             if wait([stop], timeout=schedule.every.total_seconds()):
                 return
+    if stop.poll():  # told to stop while starting (a fresh interpreter takes seconds): nothing begun yet
+        database.dispose()
+        return
     scheduler, round_ = _scheduler(database, schedule)
     log.info("scheduler worker %d (of server %d) starts its rounds", os.getpid(), os.getppid())
     scheduler.start()
     try:
         wait([stop])  # readable once the server has closed it: asked to stop, or the server is gone
+    except _Stop:
+        pass
     finally:
-        scheduler.shutdown(wait=True)
-        round_.step_down()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already
+        stop_rounds(scheduler, round_)
         database.dispose()
+    # Stopped in order; the interpreter's teardown would only free memory, slowly on a busy machine, while
+    # the server waits for this process within the 10 s a container is given to stop.
+    logging.shutdown()
+    os._exit(0)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_waiting(_signal: int, _frame: object) -> None:
+    raise _Stop
+
+
+def stop_rounds(scheduler: BackgroundScheduler, round_: NudgeRound) -> None:
+    """No new round; the one under way hands back what it claimed and has not sent, and ends; the lead is
+    given up, so another replica may lead at once."""
+    round_.stopping.set()
+    scheduler.shutdown(wait=True)
+    round_.step_down()
 
 
 def _scheduler(database: Database, schedule: Schedule) -> tuple[BackgroundScheduler, NudgeRound]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import ParamSpec, TypeVar
 
+from bot.logs import in_this_context
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Outcome
 from handlers.replies import understand
@@ -55,7 +56,10 @@ class TeamsBot:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="edibot-teams")
             pool = self._pool
-        return await asyncio.get_running_loop().run_in_executor(pool, lambda: work(*args, **kwargs))
+        # With this request's context (its id, for the log): run_in_executor does not carry it by itself.
+        return await asyncio.get_running_loop().run_in_executor(
+            pool, in_this_context(lambda: work(*args, **kwargs))
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -1,19 +1,11 @@
-"""`edibot run --teams`: the Teams messaging endpoint, with the reminder scheduler on threads beside it."""
+"""`edibot run --teams`: the Teams outbox sender and the command layer's threads (bot/web.py serves them,
+with the reminder scheduler on threads beside it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from bot.config import Settings
-from bot.teams.app import connector_tokens, teams_http
-from bot.teams.edibot import TeamsBot
+from bot.teams.app import connector_tokens
 from bot.teams.sender import TeamsSender
-from bot.teams.serve import MESSAGES_PATH, uvicorn_server
-from handlers.registry import command_layer
-from schedules.runner import NudgeRound, schedule_rounds
 from storage.db import Database
 from storage.rules.clock import Clock
 
@@ -35,41 +27,3 @@ def threads_for(database: Database) -> int:
     """Threads for the command layer: one per connection the database pool keeps."""
     size = getattr(database.engine.pool, "size", None)
     return max(1, size()) if callable(size) else 5
-
-
-def run_teams(
-    *,
-    settings: Settings,
-    database: Database,
-    clock: Clock,
-    zone: ZoneInfo,
-    host: str,
-    port: int,
-    every: timedelta,
-) -> None:
-    """Serves Teams on http://host:port/api/messages and runs the reminder rounds until Ctrl-C."""
-    bot = TeamsBot(layer=command_layer(database, clock), database=database, threads=threads_for(database))
-    front = teams_http(bot, settings=settings)
-    round_ = NudgeRound(
-        database,
-        clock=clock,
-        zone=zone,
-        send=teams_sender(database, settings=settings, clock=clock),
-        daily_cap=settings.daily_nudge_cap,
-        weekly_cap=settings.weekly_nudge_cap,
-    )
-    bot.outbox = round_.deliver_now  # notices go out straight after the answer
-    scheduler = BackgroundScheduler(timezone=zone)
-    schedule_rounds(scheduler, round_, every=every)
-    scheduler.start()
-    try:
-        print(
-            f"edibot is running on Teams: http://{host}:{port}{MESSAGES_PATH}. Ctrl-C stops it.", flush=True
-        )
-        uvicorn_server(front, host=host, port=port).run()
-    except KeyboardInterrupt:
-        pass  # uvicorn has stopped serving and hands Ctrl-C on: the scheduler stops next, in order
-    finally:
-        scheduler.shutdown(wait=True)
-        round_.step_down()
-        bot.close()
