@@ -26,12 +26,14 @@ from storage.models import (
 )
 from storage.outbox import queue_once
 from storage.queries import (
+    ActionLine,
     PlanCounts,
     action_by_former_ref,
     action_by_ref,
     actions_by_plan_ref,
     actions_matching,
     history_of,
+    open_lines_of,
     plan_admins,
     plan_named,
     plans_with_counts,
@@ -332,6 +334,11 @@ class Store:
             .options(*options)
             .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)
         ).all()
+
+    def lines_owned_by(self, person: Person) -> list[ActionLine]:
+        """What `/edi mine` lists: the person's open, live actions as one-line rows, in actions_owned_by's
+        order, each saying whether they declined it."""
+        return open_lines_of(self.session, person.id)
 
     def actions_matching(
         self,
