@@ -94,8 +94,7 @@ _OPEN_LINES = (
 def open_lines_of(session: Session, person_id: int) -> list[ActionLine]:
     """A person's open, live actions, soonest due first, undated last, as one-line rows (the same actions
     and order as Store.actions_owned_by)."""
-    rows = session.connection().execute(_OPEN_LINES, {"person_id": person_id})
-    return [ActionLine(*row) for row in rows]
+    return [ActionLine(*row) for row in session.execute(_OPEN_LINES, {"person_id": person_id})]
 
 
 def plan_admins(session: Session, *, but: int | None = None) -> Sequence[Person]:
