@@ -11,6 +11,7 @@ from handlers.core import CommandSpec, Request
 from handlers.errors import CommandError
 from handlers.messages import Context, Heading, Reply, Text
 from handlers.refs import may_change_action
+from storage.models import Person
 from storage.rules.bounds import FILTER_LIMIT
 from storage.rules.overdue import action_overdue
 
@@ -63,15 +64,7 @@ def mine(request: Request) -> Reply:
     title = f"Your {len(actions)} open action{'s' if len(actions) != 1 else ''}" + (
         f", {overdue} overdue" if overdue else ""
     )
-    if actions:
-        reply = _listing(title, actions, today, empty="")
-    elif person.roles:  # read only when there is nothing to list: it costs a query
-        reply = Reply.say("You have no open actions.")
-    else:
-        reply = Reply.say(
-            "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you "
-            '(`/edi people map "HR Manager" @you`).'
-        )
+    reply = _listing(title, actions, today, empty="" if actions else _no_actions(person))
     if declined:
         # Still theirs on paper until an admin maps it elsewhere; a line of its own says so.
         refs = [action.ref for action in declined]
@@ -83,6 +76,16 @@ def mine(request: Request) -> Reply:
         )
         reply.add(Context(f"You said {named} {'is' if len(refs) == 1 else 'are'}n't yours; {told}."))
     return reply
+
+
+def _no_actions(person: Person) -> str:
+    """Why `/edi mine` lists nothing (asked only then: reading the person's roles costs a query)."""
+    if person.roles:
+        return "You have no open actions."
+    return (
+        "You have no actions: you aren't mapped to any owner role yet. Ask an EDI lead to map you "
+        '(`/edi people map "HR Manager" @you`).'
+    )
 
 
 def list_actions(request: Request) -> Reply:
