@@ -51,6 +51,7 @@ from benchkit import (  # noqa: E402
     postgres_schema,
     print_profile,
 )
+from results import record  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from handlers.core import Actor  # noqa: E402
@@ -196,6 +197,15 @@ def report(figures: Figures) -> bool:
     verdict = "PASS" if cpu <= CPU_TARGET_MS else "FAIL"
     ok &= verdict == "PASS"
     print(f"/edi mine CPU           mean   {cpu:7.2f} ms   target {CPU_TARGET_MS:.0f} ms: {verdict}")
+    record(
+        f"CPU per /edi mine in the command layer, {figures.label}",
+        cpu,
+        "ms",
+        against="the limit",
+        ratio=cpu / CPU_TARGET_MS,
+        target=f"≤ {CPU_TARGET_MS:.0f} ms",
+        passed=verdict == "PASS",
+    )
     return ok
 
 

@@ -69,6 +69,7 @@ from benchkit import (  # noqa: E402
 )
 from httpload import TRANSPORT_ERRORS, Connection  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
+from results import record  # noqa: E402
 from sqlalchemy import Integer, delete, func, make_url, select, text, update  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
@@ -391,6 +392,15 @@ def measure(stores: Stores, api: SlackStandIn, user_id: str, *, modes: list[str]
                 print(
                     f"   p99 during the sweep {p99:.0f} ms, target under {TARGET_MS:.0f} ms: "
                     f"{'PASS' if verdict else 'FAIL'}"
+                )
+                record(
+                    f"/edi mine p99 at 50 in flight during the first sweep, {stores.label}",
+                    p99,
+                    "ms",
+                    against="the limit",
+                    ratio=p99 / TARGET_MS,
+                    target=f"< {TARGET_MS:.0f} ms, every answer right",
+                    passed=verdict,
                 )
     return ok
 
