@@ -1,5 +1,6 @@
 """Benchmark: `/edi mine` and a status change through the command layer, for someone answering for 50 open
-actions in a store of 100,000 (target: at most 20 ms at the median for each). Prints its figures.
+actions in a store of 100,000 (target: at most 20 ms at the median for each, and at most 3 ms of CPU per
+`/edi mine`). Prints its figures.
 
 The store is what the importer would have written for eight organisations' plans (plans, actions, owner
 roles and their links, a "created" history row per action, an import record per plan) plus a people
@@ -50,6 +51,7 @@ from benchkit import (  # noqa: E402
     postgres_schema,
     print_profile,
 )
+from results import record  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from handlers.core import Actor  # noqa: E402
@@ -67,6 +69,7 @@ from storage.models import (  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 TARGET_MS = 20.0
+CPU_TARGET_MS = 3.0  # CPU per `/edi mine` in the command layer (issue 19: at most 3 ms a request)
 RUNS = 300
 WARMUP = 20
 
@@ -82,6 +85,7 @@ class Figures:
     status_ms: list[float]
     build_s: float
     notes: list[str] = field(default_factory=list)
+    mine_cpu_ms: list[float] = field(default_factory=list)
 
 
 def describe_store(database: Database) -> str:
@@ -113,11 +117,13 @@ class Conversation:
         self.refs = sorted(self.rag)
         self.turn = 0
         self.changes = 0
+        self.mine_cpu_ms: list[float] = []  # CPU time of each `/edi mine`: less sensitive to load than wall
 
     def mine(self) -> float:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         outcome = self.layer.handle(self.actor, "/edi mine")
         elapsed = (time.perf_counter() - started) * 1000
+        self.mine_cpu_ms.append((time.process_time() - cpu) * 1000)
         heading = outcome.reply.plain_text().partition("\n")[0]
         if not heading.startswith(f"Your {MINE} open actions"):
             raise SystemExit(f"/edi mine answered unexpectedly: {heading!r}")
@@ -159,6 +165,7 @@ def time_commands(database: Database, label: str, build_s: float) -> tuple[Figur
     changes_before = talk.changes
     mine_ms: list[float] = []
     status_ms: list[float] = []
+    talk.mine_cpu_ms.clear()
     for _ in range(RUNS):  # interleaved, as real traffic is
         mine_ms.append(talk.mine())
         status_ms.append(talk.status())
@@ -168,6 +175,7 @@ def time_commands(database: Database, label: str, build_s: float) -> tuple[Figur
             f"expected {talk.changes - changes_before} history rows from the status changes, found {written}"
         )
     figures = Figures(label, describe_store(database), mine_ms, status_ms, build_s)
+    figures.mine_cpu_ms = list(talk.mine_cpu_ms)
     figures.notes.append(f"{RUNS} status changes wrote {written} history rows")
     return figures, talk
 
@@ -185,6 +193,19 @@ def report(figures: Figures) -> bool:
             f"{name:22} median {median:7.2f} ms   p90 {percentile(values, 90):7.2f} ms   p99 "
             f"{percentile(values, 99):7.2f} ms   ({len(values)} runs)   target {TARGET_MS:.0f} ms: {verdict}"
         )
+    cpu = statistics.mean(figures.mine_cpu_ms)
+    verdict = "PASS" if cpu <= CPU_TARGET_MS else "FAIL"
+    ok &= verdict == "PASS"
+    print(f"/edi mine CPU           mean   {cpu:7.2f} ms   target {CPU_TARGET_MS:.0f} ms: {verdict}")
+    record(
+        f"CPU per /edi mine in the command layer, {figures.label}",
+        cpu,
+        "ms",
+        against="the limit",
+        ratio=cpu / CPU_TARGET_MS,
+        target=f"≤ {CPU_TARGET_MS:.0f} ms",
+        passed=verdict == "PASS",
+    )
     return ok
 
 
@@ -209,36 +230,15 @@ def explain(database: Database, talk: Conversation, *, calls: int = 60, profile:
 
 
 def query_plan(database: Database, ref: str) -> str:
-    """How the database finds an action by reference: the first question every command about one action
-    asks."""
-    query = select(Action.id).where(func.upper(Action.ref) == ref.upper())
+    """How the database finds an action by reference (storage.queries.action_by_ref: references are kept in
+    capitals, so it asks `ref = 'LT-4'` and the unique index on ref serves it, on SQLite and PostgreSQL)."""
+    query = select(Action.id).where(Action.ref == ref.strip().upper())
     compiled = query.compile(database.engine, compile_kwargs={"literal_binds": True})
     with database.engine.connect() as connection:
         if database.engine.dialect.name == "sqlite":
             return "; ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         rows = connection.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}"))
         return "; ".join(" ".join(row[0].split()) for row in rows)
-
-
-def what_if_index(database: Database, talk: Conversation, *, calls: int = 100) -> None:
-    """Re-time the status change with an index on upper(ref) added to this throwaway database (not the
-    product)."""
-    ddl = "CREATE INDEX bench_what_if_upper_ref ON actions (upper(ref))"
-    with database.engine.begin() as connection:
-        connection.execute(text(ddl))
-        if database.engine.dialect.name != "sqlite":
-            connection.execute(text("ANALYZE actions"))
-    times = [talk.status() for _ in range(calls)]
-    mine = [talk.mine() for _ in range(calls)]
-    print(f"   what-if, on this throwaway database only: {ddl}")
-    print(f"     query plan now: {query_plan(database, talk.refs[0])}")
-    print(
-        f"     /edi green|amber REF median {statistics.median(times):.2f} ms, p90 "
-        f"{percentile(times, 90):.2f} ms; /edi mine median {statistics.median(mine):.2f} ms "
-        f"({calls} runs each)"
-    )
-    with database.engine.begin() as connection:
-        connection.execute(text("DROP INDEX bench_what_if_upper_ref"))
 
 
 # -- main --------------------------------------------------------------------------------------------------
@@ -259,11 +259,8 @@ def _time_and_report(database: Database, label: str, build_s: float, *, show: bo
     ok = report(figures)
     if show or not ok:
         print(f"   where the time goes ({label}):")
-        print(
-            f"   query plan for upper(ref) = '{talk.refs[0].upper()}': {query_plan(database, talk.refs[0])}"
-        )
+        print(f"   query plan for ref = '{talk.refs[0].upper()}': {query_plan(database, talk.refs[0])}")
         explain(database, talk, profile=profile)
-        what_if_index(database, talk)
     return ok
 
 
@@ -297,7 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with postgres_schema(postgres) as url:
             ok &= run_on(url, world, postgres_label(url), analyze=True, show=show, profile=args.profile)
 
-    print(f"target: median at most {TARGET_MS:.0f} ms for both commands: {'PASS' if ok else 'FAIL'}")
+    print(
+        f"targets: median at most {TARGET_MS:.0f} ms for both commands, CPU at most {CPU_TARGET_MS:.0f} ms "
+        f"per /edi mine: {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

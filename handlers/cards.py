@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from typing import Protocol
 
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
@@ -13,7 +14,9 @@ from storage.rules.bounds import NOTE_LIMIT
 from storage.rules.deadlines import Deadline, DeadlineKind, implausible_year
 from storage.rules.overdue import days_overdue
 from storage.rules.owners import list_owners
+from storage.rules.rag import Rag
 from storage.rules.recurrence import say_recurrence
+from storage.rules.status import Status
 
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue (done)"}
 
@@ -60,13 +63,37 @@ def why_unreadable(written: str, deadline: Deadline) -> str:
     return re.sub(r";?\s*kept as text.*$", "", reason)
 
 
-def understood(action: Action) -> str:
+class Listed(Protocol):
+    """What a one-line summary reads of an action: an Action, or a row of its columns (storage's
+    ActionLine)."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def deadline_text(self) -> str | None: ...
+    @property
+    def deadline_kind(self) -> DeadlineKind: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def recurrence(self) -> str | None: ...
+    @property
+    def rag(self) -> Rag | None: ...
+    @property
+    def status(self) -> Status: ...
+
+
+def understood(action: Listed) -> str:
     return describe_deadline(
         action.deadline_kind, start=action.start_date, due=action.due_date, recurrence=action.recurrence
     )
 
 
-def due_label(action: Action, today: date) -> str:
+def due_label(action: Listed, today: date) -> str:
     written = (action.deadline_text or "").strip()
     reading = understood(action)
     label = f"{written} ({reading})" if written and written.lower() != reading else reading
@@ -76,12 +103,12 @@ def due_label(action: Action, today: date) -> str:
     return label
 
 
-def status_label(action: Action) -> str:
+def status_label(action: Listed) -> str:
     rag = RAG_LABEL.get(action.rag or "", "not rated")
     return "Done" if action.status == "done" else rag
 
 
-def action_line(action: Action, today: date) -> str:
+def action_line(action: Listed, today: date) -> str:
     """One line: "LT-4 · Review recruitment adverts · due 30 Jun 2023 — overdue by 12 days · Amber"."""
     return f"{action.ref} · {action.title} · {due_label(action, today)} · {status_label(action)}"
 

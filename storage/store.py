@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.sql import Select
 
@@ -26,12 +26,14 @@ from storage.models import (
 )
 from storage.outbox import queue_once
 from storage.queries import (
+    ActionLine,
     PlanCounts,
     action_by_former_ref,
     action_by_ref,
     actions_by_plan_ref,
     actions_matching,
     history_of,
+    open_lines_of,
     plan_admins,
     plan_named,
     plans_with_counts,
@@ -44,6 +46,15 @@ from storage.rules.refs import next_numbered_ref
 # stale signature, and Slack's last retry of an event comes about six minutes after the first try.
 DELIVERIES_KEPT = timedelta(minutes=10)
 _CHUNK = 500  # ids per IN (...), well inside SQLite's and PostgreSQL's parameter limits
+
+
+# Asked on every request (who is speaking; was this delivery handled before?): built once with their values
+# bound per call, so SQLAlchemy finds them in its compiled cache without walking a new statement each time.
+_PERSON_BY_SLACK_ID = select(Person).where(Person.slack_id == bindparam("value"))
+_PERSON_BY_TEAMS_ID = select(Person).where(Person.teams_id == bindparam("value"))
+_PERSON_BY_EMAIL = select(Person).where(func.lower(Person.email) == bindparam("value"))
+_PERSON_BY_KEY = select(Person).where(Person.key == bindparam("value"))
+_DELIVERY_SEEN = select(ProcessedDelivery.key).where(ProcessedDelivery.key == bindparam("key"))
 
 
 def person_key(name: str) -> str:
@@ -87,17 +98,17 @@ class Store:
         """The person a platform identity belongs to: by platform id first, then email, then name."""
         checks = []
         if slack_id:
-            checks.append(Person.slack_id == slack_id)
+            checks.append((_PERSON_BY_SLACK_ID, slack_id))
         if teams_id:
-            checks.append(Person.teams_id == teams_id)
+            checks.append((_PERSON_BY_TEAMS_ID, teams_id))
         if email:
-            checks.append(func.lower(Person.email) == email.strip().lower())
-        for check in checks:
-            person = self.session.scalar(select(Person).where(check))
+            checks.append((_PERSON_BY_EMAIL, email.strip().lower()))
+        if name:
+            checks.append((_PERSON_BY_KEY, person_key(name)))
+        for statement, value in checks:
+            person = self.session.scalar(statement, {"value": value})
             if person is not None:
                 return person
-        if name:
-            return self.session.scalar(select(Person).where(Person.key == person_key(name)))
         return None
 
     def people_matching(
@@ -332,6 +343,11 @@ class Store:
             .options(*options)
             .order_by(Action.due_date.is_(None), Action.due_date, Action.ref)
         ).all()
+
+    def lines_owned_by(self, person: Person) -> list[ActionLine]:
+        """What `/edi mine` lists: the person's open, live actions as one-line rows, in actions_owned_by's
+        order, each saying whether they declined it."""
+        return open_lines_of(self.session, person.id)
 
     def actions_matching(
         self,
@@ -593,7 +609,7 @@ class Store:
         queue_once(self.session, key=key, person_id=person_id, send_at=at, now=at, reply=reply)
 
     def delivery_seen(self, key: str) -> bool:
-        return self.session.get(ProcessedDelivery, key) is not None
+        return self.session.scalar(_DELIVERY_SEEN, {"key": key}) is not None
 
     def remember_delivery(self, key: str, *, at: datetime) -> None:
         """Remembers a delivery handled at `at`, and forgets those older than DELIVERIES_KEPT."""

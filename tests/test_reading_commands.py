@@ -101,6 +101,21 @@ def test_mine_for_someone_mapped_to_no_role_says_how_to_get_mapped(
     transcript.expect_reply("You have no actions: you aren't mapped to any owner role yet.")
 
 
+def test_mine_once_every_action_is_done_or_declined_says_there_is_nothing_open(
+    transcript: Transcript,
+) -> None:
+    transcript.say("@Ewan Campbell", "/edi done NO-12")
+    transcript.say("@Ewan Campbell", "/edi mine")
+    transcript.expect_reply("You have no open actions.")
+
+    transcript.say("@Amina Khan", "/edi notmine NO-2 NO-6 NO-9")
+    transcript.say("@Amina Khan", "/edi mine")
+    transcript.expect_reply(
+        "You have no open actions.",
+        "You said NO-2, NO-6 and NO-9 aren't yours; the plan admins have been told.",
+    )
+
+
 @pytest.fixture
 def talent_plan(transcript: Transcript, store: Database, clock: FakeClock, tmp_path: Path) -> None:
     """A second plan, "Talent Review" (TR-1…TR-40), all owned by the Talent Team; TR-40 is due first."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.console import FakeClock
 from bot.slack.sender import SlackSender
@@ -71,6 +71,33 @@ def test_edi_mine_answers_in_the_response_itself_for_the_caller_alone(slack: Sla
     assert answer.body["response_type"] == "ephemeral"
     assert "Your 3 open actions, 1 overdue" in answer.shown
     assert "NO-2" in answer.shown
+
+
+def test_asking_for_your_actions_again_writes_nothing(slack: SlackWorkspace) -> None:
+    amina = slack.person("Amina Khan")
+    slack.command(amina, "mine")  # the first time: her Slack id, and Slack as the platform she last used
+    before = _person_row(slack.store, "Amina Khan"), store_state(slack.store)
+    writes: list[str] = []
+
+    def count_writes(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(slack.store.engine, "before_cursor_execute", count_writes)
+    try:
+        answer = slack.command(amina, "mine")
+    finally:
+        event.remove(slack.store.engine, "before_cursor_execute", count_writes)
+
+    assert "Your 3 open actions, 1 overdue" in answer.shown
+    assert (_person_row(slack.store, "Amina Khan"), store_state(slack.store)) == before
+    assert writes == []  # a read stays a read: not even a write of what was already there
+
+
+def _person_row(store: Database, name: str) -> dict[str, Any]:
+    with store.session() as session:
+        person = session.scalars(select(Person).where(Person.name == name)).one()
+        return {column.key: getattr(person, column.key) for column in Person.__table__.columns}
 
 
 def test_someone_in_the_directory_by_email_only_is_recognised_and_their_slack_id_remembered(
