@@ -32,6 +32,7 @@ from bot.console import (
     run_script,
 )
 from bot.demo import DemoFolderRefused, run_demo
+from bot.feedback_cli import feedback_app
 from bot.logs import configure_logging
 from bot.render import clip, plural, print_action, print_history, print_import
 from handlers.core import Actor
@@ -121,6 +122,8 @@ def _file_problem(error: OSError) -> str:
     return f"edibot can't use{where}: {error.strerror or error}."
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 app = typer.Typer(
     name="edibot",
     help="edibot runs an Equality, Diversity & Inclusion action plan: import it, then track it.",
@@ -202,11 +205,23 @@ def _main(
             "--version", callback=_show_version, is_eager=True, help="Print edibot's version and stop."
         ),
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="DEBUG, INFO, WARNING or ERROR (default: EDIBOT_LOG_LEVEL, else WARNING).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     try:
         settings = load_settings()
     except SettingsError as error:
         raise _fail(str(error)) from None
+    if log_level is not None:
+        if log_level.upper() not in LOG_LEVELS:
+            raise _fail(f"--log-level: '{log_level}' is not one of {', '.join(LOG_LEVELS)}.")
+        settings = settings.model_copy(update={"log_level": log_level.upper()})
     configure_logging(settings.log_level)
     zone = ZoneInfo(settings.timezone)
     if now is None:
@@ -423,6 +438,7 @@ def show(
 
 
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(feedback_app, name="feedback")
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")

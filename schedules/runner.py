@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from schedules.delivery import DeliveryReport, deliver
 from schedules.digests import queue_digests
+from schedules.feedback import forget_old_feedback, release_feedback
 from schedules.leader import Leader, exclusive
 from schedules.planning import SweepReport, sweep
 from schedules.sending import Sender
@@ -105,6 +106,8 @@ class NudgeRound:
                 self.database, now=now, zone=self.zone, daily_cap=self.daily_cap, weekly_cap=self.weekly_cap
             )
             queue_digests(self.database, now=now, zone=self.zone)  # each channel's weekly digest, once
+            release_feedback(self.database, now=now, zone=self.zone)  # anonymous feedback, in batches
+            forget_old_feedback(self.database, now=now, zone=self.zone)
             delivered = deliver(self.database, now=now, zone=self.zone, send=self.send, clock=self.clock.now)
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(
