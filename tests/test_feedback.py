@@ -38,7 +38,9 @@ def set_up_feedback(
 ) -> None:
     """Anonymous feedback set up as `edibot feedback setup` leaves it: a channel, responders, 09:00 and 15:00."""
     with store.session() as session:
-        settings, _ = stored.settings_or_new(session, channel=RESPONDERS_CHANNEL, channel_name="feedback-team")
+        settings, _ = stored.settings_or_new(
+            session, channel=RESPONDERS_CHANNEL, channel_name="feedback-team"
+        )
         settings.k, settings.retention_days, settings.release_times = 5, 365, ["09:00", "15:00"]
         if publish:
             settings.publish_channel, settings.publish_channel_name = publish, "all-staff"
@@ -101,7 +103,9 @@ def test_the_form_says_who_sees_what_and_that_writing_style_can_identify(
     assert [piece.text for piece in kept(store)] == ["The new flexible working policy is hard to find"]
 
 
-def test_bad_feedback_is_refused_in_words_and_nothing_is_kept(transcript: Transcript, store: Database) -> None:
+def test_bad_feedback_is_refused_in_words_and_nothing_is_kept(
+    transcript: Transcript, store: Database
+) -> None:
     transcript.say("@Amina Khan", "/edi feedback Please fix the lifts")
     transcript.expect_reply("isn't set up here yet", "haven't kept anything")
     set_up_feedback(store)
@@ -202,7 +206,9 @@ def test_feedback_is_released_in_shuffled_batches_at_the_release_times(
     assert release_feedback(store, now=clock.now().replace(hour=9, minute=0), zone=LONDON).posts == []
     transcript.at("2025-11-03T09:30")
     for number in range(6):
-        transcript.say("@Amina Khan" if number % 2 else "@Sam Patel", f"/edi feedback Thought number {number}")
+        transcript.say(
+            "@Amina Khan" if number % 2 else "@Sam Patel", f"/edi feedback Thought number {number}"
+        )
     if store.engine.dialect.name == "sqlite":  # no hidden rowid: the table's own order is by random reference
         refs_in_order = [piece.ref for piece in kept(store)]
         assert refs_in_order == sorted(refs_in_order)
@@ -215,13 +221,17 @@ def test_feedback_is_released_in_shuffled_batches_at_the_release_times(
     assert report.slot == "2025-11-03 15:00" and len(report.posts) == 6
     posts = released_posts(store)
     assert all(post.channel == RESPONDERS_CHANNEL for post in posts)
-    texts = [next(b["text"] for b in post.reply["blocks"] if "Thought" in b.get("text", "")) for post in posts]
+    texts = [
+        next(b["text"] for b in post.reply["blocks"] if "Thought" in b.get("text", "")) for post in posts
+    ]
     assert sorted(texts) != texts or texts != [f"> Thought number {n}" for n in range(6)]
     assert sorted(texts) == sorted(f"> Thought number {n}" for n in range(6))
     # The same slot again (a second replica, a restart) releases nothing twice.
     assert release_feedback(store, now=clock.now().replace(hour=15, minute=1), zone=LONDON).posts == []
     # Each post carries the responders' buttons, and nothing of who sent it.
-    assert {button["label"] for b in posts[0].reply["blocks"] if b["type"] == "Buttons" for button in b["buttons"]} == {
+    assert {
+        button["label"] for b in posts[0].reply["blocks"] if b["type"] == "Buttons" for button in b["buttons"]
+    } == {
         "Reply",
         "You said, we did",
         "Link to an action",
@@ -238,20 +248,28 @@ def test_follow_ups_wait_for_the_next_release_too(transcript: Transcript, store:
     assert len(released_posts(store)) == 1
     release_feedback(store, now=transcript.clock.now().replace(hour=15), zone=LONDON)
     posts = released_posts(store)
-    assert len(posts) == 2 and "Follow-up" in str(posts[-1].reply) and "Even on Fridays" in str(posts[-1].reply)
+    assert (
+        len(posts) == 2 and "Follow-up" in str(posts[-1].reply) and "Even on Fridays" in str(posts[-1].reply)
+    )
 
 
-def test_responders_publish_you_said_we_did_and_link_an_action(transcript: Transcript, store: Database) -> None:
+def test_responders_publish_you_said_we_did_and_link_an_action(
+    transcript: Transcript, store: Database
+) -> None:
     set_up_feedback(store)
     transcript.say("@Amina Khan", "/edi feedback The intranet has no captions on videos")
     ref = receipt(transcript)[:6]
     transcript.say("@Amina Khan", f"/edi responders answer {ref} hello")
     transcript.expect_reply("Only the feedback responders can do that", "haven't changed anything")
-    transcript.say("@Priya Shah", f"/edi responders publish FB-{ref} You said videos lacked captions; we added them")
+    transcript.say(
+        "@Priya Shah", f"/edi responders publish FB-{ref} You said videos lacked captions; we added them"
+    )
     transcript.expect_reply("Published to #all-staff")
     transcript.say("@Priya Shah", f"/edi responders link FB-{ref} NO-2")
     transcript.expect_reply(f"FB-{ref} is marked as leading to NO-2")
-    transcript.say("@Priya Shah", f'/edi responders link FB-{ref} new plan:"Northbridge EDI Plan" Caption videos')
+    transcript.say(
+        "@Priya Shah", f'/edi responders link FB-{ref} new plan:"Northbridge EDI Plan" Caption videos'
+    )
     transcript.expect_reply("Added NO-16", f"Linked to anonymous feedback FB-{ref}")
     with store.session() as session:
         published = session.scalars(
@@ -288,7 +306,9 @@ def test_every_count_shows_only_groups_of_at_least_k(transcript: Transcript, sto
 
     for number in range(7):  # 6 on the first topic, 1 on the second: the second must not stand out
         who = Actor(surface="console", name=f"Person {number}")
-        layer.submit(who, "feedback", "", {"text": f"Note {number}", "topic": topics[0] if number < 6 else topics[1]})
+        layer.submit(
+            who, "feedback", "", {"text": f"Note {number}", "topic": topics[0] if number < 6 else topics[1]}
+        )
     transcript.say("@Priya Shah", "/edi responders stats")
     transcript.expect_reply("In all: 7", f"{topics[0]}: 6" if False else "fewer than 5")
     reply = transcript.reply
@@ -330,15 +350,27 @@ def test_codes_forgive_case_and_confusable_letters() -> None:
 
 
 def test_cli_sets_up_feedback_and_only_a_responder_may_change_it(cli: CliRun, tmp_path: Path) -> None:
-    code, _, err = cli("people", "import", str(Path(__file__).parents[1] / "bot" / "samples" / "northbridge_people.csv"))
+    code, _, err = cli(
+        "people", "import", str(Path(__file__).parents[1] / "bot" / "samples" / "northbridge_people.csv")
+    )
     assert code == 0, err
     code, _, err = cli("feedback", "setup", "--channel", "C0FB|feedback-team")
     assert code == 1 and "--responders" in err
     code, _, err = cli("feedback", "setup", "--channel", "C0FB|feedback-team", "--responders", "Nobody Here")
     assert code == 1 and "Nobody Here" in err
     code, out, err = cli(
-        "feedback", "setup", "--channel", "C0FB|feedback-team", "--responders", "Priya Shah", "--k", "6",
-        "--release", "08:30,16:00", "--retention-days", "180",
+        "feedback",
+        "setup",
+        "--channel",
+        "C0FB|feedback-team",
+        "--responders",
+        "Priya Shah",
+        "--k",
+        "6",
+        "--release",
+        "08:30,16:00",
+        "--retention-days",
+        "180",
     )
     assert code == 0, err
     assert "#feedback-team" in out and "08:30 and 16:00" in out and "Priya Shah" in out and "6 or more" in out
