@@ -535,7 +535,7 @@ class Feedback(Base):
 
     __tablename__ = "feedback"
     # SQLite keeps a hidden rowid in insertion order; without it, rows are stored by their random reference.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     ref: Mapped[str] = mapped_column(String(6), primary_key=True)
     text: Mapped[str] = mapped_column(Text)

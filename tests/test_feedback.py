@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.console import FakeClock
+from handlers.core import Actor
+from handlers.messages import reply_from_data
 from schedules.feedback import forget_old_feedback, release_feedback
 from storage import feedback as stored
 from storage.db import Database
@@ -36,7 +38,7 @@ RESPONDERS_CHANNEL = "C0FEEDBACK"
 def set_up_feedback(
     store: Database, *, responders: tuple[str, ...] = ("Priya Shah",), publish: str | None = "C0ALLSTAFF"
 ) -> None:
-    """Anonymous feedback set up as `edibot feedback setup` leaves it: a channel, responders, 09:00 and 15:00."""
+    """Anonymous feedback set up as `edibot feedback setup` leaves it: a channel, responders, 09:00, 15:00."""
     with store.session() as session:
         settings, _ = stored.settings_or_new(
             session, channel=RESPONDERS_CHANNEL, channel_name="feedback-team"
@@ -126,8 +128,6 @@ def test_bad_feedback_is_refused_in_words_and_nothing_is_kept(
 def test_an_unknown_topic_is_refused_naming_the_topics(transcript: Transcript, store: Database) -> None:
     set_up_feedback(store)
     layer = transcript.layer
-    from handlers.core import Actor
-
     outcome = layer.submit(
         Actor(surface="console", name="Amina Khan"), "feedback", "", {"text": "Hello", "topic": "Weather"}
     )
@@ -285,8 +285,6 @@ def test_responders_buttons_open_forms_that_answer(transcript: Transcript, store
     code = receipt(transcript)
     release_feedback(store, now=transcript.clock.now().replace(hour=9, minute=31), zone=LONDON)
     [post] = released_posts(store)
-    from handlers.messages import reply_from_data
-
     transcript.console.reminded("Priya Shah", reply_from_data(post.reply))
     transcript.say("@Priya Shah", "1")  # [1] Reply
     transcript.expect_reply("Your reply")
@@ -302,8 +300,6 @@ def test_every_count_shows_only_groups_of_at_least_k(transcript: Transcript, sto
         topics = stored.themes(session)
     assert len(topics) >= 2
     layer = transcript.layer
-    from handlers.core import Actor
-
     for number in range(7):  # 6 on the first topic, 1 on the second: the second must not stand out
         who = Actor(surface="console", name=f"Person {number}")
         layer.submit(
