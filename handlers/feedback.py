@@ -426,7 +426,7 @@ def _answer(request: Request, words: list[str]) -> Reply:
     if len(words) < 2:
         raise CommandError(RESPONDERS_USAGE)
     piece = _piece(request, words[0])
-    text = _clean_text(_rest_after(request, 2), what="reply")
+    text = _clean_text(_rest_after(request, 1), what="reply")
     piece.messages.append(
         FeedbackMessage(author="responders", text=text, on=request.now.date(), released=True)
     )
@@ -438,7 +438,7 @@ def _publish(request: Request, words: list[str]) -> Reply:
         raise CommandError(RESPONDERS_USAGE)
     piece = _piece(request, words[0])
     settings = _settings(request)
-    text = _clean_text(_rest_after(request, 2), what="“You said, we did”")
+    text = _clean_text(_rest_after(request, 1), what="“You said, we did”")
     if not settings.publish_channel:
         raise CommandError(
             "No channel to publish to yet: `/edi responders setup #responders-channel publish #all-staff`. "

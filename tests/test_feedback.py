@@ -3,13 +3,16 @@ and the smallest group a count may show."""
 
 from __future__ import annotations
 
+import csv
+import logging
 import random
 import re
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot.console import FakeClock
 from handlers.core import Actor
@@ -154,7 +157,12 @@ def test_the_receipt_code_reads_replies_and_adds_follow_ups_and_a_wrong_one_reve
     transcript.expect_reply(f"Replied to FB-{ref}")
     for _ in range(2):
         transcript.say("@Sam Patel", f"/edi feedback check {code}")
-        transcript.expect_reply("You added", "times out", "The responders replied", "fixing it this month")
+        transcript.expect_reply(
+            "You added",
+            "It also times out",
+            "The responders replied",
+            "Thank you: we're fixing it this month",
+        )
 
     # A wrong secret and a reference that doesn't exist get the same answer, naming nothing.
     wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
@@ -276,7 +284,7 @@ def test_responders_publish_you_said_we_did_and_link_an_action(
             select(OutboxMessage).where(OutboxMessage.key.startswith("feedback-published:"))
         ).one()
         assert published.channel == "C0ALLSTAFF"
-        assert "we added them" in str(published.reply)
+        assert "You said videos lacked captions; we added them" in str(published.reply)
 
 
 def test_responders_buttons_open_forms_that_answer(transcript: Transcript, store: Database) -> None:
@@ -291,7 +299,7 @@ def test_responders_buttons_open_forms_that_answer(transcript: Transcript, store
     transcript.say("@Priya Shah", "Done: the directory has a pronouns field now")
     transcript.expect_reply("Replied to FB-")
     transcript.say("@Amina Khan", f"/edi feedback check {code}")
-    transcript.expect_reply("pronouns field now")
+    transcript.expect_reply("Done: the directory has a pronouns field now")
 
 
 def test_every_count_shows_only_groups_of_at_least_k(transcript: Transcript, store: Database) -> None:
@@ -382,3 +390,84 @@ def test_cli_sets_up_feedback_and_only_a_responder_may_change_it(cli: CliRun, tm
     assert code == 0 and "groups of 7" in out, err
     code, _, err = cli("--log-level", "LOUD", "feedback", "export")
     assert code == 1 and "--log-level" in err
+
+
+def test_responders_change_the_settings_in_chat_and_no_one_else_may(
+    transcript: Transcript, store: Database
+) -> None:
+    set_up_feedback(store)
+    transcript.say("@Amina Khan", "/edi responders setup k 3")
+    transcript.expect_reply("Only the feedback responders can do that", "haven't changed anything")
+    transcript.say("@Priya Shah", "/edi responders setup k 1")
+    transcript.expect_reply("k is a whole number from 2 to 50")
+    transcript.say("@Priya Shah", "/edi responders setup release 9am")
+    transcript.expect_reply("'9am' is not a time of day")
+    transcript.say("@Priya Shah", "/edi responders setup retention 5")
+    transcript.expect_reply("Retention is a number of days from 30 to 3650")
+    transcript.say("@Priya Shah", "/edi responders setup loudly")
+    transcript.expect_reply("I don't understand 'loudly'")
+    transcript.say("@Priya Shah", '/edi responders setup responders "Nobody Here"')
+    transcript.expect_reply("I don't know Nobody Here")
+    with store.session() as session:
+        settings = stored.feedback_settings(session)
+        assert settings is not None and settings.k == 5 and settings.release_times == ["09:00", "15:00"]
+    transcript.say(
+        "@Priya Shah",
+        '/edi responders setup #C0NEWFB|fb-team k 7 release 15:30,08:00 retention 90 responders "Priya Shah" '
+        '"Sam Patel"',
+    )
+    transcript.expect_reply("#fb-team", "08:00 and 15:30", "90 days", "Priya Shah, Sam Patel", "7")
+    transcript.say("@Sam Patel", "/edi responders settings")
+    transcript.expect_reply("Anonymous feedback settings", "#fb-team")
+
+
+def test_export_gives_responders_an_anonymous_csv_whose_cells_never_run(
+    cli: CliRun, store: Database, transcript: Transcript, tmp_path: Path
+) -> None:
+    code, _, err = cli("feedback", "export", "--out", str(tmp_path / "none.csv"))
+    assert code == 1 and "isn't set up" in err
+    set_up_feedback(store)
+    transcript.say("@Amina Khan", '/edi feedback =HYPERLINK("http://evil.example","click")')
+    code_ = receipt(transcript)
+    transcript.say("@Amina Khan", f"/edi feedback reply {code_} @SUM(1+1) and more")
+    transcript.say("@Priya Shah", f"/edi responders answer {code_[:6]} -We hear you")
+    out = tmp_path / "feedback.csv"
+    code, printed, err = cli("feedback", "export", "--out", str(out))
+    assert code == 0, err
+    assert "1 pieces of feedback written" in printed
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == [
+        "reference",
+        "received",
+        "topic",
+        "incident",
+        "feedback",
+        "follow-ups",
+        "replies",
+        "action",
+        "published",
+    ]
+    [row] = rows[1:]
+    assert row[0] == f"FB-{code_[:6]}" and row[1] == "2025-11-03"
+    assert row[4].startswith("'=HYPERLINK")
+    assert row[5] == "2025-11-03: @SUM(1+1) and more" and row[6] == "2025-11-03: -We hear you"
+    assert "Amina" not in out.read_text(encoding="utf-8")
+
+
+def test_a_failure_on_the_anonymous_path_is_logged_by_its_kind_alone(
+    transcript: Transcript, store: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_up_feedback(store)
+    with store.engine.begin() as connection:  # the feedback table is out of reach for a moment
+        connection.execute(text("ALTER TABLE feedback RENAME TO feedback_away"))
+    try:
+        with caplog.at_level(logging.DEBUG):
+            transcript.say("@Amina Khan", "/edi feedback My manager calls me by the wrong name")
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE feedback_away RENAME TO feedback"))
+    transcript.expect_reply("something went wrong on my side and nothing was kept")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "an anonymous feedback request failed: OperationalError" in logged or "ProgrammingError" in logged
+    assert "Amina" not in logged and "wrong name" not in logged
+    assert all(record.exc_info is None for record in caplog.records)

@@ -183,6 +183,28 @@ def test_the_home_button_opens_the_form_without_saying_who_pressed_it(
     assert_untraceable("the calls edibot made to Slack", calls, secrets=secrets)
 
 
+def test_responders_answer_from_the_post_in_their_channel_and_the_sender_reads_it(
+    store: Database, clock: FakeClock, slack: SlackWorkspace
+) -> None:
+    set_up_feedback(store)
+    amina, priya = slack.person("Amina Khan"), slack.person("Priya Shah")
+    code = CODE.search(slack.command(amina, "feedback Night shifts never hear about EDI events").shown)
+    assert code is not None
+    slack.api.add_channel("C0FEEDBACK", private=True)
+    slack.round.deliver_now(release_feedback(store, now=clock.now(), zone=LONDON).posts)
+    [post] = slack.api.posted("C0FEEDBACK")
+    assert "Night shifts" in json.dumps(post)
+    slack.press(priya, post, "Reply", channel="C0FEEDBACK")
+    answered = slack.submit(priya, slack.last_modal(), {"text": "We'll record every event from now on"})
+    assert "Replied to FB-" in json.dumps(answered.body)
+    # Someone who isn't a responder gets the form no further than a refusal.
+    slack.press(amina, post, "Reply", channel="C0FEEDBACK")
+    refused = slack.api.responses[-1]
+    assert "Only the feedback responders" in json.dumps(refused)
+    checked = slack.command(amina, f"feedback check {code.group(1)}")
+    assert "We'll record every event from now on" in checked.shown
+
+
 def test_an_empty_form_is_refused_on_the_form_and_nothing_is_kept(
     store: Database, slack: SlackWorkspace
 ) -> None:
