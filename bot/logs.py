@@ -35,7 +35,8 @@ class BodiesLeftOut(logging.Filter):
         message = record.getMessage()
         # The Teams SDK logs a whole activity as its model's repr ("Received activity: service_url=… from_=
         # Account(id=…, name=…)"): there a body starts at its first field.
-        marks = ("{", "[", "=") if record.name.startswith("microsoft_teams") else ("{", "[")
+        # "Received activity: message (ID: 1730…)": a Teams message id is the moment it was sent, in ms.
+        marks = ("{", "[", "=", "(ID") if record.name.startswith("microsoft_teams") else ("{", "[")
         starts = [at for at in (message.find(mark) for mark in marks) if at >= 0]
         if starts:
             record.msg, record.args = message[: min(starts)].rstrip() + " … (body left out)", None

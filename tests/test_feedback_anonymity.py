@@ -18,11 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from slack_bolt import BoltResponse
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.console import FakeClock
 from bot.logs import log_handler
+from bot.slack.app import _on_error
 from schedules.feedback import release_feedback
 from storage.db import Database
 from tests.conftest import LONDON, SAMPLES, CliRun, imported_by_cli, sample_organisation
@@ -248,12 +250,20 @@ def test_feedback_over_teams_leaves_no_trace_of_who_sent_it(
     assert "accessibility room" in checked.shown
 
     secrets = [amina.id, amina.aad_object_id, amina.name, amina.email, *moments(wall=wall)]
+    # Her 1:1 chat's id names her too, to anyone who can look it up, and her messages' ids (in Teams, the
+    # moment each was sent): no row or log line may carry them either.
+    message_ids = [f"17306{number:08d}" for number in range(1, 6)]
     gained = "\n".join(sorted(database_rows(store) - before))
     assert "accessibility room" in gained
-    assert_untraceable("the rows the database gained", gained, secrets=secrets)
+    assert_untraceable(
+        "the rows the database gained",
+        gained,
+        secrets=[*secrets, *message_ids, teams.connector.personal_chat(amina)],
+    )
     logged = debug_log.getvalue()
-    # Her 1:1 chat's id names her too, to anyone who can look it up: no log line may carry it either.
-    assert_untraceable("the log", logged, secrets=[*secrets, teams.connector.personal_chat(amina)])
+    assert_untraceable(
+        "the log", logged, secrets=[*secrets, *message_ids, teams.connector.personal_chat(amina)]
+    )
     calls = json.dumps([[c.method, c.path, c.body] for c in teams.connector.calls], default=str)
     assert_untraceable("the calls edibot made to the Bot Connector", calls, secrets=secrets)
 
@@ -301,3 +311,21 @@ def test_feedback_in_the_console_leaves_no_trace_of_who_sent_it(
     assert "native English speakers" in gained
     assert_untraceable("the rows the database gained", gained, secrets=secrets)
     assert_untraceable("the log", debug_log.getvalue() + err, secrets=secrets)
+
+
+def test_a_slack_failure_on_the_feedback_path_is_logged_without_who_or_what(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = {
+        "command": "/edi",
+        "text": "feedback my manager is unfair",
+        "user_id": "U0AMINA01",
+        "team_id": "T1",
+    }
+    with caplog.at_level(logging.DEBUG):
+        answer = _on_error(RuntimeError("boom for U0AMINA01: my manager"), body, BoltResponse(status=500))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "anonymous feedback failed: RuntimeError" in logged
+    assert "U0AMINA01" not in logged and "manager" not in logged
+    assert all(record.exc_info is None for record in caplog.records)
+    assert answer is not None and "nothing was kept" in json.dumps(answer.body)
