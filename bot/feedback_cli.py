@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from handlers.errors import CommandError
-from handlers.feedback import Setup, apply_setup, read_k, read_release, read_retention
+from handlers.feedback import Setup, apply_setup, read_k, read_release, read_retention, read_signposting
 from storage import feedback as stored
 from storage.models import Action, Feedback, Person
 from storage.store import Store
@@ -116,7 +116,10 @@ def feedback_setup(
             settings.k, settings.retention_days, settings.release_times = 5, 365, ["09:00", "15:00"]
         apply_setup(settings, changes)
         if signposting is not None:
-            settings.signposting = signposting.strip() or None
+            try:
+                settings.signposting = read_signposting(signposting) or None
+            except CommandError as error:
+                raise _fail(str(error)) from None
         if people:
             stored.set_responders(session, people)
         shown = ", ".join(p.name for p in stored.responders(session)) or "nobody"

@@ -57,7 +57,8 @@ FEEDBACK_USAGE = (
 RESPONDERS_USAGE = (
     "Usage (responders): `/edi responders answer REF TEXT`, `publish REF TEXT` (You said, we did), "
     '`link REF NO-4` or `link REF new plan:"Plan" TITLE`, `stats`, `settings`, '
-    "`setup #channel [k 5] [release 09:00,15:00] [retention 365] [publish #channel] [responders @a @b]`."
+    '`setup #channel [k 5] [release 09:00,15:00] [retention 365] [publish #channel] [signposting "…"] '
+    "[responders @a @b]`."
 )
 NOT_SET_UP = (
     "Anonymous feedback isn't set up here yet: an EDI lead sets it up with `edibot feedback setup`. "
@@ -123,7 +124,15 @@ def feedback(request: Request) -> Reply:
     words = request.words
     verb = words[0].lower() if words else ""
     if not words:
-        return Reply([Text(who_sees_what(settings)), Context(STYLE_NOTE), feedback_form(request)])
+        return Reply(
+            [
+                Text(who_sees_what(settings)),
+                Context(STYLE_NOTE),
+                Context(PLATFORM_NOTE),
+                Context("About a specific incident? " + (settings.signposting or _DEFAULT_SIGNPOSTING)),
+                feedback_form(request),
+            ]
+        )
     if verb == "check":
         if len(words) < 2:
             raise CommandError(f"Which code? {FEEDBACK_USAGE}")
@@ -567,6 +576,7 @@ class Setup:
     release: tuple[time, ...] | None = None
     retention: int | None = None
     responders: list[str] = field(default_factory=list)
+    signposting: str | None = None  # "" clears it: the default wording again
 
 
 def read_setup(words: list[str]) -> Setup:
@@ -587,6 +597,8 @@ def read_setup(words: list[str]) -> Setup:
             changes.publish = _channel(next(rest, ""))
         elif lowered == "responders":
             changes.responders = list(rest)
+        elif lowered == "signposting":
+            changes.signposting = read_signposting(next(rest, ""))
         else:
             raise CommandError(f"I don't understand '{word[:40]}' here. {RESPONDERS_USAGE}")
     return changes
@@ -597,6 +609,18 @@ def read_release(text: str) -> tuple[time, ...]:
         return read_release_times(text)
     except ValueError as error:
         raise CommandError(f"{error}. I haven't changed anything.") from None
+
+
+def read_signposting(text: str) -> str:
+    """What someone reporting an incident reads: how to report formally, who can help ("off": the default)."""
+    if text.strip().lower() in ("off", "default"):
+        return ""
+    if not text.strip() or len(text) > 1000:
+        raise CommandError(
+            'Signposting is 1 to 1,000 characters, in quotes: signposting "Report to HR at …". '
+            "I haven't changed anything."
+        )
+    return text.strip()
 
 
 def read_k(text: str) -> int:
@@ -627,6 +651,8 @@ def apply_setup(settings: FeedbackSettings, changes: Setup) -> None:
         settings.release_times = release_times_text(changes.release).split(",")
     if changes.retention is not None:
         settings.retention_days = changes.retention
+    if changes.signposting is not None:
+        settings.signposting = changes.signposting or None
 
 
 # -- the responders' buttons and forms -----------------------------------------------------------------------

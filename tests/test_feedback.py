@@ -419,6 +419,12 @@ def test_responders_change_the_settings_in_chat_and_no_one_else_may(
     transcript.expect_reply("#fb-team", "08:00 and 15:30", "90 days", "Priya Shah, Sam Patel", "7")
     transcript.say("@Sam Patel", "/edi responders settings")
     transcript.expect_reply("Anonymous feedback settings", "#fb-team")
+    transcript.say("@Sam Patel", '/edi responders setup signposting "Call HR on 0123 for a formal report"')
+    transcript.say("@Amina Khan", "/edi feedback")
+    transcript.expect_reply("About a specific incident? Call HR on 0123")
+    transcript.say("@Sam Patel", "/edi responders setup signposting off")
+    transcript.say("@Amina Khan", "/edi feedback")
+    transcript.expect_reply("Freedom to Speak Up guardian")
 
 
 def test_export_gives_responders_an_anonymous_csv_whose_cells_never_run(
