@@ -507,9 +507,8 @@ def _stats(request: Request, words: list[str]) -> Reply:
     for title, counts in (("By topic", by_topic), ("By month received", by_month)):
         shown = counts_shown(dict(counts), k=k)
         if shown:
-            reply.add(
-                Fields(tuple((name, value) for name, value in sorted(shown.items()))[:10]), Context(title)
-            )
+            lines = [f"• {name}: {value}" for name, value in sorted(shown.items())]
+            reply.add(Text(f"*{title}*\n" + "\n".join(lines)))
     reply.add(Context(f"A group smaller than {k} is shown as “fewer than {k}”, so no one stands out."))
     return reply
 
