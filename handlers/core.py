@@ -628,13 +628,15 @@ class CommandLayer:
                 return Outcome(spec.handler(request))
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
+        except DATABASE_DOWN as error:
+            if why := cannot_write(error):  # a full disk or a read-only file: said as it is for every command
+                log.error("refused anonymous feedback: the database %s", why)
+                return Outcome(Reply.say(cannot_save(why)))
+            log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
+            return Outcome(Reply.say(DATA_UNREACHABLE if database_down(error) else ANONYMOUS_SORRY))
         except Exception as error:  # logged by its kind alone, on purpose (see above)
             log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
-            return Outcome(
-                Reply.say(
-                    "Sorry, something went wrong on my side and nothing was kept. Please try again later."
-                )
-            )
+            return Outcome(Reply.say(ANONYMOUS_SORRY))
 
 
 def _identity_of(actor: Actor) -> str:
@@ -644,6 +646,8 @@ def _identity_of(actor: Actor) -> str:
         for part in (actor.surface, actor.workspace, actor.slack_id, actor.teams_id, actor.name, actor.email)
     )
 
+
+ANONYMOUS_SORRY = "Sorry, something went wrong on my side and nothing was kept. Please try again later."
 
 # The buttons and forms that run anonymous feedback (declared in handlers.feedback), so an adapter can tell
 # before it looks anyone up.

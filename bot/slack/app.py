@@ -28,6 +28,7 @@ from bot.slack.installations import Cipher, EncryptedInstallationStore, SecretKe
 from bot.slack.listeners import commands, events, interactions
 from bot.slack.manifest import bot_scopes
 from bot.slack.workspaces import Workspaces
+from handlers.core import ANONYMOUS_SORRY
 from handlers.errors import DATA_UNREACHABLE
 from storage.db import Database, DatabaseGone
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
@@ -138,9 +139,6 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
         "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & "
         "Permissions page (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)."
     )
-
-
-ANONYMOUS_SORRY = "Sorry, something went wrong on my side and nothing was kept. Please try again later."
 
 
 def _anonymous(body: dict[str, Any]) -> bool:

@@ -33,7 +33,7 @@ from bot.teams.auth import ChannelTokens, ConnectorTokens
 from bot.teams.cards import ADAPTIVE, CARD_REFS, FORM, FORM_VERB, OURS, STATE, VALUE, card_for, message_for
 from bot.teams.edibot import TeamsBot, actor, as_command, picking_this_channel, plain_text_of
 from bot.teams.serve import TeamsHttp
-from handlers.core import Actor
+from handlers.core import ANONYMOUS_SORRY, Actor
 from handlers.errors import DATA_UNREACHABLE
 from handlers.messages import Outcome, Reply, Text
 from storage.conversations import TEAMS_MESSAGE_SEPARATOR, Conversation
@@ -45,9 +45,6 @@ SORRY = (
     "Sorry, something went wrong on my side and I couldn't finish that. Try again in a moment; if it keeps "
     "happening, tell your EDI lead."
 )
-
-
-ANONYMOUS_SORRY = "Sorry, something went wrong on my side and nothing was kept. Please try again later."
 
 
 class TeamsNotConfigured(Exception):
