@@ -36,6 +36,7 @@ from bot.console import (
     run_script,
 )
 from bot.demo import DemoFolderRefused, run_demo
+from bot.feedback_cli import feedback_app
 from bot.logs import configure_from
 from bot.operating_cli import backup, doctor, edibot_version, restore
 from bot.render import clip, plural, print_action, print_history, print_import
@@ -128,6 +129,8 @@ def _file_problem(error: OSError) -> str:
     return f"edibot can't use{where}: {error.strerror or error}."
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 app = typer.Typer(
     name="edibot",
     help="edibot runs an Equality, Diversity & Inclusion action plan: import it, then track it.",
@@ -202,6 +205,14 @@ def _main(
             "--version", callback=_show_version, is_eager=True, help="Print edibot's version and stop."
         ),
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="DEBUG, INFO, WARNING or ERROR (default: EDIBOT_LOG_LEVEL, else WARNING).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     try:
         settings = load_settings()
@@ -210,6 +221,10 @@ def _main(
             ctx.obj = error  # the doctor's first finding
             return
         raise _fail(str(error)) from None
+    if log_level is not None:
+        if log_level.upper() not in LOG_LEVELS:
+            raise _fail(f"--log-level: '{log_level}' is not one of {', '.join(LOG_LEVELS)}.")
+        settings = settings.model_copy(update={"log_level": log_level.upper()})
     configure_from(settings)
     zone = ZoneInfo(settings.timezone)
     if now is None:
@@ -429,6 +444,7 @@ app.add_typer(calendar_app, name="calendar")
 app.command("backup")(backup)
 app.command("doctor")(doctor)
 app.command("restore")(restore)
+app.add_typer(feedback_app, name="feedback")
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")

@@ -6,6 +6,12 @@ answered them. An operator who turns DEBUG on to see what edibot is doing gets e
 starts (the method called, the status, the ids), and nobody's words. A token that reaches a line anyway (an
 SDK's error quoting a header, a URL with a secret in it) is masked before the line is written.
 
+httpcore (under httpx, which the Teams SDK uses) logs every response's headers at DEBUG, and httpx logs
+each request's URL at INFO, which for the Bot Connector names a person's 1:1 chat: an SDK line is cut where
+its body or headers start (the Teams SDK's whole activity at its first field), and an httpx line's URL at
+its host — nobody's words, nobody's chat, no response's Date. That matters most for anonymous feedback,
+whose path must leave no line that says who sent it.
+
 `EDIBOT_LOG_FORMAT=json` writes one JSON object a line (structlog's renderer over the standard library's
 records, so every library's lines are JSON too): time, level, logger, event, and the request id when the
 line was written while answering a request (`REQUEST_ID`, set by bot/ops.py for each HTTP request, and
@@ -19,11 +25,13 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 from bot.config import Settings, parse_levels
 
-SDK_LOGGERS = ("slack_sdk", "slack_bolt")
+SDK_LOGGERS = ("slack_sdk", "slack_bolt", "httpcore", "microsoft_teams")
+URL_LOGGERS = ("httpx",)
+_URL = re.compile(r"(https?://[^/\s\"]+)/[^\s\"]*")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -38,13 +46,21 @@ _TOKENS = re.compile(
 
 
 class BodiesLeftOut(logging.Filter):
-    """Cuts a Slack SDK debug line at its first JSON object or list: what comes after is a body."""
+    """Cuts an SDK's debug line at its first JSON object or list (what comes after is a body or headers), and
+    an httpx line's URLs at their host."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(URL_LOGGERS):
+            record.msg, record.args = _URL.sub(r"\1/…", record.getMessage()), None
+            return True
         if record.levelno > logging.DEBUG or not record.name.startswith(SDK_LOGGERS):
             return True
         message = record.getMessage()
-        starts = [at for at in (message.find("{"), message.find("[")) if at >= 0]
+        # The Teams SDK logs a whole activity as its model's repr ("Received activity: service_url=… from_=
+        # Account(id=…, name=…)"): there a body starts at its first field.
+        # "Received activity: message (ID: 1730…)": a Teams message id is the moment it was sent, in ms.
+        marks = ("{", "[", "=", "(ID") if record.name.startswith("microsoft_teams") else ("{", "[")
+        starts = [at for at in (message.find(mark) for mark in marks) if at >= 0]
         if starts:
             record.msg, record.args = message[: min(starts)].rstrip() + " … (body left out)", None
         return True
@@ -93,17 +109,22 @@ class _Readable(logging.Formatter):
         return line.replace(" ", f" [{request}] ", 1) if request else line
 
 
-def configure_logging(
-    level: str, *, json_lines: bool = False, levels: Mapping[str, str] | None = None
-) -> None:
-    """Logs at `level` and above to stderr (`levels`: other levels for some modules and libraries), one line
-    a record — readable, or JSON — with request ids, Slack SDK bodies and tokens left out."""
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(stream: TextIO, *, json_lines: bool = False) -> logging.Handler:
+    """edibot's log handler: one line a record — readable, or JSON — with request ids, the SDKs' bodies and
+    tokens left out."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_json_formatter() if json_lines else _Readable("%(levelname)s %(message)s"))
     handler.addFilter(BodiesLeftOut())
     handler.addFilter(TokensLeftOut())
     handler.addFilter(RequestStamp())
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+    return handler
+
+
+def configure_logging(
+    level: str, *, json_lines: bool = False, levels: Mapping[str, str] | None = None
+) -> None:
+    """Logs at `level` and above to stderr (`levels`: other levels for some modules and libraries)."""
+    logging.basicConfig(level=level.upper(), handlers=[log_handler(sys.stderr, json_lines=json_lines)])
     for name, wanted in (levels or {}).items():
         logging.getLogger(name).setLevel(wanted.upper())
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Concatenate, ParamSpec
 from uuid import uuid4
 
+from handlers.anonymity import Pseudonyms, Sender
 from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.errors import DATA_UNREACHABLE, CommandError, NotAllowed, UnknownPerson, cannot_save
 from handlers.messages import Context, Notice, Outcome, Reply, Text, reply_as_data
@@ -74,6 +75,9 @@ class Request:
     changes: list[Change] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     form_values: dict[str, str] = field(default_factory=dict)  # what was typed in a submitted form
+    # An anonymous command's sender: who they are is never known to it (actor and person are empty), only
+    # what they may still do today.
+    sender: Sender | None = None
 
     @property
     def today(self) -> datetime:
@@ -115,6 +119,8 @@ class CommandSpec:
     admin_only: bool = False
     anyone: bool = False  # may be used by people not in the directory (help)
     aliases: tuple[str, ...] = ()
+    # Run without knowing who asked (anonymous feedback): no identity, no history, no remembered delivery.
+    anonymous: bool = False
 
 
 def split_words(text: str) -> list[str]:
@@ -268,6 +274,24 @@ class CommandLayer:
         self.forms = forms or {}
         # Told the surface of each command run (a served edibot counts them for /metrics); nothing by default.
         self.counted: Callable[[str], object] = _uncounted
+        self.pseudonyms = Pseudonyms()  # today's in-memory key for counting anonymous senders
+
+    # -- what an adapter must not look up: who is behind an anonymous command, button or form ------------
+
+    def anonymous_text(self, text: str) -> bool:
+        """Whether this typed command runs anonymously: the adapter then looks up no one and logs no id."""
+        stripped = clean_text(text).strip()
+        if not stripped.lower().startswith("/edi"):
+            return False
+        name = stripped[4:].strip().partition(" ")[0].lower()
+        spec = self.commands.get(name) or next((s for s in self.commands.values() if name in s.aliases), None)
+        return spec is not None and spec.anonymous
+
+    def anonymous_form(self, form_id: str) -> bool:
+        return form_id in ANONYMOUS_FORMS
+
+    def anonymous_button(self, action_id: str) -> bool:
+        return action_id in ANONYMOUS_BUTTONS
 
     def handle(
         self,
@@ -507,7 +531,6 @@ class CommandLayer:
         What comes in is cleaned here (clean_text is idempotent, so a way in that cleaned it already loses
         nothing): every command, thread reply, button and form reaches the handlers through this door.
         """
-        self.counted(actor.surface)
         rest = clean_text(rest)
         words = None if words is None else [clean_text(word) for word in words]
         values = None if values is None else {name: clean_text(value) for name, value in values.items()}
@@ -518,6 +541,12 @@ class CommandLayer:
             or self.commands.get(command)
             or next((s for s in self.commands.values() if command in s.aliases), None)
         )
+        if spec is not None and spec.anonymous:
+            # Not counted for /metrics either: a counter's rise would date the feedback to the scrape.
+            return self._run_anonymously(
+                actor, spec, rest, words=words, values=values, delivery=delivery_id or replay_id
+            )
+        self.counted(actor.surface)
         try:
             with self.database.session() as session:
                 store = Store(session)
@@ -562,6 +591,73 @@ class CommandLayer:
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
 
+    def _run_anonymously(
+        self,
+        actor: Actor,
+        spec: CommandSpec,
+        rest: str,
+        *,
+        words: list[str] | None,
+        values: dict[str, str] | None,
+        delivery: str | None,
+    ) -> Outcome:
+        """An anonymous command: the person is never looked up, nothing is recorded of them, nothing is
+        logged.
+
+        Who they are becomes a keyed hash for today's counts (handlers.anonymity) before anything else, and
+        the handler sees only an empty actor: no name, no platform id, no channel. A retried delivery is
+        recognised in memory by a hash of its id, never written down (a delivery's id and a signed request's
+        timestamp would date the feedback to the second). A failure is logged by its kind alone: an
+        exception's message or traceback could carry what was written, and its frames who wrote it.
+        """
+        now = self.clock.now()
+        sender = self.pseudonyms.of(_identity_of(actor), now=now)
+        if delivery and not self.pseudonyms.first_delivery(delivery_key(actor, delivery), now=now):
+            return Outcome(Reply(), duplicate=True)
+        try:
+            with self.database.session() as session:
+                request = Request(
+                    store=Store(session),
+                    now=now,
+                    actor=Actor(surface=actor.surface),
+                    person=None,
+                    command=spec.name,
+                    words=split_words(rest) if words is None else words,
+                    rest=rest,
+                    free_text=rest if words is None else " ".join(words).strip(),
+                    commands=self.commands,
+                    form_values=values or {},
+                    sender=sender,
+                )
+                return Outcome(spec.handler(request))
+        except CommandError as error:
+            return Outcome(Reply.say(str(error)))
+        except DATABASE_DOWN as error:
+            if why := cannot_write(error):  # a full disk or a read-only file: said as it is for every command
+                log.error("refused anonymous feedback: the database %s", why)
+                return Outcome(Reply.say(cannot_save(why)))
+            log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
+            return Outcome(Reply.say(DATA_UNREACHABLE if database_down(error) else ANONYMOUS_SORRY))
+        except Exception as error:  # logged by its kind alone, on purpose (see above)
+            log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
+            return Outcome(Reply.say(ANONYMOUS_SORRY))
+
 
 def _uncounted(_surface: str) -> None:
     pass
+
+
+def _identity_of(actor: Actor) -> str:
+    """Everything that tells this sender from another, as one text to be hashed (and then forgotten)."""
+    return "|".join(
+        part or ""
+        for part in (actor.surface, actor.workspace, actor.slack_id, actor.teams_id, actor.name, actor.email)
+    )
+
+
+ANONYMOUS_SORRY = "Sorry, something went wrong on my side and nothing was kept. Please try again later."
+
+# The buttons and forms that run anonymous feedback (declared in handlers.feedback), so an adapter can tell
+# before it looks anyone up.
+ANONYMOUS_BUTTONS = frozenset({"feedback_give"})
+ANONYMOUS_FORMS = frozenset({"feedback"})

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 from handlers.cards import RAG_LABEL, action_card
 from handlers.core import Request
+from handlers.feedback import give_feedback_button
 from handlers.messages import Context, Fields, Heading, Reply, Text
+from storage.feedback import feedback_settings
 from storage.models import Action
 from storage.rules.overdue import action_overdue
 
@@ -41,6 +43,8 @@ def home(request: Request) -> Reply:
     person = request.require_person()
     today = request.now.date()
     reply = Reply([Heading(f"EDI actions for {person.name}")])
+    if feedback_settings(request.store.session) is not None:
+        reply.add(give_feedback_button())  # anonymous: the press runs without knowing who pressed
     if person.is_admin:
         reply.add(*_plan_health(request, today))
     declined = request.store.declined_by(person)

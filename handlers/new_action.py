@@ -88,6 +88,11 @@ def add_action(request: Request) -> Reply:
     return _add(request, request.words, source=None)
 
 
+def add_action_from(request: Request, words: list[str], *, source: str) -> Reply:
+    """An action added as `/edi add` words ask, noting where it came from (anonymous feedback)."""
+    return _add(request, words, source=source)
+
+
 def _add(request: Request, words: list[str], *, source: str | None) -> Reply:
     person = request.require_person()
     options: dict[str, str] = {}

@@ -7,7 +7,7 @@ A command, a button or a form is declared once, beside the code that answers or 
 
 from __future__ import annotations
 
-from handlers import cards, new_action
+from handlers import cards, feedback, new_action
 from handlers.commands import admin, calendar, digest, me, plan, reading, status
 from handlers.controls import ButtonMeaning, FormMeaning
 from handlers.core import CommandLayer, CommandSpec
@@ -26,6 +26,7 @@ COMMANDS: dict[str, CommandSpec] = {
         *plan.COMMANDS,
         *calendar.COMMANDS,
         *digest.COMMANDS,
+        *feedback.COMMANDS,
     )
 }
 
@@ -42,8 +43,8 @@ VIEWS: dict[str, CommandSpec] = {
 }
 
 # What each button and form runs, by its action id and form id.
-BUTTONS: dict[str, ButtonMeaning] = {**cards.BUTTONS}
-FORMS: dict[str, FormMeaning] = {**cards.FORMS, **status.FORMS, **new_action.FORMS}
+BUTTONS: dict[str, ButtonMeaning] = {**cards.BUTTONS, **feedback.BUTTONS}
+FORMS: dict[str, FormMeaning] = {**cards.FORMS, **status.FORMS, **new_action.FORMS, **feedback.FORMS}
 
 
 def command_layer(database: Database, clock: Clock) -> CommandLayer:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from schedules import metrics
 from schedules.delivery import LEASE, DeliveryReport, deliver
 from schedules.digests import queue_digests
+from schedules.feedback import forget_old_feedback, release_feedback
 from schedules.leader import Leader, exclusive
 from schedules.planning import SweepReport, sweep
 from schedules.sending import Sender
@@ -143,6 +144,8 @@ class NudgeRound:
             metrics.sweep_took(time.monotonic() - started)
             metrics.nudges(queued=swept.messages_queued)
             queue_digests(self.database, now=now, zone=self.zone)  # each channel's weekly digest, once
+            release_feedback(self.database, now=now, zone=self.zone)  # anonymous feedback, in batches
+            forget_old_feedback(self.database, now=now, zone=self.zone)
             delivered = self._deliver(now)
         if swept.nudges_planned or delivered.sent or delivered.failed:
             log.info(

@@ -494,6 +494,78 @@ class ObservanceHold(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
 
 
+# -- anonymous feedback: nothing here names, or dates to less than a day, the person who wrote it -----------
+
+
+class FeedbackSettings(Base):
+    """Where anonymous feedback goes and how it is handled; one row, changed only by the responders."""
+
+    __tablename__ = "feedback_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(100))  # the responders' restricted channel (platform id)
+    channel_name: Mapped[str] = mapped_column(String(200))
+    channel_workspace: Mapped[str | None] = mapped_column(String(32))
+    # Where "You said, we did" is published: a wider channel; None until one is chosen.
+    publish_channel: Mapped[str | None] = mapped_column(String(100))
+    publish_channel_name: Mapped[str | None] = mapped_column(String(200))
+    k: Mapped[int] = mapped_column(SmallInteger, default=5)  # the smallest group a count describes
+    release_times: Mapped[list[str]] = mapped_column(JSON, default=list)  # "HH:MM", the deployment's zone
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    signposting: Mapped[str | None] = mapped_column(Text)  # how to report an incident formally, who helps
+    last_release: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # the release slot last done, "YYYY-MM-DD HH:MM"
+
+
+class FeedbackResponder(Base):
+    """Someone who reads and answers the feedback (the responders' group)."""
+
+    __tablename__ = "feedback_responders"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Feedback(Base):
+    """One piece of feedback: its words, topic and day, never who sent it or when in the day.
+
+    The key is random (its reference), so the table's order says nothing about the order it was written in;
+    the receipt code's secret is kept only as a salted scrypt hash.
+    """
+
+    __tablename__ = "feedback"
+    # SQLite keeps a hidden rowid in insertion order; without it, rows are stored by their random reference.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    ref: Mapped[str] = mapped_column(String(6), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(200))
+    incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_on: Mapped[date] = mapped_column(Date)
+    released_on: Mapped[date | None] = mapped_column(Date)  # None: waiting for the next release
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+
+    messages: Mapped[list[FeedbackMessage]] = relationship(
+        order_by="FeedbackMessage.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FeedbackMessage(Base):
+    """A message in a feedback's thread: the submitter's anonymous follow-up, or the responders' answer."""
+
+    __tablename__ = "feedback_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_ref: Mapped[str] = mapped_column(ForeignKey("feedback.ref", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(12))  # "submitter" or "responders"
+    text: Mapped[str] = mapped_column(Text)
+    on: Mapped[date] = mapped_column(Date)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)  # a follow-up waits for a release too
+
+
 # Slack's OAuth installations (one row per workspace that installed edibot), in slack_sdk's own table shapes,
 # so its SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore read and write them; Alembic creates them.
 SLACK_INSTALLATIONS = "slack_installations"

@@ -23,6 +23,7 @@ from handlers.registry import command_layer
 from storage.db import Database
 from tests.builders import write_csv
 from tests.conftest import SAMPLES, CliRun, sample_organisation
+from tests.test_feedback import set_up_feedback
 from tests.transcript import nothing_changes
 
 DISKS = {"full": "is full", "read-only": "is read-only"}
@@ -96,3 +97,22 @@ def test_in_chat_reads_are_answered_and_a_change_is_refused_in_words_on_a_read_o
     assert mine.startswith("Your 3 open actions")
     assert refused.startswith("I can't save changes just now: my database is read-only.")
     assert "I haven't changed anything" in refused
+
+
+def test_anonymous_feedback_on_a_read_only_database_is_refused_in_words_and_nothing_is_kept(
+    sqlite_only: str, clock: FakeClock
+) -> None:
+    setup = Database.open(sqlite_only, migrate=False)
+    sample_organisation(setup, now=clock.now())
+    set_up_feedback(setup)
+    setup.dispose()
+
+    with sqlite_disk("read-only"):
+        store = Database.open(sqlite_only, migrate=False)
+        layer = command_layer(store, clock)
+        refused = layer.handle(Actor(surface="slack", slack_id="U0AMINA01"), "/edi feedback Lifts broken")
+        store.dispose()
+
+    said = refused.reply.plain_text()
+    assert said.startswith("I can't save changes just now: my database is read-only.")
+    assert "Your receipt code" not in said

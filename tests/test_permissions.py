@@ -11,7 +11,8 @@ The people (the Northbridge sample plan beside the restricted "Safeguarding Case
 - unknown: someone Slack knows but the people directory does not;
 - member: Grace Liu, the Safeguarding Lead, who owns the restricted SC-SP1;
 - outsider: Ewan Campbell, in the directory but not in the restricted plan, trying SC-SP1.
-The first four are about NO-6 in the open plan, the last two about SC-SP1.
+The first four are about NO-6 in the open plan, the last two about SC-SP1. Priya Shah is also the one
+feedback responder; anonymous feedback is anyone's, whoever they are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from storage.db import Database
 from storage.importing.service import import_plan
 from storage.queries import plan_named
 from tests.builders import write_csv
+from tests.test_feedback import set_up_feedback
 from tests.transcript import Transcript, nothing_changes
 
 ROLES = ("owner", "staff", "admin", "unknown", "member", "outsider")
@@ -50,6 +52,7 @@ REFUSALS = (
     "You can only say “not mine” about an action you answer for",
     "is in a restricted plan",
     "There is no action",
+    "Only the feedback responders can do that",
 )
 
 EVERYONE = frozenset(ROLES)
@@ -58,6 +61,7 @@ READERS = frozenset({"owner", "staff", "admin", "member"})  # may see the action
 CHANGERS = frozenset({"owner", "admin", "member"})  # its owners and the plan admins
 ANSWERERS = frozenset({"owner", "member"})  # only those who answer for it
 ADMIN = frozenset({"admin"})
+RESPONDERS = frozenset({"admin"})  # Priya Shah also reads the anonymous feedback (the world sets her up so)
 
 
 @dataclass(frozen=True)
@@ -108,19 +112,35 @@ MATRIX = (
     command('calendar add "Staff networks day" 1/6/26 work', ADMIN),
     command("digest list", ADMIN),
     command('digest subscribe #edi-working-group plan:"Northbridge EDI Plan"', ADMIN),
+    command("feedback Please caption the all-staff videos", EVERYONE),  # anonymous: anyone, unknown too
+    command("feedback check ZZZZZZ-AAAA-BBBB-CCCC-DDDD-EEEE", EVERYONE),
+    command("responders stats", RESPONDERS),
+    command("responders setup k 6", RESPONDERS),
     Row("button", "status", "{ref}|green", CHANGERS),
     Row("button", "snooze", "{ref}|1w", CHANGERS),
     Row("button", "note", "{ref}", CHANGERS),
     Row("button", "not_mine", "{ref}", ANSWERERS),
+    Row("button", "feedback_give", "form|", EVERYONE),
+    Row("button", "feedback_answer", "ZZZZZZ|", RESPONDERS),
+    Row("button", "feedback_publish", "ZZZZZZ|", RESPONDERS),
+    Row("button", "feedback_link", "ZZZZZZ|", RESPONDERS),
     Row("form", "status", "{ref}|amber", CHANGERS),
     Row("form", "note", "{ref}", CHANGERS),
     Row("form", "new_action", "", ADMIN),
+    Row("form", "feedback", "", EVERYONE),
+    Row("form", "feedback_answer", "ZZZZZZ", RESPONDERS),
+    Row("form", "feedback_publish", "ZZZZZZ", RESPONDERS),
+    Row("form", "feedback_link", "ZZZZZZ", RESPONDERS),
 )
 
 FORM_VALUES = {
     "status": {"reason": "waiting on budget"},
     "note": {"note": "room booked"},
     "new_action": {"plan": "Northbridge EDI Plan", "title": "Run a listening session", "owner": "HR Manager"},
+    "feedback": {"text": "Please caption the all-staff videos"},
+    "feedback_answer": {"text": "Thank you: captions from next week"},
+    "feedback_publish": {"text": "You said videos lacked captions; we added them"},
+    "feedback_link": {"text": "NO-6"},
 }
 
 
@@ -147,6 +167,7 @@ def world(transcript: Transcript, store: Database, tmp_path: Path) -> Transcript
         found.restricted = True
     transcript.say("@Priya Shah", '/edi people map "Safeguarding Lead" @Grace Liu')
     transcript.expect_reply("Grace Liu now gets Safeguarding Lead's actions.")
+    set_up_feedback(store, responders=("Priya Shah",))
     return transcript
 
 

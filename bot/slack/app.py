@@ -28,6 +28,7 @@ from bot.slack.installations import Cipher, EncryptedInstallationStore, SecretKe
 from bot.slack.listeners import commands, events, interactions
 from bot.slack.manifest import bot_scopes
 from bot.slack.workspaces import Workspaces
+from handlers.core import ANONYMOUS_SORRY
 from handlers.errors import DATA_UNREACHABLE
 from storage.db import Database, DatabaseGone
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
@@ -140,11 +141,26 @@ def workspaces(database: Database, settings: Settings) -> Workspaces:
     )
 
 
+def _anonymous(body: dict[str, Any]) -> bool:
+    """Whether a request is part of anonymous feedback: the command, its form, or its App Home button."""
+    if body.get("command") and str(body.get("text") or "").strip().lower().startswith("feedback"):
+        return True
+    callback = str((body.get("view") or {}).get("callback_id") or "")
+    actions = [str(action.get("action_id") or "") for action in body.get("actions") or []]
+    return callback.endswith(":feedback") or any(action.endswith(":feedback_give") for action in actions)
+
+
 def _on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
     """A listener failed (a bug, Slack refused a call, the database file is gone): logged with the request's
     type and ids, never the content (the database hides its statements' parameters, bot/logs.py cuts the
     SDK's bodies)."""
     kind = body.get("type") or body.get("command") or "?"
+    if _anonymous(body):
+        # Anonymous feedback: the failure's kind only (its message or traceback could carry who or what).
+        log.error("Slack %s request for anonymous feedback failed: %s", kind, type(error).__name__)
+        if response is None:
+            return None
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": ANONYMOUS_SORRY})
     who = body.get("user") or (body.get("event") or {}).get("user")
     user = body.get("user_id") or (who.get("id") if isinstance(who, dict) else who)
     if isinstance(error, DatabaseGone):

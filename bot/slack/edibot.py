@@ -84,6 +84,11 @@ class SlackBot:
             surface=SURFACE, slack_id=user_id, email=self._email_of(client, user_id), workspace=team_id
         )
 
+    def anonymous_actor(self, user_id: str, team_id: str | None) -> Actor:
+        """Someone sending anonymous feedback: their Slack id only, to be hashed and forgotten by the command
+        layer; never looked up (no users.info call carries it), never cached here."""
+        return Actor(surface=SURFACE, slack_id=user_id, workspace=team_id)
+
     def _email_of(self, client: WebClient, user_id: str) -> str | None:
         with self._lock:
             if user_id in self._emails:

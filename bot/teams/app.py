@@ -33,7 +33,7 @@ from bot.teams.auth import ChannelTokens, ConnectorTokens
 from bot.teams.cards import ADAPTIVE, CARD_REFS, FORM, FORM_VERB, OURS, STATE, VALUE, card_for, message_for
 from bot.teams.edibot import TeamsBot, actor, as_command, picking_this_channel, plain_text_of
 from bot.teams.serve import TeamsHttp
-from handlers.core import Actor
+from handlers.core import ANONYMOUS_SORRY, Actor
 from handlers.errors import DATA_UNREACHABLE
 from handlers.messages import Outcome, Reply, Text
 from storage.conversations import TEAMS_MESSAGE_SEPARATOR, Conversation
@@ -117,6 +117,11 @@ def register(app: App, bot: TeamsBot) -> None:
     """The handlers, in order: chat messages, card buttons, and the app being installed or added."""
 
     async def message(ctx: ActivityContext[MessageActivity]) -> None:
+        said = as_command(plain_text_of(ctx.activity.text or ""), bot.layer.commands.keys() | _aliases(bot))
+        if said is not None and bot.layer.anonymous_text(said):
+            async with answering(ctx, anonymous=True):
+                await _anonymous_message(ctx, bot, said)
+            return
         async with answering(ctx):
             await _message(ctx, bot)
 
@@ -189,6 +194,14 @@ async def _card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity], bot: Te
     pressed = activity.value.action
     data = dict(pressed.data or {})
     refs = [ref for ref in str(data.get(CARD_REFS) or "").split(",") if ref]
+    if pressed.verb == FORM_VERB and bot.layer.anonymous_form(str(data.get(FORM) or "")):
+        return await _anonymous_card(ctx, bot, data)
+    if bot.layer.anonymous_button(pressed.verb or ""):
+        outcome = await bot.call(bot.layer.press, anonymous_actor(activity), pressed.verb or "", "form|")
+        form = outcome.reply.form
+        return (
+            _card_response(card_for(outcome.reply)) if form else _message_response(outcome.reply.plain_text())
+        )
     who = await _actor_of(ctx, bot)
     if pressed.verb == FORM_VERB:
         typed = {name: str(value) for name, value in data.items() if not name.startswith(OURS)}
@@ -213,6 +226,51 @@ async def _card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity], bot: Te
     bot.send_notices(outcome)
     message = await _as_it_stands(bot, who, refs, note=marked_line(outcome))
     return _card_response(message["attachments"][0]["content"])
+
+
+def anonymous_actor(activity: Any) -> Actor:
+    """Someone sending anonymous feedback: their Teams ids only, to be hashed and forgotten by the command
+    layer; never looked up in the roster, and their chat is not remembered on this path."""
+    sender = activity.from_
+    return Actor(surface="teams", teams_id=sender.aad_object_id or sender.id)
+
+
+async def _anonymous_message(ctx: ActivityContext[MessageActivity], bot: TeamsBot, said: str) -> None:
+    """`edi feedback …` in the 1:1 chat: answered there, where only the sender sees it. Teams has no private
+    answer in a channel or group chat, so there it is refused (and nothing kept): a receipt code posted
+    there would be everyone's."""
+    activity = ctx.activity
+    if activity.conversation.conversation_type != "personal":
+        await _say(
+            ctx,
+            Reply.say(
+                "Anonymous feedback is given in your 1:1 chat with me, where only you see the receipt code. "
+                "Open a chat with edibot and send `feedback` there. I haven't kept anything."
+            ),
+        )
+        return
+    outcome = await bot.call(bot.layer.handle, anonymous_actor(activity), said, replay_id=activity.id)
+    if not outcome.duplicate:
+        await _say(ctx, outcome.reply)
+
+
+async def _anonymous_card(
+    ctx: ActivityContext[AdaptiveCardInvokeActivity], bot: TeamsBot, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The feedback card submitted: answered in the invoke response itself (the receipt code replaces the
+    card), so no call to the Connector carries who sent it."""
+    typed = {name: str(value) for name, value in data.items() if not name.startswith(OURS)}
+    outcome = await bot.call(
+        bot.layer.submit,
+        anonymous_actor(ctx.activity),
+        str(data.get(FORM) or ""),
+        str(data.get(STATE) or ""),
+        typed,
+        delivery_id=ctx.activity.id,
+    )
+    if outcome.duplicate:
+        return _message_response("That was already done.")
+    return _card_response(card_for(outcome.reply))
 
 
 async def _as_it_stands(bot: TeamsBot, who: Actor, refs: list[str], *, note: str) -> dict[str, Any]:
@@ -260,14 +318,19 @@ async def _remember_chat(ctx: ActivityContext[Any], bot: TeamsBot) -> None:
 
 
 @asynccontextmanager
-async def answering(ctx: ActivityContext[Any]) -> AsyncIterator[None]:
+async def answering(ctx: ActivityContext[Any], *, anonymous: bool = False) -> AsyncIterator[None]:
     """The edge of every handler: a failure (a bug, the Connector refusing us, the database file gone) is
     logged with the activity's type and ids, never its text, and the person is told, rather than left
-    waiting."""
+    waiting. On the anonymous feedback path only the failure's kind is logged: no id, message or
+    traceback."""
     try:
         yield
     except Exception as error:
         activity = ctx.activity
+        if anonymous:
+            log.error("Teams anonymous feedback failed: %s", type(error).__name__)
+            await _say(ctx, Reply.say(ANONYMOUS_SORRY))
+            return
         who = activity.from_.aad_object_id or activity.from_.id
         if isinstance(error, DatabaseGone):
             log.error("Teams %s activity refused: %s", activity.type, error)

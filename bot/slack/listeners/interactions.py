@@ -32,6 +32,15 @@ def register(app: App, bot: SlackBot) -> None:
         action = body["actions"][0]
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         user_id = str(body["user"]["id"])
+        meant = handler_action(str(action["action_id"])) or ""
+        if bot.layer.anonymous_button(meant):
+            # "Give anonymous feedback": the form opens with nothing of who pressed it or where.
+            outcome = bot.layer.press(bot.anonymous_actor(user_id, team_of(body)), meant, str(value))
+            if outcome.reply.form is not None:
+                _ask(bot, client, body, outcome.reply, where={}, respond=respond)
+            else:
+                _privately(respond, outcome.reply)
+            return
         outcome = bot.layer.press(
             bot.actor(client, user_id, team_of(body)),
             handler_action(str(action["action_id"])) or "",
@@ -69,6 +78,10 @@ def register(app: App, bot: SlackBot) -> None:
     ) -> None:
         user_id = str(body["user"]["id"])
         state, where = unpack_metadata(str(view.get("private_metadata") or ""))
+        form_id = form_handler(str(view.get("callback_id"))) or ""
+        if bot.layer.anonymous_form(form_id):
+            anonymous_submit(ack, body, view, request, form_id, state)
+            return
         outcome = bot.layer.submit(
             bot.actor(client, user_id, team_of(body)),
             form_handler(str(view.get("callback_id"))) or "",
@@ -102,6 +115,28 @@ def register(app: App, bot: SlackBot) -> None:
             text=text,
             respond=None,
         )
+
+    def anonymous_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], request: BoltRequest, form_id: str, state: str
+    ) -> None:
+        """The feedback form: answered in the HTTP response (the receipt code replaces the form), so no
+        Web API call carries who sent it; a refusal keeps the form open, with what they wrote in it."""
+        outcome = bot.layer.submit(
+            bot.anonymous_actor(str(body["user"]["id"]), team_of(body)),
+            form_id,
+            state,
+            form_values(view.get("state") or {}),
+            replay_id=signed_delivery(request.headers),
+        )
+        if outcome.duplicate:
+            ack()
+            return
+        form = outcome.reply.form
+        if form is not None:
+            errors = form_errors(form) or {form.fields[0].name: "Please check this."}
+            ack(response_action="errors", errors=errors)
+            return
+        ack(response_action="update", view=_answer_view(outcome.reply))
 
     def new_action(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
