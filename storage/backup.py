@@ -85,7 +85,12 @@ CORE_TABLES: tuple[str, ...] = (
     "slack_bots",
 )
 # Anonymous staff feedback: in a backup only with --include-feedback.
-FEEDBACK_TABLES: tuple[str, ...] = ()
+FEEDBACK_TABLES: tuple[str, ...] = (
+    "feedback_settings",
+    "feedback_responders",
+    "feedback",
+    "feedback_messages",
+)
 NOT_BACKED_UP: Mapping[str, str] = {
     "leadership": "which running process leads the scheduler: a lease, not data",
     "processed_deliveries": "deliveries already answered, kept only while Slack or Teams might retry them",

@@ -21,6 +21,7 @@ from uuid import uuid4
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
@@ -44,6 +45,8 @@ from tests.conftest import LONDON, POSTGRES_URL, sample_organisation
 from tests.transcript import Transcript
 
 KEY = new_key()
+# The newest schema revision this edibot knows: a fresh database's, and a backup's of it.
+HEAD = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_current_head()
 TOKEN = "xoxb-northbridge-secret-token"
 T = TypeVar("T")
 
@@ -159,7 +162,7 @@ def test_a_restored_database_answers_exactly_as_the_one_backed_up(used: str, tmp
     assert backup.stat().st_mode & 0o777 == 0o600
     header = json.loads(backup.read_text(encoding="utf-8").splitlines()[0])
     assert header["format"] == "edibot-backup" and header["format_version"] == 1
-    assert header["schema_revision"] == "0017" and header["created_at"] == "2025-11-07T18:00:00+00:00"
+    assert header["schema_revision"] == HEAD and header["created_at"] == "2025-11-07T18:00:00+00:00"
     assert header["feedback"] is False
     # The Slack token is in the file only as the ciphertext it is at rest.
     assert TOKEN not in backup.read_text(encoding="utf-8")
@@ -361,8 +364,8 @@ def test_a_backup_from_a_newer_edibot_is_refused_with_a_sentence(backup_file: Pa
     assert code == 1
     assert err.strip() == (
         "This backup was made by edibot 9.0.0 with database schema revision 0042, which this edibot does not "
-        "know (it knows revisions up to 0017): it comes from a newer edibot. Upgrade edibot to that version "
-        "or later, then restore it."
+        f"know (it knows revisions up to {HEAD}): it comes from a newer edibot. Upgrade edibot to that "
+        "version or later, then restore it."
     )
     newer.write_text(json.dumps({**header, "format_version": 2}) + "\n", encoding="utf-8")
     assert (
@@ -376,7 +379,7 @@ def test_a_backup_before_an_upgrade_is_taken_as_the_database_is_and_restores_int
     tmp_path: Path, clock: FakeClock
 ) -> None:
     """An organisation on revision 0016 backs up with the new edibot installed (the backup does not upgrade
-    the database first) and restores into a new database, which the restore brings to 0017."""
+    the database first) and restores into a new database, which the restore brings to the newest."""
     url = f"sqlite:///{tmp_path / 'old' / 'edibot.sqlite3'}"
     old = Database.open(url, create="if-missing")
     sample_organisation(old, now=clock.now())
@@ -397,10 +400,10 @@ def test_a_backup_before_an_upgrade_is_taken_as_the_database_is_and_restores_int
     assert revision_at(url) == "0016"  # the backup did not upgrade it
 
     target = sqlite_target(tmp_path)
-    assert edibot(target, "init")[0] == 0  # an empty database at 0017: taken back to 0016 for the restore
+    assert edibot(target, "init")[0] == 0  # an empty database at the newest: taken back to 0016 for it
     code, _, err = edibot(target, "restore", str(backup))
     assert code == 0, err
-    assert revision_at(target) == "0017"
+    assert revision_at(target) == HEAD
     restored = every_row(target)
     assert restored["actions"] == actions_before
     # Migration 0017 ran over the restored rows as it runs over a live store: the plan had reminders, so it
@@ -413,7 +416,7 @@ def test_a_backup_before_an_upgrade_is_taken_as_the_database_is_and_restores_int
     code, _, err = edibot(target, "restore", "--force", str(backup))
     assert code == 1
     assert err.strip() == (
-        "This database holds data at schema revision 0017, and the backup is at revision 0016; --force "
+        f"This database holds data at schema revision {HEAD}, and the backup is at revision 0016; --force "
         "replaces data only at the same revision. Restore into an empty database instead (a new SQLite file, "
         "or an empty PostgreSQL database)."
     )
@@ -458,7 +461,7 @@ def test_a_database_a_newer_edibot_upgraded_is_refused(backup_file: Path, tmp_pa
     assert code == 1
     assert err.strip() == (
         "This database is at schema revision 0042, which this edibot does not know (it knows revisions up to "
-        "0017): a newer edibot upgraded it. Restore with that edibot, or into an empty database."
+        f"{HEAD}): a newer edibot upgraded it. Restore with that edibot, or into an empty database."
     )
 
 

@@ -121,8 +121,8 @@ def test_a_database_a_newer_edibot_upgraded_is_refused_in_a_sentence(empty_url: 
     assert code == 1 and out == ""
     assert err.strip() == (
         "edibot's database is at schema revision 0042, which this edibot does not know (it knows revisions "
-        "up to 0017): a newer edibot upgraded it. Run that newer edibot; to go back to this one, restore a "
-        "backup made before the upgrade into an empty database."
+        f"up to {HEAD}): a newer edibot upgraded it. Run that newer edibot; to go back to this one, restore "
+        "a backup made before the upgrade into an empty database."
     )
     assert revision_of(engine) == "0042"
 
