@@ -34,6 +34,7 @@ from bot.console import (
 from bot.demo import DemoFolderRefused, run_demo
 from bot.logs import configure_logging
 from bot.render import clip, plural, print_action, print_history, print_import
+from bot.report_cli import report_command
 from handlers.core import Actor
 from handlers.registry import command_layer
 from schedules.delivery import DeliveryReport
@@ -423,6 +424,7 @@ def show(
 
 
 app.add_typer(calendar_app, name="calendar")
+app.command("report")(report_command)
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
