@@ -23,6 +23,7 @@ from storage.digests import BUCKETS, bucket_of
 from storage.models import Action, HistoryEntry, Plan
 from storage.rules.deadlines import DeadlineKind, interpret_deadline
 from storage.rules.overdue import days_overdue
+from storage.rules.owners import OWNER_SEPARATOR
 from storage.rules.status import Status
 
 TIMELINE_WEEKS = 12  # RAG over time: a point a week for a quarter, the span a board meets over
@@ -150,7 +151,9 @@ class _State:
         elif name == "archived":
             self.archived = before == "yes"
         elif name == "owners":
-            self.owners = [owner.strip() for owner in (before or "").split(";") if owner.strip()]
+            # An import writes owners "A; B", a chat command as it lists them, "A · B".
+            written = (before or "").replace(OWNER_SEPARATOR, ";")
+            self.owners = [owner.strip() for owner in written.split(";") if owner.strip()]
         elif name == "deadline":
             deadline = interpret_deadline(before or "", today=entry.at.date())
             self.deadline_text = before

@@ -70,7 +70,8 @@ class Column:
 
 def action_columns(facts: ReportFacts) -> list[Column]:
     """The action table of the workbook and the CSV: the plan's own columns first, under headers the importer
-    recognises (so an edited export re-imports into the same actions), then three it leaves alone.
+    recognises (so an edited export re-imports into the same actions), then whether it is overdue. No other
+    column holds a date: the importer would take a date beside a deadline it can't read for the deadline.
 
     The reference is the plan's own where it has one (as its file wrote it, so re-importing matches by it),
     else edibot's. The grouping columns are the plan's levels (Theme, Objective…); description, how and
@@ -88,9 +89,7 @@ def action_columns(facts: ReportFacts) -> list[Column]:
         Column("Deadline", lambda a: a.deadline_text or "", 16),
         Column("RAG", rag_cell, 11),
         Column("Progress", lambda a: a.note or "", 50),
-        Column("Due on", lambda a: a.due_date.isoformat() if a.due_date else "", 12),
         Column("Standing", standing, 18),
-        Column("Last changed", lambda a: a.updated_at.date().isoformat(), 13),
     ]
     return columns
 

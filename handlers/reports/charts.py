@@ -22,6 +22,7 @@ COLOURS = {"red": "#c62828", "amber": "#b45309", "green": "#2e7d32", "done": "#1
 _TEXT = "#1f2937"
 _WIDTH_INCHES = 6.5
 _XML_HEAD = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)  # matplotlib's RDF about itself
 _SVG_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 
 
@@ -59,7 +60,7 @@ def _svg(figure: Any, *, ident: str, title: str, description: str) -> str:
     with matplotlib.rc_context(_STYLE):
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = _XML_HEAD.sub("", buffer.getvalue(), count=1)
-    text = _SVG_SIZE.sub(r"<svg\1", text, count=1)
+    text = _METADATA.sub("", _SVG_SIZE.sub(r"<svg\1", text, count=1), count=1)
     labelled = (
         f'<svg role="img" aria-labelledby="{ident}-title {ident}-desc" class="chart" '
         f'preserveAspectRatio="xMidYMid meet"'

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.reports.cells import CHANGE_HEADERS, action_columns, change_row, neutralised
 from storage.digests import BUCKET_NAMES, BUCKETS
+from storage.importing.readers.workbook import REPORT_KEYWORDS
 from storage.reports import ReportFacts
 
 # Fill and text colours of a RAG cell: a light tint with dark text, as the HTML report's badges.
@@ -39,6 +40,8 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 def report_xlsx(facts: ReportFacts) -> bytes:
     workbook = Workbook()
+    workbook.properties.title = f"{facts.plan_name}: progress report"
+    workbook.properties.keywords = REPORT_KEYWORDS  # so the importer reads the Actions sheet alone
     actions = workbook.active
     assert actions is not None
     actions.title = "Actions"
