@@ -204,7 +204,8 @@ def report_facts(
     between `since` (default: four weeks before) and then; only the themes whose name holds `theme`."""
     if as_of > now:
         raise ReportRefused(
-            f"{as_of:%-d %B %Y} is in the future: a report can be as of today ({now:%-d %B %Y}) at the latest."
+            f"{as_of:%-d %B %Y} is in the future: a report can be as of today ({now:%-d %B %Y}) at the "
+            "latest."
         )
     if as_of < plan.created_at:
         raise ReportRefused(
@@ -214,7 +215,8 @@ def report_facts(
     since = as_of - SINCE_DEFAULT if since is None else since
     if since > as_of:
         raise ReportRefused(
-            f"--since {since:%-d %B %Y} is after the report's date ({as_of:%-d %B %Y}); choose an earlier one."
+            f"The changes can't be listed from {since:%-d %B %Y}: that is after the report's date "
+            f"({as_of:%-d %B %Y}). Choose an earlier day."
         )
     wanted = (theme or "").strip().casefold()
     if wanted:

@@ -349,7 +349,7 @@ def test_a_report_that_cant_be_made_says_why_and_writes_nothing(
     transcript: Transcript, cli: CliRun, tmp_path: Path, args: list[str], message: str
 ) -> None:
     with nothing_changes(transcript.database):
-        code, out, err = cli("--now", "2025-12-08T09:00", "report", *args)
+        code, _, err = cli("--now", "2025-12-08T09:00", "report", *args)
     assert code == 1
     assert message in err
     assert not list(tmp_path.glob("*.html"))
@@ -389,5 +389,5 @@ def test_edibot_help_does_not_import_matplotlib() -> None:
 
 
 def test_unknown_plan_in_build_report_names_the_plans(store: Database) -> None:
-    with store.session() as session, pytest.raises(CommandError, match="There are no plans yet."):
+    with store.session() as session, pytest.raises(CommandError, match=r"There are no plans yet\."):
         build_report(session, plan_name="Anything", form="md", as_of=NOW, now=NOW)

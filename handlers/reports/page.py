@@ -44,13 +44,14 @@ figcaption { color: var(--muted); font-size: .9rem; }
 svg.chart { width: 100%; height: auto; display: block; }
 table { width: 100%; border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .45rem; border-bottom: 1px solid var(--rule);
-  overflow-wrap: break-word; }
+  overflow-wrap: break-word; hyphens: auto; }
 thead th { background: #f3f4f6; border-bottom: 2px solid #9ca3af; }
 tbody th { font-weight: 600; white-space: nowrap; }
 td.num { text-align: right; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
-.note-date { color: var(--muted); font-size: .85rem; white-space: nowrap; }
+@media (min-width: 40.01rem), print { table.actions { table-layout: fixed; } }
+.note-date { color: var(--muted); font-size: .85em; }
 @media (max-width: 40rem) {
   main { padding: .6rem; }
   table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
@@ -66,7 +67,10 @@ thead { display: table-header-group; }
 }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
-  body { font-size: 10.5pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { font-size: 10pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  table { font-size: 8.5pt; }
+  th, td { padding: .25rem .3rem; }
+  .rag { white-space: normal; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; page-break-after: avoid; }
   tr, figure { break-inside: avoid; page-break-inside: avoid; }
@@ -251,13 +255,28 @@ def _action_table(facts: ReportFacts) -> list[str]:
     return [
         *heading,
         '<table class="actions stack">',
-        "<thead><tr>" + "".join(f'<th scope="col">{name}</th>' for name in columns) + "</tr></thead>",
+        "<thead><tr>"
+        + "".join(f'<th scope="col" style="width: {_WIDTHS[name]}">{name}</th>' for name in columns)
+        + "</tr></thead>",
         "<tbody>",
         *_action_rows(facts.actions, themed=themed),
         "</tbody>",
         "</table>",
         "</section>",
     ]
+
+
+# The action table's columns on a desk and on paper: the action and its note get the room (a phone stacks
+# each row as a card instead, and ignores these).
+_WIDTHS = {
+    "Ref": "8%",
+    "Action": "25%",
+    "Theme": "13%",
+    "Owners": "12%",
+    "Deadline": "12%",
+    "Rating": "11%",
+    "Latest note": "19%",
+}
 
 
 def _action_rows(actions: Sequence[ReportAction], *, themed: bool) -> Iterable[str]:

@@ -28,7 +28,6 @@ from storage.importing.limits import (
 from storage.importing.readers.common import CellText, check_package, row_of_texts, unreadable_as
 from storage.importing.sources import SourceRow
 
-
 # An edibot report's workbook says so in its keywords; its plan is on its first sheet alone (the others,
 # what changed and a summary with charts, are about the plan, not in it), so re-importing an edited report
 # updates the plan it came from without reading the other sheets as more actions.
