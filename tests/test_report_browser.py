@@ -1,7 +1,7 @@
-"""The HTML report in a real browser: headless Chromium (Debian's `chromium`, which .ci/run installs) renders
-it, takes a screenshot on a desk and on a phone and prints it to an A4 PDF, and the tests assert on what it drew —
-charts of a real size with bars in them, one table row per action, no sideways scrolling on a phone, a page
-count that fits the plan.
+"""The HTML report in a real browser: headless Chromium (Debian's `chromium`, which .ci/run installs)
+renders it, takes a screenshot on a desk and on a phone and prints it to an A4 PDF, and the tests assert on
+what it drew — charts of a real size with bars in them, one table row per action, no sideways scrolling on a
+phone, a page count that fits the plan.
 
 Playwright drives the system's browser by its path (no `playwright install`). Where there is no Chromium (a
 developer's machine) the tests skip, saying so; CI has one, so they run there. The screenshots and PDF are
@@ -41,7 +41,7 @@ DESK = {"width": 1280, "height": 900}
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the [test] extra) is not installed")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="no Chromium at /usr/bin/chromium to render the report in (CI installs it: apt-get install chromium)",
+    reason="no Chromium at /usr/bin/chromium to draw the report in (CI installs it with apt-get)",
 )
 
 

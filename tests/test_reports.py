@@ -164,7 +164,7 @@ def test_html_has_every_section_escaped_text_and_accessible_charts(
     assert page.count('<svg role="img"') == 3
     assert '<title id="chart-rag-title">RAG ratings over time</title>' in page
     assert "<desc id=" in page
-    assert '<th scope="col">Rating</th>' in page and '<th scope="row">NO-1</th>' in page
+    assert '<th scope="col" style="width: 11%">Rating</th>' in page and '<th scope="row">NO-1</th>' in page
     assert '<span class="rag rag-red">Red</span>' not in page  # nothing is red any more: words, not colour
     assert '<span class="rag rag-done">Done</span>' in page
     assert "@page { size: A4" in page and "break-inside: avoid" in page
