@@ -20,6 +20,7 @@ from bot.console import FakeClock
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import OutboxMessage
+from tests.builders import write_csv
 from tests.conftest import SAMPLES, sample_organisation
 from tests.slack_workspace import SlackWorkspace, texts_of
 from tests.teams_tenant import TeamsTenant
@@ -82,7 +83,7 @@ def test_a_report_too_large_for_chat_says_how_to_make_it_instead(
     [
         (
             "/edi report Nowhere Plan",
-            "No plan is called 'Nowhere Plan'. The plans are 'Northbridge EDI Plan'.",
+            "No plan you can see is called 'Nowhere Plan'. The plans you can see: 'Northbridge EDI Plan'.",
         ),
         (
             "/edi report Northbridge EDI Plan pdf",
@@ -131,3 +132,19 @@ def test_in_teams_the_report_is_its_markdown_in_the_message(teams: TeamsTenant) 
     [report] = [a for a in posted if "progress report" in str(a.get("text"))]
     assert "# Northbridge EDI Plan: progress report" in report["text"]
     assert "| NO-2 | Set EDI objectives for every director |" in report["text"]
+
+
+def test_a_restricted_plan_is_not_reported_to_someone_outside_it(
+    transcript: Transcript, store: Database, tmp_path: Path
+) -> None:
+    board = write_csv(
+        tmp_path / "board.csv", [["Action", "Lead", "Timescale"], ["Review pay", "Board", "2026"]]
+    )
+    import_plan(store, board, now=transcript.clock.now(), plan_name="Board Plan")
+    transcript.say("@Priya Shah", "/edi plan restrict Board Plan")
+    before = len(outbox(store))
+    transcript.say("@Sam Patel", "/edi report Board Plan")  # Sam answers for nothing in it
+    transcript.expect_reply(
+        "No plan you can see is called 'Board Plan'. The plans you can see: 'Northbridge EDI Plan'."
+    )
+    assert len(outbox(store)) == before

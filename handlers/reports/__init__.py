@@ -86,6 +86,11 @@ def build_report_facts(
     plan = next((p for p in known if p.name.casefold() == wanted), None)
     if plan is None:
         names = ", ".join(f"'{p.name}'" for p in known)
+        if plans is not None:  # someone in chat: a restricted plan they can't see is as good as not there
+            raise CommandError(
+                f"No plan you can see is called '{plan_name}'. "
+                + (f"The plans you can see: {names}." if names else "You can't see any plans yet.")
+            )
         raise CommandError(
             f"No plan is called '{plan_name}'. "
             + (f"The plans are {names}." if names else "There are no plans yet.")
