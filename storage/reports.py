@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -405,13 +404,3 @@ def _one_per_change(changes: Sequence[ReportChange]) -> list[ReportChange]:
                 change = replace(change, note=rated.note)
             result.append(change)
     return result
-
-
-def report_summary(facts: ReportFacts) -> dict[str, Any]:
-    """The headline figures, for a chat message about the report."""
-    return {
-        "actions": len(facts.actions),
-        "overdue": facts.overdue,
-        **facts.counts,
-        "changes": len(facts.changes),
-    }
