@@ -108,6 +108,7 @@ MATRIX = (
     command('calendar add "Staff networks day" 1/6/26 work', ADMIN),
     command("digest list", ADMIN),
     command('digest subscribe #edi-working-group plan:"Northbridge EDI Plan"', ADMIN),
+    command('report "Northbridge EDI Plan" md', KNOWN),
     Row("button", "status", "{ref}|green", CHANGERS),
     Row("button", "snooze", "{ref}|1w", CHANGERS),
     Row("button", "note", "{ref}", CHANGERS),
