@@ -40,6 +40,7 @@ from bot.feedback_cli import feedback_app
 from bot.logs import configure_from
 from bot.operating_cli import backup, doctor, edibot_version, restore
 from bot.render import clip, plural, print_action, print_history, print_import
+from bot.report_cli import report_command
 from handlers.core import Actor
 from handlers.registry import command_layer
 from schedules.delivery import DeliveryReport
@@ -445,6 +446,7 @@ app.command("backup")(backup)
 app.command("doctor")(doctor)
 app.command("restore")(restore)
 app.add_typer(feedback_app, name="feedback")
+app.command("report")(report_command)
 
 people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
 app.add_typer(people_app, name="people")

@@ -108,6 +108,7 @@ def render(reply: Reply) -> list[str]:
             for form_field in block.fields:
                 error = f" ({form_field.error})" if form_field.error else ""
                 lines.append(f"  ? {form_field.label}{error} — reply with your answer")
+    lines.extend(f"  [file: {file.name}, {len(file.content):,} bytes]" for file in reply.files)
     return lines
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from handlers.cards import changed_by
 from handlers.messages import Block, Context, Heading, Reply, Text
-from storage.digests import BUCKETS, DigestAction, DigestFacts, DigestSource, Move, Section
+from storage.digests import BUCKET_NAMES, BUCKETS, DigestAction, DigestFacts, DigestSource, Move, Section
 from storage.models import DigestSubscription
 from storage.rules.defaults import DUE_SOON_DAYS
 
@@ -30,7 +30,7 @@ OBSERVANCE_DAYS = 28  # how far ahead the observances section looks
 Observances = Callable[[date, date], Sequence[str]]
 
 _SQUARE = {"red": "🟥", "amber": "🟧", "green": "🟩", "done": "🟦", "unrated": "⬜"}
-_NAME = {"red": "Red", "amber": "Amber", "green": "Green", "done": "Done", "unrated": "Not rated"}
+_NAME = BUCKET_NAMES
 _BAR = 20  # squares in the bar of counts
 T = TypeVar("T")
 

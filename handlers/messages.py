@@ -85,12 +85,42 @@ class Form:
 Block = Text | Heading | Fields | Context | Buttons | Choices | Form
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """A progress report that goes with a message as a file: which plan, as of when, in what format.
+
+    The outbox keeps this recipe, never the file: the file is made when the message is sent
+    (handlers.reports.attach_report). A plan as of a past moment is the same whenever it is rebuilt (history
+    is only ever added to, at the time of the change), so the file sent is the file asked for."""
+
+    plan: str
+    form: str  # html, xlsx, csv, md
+    as_of: str  # ISO 8601, with its offset
+    since: str
+    theme: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, made at sending time: its name, media type, bytes and title."""
+
+    name: str
+    media_type: str
+    content: bytes
+    title: str
+
+
 @dataclass
 class Reply:
-    """One message from the bot. `private` replies are for the person who asked alone (ephemeral)."""
+    """One message from the bot. `private` replies are for the person who asked alone (ephemeral).
+
+    `report` asks for a report file to go with it; `files` are the files made for it when it is sent (never
+    written down by reply_as_data)."""
 
     blocks: list[Block] = field(default_factory=list)
     private: bool = True
+    report: ReportRequest | None = None
+    files: list[Attachment] = field(default_factory=list)
 
     @classmethod
     def say(cls, text: str, *, private: bool = True) -> Reply:
@@ -129,16 +159,22 @@ class Reply:
 def reply_as_data(reply: Reply) -> dict[str, Any]:
     """A reply as plain JSON-able data, to be kept (a notice waiting in the outbox) and read back by
     reply_from_data."""
-    return {
+    data: dict[str, Any] = {
         "private": reply.private,
         "blocks": [{"type": type(block).__name__, **asdict(block)} for block in reply.blocks],
     }
+    if reply.report is not None:
+        data["report"] = asdict(reply.report)
+    return data
 
 
 def reply_from_data(data: dict[str, Any]) -> Reply:
     """The reply reply_as_data wrote down."""
+    report = data.get("report")
     return Reply(
-        [_block(dict(item)) for item in data.get("blocks") or []], private=bool(data.get("private", True))
+        [_block(dict(item)) for item in data.get("blocks") or []],
+        private=bool(data.get("private", True)),
+        report=ReportRequest(**report) if isinstance(report, dict) else None,
     )
 
 

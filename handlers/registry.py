@@ -8,7 +8,7 @@ A command, a button or a form is declared once, beside the code that answers or 
 from __future__ import annotations
 
 from handlers import cards, feedback, new_action
-from handlers.commands import admin, calendar, digest, me, plan, reading, status
+from handlers.commands import admin, calendar, digest, me, plan, reading, report, status
 from handlers.controls import ButtonMeaning, FormMeaning
 from handlers.core import CommandLayer, CommandSpec
 from handlers.home import home
@@ -27,6 +27,7 @@ COMMANDS: dict[str, CommandSpec] = {
         *calendar.COMMANDS,
         *digest.COMMANDS,
         *feedback.COMMANDS,
+        *report.COMMANDS,
     )
 }
 

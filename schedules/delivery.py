@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from handlers.messages import Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
+from handlers.reports import attach_report
 from schedules import metrics
 from schedules.admin_notes import PostKind, tell_admins_about_channel_once, tell_admins_once
 from schedules.adoption import render_welcome, welcome_plan
@@ -330,7 +331,7 @@ def render_message(
     """
     zone = zone or ZoneInfo("UTC")
     if message.reply is not None:
-        return reply_from_data(message.reply)
+        return attach_report(session, reply_from_data(message.reply))
     if message.body is not None:
         return Reply([Text(message.body)], private=True)
     welcomed_to = welcome_plan(message.key)

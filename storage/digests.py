@@ -37,6 +37,8 @@ from storage.rules.status import Status
 
 # The buckets a digest counts, in the order it shows them: a done action counts as done whatever its rating.
 BUCKETS = ("red", "amber", "green", "done", "unrated")
+# Their names wherever they are shown as words (digests, reports): colour is never the only signal.
+BUCKET_NAMES = {"red": "Red", "amber": "Amber", "green": "Green", "done": "Done", "unrated": "Not rated"}
 WEEK = timedelta(days=7)
 MOVE_FIELDS = ("rag", "status")  # the changes "what moved this week" lists
 

@@ -21,6 +21,11 @@ up to `latest` (`inclusive` for the ends), `limit` at a time with an opaque curs
 metadata only when asked for (`include_all_metadata`). It needs the history scope of the kind of conversation
 read: im:history for a DM, channels:history for a public channel, groups:history for a private one.
 `withhold_answer` plays the crash window: Slack has taken the post, and its answer never reaches the caller.
+
+Files go up as files.uploadV2 has them (slack_sdk's files_upload_v2): files.getUploadURLExternal (filename and
+length required, at most 1 GB) gives a file id and an upload URL on this server; the bytes POSTed there must
+be the length announced; files.completeUploadExternal shares uploaded files in a channel, as a message with
+`files`. `files_shared()` lists them with their bytes.
 """
 
 from __future__ import annotations
@@ -69,7 +74,14 @@ METHOD_SCOPES = {
     "conversations.open": "im:write",
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
+    # files.uploadV2, as slack_sdk's files_upload_v2 makes it: its two Web API calls need files:write.
+    "files.upload_v2": "files:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
+# files.getUploadURLExternal: a file's `length` is its size in bytes, at most 1 GB (Slack's limit on a file).
+FILE_SIZE_LIMIT = 1024**3
+FILE_ALT_TEXT = 1000  # alt_txt's documented maximum
 # conversations.history needs the history scope of the conversation it reads.
 HISTORY_SCOPES = {"im": "im:history", "public": "channels:history", "private": "groups:history"}
 HISTORY_LIMIT = 999  # the most messages one conversations.history page holds (its default is 100)
@@ -114,6 +126,8 @@ class _State:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> view
     home: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> published Home view
+    # files.uploadV2: file id -> {"filename", "length", "content" (once uploaded), "title", "channel"}
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class SlackRejected(Exception):
@@ -311,6 +325,29 @@ class SlackStandIn:
             return found[1]
 
     # -- looking -----------------------------------------------------------------------------------------
+    def files_shared(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files completed with files.completeUploadExternal (in one channel, or all), with their bytes."""
+        with self._lock:
+            return [
+                dict(f, id=file_id)
+                for file_id, f in self.state.files.items()
+                if f.get("channel") and (channel is None or f["channel"] == channel)
+            ]
+
+    def upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """The upload URL's answer to a file's bytes: 200 "OK - <length>" as Slack's, or why not."""
+        with self._lock:
+            wanted = self.state.files.get(file_id)
+            if wanted is None:
+                return 404, "not found"
+            if len(data) != wanted["length"]:
+                return (
+                    400,
+                    f"{len(data)} bytes sent; files.getUploadURLExternal was told {wanted['length']}",
+                )
+            wanted["content"] = data
+            return 200, f"OK - {len(data)}"
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -407,6 +444,8 @@ class SlackStandIn:
             "users.info": self._users_info,
             "conversations.history": self._conversations_history,
             "chat.getPermalink": self._chat_get_permalink,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }.get(method)
         if handler is None:
             raise SlackRejected("unknown_method")
@@ -561,6 +600,51 @@ class SlackStandIn:
             "channel": channel,
             "permalink": f"https://northbridge.slack.com/archives/{channel}/p{ts.replace('.', '')}",
         }
+
+    def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step one of files.uploadV2: a file id and the URL to send its bytes to (filename and length
+        required)."""
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(str(params.get("length") or ""))
+        except ValueError:
+            length = 0
+        if not filename or not 0 < length <= FILE_SIZE_LIMIT:
+            raise SlackRejected("invalid_arguments")
+        if len(str(params.get("alt_txt") or "")) > FILE_ALT_TEXT:
+            raise SlackRejected("invalid_arguments")
+        file_id = f"F{next(self._ids):08d}"
+        self.state.files[file_id] = {"filename": filename, "length": length}
+        host, port = self._server.server_address[:2]
+        return {"ok": True, "upload_url": f"http://{host!s}:{port}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Step three: the uploaded files shared in `channel_id` (with `initial_comment`, in `thread_ts`)."""
+        wanted = _decoded(params.get("files"))
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackRejected("invalid_arguments")
+        found = []
+        for item in wanted:
+            file = self.state.files.get(str(item.get("id") if isinstance(item, dict) else ""))
+            if file is None or "content" not in file:
+                raise SlackRejected("file_not_found")
+            found.append((item, file))
+        channel = self._channel({"channel": params["channel_id"]}) if params.get("channel_id") else None
+        shared = []
+        for item, file in found:
+            file.update(title=str(item.get("title") or file["filename"]), channel=channel)
+            shared.append({"id": item["id"], "title": file["title"], "name": file["filename"]})
+        if channel is not None:  # the file's share: a message of its own in the channel
+            self.state.messages[channel].append(
+                {
+                    "type": "message",
+                    "ts": self._next_ts(),
+                    "text": str(params.get("initial_comment") or ""),
+                    "files": copy.deepcopy(shared),
+                    "upload": True,
+                }
+            )
+        return {"ok": True, "files": shared}
 
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
@@ -735,6 +819,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         standin: SlackStandIn = self.server.standin  # type: ignore[attr-defined]
         parsed = urlparse(self.path)
+        if parsed.path.startswith("/upload/v1/"):  # step two of files.uploadV2: the file's bytes
+            length = int(self.headers.get("Content-Length") or 0)
+            status, answer = standin.upload(parsed.path.rsplit("/", 1)[-1], self.rfile.read(length))
+            data = answer.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if parsed.path.startswith("/commands/"):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"

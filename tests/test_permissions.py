@@ -116,6 +116,7 @@ MATRIX = (
     command("feedback check ZZZZZZ-AAAA-BBBB-CCCC-DDDD-EEEE", EVERYONE),
     command("responders stats", RESPONDERS),
     command("responders setup k 6", RESPONDERS),
+    command('report "Northbridge EDI Plan" md', KNOWN),
     Row("button", "status", "{ref}|green", CHANGERS),
     Row("button", "snooze", "{ref}|1w", CHANGERS),
     Row("button", "note", "{ref}", CHANGERS),

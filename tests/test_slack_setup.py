@@ -57,7 +57,7 @@ def _methods_called_by_the_app() -> set[str]:
     """Every Web API method the Slack adapter's code calls (client.chat_postMessage → chat.postMessage)."""
     called: set[str] = set()
     for path in SLACK_CODE.rglob("*.py"):
-        for name in re.findall(r"\bclient\.([a-z]+_[A-Za-z_]+)\(", path.read_text(encoding="utf-8")):
+        for name in re.findall(r"\bclient\.([a-z]+_[A-Za-z0-9_]+)\(", path.read_text(encoding="utf-8")):
             family, _, method = name.partition("_")
             called.add(f"{family}.{method}")
     return called

@@ -1,8 +1,9 @@
 """The outbox's Slack end: delivers a reminder as a direct message and says how Slack answered.
 
 `SlackSender(client)` is a `schedules.sending.Sender`: it opens the person's DM (conversations.open with their
-Slack user id), posts the reply's blocks with its fallback text (chat.postMessage) and returns the message's
-platform id, "<channel>:<ts>" — enough to update it in place or to link a thread reply back to it. What Slack
+Slack user id), shares the reply's files there if it has any (a report: files.uploadV2), posts the reply's
+blocks with its fallback text (chat.postMessage) and returns the message's platform id, "<channel>:<ts>" —
+enough to update it in place or to link a thread reply back to it. What Slack
 answers is translated into the outbox's own terms:
 
 - HTTP 429 (`ratelimited`) → `RateLimited(Retry-After)`: the message was not posted, so sending it again later
@@ -134,6 +135,7 @@ class SlackSender:
         try:
             opened = client.conversations_open(users=person.slack_id)
             channel = str(opened["channel"]["id"])
+            _upload(client, channel, reply)
             self._pace(channel)
             posted = client.chat_postMessage(channel=channel, **message_for(reply), **_tagged(key))
         except SlackApiError as error:
@@ -149,6 +151,7 @@ class SlackSender:
         if client is None:
             raise Undeliverable(f"edibot has no Slack token for the workspace of {channel.name}")
         try:
+            _upload(client, channel.id, reply)
             self._pace(channel.id)
             posted = client.chat_postMessage(channel=channel.id, **message_for(reply), **_tagged(key))
         except SlackApiError as error:
@@ -209,6 +212,18 @@ class SlackSender:
             self._last_post[channel] = now + max(wait, 0.0)
         if wait > 0:
             self.sleep(wait)
+
+
+def _upload(client: WebClient, channel: str, reply: Reply) -> None:
+    """The reply's files (a report) shared in the channel before the message that says what they are.
+
+    files_upload_v2 is Slack's files.uploadV2: files.getUploadURLExternal, the upload itself, then
+    files.completeUploadExternal sharing it in the channel. First, so that a crash between the two leaves the
+    message unsent and it is sent again with the file (a file twice at worst, never a message about a file
+    that isn't there): the message, tagged with the outbox key, is what delivery looks for after a crash.
+    """
+    for file in reply.files:
+        client.files_upload_v2(channel=channel, content=file.content, filename=file.name, title=file.title)
 
 
 def _tagged(key: str | None) -> dict[str, Any]:

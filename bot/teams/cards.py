@@ -24,7 +24,19 @@ import json
 import re
 from typing import Any
 
-from handlers.messages import Block, Button, Buttons, Choices, Context, Fields, Form, Heading, Reply, Text
+from handlers.messages import (
+    Attachment,
+    Block,
+    Button,
+    Buttons,
+    Choices,
+    Context,
+    Fields,
+    Form,
+    Heading,
+    Reply,
+    Text,
+)
 
 CARD_VERSION = "1.5"
 CARD_BYTES = 24 * 1024  # the card's JSON; the activity around it (ids, summary, text) stays well within 28 KB
@@ -49,20 +61,43 @@ def markdown(text: str) -> str:
     return _SLACK_BOLD.sub(r"**\1**", text)
 
 
+# A report in a Teams message: its Markdown, at most this many bytes of it, so the message stays within
+# Teams' 28 KB for a bot's message with room for the words around it.
+REPORT_BYTES = 20_000
+
+
 def message_for(reply: Reply) -> dict[str, Any]:
     """The activity that says `reply`: a markdown text, or an Adaptive Card with a summary for
-    notifications."""
+    notifications. A report file goes as its Markdown in the text (see `report_text`)."""
     words = [block for block in reply.blocks if isinstance(block, Text | Context | Heading)]
     if len(words) == len(reply.blocks):
         # Teams' markdown runs single line breaks together: each line is a paragraph of its own.
         lines = [line for block in words for line in block.text.splitlines() if line.strip()]
         text = "\n\n".join(markdown(line) for line in lines) or "Done."
+        text += "".join(f"\n\n{report_text(file)}" for file in reply.files)
         return {"type": "message", "textFormat": "markdown", "text": text}
     return {
         "type": "message",
         "summary": summary(reply),
         "attachments": [{"contentType": ADAPTIVE, "content": card_for(reply)}],
     }
+
+
+def report_text(file: Attachment) -> str:
+    """A report in a Teams message: its Markdown, cut at a line within REPORT_BYTES.
+
+    Why not a file: a Teams bot can send a file to a person only through a file consent card (they accept,
+    Teams answers with an upload URL in their OneDrive, the bot uploads, then posts a file card) — a round
+    trip through the person and their OneDrive that the outbox, which sends in one step, can't wait on. The
+    Markdown says what the report says; the HTML and XLSX files come in Slack or from `edibot report`.
+    """
+    if file.media_type != "text/markdown":
+        return f"({file.name} is a file; Teams gets reports as Markdown: `/edi report PLAN md`.)"
+    text = file.content.decode("utf-8")
+    if len(file.content) <= REPORT_BYTES:
+        return text
+    kept = file.content[:REPORT_BYTES].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    return f"{kept}\n\n… the report goes on: `edibot report` on the server makes it whole, as a file."
 
 
 def summary(reply: Reply) -> str:

@@ -89,9 +89,15 @@ def tidy_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# A cell a spreadsheet would take for a formula is written with a leading apostrophe by careful exporters
+# (edibot's reports among them, as OWASP advises against formula injection): the apostrophe is not the text.
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
 @lru_cache(maxsize=4096)  # plans repeat owners, dates and ratings down whole columns
 def clean_cell(raw: str) -> CleanCell:
     """Strip HTML, Word bookmark markers and stray whitespace from one cell; keep struck text apart."""
+    raw = _NEUTRALISED.sub("", raw)
     if not _LOOKS_LIKE_MARKUP.search(raw):
         return CleanCell(tidy_text(raw))
     parser = _CellHTMLParser()

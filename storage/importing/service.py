@@ -560,7 +560,6 @@ def _update(
     for name, value in fields.items():
         if before.get(name) == value:
             continue
-        changed = True
         attribute = _LIVE_FIELDS.get(name)
         if attribute:
             live = getattr(action, attribute)
@@ -570,7 +569,10 @@ def _update(
             live = before.get(name)
         if attribute:
             setattr(action, attribute, value)
+        # A cell the file changed to what the action already says (a note given in chat, then written into
+        # the file, as an edited export of edibot's own report has it) changes nothing.
         if live != value:
+            changed = True
             history.add(action.id, field=name, frm=live, to=value, note=f"from {source}")
     for column, value in values.items():
         if getattr(action, column) != value:  # setting an equal value would still mark the row dirty

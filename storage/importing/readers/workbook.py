@@ -28,6 +28,11 @@ from storage.importing.limits import (
 from storage.importing.readers.common import CellText, check_package, row_of_texts, unreadable_as
 from storage.importing.sources import SourceRow
 
+# An edibot report's workbook says so in its keywords; its plan is on its first sheet alone (the others,
+# what changed and a summary with charts, are about the plan, not in it), so re-importing an edited report
+# updates the plan it came from without reading the other sheets as more actions.
+REPORT_KEYWORDS = "edibot report"
+
 
 def read_xlsx(path: Path) -> list[SourceRow]:
     rows: list[SourceRow] = []
@@ -42,6 +47,8 @@ def read_xlsx(path: Path) -> list[SourceRow]:
         try:
             styles = _cell_styles(workbook)
             visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+            if workbook.properties.keywords == REPORT_KEYWORDS:
+                visible = visible[:1]
             budget = _Budget(path.name)
             for index, sheet in enumerate(visible):
                 found, merged = _sheet_cells(workbook, sheet, styles, budget)
