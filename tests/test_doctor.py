@@ -95,7 +95,7 @@ def test_a_console_only_set_up_is_healthy_and_says_what_it_checked(doctor: Docto
     )
     assert checks["Data folder"] == f"ok {tmp_path / 'data'} is writable"
     assert checks["Database"] == f"ok sqlite at {tmp_path / 'data' / 'edibot.sqlite3'} answers"
-    assert checks["Schema"] == "ok at revision 0017, the newest this edibot knows"
+    assert checks["Schema"] == "ok at revision 0018, the newest this edibot knows"
     assert checks["Slack"] == "skipped not configured (no SLACK_BOT_TOKEN or SLACK_CLIENT_ID)"
     assert checks["Teams"] == "skipped not configured (no EDIBOT_TEAMS_APP_ID)"
     assert checks["Scheduler lock"] == "ok free: no edibot has run the scheduler on this database yet"
@@ -113,7 +113,7 @@ def test_doctor_changes_nothing_not_even_an_old_schema(doctor: Doctor, tmp_path:
 
     assert code == 1
     assert checks["Schema"] == (
-        "PROBLEM at revision 0012; this edibot needs 0017\n"
+        "PROBLEM at revision 0012; this edibot needs 0018\n"
         "Fix: Back it up (`edibot backup FILE`), then run `edibot init`, which upgrades it to the newest "
         "revision and changes nothing else (`edibot run` also upgrades it when it starts)."
     )
@@ -224,7 +224,7 @@ def test_an_empty_database_and_one_a_newer_edibot_upgraded_are_problems(
     code, checks, _ = doctor()
     assert code == 1
     assert checks["Schema"].startswith(
-        "PROBLEM at revision 0042, which this edibot (revisions up to 0017) does not know: a newer edibot "
+        "PROBLEM at revision 0042, which this edibot (revisions up to 0018) does not know: a newer edibot "
         "has upgraded it"
     )
     with database.engine.begin() as connection:
