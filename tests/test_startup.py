@@ -5,9 +5,12 @@ that uses them."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,10 +37,10 @@ def loaded(): print(json.dumps([name for name in {HEAVY!r} if name in sys.module
 """
 
 
-def python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+def python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter, as a person's shell starts one."""
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=False, env=env
     )
 
 
@@ -57,3 +60,18 @@ def test_edibot_help_lists_every_command_without_loading_them() -> None:
     for command in ("import", "actions", "show", "run", "calendar", "feedback", "report", "backup", "doctor"):
         assert command in help_text
     assert json.loads(loaded) == []
+
+
+@pytest.mark.parametrize(
+    "group", ["calendar", "calendar list", "feedback", "report", "backup", "people", "run", "slack", "teams"]
+)
+def test_a_command_groups_help_loads_only_the_settings(group: str, tmp_path: Path) -> None:
+    # edibot reads its settings (pydantic) before any command, as it always has; nothing more loads for help.
+    environment = {**os.environ, "EDIBOT_DATA_DIR": str(tmp_path)}
+    code = f"{LOADED}\nimport atexit\natexit.register(loaded)\nfrom bot.cli import app\napp()"
+    done = python(code, *group.split(), "--help", env=environment)
+    assert done.returncode == 0, done.stderr
+    *help_lines, loaded = done.stdout.strip().splitlines()
+    assert "Usage: " in "\n".join(help_lines)
+    assert set(json.loads(loaded)) <= {"pydantic", "pydantic_settings"}
+    assert not list(tmp_path.iterdir())  # and nothing was made in the data folder
