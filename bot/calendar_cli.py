@@ -1,5 +1,9 @@
 """`edibot calendar`: list the diversity calendar by year and category, export it as an .ics file, and import
-the organisation's own dates from one."""
+the organisation's own dates from one.
+
+Only typer, rich and the calendar's category names are imported here: `edibot calendar --help` reads these
+commands' signatures, and the calendar, its date rules and iCalendar load only when a command runs.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from storage.observance_ics import IcsError, export_ics, import_ics
-from storage.observances import organisation_calendar
-from storage.rules.observances.catalogue import CATEGORIES
-from storage.rules.observances.wording import when_text
+from storage.rules.observances.categories import CATEGORIES
 
 if TYPE_CHECKING:
     from bot.cli import Context
@@ -53,6 +54,9 @@ def calendar_list(
     ] = None,
 ) -> None:
     """Every observance of a year, soonest first, with its dates as edibot says them."""
+    from storage.observances import organisation_calendar  # noqa: PLC0415 — see the module docstring
+    from storage.rules.observances.wording import when_text  # noqa: PLC0415
+
     context: Context = ctx.obj
     wanted = year or context.today.year
     with context.database.session() as session:
@@ -83,6 +87,9 @@ def calendar_export(
     ] = None,
 ) -> None:
     """Write the calendar as iCalendar: one all-day event per observance, for this year and next."""
+    from storage.observance_ics import export_ics  # noqa: PLC0415 — see the module docstring
+    from storage.observances import organisation_calendar  # noqa: PLC0415
+
     context: Context = ctx.obj
     years = [year] if year else [context.today.year, context.today.year + 1]
     with context.database.session() as session:
@@ -99,6 +106,9 @@ def calendar_import(
     file: Annotated[Path, typer.Argument(help="An .ics file of the organisation's own dates.")],
 ) -> None:
     """Add the organisation's own dates from an .ics file; dates the calendar already has are left alone."""
+    from storage.observance_ics import IcsError, import_ics  # noqa: PLC0415 — see the module docstring
+    from storage.observances import organisation_calendar  # noqa: PLC0415
+
     context: Context = ctx.obj
     data = file.read_bytes()
     with context.database.session() as session:

@@ -12,70 +12,33 @@ import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from bot.calendar_cli import calendar_app
-from bot.config import Settings, SettingsError, load_settings
-from bot.console import (
-    ConsoleSender,
-    ConsoleSession,
-    FakeClock,
-    FastClock,
-    ScriptError,
-    SystemClock,
-    render,
-    run_script,
-)
-from bot.demo import DemoFolderRefused, run_demo
 from bot.feedback_cli import feedback_app
-from bot.logs import configure_from
 from bot.operating_cli import backup, doctor, edibot_version, restore
-from bot.render import clip, plural, print_action, print_history, print_import
 from bot.report_cli import report_command
-from handlers.core import Actor
-from handlers.registry import command_layer
-from schedules.delivery import DeliveryReport
-from schedules.digests import NoDigest, preview_digest
-from schedules.planning import SweepReport
-from schedules.preview import preview
-from schedules.runner import NudgeRound, outbox_now, run_forever
-from storage.db import (
-    MARKER,
-    Create,
-    Database,
-    DatabaseGone,
-    DatabaseMissing,
-    DatabaseUnreachable,
-    SchemaTooNew,
-    cannot_write,
-    database_down,
-    sqlite_path,
-    unreachable,
-)
-from storage.importing.errors import PlanFileError
-from storage.importing.service import action_json, import_plan
-from storage.models import Action, Plan
-from storage.observance_data import CalendarDataError, shipped_observances
-from storage.people import import_people
-from storage.queries import (
-    action_by_ref,
-    actions_by_plan_ref,
-    actions_matching,
-    history_of,
-    plan_named,
-    plans_with_counts,
-)
-from storage.rules.overdue import action_overdue
-from storage.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.config import Settings
+    from bot.console import ConsoleSession, FakeClock
+    from schedules.delivery import DeliveryReport
+    from schedules.planning import SweepReport
+    from storage.db import Create, Database
+    from storage.models import Action, Plan
+
+# `edibot --help` reads only the commands' signatures: everything else (the database, the importer, the
+# platforms, settings) is imported in the command that uses it, so help comes back at once.
 
 
 class _OneSentenceOnFailure(TyperGroup):
@@ -85,36 +48,63 @@ class _OneSentenceOnFailure(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
-        except (
-            DatabaseMissing,
-            DatabaseUnreachable,
-            DatabaseGone,
-            SchemaTooNew,
-            SettingsError,
-            PlanFileError,
-            CalendarDataError,
-        ) as error:
-            raise _fail(str(error)) from None
-        except (OperationalError, InterfaceError) as error:
-            if why := cannot_write(error):
-                fix = (
-                    "free space on its disk"
-                    if why == "is full"
-                    else "make it writable by the user edibot runs as"
-                )
-                raise _fail(
-                    f"edibot's database {why}, so nothing was changed: {fix}, then try again."
-                ) from None
-            if not database_down(error):
-                reason = str(error.orig or error).strip().splitlines()[0]
-                raise _fail(
-                    f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
-                    "restore the database from a backup."
-                ) from None
-            url = ctx.obj.settings.effective_database_url if isinstance(ctx.obj, Context) else "its database"
-            raise _fail(str(unreachable(url, error))) from None
-        except OSError as error:
-            raise _fail(_file_problem(error)) from None
+        except (TyperException, typer.Exit, typer.Abort):
+            raise  # typer's own: help, usage errors, exit codes
+        except Exception as error:
+            sentence = _one_sentence(error, ctx)
+            if sentence is None:
+                raise
+            raise _fail(sentence) from None
+
+
+def _one_sentence(error: Exception, ctx: Any) -> str | None:
+    """The sentence for a failure the person can fix, or None for a bug. The exception classes are imported
+    here, when something has failed, so that `edibot --help` imports neither the database nor settings."""
+    from sqlalchemy.exc import InterfaceError, OperationalError  # noqa: PLC0415 — see _OneSentenceOnFailure
+
+    from bot.config import SettingsError  # noqa: PLC0415
+    from storage.db import (  # noqa: PLC0415
+        DatabaseGone,
+        DatabaseMissing,
+        DatabaseUnreachable,
+        SchemaTooNew,
+        cannot_write,
+        database_down,
+        unreachable,
+    )
+    from storage.importing.errors import PlanFileError  # noqa: PLC0415
+    from storage.observance_data import CalendarDataError  # noqa: PLC0415
+
+    if isinstance(
+        error,
+        DatabaseMissing
+        | DatabaseUnreachable
+        | DatabaseGone
+        | SchemaTooNew
+        | SettingsError
+        | PlanFileError
+        | CalendarDataError,
+    ):
+        return str(error)
+    if isinstance(error, OperationalError | InterfaceError):
+        if why := cannot_write(error):
+            fix = (
+                "free space on its disk"
+                if why == "is full"
+                else "make it writable by the user edibot runs as"
+            )
+            return f"edibot's database {why}, so nothing was changed: {fix}, then try again."
+        if not database_down(error):
+            reason = str(error.orig or error).strip().splitlines()[0]
+            return (
+                f"edibot's database refused that ({reason}), so nothing was changed; if this goes on, "
+                "restore the database from a backup."
+            )
+        url = ctx.obj.settings.effective_database_url if isinstance(ctx.obj, Context) else "its database"
+        return str(unreachable(url, error))
+    if isinstance(error, OSError):
+        return _file_problem(error)
+    return None
 
 
 def _file_problem(error: OSError) -> str:
@@ -155,6 +145,8 @@ class Context:
     @property
     def database(self) -> Database:
         """The database, made on a first run only (see README, "Where edibot keeps its data")."""
+        from storage.db import sqlite_path  # noqa: PLC0415
+
         database = self.open_database(create="first-run")
         if database.created:
             where = sqlite_path(self.settings.effective_database_url)
@@ -163,6 +155,8 @@ class Context:
 
     def open_database(self, *, create: Create) -> Database:
         """The database once opened; a missing one stops the command with the operator's explanation."""
+        from storage.db import Database, DatabaseMissing  # noqa: PLC0415
+
         if self._database is None:
             try:
                 self._database = Database.open(self.settings.effective_database_url, create=create)
@@ -215,6 +209,9 @@ def _main(
         ),
     ] = None,
 ) -> None:
+    from bot.config import SettingsError, load_settings  # noqa: PLC0415
+    from bot.logs import configure_from  # noqa: PLC0415
+
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -254,6 +251,8 @@ def _parse_maps(maps: list[str]) -> dict[str, str]:
 def init(ctx: typer.Context) -> None:
     """Create edibot's database (a SQLite file in the data folder, or the schema at DATABASE_URL); after a
     loss, start afresh."""
+    from storage.db import MARKER, sqlite_path  # noqa: PLC0415
+
     context: Context = ctx.obj
     path = sqlite_path(context.settings.effective_database_url)
     held_before = path is not None and not path.exists() and (path.parent / MARKER).exists()
@@ -296,6 +295,10 @@ def import_command(
     Without --plan, a file imported before goes back into the plan it went into. A file that would archive
     more than half of an existing plan is refused, naming what it would archive, unless --replace is given.
     """
+    from bot.render import print_import  # noqa: PLC0415
+    from storage.importing.errors import PlanFileError  # noqa: PLC0415
+    from storage.importing.service import import_plan  # noqa: PLC0415
+
     context: Context = ctx.obj
     overrides = _parse_maps(map_ or [])
     try:
@@ -326,6 +329,8 @@ def import_command(
 @app.command()
 def plans(ctx: typer.Context) -> None:
     """List the plans in the store with their action counts."""
+    from storage.queries import plans_with_counts  # noqa: PLC0415
+
     context: Context = ctx.obj
     with context.database.session() as session:
         rows = plans_with_counts(session, today=context.today)
@@ -369,6 +374,9 @@ def actions(
     ] = False,
 ) -> None:
     """List actions, soonest first within each plan's order."""
+    from storage.importing.service import action_json  # noqa: PLC0415
+    from storage.queries import actions_matching  # noqa: PLC0415
+
     context: Context = ctx.obj
     before: date | None = None
     if due_before:
@@ -397,6 +405,9 @@ RAG_STYLE = {"red": "bold red", "amber": "yellow", "green": "green", "blue": "bl
 def actions_table(found: Sequence[Action], *, today: date, wide: bool) -> Table:
     """Actions as a table that reads at 80 columns: words wrap whole (never letter by letter), the RAG is in
     its colour, owners one per line; --wide gives the deadline as written too, and titles in full."""
+    from bot.render import clip, plural  # noqa: PLC0415
+    from storage.rules.overdue import action_overdue  # noqa: PLC0415
+
     table = Table(title=plural(len(found), "action"), expand=False)
     table.add_column("Ref", no_wrap=True)
     table.add_column("Action", ratio=3, min_width=16, overflow="fold" if wide else "ellipsis")
@@ -426,6 +437,9 @@ def show(
     ctx: typer.Context, ref: Annotated[str, typer.Argument(help="An action reference, e.g. LT-4.")]
 ) -> None:
     """Show one action in full: what the plan says, how it was understood, and its history."""
+    from bot.render import print_action, print_history  # noqa: PLC0415
+    from storage.queries import action_by_ref, actions_by_plan_ref, history_of  # noqa: PLC0415
+
     context: Context = ctx.obj
     with context.database.session() as session:
         action = action_by_ref(session, ref)
@@ -460,6 +474,9 @@ def people_import(
     ],
 ) -> None:
     """Add people and map them to owner roles, one row per person per role; re-running updates them."""
+    from storage.importing.errors import PlanFileError  # noqa: PLC0415
+    from storage.people import import_people  # noqa: PLC0415
+
     context: Context = ctx.obj
     try:
         summary = import_people(context.database, file, now=context.now)
@@ -485,6 +502,9 @@ def people_list(
     ] = False,
 ) -> None:
     """Everyone in the people directory, with the owner roles they answer for and how edibot reaches them."""
+    from bot.render import plural  # noqa: PLC0415
+    from storage.store import Store  # noqa: PLC0415
+
     context: Context = ctx.obj
     with context.database.session() as session:
         store = Store(session)
@@ -538,6 +558,8 @@ def plan_rename(
     new: Annotated[str, typer.Argument(help="Its new name.")],
 ) -> None:
     """Give a plan a new name; its actions keep their references and history."""
+    from storage.queries import plan_named  # noqa: PLC0415
+
     context: Context = ctx.obj
     wanted = " ".join(new.split())
     if not wanted:
@@ -557,6 +579,9 @@ def plan_archive(
 ) -> None:
     """Archive a whole plan: no more reminders, its actions out of lists; nothing is deleted, history is
     kept."""
+    from bot.render import plural  # noqa: PLC0415
+    from storage.store import Store  # noqa: PLC0415
+
     context: Context = ctx.obj
     with context.database.session() as session:
         plan = _plan_or_fail(session, name, today=context.today)
@@ -570,6 +595,8 @@ def plan_archive(
 
 
 def _plan_or_fail(session: Session, name: str, *, today: date) -> Plan:
+    from storage.queries import plan_named, plans_with_counts  # noqa: PLC0415
+
     plan = plan_named(session, name)
     if plan is None:
         known = ", ".join(f"'{row.plan.name}'" for row in plans_with_counts(session, today=today))
@@ -593,6 +620,11 @@ def console(
 ) -> None:
     """Chat with edibot in the terminal, as you would in Slack; buttons are numbered: type the number to press
     one."""
+    from bot.console import ConsoleSession, FakeClock, ScriptError, run_script  # noqa: PLC0415
+    from handlers.core import Actor  # noqa: PLC0415
+    from handlers.registry import command_layer  # noqa: PLC0415
+    from schedules.runner import outbox_now  # noqa: PLC0415
+
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     clock = FakeClock(context.now)
@@ -626,6 +658,8 @@ def console(
 
 
 def interactive(session: ConsoleSession, name: str, *, clock: FakeClock) -> None:
+    from handlers.core import Actor  # noqa: PLC0415
+
     while True:
         try:
             line = input(f"{name}> ")
@@ -658,6 +692,8 @@ def nudges_preview(
     ] = False,
 ) -> None:
     """What edibot would send, to whom, when (their local time) and why — nothing is sent or saved."""
+    from schedules.preview import preview  # noqa: PLC0415
+
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     start = context.now
@@ -700,6 +736,9 @@ def digest_preview(
     at: Annotated[str | None, typer.Option(help="As if it were this time (ISO 8601); default now.")] = None,
 ) -> None:
     """What a channel's weekly digest would post, as the console shows it — nothing is sent or saved."""
+    from bot.console import render  # noqa: PLC0415
+    from schedules.digests import NoDigest, preview_digest  # noqa: PLC0415
+
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     moment = context.now
@@ -797,6 +836,10 @@ def run(
     the one they last used (or chose with /edi reminders on slack|teams). Over HTTP, /healthz, /readyz and
     /metrics are served on the same port.
     """
+    from bot.console import ConsoleSender, FakeClock, FastClock, SystemClock  # noqa: PLC0415
+    from schedules.runner import NudgeRound, run_forever  # noqa: PLC0415
+    from storage.observance_data import shipped_observances  # noqa: PLC0415
+
     context: Context = ctx.obj
     zone = ZoneInfo(context.settings.timezone)
     role = role.lower()
@@ -940,6 +983,8 @@ class WebOptions(NamedTuple):
 
 def _round_summary(done: tuple[SweepReport, DeliveryReport] | None, *, at: datetime) -> str:
     """What one `run --once` round did, in a sentence, so a quiet round is not mistaken for a broken one."""
+    from bot.render import plural  # noqa: PLC0415
+
     if done is None:
         return "No round ran: another edibot is leading, or the database could not be reached (see above)."
     swept, delivered = done
@@ -967,6 +1012,8 @@ def demo(
     ] = "2025-11-03T09:30",
 ) -> None:
     """Import the bundled sample plan into a fresh demo database and show what edibot understood."""
+    from bot.demo import DemoFolderRefused, run_demo  # noqa: PLC0415
+
     context: Context = ctx.obj
     try:
         start = datetime.fromisoformat(clock)
@@ -1082,7 +1129,8 @@ def teams_match_people(
     ],
 ) -> None:
     """Find everyone in the people directory in a team's roster by email, and keep their AAD object id."""
-    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415 — Teams loads only when asked for
+    from bot.console import SystemClock  # noqa: PLC0415 — Teams loads only when asked for
+    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
     from bot.teams.people import match_people, roster, team_id  # noqa: PLC0415
     from bot.teams.run import teams_sender  # noqa: PLC0415
     from schedules.sending import RetryLater, Undeliverable  # noqa: PLC0415

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.db import sqlite_url
-from storage.rules.calendar import WEEKLY_CAP
+from storage.rules.defaults import WEEKLY_CAP
 
 
 class SettingsError(Exception):
@@ -128,6 +126,8 @@ class Settings(BaseSettings):
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return value
+        from cryptography.fernet import Fernet  # noqa: PLC0415 — only a set-up with a key loads it
+
         keys = [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
         if not keys:
             raise ValueError("no key given; `edibot slack new-key` makes one")
@@ -171,6 +171,8 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
+        from storage.db import sqlite_url  # noqa: PLC0415 — settings load without the database (--help)
+
         return self.database_url or sqlite_url(self.data_dir)
 
 

@@ -1,5 +1,9 @@
 """`edibot feedback`: set up anonymous feedback (the responders' channel, the responders, k, release times,
-retention), and export it for the responders as an anonymous CSV."""
+retention), and export it for the responders as an anonymous CSV.
+
+Only typer is imported here: `edibot feedback --help` reads these commands' signatures, and the database and
+the feedback rules load only when one of them runs.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from handlers.errors import CommandError
-from handlers.feedback import Setup, apply_setup, read_k, read_release, read_retention, read_signposting
-from storage import feedback as stored
-from storage.models import Action, Feedback, Person
-from storage.store import Store
-
 if TYPE_CHECKING:
     from bot.cli import Context
+    from storage.models import Feedback, Person
 
 feedback_app = typer.Typer(
     help="Anonymous staff feedback: set it up, and export it for the responders.", no_args_is_help=True
@@ -78,6 +77,18 @@ def feedback_setup(
     ] = None,
 ) -> None:
     """Set up anonymous feedback, or change its settings (then only as one of the responders)."""
+    from handlers.errors import CommandError  # noqa: PLC0415 — see the module docstring
+    from handlers.feedback import (  # noqa: PLC0415
+        Setup,
+        apply_setup,
+        read_k,
+        read_release,
+        read_retention,
+        read_signposting,
+    )
+    from storage import feedback as stored  # noqa: PLC0415
+    from storage.store import Store  # noqa: PLC0415
+
     context: Context = ctx.obj
     try:
         changes = Setup(
@@ -146,6 +157,9 @@ def feedback_export(
     out: Annotated[Path, typer.Option(help="Where to write the CSV.")] = Path("feedback.csv"),
 ) -> None:
     """Every piece of feedback kept, as a CSV for the responders: no one's name, id or time of day in it."""
+    from storage import feedback as stored  # noqa: PLC0415 — see the module docstring
+    from storage.models import Action  # noqa: PLC0415
+
     context: Context = ctx.obj
     with context.database.session() as session:
         if stored.feedback_settings(session) is None:

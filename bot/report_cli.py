@@ -1,5 +1,9 @@
 """`edibot report PLAN`: a plan's progress report as of a day, written to a file as HTML (with charts), XLSX,
-CSV or Markdown."""
+CSV or Markdown.
+
+Only typer and the formats' names are imported here: `edibot report --help` reads this command's signature,
+and the database and the report builders (charts, workbooks) load only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from handlers.errors import CommandError
-from handlers.reports import FORMATS, build_report, report_format
+from handlers.report_formats import FORMATS
 
 if TYPE_CHECKING:
     from bot.cli import Context
@@ -52,6 +55,9 @@ def report_command(
     ] = None,
 ) -> None:
     """A plan's progress report for a board or committee: as of any day, rebuilt from its history."""
+    from handlers.errors import CommandError  # noqa: PLC0415 — see the module docstring
+    from handlers.reports import build_report, report_format  # noqa: PLC0415
+
     context: Context = ctx.obj
     zone = context.now.tzinfo
     try:

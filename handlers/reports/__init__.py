@@ -6,21 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.errors import CommandError
 from handlers.messages import Attachment, Reply, ReportRequest, Text
+from handlers.report_formats import FORMATS as FORMATS  # re-exported: known by this package's name too
+from handlers.report_formats import ReportFormat as ReportFormat
 from handlers.reports.page import report_html
 from handlers.reports.plain import report_csv, report_markdown
 from handlers.reports.workbook import report_xlsx
 from storage.models import Plan
 from storage.reports import ReportFacts, ReportRefused, report_facts
 
-ReportFormat = Literal["html", "xlsx", "csv", "md"]
-FORMATS: Final[tuple[ReportFormat, ...]] = ("html", "xlsx", "csv", "md")
 MEDIA_TYPES: Final[dict[ReportFormat, str]] = {
     "html": "text/html",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from storage.rules.defaults import NATION, NATIONS, SEND_CLOCK, SEND_TIME, WORKING_DAYS
+from storage.rules.defaults import WEEKLY_CAP as WEEKLY_CAP  # noqa: PLC0414 — re-exported: known here too
 from storage.rules.ladder import StepKind
 
 
@@ -324,7 +325,6 @@ def catch_up_send_at(person: OfficeHours, now: datetime, *, default_zone: ZoneIn
 # message, so that twenty actions overdue on twenty different weekdays are one message a week, not a message
 # nearly every working day. The one-off steps before a deadline and on its day go on their own day.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-WEEKLY_CAP = 2  # reminder messages a person gets in a week, at most; the rest wait for their next batch
 
 
 def goes_on_its_own_day(step: StepKind) -> bool:

@@ -8,20 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+# Re-exported: the calendar's categories and tones are known by this module's name too.
+from storage.rules.observances.categories import CATEGORIES as CATEGORIES  # noqa: PLC0414
+from storage.rules.observances.categories import TONES as TONES  # noqa: PLC0414
 from storage.rules.observances.dates import FromYear, Occurrence, occurrences
-
-CATEGORIES = (
-    "faith",
-    "heritage",
-    "awareness",
-    "commemoration",
-    "pride",
-    "disability",
-    "gender",
-    "wellbeing",
-    "organisation",
-)
-TONES = ("celebration", "commemoration")
 
 
 @dataclass(frozen=True, slots=True)
