@@ -22,8 +22,9 @@ demo: $(VENV)/.app
 
 test: $(VENV)/.dev test-sqlite test-postgres
 
-# Tests run in TEST_WORKERS processes (pytest-xdist); each PostgreSQL worker gets its own database.
-TEST_WORKERS ?= 4
+# Tests run in TEST_WORKERS processes (pytest-xdist; 2: the import-bomb tests hold a 30 s bound each, which
+# more processes than cores would stretch); each PostgreSQL worker gets its own database.
+TEST_WORKERS ?= 2
 
 test-sqlite: $(VENV)/.dev
 	@echo "== Test suite on SQLite"
