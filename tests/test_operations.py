@@ -89,6 +89,11 @@ def value(found: list[tuple[str, dict[str, str], float]], name: str, **labels: s
     return sum(v for n, ls, v in found if n == name and all(ls.get(k) == w for k, w in labels.items()))
 
 
+def sent_counted(port: int) -> bool:
+    """Whether /metrics counts a message sent (marked so a moment after the platform took it)."""
+    return value(samples(get(port, "/metrics").text), "edibot_nudges_total", outcome="sent") >= 1
+
+
 @contextmanager
 def running(
     api: SlackStandIn, database_url: str, log: Path, *arguments: str, **settings: str
@@ -201,6 +206,7 @@ def test_healthz_readyz_and_metrics_are_served_beside_slack_and_readyz_follows_t
             answer = post_command(port, user_id=grace, text="mine")
             refused = [httpx_post(port, "/slack/events"), httpx_post(port, "/slack/events")]  # unsigned
             until(lambda: posted_to(api, grace), "Grace's Monday reminder")
+            until(lambda: sent_counted(port), "the reminder counted as sent")  # a moment after Slack took it
             found = samples(get(port, "/metrics").text)
 
             outage.start()
@@ -288,6 +294,7 @@ def test_two_processes_serve_one_port_with_one_scheduler_in_the_parent(
         ) as (edibot, port, log):
             answers = [post_command(port, user_id=grace, text="mine") for _ in range(6)]
             until(lambda: posted_to(api, grace), "Grace's Monday reminder")
+            until(lambda: sent_counted(port), "the reminder counted as sent")  # a moment after Slack took it
             found = samples(get(port, "/metrics").text)
             children = _children(edibot.pid)
             stopped_in = terminated(edibot)
