@@ -92,7 +92,9 @@ def digest_reply(facts: DigestFacts, *, observances: Sequence[str] = ()) -> Repl
                 f"{title} ({section.total})", section, facts.today, describe, more=more.command(filters)
             )
     blocks += coming
-    blocks.append(Context(f"Full list: {more.command('')}"))
+    # The board-ready report of the plan (HTML, XLSX, CSV or Markdown) comes to whoever asks, by DM.
+    report = f' · full report: `/edi report "{facts.plan_name}"`' if facts.plan_name else ""
+    blocks.append(Context(f"Full list: {more.command('')}{report}"))
     return Reply(blocks, private=False)
 
 
