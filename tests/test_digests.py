@@ -216,8 +216,8 @@ def test_a_week_of_changes_shows_in_the_counts_what_moved_and_overdue_oldest_fir
         "• NO-13 · Mark Black History Month with community partners · due 31 Oct 2025, 10 days overdue",
     ]
     assert (
-        '(Full list: `/edi list plan:"Northbridge EDI Plan"` · full report: `/edi report "Northbridge EDI Plan"`)'
-        in digest
+        '(Full list: `/edi list plan:"Northbridge EDI Plan"` · '
+        'full report: `/edi report "Northbridge EDI Plan"`)' in digest
     )
 
     # The next week nothing moves: the counts stand still, and the week's moves are gone.
