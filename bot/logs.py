@@ -120,12 +120,19 @@ def log_handler(stream: TextIO, *, json_lines: bool = False) -> logging.Handler:
     return handler
 
 
+# APScheduler writes two INFO lines for every job it runs ("Running job…", "…executed successfully"): two
+# lines a minute, every minute, that say nothing an operator acts on. At DEBUG, or when EDIBOT_LOG_LEVELS
+# names them, they speak again.
+QUIET_LIBRARIES = {"apscheduler.executors": "WARNING"}
+
+
 def configure_logging(
     level: str, *, json_lines: bool = False, levels: Mapping[str, str] | None = None
 ) -> None:
     """Logs at `level` and above to stderr (`levels`: other levels for some modules and libraries)."""
     logging.basicConfig(level=level.upper(), handlers=[log_handler(sys.stderr, json_lines=json_lines)])
-    for name, wanted in (levels or {}).items():
+    quiet = {} if level.upper() == "DEBUG" else QUIET_LIBRARIES
+    for name, wanted in {**quiet, **(levels or {})}.items():
         logging.getLogger(name).setLevel(wanted.upper())
 
 

@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -402,3 +403,32 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+SCHEDULED_ONCE = """
+import logging, sys, threading
+from apscheduler.schedulers.background import BackgroundScheduler
+from bot.logs import configure_logging
+
+configure_logging(sys.argv[1])
+ran = threading.Event()
+scheduler = BackgroundScheduler()
+scheduler.add_job(ran.set, id="sweep")
+scheduler.start()
+ran.wait(10)
+scheduler.shutdown()
+logging.getLogger("schedules.runner").info("swept")
+"""
+
+
+@pytest.mark.parametrize(("level", "job_lines"), [("INFO", 0), ("DEBUG", 2)])
+def test_the_scheduler_does_not_log_every_job_it_runs_unless_asked_for_debug(
+    level: str, job_lines: int
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCHEDULED_ONCE, level], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = done.stderr.splitlines()
+
+    assert "INFO swept" in lines  # edibot's own INFO lines still come through
+    assert sum("Running job" in line or "executed successfully" in line for line in lines) == job_lines
