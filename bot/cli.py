@@ -632,6 +632,7 @@ def console(
         command_layer(context.database, clock),
         write=print,
         outbox=outbox_now(context.database, clock=clock, zone=zone),
+        files_to=context.settings.data_dir / "reports",
     )
     if script is not None:
         try:
@@ -906,7 +907,7 @@ def run(
         except SlackNotConfigured as error:
             raise _fail(str(error)) from None
         return
-    sender = ConsoleSender(write=print)
+    sender = ConsoleSender(write=print, files_to=context.settings.data_dir / "reports")
     round_ = NudgeRound(
         context.database,
         clock=clock,

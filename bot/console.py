@@ -3,15 +3,29 @@ layer."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers.core import Actor, CommandLayer
-from handlers.messages import Button, Buttons, Choices, Context, Fields, Form, Heading, Outcome, Reply, Text
+from handlers.messages import (
+    Attachment,
+    Button,
+    Buttons,
+    Choices,
+    Context,
+    Fields,
+    Form,
+    Heading,
+    Outcome,
+    Reply,
+    Text,
+)
 from schedules.sending import Channel, Recipient, Sender
 
 _SCRIPT_LINE = re.compile(r"^@([^:]+?)\s*:\s*(.*)$")
@@ -63,14 +77,15 @@ class ConsoleSender:
     the outbox marking it sent prints it again on the next round.
     """
 
-    def __init__(self, *, write: Callable[[str], None]) -> None:
+    def __init__(self, *, write: Callable[[str], None], files_to: Path | None = None) -> None:
         self.write = write
+        self.files_to = files_to
         self.sent = 0
 
     def __call__(self, person: Recipient, reply: Reply, /) -> str:
         self.sent += 1
         self.write(f"edibot → {person.name} (direct message):")
-        for line in render(reply):
+        for line in render(reply, files_to=self.files_to):
             self.write(f"  {line}")
         return f"console-{self.sent}"
 
@@ -83,8 +98,9 @@ class ConsoleSender:
         return f"console-{self.sent}"
 
 
-def render(reply: Reply) -> list[str]:
-    """A reply as console lines: buttons numbered so they can be pressed by typing the number."""
+def render(reply: Reply, *, files_to: Path | None = None) -> list[str]:
+    """A reply as console lines: buttons numbered so they can be pressed by typing the number; files sent with
+    it saved in `files_to`, where a terminal user can open them."""
     lines: list[str] = []
     number = 0
     for block in reply.blocks:
@@ -108,8 +124,27 @@ def render(reply: Reply) -> list[str]:
             for form_field in block.fields:
                 error = f" ({form_field.error})" if form_field.error else ""
                 lines.append(f"  ? {form_field.label}{error} — reply with your answer")
-    lines.extend(f"  [file: {file.name}, {len(file.content):,} bytes]" for file in reply.files)
+    lines.extend(_file_line(file, files_to) for file in reply.files)
     return lines
+
+
+def _file_line(file: Attachment, folder: Path | None) -> str:
+    """A file as one line, saved in `folder` first (never over an earlier file: a number is added)."""
+    about = f"[file: {file.name}, {len(file.content):,} bytes"
+    if folder is None:
+        return f"  {about}]"
+    name = Path(file.name).name  # the name only: a file never lands outside the folder
+    path = folder / name
+    for number in itertools.count(2):
+        if not path.exists():
+            break
+        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(file.content)
+    except OSError as error:
+        return f"  {about}: I couldn't save it in {folder} ({error.strerror or error})]"
+    return f"  {about}, saved as {path}]"
 
 
 @dataclass
@@ -141,11 +176,13 @@ class ConsoleSession:
         write: Callable[[str], None],
         surface: str = "console",
         outbox: Outbox | None = None,
+        files_to: Path | None = None,
     ) -> None:
         self.layer = layer
         self.write = write
         self.surface = surface
         self.outbox = outbox
+        self.files_to = files_to
         self.conversations: dict[str, _Conversation] = {}
         self._told = 0
 
@@ -192,7 +229,7 @@ class ConsoleSession:
     def _show(self, outcome: Outcome) -> None:
         if outcome.duplicate:
             return
-        for line in render(outcome.reply):
+        for line in render(outcome.reply, files_to=self.files_to):
             self.write(f"  edibot: {line}")
         if outcome.notices and self.outbox is not None:
             self.outbox([notice.key for notice in outcome.notices], self._tell)
@@ -201,7 +238,7 @@ class ConsoleSession:
         """A notice leaving the outbox, printed under the line that caused it."""
         self._told += 1
         self.write(f"  edibot → {person.name}:")
-        for line in render(reply):
+        for line in render(reply, files_to=self.files_to):
             self.write(f"    {line}")
         return f"console-notice-{self._told}"
 

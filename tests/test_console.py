@@ -147,3 +147,24 @@ def test_the_interactive_console_answers_what_you_type_and_presses_buttons_by_nu
         in (result.stdout)
     )
     assert snapshot(store, "NO-5")["rag"] == "amber"
+
+
+def test_a_report_asked_for_in_the_console_is_saved_in_the_data_folder_and_the_reply_says_where(
+    edibot: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDIBOT_DATA_DIR", str(tmp_path / "data"))
+    conversation = script(tmp_path, "@Amina Khan: /edi report csv\n@Amina Khan: /edi report csv\n")
+
+    code, out, err = edibot("--now", "2025-11-03T09:30", "console", "--script", conversation)
+
+    assert code == 0, err
+    folder = tmp_path / "data" / "reports"
+    first, second = (
+        folder / "northbridge-edi-plan-2025-11-03.csv",
+        folder / "northbridge-edi-plan-2025-11-03-2.csv",
+    )
+    assert (
+        f"saved as {first}]" in out and f"saved as {second}]" in out
+    )  # the second never overwrites the first
+    assert first.read_bytes() == second.read_bytes()
+    assert "Set EDI objectives for every director" in first.read_text(encoding="utf-8-sig")
