@@ -154,13 +154,13 @@ def delivery_key(actor: Actor, delivery_id: str) -> str:
 # -- middleware: written once, applied around every handler --------------------------------------------
 
 
-def identify(store: Store, actor: Actor) -> Person | None:
+def identify(store: Store, actor: Actor, *, remember: bool = True) -> Person | None:
     """The person speaking; someone first recognised by their email has their platform id remembered, and
-    the platform they spoke on is kept as the one they last used."""
+    the platform they spoke on is kept as the one they last used (`remember=False`: nothing written)."""
     person = store.person_by_identity(
         name=actor.name, slack_id=actor.slack_id, teams_id=actor.teams_id, email=actor.email
     )
-    if person is not None:
+    if person is not None and remember:
         store.link_identity(
             person, slack_id=actor.slack_id, teams_id=actor.teams_id, slack_team_id=actor.workspace
         )
@@ -548,9 +548,54 @@ class CommandLayer:
             )
         self.counted(actor.surface)
         try:
+            return self._run_once(
+                actor,
+                spec,
+                command,
+                rest,
+                words=words,
+                thread_ref=thread_ref,
+                once=delivery_id or replay_id,
+                retry=delivery_id is not None,
+                values=values,
+            )
+        except DATABASE_DOWN as error:
+            if not cannot_write(error):
+                raise
+        # A database that takes no writes (a full disk, a read-only file) may still answer a read: the same
+        # command again without its bookkeeping (who spoke where, the delivery remembered). A command that
+        # changes something is refused all the same, when its own write fails.
+        return self._run_once(
+            actor,
+            spec,
+            command,
+            rest,
+            words=words,
+            thread_ref=thread_ref,
+            once=None,
+            retry=False,
+            values=values,
+            remember=False,
+        )
+
+    def _run_once(
+        self,
+        actor: Actor,
+        spec: CommandSpec | None,
+        command: str,
+        rest: str,
+        *,
+        words: list[str] | None,
+        thread_ref: str | None,
+        once: str | None,
+        retry: bool,
+        values: dict[str, str] | None,
+        remember: bool = True,
+    ) -> Outcome:
+        """`run`'s one transaction (`retry`: `once` is a platform's delivery id, kept even for a read)."""
+        try:
             with self.database.session() as session:
                 store = Store(session)
-                once = delivery_id or replay_id
                 key = delivery_key(actor, once) if once else None
                 if key and store.delivery_seen(key):
                     return Outcome(Reply(), duplicate=True)
@@ -564,7 +609,7 @@ class CommandLayer:
                     store=store,
                     now=now,
                     actor=actor,
-                    person=identify(store, actor),
+                    person=identify(store, actor, remember=remember),
                     command=spec.name,
                     words=split_words(rest) if words is None else words,
                     rest=rest,
@@ -577,7 +622,7 @@ class CommandLayer:
                 reply = spec.handler(request)
                 if request.changes:
                     record_history(request)
-                if key and (delivery_id or request.changes or request.notices):
+                if key and (retry or request.changes or request.notices):
                     store.remember_delivery(key, at=now)
                 notices = queue_notices(
                     store, request.notices, origin=key or f"{actor.surface}:{uuid4().hex}", now=now

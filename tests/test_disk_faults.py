@@ -99,6 +99,24 @@ def test_in_chat_reads_are_answered_and_a_change_is_refused_in_words_on_a_read_o
     assert "I haven't changed anything" in refused
 
 
+def test_someone_using_edibot_for_the_first_time_on_a_read_only_database_still_gets_their_list(
+    sqlite_only: str, clock: FakeClock
+) -> None:
+    setup = Database.open(sqlite_only, migrate=False)
+    sample_organisation(setup, now=clock.now())
+    setup.dispose()
+    # Never seen on Slack: edibot would remember her Slack id and that she spoke there, but can't write.
+    amina = Actor(surface="slack", name="Amina Khan", slack_id="U0AMINA")
+
+    with sqlite_disk("read-only"):
+        store = Database.open(sqlite_only, migrate=False)
+        with nothing_changes(store):
+            mine = command_layer(store, clock).handle(amina, "/edi mine").reply.plain_text()
+        store.dispose()
+
+    assert mine.startswith("Your 3 open actions")
+
+
 def test_anonymous_feedback_on_a_read_only_database_is_refused_in_words_and_nothing_is_kept(
     sqlite_only: str, clock: FakeClock
 ) -> None:
