@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from threading import Lock
 
@@ -62,6 +62,17 @@ class Pseudonyms:
             self._deliveries.add(hashed)
             return True
 
+    def forget_delivery(self, delivery: str, *, now: datetime) -> None:
+        """A delivery that kept nothing (the database failed) may be tried again by the platform."""
+        with self._lock:
+            if now.date() == self._day:
+                self._deliveries.discard(self._hash(delivery))
+
+    def _give_back(self, tag: str, what: str, *, now: datetime) -> None:
+        with self._lock:
+            if now.date() == self._day and self._counts[(tag, what)] > 0:
+                self._counts[(tag, what)] -= 1
+
     def _take(self, tag: str, what: str, *, cap: int, now: datetime) -> bool:
         with self._lock:
             self._turn(now.date())
@@ -92,10 +103,19 @@ class Sender:
     pseudonyms: Pseudonyms
     tag: str
     now: datetime
+    counted: list[str] = field(default_factory=list)  # what this request took from today's allowance
 
     def may_send(self, *, cap: int = SUBMISSIONS_PER_DAY) -> bool:
         """Counts one submission (feedback or follow-up); False when today's cap is reached."""
-        return self.pseudonyms._take(self.tag, "sent", cap=cap, now=self.now)
+        allowed = self.pseudonyms._take(self.tag, "sent", cap=cap, now=self.now)
+        if allowed:
+            self.counted.append("sent")
+        return allowed
+
+    def nothing_kept(self) -> None:
+        """The request failed and kept nothing: what it counted against today's allowance is given back."""
+        while self.counted:
+            self.pseudonyms._give_back(self.tag, self.counted.pop(), now=self.now)
 
     def may_check(self) -> bool:
         """False when this sender, or everyone together this hour, got too many codes wrong."""

@@ -677,15 +677,26 @@ class CommandLayer:
                 return Outcome(spec.handler(request))
         except CommandError as error:
             return Outcome(Reply.say(str(error)))
-        except DATABASE_DOWN as error:
-            if why := cannot_write(error):  # a full disk or a read-only file: said as it is for every command
-                log.error("refused anonymous feedback: the database %s", why)
-                return Outcome(Reply.say(cannot_save(why)))
+        except Exception as error:
+            # Nothing was kept: today's allowance is given back, and the platform may deliver it again.
+            sender.nothing_kept()
+            if delivery:
+                self.pseudonyms.forget_delivery(delivery_key(actor, delivery), now=now)
+            return Outcome(Reply.say(_anonymous_failure(spec, error)))
+
+
+def _anonymous_failure(spec: CommandSpec, error: Exception) -> str:
+    """What an anonymous command that failed says; logged by the failure's kind alone, on purpose (see
+    `_run_anonymously`)."""
+    if isinstance(error, DATABASE_DOWN):
+        if why := cannot_write(error):  # a full disk or a read-only file: said as it is for every command
+            log.error("refused anonymous feedback: the database %s", why)
+            return cannot_save(why)
+        if database_down(error):
             log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
-            return Outcome(Reply.say(DATA_UNREACHABLE if database_down(error) else ANONYMOUS_SORRY))
-        except Exception as error:  # logged by its kind alone, on purpose (see above)
-            log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
-            return Outcome(Reply.say(ANONYMOUS_SORRY))
+            return DATA_UNREACHABLE
+    log.error("an anonymous %s request failed: %s", spec.name, type(error).__name__)
+    return ANONYMOUS_SORRY
 
 
 def _uncounted(_surface: str) -> None:

@@ -21,6 +21,7 @@ from bot.console import FakeClock
 from handlers.core import Actor
 from handlers.registry import command_layer
 from storage.db import Database
+from storage.rules.anonymity import SUBMISSIONS_PER_DAY
 from tests.builders import write_csv
 from tests.conftest import SAMPLES, CliRun, sample_organisation
 from tests.test_feedback import set_up_feedback
@@ -134,3 +135,27 @@ def test_anonymous_feedback_on_a_read_only_database_is_refused_in_words_and_noth
     said = refused.reply.plain_text()
     assert said.startswith("I can't save changes just now: my database is read-only.")
     assert "Your receipt code" not in said
+
+
+def test_feedback_refused_on_a_read_only_database_does_not_use_up_the_days_allowance(
+    sqlite_only: str, clock: FakeClock
+) -> None:
+    setup = Database.open(sqlite_only, migrate=False)
+    sample_organisation(setup, now=clock.now())
+    set_up_feedback(setup)
+    setup.dispose()
+    someone = Actor(surface="slack", slack_id="U0AMINA01")
+    store = Database.open(sqlite_only, migrate=False)
+    layer = command_layer(store, clock)
+
+    with sqlite_disk("read-only"):
+        refused = [
+            layer.handle(someone, f"/edi feedback The lifts are broken, try {n}", delivery_id=f"Ev{n}")
+            for n in range(SUBMISSIONS_PER_DAY)
+        ]
+        store.dispose()  # the read-only connections go; the next are writable again
+    kept = layer.handle(someone, "/edi feedback The lifts are broken, try 0", delivery_id="Ev0")
+    store.dispose()
+
+    assert all(r.reply.plain_text().startswith("I can't save changes just now") for r in refused)
+    assert "Your receipt code" in kept.reply.plain_text()  # Slack's retry of the first is taken, too
