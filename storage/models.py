@@ -23,9 +23,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
+    event,
+    inspect,
+    update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 
 from storage.rules.deadlines import DeadlineKind
 from storage.rules.defaults import DIGEST_TIME, SEND_TIME, STALE_WEEKS
@@ -586,3 +590,43 @@ SLACK_SECRET_COLUMNS = (
 for _column in [*Base.metadata.tables[SLACK_INSTALLATIONS].c, *Base.metadata.tables[SLACK_BOTS].c]:
     if _column.name in SLACK_SECRET_COLUMNS:
         _column.type = Text()
+
+
+# An action's owners are kept in the order its list holds them (`position`), however the list was changed:
+# the importer's links are written with their positions, but a link the ORM writes for `owners.append` or
+# `owners = [...]` would take the column's default, 0, and owners added in chat would then come back in
+# whatever order the database likes (SQLite and PostgreSQL differ). After each flush, the positions of every
+# action whose owners changed are written from the list.
+_OWNERS_CHANGED = "edibot_owners_changed"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_owner_changes(session: Session, _context: object, _instances: object) -> None:
+    changed = [
+        action
+        for action in (*session.new, *session.dirty)
+        if isinstance(action, Action) and inspect(action).attrs.owners.history.has_changes()
+    ]
+    if changed:
+        session.info.setdefault(_OWNERS_CHANGED, []).extend(changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_owner_positions(session: Session, _context: object) -> None:
+    changed: list[Action] = session.info.pop(_OWNERS_CHANGED, [])
+    rows = [
+        {"action": action.id, "owner": owner.id, "place": place}
+        for action in {id(a): a for a in changed}.values()
+        for place, owner in enumerate(action.owners)
+    ]
+    if rows:
+        session.execute(
+            update(action_owners)
+            .where(
+                action_owners.c.action_id == bindparam("action"),
+                action_owners.c.owner_id == bindparam("owner"),
+            )
+            .values(position=bindparam("place")),
+            rows,
+            execution_options={"synchronize_session": False},
+        )

@@ -39,6 +39,20 @@ def test_an_admin_adds_and_removes_an_owner_and_both_are_in_the_history(
     transcript.expect_reply("Legal Services doesn't own NO-6; its owners are Internal Comms.")
 
 
+def test_owners_added_in_chat_are_kept_in_the_order_they_were_added(
+    transcript: Transcript, store: Database
+) -> None:
+    for said in ["remove hr manager", 'add "Zeta Network"', 'add "HR Manager"', 'add "Internal Comms"']:
+        transcript.say("@Priya Shah", f"/edi owner NO-6 {said}")
+
+    transcript.expect_reply("NO-6 is now owned by Zeta Network · HR Manager · Internal Comms.")
+    assert snapshot(store, "NO-6")["owners"] == [
+        "Zeta Network",
+        "HR Manager",
+        "Internal Comms",
+    ]  # as read back
+
+
 def test_people_unmapped_and_map_give_a_role_nobody_answers_for_to_someone(transcript: Transcript) -> None:
     transcript.say("@Priya Shah", "/edi people unmapped")
     transcript.expect_reply(
