@@ -41,11 +41,17 @@ if TYPE_CHECKING:
 # platforms, settings) is imported in the command that uses it, so help comes back at once.
 
 
+HELP_ASKED = "edibot.help_asked"
+
+
 class _OneSentenceOnFailure(TyperGroup):
     """Every failure of configuration, database, data folder or file a command meets reaches the person as one
     sentence saying what to do, and exit status 1 — never a traceback. Bugs (anything else) still raise."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        # The words after the group, before it hands them on: `edibot import --help` asks for help, which
+        # the callback must not refuse over a setting.
+        ctx.meta[HELP_ASKED] = "--help" in [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
             return super().invoke(ctx)
         except (TyperException, typer.Exit, typer.Abort):
@@ -209,6 +215,8 @@ def _main(
         ),
     ] = None,
 ) -> None:
+    if ctx.meta.get(HELP_ASKED):
+        return  # a command's help needs no settings: it must show even when a setting is wrong
     from bot.config import SettingsError, load_settings  # noqa: PLC0415
     from bot.logs import configure_from  # noqa: PLC0415
 

@@ -372,6 +372,17 @@ def test_a_log_levels_setting_that_is_not_module_equals_level_is_refused_naming_
     assert "EDIBOT_LOG_LEVELS: 'slack_bolt=LOUD' is not module=LEVEL" in err
 
 
+@pytest.mark.parametrize("asked", [["import", "--help"], ["teams", "package", "--help"], ["run", "--help"]])
+def test_a_commands_help_shows_even_when_a_setting_is_wrong(
+    cli: CliRun, monkeypatch: pytest.MonkeyPatch, asked: list[str]
+) -> None:
+    monkeypatch.setenv("EDIBOT_LOG_LEVELS", "slack_bolt=LOUD")
+    code, out, err = cli(*asked)
+
+    assert code == 0, err
+    assert f"Usage: edibot {' '.join(asked[:-1])} [OPTIONS]" in out
+
+
 # -- the world -----------------------------------------------------------------------------------------------
 
 
