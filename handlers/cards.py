@@ -11,7 +11,7 @@ from handlers.controls import ButtonMeaning, FormMeaning, Invocation
 from handlers.messages import Block, Button, Buttons, Fields, Form, FormField, Heading, Reply
 from storage.models import Action
 from storage.rules.bounds import NOTE_LIMIT
-from storage.rules.deadlines import Deadline, DeadlineKind, implausible_year
+from storage.rules.deadlines import Deadline, DeadlineKind, Scheduled, implausible_year
 from storage.rules.overdue import days_overdue
 from storage.rules.owners import list_owners
 from storage.rules.rag import Rag
@@ -63,7 +63,7 @@ def why_unreadable(written: str, deadline: Deadline) -> str:
     return re.sub(r";?\s*kept as text.*$", "", reason)
 
 
-class Listed(Protocol):
+class Listed(Scheduled, Protocol):
     """What a one-line summary reads of an action: an Action, or a row of its columns (storage's
     ActionLine)."""
 
@@ -73,14 +73,6 @@ class Listed(Protocol):
     def title(self) -> str: ...
     @property
     def deadline_text(self) -> str | None: ...
-    @property
-    def deadline_kind(self) -> DeadlineKind: ...
-    @property
-    def start_date(self) -> date | None: ...
-    @property
-    def due_date(self) -> date | None: ...
-    @property
-    def recurrence(self) -> str | None: ...
     @property
     def rag(self) -> Rag | None: ...
     @property

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from storage.rules.deadlines import DeadlineKind
+from storage.rules.deadlines import Scheduled
 from storage.rules.defaults import REMINDER_DAYS
 from storage.rules.overdue import is_overdue
 from storage.rules.recurrence import step_of
@@ -41,7 +41,7 @@ class LadderSettings(Protocol):
     def checkin_months(self) -> int: ...
 
 
-class ActionFacts(Protocol):
+class ActionFacts(Scheduled, Protocol):
     """What the ladder (and the sweep around it) reads of an action: an Action, or just these of its
     columns."""
 
@@ -53,14 +53,6 @@ class ActionFacts(Protocol):
     def archived(self) -> bool: ...
     @property
     def status(self) -> Status: ...
-    @property
-    def deadline_kind(self) -> DeadlineKind: ...
-    @property
-    def start_date(self) -> date | None: ...
-    @property
-    def due_date(self) -> date | None: ...
-    @property
-    def recurrence(self) -> str | None: ...
     @property
     def snoozed_until(self) -> date | None: ...
     @property

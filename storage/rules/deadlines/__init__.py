@@ -9,13 +9,14 @@ from a table of shapes), affixes ("by", "from", "onwards"), ranges (ranges, alte
 
 from storage.rules.deadlines.bounds import PLAUSIBLE_YEARS, implausible_year
 from storage.rules.deadlines.reading import MAX_DEADLINE_CHARS, clear_deadline_cache, interpret_deadline
-from storage.rules.deadlines.values import Deadline, DeadlineKind
+from storage.rules.deadlines.values import Deadline, DeadlineKind, Scheduled
 
 __all__ = [
     "MAX_DEADLINE_CHARS",
     "PLAUSIBLE_YEARS",
     "Deadline",
     "DeadlineKind",
+    "Scheduled",
     "clear_deadline_cache",
     "implausible_year",
     "interpret_deadline",

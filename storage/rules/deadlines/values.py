@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 DeadlineKind = Literal["dated", "ongoing", "recurring", "unknown", "complete"]
 
@@ -63,3 +63,17 @@ Found = Span | Problem | None
 
 def unknown(warning: str, *, needs_today: bool = False) -> Reading:
     return Reading("unknown", warnings=(warning,), needs_today=needs_today)
+
+
+class Scheduled(Protocol):
+    """What the rules read of an action's deadline as it is kept: its kind and dates (an Action, a row of
+    its columns)."""
+
+    @property
+    def deadline_kind(self) -> DeadlineKind: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def recurrence(self) -> str | None: ...
