@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -124,17 +124,22 @@ def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_
 
 @contextmanager
 def edibot(
-    api: SlackStandIn, database_url: str, *, now: datetime, log: Path
+    api: SlackStandIn,
+    database_url: str,
+    *,
+    now: datetime,
+    log: Path,
+    options: Sequence[str] = ("--every", "5"),
 ) -> Iterator[subprocess.Popen[str]]:
-    """`edibot --now <now> run --slack-http` in a process group of its own; stopped (if still alive) on
-    leaving."""
+    """`edibot --now <now> run --slack-http [options]` in a process group of its own; stopped (if still
+    alive) on leaving."""
     env = slack_environment(api, EDIBOT_DATABASE_URL=database_url, EDIBOT_LOG_LEVEL="INFO")
     with log.open("w") as written:  # a file, not a pipe: a full pipe would stall the process
         process = start_slack_http(
             env,
             now=now,
             port=_free_port(),
-            options=["--every", "5"],
+            options=options,
             stdout=written,
             stderr=subprocess.STDOUT,
             start_new_session=True,
