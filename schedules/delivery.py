@@ -5,23 +5,28 @@ out), renders each message as it is to be sent, hands it to the platform's Sende
 message id — or, when the platform refuses, retries, pauses or gives up as its answer says. Reminders, notes
 to admins and notices all leave this one way.
 
-Exactly once across a crash: every post is tagged with its outbox key (a `KeyedSender`), and a message whose
-earlier try may have reached the platform — its lease ran out, or the try failed mid-way — is first looked
-for on the platform by that key; a post found there is adopted (marked sent with its id), not posted again.
+Exactly once across a crash: just before a message is handed to the platform its row is marked as tried
+(committed first), and every outcome clears the mark; so after a kill the only messages the platform may have
+taken are the ones still marked — those in flight at that moment, not the whole claimed batch. Where every
+post is tagged with its outbox key (a `KeyedSender`: Slack), a message in doubt — cut off mid-send, or failed
+in a way that may have posted — is first looked for on the platform by that key; a post found there is
+adopted (marked sent with its id), not posted again. A platform that can't be asked (Teams' Bot Connector
+lists no past messages; the console) gets a message cut off mid-send again, with a line saying it may be a
+second copy: never lost, at most one copy too many per message in flight at the crash.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.messages import Reply, Text, reply_from_data
+from handlers.messages import Context, Reply, Text, reply_from_data
 from handlers.reminders import ReminderItem, reminder
 from handlers.reports import attach_report
 from schedules import metrics
@@ -64,6 +69,9 @@ class DeliveryReport:
     paused_until: datetime | None = None  # the platform asked us to wait: nothing is sent before then
     adopted: int = 0  # of those sent, the ones an earlier try had posted (a crash, a timeout): not re-sent
     handed_back: int = 0  # claimed, then handed back unsent because edibot was stopping
+    # Of those sent, the ones whose earlier try was cut off mid-send, sent again with a line saying so: the
+    # platform has no way to look (no KeyedSender), so the person may have them twice.
+    marked_again: int = 0
 
 
 def deliver(
@@ -100,6 +108,7 @@ def deliver(
         )
     claimed = [claim.id for claim in claims]
     in_doubt = {claim.id for claim in claims if claim.in_doubt}
+    interrupted = {claim.id for claim in claims if claim.interrupted}
     for position, ready in _prepared(database, claimed, now=now, zone=zone):
         message_id, to, attempt, reply = ready.message_id, ready.to, ready.attempt, ready.reply
         if stopping is not None and stopping():
@@ -118,6 +127,16 @@ def deliver(
                     platform_id,
                 )
             else:
+                with database.session() as session:
+                    outbox.begin_try(session, message_id, attempt=attempt, at=now)
+                if message_id in interrupted and not isinstance(send, KeyedSender):
+                    reply = _said_again(reply)
+                    report.marked_again += 1
+                    log.warning(
+                        "message %s: edibot stopped while sending it and this platform can't be asked "
+                        "whether it arrived; sent again, saying so",
+                        ready.key,
+                    )
                 platform_id = _post(send, to, reply, key=ready.key)
         except RateLimited as error:
             metrics.rate_limited()
@@ -176,6 +195,17 @@ def _post(send: Sender, to: Addressee, reply: Reply, *, key: str) -> str:
     raise Undeliverable("this chat platform's sender can't post in channels")
 
 
+SAID_AGAIN = (
+    "edibot was restarted while sending this, so it may reach you twice: if you already have it, this is "
+    "the same message."
+)
+
+
+def _said_again(reply: Reply) -> Reply:
+    """The reply with a closing line owning up to a possible second copy (its blocks are not changed)."""
+    return replace(reply, blocks=[*reply.blocks, Context(SAID_AGAIN)])
+
+
 def _found(send: Sender, ready: _Ready) -> str | None:
     """The platform's id of this message's post from an earlier try, if the sender can look and it is
     there."""
@@ -202,6 +232,7 @@ def _retry(
         message.failures += 1
         message.last_error = reason
         message.lease_until = None
+        message.tried_at = None  # an outcome: in doubt from here by its failure, not as cut off
         if message.failures >= MAX_ATTEMPTS:
             message.status = "failed"
             report.failed.append(f"message {message_id}: {reason}")

@@ -231,10 +231,12 @@ class Claim(NamedTuple):
     """A message this worker now holds, and whether an earlier try may already have reached the platform."""
 
     id: int
-    # Its last lease ran out with no outcome recorded (the worker died, or hung, mid-send), or a try failed in
-    # a
-    # way that may have posted (a timeout, Slack's 5xx): the platform may already show it.
+    # An earlier try was cut off mid-send (below), or failed in a way that may have posted (a timeout, Slack's
+    # 5xx): the platform may already show it.
     in_doubt: bool
+    # An earlier try began handing it to the platform and recorded no outcome: the worker died (or hung past
+    # its lease) mid-send. Only the messages being sent at that moment, not the rest of its claimed batch.
+    interrupted: bool = False
 
 
 def claim_due(
@@ -250,16 +252,19 @@ def claim_due(
     `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try.
 
     Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
-    on a claimable message is one that ran out: that message, like one whose try failed, is in doubt.
-    `fresh_only` leaves those alone (a worker that does not lead: its holder may be slow, not gone, and the
-    leader, alone under its lock, takes them over).
+    on a claimable message is one that ran out. Of those, only the ones whose try had begun posting
+    (`tried_at`, see begin_try) may be on the platform: with one that failed, they are in doubt; the rest of a
+    dead worker's batch was never handed over and is simply sent. `fresh_only` leaves run-out leases alone (a
+    worker that does not lead: its holder may be slow, not gone, and the leader, alone under its lock, takes
+    them over).
     """
     free = (
         OutboxMessage.status == "pending",
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
     )
-    in_doubt = or_(OutboxMessage.lease_until.is_not(None), OutboxMessage.failures > 0)
-    wanted = select(OutboxMessage.id, in_doubt).where(*free, OutboxMessage.send_at <= now)
+    interrupted = OutboxMessage.tried_at.is_not(None)
+    in_doubt = or_(interrupted, OutboxMessage.failures > 0)
+    wanted = select(OutboxMessage.id, in_doubt, interrupted).where(*free, OutboxMessage.send_at <= now)
     if fresh_only:
         wanted = wanted.where(OutboxMessage.lease_until.is_(None))
     if keys is not None:
@@ -275,7 +280,7 @@ def claim_due(
     found = session.execute(wanted).all()
     if not found:
         return []
-    due = [message_id for message_id, _ in found]
+    due = [message_id for message_id, _, _ in found]
     # Compare-and-set in one statement: of two workers racing for a row, exactly one sees its UPDATE take
     # effect (SQLite has one writer at a time; on PostgreSQL the rows are locked already), and RETURNING says
     # which.
@@ -288,7 +293,11 @@ def claim_due(
             .execution_options(synchronize_session=False)
         )
     )
-    return [Claim(message_id, bool(doubt)) for message_id, doubt in found if message_id in taken]
+    return [
+        Claim(message_id, bool(doubt), bool(cut_off))
+        for message_id, doubt, cut_off in found
+        if message_id in taken
+    ]
 
 
 def messages_by_id(session: Session, message_ids: list[int]) -> dict[int, OutboxMessage]:
@@ -307,6 +316,17 @@ def held(session: Session, message_id: int, *, attempt: int) -> OutboxMessage | 
     return message if message.attempts == attempt else None
 
 
+def begin_try(session: Session, message_id: int, *, attempt: int, at: datetime) -> None:
+    """This try is about to hand the message to the platform: committed before it does, so that a worker
+    killed before the outcome is recorded leaves a mark on exactly the messages the platform may have taken
+    (see Claim.interrupted). Every outcome below clears it."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+        .values(tried_at=at)
+    )
+
+
 def mark_sent(
     session: Session, message_id: int, *, attempt: int, at: datetime, platform_message_id: str
 ) -> None:
@@ -314,7 +334,13 @@ def mark_sent(
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
-        .values(status="sent", sent_at=at, platform_message_id=platform_message_id, lease_until=None)
+        .values(
+            status="sent",
+            sent_at=at,
+            platform_message_id=platform_message_id,
+            lease_until=None,
+            tried_at=None,
+        )
     )
 
 
@@ -322,7 +348,7 @@ def mark_failed(session: Session, message_id: int, *, reason: str) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="failed", last_error=reason, lease_until=None)
+        .values(status="failed", last_error=reason, lease_until=None, tried_at=None)
     )
 
 
@@ -331,7 +357,7 @@ def postpone(session: Session, message_id: int, *, attempt: int, until: datetime
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
-        .values(send_at=until, lease_until=None, last_error=reason)
+        .values(send_at=until, lease_until=None, last_error=reason, tried_at=None)
     )
 
 

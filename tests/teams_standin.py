@@ -7,6 +7,8 @@
         connector.url           # a serviceUrl: activities posted to it are recorded
         connector.activities_in(conversation_id)        # what the bot posted there, as Teams received it
         connector.rate_limit(3, retry_after=7)          # the next 3 calls answer 429 with Retry-After: 7
+        connector.allow_rate(per_second=APP_RATE)       # beyond Teams' 50 calls a second per app: 429
+        connector.withhold_answer(after=2)              # the 3rd post is kept, but never answered
 
 The Entra stand-in speaks HTTPS, because msal accepts nothing else: `EntraStandIn` makes a certificate for
 localhost in the test, and `trust()` points SSL_CERT_FILE and REQUESTS_CA_BUNDLE at it (urllib, httpx and
@@ -20,7 +22,9 @@ an activity over 28 KB (Teams' limit on a bot message, card included), an Adapti
 version over 1.5 (what Teams desktop and mobile render), more than 6 actions in one action set, an empty
 message, a call without a valid Entra token (401). Conversations are created on POST /v3/conversations from
 a member's AAD object id and tenant id, as Teams does for a proactive 1:1 chat; members are looked up by id
-(GET /v3/conversations/{id}/members/{member}).
+(GET /v3/conversations/{id}/members/{member}). `withhold_answer` plays the crash window: Teams has taken the
+post, and its answer never reaches the caller. Like the real Connector, it offers no way to list the
+activities of a conversation: a bot cannot ask it afterwards what it posted.
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ CONNECTOR_AUDIENCE = "https://api.botframework.com"
 MESSAGE_BYTES = 28 * 1024  # "about 28 KB" for a bot's message, its cards included
 CARD_VERSIONS = {"1.0", "1.1", "1.2", "1.3", "1.4", "1.5"}  # rendered on desktop and mobile
 ACTIONS_PER_SET = 6
+# "The global limit per app per tenant is 50 requests per second", every call counted (messages, rosters…):
+# https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
+APP_RATE = 50
 ROSTER_PAGE = 2  # members a roster page holds here: small, so that every test of the roster pages
 
 
@@ -375,6 +382,9 @@ class ConnectorStandIn(_Running):
         self._ids = itertools.count(1)
         self._throttled: list[float] = []  # Retry-After of each 429 still to answer
         self._trouble: list[int] = []  # statuses (503…) of the next calls
+        self._allowed: tuple[float, list[float]] | None = None  # (calls a second, recent call times)
+        self._withheld: list[int] = []  # for each post to be left unanswered: the posts answered before it
+        self._released = threading.Event()  # set on stop: withheld answers are dropped, connections closed
 
     def __enter__(self) -> ConnectorStandIn:
         self.start()
@@ -382,6 +392,10 @@ class ConnectorStandIn(_Running):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def stop(self) -> None:
+        self._released.set()
+        super().stop()
 
     @property
     def url(self) -> str:
@@ -438,6 +452,34 @@ class ConnectorStandIn(_Running):
         with self._lock:
             self._trouble.extend([status] * times)
 
+    def allow_rate(self, *, per_second: float) -> None:
+        """From now on, calls beyond `per_second` in any one second (all of the app's calls, as Teams counts
+        them) answer 429 with Retry-After: 1."""
+        with self._lock:
+            self._allowed = (per_second, [])
+
+    def withhold_answer(self, *, after: int = 0) -> None:
+        """`after` posted activities are answered; the next one is kept (it is in the chat) but its answer is
+        never sent, as when the bot dies, or its connection drops, after Teams took the post."""
+        with self._lock:
+            self._withheld.append(after)
+
+    def _withhold(self) -> bool:
+        """Whether this (accepted) post's answer is the one to withhold."""
+        with self._lock:
+            if not self._withheld:
+                return False
+            if self._withheld[0] > 0:
+                self._withheld[0] -= 1
+                return False
+            self._withheld.pop(0)
+            return True
+
+    def posts(self) -> list[dict[str, Any]]:
+        """Every activity posted, in every conversation, as kept (after any update)."""
+        with self._lock:
+            return [dict(a) for activities in self.state.conversations.values() for a in activities]
+
     # -- the API ---------------------------------------------------------------------------------------
     def handle(
         self,
@@ -448,6 +490,14 @@ class ConnectorStandIn(_Running):
         query: dict[str, str] | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
+            if not self._throttled and self._allowed is not None:
+                per_second, recent = self._allowed
+                moment = time.monotonic()
+                recent[:] = [at for at in recent if moment - at < 1.0]
+                if len(recent) >= per_second:
+                    self._throttled.append(1.0)
+                else:
+                    recent.append(moment)
             if self._throttled:
                 seconds = self._throttled.pop(0)
                 self.calls.append(Call(method, path, body, 429))
@@ -602,6 +652,11 @@ class _ConnectorHandler(_Handler):
         status, answer, headers = connector.handle(
             method, url.path, body, self.headers.get("Authorization") or "", dict(parse_qsl(url.query))
         )
+        posted = method == "POST" and url.path.endswith("/activities") and status < 300
+        if posted and connector._withhold():
+            connector._released.wait(timeout=120)  # the caller is gone (or gives up): no answer, ever
+            self.close_connection = True
+            return
         self._answer(status, answer, headers)
 
     def do_POST(self) -> None:
