@@ -127,8 +127,8 @@ def deliver(
                     platform_id,
                 )
             else:
-                with database.session() as session:
-                    outbox.begin_try(session, message_id, attempt=attempt, at=now)
+                with database.engine.begin() as connection:  # one UPDATE: no ORM session needed
+                    outbox.begin_try(connection, message_id, attempt=attempt, at=now)
                 if message_id in interrupted and not isinstance(send, KeyedSender):
                     reply = _said_again(reply)
                     report.marked_again += 1

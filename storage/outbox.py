@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.batches import among, chunks
@@ -316,7 +316,7 @@ def held(session: Session, message_id: int, *, attempt: int) -> OutboxMessage | 
     return message if message.attempts == attempt else None
 
 
-def begin_try(session: Session, message_id: int, *, attempt: int, at: datetime) -> None:
+def begin_try(session: Session | Connection, message_id: int, *, attempt: int, at: datetime) -> None:
     """This try is about to hand the message to the platform: committed before it does, so that a worker
     killed before the outcome is recorded leaves a mark on exactly the messages the platform may have taken
     (see Claim.interrupted). Every outcome below clears it."""

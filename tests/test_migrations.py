@@ -165,3 +165,31 @@ def stored(
             query = select(*columns).order_by(*table.primary_key.columns)
             rows[table.name] = [dict(row) for row in connection.execute(query).mappings()]
     return rows
+
+
+def test_a_message_claimed_before_the_upgrade_counts_as_tried_after_it(engine: Engine) -> None:
+    """0019: a pending message still under a lease may have been mid-send when the old edibot stopped, so it
+    is in doubt (tried) after the upgrade; one sent, or one free, is not."""
+    config = alembic_config(engine)
+    command.upgrade(config, "0018")
+    rows = [
+        ("leased", "pending", "2025-11-03 09:32:00+00:00"),
+        ("free", "pending", None),
+        ("sent", "sent", None),
+    ]
+    with engine.begin() as connection:
+        for key, status, lease in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (key, channel, send_at, status, attempts, failures, lease_until,"
+                    " created_at) VALUES (:key, 'C0EDI', '2025-11-03 09:30:00+00:00', :status, 1, 0, :lease,"
+                    " '2025-11-03 09:00:00+00:00')"
+                ),
+                {"key": key, "status": status, "lease": lease},
+            )
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        tried = dict(connection.execute(text("SELECT key, tried_at IS NOT NULL FROM outbox")).all())
+    assert tried == {"leased": True, "free": False, "sent": False}

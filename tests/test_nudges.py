@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.console import FakeClock
 from schedules import runner
-from schedules.delivery import MAX_ATTEMPTS, DeliveryReport, deliver
+from schedules.delivery import MAX_ATTEMPTS, SAID_AGAIN, DeliveryReport, deliver
 from schedules.runner import NudgeRound
 from schedules.sending import RateLimited, RetryLater, Undeliverable
 from storage.db import Database
@@ -513,6 +513,38 @@ def test_a_crash_between_claiming_and_sending_is_sent_once_after_the_lease_runs_
         ("Tom Okafor", "Mon 3 Nov 09:33"),
     ]
     assert [(m.status, m.attempts) for m in world.outbox()] == [("sent", 2)] * 2
+
+
+def test_killed_as_the_platform_took_a_message_only_that_one_goes_again_saying_it_may_be_a_second_copy(
+    world: NudgeWorld, database_url: str
+) -> None:
+    """A platform that can't be asked what it has (Teams, the console): of the batch the dead process had
+    claimed, only the message it was handing over may have arrived, so only that one is repeated, and says
+    so."""
+    world.plan([ADVERTS, OBJECTIVES], imported=IMPORTED)
+    world.move("2025-11-03T09:30")
+
+    def taken_then_killed(person: Person, reply: Any) -> str:
+        world.platform(person, reply)  # the platform has it...
+        raise Killed  # ...and the process dies before hearing so
+
+    with pytest.raises(Killed):
+        NudgeRound(world.store, clock=world.clock, zone=LONDON, send=taken_then_killed)()
+    [taken] = world.platform.received
+    other = Database.open(database_url, migrate=False)
+    try:
+        world.move("2025-11-03T09:33")  # the dead process's lead and claims have run out
+        world.runner(other)()
+    finally:
+        other.dispose()
+
+    [other_one] = {"Amina Khan", "Tom Okafor"} - {taken.to}
+    assert [(m.to, SAID_AGAIN in m.reply.plain_text()) for m in world.platform.received] == [
+        (taken.to, False),
+        (taken.to, True),  # sent again, owning up to a possible second copy
+        (other_one, False),  # claimed by the dead process but never handed over: sent once, plainly
+    ]
+    assert [(m.status, m.tried_at) for m in world.outbox()] == [("sent", None)] * 2
 
 
 def test_a_scheduler_still_sending_when_its_lease_runs_out_is_not_doubled_by_a_second_one(
