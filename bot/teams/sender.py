@@ -22,7 +22,9 @@ they are, with no retry of its own inside a delivery lease (see bot/slack/sender
 The calls are the Bot Connector's documented REST API, with msal's token (bot/teams/auth.py).
 
 Not a `KeyedSender`: the Bot Connector offers no way to list a conversation's past messages, so a crash
-between Teams taking a post and the outbox marking it sent may repeat that one reminder (never lose it).
+between Teams taking a post and the outbox marking it sent may repeat that one message (never lose it);
+delivery knows which one it was (the outbox marks a message tried before handing it over) and the repeat
+ends with a line saying it may be a second copy. Why not read the chat back through Graph: docs/delivery.md.
 """
 
 from __future__ import annotations
