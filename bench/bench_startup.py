@@ -4,8 +4,15 @@
   they are used);
 - `edibot run --slack-http --teams` on the sample organisation until it answers HTTP (target ≤ 5 s, our
   choice: a restart behind a load balancer should be over before a health check gives up);
-- its resident memory, every process it started included: idle once ready (target ≤ 150 MB), and at its
-  peak after 200 `/edi mine` commands from Slack.
+- its memory, every process it started included (the server and its scheduler worker): idle once ready
+  (target ≤ 150 MB), and again after 200 `/edi mine` commands from Slack.
+
+The memory target is held against the sum of PSS (proportional set size, /proc/PID/smaps_rollup): a page
+two processes share counts half to each, so the sum is what the process tree really holds. The worker is
+forked from the server and shares its imported modules, so summing RSS would count those pages twice; the
+RSS sum is printed beside it (it is what the issue first measured), with each process's RSS, PSS and USS
+(its private pages: what ending that process alone would give back), and the RSS peak (VmHWM) after the
+commands.
 
 The Slack Web API, Entra ID and the Bot Connector are the test stand-ins (tests/), on loopback.
 Run with the project's environment: `.venv/bin/python bench/bench_startup.py`. Exits non-zero when a target
@@ -19,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,17 +78,59 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def memory_mb(pid: int, field: str) -> float:
-    """The sum of a /proc status field (VmRSS now, VmHWM the peak) over the process tree, in MB."""
+@dataclass(frozen=True)
+class Memory:
+    """One process's memory, in MB: resident (RSS), proportional (PSS: shared pages split between their
+    processes) and unique (USS: its private pages)."""
+
+    pid: int
+    role: str
+    rss: float
+    pss: float
+    uss: float
+
+
+def memory(pid: int) -> list[Memory]:
+    """Every process of the tree under `pid`, from /proc/PID/smaps_rollup."""
+    found = []
+    for each in tree(pid):
+        try:
+            fields = {}
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines()[1:]:
+                name, value = line.split(":", 1)
+                fields[name] = int(value.split()[0]) / 1024
+            command = Path(f"/proc/{each}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        role = "server" if each == pid else "resource tracker" if "resource_tracker" in command else "worker"
+        uss = fields["Private_Clean"] + fields["Private_Dirty"]
+        found.append(Memory(each, role, fields["Rss"], fields["Pss"], uss))
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The sum over the tree of each process's peak RSS (VmHWM), in MB."""
     total_kb = 0
     for each in tree(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
+                if line.startswith("VmHWM:"):
                     total_kb += int(line.split()[1])
         except OSError:
             continue
     return total_kb / 1024
+
+
+def print_memory(when: str, processes: list[Memory]) -> None:
+    print(
+        f"memory {when}: PSS {sum(p.pss for p in processes):.0f} MB, RSS summed "
+        f"{sum(p.rss for p in processes):.0f} MB, USS {sum(p.uss for p in processes):.0f} MB"
+    )
+    for each in processes:
+        print(
+            f"   {each.role:16} pid {each.pid:<7} RSS {each.rss:6.1f} MB  PSS {each.pss:6.1f} MB  "
+            f"USS {each.uss:6.1f} MB"
+        )
 
 
 def wait_until_answering(port: int, process: subprocess.Popen[str], *, limit: float = 60) -> float:
@@ -129,10 +179,11 @@ def main() -> int:
                 try:
                     ready = wait_until_answering(port, server)
                     time.sleep(5)  # settled: the scheduler's first round done, nothing to do
-                    idle = memory_mb(server.pid, "VmRSS")
+                    idle = memory(server.pid)
                     for _ in range(COMMANDS):
                         assert post_command(port, user_id=grace, text="mine").status_code == 200
-                    peak = memory_mb(server.pid, "VmHWM")
+                    busy = memory(server.pid)
+                    peak = peak_rss_mb(server.pid)
                 finally:
                     server.terminate()
                     server.wait(timeout=15)
@@ -142,11 +193,28 @@ def main() -> int:
         f"edibot run --slack-http --teams, until it answers: {ready:.2f} s (target ≤ {READY_TARGET_S:.0f} s)"
     )
     record("edibot run (Slack + Teams) until it answers", ready, "s", target="≤ 5 s", passed=passed)
-    passed = idle <= IDLE_TARGET_MB
+    idle_pss = sum(p.pss for p in idle)
+    passed = idle_pss <= IDLE_TARGET_MB
     ok &= passed
-    print(f"resident memory, every process: idle {idle:.0f} MB (target ≤ {IDLE_TARGET_MB:.0f} MB), ", end="")
-    print(f"peak after {COMMANDS} commands {peak:.0f} MB")
-    record("RSS idle, Slack + Teams", idle, "MB", target=f"≤ {IDLE_TARGET_MB:.0f} MB", passed=passed)
+    print_memory("idle", idle)
+    print_memory(f"after {COMMANDS} commands", busy)
+    print(
+        f"idle PSS, every process: {idle_pss:.0f} MB (target ≤ {IDLE_TARGET_MB:.0f} MB): "
+        + ("PASS" if passed else "FAIL")
+        + f"; RSS peak (VmHWM summed) after {COMMANDS} commands {peak:.0f} MB"
+    )
+    target = f"≤ {IDLE_TARGET_MB:.0f} MB"
+    record("memory idle, Slack + Teams (PSS, every process)", idle_pss, "MB", target=target, passed=passed)
+    idle_rss = sum(p.rss for p in idle)
+    record(
+        "memory idle (RSS summed: shared pages counted twice)",
+        idle_rss,
+        "MB",
+        target="(reported)",
+        passed=True,
+    )
+    busy_pss = sum(p.pss for p in busy)
+    record(f"memory after {COMMANDS} commands (PSS)", busy_pss, "MB", target="(reported)", passed=True)
     record(f"RSS peak after {COMMANDS} commands", peak, "MB", target="(reported)", passed=True)
     print("targets: " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1

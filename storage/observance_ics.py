@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import icalendar
 from sqlalchemy.orm import Session
 
 from storage.observances import add_own_observance, own_observance_named
 from storage.rules.observances.catalogue import CATEGORIES, Calendar, Dated, Observance, slug
 from storage.rules.observances.dates import DateRuleError, FromYear, OneOff, Recurring, read_rule, rule_text
 from storage.rules.observances.wording import tone_problem
+
+# icalendar is imported by the two functions that read or write a file: `edibot run` imports this module (the
+# worker fetches subscribed calendars) and would otherwise hold it in every process from the start.
+if TYPE_CHECKING:
+    import icalendar
 
 PRODUCT = "-//edibot//diversity calendar//EN"
 TONE_PROPERTY = "X-EDIBOT-TONE"
@@ -30,6 +35,8 @@ def export_ics(dated: Iterable[Dated]) -> bytes:
     """One VEVENT per occurrence: all-day DTSTART on its first day, DTEND (the day after the last, as RFC 5545
     has it) for one that runs several days, SUMMARY its name, DESCRIPTION its text, and its category and
     tone."""
+    import icalendar  # noqa: PLC0415 — see the imports above
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
@@ -96,6 +103,8 @@ def read_ics(data: bytes) -> tuple[list[IcsEvent], list[str]]:
     dated occurrence), and a sentence for each that can't; IcsError if it is not a calendar at all."""
     if len(data) > ICS_MOST_BYTES:
         raise IcsError(f"That file is {len(data):,} bytes; a calendar file is at most {ICS_MOST_BYTES:,}.")
+    import icalendar  # noqa: PLC0415 — see the imports above
+
     try:
         parsed = icalendar.Calendar.from_ical(data)
     except ValueError as error:

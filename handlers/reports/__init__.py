@@ -17,7 +17,6 @@ from handlers.report_formats import FORMATS as FORMATS  # re-exported: known by 
 from handlers.report_formats import ReportFormat as ReportFormat
 from handlers.reports.page import report_html
 from handlers.reports.plain import report_csv, report_markdown
-from handlers.reports.workbook import report_xlsx
 from storage.models import Plan
 from storage.reports import ReportFacts, ReportRefused, report_facts
 
@@ -53,6 +52,11 @@ def report_file(facts: ReportFacts, form: ReportFormat) -> ReportFile:
     if form == "html":
         content = report_html(facts).encode("utf-8")
     elif form == "xlsx":
+        # openpyxl (and, through the importer's keywords, the DOCX and PDF readers) is imported only when a
+        # workbook is made: `edibot run` imports this package for reports sent in chat, and would otherwise
+        # hold about 25 MB of them in every process from the start (docs/performance.md, memory).
+        from handlers.reports.workbook import report_xlsx  # noqa: PLC0415
+
         content = report_xlsx(facts)
     elif form == "csv":
         content = report_csv(facts).encode("utf-8-sig")  # the BOM: Excel reads it as UTF-8, not Windows-1252
