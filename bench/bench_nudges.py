@@ -85,6 +85,7 @@ from storage.models import (
     action_owners,
     person_roles,
 )
+from storage.reminding import ids_to_look_at_statement
 from storage.rules.deadlines import interpret_deadline
 
 SWEEP_TARGET_S = 1.0
@@ -361,13 +362,7 @@ def query_plans(store: Store, now: datetime) -> list[str]:
     today = now.date()
     ids = store.cohorts[today][:500]
     questions = {
-        "candidates (next_nudge_on)": select(Action)
-        .join(Action.plan)
-        .where(
-            Action.archived.is_(False),
-            Action.status != "done",
-            (Action.next_nudge_on.is_(None)) | (Action.next_nudge_on <= today),
-        ),
+        "candidates (reminding.action_ids_to_look_at)": ids_to_look_at_statement(today),
         "existing keys (outbox.planned_nudge_keys)": select(Nudge.key).where(
             Nudge.key.in_([f"{i}:due:{today.isoformat()}:1" for i in ids])
         ),
