@@ -242,6 +242,9 @@ class SweepFigures:
     what: str
     seconds: list[float]
     report: SweepReport
+    cpu: list[float] = field(
+        default_factory=list
+    )  # this process's CPU time per sweep (SQLite's work included)
 
     @property
     def median(self) -> float:
@@ -261,16 +264,18 @@ def time_sweep(store: Store, now: datetime, what: str, *, keep_last: bool = Fals
     before = counts(store.database)
     seconds: list[float] = []
     reports: list[SweepReport] = []
+    cpu: list[float] = []
     for run in range(1 + REPEATS):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = sweep(store.database, now=now, zone=LONDON)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu_started
         if report.actions_looked_at != store.due:
             raise SystemExit(
                 f"{what}: the sweep looked at {report.actions_looked_at} actions, not {store.due}"
             )
         if run:
             seconds.append(elapsed)
+            cpu.append(cpu_used)
             reports.append(report)
         if run < REPEATS or not keep_last:
             undo_sweep(store.database, now, ids)
@@ -278,7 +283,7 @@ def time_sweep(store: Store, now: datetime, what: str, *, keep_last: bool = Fals
                 raise SystemExit(f"{what}: undoing the sweep left {counts(store.database)}, not {before}")
     if any(r != reports[0] for r in reports):
         raise SystemExit(f"{what}: repeats did different work: {reports}")
-    return SweepFigures(what, seconds, reports[0])
+    return SweepFigures(what, seconds, reports[0], cpu)
 
 
 def add_history(store: Store) -> str:

@@ -98,7 +98,7 @@ def action_ids_to_look_at(session: Session, *, today: date) -> list[int]:
     return sorted(session.scalars(ids_to_look_at_statement(today)))
 
 
-def ids_to_look_at_statement(today: date) -> CompoundSelect:
+def ids_to_look_at_statement(today: date) -> CompoundSelect[int]:
     """action_ids_to_look_at's statement (benchmarks show its query plan)."""
     never = select(Action.id).join(Plan).where(*_LIVE, Action.next_nudge_on.is_(None))
     come = select(Action.id).join(Plan).where(*_LIVE, Action.next_nudge_on <= today)

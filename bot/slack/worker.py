@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection, wait
-from typing import Protocol
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -143,9 +143,10 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
             stop_rounds(scheduler, round_)
         return
     method = start_method()
-    context = multiprocessing.get_context(method)
-    theirs, ours = context.Pipe(duplex=False)  # the worker reads; only this process can write, or close
+    process: multiprocessing.process.BaseProcess
     if method == "fork":
+        forking = multiprocessing.get_context("fork")
+        theirs, ours = forking.Pipe(duplex=False)  # the worker reads; only this process can write, or close
         # No connection of the server's pool may be shared with the child: emptied here, reopened on demand.
         database.engine.dispose()
         configure_mappers()  # done once here, where both processes share it, not in each after the fork
@@ -153,9 +154,11 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
         # collections write into (and so copy) the pages the two share.
         gc.collect()
         gc.freeze()
-        process = context.Process(target=_forked, args=(schedule, theirs, ours, database), name=PROCESS_NAME)
+        process = forking.Process(target=_forked, args=(schedule, theirs, ours, database), name=PROCESS_NAME)
     else:
-        process = context.Process(target=work, args=(schedule, theirs), name=PROCESS_NAME)
+        spawn = multiprocessing.get_context("spawn")
+        theirs, ours = spawn.Pipe(duplex=False)
+        process = spawn.Process(target=work, args=(schedule, theirs), name=PROCESS_NAME)
     process.start()
     theirs.close()
     log.info("the reminder scheduler runs in worker process %d (%s)", process.pid, method)
@@ -171,7 +174,7 @@ def scheduling(database: Database, schedule: Schedule, *, worker: bool = True) -
             process.join()
 
 
-def start_method() -> str:
+def start_method() -> Literal["fork", "spawn"]:
     """'fork' where it is safe and shares memory: on Linux, in a process with no thread but this one (a thread
     holding a lock at the fork would leave that lock held for ever in the child); else 'spawn'."""
     if sys.platform == "linux" and threading.active_count() == 1:
