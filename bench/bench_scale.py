@@ -7,7 +7,11 @@
    so only requests take its time. From another process, signed `/edi mine` slash commands (bench_slack's,
    sent by bench_sweep_load's load) go without pause, IN_FLIGHT at a time, for WARM_S then MEASURE_S; the
    answers in MEASURE_S are counted. Printed: p50, p99 and throughput for one process and for two, and the
-   ratio. Target: two processes give at least TARGET_RATIO x the throughput of one.
+   ratio. Target: two processes give at least TARGET_RATIO x the throughput of one. Beside each: the CPU time
+   per answer of edibot's processes, of the PostgreSQL backends serving them (found by application_name,
+   read from /proc: the server must be on this machine) and of the load generator, and the ceiling those
+   set on this machine — each edibot process uses at most one core, all three together at most every core —
+   so the ratio reached can be read against the ratio the machine allows.
 2. Outbox. A store with MESSAGES people, each with an overdue action, in another throwaway schema; the
    stand-in allows ALLOWED_PER_S chat.postMessage calls a second (beyond that: 429, Retry-After 1). Two
    worker replicas (`edibot run --slack-http --role worker`) start together: one leads and sweeps, both
@@ -35,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,16 +48,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_slack import SIGNING_SECRET, build_store  # noqa: E402
-from bench_sweep_load import Answer, answering, load, postgres_copy  # noqa: E402
+from bench_sweep_load import Answer, answering, cpu_seconds, load, postgres_copy  # noqa: E402
 from benchkit import LONDON, NOW, free_port, percentile, postgres_from_environment, postgres_schema  # noqa: E402
 from results import record  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bot.console import FakeClock  # noqa: E402
 from bot.slack.manifest import bot_scopes  # noqa: E402
 from bot.slack.sender import OUTBOX_EVENT  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import OutboxMessage  # noqa: E402
+from storage.models import Base, OutboxMessage  # noqa: E402
 from tests.edibot_process import EDIBOT, get  # noqa: E402
 from tests.nudging import NudgeWorld, Row, Someone  # noqa: E402
 from tests.slack_standin import SlackStandIn  # noqa: E402
@@ -68,8 +74,9 @@ MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
 @contextmanager
 def edibot(
     url: str, api: SlackStandIn, arguments: Sequence[str], *, now: datetime, log: Path
-) -> Iterator[int]:
-    """`edibot --now NOW run --port P ARGUMENTS` in a process group of its own; its port. SIGTERM after."""
+) -> Iterator[tuple[int, int]]:
+    """`edibot --now NOW run --port P ARGUMENTS` in a process group of its own; its port and the group's id.
+    SIGTERM after."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")},
@@ -78,7 +85,8 @@ def edibot(
         "SLACK_BOT_TOKEN": api.token,
         "EDIBOT_SLACK_API_URL": api.url,
         "EDIBOT_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        # This tree first; then whatever the caller had (a "before" run may hide httptools and uvloop there).
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }
     command = [EDIBOT, "--now", now.isoformat(), "run", "--port", str(port), *arguments]
     with log.open("w") as written:
@@ -87,7 +95,7 @@ def edibot(
         )
     try:
         get(port, "/healthz", wait=180)
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -100,20 +108,111 @@ def edibot(
 # -- 1. web: one process, then two ---------------------------------------------------------------------------
 
 
-def web_run(url: str, api: SlackStandIn, slack_id: str, *, workers: int, folder: Path) -> list[Answer]:
+@dataclass
+class Cpu:
+    """CPU seconds spent while the answers counted were sent: edibot's processes (all of `--workers N`),
+    the PostgreSQL backends serving them, and the load generator."""
+
+    server: float = 0.0
+    postgres: float | None = None  # None: the server is not on this machine, its backends are not in /proc
+    client: float = 0.0
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        postgres = None if self.postgres is None or other.postgres is None else self.postgres - other.postgres
+        return Cpu(self.server - other.server, postgres, self.client - other.client)
+
+
+def web_run(
+    url: str, api: SlackStandIn, slack_id: str, *, workers: int, folder: Path
+) -> tuple[list[Answer], Cpu]:
     arguments = ["--slack-http", "--role", "web", "--workers", str(workers)]
-    with edibot(url, api, arguments, now=NOW, log=folder / f"web-{workers}.log") as port:
+    named = make_url(url).update_query_dict({"application_name": BACKENDS})
+    named_url = named.render_as_string(hide_password=False)
+    with (
+        edibot(named_url, api, arguments, now=NOW, log=folder / f"web-{workers}.log") as (port, group),
+        Backends(url) as backends,
+    ):
         served = f"http://127.0.0.1:{port}"
         answering(served, slack_id)
         spawn = multiprocessing.get_context("spawn")
         with spawn.Manager() as manager, spawn.Pool(1) as client:
+            client_pid = client.apply(os.getpid)
+
+            def cpu() -> Cpu:
+                return Cpu(group_cpu_seconds(group), backends.cpu_seconds(), cpu_seconds(client_pid))
+
             stop = manager.Event()
             sending = client.apply_async(load, (served, slack_id, IN_FLIGHT, stop))
             started = time.time()
-            time.sleep(WARM_S + MEASURE_S)
+            time.sleep(WARM_S)
+            before = cpu()
+            time.sleep(MEASURE_S)
+            spent = cpu() - before
             stop.set()
             answers = sending.get(timeout=120)
-    return [a for a in answers if started + WARM_S <= a.sent < started + WARM_S + MEASURE_S]
+    return [a for a in answers if started + WARM_S <= a.sent < started + WARM_S + MEASURE_S], spent
+
+
+BACKENDS = "edibot-bench-web"  # the application_name edibot's connections carry, to find their backends
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU seconds used so far by every live process of a process group (edibot and its --workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == group:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class Backends:
+    """The PostgreSQL backends serving edibot (by application_name), and the CPU they have used (/proc: the
+    server must run on this machine)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.local = make_url(url).host in ("127.0.0.1", "localhost", "::1")
+        self.engine = create_engine(url, poolclass=NullPool)
+        self.seen: dict[int, float] = {}  # a backend that ended keeps what it used
+
+    def __enter__(self) -> Backends:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.engine.dispose()
+
+    def cpu_seconds(self) -> float | None:
+        if not self.local:
+            return None
+        with self.engine.connect() as connection:
+            pids = connection.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"), {"name": BACKENDS}
+            ).all()
+        for pid in pids:
+            try:
+                self.seen[pid] = cpu_seconds(pid)
+            except OSError:
+                continue
+        return sum(self.seen.values())
+
+
+def ceiling(cpu: Cpu, answers: int, *, workers: int) -> tuple[float, str]:
+    """The most answers a second this machine's cores allow at these CPU costs, and the sum that says so."""
+    per = [cpu.server / answers, (cpu.postgres or 0.0) / answers, cpu.client / answers]
+    total = sum(per)
+    cores = os.cpu_count() or 1
+    # edibot's processes use at most one core each; all three together at most the machine's cores.
+    bound = min(workers / per[0], cores / total)
+    why = (
+        f"CPU per answer: edibot {per[0] * 1000:.2f} ms + PostgreSQL {per[1] * 1000:.2f} ms + client "
+        f"{per[2] * 1000:.2f} ms = {total * 1000:.2f} ms; ceiling min({workers} x 1000/{per[0] * 1000:.2f}, "
+        f"{cores} x 1000/{total * 1000:.2f}) = {bound:.0f} answers/s"
+    )
+    return bound, why
 
 
 def wrong_note(bad: int) -> str:
@@ -131,11 +230,21 @@ def measure_web(postgres: str, api: SlackStandIn, folder: Path) -> bool:
     database, slack_id = build_store(folder / "built")
     with postgres_copy(database, postgres) as url:
         database.dispose()
+        # Planner statistics for the copied tables before anything is timed: without them the first run was
+        # planned blind (a scan of 100,000 actions per request) until autovacuum happened to ANALYZE, and
+        # one process and two were measured against different plans.
+        analyzer = create_engine(url, poolclass=NullPool)
+        with analyzer.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                connection.execute(text(f'ANALYZE "{table.name}"'))
+        analyzer.dispose()
         rates: dict[int, float] = {}
+        bounds: dict[int, float] = {}
         wrong = 0
         for workers in (1, 2):
             load_before = os.getloadavg()[0]
-            p50, p99, rate, bad = summary(web_run(url, api, slack_id, workers=workers, folder=folder))
+            answers, cpu = web_run(url, api, slack_id, workers=workers, folder=folder)
+            p50, p99, rate, bad = summary(answers)
             rates[workers] = rate
             wrong += bad
             processes = f"{workers} web process{'es' if workers > 1 else ''}"
@@ -144,9 +253,15 @@ def measure_web(postgres: str, api: SlackStandIn, folder: Path) -> bool:
                 f"at {IN_FLIGHT} in flight   (load average {load_before:.2f} before, "
                 f"{os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores){wrong_note(bad)}"
             )
+            if answers and cpu.postgres is not None:
+                bounds[workers], why = ceiling(cpu, len(answers), workers=workers)
+                busy = cpu.server / MEASURE_S
+                print(f"     {why}; edibot busy {busy:.2f} cores")
     ratio = rates[2] / rates[1] if rates[1] else 0.0
     ok = ratio >= TARGET_RATIO and wrong == 0
     print(f"  two processes / one: x{ratio:.2f} (target x{TARGET_RATIO}): {'PASS' if ok else 'FAIL'}")
+    if len(bounds) == 2:
+        print(f"  the ceilings' ratio at these CPU costs on this machine: x{bounds[2] / bounds[1]:.2f}")
     record(
         "/edi mine at 50 in flight, two web processes",
         rates[2],

@@ -38,6 +38,7 @@ from bot.config import Settings, load_settings
 from bot.console import FakeClock, FastClock, SystemClock
 from bot.logs import configure_from
 from bot.ops import Asgi, OpsHttp, Readiness, TokenCheck
+from bot.serving import uvicorn_options, uvicorn_server
 from handlers.registry import command_layer
 from schedules import metrics
 from schedules.runner import NudgeRound, schedule_rounds
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 
 WEB_ENV = "EDIBOT_WEB"  # what each of --workers N serves, as JSON (a WebSpec)
 GRACE_SECONDS = 3  # requests under way when told to stop are given this long to finish
-KEEP_ALIVE_SECONDS = 75  # longer than a proxy in front keeps an idle connection (60 s is usual)
 SLACK_PATH = "/slack/events"
 TEAMS_PATH = "/api/messages"
 
@@ -214,21 +214,11 @@ def _teams_token_given(settings: Settings) -> str | None:
 
 def server(front: Asgi, *, host: str, port: int) -> uvicorn.Server:
     """A uvicorn server for one process, stopping within GRACE_SECONDS when told to."""
-    import uvicorn  # noqa: PLC0415
-
-    return uvicorn.Server(uvicorn.Config(front, **_uvicorn_options(host=host, port=port)))
+    return uvicorn_server(front, host=host, port=port, timeout_graceful_shutdown=GRACE_SECONDS)
 
 
 def _uvicorn_options(*, host: str, port: int) -> dict[str, Any]:
-    return {
-        "host": host,
-        "port": port,
-        "log_level": "warning",
-        "access_log": False,
-        "lifespan": "off",
-        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
-        "timeout_graceful_shutdown": GRACE_SECONDS,
-    }
+    return {**uvicorn_options(host=host, port=port), "timeout_graceful_shutdown": GRACE_SECONDS}
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -23,7 +24,7 @@ from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Alembic (with Mako and Pygments, about 11 MB in each process) is imported only when a schema has to change
@@ -168,7 +169,28 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "begin", guard.before_begin)
             _GUARDS[engine] = guard
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True)
+    event.listen(engine, "checkout", _closed_by_server)
+    return engine
+
+
+def _closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuses a pooled PostgreSQL connection the server has closed while it sat idle, so the pool opens a new
+    one (SQLAlchemy's checkout event: a DisconnectionError there means "discard it, connect again").
+
+    When PostgreSQL restarts (or an administrator ends a session), the server writes a last message and
+    closes each connection; an idle client connection has nothing else to read, so a socket with something
+    to read, checked without waiting, is one the server has let go. This is the check `pool_pre_ping` made,
+    without its round trip to the server (a `SELECT 1` before every request). A connection that fails in use
+    (the server gone mid-request) is invalidated by SQLAlchemy with every other pooled connection opened
+    before it, as without a ping.
+    """
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except Exception as error:  # closed at this end already: no socket to look at
+        raise DisconnectionError(f"the connection is closed: {type(error).__name__}") from error
+    if readable:
+        raise DisconnectionError("the server closed this connection while it was idle in the pool")
 
 
 class _FileGuard:

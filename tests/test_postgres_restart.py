@@ -1,6 +1,7 @@
 """PostgreSQL restarted in the middle of an import and in the middle of a sweep: the import either completed
 or changed nothing, the sweep is done again at the next round, nobody hears anything twice, and edibot
-carries on on the new connections without being restarted itself.
+carries on on the new connections without being restarted itself; and a connection the server ended while
+it sat idle in the pool is never handed to a command.
 
 The server is the test's own (tests/postgres_server.py). It is restarted from inside the work at a chosen
 statement — the first row the import writes, the first message the sweep queues — so the restart always
@@ -9,14 +10,16 @@ lands mid-way, never before or after.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from bot.console import FakeClock
 from handlers.core import Actor
@@ -113,6 +116,34 @@ def test_after_a_restart_a_command_is_answered_on_a_new_connection(
     assert layer.handle(amina, "/edi mine").reply.plain_text().startswith("Your 3 open actions")
 
     server.restart()
+
+    assert layer.handle(amina, "/edi mine").reply.plain_text().startswith("Your 3 open actions")
+    assert layer.handle(amina, "/edi amber NO-6 waiting").reply.plain_text().startswith("NO-6 is now Amber")
+
+
+def test_a_connection_the_server_ended_while_idle_is_replaced_before_a_command_uses_it(
+    server: PostgresServer, own_store: Database, clock: FakeClock
+) -> None:
+    """An administrator (or an idle-session timeout) ends edibot's pooled connections while nobody is asking
+    anything: the next command is answered on a new connection, without an apology — and without the ping
+    (a `SELECT 1` before every request) that used to find such a connection out."""
+    sample_organisation(own_store, now=clock.now())
+    layer = command_layer(own_store, clock)
+    amina = Actor(surface="slack", name="Amina Khan")
+    assert layer.handle(amina, "/edi mine").reply.plain_text().startswith("Your 3 open actions")
+    admin = create_engine(server.url, poolclass=NullPool)
+    others = (
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'"
+    )
+    ours = text(f"SELECT count(*) {others}")
+    with admin.connect() as connection:
+        assert connection.scalar(ours)  # the pool holds edibot's connection
+        connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
+        deadline = time.monotonic() + 10
+        while connection.scalar(ours) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    admin.dispose()
 
     assert layer.handle(amina, "/edi mine").reply.plain_text().startswith("Your 3 open actions")
     assert layer.handle(amina, "/edi amber NO-6 waiting").reply.plain_text().startswith("NO-6 is now Amber")

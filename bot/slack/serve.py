@@ -23,6 +23,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
+from bot import serving
 from bot.logs import in_this_context
 from bot.slack.gate import MAX_BODY, Refused, declared_size, signed_by_slack, well_formed
 from storage.db import Database
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"  # commands, buttons, modals and events all arrive here (as in manifest.yml)
 DEFAULT_THREADS = 5  # SQLAlchemy's default pool size, for a pool that does not say
-KEEP_ALIVE_SECONDS = 75
+KEEP_ALIVE_SECONDS = serving.KEEP_ALIVE_SECONDS
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -122,18 +123,7 @@ def uvicorn_server(app: App, *, signing_secret: str, threads: int, host: str, po
 
 
 def _server(front: SlackHttp, *, host: str, port: int) -> uvicorn.Server:
-    # An idle connection is kept open longer than a proxy in front keeps it (60 s is usual): closed first at
-    # this end, a request the proxy sends on it meanwhile is lost. uvicorn's default is 5 s.
-    config = uvicorn.Config(
-        front,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-    return uvicorn.Server(config)
+    return serving.uvicorn_server(front, host=host, port=port)
 
 
 def serve_http(app: App, *, signing_secret: str, threads: int, host: str, port: int) -> None:

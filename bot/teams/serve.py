@@ -18,13 +18,14 @@ from typing import Any
 
 import uvicorn
 
+from bot import serving
 from bot.teams.auth import ChannelTokens, Refused
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
 MAX_BODY = 256 * 1024  # an activity is a few KB; Teams' own messages are at most about 28 KB
-KEEP_ALIVE_SECONDS = 75
+KEEP_ALIVE_SECONDS = serving.KEEP_ALIVE_SECONDS
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -122,13 +123,4 @@ async def _answer(send: Send, status: int) -> None:
 def uvicorn_server(front: Asgi, *, host: str, port: int) -> uvicorn.Server:
     """A uvicorn server for the front (tests and benchmarks start it in a thread; `edibot run` runs it;
     `run --slack-http --teams` gives it a front for both)."""
-    config = uvicorn.Config(
-        front,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-    return uvicorn.Server(config)
+    return serving.uvicorn_server(front, host=host, port=port)
