@@ -90,6 +90,11 @@ def deliver(
     """Send what is due from the outbox: claim (lease), send, mark sent. A crash mid-way is retried after the
     lease.
 
+    Each person and each channel gets their messages in the order they were queued: a claim takes only the
+    first message of each conversation (outbox.claim_due), and once a batch is sent the next messages, now
+    first in their conversations, are claimed in turn, up to `limit` in all. A message the platform sent
+    back to wait (a 429, its trouble) holds its conversation's later ones back until it goes.
+
     When the platform rate-limits a message, the batch stops there: that message and everything else due
     waits exactly the Retry-After the platform gave, counted from its answer (by `clock`, when given, else
     `now`), and the messages claimed but not tried are handed back untouched. `keys` limits the round to those
@@ -102,10 +107,47 @@ def deliver(
     ran out (see outbox.claim_due).
     """
     report = DeliveryReport()
-    with database.session() as session:
-        claims = outbox.claim_due(
-            session, now=now, lease_until=now + lease, limit=limit, keys=keys, fresh_only=fresh_only
+    while (handled := report.sent + report.retried + len(report.failed)) < limit:
+        with database.session() as session:
+            claims = outbox.claim_due(
+                session,
+                now=now,
+                lease_until=now + lease,
+                limit=limit - handled,
+                keys=keys,
+                fresh_only=fresh_only,
+            )
+        sent_before = report.sent
+        carry_on = _send_claimed(
+            database,
+            claims,
+            now=now,
+            zone=zone,
+            send=send,
+            ours=now + lease,
+            clock=clock,
+            stopping=stopping,
+            report=report,
         )
+        if not carry_on or report.sent == sent_before:
+            break  # paused, stopping, or nothing sent: no conversation has a next message ready
+    return report
+
+
+def _send_claimed(
+    database: Database,
+    claims: list[outbox.Claim],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    send: Sender,
+    ours: datetime,
+    clock: Callable[[], datetime] | None,
+    stopping: Callable[[], bool] | None,
+    report: DeliveryReport,
+) -> bool:
+    """One claimed batch, in order; False when delivery must stop here (the platform said wait, or edibot is
+    stopping)."""
     claimed = [claim.id for claim in claims]
     in_doubt = {claim.id for claim in claims if claim.in_doubt}
     interrupted = {claim.id for claim in claims if claim.interrupted}
@@ -113,10 +155,10 @@ def deliver(
         message_id, to, attempt, reply = ready.message_id, ready.to, ready.attempt, ready.reply
         if stopping is not None and stopping():
             with database.session() as session:
-                outbox.hand_back(session, claimed[position:], lease_until=now + lease)
+                outbox.hand_back(session, claimed[position:], lease_until=ours)
             report.handed_back = len(claimed) - position
             log.info("stopping: %d claimed messages handed back unsent", report.handed_back)
-            break
+            return False
         try:
             platform_id = _found(send, ready) if message_id in in_doubt else None
             if platform_id is not None:
@@ -146,12 +188,12 @@ def deliver(
                 message_id,
                 attempt,
                 untried=claimed[position + 1 :],
-                ours=now + lease,
+                ours=ours,
                 until=answered + timedelta(seconds=error.seconds),
                 reason=str(error),
                 report=report,
             )
-            break
+            return False
         except RetryLater as error:
             _retry(
                 database,
@@ -180,7 +222,7 @@ def deliver(
         with database.session() as session:
             outbox.mark_sent(session, message_id, attempt=attempt, at=now, platform_message_id=platform_id)
         report.sent += 1
-    return report
+    return True
 
 
 def _post(send: Sender, to: Addressee, reply: Reply, *, key: str) -> str:
@@ -358,7 +400,7 @@ def render_message(
     A notice carries the reply it was written with, and a note its text; a welcome lists the person's actions
     in its plan. `nudges` and `actions` (the message's nudges, and their actions with owners and plans) save
     the reads when delivery has loaded a whole batch at once. An escalation says how many reminders its
-    owners were sent, since when (local days in `zone`).
+    owners were sent before it was queued, since when (local days in `zone`).
     """
     zone = zone or ZoneInfo("UTC")
     if message.reply is not None:
@@ -385,7 +427,11 @@ def render_message(
         for nudge in nudges
         if nudge.step == "escalate" and nudge.action_id in actions
     }
-    reminded = reminders_delivered(session, escalated, zone=zone) if escalated else {}
+    # The reminders that had gone when the escalation was decided: not one sent since (the same morning's,
+    # ahead of it in the outbox), so its words do not depend on which message delivery took first.
+    reminded = (
+        reminders_delivered(session, escalated, zone=zone, before=message.created_at) if escalated else {}
+    )
     items: list[ReminderItem] = []
     for nudge in nudges:
         action = actions.get(nudge.action_id)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from storage.batches import among, chunks
 from storage.models import Nudge, OutboxMessage
@@ -251,6 +251,10 @@ def claim_due(
     """Take up to `limit` due messages (only those with these keys, when given) under a lease until
     `lease_until`, soonest first; each claim bumps `attempts`, the fencing token of that try.
 
+    Only the first of each person's or channel's messages is taken (see `_firsts`): the next is claimable
+    once that one is sent or has failed for good, so each conversation gets its messages in the order they
+    were queued, whichever worker or replica sends them.
+
     Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
     on a claimable message is one that ran out. Of those, only the ones whose try had begun posting
     (`tried_at`, see begin_try) may be on the platform: with one that failed, they are in doubt; the rest of a
@@ -264,7 +268,9 @@ def claim_due(
     )
     interrupted = OutboxMessage.tried_at.is_not(None)
     in_doubt = or_(interrupted, OutboxMessage.failures > 0)
-    wanted = select(OutboxMessage.id, in_doubt, interrupted).where(*free, OutboxMessage.send_at <= now)
+    wanted = select(OutboxMessage.id, in_doubt, interrupted).where(
+        *free, OutboxMessage.send_at <= now, OutboxMessage.id.in_(_firsts(now))
+    )
     if fresh_only:
         wanted = wanted.where(OutboxMessage.lease_until.is_(None))
     if keys is not None:
@@ -298,6 +304,24 @@ def claim_due(
         for message_id, doubt, cut_off in found
         if message_id in taken
     ]
+
+
+def _firsts(now: datetime) -> Select[tuple[int | None]]:
+    """The id of each person's and each channel's first message still to go: one query, one pass over the
+    pending rows.
+
+    Head-of-line order per conversation. A message counts from the moment it is due, and stays counted once
+    it has been tried (`attempts`) until it is sent or fails for good: one that a 429 or the platform's trouble
+    sent back to wait, or that another worker is sending right now, holds its conversation's later messages
+    back, while other conversations go on. A message queued earlier for a later time (not yet due, never
+    tried) holds nothing back. A separate alias: the enclosing claim reads the same table.
+    """
+    earlier = aliased(OutboxMessage)
+    return (
+        select(func.min(earlier.id))
+        .where(earlier.status == "pending", or_(earlier.send_at <= now, earlier.attempts > 0))
+        .group_by(earlier.person_id, earlier.channel)
+    )
 
 
 def messages_by_id(session: Session, message_ids: list[int]) -> dict[int, OutboxMessage]:

@@ -245,11 +245,16 @@ def refs_and_titles(session: Session, action_ids: Iterable[int]) -> dict[int, tu
 
 
 def reminders_delivered(
-    session: Session, since: Mapping[int, datetime | None], *, zone: ZoneInfo
+    session: Session,
+    since: Mapping[int, datetime | None],
+    *,
+    zone: ZoneInfo,
+    before: datetime | None = None,
 ) -> dict[int, Reminded]:
     """For each of these actions, the overdue reminders its owners were sent (the message went out, not only
-    planned) after its moment in `since` (when it was last answered; None: ever): one per weekly round,
-    however many owners had it, and the local day of the first. Actions with none are left out."""
+    planned) after its moment in `since` (when it was last answered; None: ever) and before `before` when
+    given: one per weekly round, however many owners had it, and the local day of the first. Actions with
+    none are left out."""
     rounds: dict[int, set[str]] = {}
     first: dict[int, datetime] = {}
     for chunk in chunks(sorted(since)):
@@ -266,6 +271,8 @@ def reminders_delivered(
         for action_id, occurrence, sent_at in rows:
             answered = since[action_id]
             if sent_at is None or (answered is not None and sent_at <= answered):
+                continue
+            if before is not None and sent_at >= before:
                 continue
             rounds.setdefault(action_id, set()).add(occurrence)
             first[action_id] = min(first.get(action_id, sent_at), sent_at)

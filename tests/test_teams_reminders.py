@@ -321,16 +321,25 @@ def test_a_429_storm_pauses_delivery_for_what_teams_asked_and_loses_doubles_or_f
 def test_teams_having_trouble_is_retried_after_what_it_asked_and_holds_up_no_one_else(
     teams: TeamsTenant, store: Database, clock: FakeClock
 ) -> None:
+    members = {}
     for name in ("Amina Khan", "Tom Okafor", "Grace Liu", "Priya Shah"):
-        installed_for(teams, teams.person(name, matched=True))
+        members[name] = teams.person(name, matched=True)
+        installed_for(teams, members[name])
     sweep(store, now=clock.now(), zone=LONDON)
-    teams.connector.fail(1, status=503)
+    teams.connector.fail(1, status=503)  # Priya's reminder, the first queued
 
     first = deliver(store, now=clock.now(), zone=LONDON, send=teams.sender)
 
-    assert (first.sent, first.retried, first.failed) == (4, 1, [])  # the next four went on regardless
+    # The three other people's reminders went on regardless; Priya's note as plan admin, queued after her
+    # reminder, waits behind it: her chat gets her messages in the order they were queued.
+    assert (first.sent, first.retried, first.failed) == (3, 1, [])
     later = deliver(store, now=clock.now() + timedelta(minutes=5), zone=LONDON, send=teams.sender)
-    assert (later.sent, later.failed) == (1, [])
+    assert (later.sent, later.failed) == (2, [])
+    [priya] = {row.person_id for row in outbox(store) if row.key.startswith("admin-note:")}
+    queued = [str(row.platform_message_id) for row in outbox(store) if row.person_id == priya]
+    in_her_chat = teams.connector.activities_in(teams.connector.personal_chat(members["Priya Shah"]))
+    assert [activity["id"] for activity in in_her_chat] == [posted.split("|")[-1] for posted in queued]
+    assert len(queued) == 2
 
 
 def test_not_mine_on_the_card_tells_the_plan_admin_in_their_chat_straight_away(teams: TeamsTenant) -> None:
