@@ -311,10 +311,10 @@ def _firsts(now: datetime) -> Select[tuple[int | None]]:
     pending rows.
 
     Head-of-line order per conversation. A message counts from the moment it is due, and stays counted once
-    it has been tried (`attempts`) until it is sent or fails for good: one that a 429 or the platform's trouble
-    sent back to wait, or that another worker is sending right now, holds its conversation's later messages
-    back, while other conversations go on. A message queued earlier for a later time (not yet due, never
-    tried) holds nothing back. A separate alias: the enclosing claim reads the same table.
+    it has been tried (`attempts`) until it is sent or fails for good: one that a 429 or the platform's
+    trouble sent back to wait, or that another worker is sending right now, holds its conversation's later
+    messages back, while other conversations go on. A message queued earlier for a later time (not yet due,
+    never tried) holds nothing back. A separate alias: the enclosing claim reads the same table.
     """
     earlier = aliased(OutboxMessage)
     return (
