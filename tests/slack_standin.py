@@ -7,6 +7,7 @@ to.
         client.chat_postMessage(channel=amina.id, text="hi")
         slack.calls_to("chat.postMessage")    # every call, with its parameters, as Slack received it
         slack.rate_limit(3, retry_after=17)   # the next 3 calls answer HTTP 429 with Retry-After: 17
+        slack.storm(every=3, retry_after=[1, 4])  # from now on every 3rd call: 429, Retry-After 1, 4, 1, 4…
         slack.withhold_answer("chat.postMessage", after=2)  # the 3rd post is kept, but never answered
         slack.keys_posted("edibot_outbox")    # Counter of the metadata keys posted: a duplicate shows as 2
 
@@ -101,6 +102,8 @@ class Call:
     params: dict[str, Any]
     status: int = 200
     error: str | None = None  # Slack's error code when it answered ok: false
+    retry_after: float | None = None  # the Retry-After of a 429
+    at: float = field(default_factory=time.monotonic)  # when it was received (time.monotonic)
 
 
 @dataclass
@@ -163,6 +166,8 @@ class SlackStandIn:
         self._allowed: dict[
             str, tuple[float, list[float]]
         ] = {}  # method: (calls a second, recent call times)
+        self._storm: tuple[int, itertools.cycle[float]] | None = None  # every n-th call: 429, these waits
+        self._storm_calls = 0  # calls counted since the storm began
         self._withheld: list[list[Any]] = []  # [method, calls answered before the one withheld, channel]
         self._released = (
             threading.Event()
@@ -278,6 +283,13 @@ class SlackStandIn:
         """The next `calls` calls (to `method`, or to any method) answer HTTP 429 with this Retry-After."""
         with self._lock:
             self._throttled.extend([(retry_after, method)] * calls)
+
+    def storm(self, *, every: int, retry_after: list[float]) -> None:
+        """From now on, every `every`-th call (any method) answers HTTP 429 `ratelimited`, with Retry-After
+        taken in turn from `retry_after`: a storm of rate limits, as a busy workspace sees."""
+        with self._lock:
+            self._storm = (every, itertools.cycle(retry_after))
+            self._storm_calls = 0
 
     def allow_rate(self, method: str, *, per_second: float) -> None:
         """From now on, calls to `method` beyond `per_second` in any one second (workspace-wide, as Slack
@@ -396,8 +408,14 @@ class SlackStandIn:
                     recent.append(now)
             if throttle is not None:
                 self._throttled.remove(throttle)
-                self.calls.append(Call(method, params, 429, "ratelimited"))
+                self.calls.append(Call(method, params, 429, "ratelimited", retry_after=throttle[0]))
                 return 429, {"Retry-After": str(throttle[0])}, payload("error_ratelimited")
+            if self._storm is not None:
+                self._storm_calls += 1
+                if self._storm_calls % self._storm[0] == 0:
+                    seconds = next(self._storm[1])
+                    self.calls.append(Call(method, params, 429, "ratelimited", retry_after=seconds))
+                    return 429, {"Retry-After": f"{seconds:g}"}, payload("error_ratelimited")
             try:
                 refusal = next((r for r in self._refusals if r[0] == method), None)
                 if refusal is not None:

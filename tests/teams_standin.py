@@ -9,6 +9,7 @@
         connector.rate_limit(3, retry_after=7)          # the next 3 calls answer 429 with Retry-After: 7
         connector.allow_rate(per_second=APP_RATE)       # beyond Teams' 50 calls a second per app: 429
         connector.withhold_answer(after=2)              # the 3rd post is kept, but never answered
+        connector.storm(every=3, retry_after=[1, 4])    # from now on every 3rd call: 429, Retry-After 1, 4…
 
 The Entra stand-in speaks HTTPS, because msal accepts nothing else: `EntraStandIn` makes a certificate for
 localhost in the test, and `trust()` points SSL_CERT_FILE and REQUESTS_CA_BUNDLE at it (urllib, httpx and
@@ -330,6 +331,8 @@ class Call:
     path: str
     body: dict[str, Any]
     status: int
+    retry_after: float | None = None  # the Retry-After of a 429
+    at: float = field(default_factory=time.monotonic)  # when it was received (time.monotonic)
 
 
 @dataclass
@@ -385,6 +388,8 @@ class ConnectorStandIn(_Running):
         self._allowed: tuple[float, list[float]] | None = None  # (calls a second, recent call times)
         self._withheld: list[int] = []  # for each post to be left unanswered: the posts answered before it
         self._released = threading.Event()  # set on stop: withheld answers are dropped, connections closed
+        self._storm: tuple[int, itertools.cycle[float]] | None = None  # every n-th call: 429, these waits
+        self._storm_calls = 0
 
     def __enter__(self) -> ConnectorStandIn:
         self.start()
@@ -448,6 +453,13 @@ class ConnectorStandIn(_Running):
         with self._lock:
             self._throttled.extend([retry_after] * times)
 
+    def storm(self, *, every: int, retry_after: list[float]) -> None:
+        """From now on, every `every`-th call answers 429 TooManyRequests with Retry-After taken in turn from
+        `retry_after`, as the Connector throttles a bot that posts too fast."""
+        with self._lock:
+            self._storm = (every, itertools.cycle(retry_after))
+            self._storm_calls = 0
+
     def fail(self, times: int, *, status: int = 503) -> None:
         with self._lock:
             self._trouble.extend([status] * times)
@@ -498,9 +510,15 @@ class ConnectorStandIn(_Running):
                     self._throttled.append(1.0)
                 else:
                     recent.append(moment)
+            seconds: float | None = None
             if self._throttled:
                 seconds = self._throttled.pop(0)
-                self.calls.append(Call(method, path, body, 429))
+            elif self._storm is not None:
+                self._storm_calls += 1
+                if self._storm_calls % self._storm[0] == 0:
+                    seconds = next(self._storm[1])
+            if seconds is not None:
+                self.calls.append(Call(method, path, body, 429, retry_after=seconds))
                 return 429, _error("TooManyRequests", "Too many requests"), {"Retry-After": f"{seconds:g}"}
             if self._trouble:
                 status = self._trouble.pop(0)
