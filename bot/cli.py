@@ -770,12 +770,18 @@ def digest_preview(
 
 
 ROLES = ("all", "web", "worker")
+MIN_EVERY = 5  # seconds between rounds, but on a rehearsal's fast clock (--speed)
 
 
 @app.command()
 def run(
     ctx: typer.Context,
-    every: Annotated[int, typer.Option(min=5, help="Seconds between rounds of sweep and delivery.")] = 60,
+    every: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Seconds between rounds of sweep and delivery (at least 5, but for a rehearsal)."
+        ),
+    ] = 60,
     once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
     slack_socket: Annotated[
         bool,
@@ -870,6 +876,12 @@ def run(
         raise _fail("--once runs one round of the console adapter; it does not go with a platform.")
     if speed is not None and context.fixed_now is None:
         raise _fail("--speed makes the clock given by --now run faster: give --now too.")
+    if every < MIN_EVERY and speed is None:
+        # A round every second would only load the database; a rehearsal on a fast clock (a simulated month
+        # in a minute) needs them that often, or a round would skip whole days.
+        raise _fail(
+            f"--every: at least {MIN_EVERY} seconds between rounds (fewer only with --now and --speed)."
+        )
     # A server on a new, empty database could only tell everyone "I don't know you yet".
     context.open_database(create="never")
     shipped_observances()  # a broken calendar data file stops edibot here, naming the file, entry and field

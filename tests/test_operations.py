@@ -351,6 +351,10 @@ def httpx_post(port: int, path: str) -> int:
         (["run", "--role", "web"], "--role web serves Slack or Teams: add --slack-http, --teams or both."),
         (["run", "--workers", "2"], "--workers serves HTTP from several processes"),
         (["run", "--speed", "60"], "--speed makes the clock given by --now run faster: give --now too."),
+        (
+            ["run", "--every", "1"],
+            "--every: at least 5 seconds between rounds (fewer only with --now and --speed).",
+        ),
     ],
 )
 def test_run_refuses_a_role_or_workers_that_cannot_work_and_says_why(
