@@ -838,7 +838,9 @@ def run(
     speed_from: Annotated[
         float | None,
         typer.Option(
-            hidden=True, help="With --speed: the wall-clock moment (epoch seconds) the clock reads --now."
+            hidden=True,
+            help="With --speed: the wall-clock moment (epoch seconds) the clock starts from --now (it reads "
+            "--now until then).",
         ),
     ] = None,
 ) -> None:

@@ -49,9 +49,10 @@ class FakeClock:
 
 
 class FastClock:
-    """A clock that reads `start` when the wall clock reads `anchor` (seconds since the epoch) and runs
+    """A clock that reads `start` until the wall clock reads `anchor` (seconds since the epoch), then runs
     `speed` times as fast: a day of reminders rehearsed in a minute (`edibot run --now … --speed …`).
-    Processes given the same start and anchor agree on the time, so replicas can rehearse together."""
+    Processes given the same start and anchor agree on the time, so replicas can rehearse together; one that
+    is ready before the anchor waits at `start` for the others rather than rehearsing days before it."""
 
     def __init__(self, start: datetime, *, speed: float, anchor: float) -> None:
         self.start = start
@@ -59,7 +60,7 @@ class FastClock:
         self.anchor = anchor
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.time() - self.anchor) * self.speed)
+        return self.start + timedelta(seconds=max(time.time() - self.anchor, 0.0) * self.speed)
 
 
 class SystemClock:

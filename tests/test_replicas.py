@@ -1,17 +1,20 @@
 """Several edibots on one PostgreSQL database, as separate processes: replicas that start together migrate
-once, and two replicas through a rehearsed day elect one scheduler, send every message once, and carry on
-when the leader is killed.
+once, two replicas through a rehearsed day elect one scheduler, send every message once, and carry on when
+the leader is killed, and two replicas race through a rehearsed month of reminders, digests and calendar
+posts with one leader at a time, the leader killed mid-month, and every message sent once.
 
 PostgreSQL only: replicas share a database server (SQLite is one machine's file, for one edibot).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,8 +25,10 @@ from sqlalchemy import make_url, select, text
 from bot.console import FakeClock
 from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
+from schedules.leader import ADVISORY_KEY
 from storage.db import Database, make_engine
-from storage.models import Leadership, OutboxMessage
+from storage.models import DigestSubscription, Leadership, OutboxMessage, Person, Plan
+from storage.observances import add_own_observance, subscribe
 from tests.edibot_process import EDIBOT, get, slack_environment, start_edibot, terminated
 from tests.nudging import NudgeWorld, Row, Someone
 from tests.slack_standin import SlackStandIn
@@ -145,23 +150,31 @@ def a_day_of_reminders(store: Database, api: SlackStandIn) -> None:
 
 
 def replica(
-    api: SlackStandIn, database_url: str, log: Path, *, anchor: float
+    api: SlackStandIn,
+    database_url: str,
+    log: Path,
+    *,
+    anchor: float,
+    now: datetime = MONDAY_EARLY,
+    speed: float = SPEED,
+    every: int = 5,
 ) -> tuple[subprocess.Popen[str], int]:
-    """`edibot run --slack-http` on a rehearsal clock all replicas share (one start, anchor and speed)."""
+    """`edibot run --slack-http` on a rehearsal clock all replicas share (one start, anchor and speed), a
+    round every `every` real seconds."""
     port = _free_port()
     env = slack_environment(api, EDIBOT_DATABASE_URL=database_url, EDIBOT_LOG_LEVEL="INFO")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     arguments = [
         "--now",
-        MONDAY_EARLY.isoformat(),
+        now.isoformat(),
         "run",
         "--slack-http",
         "--port",
         str(port),
         "--every",
-        "5",
+        str(every),
         "--speed",
-        str(SPEED),
+        str(speed),
         "--speed-from",
         str(anchor),
     ]
@@ -198,8 +211,11 @@ def tuesdays(store: Database) -> int:
     return sum(row.created_at.astimezone(LONDON).date() == tuesday for row in outbox(store))
 
 
-def unsent(store: Database) -> int:
-    return sum(row.status == "pending" for row in outbox(store))
+def unsent(store: Database, *, before: datetime | None = None) -> int:
+    """Messages not sent yet (of those queued before `before`, when given)."""
+    return sum(
+        row.status == "pending" and (before is None or row.created_at < before) for row in outbox(store)
+    )
 
 
 def waited(condition: object, what: str, *, seconds: float) -> None:
@@ -208,3 +224,265 @@ def waited(condition: object, what: str, *, seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
         time.sleep(0.2)
+
+
+# -- a month -------------------------------------------------------------------------------------------------
+
+MONTH_STARTS = datetime(2025, 11, 3, 7, 0, tzinfo=LONDON)  # a Monday
+MONTH_ENDS = datetime(2025, 12, 2, 7, 0, tzinfo=LONDON)  # after Monday 1 December's digests and reminders
+MONTH_SPEED = 57600.0  # a simulated day in 1.5 s; a round every real second is every 16 simulated hours
+MONTH_STARTING = 25.0  # real seconds the replicas are given to start before the month's clock runs
+KILLED_ON = datetime(2025, 11, 16, 12, 0, tzinfo=LONDON)  # mid-month, the day before the third digests
+TAKEOVER = 10.0  # real seconds the survivor may take to lead once the leader is gone
+OBSERVANCES = {"staff-networks-day": "12 November", "founders-day": "24 November", "carers-day": "1 December"}
+CHANNELS = {"C0EDILEADS": "edi-leads", "C0WORKFORCE": "workforce"}
+
+
+@postgres_only
+def test_two_replicas_racing_through_a_month_lead_one_at_a_time_fail_over_and_send_each_message_once(
+    store: Database, database_url: str, tmp_path: Path
+) -> None:
+    with SlackStandIn(scopes=set(bot_scopes())) as api:
+        # The replicas start first, their clock held at Monday 07:00 until the anchor (the month is set up
+        # meanwhile): both are running their rounds when the month begins.
+        anchor = time.time() + MONTH_STARTING
+        replicas = [
+            replica(
+                api,
+                database_url,
+                tmp_path / f"replica-{n}.log",
+                anchor=anchor,
+                now=MONTH_STARTS,
+                speed=MONTH_SPEED,
+                every=1,
+            )
+            for n in (1, 2)
+        ]
+        seen = LeadWatch(store)
+        try:
+            a_month_of_work(store, api)
+            for _, port in replicas:
+                get(port, "/healthz", wait=60)
+            seen.start()
+            waited(lambda: seen.holder() is not None, "a replica leading", seconds=MONTH_STARTING)
+            assert time.time() < anchor, "the replicas were not ready before the month began"
+            kill_at = anchor + (KILLED_ON - MONTH_STARTS).total_seconds() / MONTH_SPEED
+            time.sleep(max(kill_at - time.time(), 0.0))
+            killed_while_leading, survivor = kill_the_leader(replicas, store)
+            killed = time.monotonic()
+            waited(lambda: lead_holder(store) != killed_while_leading, "the survivor leading", seconds=30)
+            took_over = time.monotonic() - killed
+            new_holder = lead_holder(store)
+            assert new_holder is not None
+            new_leader_group = os.getpgid(int(new_holder.split("-")[0]))
+            month_over = anchor + (MONTH_ENDS - MONTH_STARTS).total_seconds() / MONTH_SPEED
+            time.sleep(max(month_over - time.time(), 0.0))
+            waited(lambda: unsent(store, before=MONTH_ENDS) == 0, "the month's messages sent", seconds=20)
+            stopped_in = terminated(survivor)
+        finally:
+            seen.stop()
+            for process, _ in replicas:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=20)
+        keys = api.keys_posted(OUTBOX_EVENT)
+
+    rows = outbox(store)
+    # One leader at a time: never two sessions holding the scheduler's advisory lock (rounds that outlast
+    # the two-round lease may let it pass to the other replica, which then works only once the lock is
+    # free), both replicas leading at some point, and the survivor's worker leading within a few seconds of
+    # the leader's death.
+    assert seen.most_lock_holders == 1 and seen.lock_seen > 0
+    assert set(seen.groups.values()) == {process.pid for process, _ in replicas}
+    assert new_leader_group == survivor.pid
+    assert took_over < TAKEOVER
+    # Every message of the month sent once, counted at Slack: nothing lost across the failover, nothing
+    # doubled (and nothing posted that the outbox does not count as sent).
+    month = [row for row in rows if row.created_at < MONTH_ENDS]
+    assert {row.status for row in month} == {"sent"}
+    assert keys == {row.key: 1 for row in rows if row.status == "sent"}
+    sent = sorted(row.sent_at for row in month if row.sent_at is not None)
+    assert sent[0] < KILLED_ON < sent[-1]  # sent before the kill and after it
+    # The month's digests and calendar posts, each once: five Monday digests in each channel, and each of
+    # our days posted a week ahead and on the day (the post due the day after the kill caught up).
+    assert sorted(row.key for row in month if row.key.startswith("digest:")) == sorted(
+        f"digest:#{channel}:2025-W{week}" for channel in CHANNELS for week in range(45, 50)
+    )
+    assert sorted(row.key for row in month if row.key.startswith("calendar:")) == sorted(
+        key
+        for channel in CHANNELS
+        for name, day in OBSERVANCES.items()
+        for key in calendar_keys(channel, name, day)
+    )
+    # Everyone welcomed once, reminded before the kill and after it, never twice in a day; the plan's
+    # escalations in #edi-leads.
+    people = everyone(store)
+    reminded = [(row.person_id, row.sent_at) for row in month if row.person_id and row.sent_at]
+    assert Counter(row.person_id for row in month if ":welcome:" in row.key) == dict.fromkeys(people, 1)
+    assert {person for person, at in reminded if at < KILLED_ON} == people
+    assert {person for person, at in reminded if at > KILLED_ON} == people
+    assert max(Counter((person, at.astimezone(LONDON).date()) for person, at in reminded).values()) == 1
+    assert any(row.key.startswith("#C0EDILEADS:") for row in month)
+    assert len(month) >= 60
+    assert stopped_in < 10
+
+
+def a_month_of_work(store: Database, api: SlackStandIn) -> None:
+    """Twelve people on Slack: four with actions overdue all month (reminded weekly, then escalated in
+    #edi-leads), eight with deadlines through the month; two channels with a Monday digest and the
+    organisation's own calendar of three days, posted a week ahead and on the day."""
+    world = NudgeWorld(store, FakeClock(MONTH_STARTS))
+    deadlines = ["30/09/25"] * 4 + ["10/11/25", "14/11/25", "18/11/25", "19/11/25"]
+    deadlines += ["21/11/25", "25/11/25", "27/11/25", "28/11/25"]
+    try:
+        world.people(
+            *[
+                Someone(f"Person {n}", f"Role {n}", slack_id=api.add_user(f"Person {n}").id)
+                for n in range(1, len(deadlines) + 1)
+            ]
+        )
+        world.plan(
+            [Row(f"Action {n}", f"Role {n}", deadline, "R") for n, deadline in enumerate(deadlines, start=1)],
+            imported=MONTH_STARTS - timedelta(days=33),
+        )
+    finally:
+        world.close()
+    for channel in CHANNELS:
+        api.add_channel(channel)
+    with store.session() as session:
+        plan = session.scalar(select(Plan))
+        assert plan is not None
+        plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
+        for key, day in OBSERVANCES.items():
+            add_own_observance(
+                session,
+                key=key,
+                name=key.replace("-", " ").title(),
+                category="organisation",
+                tone="celebration",
+                rule=day,
+                description="A day of our own.",
+                source=None,
+                at=MONTH_STARTS,
+            )
+        for channel, name in CHANNELS.items():
+            session.add(
+                DigestSubscription(
+                    channel=channel,
+                    channel_name=name,
+                    plan_id=plan.id,
+                    created_by="test",
+                    created_at=MONTH_STARTS,
+                )
+            )
+            subscribe(
+                session,
+                channel=channel,
+                channel_name=name,
+                workspace=None,
+                categories=["organisation"],
+                lead_days=[7, 0],
+                working_days_only=False,
+                at=MONTH_STARTS,
+            )
+
+
+def calendar_keys(channel: str, key: str, day: str) -> list[str]:
+    """The outbox keys of the posts of one of our days (in 2025) in `channel`: a week ahead, and on the
+    day."""
+    start = datetime.strptime(f"{day} 2025", "%d %B %Y").date()
+    return [
+        f"calendar:#{channel}:{key}:{start.isoformat()}:{(start - timedelta(days=lead)).isoformat()}"
+        for lead in (7, 0)
+    ]
+
+
+def everyone(store: Database) -> set[int]:
+    with store.session() as session:
+        return set(session.scalars(select(Person.id)))
+
+
+class LeadWatch:
+    """Watches, every 50 ms from its own thread, who holds the scheduler's lead (the lease row) and how many
+    sessions hold its PostgreSQL advisory lock (pg_locks)."""
+
+    def __init__(self, store: Database) -> None:
+        self.store = store
+        self.holders: list[str] = []  # every holder of the lease seen, in turn
+        self.groups: dict[str, int] = {}  # each holder's process group: which replica it is part of
+        self.most_lock_holders = 0
+        self.lock_seen = 0  # samples with the lock held: the watch saw the leader at work
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="lead-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
+
+    def holder(self) -> str | None:
+        return self.holders[-1] if self.holders else None
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            with self.store.session() as session:
+                holder = session.scalar(select(Leadership.holder).where(Leadership.name == "scheduler"))
+                holding = session.scalar(_LOCK_HOLDERS, {"key": ADVISORY_KEY}) or 0
+            if holder is not None and holder != self.holder():
+                self.holders.append(holder)
+                with contextlib.suppress(ProcessLookupError):  # killed since it took the lead
+                    self.groups.setdefault(holder, os.getpgid(int(holder.split("-")[0])))
+            self.most_lock_holders = max(self.most_lock_holders, holding)
+            self.lock_seen += holding > 0
+            self._done.wait(0.05)
+
+
+# pg_advisory_lock(bigint) shows in pg_locks as classid (its high 32 bits), objid (its low ones), objsubid 1;
+# advisory locks are the database's own (pg_locks shows the whole server's, other databases' tests included).
+_LOCK_HOLDERS = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid = 0 AND objid = CAST(:key AS oid) AND objsubid = 1"
+)
+
+
+def kill_the_leader(
+    replicas: list[tuple[subprocess.Popen[str], int]], store: Database
+) -> tuple[str, subprocess.Popen[str]]:
+    """SIGKILL to the leading replica's process group at a moment it holds no message's lease: who led, and
+    the replica that is left.
+
+    The outbox lease stretches with the rehearsal's speed (two real minutes), so a message the leader held
+    when killed would wait that long for the survivor (tests/test_exactly_once.py kills mid-send). Both
+    replicas are stopped (SIGSTOP) while the test looks, so neither claims nor takes the lead in between.
+    """
+    for _ in range(200):
+        for process, _ in replicas:
+            os.killpg(process.pid, signal.SIGSTOP)
+        holder = lead_holder(store)
+        if holder is not None and leased(store) == 0:
+            group = os.getpgid(int(holder.split("-")[0]))
+            [leader] = [process for process, _ in replicas if process.pid == group]
+            [survivor] = [process for process, _ in replicas if process is not leader]
+            os.killpg(leader.pid, signal.SIGKILL)
+            os.killpg(survivor.pid, signal.SIGCONT)
+            leader.wait(timeout=20)
+            return holder, survivor
+        for process, _ in replicas:
+            os.killpg(process.pid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError("the leader never stood between two sends")
+
+
+def leased(store: Database) -> int:
+    """Messages a worker holds right now (claimed, not yet sent)."""
+    with store.session() as session:
+        return len(
+            session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status == "pending", OutboxMessage.lease_until.is_not(None)
+                )
+            ).all()
+        )
