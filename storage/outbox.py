@@ -306,7 +306,7 @@ def claim_due(
     ]
 
 
-def _firsts(now: datetime) -> Select[tuple[int | None]]:
+def _firsts(now: datetime) -> Select[int]:
     """The id of each person's and each channel's first message still to go: one query, one pass over the
     pending rows.
 
