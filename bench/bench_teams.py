@@ -65,6 +65,7 @@ from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
 from bot.teams.edibot import TeamsBot  # noqa: E402
 from bot.teams.serve import KEEP_ALIVE_SECONDS, MESSAGES_PATH, uvicorn_server  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
+from storage.db import Database  # noqa: E402
 from storage.models import Person  # noqa: E402
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, payload  # noqa: E402
 
@@ -310,9 +311,11 @@ def measure(client: Client, served: dict[str, Served]) -> dict[int, dict[str, Lo
     return results
 
 
-def profile_edibot(client: Client, front: Any) -> None:
+def profile_edibot(client: Client, database: Database, settings: Settings) -> None:
+    # A fresh app: the other's connections to the Connector belong to its event loop, which has ended.
+    bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
     profiler = cProfile.Profile()
-    server = uvicorn_server(front, host="127.0.0.1", port=free_port())
+    server = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
     with serving(server, "edibot-profiled", around=profiled(profiler)) as served:
         client.round(served, warmup=20, requests=PROFILE_REQUESTS, in_flight=1)
     print(
@@ -320,6 +323,7 @@ def profile_edibot(client: Client, front: Any) -> None:
         "the command layer runs on its threads, not profiled here):"
     )
     print_profile(profiler, top=30)
+    bot.close()
 
 
 def line(name: str, load: Load) -> str:
@@ -347,8 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 person.teams_id = world["member"]["aad"]
             settings = settings_for(world)
             bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
-            front = teams_http(bot, settings=settings)
-            edibot = uvicorn_server(front, host="127.0.0.1", port=free_port())
+            edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
             anchor = anchor_server(settings)
             client = Client(world, microsoft_pipe)
             with serving(edibot, "edibot") as edibot_served, serving(anchor, "anchor") as anchor_served:
@@ -357,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             microsoft_pipe.send("count")
             answered: dict[str, int] = microsoft_pipe.recv()
             if args.profile:
-                profile_edibot(client, front)
+                profile_edibot(client, database, settings)
             client.close()
             bot.close()
     print(f"-- `edi mine` over HTTP with JWT validation, 100,000 actions ({PERSON}: {MINE} open)")

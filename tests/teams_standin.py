@@ -30,7 +30,8 @@ It is served as Microsoft's front ends serve it: HTTP/1.1 with keep-alive, a lis
 a burst of new connections, and idle keep-alive connections closed after `idle_timeout` seconds (a real
 Connector closes them too; a test sets it short to see edibot open a fresh one). `connections` counts the
 TCP connections it accepted; `restart(after=…)` stops listening (a connection is refused) and listens again
-on the same port `after` seconds later, as a front end that is being replaced.
+on the same port `after` seconds later, as a front end that is being replaced; `vanish(times)` takes the
+next calls (a post is kept) and closes their connection without an answer, as a front end failing mid-way.
 """
 
 from __future__ import annotations
@@ -453,6 +454,7 @@ class ConnectorStandIn(_Running):
         self._allowed: tuple[float, list[float]] | None = None  # (calls a second, recent call times)
         self._withheld: list[int] = []  # for each post to be left unanswered: the posts answered before it
         self._released = threading.Event()  # set on stop: withheld answers are dropped, connections closed
+        self._vanishing = 0  # calls still to take and leave unanswered
 
     def __enter__(self) -> ConnectorStandIn:
         self.start()
@@ -547,6 +549,17 @@ class ConnectorStandIn(_Running):
         """Every activity posted, in every conversation, as kept (after any update)."""
         with self._lock:
             return [dict(a) for activities in self.state.conversations.values() for a in activities]
+
+    def vanish(self, times: int) -> None:
+        with self._lock:
+            self._vanishing += times
+
+    def _vanishes(self) -> bool:
+        with self._lock:
+            if self._vanishing <= 0:
+                return False
+            self._vanishing -= 1
+            return True
 
     # -- the API ---------------------------------------------------------------------------------------
     def handle(
@@ -726,6 +739,9 @@ class _ConnectorHandler(_Handler):
         if posted and connector._withhold():
             connector._released.wait(timeout=120)  # the caller is gone (or gives up): no answer, ever
             self.close_connection = True
+            return
+        if connector._vanishes():
+            self.close_connection = True  # taken, and no answer: the connection just closes
             return
         self._answer(status, answer, headers)
 

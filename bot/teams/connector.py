@@ -7,7 +7,7 @@ reminders and notices (`TeamsSender`: `connector_client`).
 What is sent again, at once and on a fresh connection, without the caller knowing:
 - a connection that could not be made (refused, reset or timed out while connecting: httpx's `ConnectError`
   and `ConnectTimeout`): no byte of the request left us. httpx's own transport does it (`retries`: after 0 s,
-  then 0.5 s).
+  0.5 s and 1 s).
 - a pooled connection the Connector closed while it sat idle (Microsoft's front ends close idle keep-alive
   connections, as any server does): httpcore looks at an idle connection before it reuses one, and when the
   server's close has arrived (the socket reads as end-of-file) it drops it and opens another, again before a
@@ -36,7 +36,7 @@ import httpx
 from microsoft_teams.apps import App
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-CONNECT_RETRIES = 2
+CONNECT_RETRIES = 3
 KEEPALIVE_SECONDS = 5.0
 CONCURRENT_CALLS = 10  # the SDK's calls in httpx's pool at once (the outbox makes one at a time)
 # As many kept-alive connections as may be open: with httpx's default (20 kept of 100), 50 answers at once
