@@ -2,37 +2,46 @@
 JWT — beside a bare Teams SDK app that only replies, served the same way in one run.
 
 The apps, each under uvicorn in a thread of this process:
-- edibot: built as `edibot run --teams` builds it (`teams_http(TeamsBot(command_layer(...)))`: our JWT front,
-  keys from the OpenID metadata, then the Teams SDK app and its own JWT check), on a SQLite file of 100,000
-  actions (bench_commands' builder) where the person asking answers for 50 open actions and is known by
-  their AAD object id, so `edi mine` is the real query; its answer is posted to the Bot Connector.
+- edibot: built as `edibot run --teams` builds it (`teams_http(TeamsBot(command_layer(...)))`: our front
+  checks the JWT once, with keys from the OpenID metadata, then the Teams SDK app routes the activity), on a
+  SQLite file of 100,000 actions (bench_commands' builder) where the person asking answers for 50 open actions
+  and is known by their AAD object id, so `edi mine` is the real query; its answer is posted to the Connector.
 - anchor: the Teams SDK's `App` with the same credentials (msal token provider, the SDK's own JWT check) whose
   message handler only sends "ok" back: the least a Teams bot can do for a message.
 
 Microsoft's end (the Entra stand-in for the metadata, keys and tokens; the Bot Connector stand-in that takes
-the answers) runs in a process of its own, and the requests come from another (httpx.AsyncClient), so neither
-competes with the apps for this process's GIL. An answer counts when the POST returns 200: both apps post
-their reply to the Connector before they answer the POST. Every edibot reply must say "Your 50 open actions".
+the answers) runs in a process of its own, and the requests come from another (bench/httpload.py: keep-alive
+connections on raw asyncio streams, one per request in flight, the same client for both apps), so neither
+competes with the apps for this process's GIL, and the client costs too little CPU to be what is measured.
+An answer counts when the POST returns 200: both apps post their reply to the Connector before they answer
+the POST. Every edibot reply must say "Your 50 open actions", and the Connector must have taken exactly one
+reply per activity sent to each app: none lost, none doubled.
 
-Printed: p50, p99 and throughput one at a time and 50 in flight, for both, and edibot's ratios.
+Printed: p50, p99, throughput and CPU per request (this process's, where the loaded app runs; the client's;
+Microsoft's stand-ins') one at a time and 50 in flight, for both, and edibot's ratios. `--profile` adds
+cProfile's top functions in edibot's event loop thread, 200 requests one at a time.
 Target: edibot's p50 within 1.5× the anchor's, and at least its throughput, at both loads. It exits non-zero
-when a target is missed or an answer was wrong.
+when a target is missed or an answer was wrong, lost or doubled.
 
-Run with the project's environment: `.venv/bin/python bench/bench_teams.py`.
+Run with the project's environment: `.venv/bin/python bench/bench_teams.py [--profile]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import cProfile
+import json
 import multiprocessing
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import httpx  # noqa: E402
+import bench_slack  # noqa: E402
 import uvicorn  # noqa: E402
-from bench_slack import Load, build_store, serving  # noqa: E402
-from benchkit import MINE, NOW, PERSON, FixedClock, free_port  # noqa: E402
+from bench_slack import Served, build_store, profiled, serving  # noqa: E402
+from benchkit import MINE, NOW, PERSON, FixedClock, free_port, print_profile  # noqa: E402
+from httpload import TRANSPORT_ERRORS, Connection  # noqa: E402
 from microsoft_teams.api.activities.message import MessageActivity  # noqa: E402
 from microsoft_teams.apps import ActivityContext, App  # noqa: E402
 from microsoft_teams.apps.http import FastAPIAdapter  # noqa: E402
@@ -55,6 +65,7 @@ from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
 from bot.teams.edibot import TeamsBot  # noqa: E402
 from bot.teams.serve import KEEP_ALIVE_SECONDS, MESSAGES_PATH, uvicorn_server  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
+from storage.db import Database  # noqa: E402
 from storage.models import Person  # noqa: E402
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn, payload  # noqa: E402
 
@@ -63,13 +74,14 @@ APPS = ("edibot", "anchor")
 SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP = 3, 100, 20
 CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP = 2, 600, 100
 IN_FLIGHT = 50
+PROFILE_REQUESTS = 200
 P50_RATIO, THROUGHPUT_RATIO = 1.5, 1.0
 
 
 # -- Microsoft's end, in a process of its own -------------------------------------------------------------
 
 
-def microsoft(folder: str, pipe: Connection) -> None:
+def microsoft(folder: str, pipe: Pipe) -> None:
     """The Entra and Bot Connector stand-ins until told to stop; answers questions about what was posted."""
     with EntraStandIn(Path(folder)) as entra, ConnectorStandIn(entra) as connector:
         member = connector.add_member(PERSON, email="amina.khan@bench.example")
@@ -91,8 +103,29 @@ def microsoft(folder: str, pipe: Connection) -> None:
             asked = pipe.recv()
             if asked == "stop":
                 return
-            posted = connector.activities_in(chat)
-            pipe.send(sum(1 for activity in posted if EXPECTED in str(activity.get("text") or "")))
+            if asked == "cpu":
+                pipe.send(time.process_time() * 1000)
+                continue
+            posted = [str(activity.get("text") or "") for activity in connector.activities_in(chat)]
+            pipe.send(
+                {
+                    "edibot": sum(1 for text in posted if EXPECTED in text),
+                    "anchor": sum(1 for text in posted if text == "ok"),
+                    "connections": connector.connections,
+                }
+            )
+
+
+@dataclass
+class Load(bench_slack.Load):
+    client_cpu_ms: float = 0.0  # CPU time of the load generator's process
+    microsoft_cpu_ms: float = 0.0  # CPU time of the stand-ins' process (Entra and the Bot Connector)
+
+    def add(self, other: bench_slack.Load) -> None:
+        super().add(other)
+        if isinstance(other, Load):
+            self.client_cpu_ms += other.client_cpu_ms
+            self.microsoft_cpu_ms += other.microsoft_cpu_ms
 
 
 # -- the load, from another process --------------------------------------------------------------------------
@@ -115,40 +148,58 @@ def activity_for(world: dict[str, Any], number: int) -> dict[str, Any]:
     return activity
 
 
+class Template:
+    """The activity sent, made once from the recorded payload: each request changes only its id (the load
+    generator's own work is not what is measured)."""
+
+    def __init__(self, world: dict[str, Any]) -> None:
+        self.activity = activity_for(world, 0)
+        self.headers = {"Authorization": f"Bearer {world['token']}", "Content-Type": "application/json"}
+
+    def body(self, number: int) -> bytes:
+        self.activity["id"] = f"bench{number:09d}"
+        return json.dumps(self.activity).encode("utf-8")
+
+
 async def _send(url: str, world: dict[str, Any], *, warmup: int, requests: int, in_flight: int) -> Load:
     load = Load(sent=warmup + requests)
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    headers = {"Authorization": f"Bearer {world['token']}"}
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    template = Template(world)
+    connections = [Connection(url) for _ in range(in_flight)]
+    cpu = time.process_time()
 
-        async def worker(numbers: Iterator[int], *, measured: bool) -> None:
-            for number in numbers:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(
-                        MESSAGES_PATH, json=activity_for(world, number), headers=headers
-                    )
-                    status, said = response.status_code, response.text
-                except httpx.TransportError as error:
-                    status, said = 0, f"{type(error).__name__} {error}"
-                elapsed = (time.perf_counter() - started) * 1000
-                if not measured:
-                    continue
-                load.latencies_ms.append(elapsed)
-                if status != 200:
-                    load.wrong += 1
-                    load.first_wrong = load.first_wrong or f"HTTP {status or '-'}: {said[:200]!r}"
+    async def worker(connection: Connection, numbers: Iterator[int], *, measured: bool) -> None:
+        for number in numbers:  # one iterator shared by the workers: each request is sent once
+            body = template.body(number)
+            started = time.perf_counter()
+            try:
+                answer = await connection.post(MESSAGES_PATH, body, template.headers)
+                status, said = answer.status, answer.text
+            except TRANSPORT_ERRORS as error:  # no answer at all: counted as a wrong one
+                status, said = 0, f"{type(error).__name__} {error}"
+            elapsed = (time.perf_counter() - started) * 1000
+            if not measured:
+                continue
+            load.latencies_ms.append(elapsed)
+            if status != 200:
+                load.wrong += 1
+                load.first_wrong = load.first_wrong or f"HTTP {status or '-'}: {said[:200]!r}"
 
-        numbers = iter(range(warmup))
-        await asyncio.gather(*(worker(numbers, measured=False) for _ in range(min(in_flight, warmup))))
-        numbers = iter(range(warmup, warmup + requests))
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(numbers, measured=True) for _ in range(in_flight)))
-        load.seconds = time.perf_counter() - started
+    numbers = iter(range(warmup))
+    await asyncio.gather(
+        *(worker(connection, numbers, measured=False) for connection in connections[: min(in_flight, warmup)])
+    )
+    numbers = iter(range(warmup, warmup + requests))
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(connection, numbers, measured=True) for connection in connections))
+    load.seconds = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    load.client_cpu_ms = (time.process_time() - cpu) * 1000
     return load
 
 
 def send(url: str, world: dict[str, Any], *, warmup: int, requests: int, in_flight: int) -> Load:
+    """Runs in the client process: `requests` activities POSTed to url, `in_flight` at a time."""
     return asyncio.run(_send(url, world, warmup=warmup, requests=requests, in_flight=in_flight))
 
 
@@ -202,7 +253,7 @@ def anchor_server(settings: Settings) -> uvicorn.Server:
 
 
 @contextmanager
-def microsoft_running(folder: Path) -> Iterator[tuple[dict[str, Any], Connection]]:
+def microsoft_running(folder: Path) -> Iterator[tuple[dict[str, Any], Pipe]]:
     spawn = multiprocessing.get_context("spawn")
     ours, theirs = spawn.Pipe()
     process = spawn.Process(target=microsoft, args=(str(folder), theirs), name="microsoft-standins")
@@ -215,15 +266,81 @@ def microsoft_running(folder: Path) -> Iterator[tuple[dict[str, Any], Connection
         process.join(timeout=10)
 
 
+class Client:
+    """The load generator's process, and the rounds sent from it; each round's CPU time of the app's process
+    (this one) and of the stand-ins' is kept with it."""
+
+    def __init__(self, world: dict[str, Any], microsoft: Pipe) -> None:
+        self.world = world
+        self.microsoft = microsoft
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.pool.submit(int).result()  # started (and this module imported there) before anything is timed
+
+    def _microsoft_cpu_ms(self) -> float:
+        self.microsoft.send("cpu")
+        cpu: float = self.microsoft.recv()
+        return cpu
+
+    def round(self, served: Served, *, warmup: int, requests: int, in_flight: int) -> Load:
+        server, microsoft = served.cpu_ms(), self._microsoft_cpu_ms()
+        load = self.pool.submit(
+            send, served.url, self.world, warmup=warmup, requests=requests, in_flight=in_flight
+        ).result()
+        load.server_cpu_ms = served.cpu_ms() - server
+        load.microsoft_cpu_ms = self._microsoft_cpu_ms() - microsoft
+        return load
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+def measure(client: Client, served: dict[str, Served]) -> dict[int, dict[str, Load]]:
+    """Both apps at 1 and at 50 in flight, in turn round by round (the first to go alternates)."""
+    results: dict[int, dict[str, Load]] = {}
+    for in_flight, rounds, per_round, warmup in (
+        (1, SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP),
+        (IN_FLIGHT, CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP),
+    ):
+        loads = {name: Load() for name in APPS}
+        for number in range(rounds):
+            for name in APPS if number % 2 == 0 else reversed(APPS):
+                loads[name].add(
+                    client.round(served[name], warmup=warmup, requests=per_round, in_flight=in_flight)
+                )
+        results[in_flight] = loads
+    return results
+
+
+def profile_edibot(client: Client, database: Database, settings: Settings) -> None:
+    # A fresh app: the other's connections to the Connector belong to its event loop, which has ended.
+    bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
+    profiler = cProfile.Profile()
+    server = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
+    with serving(server, "edibot-profiled", around=profiled(profiler)) as served:
+        client.round(served, warmup=20, requests=PROFILE_REQUESTS, in_flight=1)
+    print(
+        f"-- cProfile of edibot's event loop thread, {PROFILE_REQUESTS} requests one at a time (cumulative; "
+        "the command layer runs on its threads, not profiled here):"
+    )
+    print_profile(profiler, top=30)
+    bot.close()
+
+
 def line(name: str, load: Load) -> str:
     wrong = f"   WRONG ANSWERS: {load.wrong} (first: {load.first_wrong})" if load.wrong else ""
     return (
-        f"   {name:8} p50 {load.p50:8.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:7.1f} requests/s"
-        f"   ({len(load.latencies_ms):,} requests){wrong}"
+        f"   {name:8} p50 {load.p50:7.2f} ms   p99 {load.p99:8.2f} ms   {load.throughput:6.1f} requests/s"
+        f"   ({len(load.latencies_ms):,} requests){wrong}\n"
+        f"            CPU per request: app {load.server_cpu_ms / load.sent:5.2f} ms, "
+        f"client {load.client_cpu_ms / load.sent:5.2f} ms, "
+        f"Microsoft's stand-ins {load.microsoft_cpu_ms / load.sent:5.2f} ms"
     )
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--profile", action="store_true", help="cProfile edibot's event loop thread")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="edibot-bench-teams-") as tmp:
         folder = Path(tmp)
         database, _ = build_store(folder)
@@ -236,34 +353,16 @@ def main() -> int:
             bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
             edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
             anchor = anchor_server(settings)
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            pool.submit(int).result()
+            client = Client(world, microsoft_pipe)
             with serving(edibot, "edibot") as edibot_served, serving(anchor, "anchor") as anchor_served:
-                urls = {"edibot": edibot_served.url, "anchor": anchor_served.url}
-                results: dict[int, dict[str, Load]] = {}
-                for in_flight, rounds, per_round, warmup in (
-                    (1, SERIAL_ROUNDS, SERIAL_PER_ROUND, SERIAL_WARMUP),
-                    (IN_FLIGHT, CONCURRENT_ROUNDS, CONCURRENT_PER_ROUND, CONCURRENT_WARMUP),
-                ):
-                    loads = {name: Load() for name in APPS}
-                    for number in range(rounds):
-                        for name in APPS if number % 2 == 0 else reversed(APPS):
-                            loads[name].add(
-                                pool.submit(
-                                    send,
-                                    urls[name],
-                                    world,
-                                    warmup=warmup,
-                                    requests=per_round,
-                                    in_flight=in_flight,
-                                ).result()
-                            )
-                    results[in_flight] = loads
-            pool.shutdown()
-            bot.close()
+                results = measure(client, {"edibot": edibot_served, "anchor": anchor_served})
+            sent = {name: sum(loads[name].sent for loads in results.values()) for name in APPS}
             microsoft_pipe.send("count")
-            answered: int = microsoft_pipe.recv()
-    sent = sum(load.sent for loads in results.values() for load in [loads["edibot"]])
+            answered: dict[str, int] = microsoft_pipe.recv()
+            if args.profile:
+                profile_edibot(client, database, settings)
+            client.close()
+            bot.close()
     print(f"-- `edi mine` over HTTP with JWT validation, 100,000 actions ({PERSON}: {MINE} open)")
     missed = []
     for in_flight, loads in results.items():
@@ -295,15 +394,37 @@ def main() -> int:
             target=f"≥ {THROUGHPUT_RATIO}×",
             passed=throughput_ratio >= THROUGHPUT_RATIO,
         )
+        edibot_cpu, anchor_cpu = (load.server_cpu_ms / load.sent for load in (edibot_load, anchor_load))
+        record(
+            f"Teams edi mine CPU per request, {in_flight} in flight",
+            edibot_cpu,
+            "ms",
+            against="a bare Teams SDK app",
+            ratio=edibot_cpu / anchor_cpu,
+            target="for information",
+            passed=True,
+        )
         if p50_ratio > P50_RATIO:
             missed.append(f"p50 at {in_flight} in flight ({p50_ratio:.2f}×)")
         if throughput_ratio < THROUGHPUT_RATIO:
             missed.append(f"throughput at {in_flight} in flight ({throughput_ratio:.2f}×)")
         if edibot_load.wrong or anchor_load.wrong:
             missed.append(f"wrong answers at {in_flight} in flight")
-    print(f"edibot's answers that reached the Connector saying '{EXPECTED}': {answered:,} of {sent:,} sent")
-    if answered != sent:
-        missed.append("some answers were not right")
+    print(
+        f"replies the Connector took: edibot {answered['edibot']:,} saying '{EXPECTED}' "
+        f"of {sent['edibot']:,} sent, anchor {answered['anchor']:,} of {sent['anchor']:,}; "
+        f"TCP connections it accepted: {answered['connections']:,}"
+    )
+    record(
+        "Teams answers lost or doubled",
+        abs(answered["edibot"] - sent["edibot"]) + abs(answered["anchor"] - sent["anchor"]),
+        "answers",
+        target="0",
+        passed=answered["edibot"] == sent["edibot"] and answered["anchor"] == sent["anchor"],
+    )
+    for name in APPS:
+        if answered[name] != sent[name]:
+            missed.append(f"{name}: {answered[name]:,} replies taken for {sent[name]:,} activities")
     if missed:
         print("MISSED: " + "; ".join(missed))
         return 1

@@ -26,14 +26,23 @@ a member's AAD object id and tenant id, as Teams does for a proactive 1:1 chat; 
 (GET /v3/conversations/{id}/members/{member}). `withhold_answer` plays the crash window: Teams has taken the
 post, and its answer never reaches the caller. Like the real Connector, it offers no way to list the
 activities of a conversation: a bot cannot ask it afterwards what it posted.
+
+It is served as Microsoft's front ends serve it: HTTP/1.1 with keep-alive, a listening socket with room for
+a burst of new connections, and idle keep-alive connections closed after `idle_timeout` seconds (a real
+Connector closes them too; a test sets it short to see edibot open a fresh one). `connections` counts the
+TCP connections it accepted; `restart(after=…)` stops listening (a connection is refused) and listens again
+on the same port `after` seconds later, as a front end that is being replaced; `vanish(times)` takes the
+next calls (a post is kept) and closes their connection without an answer, as a front end failing mid-way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import itertools
 import json
+import socket
 import threading
 import time
 import uuid
@@ -66,6 +75,9 @@ ACTIONS_PER_SET = 6
 # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
 APP_RATE = 50
 ROSTER_PAGE = 2  # members a roster page holds here: small, so that every test of the roster pages
+IDLE_SECONDS = (
+    60.0  # a keep-alive connection idle this long is closed (Microsoft's front ends close them too)
+)
 
 
 def payload(name: str, **values: str) -> dict[str, Any]:
@@ -115,18 +127,32 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of new connections (50 answers at once, each on a fresh
+    # connection) overflowed it, and Linux reset connections whose request was already written, so answers
+    # were lost that a real Connector would have taken. Its front ends have room for thousands.
+    request_queue_size = 1024
     standin: Any
 
 
 class _Running:
     """A ThreadingHTTPServer on a thread, started and stopped with the stand-in."""
 
+    idle_timeout: float | None = None  # seconds a keep-alive connection may sit idle before it is closed
+
     def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self._server = _Server(("127.0.0.1", 0), handler)
-        self._server.standin = self
+        self._handler, self._name = handler, name
+        self._server = self._serving(("127.0.0.1", 0))
+        self.connections = 0  # TCP connections accepted
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def _serving(self, address: tuple[str, int]) -> _Server:
+        server = _Server(address, self._handler)
+        server.standin = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name=name, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name=self._name, daemon=True
         )
+        return server
 
     @property
     def port(self) -> int:
@@ -139,6 +165,32 @@ class _Running:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        with self._open_lock:
+            still_open, self._open = set(self._open), set()
+        for connection in still_open:  # kept-alive connections end with the server, as a process exiting
+            with contextlib.suppress(OSError):  # the client closed it meanwhile
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def restart(self, *, after: float) -> None:
+        """Stops listening now (new connections are refused) and listens on the same port again `after`
+        seconds later; connections already open are closed."""
+        port = self.port
+        self.stop()
+
+        def again() -> None:
+            self._server = self._serving(("127.0.0.1", port))
+            self.start()
+
+        threading.Timer(after, again).start()
+
+    def _opened(self, connection: socket.socket) -> None:
+        with self._open_lock:
+            self.connections += 1
+            self._open.add(connection)
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._open_lock:
+            self._open.discard(connection)
 
 
 class EntraStandIn(_Running):
@@ -234,6 +286,22 @@ class EntraStandIn(_Running):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # An answer's head and body are two writes: without TCP_NODELAY, a kept-alive connection waits out the
+    # client's delayed ACK (40 ms) between them.
+    disable_nagle_algorithm = True
+
+    @property  # type: ignore[override]
+    def timeout(self) -> float | None:  # read by StreamRequestHandler.setup: the socket's idle timeout
+        standin: _Running = self.server.standin
+        return standin.idle_timeout
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.standin._opened(self.connection)
+
+    def finish(self) -> None:
+        self.server.standin._closed(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests read what was recorded, not an access log."""
@@ -375,9 +443,10 @@ class _ConnectorState:
 class ConnectorStandIn(_Running):
     """The Bot Connector at http://127.0.0.1:<port>/teams/ (a serviceUrl); see the module docstring."""
 
-    def __init__(self, entra: EntraStandIn) -> None:
+    def __init__(self, entra: EntraStandIn, *, idle_timeout: float = IDLE_SECONDS) -> None:
         super().__init__(_ConnectorHandler, "connector-standin")
         self.entra = entra
+        self.idle_timeout = idle_timeout
         self.calls: list[Call] = []
         self.state = _ConnectorState()
         self.channel_names: dict[str, str] = {}  # a team channel's conversation id -> its name
@@ -390,6 +459,7 @@ class ConnectorStandIn(_Running):
         self._released = threading.Event()  # set on stop: withheld answers are dropped, connections closed
         self._storm: tuple[int, itertools.cycle[float]] | None = None  # every n-th call: 429, these waits
         self._storm_calls = 0
+        self._vanishing = 0  # calls still to take and leave unanswered
 
     def __enter__(self) -> ConnectorStandIn:
         self.start()
@@ -491,6 +561,17 @@ class ConnectorStandIn(_Running):
         """Every activity posted, in every conversation, as kept (after any update)."""
         with self._lock:
             return [dict(a) for activities in self.state.conversations.values() for a in activities]
+
+    def vanish(self, times: int) -> None:
+        with self._lock:
+            self._vanishing += times
+
+    def _vanishes(self) -> bool:
+        with self._lock:
+            if self._vanishing <= 0:
+                return False
+            self._vanishing -= 1
+            return True
 
     # -- the API ---------------------------------------------------------------------------------------
     def handle(
@@ -658,6 +739,8 @@ def _action_lists(node: Any) -> Iterator[list[dict[str, Any]]]:
 
 
 class _ConnectorHandler(_Handler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real Connector: every answer has a Content-Length
+
     def _call(self, method: str) -> None:
         connector: ConnectorStandIn = self.server.standin
         raw = self._body()
@@ -674,6 +757,9 @@ class _ConnectorHandler(_Handler):
         if posted and connector._withhold():
             connector._released.wait(timeout=120)  # the caller is gone (or gives up): no answer, ever
             self.close_connection = True
+            return
+        if connector._vanishes():
+            self.close_connection = True  # taken, and no answer: the connection just closes
             return
         self._answer(status, answer, headers)
 

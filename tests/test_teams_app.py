@@ -144,6 +144,27 @@ def test_a_request_without_the_connectors_token_for_us_is_refused_and_changes_no
     assert teams.entra.tokens_issued == 0
 
 
+@pytest.mark.parametrize(
+    "token",
+    [_forged, _for_another_bot, _expired, _unsigned, _from_another_issuer, _for_another_service_url],
+)
+def test_once_the_keys_are_held_a_bad_token_is_still_refused_and_changes_nothing(
+    teams: TeamsTenant, store: Database, token: Callable[[TeamsTenant], str]
+) -> None:
+    amina = teams.person("Amina Khan", matched=True)
+    teams.say(amina, "mine")  # a good request first: the keys are read, and checked on the event loop now
+    calls = len(teams.connector.calls)
+    activity = teams.activity("message_personal", amina)
+    activity["text"] = "edi red NO-2 the budget holder is off sick"
+
+    with nothing_changes(store):
+        response = teams.post(activity, token=token(teams))
+
+    assert response.status_code == 401
+    assert len(teams.connector.calls) == calls  # nothing was said
+    assert teams.entra.metadata_reads == 1
+
+
 def test_a_request_with_no_authorization_at_all_is_refused(teams: TeamsTenant, store: Database) -> None:
     activity = teams.activity("message_personal", teams.person("Amina Khan"))
 

@@ -4,17 +4,24 @@
     uvicorn_server(front, host="127.0.0.1", port=3978).run()  # bot/teams/serve.py: our front, then the SDK
 
 The SDK receives the activity, routes it by type (a message, an install, a card's button) and posts our
-answers to the Bot Connector at the activity's serviceUrl. Two things are ours rather than the SDK's:
+answers to the Bot Connector at the activity's serviceUrl. Three things are ours rather than the SDK's:
 edibot's token for the Connector comes from `ConnectorTokens` (msal, pointed at the configured Entra login
-host, which the SDK's own msal set-up cannot be), and every request's JWT is checked in front of the SDK by
-`ChannelTokens` (keys from the OpenID metadata) before the SDK checks it again itself.
+host, which the SDK's own msal set-up cannot be); the answers go through bot/teams/connector.py's pool (a
+fresh connection when one provably never reached the Connector); and every request's JWT is checked once, in
+front of the SDK, by `ChannelTokens` (issuer, audience, keys from the OpenID metadata, expiry, serviceurl).
+
+The SDK's own check is turned off: it would check the same token a second time (a millisecond a request, on
+the event loop: its key client parses the JWK afresh each time), and it is the weaker of the two (its keys'
+address is guessed from the metadata's, and it also admits Entra tokens for Agent 365). That is safe only
+because the SDK app is never served without the front: `_sdk_app` is private, and `teams_http` is the one
+way to serve it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -25,12 +32,14 @@ from microsoft_teams.api.activities.install_update import InstalledActivity
 from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
 from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
+from microsoft_teams.api.auth.json_web_token import JsonWebToken
 from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.apps.http import FastAPIAdapter
 
 from bot.config import Settings
 from bot.teams.auth import ChannelTokens, ConnectorTokens
 from bot.teams.cards import ADAPTIVE, CARD_REFS, FORM, FORM_VERB, OURS, STATE, VALUE, card_for, message_for
+from bot.teams.connector import use_for_answers
 from bot.teams.edibot import TeamsBot, actor, as_command, picking_this_channel, plain_text_of
 from bot.teams.serve import TeamsHttp
 from handlers.core import ANONYMOUS_SORRY, Actor
@@ -80,37 +89,54 @@ def cloud_of(settings: Settings) -> CloudEnvironment:
 
 
 def teams_http(bot: TeamsBot, *, settings: Settings) -> TeamsHttp:
-    """What `edibot run --teams` serves: our front (bot/teams/serve.py) before the SDK app with edibot's
-    handlers."""
+    """What `edibot run --teams` serves: our front (bot/teams/serve.py), which checks every request's JWT,
+    before the SDK app with edibot's handlers."""
     tokens = connector_tokens(settings)
     adapter = FastAPIAdapter()
-    app = create_app(bot, settings=settings, tokens=tokens, adapter=adapter)
+    app = _sdk_app(bot, settings=settings, tokens=tokens, adapter=adapter)
     # Registers POST /api/messages on the adapter's FastAPI app; no request is made, no loop is kept.
     asyncio.run(app.initialize())
     channel = ChannelTokens(app_id=tokens.app_id, openid_url=settings.teams_openid_url)
-    return TeamsHttp(adapter.app, tokens=channel)
+    return TeamsHttp(app.server.handle_request, tokens=channel)
 
 
-def create_app(
-    bot: TeamsBot, *, settings: Settings, tokens: ConnectorTokens, adapter: FastAPIAdapter | None = None
-) -> App:
-    """The SDK app with edibot's handlers; its FastAPI app (the adapter's) answers /api/messages."""
-
-    async def token(scope: str | list[str], tenant_id: str | None = None) -> str:
-        wanted = scope if isinstance(scope, str) else scope[0]
-        return await asyncio.to_thread(tokens.token, wanted)
+def _sdk_app(bot: TeamsBot, *, settings: Settings, tokens: ConnectorTokens, adapter: FastAPIAdapter) -> App:
+    """The SDK app with edibot's handlers; its FastAPI app (the adapter's) answers /api/messages. It trusts
+    its caller (the front has checked the JWT): never served but behind `TeamsHttp`."""
 
     app = App(
         client_id=tokens.app_id,
         tenant_id=settings.teams_tenant_id,
-        token=token,
+        token=token_provider(tokens),
         cloud=cloud_of(settings),
-        http_server_adapter=adapter or FastAPIAdapter(),
+        http_server_adapter=adapter,
         state=False,
         telemetry={"agent365": False},
+        # Checked once, in front (TeamsHttp: see the module docstring), not a second time here.
+        dangerously_allow_unauthenticated_requests=True,
     )
+    use_for_answers(app)
     register(app, bot)
     return app
+
+
+def token_provider(tokens: ConnectorTokens) -> Callable[..., Awaitable[JsonWebToken]]:
+    """edibot's token for the Connector as the SDK asks for it before each call: the one held, on the event
+    loop, while it is good for five more minutes; else msal's, on a thread (msal may ask Entra). Handed over
+    as the SDK's own token object, made once per token (the SDK would decode a plain string every call)."""
+    made: dict[str, JsonWebToken] = {}
+
+    async def token(scope: str | list[str], tenant_id: str | None = None) -> JsonWebToken:
+        wanted = scope if isinstance(scope, str) else scope[0]
+        value = tokens.held(wanted)
+        if value is None:
+            value = await asyncio.to_thread(tokens.token, wanted)
+        found = made.get(wanted)
+        if found is None or str(found) != value:
+            found = made[wanted] = JsonWebToken(value)
+        return found
+
+    return token
 
 
 def register(app: App, bot: TeamsBot) -> None:

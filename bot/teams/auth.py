@@ -10,7 +10,8 @@ Anything else is `Refused` (401), before the activity is read.
 
 Outgoing: `ConnectorTokens` gets edibot's own token for the Bot Connector from Entra by msal's
 client-credentials flow (app id and client secret); msal keeps it until shortly before it expires, so Entra
-is asked about once an hour.
+is asked about once an hour. What msal last gave is also held here (`held`) until five minutes before it
+expires, so that an answer can take it on the event loop without crossing to a thread to ask msal.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CHANNEL_ISSUER = "https://api.botframework.com"
 CONNECTOR_SCOPE = "https://api.botframework.com/.default"
 MULTI_TENANT = "botframework.com"  # the tenant a multi-tenant bot's tokens come from
 LEEWAY_SECONDS = 300
+HELD_MARGIN_SECONDS = 300  # a held Connector token is asked of msal again this long before it expires
 METADATA_SECONDS = 24 * 3600  # the Bot Framework asks for the metadata to be cached no longer than a day
 
 
@@ -59,21 +61,30 @@ class ChannelTokens:
         self.issuer = issuer
         self._keys: jwt.PyJWKClient | None = None
         self._read_at = 0.0
+        self._held: dict[str, Any] = {}  # the keys of the current set that tokens have named, by kid
         self._lock = threading.Lock()
 
     def check(self, authorization: str, *, service_url: str | None) -> Caller:
-        """The caller a request's Authorization header proves; Refused otherwise."""
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Refused("no bearer token")
+        """The caller a request's Authorization header proves; Refused otherwise. It may read the OpenID
+        metadata and keys (over HTTP): on a thread, not the event loop."""
+        token, kid = _bearer(authorization)
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as error:
-            raise Refused(f"not a JWT ({error})") from None
-        if header.get("alg") != "RS256":
-            raise Refused(f"signed with {header.get('alg')!r}, not RS256")
+            key = self._signing_key(token, kid)
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
+            raise Refused(f"token refused: {error}") from None
+        return self._verified(token, key, service_url)
+
+    def check_with_held_keys(self, authorization: str, *, service_url: str | None) -> Caller | None:
+        """As `check`, if the key the token names is already held (so no HTTP is needed: fit for the event
+        loop); None when it is not, and `check` must read the keys."""
+        token, kid = _bearer(authorization)
+        with self._lock:
+            fresh = self._keys is not None and time.monotonic() - self._read_at <= METADATA_SECONDS
+            key = self._held.get(kid) if fresh else None
+        return None if key is None else self._verified(token, key, service_url)
+
+    def _verified(self, token: str, key: Any, service_url: str | None) -> Caller:
         try:
-            key = self._signing_key(token)
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
@@ -83,21 +94,25 @@ class ChannelTokens:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iss", "aud"]},
             )
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
+        except jwt.InvalidTokenError as error:
             raise Refused(f"token refused: {error}") from None
         claimed = str(claims.get("serviceurl") or "")
         if not claimed or not service_url or claimed.rstrip("/") != service_url.rstrip("/"):
             raise Refused("the token's serviceurl is not the activity's serviceUrl")
         return Caller(service_url=claimed)
 
-    def _signing_key(self, token: str) -> Any:
+    def _signing_key(self, token: str, kid: str) -> Any:
         keys = self._jwks()
         try:
-            return keys.get_signing_key_from_jwt(token).key
+            key = keys.get_signing_key_from_jwt(token).key
         except jwt.PyJWKClientError:
             # A key we have not seen: Microsoft may have rolled its keys, and the metadata may name a new set.
             keys = self._jwks(fresh=True)
-            return keys.get_signing_key_from_jwt(token).key
+            key = keys.get_signing_key_from_jwt(token).key
+        with self._lock:
+            if keys is self._keys:  # not a set the metadata has since replaced
+                self._held[kid] = key
+        return key
 
     def _jwks(self, *, fresh: bool = False) -> jwt.PyJWKClient:
         with self._lock:
@@ -115,8 +130,24 @@ class ChannelTokens:
                 self._keys = jwt.PyJWKClient(
                     jwks_uri, cache_keys=True, cache_jwk_set=True, lifespan=METADATA_SECONDS
                 )
+                self._held = {}
                 self._read_at = time.monotonic()
             return self._keys
+
+
+def _bearer(authorization: str) -> tuple[str, str]:
+    """The token of a "Bearer …" header and the key id it names, if it is an RS256 JWT; Refused
+    otherwise."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refused("no bearer token")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as error:
+        raise Refused(f"not a JWT ({error})") from None
+    if header.get("alg") != "RS256":
+        raise Refused(f"signed with {header.get('alg')!r}, not RS256")
+    return token, str(header.get("kid") or "")
 
 
 class ConnectorTokens:
@@ -127,7 +158,15 @@ class ConnectorTokens:
         self._password = password
         self.authority = f"{login_url.rstrip('/')}/{tenant or MULTI_TENANT}"
         self._app: msal.ConfidentialClientApplication | None = None
+        self._held: dict[str, tuple[str, float]] = {}  # scope -> (token, monotonic time it is held until)
         self._lock = threading.Lock()
+
+    def held(self, scope: str = CONNECTOR_SCOPE) -> str | None:
+        """The token msal last gave for `scope`, while it has more than HELD_MARGIN_SECONDS left (no call to
+        msal: fit for the event loop); None when `token` must be asked."""
+        with self._lock:
+            found = self._held.get(scope)
+        return found[0] if found is not None and time.monotonic() < found[1] else None
 
     def token(self, scope: str = CONNECTOR_SCOPE) -> str:
         """A current access token for `scope`; ConnectorAuthError when Entra refuses us."""
@@ -149,4 +188,8 @@ class ConnectorTokens:
                 f"Entra refused edibot's Teams credentials ({result.get('error')}): {reason}. Check "
                 "EDIBOT_TEAMS_APP_ID and EDIBOT_TEAMS_APP_PASSWORD against the bot's Entra app registration."
             )
-        return str(result["access_token"])
+        token = str(result["access_token"])
+        until = time.monotonic() + float(result.get("expires_in") or 0) - HELD_MARGIN_SECONDS
+        with self._lock:
+            self._held[scope] = (token, until)
+        return token

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.logs import in_this_context
 from handlers.core import Actor, CommandLayer
 from handlers.messages import Outcome
@@ -95,11 +97,19 @@ class TeamsBot:
         with self._lock:
             if seen in self._chats:
                 return
+        try:
+            self._keep_chat(aad_object_id, chat)
+        except IntegrityError:
+            # Their first two messages at once (or the outbox starting the chat, in its process): the other
+            # kept it a moment ago, so this is now the update (or no change) it would have been a moment on.
+            self._keep_chat(aad_object_id, chat)
+        with self._lock:
+            self._chats.add(seen)
+
+    def _keep_chat(self, aad_object_id: str, chat: Conversation) -> None:
         with self.database.session() as session:
             if remember_conversation(session, aad_object_id, chat, at=self.layer.clock.now()):
                 log.info("kept the Teams chat of %s", aad_object_id)
-        with self._lock:
-            self._chats.add(seen)
 
     def latest_post_in(self, conversation_id: str) -> str | None:
         """The last reminder (or notice) posted in this chat: a plain reply is about it."""

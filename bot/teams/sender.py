@@ -19,7 +19,10 @@ follows. What the Connector answers is translated into the outbox's terms:
 Why plain HTTP here rather than the SDK's client: the outbox worker is synchronous, runs in its own process
 (no event loop to share with the SDK's async client), and needs each answer's status and Retry-After as
 they are, with no retry of its own inside a delivery lease (see bot/slack/sender.py on why that matters).
-The calls are the Bot Connector's documented REST API, with msal's token (bot/teams/auth.py).
+The calls are the Bot Connector's documented REST API, with msal's token (bot/teams/auth.py), through
+bot/teams/connector.py's client: a call that provably never reached the Connector (no connection could be
+made, or a kept-alive one was found closed) is made again at once on a fresh connection; any other failure
+is `RetryLater`, for the outbox.
 
 Not a `KeyedSender`: the Bot Connector offers no way to list a conversation's past messages, so a crash
 between Teams taking a post and the outbox marking it sent may repeat that one message (never lose it);
@@ -36,6 +39,7 @@ import httpx
 
 from bot.teams.auth import ConnectorAuthError, ConnectorTokens
 from bot.teams.cards import message_for
+from bot.teams.connector import connector_client
 from handlers.messages import Reply
 from schedules.sending import Channel, RateLimited, Recipient, RetryLater, Undeliverable
 from storage.conversations import (
@@ -52,7 +56,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 DEFAULT_RETRY_AFTER = 30.0
-TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 
 class TeamsRefused(Exception):
@@ -77,7 +80,7 @@ class TeamsSender:
         self.clock = clock
         self.service_url = service_url
         self.tenant_id = tenant_id
-        self.http = http or httpx.Client(timeout=TIMEOUT)
+        self.http = http or connector_client()
 
     def __call__(self, person: Recipient, reply: Reply, /) -> str:
         """Posts `reply` in `person`'s 1:1 chat; returns "<conversation>|<activity>". Raises as the module

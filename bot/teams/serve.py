@@ -1,11 +1,16 @@
-"""Serving the Teams app: our ASGI front, then the SDK's FastAPI app, under uvicorn.
+"""Serving the Teams app: our ASGI front, then the SDK's activity handler, under uvicorn.
 
 The front lets through one thing only: a POST to /api/messages no larger than MAX_BODY, whose body is a JSON
 activity and whose JWT `ChannelTokens` accepts for the serviceUrl that activity names. Anything else is
 answered here (401 for a token, 413 for size, 400 for a body that isn't an activity, 404 for any other path:
 FastAPI's own /docs and /openapi.json are not served) and logged in one line without the body, and nothing
-reaches the SDK or the store. Checking the token costs microseconds once the keys are held; the keys are read
-(the first time, and when Microsoft rolls them) on a thread, never on the event loop.
+reaches the SDK or the store. Checking the token costs a fraction of a millisecond once the keys are held, and
+is done on the event loop then; when the keys must be read (the first time, and when Microsoft rolls them) it
+is done on a thread, never on the event loop.
+
+What passes is handed, already parsed, to the SDK's `HttpServer.handle_request` (the SDK's own entry for
+an activity, below its FastAPI route), and its answer written back here: the SDK's FastAPI app would only
+parse the same body again and wrap it in middleware that nothing here needs.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from bot import serving
 from bot.teams.auth import ChannelTokens, Refused
+
+if TYPE_CHECKING:
+    from microsoft_teams.apps.http.adapter import HttpRequest, HttpResponse
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+Activities = Callable[["HttpRequest"], Awaitable["HttpResponse"]]  # the SDK's HttpServer.handle_request
 
 
 class TooLarge(Exception):
@@ -38,10 +47,10 @@ class TooLarge(Exception):
 
 
 class TeamsHttp:
-    """The ASGI app in front of the SDK's: see the module docstring."""
+    """The ASGI app in front of the SDK's activity handler: see the module docstring."""
 
-    def __init__(self, inner: Asgi, *, tokens: ChannelTokens) -> None:
-        self.inner = inner
+    def __init__(self, activities: Activities, *, tokens: ChannelTokens) -> None:
+        self.activities = activities
         self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,6 +62,7 @@ class TeamsHttp:
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
+        authorization = headers.get("authorization") or ""
         where = scope.get("client")
         try:
             if int(headers.get("content-length") or 0) > MAX_BODY:
@@ -61,6 +71,7 @@ class TeamsHttp:
             activity = json.loads(body)
             if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
                 raise ValueError("not an activity")
+            headers.pop("authorization", None)  # checked below; the SDK has no use for it
         except TooLarge:
             self._refused(where, f"a body over the {MAX_BODY:,} bytes accepted")
             await _answer(send, 413)
@@ -71,17 +82,19 @@ class TeamsHttp:
             return
         service_url = activity.get("serviceUrl")
         try:
-            await self._check(headers.get("authorization") or "", service_url)
+            await self._check(authorization, service_url)
         except Refused as refused:
             self._refused(where, str(refused))
             await _answer(send, 401)
             return
-        await self.inner(scope, _replay(body), send)
+        answer = await self.activities({"body": activity, "headers": headers})
+        await _answer(send, answer["status"], answer.get("body"))
 
     async def _check(self, authorization: str, service_url: Any) -> None:
         url = service_url if isinstance(service_url, str) else None
-        # On a thread: the first request (and the first after Microsoft rolls its keys) reads the metadata.
-        await asyncio.to_thread(self.tokens.check, authorization, service_url=url)
+        if self.tokens.check_with_held_keys(authorization, service_url=url) is None:
+            # On a thread: the first request, and the first after Microsoft rolls its keys, reads the keys.
+            await asyncio.to_thread(self.tokens.check, authorization, service_url=url)
 
     @staticmethod
     def _refused(where: Any, reason: str) -> None:
@@ -101,23 +114,15 @@ async def _read_body(receive: Receive) -> bytes:
             return bytes(body)
 
 
-def _replay(body: bytes) -> Receive:
-    """The body, read once here, handed to the SDK's app as if it came off the wire."""
-    sent = False
-
-    async def receive() -> MutableMapping[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
-async def _answer(send: Send, status: int) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
-    await send({"type": "http.response.body", "body": b""})
+async def _answer(send: Send, status: int, body: object = None) -> None:
+    """An answer with no body, or with `body` as JSON (as the SDK's FastAPI route would have written it)."""
+    headers = [(b"content-length", b"0")]
+    data = b""
+    if body is not None:
+        data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        headers = [(b"content-length", str(len(data)).encode()), (b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
 
 
 def uvicorn_server(front: Asgi, *, host: str, port: int) -> uvicorn.Server:
