@@ -2,7 +2,7 @@
 JWT — beside a bare Teams SDK app that only replies, served the same way in one run.
 
 The apps, each under uvicorn in a thread of this process:
-- edibot: built as `edibot run --teams` builds it (`teams_http(TeamsBot(command_layer(...)))`: our front
+- edibot: built as `edibot run --teams` builds it (`teams_front(TeamsBot(command_layer(...)))`: our front
   checks the JWT once, with keys from the OpenID metadata, then the Teams SDK app routes the activity), on a
   SQLite file of 100,000 actions (bench_commands' builder) where the person asking answers for 50 open actions
   and is known by their AAD object id, so `edi mine` is the real query; its answer is posted to the Connector.
@@ -61,8 +61,9 @@ from pydantic import SecretStr  # noqa: E402
 from results import record  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.teams.app import cloud_of, connector_tokens, teams_http  # noqa: E402
+from bot.teams.app import cloud_of, connector_tokens  # noqa: E402
 from bot.teams.edibot import TeamsBot  # noqa: E402
+from bot.teams.run import teams_front  # noqa: E402
 from bot.teams.serve import KEEP_ALIVE_SECONDS, MESSAGES_PATH, uvicorn_server  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -315,7 +316,7 @@ def profile_edibot(client: Client, database: Database, settings: Settings) -> No
     # A fresh app: the other's connections to the Connector belong to its event loop, which has ended.
     bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
     profiler = cProfile.Profile()
-    server = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
+    server = uvicorn_server(teams_front(bot, settings=settings), host="127.0.0.1", port=free_port())
     with serving(server, "edibot-profiled", around=profiled(profiler)) as served:
         client.round(served, warmup=20, requests=PROFILE_REQUESTS, in_flight=1)
     print(
@@ -351,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 person.teams_id = world["member"]["aad"]
             settings = settings_for(world)
             bot = TeamsBot(layer=command_layer(database, FixedClock(NOW)), database=database)
-            edibot = uvicorn_server(teams_http(bot, settings=settings), host="127.0.0.1", port=free_port())
+            edibot = uvicorn_server(teams_front(bot, settings=settings), host="127.0.0.1", port=free_port())
             anchor = anchor_server(settings)
             client = Client(world, microsoft_pipe)
             with serving(edibot, "edibot") as edibot_served, serving(anchor, "anchor") as anchor_served:

@@ -960,7 +960,7 @@ def _run_served(
 ) -> None:
     """Slack over HTTP and/or Teams: as one process, N, or a replica with one role (bot/web.py)."""
     from bot.slack.app import SlackNotConfigured  # noqa: PLC0415 — the platforms load only when asked for
-    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
+    from bot.teams.auth import TeamsNotConfigured  # noqa: PLC0415
     from bot.web import WebSpec, run_web, run_worker, run_workers  # noqa: PLC0415
     from schedules import metrics  # noqa: PLC0415
 
@@ -1153,7 +1153,7 @@ def teams_match_people(
 ) -> None:
     """Find everyone in the people directory in a team's roster by email, and keep their AAD object id."""
     from bot.console import SystemClock  # noqa: PLC0415 — Teams loads only when asked for
-    from bot.teams.app import TeamsNotConfigured  # noqa: PLC0415
+    from bot.teams.auth import TeamsNotConfigured  # noqa: PLC0415
     from bot.teams.people import match_people, roster, team_id  # noqa: PLC0415
     from bot.teams.run import teams_sender  # noqa: PLC0415
     from schedules.sending import RetryLater, Undeliverable  # noqa: PLC0415

@@ -368,8 +368,11 @@ def teams(found: Findings) -> Check:
         return _skipped("Teams", "not configured (no EDIBOT_TEAMS_APP_ID)")
     from requests import RequestException  # noqa: PLC0415 — msal's HTTP client
 
-    from bot.teams.app import TeamsNotConfigured, connector_tokens  # noqa: PLC0415 — only when configured
-    from bot.teams.auth import ConnectorAuthError  # noqa: PLC0415
+    from bot.teams.auth import (  # noqa: PLC0415 — only when configured
+        ConnectorAuthError,
+        TeamsNotConfigured,
+        connector_tokens,
+    )
 
     try:
         connector_tokens(settings).token()

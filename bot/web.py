@@ -105,17 +105,16 @@ def web_front(spec: WebSpec, *, settings: Settings, database: Database, clock: C
     inner: Asgi
     others = {}
     if spec.teams:
-        from bot.teams.app import teams_http  # noqa: PLC0415
         from bot.teams.edibot import TeamsBot  # noqa: PLC0415
-        from bot.teams.run import teams_sender, threads_for  # noqa: PLC0415
+        from bot.teams.run import teams_front, teams_sender, threads_for  # noqa: PLC0415
 
         teams = TeamsBot(
             layer=command_layer(database, clock), database=database, threads=threads_for(database)
         )
         teams.layer.counted = metrics.command_handled
         closers.append(teams.close)
-        teams_front = teams_http(teams, settings=settings)
-        inner = teams_front
+        teams_http = teams_front(teams, settings=settings)
+        inner = teams_http
         others["teams"] = teams_sender
     every = timedelta(seconds=spec.every)
     if spec.slack:
@@ -141,7 +140,7 @@ def web_front(spec: WebSpec, *, settings: Settings, database: Database, clock: C
         slack.outbox = notices_now(database, schedule).deliver_now
         if spec.teams:
             teams.outbox = slack.outbox
-            inner = BothHttp(slack=slack_front, teams=teams_front)
+            inner = BothHttp(slack=slack_front, teams=teams_http)
         else:
             inner = slack_front
     elif spec.teams:
@@ -203,7 +202,7 @@ def _slack_token_accepted(settings: Settings) -> str | None:
 
 
 def _teams_token_given(settings: Settings) -> str | None:
-    from bot.teams.app import connector_tokens  # noqa: PLC0415
+    from bot.teams.auth import connector_tokens  # noqa: PLC0415
 
     try:
         connector_tokens(settings).token()

@@ -21,9 +21,8 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.console import FakeClock
-from bot.teams.app import teams_http
 from bot.teams.edibot import TeamsBot
-from bot.teams.run import teams_sender
+from bot.teams.run import teams_front, teams_sender
 from bot.teams.serve import uvicorn_server
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound
@@ -120,7 +119,7 @@ class TeamsTenant:
         self.sender = teams_sender(self.store, settings=self.settings, clock=self.clock)
         self.round = NudgeRound(self.store, clock=self.clock, zone=LONDON, send=self.sender)
         self.bot.outbox = self.round.deliver_now
-        self.front = teams_http(self.bot, settings=self.settings)
+        self.front = teams_front(self.bot, settings=self.settings)  # the SDK app made with the first activity
         self.port = _free_port()
         self.server = uvicorn_server(self.front, host="127.0.0.1", port=self.port)
         self._thread = threading.Thread(target=self.server.run, name="edibot-teams-app", daemon=True)

@@ -1,6 +1,6 @@
 """The Teams app: one Teams SDK `App`, its handlers registered in order, authenticated by msal.
 
-    front = teams_http(TeamsBot(layer=command_layer(database, clock), database=database), settings=settings)
+    front = teams_front(TeamsBot(layer=command_layer(database, clock), database=database), settings=settings)
     uvicorn_server(front, host="127.0.0.1", port=3978).run()  # bot/teams/serve.py: our front, then the SDK
 
 The SDK receives the activity, routes it by type (a message, an install, a card's button) and posts our
@@ -13,8 +13,8 @@ front of the SDK, by `ChannelTokens` (issuer, audience, keys from the OpenID met
 The SDK's own check is turned off: it would check the same token a second time (a millisecond a request, on
 the event loop: its key client parses the JWK afresh each time), and it is the weaker of the two (its keys'
 address is guessed from the metadata's, and it also admits Entra tokens for Agent 365). That is safe only
-because the SDK app is never served without the front: `_sdk_app` is private, and `teams_http` is the one
-way to serve it.
+because the SDK app is never served without the front: `_sdk_app` is private, and `teams_front`
+(bot/teams/run.py) is the one way to serve it.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.apps.http import FastAPIAdapter
 
 from bot.config import Settings
-from bot.teams.auth import ChannelTokens, ConnectorTokens
+from bot.teams.auth import ConnectorTokens
 from bot.teams.cards import ADAPTIVE, CARD_REFS, FORM, FORM_VERB, OURS, STATE, VALUE, card_for, message_for
 from bot.teams.connector import use_for_answers
 from bot.teams.edibot import TeamsBot, actor, as_command, picking_this_channel, plain_text_of
-from bot.teams.serve import TeamsHttp
+from bot.teams.serve import Activities
 from handlers.core import ANONYMOUS_SORRY, Actor
 from handlers.errors import DATA_UNREACHABLE
 from handlers.messages import Outcome, Reply, Text
@@ -56,31 +56,6 @@ SORRY = (
 )
 
 
-class TeamsNotConfigured(Exception):
-    """A Teams setting is missing; the message says which and where to find it."""
-
-
-def connector_tokens(settings: Settings) -> ConnectorTokens:
-    """edibot's msal client for the Bot Connector, from the settings; TeamsNotConfigured if they are
-    missing."""
-    if not settings.teams_app_id:
-        raise TeamsNotConfigured(
-            "EDIBOT_TEAMS_APP_ID is not set: it is the Microsoft App ID of your Azure Bot (Configuration "
-            "page), the Application (client) ID of its Entra app registration."
-        )
-    if settings.teams_app_password is None:
-        raise TeamsNotConfigured(
-            "EDIBOT_TEAMS_APP_PASSWORD is not set: make a client secret under the Entra app registration's "
-            "Certificates & secrets and copy its Value."
-        )
-    return ConnectorTokens(
-        app_id=settings.teams_app_id,
-        password=settings.teams_app_password.get_secret_value(),
-        login_url=settings.teams_login_url,
-        tenant=settings.teams_tenant_id,
-    )
-
-
 def cloud_of(settings: Settings) -> CloudEnvironment:
     """Microsoft's public cloud, with the login host and OpenID metadata the settings name."""
     return with_overrides(
@@ -88,16 +63,13 @@ def cloud_of(settings: Settings) -> CloudEnvironment:
     )
 
 
-def teams_http(bot: TeamsBot, *, settings: Settings) -> TeamsHttp:
-    """What `edibot run --teams` serves: our front (bot/teams/serve.py), which checks every request's JWT,
-    before the SDK app with edibot's handlers."""
-    tokens = connector_tokens(settings)
-    adapter = FastAPIAdapter()
-    app = _sdk_app(bot, settings=settings, tokens=tokens, adapter=adapter)
-    # Registers POST /api/messages on the adapter's FastAPI app; no request is made, no loop is kept.
-    asyncio.run(app.initialize())
-    channel = ChannelTokens(app_id=tokens.app_id, openid_url=settings.teams_openid_url)
-    return TeamsHttp(app.server.handle_request, tokens=channel)
+async def sdk_activities(bot: TeamsBot, *, settings: Settings, tokens: ConnectorTokens) -> Activities:
+    """The SDK app's activity handler, with edibot's handlers registered: what `TeamsHttp` hands a checked
+    activity to."""
+    app = _sdk_app(bot, settings=settings, tokens=tokens, adapter=FastAPIAdapter())
+    # Registers POST /api/messages on the adapter's FastAPI app; no request is made.
+    await app.initialize()
+    return app.server.handle_request
 
 
 def _sdk_app(bot: TeamsBot, *, settings: Settings, tokens: ConnectorTokens, adapter: FastAPIAdapter) -> App:

@@ -20,11 +20,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
 import msal
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +196,28 @@ class ConnectorTokens:
         with self._lock:
             self._held[scope] = (token, until)
         return token
+
+
+class TeamsNotConfigured(Exception):
+    """A Teams setting is missing; the message says which and where to find it."""
+
+
+def connector_tokens(settings: Settings) -> ConnectorTokens:
+    """edibot's msal client for the Bot Connector, from the settings; TeamsNotConfigured if they are
+    missing."""
+    if not settings.teams_app_id:
+        raise TeamsNotConfigured(
+            "EDIBOT_TEAMS_APP_ID is not set: it is the Microsoft App ID of your Azure Bot (Configuration "
+            "page), the Application (client) ID of its Entra app registration."
+        )
+    if settings.teams_app_password is None:
+        raise TeamsNotConfigured(
+            "EDIBOT_TEAMS_APP_PASSWORD is not set: make a client secret under the Entra app registration's "
+            "Certificates & secrets and copy its Value."
+        )
+    return ConnectorTokens(
+        app_id=settings.teams_app_id,
+        password=settings.teams_app_password.get_secret_value(),
+        login_url=settings.teams_login_url,
+        tenant=settings.teams_tenant_id,
+    )

@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import httpx
-from microsoft_teams.apps import App
+
+if TYPE_CHECKING:
+    from microsoft_teams.apps import App
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 CONNECT_RETRIES = 3

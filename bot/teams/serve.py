@@ -42,6 +42,24 @@ Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 Activities = Callable[["HttpRequest"], Awaitable["HttpResponse"]]  # the SDK's HttpServer.handle_request
 
 
+class OnFirstActivity:
+    """The SDK's activity handler, made when the first checked activity arrives rather than at start: the
+    Teams SDK and FastAPI under it are about 50 MB of every edibot process, and a Teams bot may wait hours
+    for its first message. That first activity waits about a second longer."""
+
+    def __init__(self, build: Callable[[], Awaitable[Activities]]) -> None:
+        self._build = build
+        self._made: Activities | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._made is None:
+            async with self._lock:
+                if self._made is None:
+                    self._made = await self._build()
+        return await self._made(request)
+
+
 class TooLarge(Exception):
     pass
 
