@@ -547,36 +547,18 @@ class CommandLayer:
                 actor, spec, rest, words=words, values=values, delivery=delivery_id or replay_id
             )
         self.counted(actor.surface)
+        attempt = functools.partial(
+            self._run_once, actor, spec, command, rest, words=words, thread_ref=thread_ref, values=values
+        )
         try:
-            return self._run_once(
-                actor,
-                spec,
-                command,
-                rest,
-                words=words,
-                thread_ref=thread_ref,
-                once=delivery_id or replay_id,
-                retry=delivery_id is not None,
-                values=values,
-            )
+            return attempt(once=delivery_id or replay_id, retry=delivery_id is not None)
         except DATABASE_DOWN as error:
             if not cannot_write(error):
                 raise
         # A database that takes no writes (a full disk, a read-only file) may still answer a read: the same
         # command again without its bookkeeping (who spoke where, the delivery remembered). A command that
         # changes something is refused all the same, when its own write fails.
-        return self._run_once(
-            actor,
-            spec,
-            command,
-            rest,
-            words=words,
-            thread_ref=thread_ref,
-            once=None,
-            retry=False,
-            values=values,
-            remember=False,
-        )
+        return attempt(once=None, retry=False, remember=False)
 
     def _run_once(
         self,
