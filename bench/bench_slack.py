@@ -191,19 +191,24 @@ def slack_headers(body: str) -> dict[str, str]:
     }
 
 
-async def _send(
-    url: str, user_id: str, *, warmup: int, requests: int, in_flight: int, expect: str | None
+# One request of a load: its number in, (path, body, headers) out.
+Request = Callable[[int], tuple[str, bytes, dict[str, str]]]
+
+
+async def sent_in_turn(
+    url: str, request: Request, load: Load, *, warmup: int, requests: int, in_flight: int, expect: str | None
 ) -> Load:
-    load = Load(sent=warmup + requests)
+    """`warmup` then `requests` requests to url, `in_flight` at a time on keep-alive connections, timed into
+    `load` (the measured ones only); an answer not HTTP 200, or without `expect`, counts as wrong."""
+    load.sent += warmup + requests
     connections = [Connection(url) for _ in range(in_flight)]
 
     async def worker(connection: Connection, numbers: Iterator[int], *, measured: bool) -> None:
         for number in numbers:  # one iterator shared by the workers: each request is sent once
-            body = urlencode(command_form(user_id, number))
-            headers = slack_headers(body)
+            path, body, headers = request(number)
             started = time.perf_counter()
             try:
-                answer = await connection.post(EVENTS_PATH, body.encode("utf-8"), headers)
+                answer = await connection.post(path, body, headers)
                 status, said = answer.status, answer.text
             except TRANSPORT_ERRORS as error:  # no answer at all: counted as a wrong one
                 status, said = 0, f"{type(error).__name__} {error}"
@@ -228,10 +233,26 @@ async def _send(
     return load
 
 
+def _mine_from(user_id: str) -> Request:
+    def request(number: int) -> tuple[str, bytes, dict[str, str]]:
+        body = urlencode(command_form(user_id, number))
+        return EVENTS_PATH, body.encode("utf-8"), slack_headers(body)
+
+    return request
+
+
 def send(url: str, user_id: str, *, warmup: int, requests: int, in_flight: int, expect: str | None) -> Load:
     """Runs in the client process: `requests` signed `/edi mine` POSTs to url, `in_flight` at a time."""
     return asyncio.run(
-        _send(url, user_id, warmup=warmup, requests=requests, in_flight=in_flight, expect=expect)
+        sent_in_turn(
+            url,
+            _mine_from(user_id),
+            Load(),
+            warmup=warmup,
+            requests=requests,
+            in_flight=in_flight,
+            expect=expect,
+        )
     )
 
 

@@ -53,7 +53,6 @@ import bench_slack  # noqa: E402
 import uvicorn  # noqa: E402
 from bench_slack import Served, build_store, profiled, serving  # noqa: E402
 from benchkit import MINE, NOW, PERSON, FixedClock, free_port, print_profile  # noqa: E402
-from httpload import TRANSPORT_ERRORS, Connection  # noqa: E402
 from microsoft_teams.api.activities.message import MessageActivity  # noqa: E402
 from microsoft_teams.apps import ActivityContext, App  # noqa: E402
 from microsoft_teams.apps.http import FastAPIAdapter  # noqa: E402
@@ -61,7 +60,8 @@ from pydantic import SecretStr  # noqa: E402
 from results import record  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.teams.app import cloud_of, connector_tokens  # noqa: E402
+from bot.teams.app import cloud_of  # noqa: E402
+from bot.teams.auth import connector_tokens  # noqa: E402
 from bot.teams.edibot import TeamsBot  # noqa: E402
 from bot.teams.run import teams_front  # noqa: E402
 from bot.teams.serve import KEEP_ALIVE_SECONDS, MESSAGES_PATH, uvicorn_server  # noqa: E402
@@ -163,38 +163,18 @@ class Template:
 
 
 async def _send(url: str, world: dict[str, Any], *, warmup: int, requests: int, in_flight: int) -> Load:
-    load = Load(sent=warmup + requests)
     template = Template(world)
-    connections = [Connection(url) for _ in range(in_flight)]
     cpu = time.process_time()
-
-    async def worker(connection: Connection, numbers: Iterator[int], *, measured: bool) -> None:
-        for number in numbers:  # one iterator shared by the workers: each request is sent once
-            body = template.body(number)
-            started = time.perf_counter()
-            try:
-                answer = await connection.post(MESSAGES_PATH, body, template.headers)
-                status, said = answer.status, answer.text
-            except TRANSPORT_ERRORS as error:  # no answer at all: counted as a wrong one
-                status, said = 0, f"{type(error).__name__} {error}"
-            elapsed = (time.perf_counter() - started) * 1000
-            if not measured:
-                continue
-            load.latencies_ms.append(elapsed)
-            if status != 200:
-                load.wrong += 1
-                load.first_wrong = load.first_wrong or f"HTTP {status or '-'}: {said[:200]!r}"
-
-    numbers = iter(range(warmup))
-    await asyncio.gather(
-        *(worker(connection, numbers, measured=False) for connection in connections[: min(in_flight, warmup)])
+    load = Load()
+    await bench_slack.sent_in_turn(
+        url,
+        lambda number: (MESSAGES_PATH, template.body(number), template.headers),
+        load,
+        warmup=warmup,
+        requests=requests,
+        in_flight=in_flight,
+        expect=None,
     )
-    numbers = iter(range(warmup, warmup + requests))
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(connection, numbers, measured=True) for connection in connections))
-    load.seconds = time.perf_counter() - started
-    for connection in connections:
-        connection.close()
     load.client_cpu_ms = (time.process_time() - cpu) * 1000
     return load
 
