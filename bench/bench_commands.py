@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -90,7 +91,10 @@ class Figures:
 
 def describe_store(database: Database) -> str:
     with database.session() as session:
-        count = lambda table: session.scalar(select(func.count()).select_from(table))  # noqa: E731
+
+        def count(table: Any) -> int | None:
+            return session.scalar(select(func.count()).select_from(table))
+
         actions, open_ = count(Action), session.scalar(select(func.count()).where(Action.status != "done"))
         plans, owners, people = count(Plan), count(Owner), count(Person)
         links, mapped, history = count(action_owners), count(person_roles), count(HistoryEntry)
@@ -111,7 +115,7 @@ class Conversation:
             person = store.person_by_identity(name=PERSON)
             assert person is not None
             actions = store.actions_owned_by(person)
-            self.rag = {action.ref: action.rag for action in actions}
+            self.rag: dict[str, str | None] = {action.ref: action.rag for action in actions}
         if len(self.rag) != MINE:
             raise SystemExit(f"bench world error: {PERSON} has {len(self.rag)} open actions, not {MINE}")
         self.refs = sorted(self.rag)

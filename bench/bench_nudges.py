@@ -507,6 +507,7 @@ class StandIn:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address: typeshed allows bytes for other families
         return f"http://{host}:{port}/chat.postMessage"
 
     def admit(self, key: str) -> tuple[int, dict[str, Any], float]:
@@ -599,11 +600,11 @@ def keyed_replies() -> Iterator[None]:
         reply.outbox_key = message.key  # type: ignore[attr-defined]
         return reply
 
-    delivery.render_message = render  # type: ignore[assignment]
+    delivery.render_message = render
     try:
         yield
     finally:
-        delivery.render_message = original  # type: ignore[assignment]
+        delivery.render_message = original
 
 
 class RunningClock:

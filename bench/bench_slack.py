@@ -56,6 +56,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,7 +319,7 @@ def process_cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def server_options(port: int) -> dict[str, object]:
+def server_options(port: int) -> dict[str, Any]:
     """uvicorn's options as the tree under test serves edibot, so the bare Bolt apps get the same front (the
     HTTP parser and event loop most of all); an older tree without bot/serving.py had uvicorn's defaults."""
     try:

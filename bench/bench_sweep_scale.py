@@ -44,13 +44,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_nudges import TUESDAY, Store, explain_sweep, open_store, time_sweep
 from benchkit import postgres_from_environment, postgres_label, postgres_schema
 from results import record
-from sqlalchemy import and_, func, insert, select, text
+from sqlalchemy import Table, and_, func, insert, select, text
 
 from storage.models import Action, HistoryEntry, action_owners
 
@@ -103,7 +104,7 @@ def grow(store: Store, to: int) -> float:
                     ),
                 )
             )
-            history = HistoryEntry.__table__
+            history = cast("Table", HistoryEntry.__table__)
             kept = [c for c in history.columns if c.name not in ("id", "action_id")]
             connection.execute(
                 insert(history).from_select(

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Connection, event, insert, make_url, select, text  # noqa: E402
 
 from storage.db import Database, make_engine, sqlite_url  # noqa: E402
-from storage.importing.headers import map_columns  # noqa: E402
+from storage.importing.headers import Role, map_columns  # noqa: E402
 from storage.importing.service import (  # noqa: E402
     ImportSummary,
     _file_fields,
@@ -522,7 +522,9 @@ def make_world(*, plan_actions: int, people: int, seed: int, plans: int = len(PL
 def parse(plan: PlanFile) -> tuple[list[ParsedAction], list[Problem]]:
     """What interpret_document reads from these (clean, single-table) files, without reading a file."""
     columns = map_columns(plan.headers)
-    role_index = {c.role: c.index for c in columns if c.role is not None and c.role != "group"}
+    role_index: dict[Role, int] = {
+        c.role: c.index for c in columns if c.role is not None and c.role != "group"
+    }
     groups = [c for c in columns if c.role == "group"]
     owner_header = next((c.header for c in columns if c.role == "owner"), None)
     deadline_header = next((c.header for c in columns if c.role == "deadline"), None)
@@ -532,7 +534,7 @@ def parse(plan: PlanFile) -> tuple[list[ParsedAction], list[Problem]]:
     for number, row in enumerate(plan.rows):
         line = number + 2
 
-        def text(role: str, row: list[str] = row) -> str | None:
+        def text(role: Role, row: list[str] = row) -> str | None:
             index = role_index.get(role)
             return row[index] or None if index is not None else None
 
