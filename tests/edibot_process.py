@@ -1,6 +1,6 @@
 """edibot in a process of its own, as an operator starts it against the Slack stand-in: its command line and
-environment, the sample organisation it starts on, and signed slash commands (and Teams activities) sent to it
-over HTTP."""
+environment, the sample organisation it starts on, signed slash commands (and Teams activities) sent to it
+over HTTP, and how a test waits on it, kills it (kill -9, as a crash would) and stops it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
@@ -22,11 +23,15 @@ from sqlalchemy import update
 from storage.db import Database
 from storage.models import Person
 from tests.slack_standin import SlackStandIn, payload
+from tests.slack_workspace import _free_port
 
 EDIBOT = str(Path(sys.executable).with_name("edibot"))
 SECRET = "a-signing-secret-for-this-test"
 # What a test's edibot must not inherit from the environment running the tests: it is given its own.
 _NOT_INHERITED = ("DATABASE_URL", "EDIBOT_DATABASE_URL", "EDIBOT_HOST")
+# A restart's clock starts this far past the killed process's, as a real restart's would: delivery's lease
+# (and the scheduler's lead) is two minutes.
+LEASE_RUN_OUT = timedelta(minutes=3)
 
 
 def grace_on_slack(store: Database, api: SlackStandIn) -> str:
@@ -69,6 +74,32 @@ def start_slack_http(
         text=True,
         start_new_session=start_new_session,
     )
+
+
+@contextmanager
+def running_on_slack(
+    api: SlackStandIn,
+    database_url: str,
+    *,
+    now: datetime,
+    log: Path,
+    options: Sequence[str] = ("--every", "5"),
+) -> Iterator[subprocess.Popen[str]]:
+    """`edibot --now <now> run --slack-http [options]` in a process group of its own, its output in `log`;
+    stopped (if still alive) on leaving."""
+    env = slack_environment(api, EDIBOT_DATABASE_URL=database_url, EDIBOT_LOG_LEVEL="INFO")
+    with log.open("w") as written:  # a file, not a pipe: a full pipe would stall the process
+        process = start_slack_http(
+            env,
+            now=now,
+            port=_free_port(),
+            options=options,
+            stdout=written,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        with stopped_on_leaving(process):
+            yield process
 
 
 def posted_to(api: SlackStandIn, user_id: str) -> list[dict[str, Any]]:
@@ -161,3 +192,48 @@ def terminated(process: subprocess.Popen[str], *, within: float = 10.0) -> float
         process.wait()
         raise AssertionError(f"edibot was still running {within:g} s after SIGTERM") from None
     return time.monotonic() - started
+
+
+@contextmanager
+def stopped_on_leaving(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """The process (started in a process group of its own); on leaving, if still alive, SIGINT to the group
+    as Ctrl-C would send it, then SIGKILL if it has not exited within 20 s."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=20)
+
+
+def waited_for(
+    condition: Callable[[], object], *, what: str, log: subprocess.Popen[str], seconds: float = 60
+) -> None:
+    """Until `condition` holds; failing if edibot stops first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert log.poll() is None, f"edibot stopped (exit {log.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        time.sleep(0.1)
+
+
+def killed_when(
+    process: subprocess.Popen[str], condition: Callable[[], object], *, what: str, seconds: float = 60
+) -> None:
+    """kill -9 to edibot's process group (the server and its worker, without a word) the moment `condition`
+    holds: a point chosen by what a stand-in has counted, never by sleeping."""
+    waited_for(condition, what=what, log=process, seconds=seconds)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
+
+
+def killed_if_running(processes: Iterable[subprocess.Popen[str]]) -> None:
+    """kill -9 to each process group still running: a test's clean-up, whatever happened in it."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)

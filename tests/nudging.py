@@ -26,6 +26,7 @@ from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.console import FakeClock, render
 from handlers.core import Actor
@@ -37,11 +38,22 @@ from schedules.runner import NudgeRound
 from schedules.sending import Channel, Recipient
 from storage.db import Database
 from storage.importing.service import import_plan
-from storage.models import Action, Nudge, OutboxMessage, Person, Plan, action_owners, person_roles
+from storage.models import (
+    Action,
+    DigestSubscription,
+    Nudge,
+    OutboxMessage,
+    Person,
+    Plan,
+    action_owners,
+    person_roles,
+)
+from storage.observances import add_own_observance, subscribe
 from storage.people import import_people
 from storage.reminding import mark_welcomed, welcomed
 from storage.rules.calendar import WEEKLY_CAP
 from storage.rules.deadlines import interpret_deadline
+from tests.slack_standin import SlackStandIn
 
 LONDON = ZoneInfo("Europe/London")
 # The sample plan's people with Slack and Teams ids, Grace in New York: whom previews and the CLI list.
@@ -311,8 +323,7 @@ class NudgeWorld:
         return [r for r in self.platform.received if r.to == name]
 
     def outbox(self) -> list[OutboxMessage]:
-        with self.store.session() as session:
-            return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return outbox(self.store)
 
     def nudges(self) -> list[Nudge]:
         with self.store.session() as session:
@@ -398,3 +409,72 @@ def settle(store: Database, *, now: datetime) -> None:
         }
         mark_welcomed(session, pairs - welcomed(session, pairs), at=now)
         session.execute(update(Plan).where(Plan.adopted_at.is_(None)).values(adopted_at=now))
+
+
+# -- the world, for tests that drive a real edibot ----------------------------------------------------------
+
+
+def fifty_reminders_due(store: Database, slack: SlackStandIn, *, on: datetime) -> None:
+    """Fifty people on Slack, each with an action overdue on the morning of `on`."""
+    world = NudgeWorld(store, FakeClock(on))
+    try:
+        world.people(
+            *[
+                Someone(f"Person {n}", f"Role {n}", slack_id=slack.add_user(f"Person {n}").id)
+                for n in range(1, 51)
+            ]
+        )
+        world.plan(
+            [Row(f"Action {n}", f"Role {n}", "31/10/25", "R") for n in range(1, 51)],
+            imported=on - timedelta(days=33),
+        )
+    finally:
+        world.close()
+
+
+def day_of_our_own(session: Session, *, key: str, name: str, day: str, at: datetime) -> None:
+    """One of the organisation's own days, celebrated every year on `day` ("12 November")."""
+    add_own_observance(
+        session,
+        key=key,
+        name=name,
+        category="organisation",
+        tone="celebration",
+        rule=day,
+        description=f"{name}: a day of our own.",
+        source=None,
+        at=at,
+    )
+
+
+def channel_following(
+    session: Session,
+    *,
+    plan_id: int,
+    channel: str,
+    name: str,
+    by: str,
+    at: datetime,
+    working_days_only: bool,
+) -> None:
+    """A channel that takes the plan's weekly digest and the organisation's own days, a week ahead and on
+    the day."""
+    session.add(
+        DigestSubscription(channel=channel, channel_name=name, plan_id=plan_id, created_by=by, created_at=at)
+    )
+    subscribe(
+        session,
+        channel=channel,
+        channel_name=name,
+        workspace=None,
+        categories=["organisation"],
+        lead_days=[7, 0],
+        working_days_only=working_days_only,
+        at=at,
+    )
+
+
+def outbox(store: Database) -> list[OutboxMessage]:
+    """Every message queued, oldest first."""
+    with store.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -8,12 +8,6 @@ window between Slack's "ok" and the outbox's "sent".
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,16 +18,19 @@ from bot.console import FakeClock
 from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
 from storage.db import Database
-from storage.models import OutboxMessage, Person, Plan
+from storage.models import Person, Plan
 from tests.conftest import sample_organisation
-from tests.edibot_process import slack_environment, start_slack_http
-from tests.nudging import NudgeWorld, Row, Someone
+from tests.edibot_process import (
+    LEASE_RUN_OUT,
+    killed_when,
+    running_on_slack,
+    waited_for,
+)
+from tests.nudging import NudgeWorld, fifty_reminders_due, outbox
 from tests.slack_standin import SlackStandIn
-from tests.slack_workspace import _free_port
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
-LEASE_RUN_OUT = timedelta(minutes=3)  # delivery's lease (and the scheduler's lead) is two minutes
 
 
 def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_anything_twice(
@@ -57,10 +54,9 @@ def test_killed_after_slack_took_the_escalation_edibot_restarts_and_nobody_gets_
             )
         api.withhold_answer("chat.postMessage", channel="C0EDILEADS")
 
-        with edibot(api, database_url, now=escalates, log=tmp_path / "first.log") as first:
-            waited_for(lambda: api.posted("C0EDILEADS"), what="the escalation to reach Slack", log=first)
-            os.killpg(first.pid, signal.SIGKILL)  # Slack has it; the outbox doesn't know
-            first.wait(timeout=20)
+        with running_on_slack(api, database_url, now=escalates, log=tmp_path / "first.log") as first:
+            # Slack has it; the outbox doesn't know.
+            killed_when(first, lambda: api.posted("C0EDILEADS"), what="the escalation to reach Slack")
         [escalation] = [row for row in outbox(store) if row.channel]
         assert (escalation.status, escalation.platform_message_id) == ("pending", None)
 
@@ -84,26 +80,11 @@ def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_
     store: Database, database_url: str, tmp_path: Path
 ) -> None:
     with SlackStandIn(scopes=set(bot_scopes())) as api:
-        world = NudgeWorld(store, FakeClock(MONDAY))
-        try:
-            world.people(
-                *[
-                    Someone(f"Person {n}", f"Role {n}", slack_id=api.add_user(f"Person {n}").id)
-                    for n in range(1, 51)
-                ]
-            )
-            world.plan(
-                [Row(f"Action {n}", f"Role {n}", "31/10/25", "R") for n in range(1, 51)],
-                imported=MONDAY - timedelta(days=33),
-            )
-        finally:
-            world.close()
+        fifty_reminders_due(store, api, on=MONDAY)
         api.withhold_answer("chat.postMessage", after=20)
 
-        with edibot(api, database_url, now=MONDAY, log=tmp_path / "first.log") as first:
-            waited_for(lambda: len(api.posted()) == 21, what="21 reminders to reach Slack", log=first)
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(timeout=20)
+        with running_on_slack(api, database_url, now=MONDAY, log=tmp_path / "first.log") as first:
+            killed_when(first, lambda: len(api.posted()) == 21, what="21 reminders to reach Slack")
         assert sum(row.status == "sent" for row in outbox(store)) == 20
 
         restarted_until_every_message_is_sent(api, database_url, store, log=tmp_path / "second.log")
@@ -122,40 +103,6 @@ def test_killed_halfway_through_fifty_reminders_edibot_restarts_and_each_person_
 # -- running edibot ------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def edibot(
-    api: SlackStandIn,
-    database_url: str,
-    *,
-    now: datetime,
-    log: Path,
-    options: Sequence[str] = ("--every", "5"),
-) -> Iterator[subprocess.Popen[str]]:
-    """`edibot --now <now> run --slack-http [options]` in a process group of its own; stopped (if still
-    alive) on leaving."""
-    env = slack_environment(api, EDIBOT_DATABASE_URL=database_url, EDIBOT_LOG_LEVEL="INFO")
-    with log.open("w") as written:  # a file, not a pipe: a full pipe would stall the process
-        process = start_slack_http(
-            env,
-            now=now,
-            port=_free_port(),
-            options=options,
-            stdout=written,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=20)
-
-
 def restarted_until_every_message_is_sent(
     api: SlackStandIn,
     database_url: str,
@@ -166,22 +113,7 @@ def restarted_until_every_message_is_sent(
 ) -> None:
     """edibot started again once the killed one's lease has run out, and left running until the outbox is
     all sent."""
-    with edibot(api, database_url, now=now, log=log) as second:
+    with running_on_slack(api, database_url, now=now, log=log) as second:
         waited_for(
             lambda: all(row.status == "sent" for row in outbox(store)), what="every message sent", log=second
         )
-
-
-def waited_for(
-    condition: Callable[[], object], *, what: str, log: subprocess.Popen[str], seconds: float = 60
-) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert log.poll() is None, f"edibot stopped (exit {log.returncode}) before {what}"
-        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
-        time.sleep(0.1)
-
-
-def outbox(store: Database) -> list[OutboxMessage]:
-    with store.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

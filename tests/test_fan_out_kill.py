@@ -10,7 +10,6 @@ it had reached. Each restart's clock starts past the killed process's lease, as 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,13 +26,19 @@ from schedules.delivery import SAID_AGAIN
 from storage.conversations import Conversation, remember_conversation
 from storage.db import Database
 from storage.models import OutboxMessage, Person
-from tests.edibot_process import start_edibot
-from tests.nudging import NudgeWorld, Row, Someone
+from tests.edibot_process import (
+    LEASE_RUN_OUT,
+    killed_when,
+    running_on_slack,
+    start_edibot,
+    stopped_on_leaving,
+    waited_for,
+)
+from tests.nudging import NudgeWorld, Row, Someone, outbox
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
 from tests.teams_standin import APP_RATE, TENANT_ID, ConnectorStandIn, EntraStandIn, environment_for
 from tests.teams_tenant import texts_of
-from tests.test_exactly_once import LEASE_RUN_OUT, edibot, outbox, waited_for
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2025, 11, 3, 9, 30, tzinfo=LONDON)
@@ -56,34 +61,38 @@ def test_killed_twice_during_a_fan_out_to_500_people_on_slack_each_hears_exactly
         api.allow_rate("conversations.history", per_second=1)
         api.withhold_answer("chat.postMessage", after=149)  # Slack takes the 150th post and never answers
 
-        with edibot(api, database_url, now=MONDAY, log=tmp_path / "first.log", options=RUNNING) as first:
-            waited_for(
+        with running_on_slack(
+            api, database_url, now=MONDAY, log=tmp_path / "first.log", options=RUNNING
+        ) as first:
+            # Slack has the 150th; the outbox does not know.
+            killed_when(
+                first,
                 lambda: len(api.posted()) == 150,
                 what="150 reminders to reach Slack",
-                log=first,
                 seconds=SECONDS_PER_RUN,
             )
-            os.killpg(first.pid, signal.SIGKILL)  # Slack has the 150th; the outbox does not know
-            first.wait(timeout=20)
         assert sum(row.status == "sent" for row in outbox(store)) == 149
         in_flight = [tried(store)]  # of the 50 claimed, only the one being posted is in doubt
         assert len(in_flight[0]) == 1
 
         again = MONDAY + LEASE_RUN_OUT
-        with edibot(api, database_url, now=again, log=tmp_path / "second.log", options=RUNNING) as second:
-            waited_for(
+        with running_on_slack(
+            api, database_url, now=again, log=tmp_path / "second.log", options=RUNNING
+        ) as second:
+            # Wherever it was: mid-post, mid-mark, between the two.
+            killed_when(
+                second,
                 lambda: len(api.posted()) >= 330,
                 what="330 reminders to reach Slack",
-                log=second,
                 seconds=SECONDS_PER_RUN,
             )
-            os.killpg(second.pid, signal.SIGKILL)  # wherever it was: mid-post, mid-mark, between the two
-            second.wait(timeout=20)
         in_flight.append(tried(store))
         assert len(in_flight[1]) <= 1  # one delivery worker hands Slack one message at a time
 
         last = again + LEASE_RUN_OUT
-        with edibot(api, database_url, now=last, log=tmp_path / "third.log", options=RUNNING) as third:
+        with running_on_slack(
+            api, database_url, now=last, log=tmp_path / "third.log", options=RUNNING
+        ) as third:
             waited_for(
                 lambda: all(row.status == "sent" for row in outbox(store)),
                 what=f"all {PEOPLE} reminders sent",
@@ -142,28 +151,26 @@ def test_killed_twice_during_a_fan_out_to_500_people_on_teams_nobody_is_missed_a
         in_flight: list[set[str]] = []  # at each kill: the messages being handed to Teams (tried, no outcome)
 
         with on_teams(env, now=MONDAY, log=tmp_path / "first.log") as first:
-            waited_for(
+            # Teams has the 150th; the outbox does not know.
+            killed_when(
+                first,
                 lambda: len(connector.posts()) == 150,
                 what="150 reminders to reach Teams",
-                log=first,
                 seconds=SECONDS_PER_RUN,
             )
-            os.killpg(first.pid, signal.SIGKILL)  # Teams has the 150th; the outbox does not know
-            first.wait(timeout=20)
         in_flight.append(tried(store))
         assert sum(row.status == "sent" for row in outbox(store)) == 149
         assert len(in_flight[0]) == 1  # of the 50 claimed, only the one being posted is in doubt
 
         again = MONDAY + LEASE_RUN_OUT
         with on_teams(env, now=again, log=tmp_path / "second.log") as second:
-            waited_for(
+            # Wherever it was: mid-post, mid-mark, between the two.
+            killed_when(
+                second,
                 lambda: len(connector.posts()) >= 330,
                 what="330 reminders to reach Teams",
-                log=second,
                 seconds=SECONDS_PER_RUN,
             )
-            os.killpg(second.pid, signal.SIGKILL)  # wherever it was: mid-post, mid-mark, between the two
-            second.wait(timeout=20)
         in_flight.append(tried(store))
         assert len(in_flight[1]) <= 1  # one delivery worker hands Teams one message at a time
 
@@ -204,16 +211,8 @@ def on_teams(env: dict[str, str], *, now: datetime, log: Path) -> Iterator[subpr
             ["--now", now.isoformat(), "run", "--teams", "--port", str(_free_port()), *RUNNING],
             log=written,
         )
-        try:
+        with stopped_on_leaving(process):
             yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=20)
 
 
 def tried(store: Database) -> set[str]:

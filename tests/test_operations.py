@@ -18,19 +18,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url
 
-from bot.console import FakeClock
 from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
 from storage.db import Database, sqlite_path
-from storage.models import OutboxMessage
 from tests.conftest import CliRun, sample_organisation
 from tests.edibot_process import (
     get,
@@ -41,7 +39,7 @@ from tests.edibot_process import (
     start_edibot,
     terminated,
 )
-from tests.nudging import NudgeWorld, Row, Someone
+from tests.nudging import fifty_reminders_due, outbox
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
 
@@ -255,7 +253,7 @@ def test_on_sigterm_mid_delivery_edibot_stops_within_ten_seconds_and_after_a_res
     store: Database, database_url: str, tmp_path: Path
 ) -> None:
     with SlackStandIn(scopes=set(bot_scopes())) as api:
-        fifty_reminders_due(store, api)
+        fifty_reminders_due(store, api, on=MONDAY)
         api.slow("chat.postMessage", seconds=0.15, calls=50)
         with running(api, database_url, tmp_path / "first.log", "--slack-http", "--every", "5") as (
             first,
@@ -388,29 +386,6 @@ def test_a_commands_help_shows_even_when_a_setting_is_wrong(
 
 
 # -- the world -----------------------------------------------------------------------------------------------
-
-
-def fifty_reminders_due(store: Database, api: SlackStandIn) -> None:
-    """Fifty people on Slack, each with an action overdue on Monday morning."""
-    world = NudgeWorld(store, FakeClock(MONDAY))
-    try:
-        world.people(
-            *[
-                Someone(f"Person {n}", f"Role {n}", slack_id=api.add_user(f"Person {n}").id)
-                for n in range(1, 51)
-            ]
-        )
-        world.plan(
-            [Row(f"Action {n}", f"Role {n}", "31/10/25", "R") for n in range(1, 51)],
-            imported=MONDAY - timedelta(days=33),
-        )
-    finally:
-        world.close()
-
-
-def outbox(store: Database) -> list[OutboxMessage]:
-    with store.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def _children(pid: int) -> list[int]:

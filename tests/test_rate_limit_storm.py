@@ -37,11 +37,11 @@ from schedules.sending import Channel, Recipient, Switchboard
 from storage import outbox
 from storage.db import Database
 from storage.importing.service import import_plan
-from storage.models import DigestSubscription, OutboxMessage, Plan
-from storage.observances import add_own_observance, subscribe
+from storage.models import OutboxMessage, Plan
 from storage.people import import_people
 from tests.conftest import LONDON
-from tests.nudging import NudgeWorld
+from tests.nudging import NudgeWorld, channel_following, day_of_our_own
+from tests.nudging import outbox as queued
 from tests.slack_standin import SlackStandIn
 from tests.teams_standin import TENANT_ID, ConnectorStandIn, EntraStandIn
 
@@ -146,36 +146,16 @@ class Monday:
                 (("staff-networks-day", "Staff Networks Day"), ("founders-day", "Northbridge Founders Day")),
                 strict=True,
             ):
-                add_own_observance(
-                    session,
-                    key=key,
-                    name=name,
-                    category="organisation",
-                    tone="celebration",
-                    rule=day,
-                    description=f"{name}: a day of our own.",
-                    source=None,
-                    at=BEGAN,
-                )
+                day_of_our_own(session, key=key, name=name, day=day, at=BEGAN)
             for channel, name in [*self.slack_channels.items(), *self.teams_channels.items()]:
-                session.add(
-                    DigestSubscription(
-                        channel=channel,
-                        channel_name=name,
-                        plan_id=found.id,
-                        created_by="Priya Shah",
-                        created_at=BEGAN,
-                    )
-                )
-                subscribe(
+                channel_following(
                     session,
+                    plan_id=found.id,
                     channel=channel,
-                    channel_name=name,
-                    workspace=None,
-                    categories=["organisation"],
-                    lead_days=[7, 0],  # a week before, and on the day
-                    working_days_only=True,
+                    name=name,
+                    by="Priya Shah",
                     at=BEGAN,
+                    working_days_only=True,
                 )
         settings = Settings(
             TEAMS_APP_ID=entra.app_id,
@@ -197,8 +177,7 @@ class Monday:
         self.round = NudgeRound(store, clock=self.clock, zone=LONDON, send=send, keep_delivering=True)
 
     def outbox(self) -> list[OutboxMessage]:
-        with self.store.session() as session:
-            return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return queued(self.store)
 
     def mornings(self) -> list[OutboxMessage]:
         """This Monday's messages, in the order they were queued."""

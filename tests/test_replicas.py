@@ -27,10 +27,16 @@ from bot.slack.manifest import bot_scopes
 from bot.slack.sender import OUTBOX_EVENT
 from schedules.leader import ADVISORY_KEY
 from storage.db import Database, make_engine
-from storage.models import DigestSubscription, Leadership, OutboxMessage, Person, Plan
-from storage.observances import add_own_observance, subscribe
-from tests.edibot_process import EDIBOT, get, slack_environment, start_edibot, terminated
-from tests.nudging import NudgeWorld, Row, Someone
+from storage.models import Leadership, OutboxMessage, Person, Plan
+from tests.edibot_process import (
+    EDIBOT,
+    get,
+    killed_if_running,
+    slack_environment,
+    start_edibot,
+    terminated,
+)
+from tests.nudging import NudgeWorld, Row, Someone, channel_following, day_of_our_own, outbox
 from tests.slack_standin import SlackStandIn
 from tests.slack_workspace import _free_port
 
@@ -109,10 +115,7 @@ def test_two_replicas_through_a_day_elect_one_scheduler_send_each_message_once_a
             stopped_in = terminated(survivor)
         finally:
             watching.set()
-            for process, _ in replicas:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=20)
+            killed_if_running(process for process, _ in replicas)
         keys = api.keys_posted(OUTBOX_EVENT)
 
     rows = outbox(store)
@@ -196,11 +199,6 @@ def lead_holder(store: Database) -> str | None:
         return session.scalar(select(Leadership.holder).where(Leadership.name == "scheduler"))
 
 
-def outbox(store: Database) -> list[OutboxMessage]:
-    with store.session() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
 def sent(store: Database) -> int:
     return sum(row.status == "sent" for row in outbox(store))
 
@@ -281,10 +279,7 @@ def test_two_replicas_racing_through_a_month_lead_one_at_a_time_fail_over_and_se
             stopped_in = terminated(survivor)
         finally:
             seen.stop()
-            for process, _ in replicas:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=20)
+            killed_if_running(process for process, _ in replicas)
         keys = api.keys_posted(OUTBOX_EVENT)
 
     rows = outbox(store)
@@ -358,36 +353,16 @@ def a_month_of_work(store: Database, api: SlackStandIn) -> None:
         assert plan is not None
         plan.escalation_channel, plan.escalation_channel_name = "C0EDILEADS", "edi-leads"
         for key, day in OBSERVANCES.items():
-            add_own_observance(
-                session,
-                key=key,
-                name=key.replace("-", " ").title(),
-                category="organisation",
-                tone="celebration",
-                rule=day,
-                description="A day of our own.",
-                source=None,
-                at=MONTH_STARTS,
-            )
+            day_of_our_own(session, key=key, name=key.replace("-", " ").title(), day=day, at=MONTH_STARTS)
         for channel, name in CHANNELS.items():
-            session.add(
-                DigestSubscription(
-                    channel=channel,
-                    channel_name=name,
-                    plan_id=plan.id,
-                    created_by="test",
-                    created_at=MONTH_STARTS,
-                )
-            )
-            subscribe(
+            channel_following(
                 session,
+                plan_id=plan.id,
                 channel=channel,
-                channel_name=name,
-                workspace=None,
-                categories=["organisation"],
-                lead_days=[7, 0],
-                working_days_only=False,
+                name=name,
+                by="test",
                 at=MONTH_STARTS,
+                working_days_only=False,
             )
 
 
