@@ -4,6 +4,7 @@
         entra.login_url         # https://localhost:<port>: Entra's token endpoint and tenant metadata (msal)
         entra.openid_url        # the Bot Framework's OpenID metadata, naming its JWKS (the channel's keys)
         entra.channel_token(service_url=connector.url)  # a JWT as the Bot Connector signs each activity
+        entra.roll_keys()       # a new signing key, published beside the old one, signs from now on
         connector.url           # a serviceUrl: activities posted to it are recorded
         connector.activities_in(conversation_id)        # what the bot posted there, as Teams received it
         connector.rate_limit(3, retry_after=7)          # the next 3 calls answer 429 with Retry-After: 7
@@ -203,12 +204,14 @@ class EntraStandIn(_Running):
         self.app_id, self.password, self.tenant = app_id, password, tenant
         self.key = new_key()
         self.kid = "edibot-test-key-1"
+        self._earlier: list[tuple[str, rsa.RSAPrivateKey]] = []  # keys rolled over, still published
         self.certificate, key_file = _certificate(directory)
         context = SSLContext(PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.certificate, key_file)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.tokens_issued = 0
         self.metadata_reads = 0
+        self.key_reads = 0  # of the JWKS
         self._lock = threading.Lock()
 
     def __enter__(self) -> EntraStandIn:
@@ -239,9 +242,11 @@ class EntraStandIn(_Running):
         issuer: str = CHANNEL_ISSUER,
         expires_in: float = 3600,
         key: rsa.RSAPrivateKey | None = None,
+        kid: str | None = None,
         unsigned: bool = False,
     ) -> str:
-        """A JWT as the Bot Connector sends with every activity (its Authorization header's bearer)."""
+        """A JWT as the Bot Connector sends with every activity (its Authorization header's bearer); `key`
+        and `kid` forge one signed by another key, or naming another key id."""
         now = int(time.time())
         claims = {
             "serviceurl": service_url,
@@ -253,7 +258,13 @@ class EntraStandIn(_Running):
         }
         if unsigned:
             return jwt.encode(claims, None, algorithm="none")
-        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+    def roll_keys(self) -> None:
+        """As Microsoft rolls the Bot Framework's keys: a new key, under a new key id, signs every token from
+        now on; the old one stays published beside it."""
+        self._earlier.append((self.kid, self.key))
+        self.key, self.kid = new_key(), f"edibot-test-key-{len(self._earlier) + 1}"
 
     def access_token(self, *, audience: str = CONNECTOR_AUDIENCE) -> str:
         now = int(time.time())
@@ -270,18 +281,23 @@ class EntraStandIn(_Running):
 
     def valid_access_token(self, token: str) -> bool:
         """Whether `token` is one this Entra issued to our app for the Bot Connector (as the Connector
-        checks)."""
-        try:
-            claims = jwt.decode(
-                token, self.key.public_key(), algorithms=["RS256"], audience=CONNECTOR_AUDIENCE
-            )
-        except jwt.InvalidTokenError:
-            return False
-        return bool(claims.get("appid") == self.app_id)
+        checks), under its current key or one rolled over."""
+        for key in [self.key, *(earlier for _, earlier in self._earlier)]:
+            try:
+                claims = jwt.decode(
+                    token, key.public_key(), algorithms=["RS256"], audience=CONNECTOR_AUDIENCE
+                )
+            except jwt.InvalidTokenError:
+                continue
+            return bool(claims.get("appid") == self.app_id)
+        return False
 
     def jwks(self) -> dict[str, Any]:
-        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        return {"keys": [{**public, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]}
+        published = []
+        for kid, key in [(self.kid, self.key), *reversed(self._earlier)]:
+            public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+            published.append({**public, "kid": kid, "use": "sig", "endorsements": ["msteams"]})
+        return {"keys": published}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -353,7 +369,11 @@ class _EntraHandler(_Handler):
                     "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                 },
             )
-        elif path in ("/v1/.well-known/keys",) or path.endswith("/discovery/v2.0/keys"):
+        elif path == "/v1/.well-known/keys":
+            with entra._lock:
+                entra.key_reads += 1
+            self._answer(200, entra.jwks())
+        elif path.endswith("/discovery/v2.0/keys"):
             self._answer(200, entra.jwks())
         else:
             self._answer(404, {"error": "not_found"})

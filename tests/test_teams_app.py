@@ -6,6 +6,7 @@ The Teams SDK and msal run for real over real HTTP on loopback; only Microsoft's
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -162,6 +163,33 @@ def test_once_the_keys_are_held_a_bad_token_is_still_refused_and_changes_nothing
 
     assert response.status_code == 401
     assert len(teams.connector.calls) == calls  # nothing was said
+    assert teams.entra.metadata_reads == 1
+
+
+def test_a_hundred_tokens_naming_made_up_keys_are_each_refused_and_cost_one_read_of_the_keys(
+    teams: TeamsTenant, store: Database
+) -> None:
+    amina = teams.person("Amina Khan")
+    activity = teams.activity("message_personal", amina)
+    activity["text"] = "edi red NO-2 the budget holder is off sick"
+    forger = new_key()  # signs every forged token; each names a key id nobody has published
+
+    with nothing_changes(store):
+        statuses = [
+            teams.post(
+                activity,
+                token=teams.entra.channel_token(
+                    service_url=teams.connector.url, key=forger, kid=str(uuid.uuid4())
+                ),
+            ).status_code
+            for _ in range(100)
+        ]
+
+    assert statuses == [401] * 100
+    assert (teams.entra.metadata_reads, teams.entra.key_reads) == (1, 1)  # the first read, and no other
+    assert teams.connector.calls == []  # nothing was said
+    # Amina, with the Connector's real token, is still answered from the keys already held.
+    assert "Your 3 open actions, 1 overdue" in teams.say(amina, "edi mine").shown
     assert teams.entra.metadata_reads == 1
 
 

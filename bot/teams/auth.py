@@ -1,12 +1,18 @@
 """Who may talk to edibot on Teams, and how edibot proves itself to Teams: JWTs both ways.
 
 Incoming: every request to /api/messages carries a JWT the Bot Connector signed. `ChannelTokens.check` accepts
-it only if it is signed (RS256) by a key in the JWKS that the Bot Framework's OpenID metadata names (read from
-the metadata, re-read daily, and again when a token names a key we have not seen: Microsoft rolls them), is
+it only if it is signed (RS256) by a key in the JWKS that the Bot Framework's OpenID metadata names, is
 issued by https://api.botframework.com, is for our app id (the audience), has not expired (five minutes'
 leeway for clock skew, as the Bot Framework allows), and names in its `serviceurl` claim the serviceUrl the
 activity asks us to answer at — so a token taken from one request can't send our answers somewhere else.
 Anything else is `Refused` (401), before the activity is read.
+
+The keys are read (the metadata, then the JWKS it names) with the first token, again once they are a day
+old, and again when a token names a key id the set lacks, since Microsoft rolls its keys. Anyone can send a
+token naming a made-up key id, though, so the keys are never read twice within REREAD_SECONDS, however they
+are asked for: a stream of such tokens costs Microsoft's endpoints (and us) one read in five minutes, not
+one a token, and a key Microsoft really rolled is taken up at most five minutes late (Microsoft publishes a
+new key well before signing with it, so the daily read normally has it first).
 
 Outgoing: `ConnectorTokens` gets edibot's own token for the Bot Connector from Entra by msal's
 client-credentials flow (app id and client secret); msal keeps it until shortly before it expires, so Entra
@@ -19,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +44,13 @@ MULTI_TENANT = "botframework.com"  # the tenant a multi-tenant bot's tokens come
 LEEWAY_SECONDS = 300
 HELD_MARGIN_SECONDS = 300  # a held Connector token is asked of msal again this long before it expires
 METADATA_SECONDS = 24 * 3600  # the Bot Framework asks for the metadata to be cached no longer than a day
+# The keys are read at most this often, whatever tokens name: Microsoft.IdentityModel's refresh interval
+# when a signing key is not found (the Bot Framework SDKs allow one such refresh an hour; a shorter wait takes
+# up a rolled key sooner, at a cost of one read in five minutes under a stream of forged tokens).
+REREAD_SECONDS = 5 * 60
+RETRY_SECONDS = (
+    10  # ... except while no keys have been read at all: a failed first read is tried again sooner
+)
 
 
 class Refused(Exception):
@@ -58,23 +72,34 @@ class Caller:
 class ChannelTokens:
     """Checks the Bot Connector's JWT on each request; see the module docstring for the rules."""
 
-    def __init__(self, *, app_id: str, openid_url: str, issuer: str = CHANNEL_ISSUER) -> None:
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        openid_url: str,
+        issuer: str = CHANNEL_ISSUER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`clock` gives seconds on a clock that only moves forward (how old the keys are, how long since
+        they were last read); a test passes one it moves."""
         self.app_id = app_id
         self.openid_url = openid_url
         self.issuer = issuer
-        self._keys: jwt.PyJWKClient | None = None
-        self._read_at = 0.0
-        self._held: dict[str, Any] = {}  # the keys of the current set that tokens have named, by kid
+        self._clock = clock
+        self._keys: dict[str, Any] | None = None  # the current set's signing keys, parsed, by kid
+        self._read_at = 0.0  # when the current set was read
+        self._asked_at: float | None = None  # when the keys were last asked for, whether or not that worked
         self._lock = threading.Lock()
 
     def check(self, authorization: str, *, service_url: str | None) -> Caller:
         """The caller a request's Authorization header proves; Refused otherwise. It may read the OpenID
         metadata and keys (over HTTP): on a thread, not the event loop."""
         token, kid = _bearer(authorization)
-        try:
-            key = self._signing_key(token, kid)
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as error:
-            raise Refused(f"token refused: {error}") from None
+        key = self._keys_now().get(kid)
+        if key is None:  # a key we have not seen: Microsoft may have rolled its keys
+            key = self._keys_now(lacking=kid).get(kid)
+        if key is None:
+            raise Refused(f"the token names a key ({kid!r}) that is not in the Bot Framework's key set")
         return self._verified(token, key, service_url)
 
     def check_with_held_keys(self, authorization: str, *, service_url: str | None) -> Caller | None:
@@ -82,8 +107,9 @@ class ChannelTokens:
         loop); None when it is not, and `check` must read the keys."""
         token, kid = _bearer(authorization)
         with self._lock:
-            fresh = self._keys is not None and time.monotonic() - self._read_at <= METADATA_SECONDS
-            key = self._held.get(kid) if fresh else None
+            keys = self._keys
+            fresh = keys is not None and self._clock() - self._read_at <= METADATA_SECONDS
+            key = keys.get(kid) if keys is not None and fresh else None
         return None if key is None else self._verified(token, key, service_url)
 
     def _verified(self, token: str, key: Any, service_url: str | None) -> Caller:
@@ -104,38 +130,41 @@ class ChannelTokens:
             raise Refused("the token's serviceurl is not the activity's serviceUrl")
         return Caller(service_url=claimed)
 
-    def _signing_key(self, token: str, kid: str) -> Any:
-        keys = self._jwks()
-        try:
-            key = keys.get_signing_key_from_jwt(token).key
-        except jwt.PyJWKClientError:
-            # A key we have not seen: Microsoft may have rolled its keys, and the metadata may name a new set.
-            keys = self._jwks(fresh=True)
-            key = keys.get_signing_key_from_jwt(token).key
-        with self._lock:
-            if keys is self._keys:  # not a set the metadata has since replaced
-                self._held[kid] = key
-        return key
-
-    def _jwks(self, *, fresh: bool = False) -> jwt.PyJWKClient:
-        with self._lock:
-            stale = time.monotonic() - self._read_at > METADATA_SECONDS
-            if self._keys is None or stale or fresh:
+    def _keys_now(self, *, lacking: str | None = None) -> dict[str, Any]:
+        """The signing keys to check a token against: read when none are held, when they are a day old, or
+        when they lack the key id `lacking` — but not within REREAD_SECONDS of the last read (RETRY_SECONDS
+        while none are held), whatever its outcome. Refused when no keys could be read."""
+        with self._lock:  # held across the read: requests arriving meanwhile wait for it, not read again
+            now, held = self._clock(), self._keys
+            wanted = (
+                held is None
+                or now - self._read_at > METADATA_SECONDS
+                or (lacking is not None and lacking not in held)
+            )
+            spacing = RETRY_SECONDS if held is None else REREAD_SECONDS
+            if wanted and (self._asked_at is None or now - self._asked_at >= spacing):
+                self._asked_at = now
                 try:
-                    metadata = httpx.get(self.openid_url, timeout=10).raise_for_status().json()
-                    jwks_uri = str(metadata["jwks_uri"])
-                except (httpx.HTTPError, ValueError, KeyError) as error:
-                    if self._keys is None:
-                        raise Refused(f"the OpenID metadata could not be read: {error}") from None
-                    log.warning("the Bot Framework's OpenID metadata could not be re-read: %s", error)
-                    return self._keys
-                # cache_keys: a key is parsed from its JWK once, not on every request (a millisecond each).
-                self._keys = jwt.PyJWKClient(
-                    jwks_uri, cache_keys=True, cache_jwk_set=True, lifespan=METADATA_SECONDS
-                )
-                self._held = {}
-                self._read_at = time.monotonic()
-            return self._keys
+                    held, self._read_at = self._read_keys(), now
+                except (httpx.HTTPError, ValueError, KeyError, TypeError, jwt.PyJWTError) as error:
+                    if held is None:
+                        raise Refused(f"the Bot Framework's keys could not be read: {error}") from None
+                    log.warning("the Bot Framework's OpenID metadata or keys could not be re-read: %s", error)
+                self._keys = held
+            if held is None:
+                raise Refused("the Bot Framework's keys could not be read, and are not tried again yet")
+            return held
+
+    def _read_keys(self) -> dict[str, Any]:
+        """The signing keys of the JWKS the OpenID metadata names, parsed once here rather than per token (a
+        millisecond each)."""
+        metadata = httpx.get(self.openid_url, timeout=10).raise_for_status().json()
+        jwks = httpx.get(str(metadata["jwks_uri"]), timeout=10).raise_for_status().json()
+        return {
+            key.key_id: key.key
+            for key in jwt.PyJWKSet.from_dict(jwks).keys
+            if key.key_id and key.public_key_use in ("sig", None)
+        }
 
 
 def _bearer(authorization: str) -> tuple[str, str]:
