@@ -5,6 +5,7 @@
         entra.openid_url        # the Bot Framework's OpenID metadata, naming its JWKS (the channel's keys)
         entra.channel_token(service_url=connector.url)  # a JWT as the Bot Connector signs each activity
         entra.roll_keys()       # a new signing key, published beside the old one, signs from now on
+        entra.metadata_fails = 2                        # the next 2 reads of the OpenID metadata answer 503
         connector.url           # a serviceUrl: activities posted to it are recorded
         connector.activities_in(conversation_id)        # what the bot posted there, as Teams received it
         connector.rate_limit(3, retry_after=7)          # the next 3 calls answer 429 with Retry-After: 7
@@ -212,6 +213,7 @@ class EntraStandIn(_Running):
         self.tokens_issued = 0
         self.metadata_reads = 0
         self.key_reads = 0  # of the JWKS
+        self.metadata_fails = 0  # reads of the OpenID metadata still to answer 503 (counted as reads)
         self._lock = threading.Lock()
 
     def __enter__(self) -> EntraStandIn:
@@ -358,6 +360,10 @@ class _EntraHandler(_Handler):
         elif path == "/v1/.well-known/openidconfiguration":
             with entra._lock:
                 entra.metadata_reads += 1
+                failing, entra.metadata_fails = entra.metadata_fails > 0, max(entra.metadata_fails - 1, 0)
+            if failing:
+                self._answer(503, {"error": "temporarily_unavailable"})
+                return
             self._answer(
                 200,
                 {

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from bot.teams.auth import REREAD_SECONDS, ChannelTokens, Refused
+from bot.teams.auth import REREAD_SECONDS, RETRY_SECONDS, ChannelTokens, Refused
 from tests.teams_standin import EntraStandIn, new_key
 
 CONNECTOR = "https://smba.trafficmanager.net/emea/"
@@ -106,3 +106,40 @@ def test_keys_a_day_old_are_read_again_with_the_next_token(entra: EntraStandIn) 
     assert tokens.check_with_held_keys(token, service_url=CONNECTOR) is None  # too old for the event loop
     assert tokens.check(token, service_url=CONNECTOR).service_url == CONNECTOR
     assert entra.metadata_reads == 2
+
+
+def test_while_the_metadata_cannot_be_read_tokens_are_refused_and_it_is_tried_again_after_a_pause(
+    entra: EntraStandIn,
+) -> None:
+    clock = Stopwatch()
+    tokens = ChannelTokens(app_id=entra.app_id, openid_url=entra.openid_url, clock=clock)
+    token = f"Bearer {entra.channel_token(service_url=CONNECTOR)}"
+    entra.metadata_fails = 1
+
+    with pytest.raises(Refused, match="could not be read"):
+        tokens.check(token, service_url=CONNECTOR)
+    clock.wait(RETRY_SECONDS - 1)
+    with pytest.raises(Refused, match="not tried again yet"):
+        tokens.check(token, service_url=CONNECTOR)
+    assert entra.metadata_reads == 1
+
+    clock.wait(1)
+
+    assert tokens.check(token, service_url=CONNECTOR).service_url == CONNECTOR
+    assert entra.metadata_reads == 2
+
+
+def test_keys_that_cannot_be_read_again_are_kept_and_not_asked_for_on_every_token(
+    entra: EntraStandIn,
+) -> None:
+    clock = Stopwatch()
+    tokens = ChannelTokens(app_id=entra.app_id, openid_url=entra.openid_url, clock=clock)
+    token = f"Bearer {entra.channel_token(service_url=CONNECTOR)}"
+    tokens.check(token, service_url=CONNECTOR)
+    clock.wait(24 * 3600 + 1)  # a day on: due to be read again, and Microsoft's endpoint is down
+    entra.metadata_fails = 100
+
+    callers = [tokens.check(token, service_url=CONNECTOR) for _ in range(20)]
+
+    assert {caller.service_url for caller in callers} == {CONNECTOR}  # the keys held still check tokens
+    assert entra.metadata_reads == 2  # the first read, and one try: not one a token

@@ -12,7 +12,8 @@ old, and again when a token names a key id the set lacks, since Microsoft rolls 
 token naming a made-up key id, though, so the keys are never read twice within REREAD_SECONDS, however they
 are asked for: a stream of such tokens costs Microsoft's endpoints (and us) one read in five minutes, not
 one a token, and a key Microsoft really rolled is taken up at most five minutes late (Microsoft publishes a
-new key well before signing with it, so the daily read normally has it first).
+new key well before signing with it, so the daily read normally has it first). A read that fails leaves the
+keys held as they were; with none held yet, it is tried again after RETRY_SECONDS.
 
 Outgoing: `ConnectorTokens` gets edibot's own token for the Bot Connector from Entra by msal's
 client-credentials flow (app id and client secret); msal keeps it until shortly before it expires, so Entra
