@@ -119,7 +119,8 @@ def post_command(port: int, *, user_id: str, text: str) -> httpx.Response:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=encoded),
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=encoded)
+            or "",
         }
         try:
             return httpx.post(

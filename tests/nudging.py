@@ -340,7 +340,12 @@ class NudgeWorld:
                 .where(Action.ref == ref, OutboxMessage.status == "sent")
                 .order_by(OutboxMessage.sent_at, Person.name)
             ).all()
-        return [(name, step, sent.astimezone(LONDON).date().isoformat()) for name, step, sent in rows]
+        return [(name, step, _london_day(sent)) for name, step, sent in rows]
+
+
+def _london_day(sent: datetime | None) -> str:
+    assert sent is not None, "a sent message has its time"
+    return sent.astimezone(LONDON).date().isoformat()
 
 
 def duplicates(keys: Iterable[object]) -> dict[object, int]:

@@ -850,8 +850,8 @@ class _Handler(BaseHTTPRequestHandler):
         if parsed.path.startswith("/commands/"):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
-            status, answer = standin.respond(parsed.path, json.loads(raw.decode("utf-8") or "{}"))
-            self._send(status, {}, answer)
+            status, kept = standin.respond(parsed.path, json.loads(raw.decode("utf-8") or "{}"))
+            self._send(status, {}, kept)
             return
         method = parsed.path.removeprefix("/api/")
         params: dict[str, Any] = dict(parse_qsl(parsed.query))

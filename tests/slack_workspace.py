@@ -57,7 +57,7 @@ class Answer:
     @property
     def shown(self) -> str:
         """What the person reads: the fallback text and every text in the blocks."""
-        return self.body.get("text", "") + "\n" + texts_of(self.body.get("blocks") or [])
+        return str(self.body.get("text", "")) + "\n" + texts_of(self.body.get("blocks") or [])
 
 
 def texts_of(blocks: list[dict[str, Any]]) -> str:
@@ -174,7 +174,7 @@ class SlackWorkspace:
         sent = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature,
+            "X-Slack-Signature": signature or "",
             **(headers or {}),
         }
         self.last_sent = (body, sent)

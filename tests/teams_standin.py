@@ -259,7 +259,7 @@ class EntraStandIn(_Running):
             "aud": audience or self.app_id,
         }
         if unsigned:
-            return jwt.encode(claims, None, algorithm="none")
+            return jwt.encode(claims, "", algorithm="none")
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     def roll_keys(self) -> None:
@@ -308,8 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
     # client's delayed ACK (40 ms) between them.
     disable_nagle_algorithm = True
 
-    @property  # type: ignore[override]
-    def timeout(self) -> float | None:  # read by StreamRequestHandler.setup: the socket's idle timeout
+    @property
+    def timeout(self) -> float | None:  # type: ignore[override]  # read by StreamRequestHandler.setup
         standin: _Running = self.server.standin
         return standin.idle_timeout
 
