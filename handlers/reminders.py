@@ -26,6 +26,9 @@ class ReminderItem:
     why: str  # as Step.describe()
     today: date | None = None  # the day it is sent, to say how long is really left
     reminded: Reminded | None = None  # an escalation: the reminders its owners were sent, unanswered
+    deadline: date | None = (
+        None  # the deadline the step counts towards, when the action has no date of its own
+    )
 
 
 def reminder(name: str, items: list[ReminderItem], *, today: date, to_channel: bool = False) -> Reply:
@@ -205,7 +208,7 @@ def adoption_summary(
 def _where_it_stands(item: ReminderItem, today: date | None = None) -> str:
     """Said from the day it is sent, not the day the step was planned: a weekend never makes "3 days"
     wrong."""
-    due = item.action.due_date
+    due = item.action.due_date or item.deadline
     day = today or item.today
     if due is None or day is None:
         return item.why

@@ -444,6 +444,7 @@ def render_message(
                 step=step.kind,
                 why=step.describe(),
                 today=today,
+                deadline=step.deadline,
                 reminded=reminded.get(action.id) if step.escalation else None,
             )
         )

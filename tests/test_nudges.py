@@ -1208,3 +1208,15 @@ def test_someone_who_chose_an_evening_send_time_is_reminded_at_it(store: Databas
         assert [local(r) for r in world.inbox("Kofi Mensah")][1:] == ["Tue 11 Nov 18:00"]  # 3 days before
     finally:
         world.close()
+
+
+def test_a_recurring_action_delayed_by_the_weekend_says_how_long_is_really_left(world: NudgeWorld) -> None:
+    # Quarterly from 4 August: next due Tuesday 4 November; its 3-days-before step falls on the Saturday.
+    world.plan(
+        [Row("Review recruitment data", "HR Manager", "Quarterly", "G")], imported=at("2025-08-04T09:00")
+    )
+
+    world.round("2025-11-03T09:30")
+
+    [message] = world.inbox("Amina Khan")
+    assert reasons(message)[0].startswith("Why now: due in 1 day.")  # not "due in 3 days"

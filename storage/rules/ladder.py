@@ -87,6 +87,17 @@ class Step:
         raise ValueError(f"'{name}' is not a reminder step")
 
     @property
+    def deadline(self) -> date | None:
+        """The deadline a "before" or "due" step counts towards (a recurring action's occurrence has no
+        due date of its own on the action)."""
+        if self.kind not in ("before", "due"):
+            return None
+        try:
+            return date.fromisoformat(self.occurrence)
+        except ValueError:
+            return None
+
+    @property
     def name(self) -> str:
         """How nudge keys and the outbox store it ("before-14", "due", "escalate"): the one place it is
         written."""
