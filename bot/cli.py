@@ -1182,5 +1182,23 @@ def teams_match_people(
     print(f"{len(report.matched)} matched, {len(report.not_found)} not found in a team of {len(members)}.")
 
 
+# `edibot run`'s own options that may also be settings: the command line reads them from the environment,
+# so a value written in .env (where every other setting may live) is put there first, as pydantic-settings
+# would take it (the environment wins over the file).
+RUN_SETTINGS = ("EDIBOT_HOST", "EDIBOT_PORT", "EDIBOT_ROLE", "EDIBOT_WORKERS")
+
+
+def from_dotenv(path: Path = Path(".env")) -> None:
+    """RUN_SETTINGS found in .env, into the environment where it does not already have them."""
+    if not path.is_file():
+        return
+    from dotenv import dotenv_values
+
+    for name, value in dotenv_values(path).items():
+        if name in RUN_SETTINGS and value is not None:
+            os.environ.setdefault(name, value)
+
+
 def main() -> None:
+    from_dotenv()
     app()

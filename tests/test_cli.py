@@ -288,3 +288,35 @@ def test_commands_give_their_database_connections_back(edibot: Run, database_url
     for _ in range(8):
         edibot("plans")
     assert _connections_to(database_url) == before
+
+
+def run_from(folder: Path, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The installed `edibot`, started in FOLDER (where a .env may be) with these extra environment values."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("EDIBOT_")}
+    return subprocess.run(
+        [EDIBOT, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=folder,
+        env=env | environment,
+        check=False,
+    )
+
+
+def test_run_options_written_in_dotenv_are_taken_as_the_other_settings_are(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("EDIBOT_WORKERS=99\n", encoding="utf-8")
+
+    refused = run_from(tmp_path, "run", "--slack-http")
+
+    assert refused.returncode == 2  # taken from .env and checked: 99 is beyond --workers' 64
+    assert "EDIBOT_WORKERS" in refused.stderr and "less than or equal to 64" in refused.stderr
+
+
+def test_the_environment_wins_over_dotenv_for_run_options(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("EDIBOT_WORKERS=0\n", encoding="utf-8")  # refused as under 1
+
+    refused = run_from(tmp_path, "run", "--slack-http", EDIBOT_WORKERS="70")
+
+    assert refused.returncode == 2  # refused for the environment's 70, not the file's 0
+    assert "less than or equal to 64" in refused.stderr and "greater than" not in refused.stderr
