@@ -1192,7 +1192,7 @@ def from_dotenv(path: Path = Path(".env")) -> None:
     """RUN_SETTINGS found in .env, into the environment where it does not already have them."""
     if not path.is_file():
         return
-    from dotenv import dotenv_values
+    from dotenv import dotenv_values  # noqa: PLC0415 — only when there is a .env (--help stays quick)
 
     for name, value in dotenv_values(path).items():
         if name in RUN_SETTINGS and value is not None:
