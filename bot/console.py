@@ -156,6 +156,9 @@ class _Conversation:
     ref: str | None = None
     buttons: list[Button] = field(default_factory=list)
     form: Form | None = None
+    reminder: str | None = (
+        None  # the id of the reminder a plain reply answers, as a reply in its thread would
+    )
 
 
 # Delivers these outbox messages now, through this sender (schedules.runner.outbox_now).
@@ -205,23 +208,26 @@ class ConsoleSession:
             else:
                 button = talk.buttons[index]
                 outcome = self.layer.press(actor, button.action_id, button.value)
+        elif talk.reminder is not None and not text.lower().startswith("/edi"):
+            # As in a Slack or Teams thread: one action's reminder takes the reply; several need its ref.
+            outcome = self.layer.reply_to_message(actor, text, message_id=talk.reminder)
         else:
             outcome = self.layer.handle(actor, text, thread_ref=talk.ref)
         self._remember(talk, outcome)
         self._show(outcome)
         return outcome
 
-    def reminded(self, name: str, reply: Reply) -> None:
-        """A reminder reached `name`: a plain reply that follows is about its first action, and its buttons
-        work."""
+    def reminded(self, name: str, reply: Reply, *, message_id: str) -> None:
+        """A reminder (sent as `message_id`) reached `name`: a plain reply that follows answers it, as a reply
+        in its thread does on Slack and Teams, and its buttons work."""
         talk = self.conversations.setdefault(name.casefold(), _Conversation())
+        talk.reminder, talk.ref = message_id, None
         if reply.buttons:
             talk.buttons = reply.buttons
-            talk.ref = reply.buttons[0].value.partition("|")[0]
 
     def _remember(self, talk: _Conversation, outcome: Outcome) -> None:
         if outcome.ref:
-            talk.ref = outcome.ref
+            talk.ref, talk.reminder = outcome.ref, None
         buttons = outcome.reply.buttons
         if buttons:
             talk.buttons = buttons

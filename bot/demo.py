@@ -3,6 +3,7 @@ clock."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -178,6 +179,7 @@ def _two_months_of_reminders(
     """Every working morning for two months: the scheduler's round, then whatever people reply."""
     console.print(Rule("6. Two months pass in a minute: reminders, replies, an escalation and a check-in"))
     zone = start.tzinfo or UTC
+    numbers = itertools.count(1)
 
     def send(person: Recipient, reply: Reply) -> str:
         console.print(
@@ -186,8 +188,9 @@ def _two_months_of_reminders(
             highlight=False,
             soft_wrap=True,
         )
-        session.reminded(person.name, reply)
-        return f"demo-{person.id}-{clock.now():%Y%m%d}"
+        sent = f"demo-{person.id}-{clock.now():%Y%m%d%H%M%S}-{next(numbers)}"
+        session.reminded(person.name, reply, message_id=sent)
+        return sent
 
     round_ = NudgeRound(database, clock=clock, zone=zone, send=send)  # type: ignore[arg-type]
     day = start.date() + timedelta(days=1)
@@ -196,7 +199,9 @@ def _two_months_of_reminders(
         clock.set(datetime.combine(day, time(9, 31), tzinfo=zone))
         round_()
         for name, text in REPLIES.get(day, []):
-            console.print(f"  @{name}: {text}", markup=False, highlight=False, soft_wrap=True)
+            console.print(
+                f"  {clock.now():%a %-d %b} @{name}: {text}", markup=False, highlight=False, soft_wrap=True
+            )
             session.say(name, text)
         day += timedelta(days=1)
     return clock.now()
@@ -213,7 +218,7 @@ def _in_one_line(reply: Reply) -> str:
         cards = [
             b.text.split(" · ", 1)[0] for b in reply.blocks[1:] if isinstance(b, Heading) and " · " in b.text
         ]
-        return f"{heading} — their actions, with buttons: {', '.join(cards) or 'none open'}"
+        return f"{heading} — with buttons for {', '.join(cards) or 'none open'}"
     if heading.endswith(" is on edibot") and len(reply.blocks) > 1 and isinstance(reply.blocks[1], Text):
         return f"{heading} — {reply.blocks[1].text}"
     parts: list[str] = []

@@ -251,13 +251,17 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
     assert result.returncode == 0, result.stderr
     reminders = result.stdout.split("Two months pass", 1)[1]
     # The first round after the import: one welcome per owner, one summary for the plan admin
-    assert (
-        "Thu 4 Dec 09:31 → Tom Okafor: Welcome to edibot, Tom — their actions, with buttons: NO-2"
-        in reminders
-    )
+    assert "Thu 4 Dec 09:31 → Tom Okafor: Welcome to edibot, Tom — with buttons for NO-2" in reminders
     assert "Thu 4 Dec 09:31 → Priya Shah: Northbridge EDI Plan is on edibot — " in reminders
     assert "Sam Patel: Sam, 1 EDI action needs you — NO-10 monthly check-in" in reminders
-    assert "Amina Khan: Amina, 1 EDI action needs you — NO-9 needs a date" in reminders
+    # A plain reply answers the message it follows, as in a Slack or Teams thread: Amina's welcome asked
+    # for NO-9's date (its only step that day), so her reply dates NO-9, not the first card shown.
+    assert (
+        "Thu 4 Dec @Amina Khan: new date end of February\n"
+        "  edibot: NO-9 is now due 28 February 2026 (“end of February”)." in reminders
+    )
+    # The quarterly NO-3 is due Tuesday 3 February: its 3-days-before step, a Saturday, goes on Monday.
+    assert "Mon 2 Feb 09:31 → Priya Shah: Priya, 1 EDI action needs you — NO-3 due in 1 day" in reminders
     # due Wed 31 Dec; overdue reminders come on the owners' reminder day, Monday
     assert "— NO-2 overdue by 5 days" in reminders and "— NO-2 due in 14 days" in reminders
     # Tom and Dafydd had their overdue reminders on 5 and 12 January and said nothing since
