@@ -56,6 +56,11 @@ class _OneSentenceOnFailure(TyperGroup):
             return super().invoke(ctx)
         except (TyperException, typer.Exit, typer.Abort):
             raise  # typer's own: help, usage errors, exit codes
+        except BrokenPipeError:
+            # `edibot actions | head`: the reader has what it wanted. Quietly, as other command-line tools
+            # stop, with what is still buffered for stdout sent nowhere (Python's own advice for SIGPIPE).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except Exception as error:
             sentence = _one_sentence(error, ctx)
             if sentence is None:
@@ -478,7 +483,11 @@ app.add_typer(people_app, name="people")
 def people_import(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(help="CSV: owner, name, email, timezone, slack_id, teams_id[, admin].")
+        Path,
+        typer.Argument(
+            help="CSV: owner, name, email, timezone, slack_id, teams_id; optionally admin, nation, "
+            "working_days, send_time, quiet_hours, reminder_day."
+        ),
     ],
 ) -> None:
     """Add people and map them to owner roles, one row per person per role; re-running updates them."""
@@ -796,7 +805,7 @@ def run(
         str,
         typer.Option(
             envvar="EDIBOT_HOST",
-            help="With --slack-http: the address to listen on; 0.0.0.0 is every interface (a container's).",
+            help="Over HTTP (--slack-http, --teams): the address to listen on; 0.0.0.0 is every interface.",
         ),
     ] = "127.0.0.1",
     port: Annotated[
@@ -805,7 +814,7 @@ def run(
             min=1,
             max=65535,
             envvar="EDIBOT_PORT",
-            help="With --slack-http: the port (3000); with --teams: 3978; with both, theirs (3000).",
+            help="Over HTTP: the port (--slack-http: 3000; --teams: 3978; both: one port, 3000).",
         ),
     ] = None,
     teams: Annotated[
@@ -1113,7 +1122,9 @@ def slack_new_key() -> None:
     print(new_key())
 
 
-teams_app = typer.Typer(help="Microsoft Teams: the app package to upload.", no_args_is_help=True)
+teams_app = typer.Typer(
+    help="Microsoft Teams: the app package, and matching people to a team's roster.", no_args_is_help=True
+)
 app.add_typer(teams_app, name="teams")
 
 
@@ -1128,6 +1139,12 @@ def teams_package(
     ] = None,
     organisation: Annotated[str, typer.Option(help="Your organisation, as the app's developer.")] = "edibot",
     out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("edibot-teams.zip"),
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Your organisation's privacy notice (https://…), linked from the app.")
+    ] = None,
+    terms_url: Annotated[
+        str | None, typer.Option(help="Your terms of use for staff (https://…), linked from the app.")
+    ] = None,
 ) -> None:
     """Build the Teams app package (manifest and icons) to upload to a team or your org's app catalog."""
     from bot.teams.manifest import PackageError, build_package  # noqa: PLC0415
@@ -1137,10 +1154,23 @@ def teams_package(
     if not chosen:
         raise _fail("--app-id: give the bot's Microsoft App ID, or set EDIBOT_TEAMS_APP_ID.")
     try:
-        written = build_package(app_id=chosen, domain=domain, organisation=organisation, out=out)
+        written = build_package(
+            app_id=chosen,
+            domain=domain,
+            organisation=organisation,
+            out=out,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
+        )
     except PackageError as error:
         raise _fail(str(error)) from None
     print(f"Wrote {written}: upload it in Teams (Apps → Manage your apps → Upload an app).")
+    if privacy_url is None or terms_url is None:
+        # Teams shows both links in the app's About; edibot serves neither page.
+        print(
+            f"Its privacy and terms links point at https://{domain.strip().lower()}/privacy and /terms, "
+            "which edibot does not serve: give your organisation's pages with --privacy-url and --terms-url."
+        )
 
 
 @teams_app.command("match-people")

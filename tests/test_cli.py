@@ -324,3 +324,18 @@ def test_the_environment_wins_over_dotenv_for_run_options(tmp_path: Path) -> Non
 
     assert refused.returncode == 2  # refused for the environment's 70, not the file's 0
     assert "less than or equal to 64" in refused.stderr and "greater than" not in refused.stderr
+
+
+def test_a_reader_that_stops_early_stops_edibot_quietly(tmp_path: Path) -> None:
+    # `edibot … | head`: the reader goes once it has its lines, while edibot is still writing. Five times,
+    # as the moment the pipe closes varies (before the fix, 9 runs in 10 said "Broken pipe").
+    for _ in range(5):
+        piped = subprocess.run(
+            ["bash", "-c", f"'{EDIBOT}' teams --help | head -12 >/dev/null"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert piped.stderr == ""

@@ -16,11 +16,13 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 FILES = Path(__file__).resolve().parent / "appfiles"
 ICONS = {"color.png": (192, 192), "outline.png": (32, 32)}
 SHORT_NAME, FULL_NAME, SHORT_DESCRIPTION, FULL_DESCRIPTION = 30, 100, 80, 4000
 COMMANDS_PER_SCOPE, COMMAND_TITLE, COMMAND_DESCRIPTION = 10, 32, 128
+MAX_URL = 2048
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
 
 
@@ -28,8 +30,16 @@ class PackageError(Exception):
     """A value the package can't be built with; the message says which and why."""
 
 
-def manifest(*, app_id: str, domain: str, organisation: str) -> dict[str, Any]:
-    """The manifest for this bot, checked; PackageError for what Teams would refuse."""
+def manifest(
+    *,
+    app_id: str,
+    domain: str,
+    organisation: str,
+    privacy_url: str | None = None,
+    terms_url: str | None = None,
+) -> dict[str, Any]:
+    """The manifest for this bot, checked; PackageError for what Teams would refuse. The privacy and terms
+    links are the organisation's own pages; without them, https://DOMAIN/privacy and /terms stand in."""
     try:
         app_id = str(uuid.UUID(app_id.strip()))
     except ValueError:
@@ -40,12 +50,32 @@ def manifest(*, app_id: str, domain: str, organisation: str) -> dict[str, Any]:
     host = domain.strip().lower()
     if not _HOST.match(host):
         raise PackageError(f"'{domain}' is not a host name such as edibot.example.org (no https://, no path)")
+    links = {
+        "PRIVACY_URL": _link("--privacy-url", privacy_url) or f"https://{host}/privacy",
+        "TERMS_URL": _link("--terms-url", terms_url) or f"https://{host}/terms",
+    }
     text = (FILES / "manifest.json").read_text(encoding="utf-8")
-    for name, value in (("APP_ID", app_id), ("DOMAIN", host), ("ORGANISATION", organisation.strip())):
+    for name, value in (
+        ("APP_ID", app_id),
+        ("DOMAIN", host),
+        ("ORGANISATION", organisation.strip()),
+        *links.items(),
+    ):
         text = text.replace("{{" + name + "}}", json.dumps(value)[1:-1])
     built: dict[str, Any] = json.loads(text)
     _check(built)
     return built
+
+
+def _link(option: str, url: str | None) -> str | None:
+    """A page's address as Teams takes it: https, a host, at most 2,048 characters."""
+    if url is None:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or len(url) > MAX_URL:
+        raise PackageError(f"{option}: '{url[:80]}' is not an https:// address Teams accepts")
+    return url
 
 
 def _check(built: dict[str, Any]) -> None:
@@ -80,9 +110,19 @@ def icon_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def build_package(*, app_id: str, domain: str, organisation: str, out: Path) -> Path:
+def build_package(
+    *,
+    app_id: str,
+    domain: str,
+    organisation: str,
+    out: Path,
+    privacy_url: str | None = None,
+    terms_url: str | None = None,
+) -> Path:
     """Writes the zip Teams takes (manifest.json and the icons, at its top level) to `out`."""
-    built = manifest(app_id=app_id, domain=domain, organisation=organisation)
+    built = manifest(
+        app_id=app_id, domain=domain, organisation=organisation, privacy_url=privacy_url, terms_url=terms_url
+    )
     icons = {name: (FILES / name).read_bytes() for name in ICONS}
     for name, data in icons.items():
         if icon_size(data) != ICONS[name]:
