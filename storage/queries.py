@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVarTuple
+from typing import Any, NamedTuple, TypeVarTuple
 
 from sqlalchemy import CursorResult, Engine, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -42,10 +42,10 @@ class PlanCounts:
     by_rag: dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class ActionLine:
+class ActionLine(NamedTuple):
     """The columns of an action that its one-line summary reads (handlers.cards.action_line), and whether the
-    person asking said it isn't theirs."""
+    person asking said it isn't theirs. A named tuple, not a frozen dataclass: made from a row in a third of
+    the time (`/edi mine` makes one per open action on every request)."""
 
     id: int
     ref: str
@@ -97,7 +97,7 @@ _OPEN_LINES = (
 def open_lines_of(session: Session, person_id: int) -> list[ActionLine]:
     """A person's open, live actions, soonest due first, undated last, as one-line rows (the same actions
     and order as Store.actions_owned_by)."""
-    return [ActionLine(*row) for row in core_rows(session, _OPEN_LINES, {"person_id": person_id}).all()]
+    return [ActionLine._make(row) for row in core_rows(session, _OPEN_LINES, {"person_id": person_id}).all()]
 
 
 def core_rows(
