@@ -44,8 +44,8 @@ that only acks measures the cost of an answer no implementation can give without
   throughput on one process is about one over the CPU an answer takes), and what the floor needs.
 
 Run with the project's environment: `.venv/bin/python bench/bench_slack.py [--profile]`. `--profile` adds
-cProfile's top functions of edibot's App.dispatch, and of its event loop thread while served. It exits non-zero when a target is missed or any
-answer was wrong.
+cProfile's top functions of edibot's App.dispatch, and of its event loop thread while served. It exits
+non-zero when a target is missed or any answer was wrong.
 """
 
 from __future__ import annotations
