@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, NamedTuple, TypeVarTuple
 
-from sqlalchemy import Engine, and_, bindparam, func, select
+from sqlalchemy import CursorResult, Engine, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -28,6 +29,8 @@ from storage.rules.rag import Rag
 from storage.rules.refs import former_ref
 from storage.rules.status import Status
 
+_Columns = TypeVarTuple("_Columns")
+
 
 @dataclass(frozen=True)
 class PlanCounts:
@@ -39,10 +42,10 @@ class PlanCounts:
     by_rag: dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class ActionLine:
+class ActionLine(NamedTuple):
     """The columns of an action that its one-line summary reads (handlers.cards.action_line), and whether the
-    person asking said it isn't theirs."""
+    person asking said it isn't theirs. A named tuple, not a frozen dataclass: made from a row in a third of
+    the time (`/edi mine` makes one per open action on every request)."""
 
     id: int
     ref: str
@@ -94,7 +97,19 @@ _OPEN_LINES = (
 def open_lines_of(session: Session, person_id: int) -> list[ActionLine]:
     """A person's open, live actions, soonest due first, undated last, as one-line rows (the same actions
     and order as Store.actions_owned_by)."""
-    return [ActionLine(*row) for row in session.execute(_OPEN_LINES, {"person_id": person_id})]
+    return [ActionLine._make(row) for row in core_rows(session, _OPEN_LINES, {"person_id": person_id}).all()]
+
+
+def core_rows(
+    session: Session, statement: Select[*_Columns], parameters: dict[str, Any]
+) -> CursorResult[*_Columns]:
+    """A read that wants columns, not ORM objects, run on the session's connection: the ORM's execution layer
+    (its compile state, loading context and result wrapping, about a quarter of a small query's CPU) is
+    skipped. Pending changes are flushed first, as the ORM's autoflush would, so the read sees the
+    transaction's own writes. Take many rows with `.all()` (one fetchall), not by iterating (a fetchone
+    each)."""
+    session.flush()
+    return session.connection().execute(statement, parameters)
 
 
 def plan_admins(session: Session, *, but: int | None = None) -> Sequence[Person]:

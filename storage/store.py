@@ -32,6 +32,7 @@ from storage.queries import (
     action_by_ref,
     actions_by_plan_ref,
     actions_matching,
+    core_rows,
     history_of,
     open_lines_of,
     plan_admins,
@@ -609,7 +610,9 @@ class Store:
         queue_once(self.session, key=key, person_id=person_id, send_at=at, now=at, reply=reply)
 
     def delivery_seen(self, key: str) -> bool:
-        return self.session.scalar(_DELIVERY_SEEN, {"key": key}) is not None
+        """Whether a delivery (or a signed request) was handled before: asked at the start of every input, so
+        on the connection rather than through the ORM (queries.core_rows)."""
+        return core_rows(self.session, _DELIVERY_SEEN, {"key": key}).first() is not None
 
     def remember_delivery(self, key: str, *, at: datetime) -> None:
         """Remembers a delivery handled at `at`, and forgets those older than DELIVERIES_KEPT."""

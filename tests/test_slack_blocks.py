@@ -7,13 +7,18 @@ message model directly, translates it, and has the Slack stand-in's independent 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.slack.blocks import (
     ELLIPSIS,
     blocks_for,
+    cut,
+    escape,
     form_errors,
     handler_action,
     home_view,
@@ -245,6 +250,34 @@ def test_escaping_never_pushes_a_section_over_the_limit_nor_splits_an_entity() -
     slack_accepts(blocks)
     assert [len(b["text"]["text"]) for b in blocks] == [3000, 2000]
     assert all(b["text"]["text"].count("&amp;") * 5 == len(b["text"]["text"]) for b in blocks)
+
+
+# Text heavy in what counts more than one once sent: "&" (5 as "&amp;"), "<" and ">" (4), emoji (2 in UTF-16).
+_DENSE = st.text(alphabet=st.sampled_from(list("ab \n&<>é•😀🔴")), max_size=80)
+
+
+@given(text=_DENSE, limit=st.integers(min_value=1, max_value=90), mrkdwn=st.booleans())
+def test_a_cut_text_keeps_the_longest_beginning_that_fits_and_never_splits_an_entity(
+    text: str, limit: int, mrkdwn: bool
+) -> None:
+    said = cut(text, limit, mrkdwn=mrkdwn)
+
+    assert measure(said) <= limit
+    if measure(text, mrkdwn=mrkdwn) <= limit:
+        assert said == (escape(text) if mrkdwn else text)
+    else:  # as many characters as fit beside the "…", by Slack's count once escaped: one more would not
+        kept = max(n for n in range(len(text) + 1) if measure(text[:n], mrkdwn=mrkdwn) <= limit - 1)
+        assert said == (escape(text[:kept]) if mrkdwn else text[:kept]).rstrip() + ELLIPSIS
+
+
+@given(text=_DENSE.map(lambda text: text * 60))
+def test_sections_of_dense_text_each_fit_split_no_entity_and_lose_nothing(text: str) -> None:
+    blocks = blocks_for(Reply([Text(text)]))
+
+    slack_accepts(blocks)
+    said = [b["text"]["text"] for b in blocks]
+    assert all("&" not in re.sub("&(amp|lt|gt);", "", piece) for piece in said)
+    assert "".join("".join(said).split()) == "".join(escape(text).split())  # only breaks between pieces go
 
 
 def test_more_than_10_fields_go_into_several_sections_and_long_values_are_cut() -> None:

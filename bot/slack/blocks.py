@@ -41,6 +41,7 @@ is shown, never broadcast. Our model's own markup (`*bold*`, `code`) is Slack's,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,20 +95,31 @@ def _width(text: str, *, mrkdwn: bool) -> int:
 
 # The most one character can count once sent: "&" escaped is "&amp;" (5); an astral character is 2.
 _WIDEST = 5
+# The characters that count more than one once sent, and by how much more: mrkdwn's escaped three, and any
+# character outside the Basic Multilingual Plane (two UTF-16 code units).
+_WIDER_MRKDWN = re.compile("[&<>\U00010000-\U0010ffff]")
+_WIDER_PLAIN = re.compile("[\U00010000-\U0010ffff]")
+_EXTRA = {"&": 4, "<": 3, ">": 3}
 
 
 def _fitting(text: str, limit: int, *, mrkdwn: bool) -> int:
-    """The longest prefix of `text` (in characters) that counts at most `limit` once sent."""
-    if len(text) * _WIDEST <= limit or _width(text, mrkdwn=mrkdwn) <= limit:
+    """The longest prefix of `text` (in characters) that counts at most `limit` once sent.
+
+    One scan for the few characters that count more than one: a prefix of n characters counts n plus their
+    extra, so the prefix ends at the first such character that would not fit, or where the limit does.
+    """
+    if len(text) * _WIDEST <= limit:
         return len(text)
-    low, high = 0, len(text)  # prefix widths only grow, so bisect on the prefix length
-    while low < high:
-        middle = (low + high + 1) // 2
-        if _width(text[:middle], mrkdwn=mrkdwn) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    extra = 0  # what the wider characters before this point add to their count of one each
+    for wider in (_WIDER_MRKDWN if mrkdwn else _WIDER_PLAIN).finditer(text):
+        at = wider.start()
+        if at + extra >= limit:  # the limit falls before this character
+            return limit - extra
+        more = _EXTRA.get(wider.group(), 1)
+        if at + extra + 1 + more > limit:  # this character would not fit whole: the prefix ends before it
+            return at
+        extra += more
+    return min(len(text), limit - extra)
 
 
 def measure(text: str, *, mrkdwn: bool = False) -> int:
