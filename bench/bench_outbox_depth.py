@@ -11,7 +11,8 @@ so what a claim must find is those heads, however many messages wait behind them
    moment. Each is a note with its own text (rendered without reading any action: the outbox's own cost).
 2. At 1,000, 10,000, 100,000 and 500,000 pending messages (grown by adding messages in the same pattern), a
    claim of 50 (`outbox.claim_due`, as delivery makes it; `schedules.runner.BATCH`) is timed: the median of
-   7 after a warm-up, each claim rolled back so every repeat does the same work.
+   11 samples of 10 claims (per claim) after a warm-up of three claims and a delivery, each claim rolled back
+   so every repeat does the same work.
 3. Delivery throughput at each depth: `schedules.delivery.deliver` rounds of 50 with a sender that answers
    at once (no HTTP: what is measured is edibot's own work per message, claim, render, begin_try, mark
    sent); the messages it sent are put back as they were afterwards, so the depth stays as it was.
@@ -58,7 +59,8 @@ DEPTHS = (1_000, 10_000, 100_000, 500_000)
 PEOPLE = 1_000
 CHANNELS = 20
 CONVERSATIONS = PEOPLE + CHANNELS
-REPEATS = 7
+REPEATS = 11  # samples, each of CLAIMS claims: the median sample, per claim
+CLAIMS = 10
 DELIVERY_ROUNDS = 10  # deliver() calls of BATCH messages timed at each depth
 GROWTH_LIMIT = 1.5  # the 500,000-message claim may take at most this many times the 1,000-message one
 BEGAN = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # the backlog's first message was due then
@@ -141,6 +143,12 @@ def claim_once(database: Database) -> int:
     return len(claims)
 
 
+def claims_of(database: Database) -> None:
+    """CLAIMS claims in a row: one sample (a claim alone is a few milliseconds, near the noise)."""
+    for _ in range(CLAIMS):
+        claim_once(database)
+
+
 def deliver_rounds(database: Database) -> int:
     """DELIVERY_ROUNDS deliveries of BATCH; how many were sent."""
     send = AtOnce()
@@ -176,7 +184,6 @@ def explain_claim(database: Database) -> None:
             if statement.lstrip().upper().startswith("SELECT") and "outbox" in statement:
                 captured.append((statement, parameters))
 
-
         event.listen(database.engine, "before_cursor_execute", capture)
         try:
             outbox.claim_due(session, now=NOW, lease_until=NOW + timedelta(minutes=2), limit=BATCH)
@@ -197,7 +204,7 @@ def explain_claim(database: Database) -> None:
 def depth_part(url: str, label: str, *, explain: bool) -> bool:
     short = label.split(" ", maxsplit=1)[0]
     in_process = url.startswith("sqlite")
-    measure = "CPU, median of 7" if in_process else "wall clock, median of 7"
+    measure = "CPU, median of 11×10" if in_process else "wall clock, median of 11×10"
     database = Database.open(url)
     claims: dict[int, float] = {}
     try:
@@ -205,8 +212,8 @@ def depth_part(url: str, label: str, *, explain: bool) -> bool:
         have = 0
         print(f"-- the outbox claim as the backlog deepens, {label}")
         print(
-            f"   {PEOPLE:,} people and {CHANNELS} channels; message i to conversation i mod {CONVERSATIONS:,}, "
-            f"due hour by hour; a claim takes {BATCH} (the first of {BATCH} conversations)"
+            f"   {PEOPLE:,} people and {CHANNELS} channels; message i to conversation i mod "
+            f"{CONVERSATIONS:,}, due hour by hour; a claim takes {BATCH} (the first of {BATCH} conversations)"
         )
         for depth in DEPTHS:
             took = grow(database, people, have=have, to=depth)
@@ -216,10 +223,14 @@ def depth_part(url: str, label: str, *, explain: bool) -> bool:
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
                 )
             assert pending == depth, (pending, depth)
-            claim_once(database)  # warm-up
-            runs = [timed(lambda: claim_once(database), in_process=in_process) for _ in range(REPEATS)]
+            for _ in range(3):  # warm-up: the statements compiled and cached, the pages read once
+                claim_once(database)
+            deliver(database, now=NOW, zone=ZONE, send=AtOnce(), limit=BATCH)
+            put_back(database)
+            runs = [
+                timed(lambda: claims_of(database), in_process=in_process) / CLAIMS for _ in range(REPEATS)
+            ]
             claims[depth] = statistics.median(runs)
-            cpu = 0.0
             wall = time.perf_counter()
             started_cpu = time.process_time()
             sent = deliver_rounds(database)

@@ -328,7 +328,14 @@ class OutboxMessage(Base):
     id."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_send_at", "status", "send_at"),)
+    __table_args__ = (
+        # The claim walks the due messages soonest first, ties by id (outbox.claim_due), and stops at its
+        # limit.
+        Index("ix_outbox_status_send_at_id", "status", "send_at", "id"),
+        # Whether an earlier message of the same person or channel is still to go: one probe per candidate
+        # (outbox._first_in_conversation), however deep the backlog.
+        Index("ix_outbox_conversation", "status", "person_id", "channel", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n, or #channel:date:n
