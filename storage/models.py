@@ -351,9 +351,8 @@ class OutboxMessage(Base):
     # isn't one.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Set (in its own commit) just before a try hands the message to the platform, cleared by the try's
-    # outcome: still set when the message is claimed again, that try died mid-send and the platform may have
-    # it.
+    # Set (committed) just before a try hands the message to the platform, cleared by the try's outcome:
+    # still set when the message is claimed again, that try died mid-send and the platform may have it.
     tried_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     platform: Mapped[str | None] = mapped_column(String(20))

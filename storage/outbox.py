@@ -383,11 +383,21 @@ def held(session: Session, message_id: int, *, attempt: int) -> OutboxMessage | 
 def begin_try(session: Session | Connection, message_id: int, *, attempt: int, at: datetime) -> None:
     """This try is about to hand the message to the platform: committed before it does, so that a worker
     killed before the outcome is recorded leaves a mark on exactly the messages the platform may have taken
-    (see Claim.interrupted). Every outcome below clears it."""
+    (see Claim.interrupted). Every outcome below clears it. Its own commit, or the previous message's
+    (schedules.delivery: when that one is marked sent and nothing but this post comes between)."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
         .values(tried_at=at)
+    )
+
+
+def end_try(session: Session, message_id: int, *, attempt: int) -> None:
+    """A try begun and then not made (edibot is stopping): the message was never handed over."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempt)
+        .values(tried_at=None)
     )
 
 
