@@ -334,13 +334,15 @@ def _first_in_conversation(now: datetime) -> tuple[ColumnElement[bool], ColumnEl
     first (ix_outbox_status_send_at_id) and stops at `limit`, and each candidate's question is one probe of
     ix_outbox_conversation (status, person_id, channel, id) that stops at the first earlier message it finds
     — so a claim costs the same with 1,000 messages pending as with 500,000 (bench/bench_outbox_depth.py).
+    The walk passes over (one probe each) the due messages held back behind a first message that a retry
+    moved later: as many as wait behind it, not the whole outbox.
     The candidate is counted itself (it is due), so "no earlier one counts" is exactly "it is the first that
     counts". A message goes to a person (channel NULL) or to a channel (person NULL), never both (every
     writer of the outbox: schedules.batching, queue_once, digests, the calendar, feedback): one of the two
     probes is the candidate's conversation, the other compares with NULL and finds nothing. Aliases: the
     enclosing claim reads the same table.
     """
-    by_person, by_channel = _BY_PERSON, _BY_CHANNEL
+    by_person, by_channel = _BY_PERSON, _BY_CHANNEL  # made once, below
     return (
         ~exists().where(
             by_person.status == "pending",
