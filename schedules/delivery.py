@@ -151,10 +151,13 @@ def _send_claimed(
     claimed = [claim.id for claim in claims]
     in_doubt = {claim.id for claim in claims if claim.in_doubt}
     interrupted = {claim.id for claim in claims if claim.interrupted}
-    for position, ready in _prepared(database, claimed, now=now, zone=zone):
+    begun: int | None = None  # the message whose try was begun in the commit of the one before it (below)
+    for position, ready, following in _prepared(database, claimed, now=now, zone=zone):
         message_id, to, attempt, reply = ready.message_id, ready.to, ready.attempt, ready.reply
         if stopping is not None and stopping():
             with database.session() as session:
+                if begun == message_id:  # it was never handed over: not in doubt for whoever takes it
+                    outbox.end_try(session, message_id, attempt=attempt)
                 outbox.hand_back(session, claimed[position:], lease_until=ours)
             report.handed_back = len(claimed) - position
             log.info("stopping: %d claimed messages handed back unsent", report.handed_back)
@@ -169,8 +172,9 @@ def _send_claimed(
                     platform_id,
                 )
             else:
-                with database.engine.begin() as connection:  # one UPDATE: no ORM session needed
-                    outbox.begin_try(connection, message_id, attempt=attempt, at=now)
+                if begun != message_id:
+                    with database.engine.begin() as connection:  # one UPDATE: no ORM session needed
+                        outbox.begin_try(connection, message_id, attempt=attempt, at=now)
                 if message_id in interrupted and not isinstance(send, KeyedSender):
                     reply = _said_again(reply)
                     report.marked_again += 1
@@ -219,8 +223,16 @@ def _send_claimed(
             else:
                 tell_admins_once(database, to, reason=str(error), now=now, zone=zone)
             continue
+        # The next message's try begins in this one's commit when nothing but the post comes between: it is
+        # rendered already (the same few) and not in doubt (no look on the platform first). One commit a
+        # message instead of two, and the mark still lies on exactly the message being handed over.
+        begun = (
+            following.message_id if following is not None and following.message_id not in in_doubt else None
+        )
         with database.session() as session:
             outbox.mark_sent(session, message_id, attempt=attempt, at=now, platform_message_id=platform_id)
+            if following is not None and begun is not None:
+                outbox.begin_try(session, begun, attempt=following.attempt, at=now)
         report.sent += 1
     return True
 
@@ -334,14 +346,15 @@ class _Ready(NamedTuple):
 
 def _prepared(
     database: Database, claimed: list[int], *, now: datetime, zone: ZoneInfo
-) -> Iterable[tuple[int, _Ready]]:
-    """Each claimed message with its position, rendered a few at a time."""
+) -> Iterable[tuple[int, _Ready, _Ready | None]]:
+    """Each claimed message with its position, rendered a few at a time, and the message after it when that
+    one is rendered already (None at the end of each few)."""
     today = now.astimezone(zone).date()
     for start in range(0, len(claimed), _PREPARE_AHEAD):
         with database.session() as session:
             batch = _prepare(session, claimed[start : start + _PREPARE_AHEAD], today=today, zone=zone)
         for offset, ready in enumerate(batch):
-            yield start + offset, ready
+            yield start + offset, ready, (batch[offset + 1] if offset + 1 < len(batch) else None)
 
 
 def _prepare(session: Session, message_ids: list[int], *, today: date, zone: ZoneInfo) -> list[_Ready]:

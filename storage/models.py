@@ -328,7 +328,14 @@ class OutboxMessage(Base):
     id."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_send_at", "status", "send_at"),)
+    __table_args__ = (
+        # The claim walks the due messages soonest first, ties by id (outbox.claim_due), and stops at its
+        # limit.
+        Index("ix_outbox_status_send_at_id", "status", "send_at", "id"),
+        # Whether an earlier message of the same person or channel is still to go: one probe per candidate
+        # (outbox._first_in_conversation), however deep the backlog.
+        Index("ix_outbox_conversation", "status", "person_id", "channel", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # person:local-date:n, or #channel:date:n
@@ -344,9 +351,8 @@ class OutboxMessage(Base):
     # isn't one.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Set (in its own commit) just before a try hands the message to the platform, cleared by the try's
-    # outcome: still set when the message is claimed again, that try died mid-send and the platform may have
-    # it.
+    # Set (committed) just before a try hands the message to the platform, cleared by the try's outcome:
+    # still set when the message is claimed again, that try died mid-send and the platform may have it.
     tried_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     platform: Mapped[str | None] = mapped_column(String(20))

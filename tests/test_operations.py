@@ -276,6 +276,7 @@ def test_on_sigterm_mid_delivery_edibot_stops_within_ten_seconds_and_after_a_res
     assert stopped_in < 10
     assert 5 <= sum(row.status == "sent" for row in stopped) < 50  # stopped mid-delivery
     assert all(row.lease_until is None for row in stopped)  # claimed and unsent: handed back, not left leased
+    assert all(row.tried_at is None for row in stopped)  # none left looking as if it might have been posted
     rows = outbox(store)
     assert len(rows) == 50
     assert keys == {row.key: 1 for row in rows}  # each exactly once
