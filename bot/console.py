@@ -217,13 +217,16 @@ class ConsoleSession:
         self._show(outcome)
         return outcome
 
-    def reminded(self, name: str, reply: Reply, *, message_id: str) -> None:
-        """A reminder (sent as `message_id`) reached `name`: a plain reply that follows answers it, as a reply
-        in its thread does on Slack and Teams, and its buttons work."""
+    def reminded(self, name: str, reply: Reply, *, message_id: str | None = None) -> None:
+        """A message with buttons reached `name`, and its buttons work. A reminder (sent as `message_id`) takes
+        a plain reply that follows, as a reply in its thread does on Slack and Teams; another message (a
+        channel post) makes its first action the one being discussed."""
         talk = self.conversations.setdefault(name.casefold(), _Conversation())
         talk.reminder, talk.ref = message_id, None
         if reply.buttons:
             talk.buttons = reply.buttons
+            if message_id is None:
+                talk.ref = reply.buttons[0].value.partition("|")[0]
 
     def _remember(self, talk: _Conversation, outcome: Outcome) -> None:
         if outcome.ref:
