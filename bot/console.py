@@ -218,9 +218,9 @@ class ConsoleSession:
         return outcome
 
     def reminded(self, name: str, reply: Reply, *, message_id: str | None = None) -> None:
-        """A message with buttons reached `name`, and its buttons work. A reminder (sent as `message_id`) takes
-        a plain reply that follows, as a reply in its thread does on Slack and Teams; another message (a
-        channel post) makes its first action the one being discussed."""
+        """A message with buttons reached `name`, and its buttons work. A reminder (sent as `message_id`)
+        takes a plain reply that follows, as a reply in its thread does on Slack and Teams; another message
+        (a channel post) makes its first action the one being discussed."""
         talk = self.conversations.setdefault(name.casefold(), _Conversation())
         talk.reminder, talk.ref = message_id, None
         if reply.buttons:
