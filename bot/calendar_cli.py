@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.cli import Context
 
 calendar_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="The diversity calendar: list observances, export them as .ics, import your own dates.",
     no_args_is_help=True,
 )

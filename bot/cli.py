@@ -135,6 +135,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 app = typer.Typer(
     name="edibot",
+    rich_markup_mode="markdown",
     help="edibot runs an Equality, Diversity & Inclusion action plan: import it, then track it.",
     no_args_is_help=True,
     add_completion=False,
@@ -475,7 +476,11 @@ app.command("restore")(restore)
 app.add_typer(feedback_app, name="feedback")
 app.command("report")(report_command)
 
-people_app = typer.Typer(help="The people directory: who answers for which owner role.", no_args_is_help=True)
+people_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="The people directory: who answers for which owner role.",
+    no_args_is_help=True,
+)
 app.add_typer(people_app, name="people")
 
 
@@ -564,7 +569,9 @@ def people_list(
         out.print(table)
 
 
-plan_app = typer.Typer(help="One plan as a whole: rename it, or archive it.", no_args_is_help=True)
+plan_app = typer.Typer(
+    rich_markup_mode="markdown", help="One plan as a whole: rename it, or archive it.", no_args_is_help=True
+)
 app.add_typer(plan_app, name="plan")
 
 
@@ -696,7 +703,9 @@ def interactive(session: ConsoleSession, name: str, *, clock: FakeClock) -> None
             session.say(name, line)
 
 
-nudges_app = typer.Typer(help="Reminders: see what would be sent, and when.", no_args_is_help=True)
+nudges_app = typer.Typer(
+    rich_markup_mode="markdown", help="Reminders: see what would be sent, and when.", no_args_is_help=True
+)
 app.add_typer(nudges_app, name="nudges")
 
 
@@ -743,7 +752,11 @@ def nudges_preview(
     out.print(table)
 
 
-digest_app = typer.Typer(help="Channels' weekly digests: see what one would post.", no_args_is_help=True)
+digest_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Channels' weekly digests: see what one would post.",
+    no_args_is_help=True,
+)
 app.add_typer(digest_app, name="digest")
 
 
@@ -1065,7 +1078,9 @@ def demo(
 
 
 slack_app = typer.Typer(
-    help="Slack: the app manifest, and matching the people directory to Slack.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Slack: the app manifest, and matching the people directory to Slack.",
+    no_args_is_help=True,
 )
 app.add_typer(slack_app, name="slack")
 
@@ -1123,7 +1138,9 @@ def slack_new_key() -> None:
 
 
 teams_app = typer.Typer(
-    help="Microsoft Teams: the app package, and matching people to a team's roster.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Microsoft Teams: the app package, and matching people to a team's roster.",
+    no_args_is_help=True,
 )
 app.add_typer(teams_app, name="teams")
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from storage.models import Feedback, Person
 
 feedback_app = typer.Typer(
-    help="Anonymous staff feedback: set it up, and export it for the responders.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Anonymous staff feedback: set it up, and export it for the responders.",
+    no_args_is_help=True,
 )
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); such a cell is
