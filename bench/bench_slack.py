@@ -455,19 +455,15 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def my_open_actions(connection: sqlite3.Connection, user_id: str, today: date) -> dict[str, Any]:
-    """The floor's whole job for `/edi mine`: two SELECTs on the store's SQLite file with the standard
-    library's driver, the lines worded by edibot's own wording (handlers.cards.action_line, storage.rules'
-    overdue rule) and the reply rendered by edibot's own Block Kit renderer (bot.slack.blocks.message_for).
-    No command layer, no ORM, no session, no bookkeeping: what any implementation must do for this answer.
-    The bench checks once that it answers exactly what edibot answers (blocks and text)."""
-    found = connection.execute(_WHO, (user_id,)).fetchone()
-    if found is None:
-        return {"text": "I don't know you yet."}
+def open_actions_reply(connection: sqlite3.Connection, person_id: int, today: date) -> Reply:
+    """The floor's job for `/edi mine` once it knows who asks, on any platform: one SELECT on the store's
+    SQLite file with the standard library's driver, the lines worded by edibot's own wording
+    (handlers.cards.action_line, storage.rules' overdue rule). No command layer, no ORM, no session, no
+    bookkeeping: what any implementation must do for this answer."""
     lines = [
         Line(ref, title, text, kind, _day(start), _day(due), recurrence, rag, status)
         for ref, title, text, kind, start, due, recurrence, rag, status, declined in connection.execute(
-            _OPEN_ACTIONS, {"person": found[0]}
+            _OPEN_ACTIONS, {"person": person_id}
         )
         if not declined  # none in the bench world; edibot's line naming them is left out
     ]
@@ -479,7 +475,17 @@ def my_open_actions(connection: sqlite3.Connection, user_id: str, today: date) -
     if len(lines) > LIST_LIMIT:
         more = len(lines) - LIST_LIMIT
         reply.add(Context(f"…and {more} more. Narrow it with plan:, theme:, owner: or due:."))
-    return message_for(reply)
+    return reply
+
+
+def my_open_actions(connection: sqlite3.Connection, user_id: str, today: date) -> dict[str, Any]:
+    """The floor's whole job for `/edi mine` on Slack: who the Slack user is (a second SELECT), their open
+    actions (open_actions_reply), rendered by edibot's own Block Kit renderer (bot.slack.blocks.message_for).
+    The bench checks once that it answers exactly what edibot answers (blocks and text)."""
+    found = connection.execute(_WHO, (user_id,)).fetchone()
+    if found is None:
+        return {"text": "I don't know you yet."}
+    return message_for(open_actions_reply(connection, found[0], today))
 
 
 def floor_server(api: SlackStandIn, store_file: Path) -> uvicorn.Server:
