@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,10 +120,8 @@ from handlers.messages import Context, Heading, Reply, Text  # noqa: E402
 from handlers.registry import command_layer  # noqa: E402
 from storage.db import Database, sqlite_path, sqlite_url  # noqa: E402
 from storage.models import Action  # noqa: E402
-from storage.rules.deadlines import DeadlineKind  # noqa: E402
+from storage.queries import ActionLine  # noqa: E402
 from storage.rules.overdue import action_overdue  # noqa: E402
-from storage.rules.rag import Rag  # noqa: E402
-from storage.rules.status import Status  # noqa: E402
 from storage.store import Store  # noqa: E402
 from tests.slack_standin import TEAM_ID, SlackStandIn, payload  # noqa: E402
 
@@ -426,7 +424,7 @@ def sync_anchor_server(api: SlackStandIn) -> uvicorn.Server:
 # mine"), soonest due first, undated last.
 _WHO = "SELECT id FROM people WHERE slack_id = ?"
 _OPEN_ACTIONS = """
-SELECT a.ref, a.title, a.deadline_text, a.deadline_kind, a.start_date, a.due_date, a.recurrence, a.rag,
+SELECT a.id, a.ref, a.title, a.deadline_text, a.deadline_kind, a.start_date, a.due_date, a.recurrence, a.rag,
        a.status, d.person_id IS NOT NULL
 FROM actions AS a
 LEFT JOIN action_declines AS d ON d.action_id = a.id AND d.person_id = :person
@@ -435,20 +433,6 @@ WHERE a.id IN (SELECT ao.action_id FROM action_owners AS ao
   AND a.archived = 0 AND a.status != 'done'
 ORDER BY a.due_date IS NULL, a.due_date, a.ref
 """
-
-
-class Line(NamedTuple):
-    """One open action as its line reads it (handlers.cards.Listed)."""
-
-    ref: str
-    title: str
-    deadline_text: str | None
-    deadline_kind: DeadlineKind
-    start_date: date | None
-    due_date: date | None
-    recurrence: str | None
-    rag: Rag | None
-    status: Status
 
 
 def _day(text: str | None) -> date | None:
@@ -461,8 +445,8 @@ def open_actions_reply(connection: sqlite3.Connection, person_id: int, today: da
     (handlers.cards.action_line, storage.rules' overdue rule). No command layer, no ORM, no session, no
     bookkeeping: what any implementation must do for this answer."""
     lines = [
-        Line(ref, title, text, kind, _day(start), _day(due), recurrence, rag, status)
-        for ref, title, text, kind, start, due, recurrence, rag, status, declined in connection.execute(
+        ActionLine(id_, ref, title, text, kind, _day(start), _day(due), recurrence, rag, status, False)
+        for id_, ref, title, text, kind, start, due, recurrence, rag, status, declined in connection.execute(
             _OPEN_ACTIONS, {"person": person_id}
         )
         if not declined  # none in the bench world; edibot's line naming them is left out
