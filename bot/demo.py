@@ -11,12 +11,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from bot.console import ConsoleSession, FakeClock, run_script
+from bot.console import ConsoleSession, FakeClock, render, run_script
 from bot.render import print_action, print_history, print_import
 from handlers.messages import Context, Fields, Heading, Reply, Text
 from handlers.registry import command_layer
 from schedules.runner import NudgeRound, outbox_now
-from schedules.sending import Recipient
+from schedules.sending import Channel, Recipient
 from storage.db import MARKER, Database, sqlite_url, why_unusable
 from storage.importing.service import import_plan
 from storage.people import import_people
@@ -176,23 +176,26 @@ REPLIES: dict[date, list[tuple[str, str]]] = {
 def _two_months_of_reminders(
     database: Database, session: ConsoleSession, *, clock: FakeClock, start: datetime, console: Console
 ) -> datetime:
-    """Every working morning for two months: the scheduler's round, then whatever people reply."""
-    console.print(Rule("6. Two months pass in a minute: reminders, replies, an escalation and a check-in"))
+    """Every working morning for two months: the scheduler's round, then whatever people reply; the working
+    group's channel gets the plan's weekly digest."""
+    console.print(
+        Rule("6. Two months pass in a minute: reminders, replies, an escalation, a check-in and digests")
+    )
     zone = start.tzinfo or UTC
-    numbers = itertools.count(1)
-
-    def send(person: Recipient, reply: Reply) -> str:
-        console.print(
-            f"  {clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-        sent = f"demo-{person.id}-{clock.now():%Y%m%d%H%M%S}-{next(numbers)}"
-        session.reminded(person.name, reply, message_id=sent)
-        return sent
-
-    round_ = NudgeRound(database, clock=clock, zone=zone, send=send)  # type: ignore[arg-type]
+    clock.set(start)
+    console.print(
+        f"  {start:%a %-d %b} @Priya Shah: {DIGEST_SUBSCRIPTION}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    session.say("Priya Shah", DIGEST_SUBSCRIPTION)
+    round_ = NudgeRound(
+        database,
+        clock=clock,
+        zone=zone,  # type: ignore[arg-type]  # the demo's clock is in Europe/London, a ZoneInfo
+        send=_DemoSender(session, clock=clock, console=console),
+    )
     day = start.date() + timedelta(days=1)
     end = day + timedelta(days=60)
     while day <= end:
@@ -205,6 +208,37 @@ def _two_months_of_reminders(
             session.say(name, text)
         day += timedelta(days=1)
     return clock.now()
+
+
+DIGEST_SUBSCRIPTION = "/edi digest subscribe #edi-working-group plan:Northbridge"
+
+
+class _DemoSender:
+    """The console's platform: each reminder as one line (the person can reply to it, as in a thread), and
+    the channel's digest as the working group reads it, the first in full."""
+
+    def __init__(self, session: ConsoleSession, *, clock: FakeClock, console: Console) -> None:
+        self.session, self.clock, self.console = session, clock, console
+        self.numbers = itertools.count(1)
+        self.digests = 0
+
+    def _said(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def __call__(self, person: Recipient, reply: Reply) -> str:
+        self._said(f"  {self.clock.now():%a %-d %b %H:%M} → {person.name}: {_in_one_line(reply)}")
+        sent = f"demo-{person.id}-{self.clock.now():%Y%m%d%H%M%S}-{next(self.numbers)}"
+        self.session.reminded(person.name, reply, message_id=sent)
+        return sent
+
+    def to_channel(self, channel: Channel, reply: Reply) -> str:
+        self.digests += 1
+        heading = reply.blocks[0].text if reply.blocks and isinstance(reply.blocks[0], Heading) else "a post"
+        self._said(f"  {self.clock.now():%a %-d %b %H:%M} → {channel.name}: {heading}")
+        if self.digests == 1:  # the first in full, as the working group reads it
+            for line in render(reply):
+                self._said(f"      {line}")
+        return f"demo-{channel.id}-{self.clock.now():%Y%m%d%H%M%S}-{next(self.numbers)}"
 
 
 def _in_one_line(reply: Reply) -> str:

@@ -270,6 +270,11 @@ def test_the_demo_shows_why_each_reminder_goes_and_what_an_escalation_says(tmp_p
         "“objectives go to SMT in January”" in reminders
     )
     assert "admin note: 5 owner roles have nobody to remind\n" in reminders
+    # The working group's channel gets the weekly digest through the outbox, the first in full
+    assert "@Priya Shah: /edi digest subscribe #edi-working-group plan:Northbridge" in reminders
+    assert "→ #edi-working-group: Weekly digest · Northbridge EDI Plan · week of 4 Dec 2025" in reminders
+    assert "*Overdue, oldest first (1)*" in reminders
+    assert "Mon 26 Jan 09:31 → #edi-working-group: Weekly digest" in reminders  # and every Monday
 
 
 def _connections_to(url: str) -> int:
