@@ -16,8 +16,9 @@ so what a claim must find is those heads, however many messages wait behind them
 3. Delivery throughput at each depth: `schedules.delivery.deliver` rounds of 50 with a sender that answers
    at once (no HTTP: what is measured is edibot's own work per message, claim, render, begin_try, mark
    sent); the messages it sent are put back as they were afterwards, so the depth stays as it was. Also
-   reported: what a 429 costs at that depth besides (delivery's pause moves every pending message due
-   before the wait's end to it, outbox.hold_pending_until; one run, rolled back).
+   reported: what a 429 costs at that depth besides (delivery's pause, outbox.pause: one row written
+   whatever the depth; until 0022 it moved every pending message due before the wait's end to it; one run,
+   rolled back).
 
 Verdict: PASS when the 500,000-message claim takes at most GROWTH_LIMIT (1.5×) the 1,000-message one, by
 the CPU time of this process on SQLite (the database works in it) and by the wall-clock time on PostgreSQL
@@ -189,10 +190,10 @@ def put_back(database: Database) -> None:
 
 
 def pause_once(database: Database) -> None:
-    """What a 429 costs the outbox besides the claim: every pending message due before the wait's end moves to
-    it (outbox.hold_pending_until, as delivery's pause does), rolled back."""
+    """What a 429 costs the outbox besides the claim: the pause is written (outbox.pause, as delivery's pause
+    does), rolled back."""
     with Session(database.engine) as session:
-        outbox.hold_pending_until(session, NOW + timedelta(seconds=30))
+        outbox.pause(session, NOW + timedelta(seconds=30))
         session.rollback()
 
 
@@ -285,7 +286,7 @@ def depth_part(url: str, label: str, *, explain: bool) -> bool:
             paused = timed(lambda: pause_once(database), in_process=in_process)
             by = "CPU" if in_process else "wall clock"
             print(
-                f"   {'':7} a 429's pause (every pending message moved to the wait's end, one statement): "
+                f"   {'':7} a 429's pause (delivery paused until the wait's end, one row): "
                 f"{paused * 1000:8.1f} ms ({by}, one run; reported)"
             )
             record(

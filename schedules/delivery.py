@@ -308,14 +308,14 @@ def _pause(
 ) -> None:
     """The platform said "wait until `until`": not a failure of this message, and no message goes before then.
 
-    Every pending message due before `until` moves to `until` (one statement), so neither the rest of this
-    round nor another worker or replica keeps knocking; the ones this round claimed but did not try are
+    Delivery is paused until then (outbox.pause: one row, only ever moved later), so neither the rest of
+    this round nor another worker or replica keeps knocking; the ones this round claimed but did not try are
     handed back. Their `attempts` (the fencing token) stays bumped, so a worker that still held an older
     lease on one of them cannot mark it.
     """
     with database.session() as session:
         outbox.postpone(session, message_id, attempt=attempt, until=until, reason=reason)
-        outbox.hold_pending_until(session, until)
+        outbox.pause(session, until)
         outbox.hand_back(session, untried, lease_until=ours)
     report.retried += 1
     report.paused_until = until

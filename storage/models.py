@@ -368,6 +368,19 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class DeliveryPause(Base):
+    """The platform said "wait until": no message is claimed before `until` (one row, id 1; outbox.pause).
+
+    Kept in one row the claim reads, not written into every pending message: a 429 costs the same with
+    500,000 messages waiting as with ten. Only ever moved later, so two workers' 429s never shorten a wait.
+    """
+
+    __tablename__ = "delivery_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class DigestSubscription(Base):
     """A channel's weekly digest: which actions it covers (a plan, a theme, an owner), and when it goes out.
 

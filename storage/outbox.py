@@ -25,14 +25,18 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Executable
 
 from storage.batches import among, chunks
-from storage.models import Nudge, OutboxMessage
+from storage.models import DeliveryPause, Nudge, OutboxMessage
 from storage.rules.ladder import Step
 
 _NUDGES: Final = cast("Table", Nudge.__table__)
 _OUTBOX: Final = cast("Table", OutboxMessage.__table__)
+_PAUSE: Final = cast("Table", DeliveryPause.__table__)
+_PAUSE_ROW: Final = 1  # delivery_pause holds one row
 
 
 # -- nudges: one reminder step for one recipient, planned once by its key ------------------------------------
@@ -268,6 +272,8 @@ def claim_due(
     is claimable once that one is sent or has failed for good, so each conversation gets its messages in the
     order they were queued, whichever worker or replica sends them.
 
+    Nothing is taken while delivery is paused (`pause`: a platform's Retry-After has not passed yet).
+
     Every outcome of a try (sent, failed, retry, pause, handed back) clears the lease, so a lease still set
     on a claimable message is one that ran out. Of those, only the ones whose try had begun posting
     (`tried_at`, see begin_try) may be on the platform: with one that failed, they are in doubt; the rest of a
@@ -280,7 +286,7 @@ def claim_due(
     interrupted = OutboxMessage.tried_at.is_not(None)
     in_doubt = or_(interrupted, OutboxMessage.failures > 0)
     wanted = select(OutboxMessage.id, in_doubt, interrupted).where(
-        *free, OutboxMessage.send_at <= now, *_first_in_conversation(now)
+        *free, OutboxMessage.send_at <= now, _not_paused(now), *_first_in_conversation(now)
     )
     if fresh_only:
         wanted = wanted.where(OutboxMessage.lease_until.is_(None))
@@ -437,14 +443,34 @@ def postpone(session: Session, message_id: int, *, attempt: int, until: datetime
     )
 
 
-def hold_pending_until(session: Session, until: datetime) -> None:
-    """Every pending message due before `until` moves to `until`, in one statement."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.send_at < until)
-        .values(send_at=until)
-        .execution_options(synchronize_session=False)
-    )
+def pause(session: Session, until: datetime) -> None:
+    """No message is claimed before `until`, by any worker or replica: one row written, however many messages
+    wait. The later of the pause already kept and this one wins, in one statement (an upsert that only moves
+    it later), so of two workers' 429s the shorter never cuts the longer short."""
+    if session.get_bind().dialect.name == "postgresql":
+        on_postgresql = postgresql.insert(_PAUSE).values(id=_PAUSE_ROW, until=until)
+        wanted = on_postgresql.excluded.until
+        statement: Executable = on_postgresql.on_conflict_do_update(
+            index_elements=[_PAUSE.c.id], set_={"until": wanted}, where=_PAUSE.c.until < wanted
+        )
+    else:
+        on_sqlite = sqlite.insert(_PAUSE).values(id=_PAUSE_ROW, until=until)
+        wanted = on_sqlite.excluded.until
+        statement = on_sqlite.on_conflict_do_update(
+            index_elements=[_PAUSE.c.id], set_={"until": wanted}, where=_PAUSE.c.until < wanted
+        )
+    session.execute(statement)
+
+
+def paused_until(session: Session, *, now: datetime) -> datetime | None:
+    """When delivery may go on, if it is paused at `now` (None: it is not)."""
+    until = session.scalar(select(DeliveryPause.until).where(DeliveryPause.id == _PAUSE_ROW))
+    return until if until is not None and until > now else None
+
+
+def _not_paused(now: datetime) -> ColumnElement[bool]:
+    """No pause runs at `now`: the claim's condition (one primary-key probe of delivery_pause)."""
+    return ~exists().where(_PAUSE.c.id == _PAUSE_ROW, _PAUSE.c.until > now)
 
 
 def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime) -> None:
@@ -459,12 +485,21 @@ def hand_back(session: Session, message_ids: list[int], *, lease_until: datetime
 
 
 def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
-    """How many messages are pending, and when the oldest of those already due was due (None: none is)."""
+    """How many messages are pending, and when the oldest of those already due was due (None: none is).
+
+    A pause counts: while it runs nothing is due, and a message it held became due when it ended (as if its
+    send time had been moved to the pause's end), so a platform's "wait" is not read as delivery stalling.
+    """
     pending = OutboxMessage.status == "pending"
     depth = session.scalar(select(func.count()).select_from(_OUTBOX).where(pending)) or 0
+    until = session.scalar(select(DeliveryPause.until).where(DeliveryPause.id == _PAUSE_ROW))
+    if until is not None and until > now:
+        return depth, None
     oldest = session.scalar(
         select(func.min(OutboxMessage.send_at)).where(pending, OutboxMessage.send_at <= now)
     )
+    if oldest is not None and until is not None:
+        oldest = max(oldest, until)
     return depth, oldest
 
 
