@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.console import FakeClock
 from schedules.delivery import deliver
-from schedules.sending import RetryLater
+from schedules.sending import RateLimited, RetryLater
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage, Person
@@ -140,3 +140,47 @@ def test_while_one_worker_sends_a_conversations_first_message_another_sends_only
 
     assert backlog.received("Amina Khan") == []  # her second note does not overtake the first
     assert backlog.received("#edi-leads") == ["#edi-leads first", "#edi-leads second"]
+
+
+def test_a_429_in_a_deep_backlog_pauses_everyone_until_its_retry_after_and_they_resume_in_order(
+    backlog: Backlog, store: Database
+) -> None:
+    everyone = (*PEOPLE, *CHANNELS)
+    for number in range(40):
+        for to in everyone:
+            backlog.queue(to, f"{to} note {number}")
+    backlog.platform.fail("Tom Okafor", RateLimited(30, "Slack: ratelimited"))
+
+    backlog.deliver(at=MORNING)  # Amina's first note goes, then Slack tells us to wait 30 s at Tom's
+
+    assert [message.to for message in backlog.platform.received] == ["Amina Khan"]
+    with store.session() as session:
+        assert outbox.backlog(session, now=MORNING + timedelta(seconds=1)) == (
+            199,
+            None,
+        )  # not stalled: waiting
+    # Another worker's 429 with a shorter Retry-After (5 s) comes in: it does not cut the 30 s wait short.
+    with store.session() as session:
+        outbox.pause(session, MORNING + timedelta(seconds=5))
+    backlog.queue("Grace Liu", "a notice sent straight away")
+    notice = ["note:a notice sent straight away"]
+    assert (
+        deliver(
+            store, now=MORNING + timedelta(seconds=1), zone=LONDON, send=backlog.platform, keys=notice
+        ).sent
+        == 0
+    )
+    for seconds in (6, 29):
+        assert backlog.deliver(at=MORNING + timedelta(seconds=seconds)) == 0  # nobody, not only Tom
+
+    assert len(backlog.platform.received) == 1
+    with store.session() as session:  # due since the wait ended, as far as the backlog's age goes
+        assert outbox.backlog(session, now=MORNING + timedelta(minutes=1))[1] == MORNING + timedelta(
+            seconds=30
+        )
+    rounds = 0
+    while backlog.deliver(at=MORNING + timedelta(seconds=30 + rounds), limit=25):
+        rounds += 1
+    for to in everyone:
+        assert backlog.received(to) == backlog.queued[to], to
+    assert min(message.at for message in backlog.platform.received[1:]) == MORNING + timedelta(seconds=30)
