@@ -193,3 +193,40 @@ def test_a_message_claimed_before_the_upgrade_counts_as_tried_after_it(engine: E
     with engine.connect() as connection:
         tried = dict(connection.execute(text("SELECT key, tried_at IS NOT NULL FROM outbox")).all())
     assert tried == {"leased": True, "free": False, "sent": False}
+
+
+def test_a_pause_still_running_is_written_back_into_the_messages_it_holds_on_the_way_down(
+    engine: Engine,
+) -> None:
+    """0022: the older edibot kept a 429's wait in the messages' send times; going back to it keeps the wait:
+    a message due before the pause's end waits until then, one due later and one sent are left as they
+    were."""
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    rows = [
+        ("due", "pending", "2025-11-03 09:30:00+00:00"),
+        ("later", "pending", "2025-11-03 10:00:00+00:00"),
+        ("sent", "sent", "2025-11-03 09:00:00+00:00"),
+    ]
+    with engine.begin() as connection:
+        for key, status, send_at in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (key, channel, send_at, status, attempts, failures, created_at)"
+                    " VALUES (:key, 'C0EDI', :send_at, :status, 0, 0, '2025-11-03 09:00:00+00:00')"
+                ),
+                {"key": key, "status": status, "send_at": send_at},
+            )
+        connection.execute(
+            text("INSERT INTO delivery_pause (id, until) VALUES (1, '2025-11-03 09:30:30+00:00')")
+        )
+
+    command.downgrade(config, "0021")
+
+    with engine.connect() as connection:
+        send_at = dict(connection.execute(text("SELECT key, send_at FROM outbox")).all())
+    assert {key: str(at)[:19] for key, at in send_at.items()} == {
+        "due": "2025-11-03 09:30:30",
+        "later": "2025-11-03 10:00:00",
+        "sent": "2025-11-03 09:00:00",
+    }
