@@ -93,6 +93,7 @@ FEEDBACK_TABLES: tuple[str, ...] = (
 )
 NOT_BACKED_UP: Mapping[str, str] = {
     "leadership": "which running process leads the scheduler: a lease, not data",
+    "delivery_pause": "a platform's 429 wait, seconds long: over long before a restore is done",
     "processed_deliveries": "deliveries already answered, kept only while Slack or Teams might retry them",
     "slack_oauth_states": "one-time states of Slack installs in progress, which expire within minutes",
 }
