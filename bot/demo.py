@@ -152,7 +152,8 @@ def run_demo(*, data_dir: Path, now: datetime, console: Console, live: Path) -> 
         f'  {edibot} console --as "Amina Khan"     (then type /edi mine, or /edi help)\n'
         'Import your own plan with: .venv/bin/edibot import YOUR_PLAN.docx --plan "Our EDI plan" --dry-run\n'
         "Put edibot in your Slack workspace: README.md, “Connecting Slack” (edibot slack manifest, then "
-        "edibot run --slack-socket).",
+        "edibot run --slack-socket); in Microsoft Teams: README.md, “Microsoft Teams” (edibot teams package, "
+        "then edibot run --teams).",
         highlight=False,
         soft_wrap=True,
     )
