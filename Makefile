@@ -22,9 +22,10 @@ demo: $(VENV)/.app
 
 test: $(VENV)/.dev test-sqlite test-postgres
 
-# Tests run in TEST_WORKERS processes (pytest-xdist; 2: the import-bomb tests hold a 30 s bound each, which
-# more processes than cores would stretch); each PostgreSQL worker gets its own database.
-TEST_WORKERS ?= 2
+# Tests run in TEST_WORKERS processes (pytest-xdist): one per core, at least 2 and at most 4 (the import-bomb
+# tests hold a 30 s bound each, which more processes than cores would stretch); each PostgreSQL worker gets
+# its own database.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -lt 2 ] && n=2; [ "$$n" -gt 4 ] && n=4; echo $$n)
 
 test-sqlite: $(VENV)/.dev
 	@echo "== Test suite on SQLite"
