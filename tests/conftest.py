@@ -122,6 +122,7 @@ from bot.console import FakeClock  # noqa: E402
 from storage.importing.service import import_plan  # noqa: E402
 from storage.people import import_people  # noqa: E402
 from tests.slack_workspace import SlackWorkspace  # noqa: E402
+from tests.teams_tenant import TeamsTenant  # noqa: E402
 from tests.transcript import Transcript  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
@@ -145,6 +146,14 @@ def slack(store: Database, clock: FakeClock) -> Iterator[SlackWorkspace]:
     sample_organisation(store, now=clock.now())
     with SlackWorkspace(store, clock) as workspace:
         yield workspace
+
+
+@pytest.fixture
+def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
+    """The sample plan and its people, and edibot on Teams (a module with another story overrides it)."""
+    sample_organisation(store, now=clock.now())
+    with TeamsTenant(store, clock, tmp_path) as tenant:
+        yield tenant
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from bot.logs import log_handler
 from bot.slack.app import _on_error
 from schedules.feedback import release_feedback
 from storage.db import Database
-from tests.conftest import LONDON, SAMPLES, CliRun, imported_by_cli, sample_organisation
+from tests.conftest import LONDON, SAMPLES, CliRun, imported_by_cli
 from tests.slack_workspace import SlackWorkspace
 from tests.teams_tenant import TeamsTenant, texts_of
 from tests.test_feedback import CODE, set_up_feedback
@@ -218,13 +218,6 @@ def test_an_empty_form_is_refused_on_the_form_and_nothing_is_kept(
 
 
 # -- Teams --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    sample_organisation(store, now=clock.now())
-    with TeamsTenant(store, clock, tmp_path) as tenant:
-        yield tenant
 
 
 def test_feedback_over_teams_leaves_no_trace_of_who_sent_it(

@@ -8,7 +8,6 @@ The outbox keeps what to make (plan, format, as-of), not the file: the file is m
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -16,12 +15,11 @@ import pytest
 from sqlalchemy import select
 
 import handlers.reports
-from bot.console import FakeClock
 from storage.db import Database
 from storage.importing.service import import_plan
 from storage.models import OutboxMessage
 from tests.builders import write_csv
-from tests.conftest import SAMPLES, sample_organisation
+from tests.conftest import SAMPLES
 from tests.slack_workspace import SlackWorkspace, texts_of
 from tests.teams_tenant import TeamsTenant
 from tests.transcript import Transcript, nothing_changes
@@ -112,13 +110,6 @@ def test_with_several_plans_the_report_asks_which(
         "Which plan? Usage: `/edi report [plan] [html|xlsx|csv|md]`. The plans you can see: "
         "'Northbridge EDI Plan', 'Second Plan'."
     )
-
-
-@pytest.fixture
-def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    sample_organisation(store, now=clock.now())
-    with TeamsTenant(store, clock, tmp_path) as tenant:
-        yield tenant
 
 
 def test_in_teams_the_report_is_its_markdown_in_the_message(teams: TeamsTenant) -> None:

@@ -7,31 +7,16 @@ The Teams SDK and msal run for real over real HTTP on loopback; only Microsoft's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 
-from bot.console import FakeClock
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import Person
-from storage.people import import_people
-from tests.conftest import SAMPLES
 from tests.teams_standin import new_key
 from tests.teams_tenant import TeamsTenant
 from tests.transcript import history, nothing_changes
-
-
-@pytest.fixture
-def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with TeamsTenant(store, clock, tmp_path) as tenant:
-        yield tenant
 
 
 def test_edi_mine_in_the_personal_chat_lists_her_actions(teams: TeamsTenant) -> None:

@@ -9,32 +9,13 @@ Teams SDK) and the outbox's posts (TeamsSender) are sent through bot/teams/conne
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
-
-from bot.console import FakeClock
 from handlers.messages import Reply
 from schedules.sending import Channel
-from storage.db import Database
-from storage.importing.service import import_plan
-from storage.people import import_people
-from tests.conftest import SAMPLES
 from tests.teams_tenant import TeamsTenant, texts_of
 
 LISTING = "Your 3 open actions, 1 overdue"
-
-
-@pytest.fixture
-def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with TeamsTenant(store, clock, tmp_path) as tenant:
-        yield tenant
 
 
 def said_in(teams: TeamsTenant, conversation: str) -> list[str]:

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
-from bot.console import FakeClock
 from storage.db import Database
-from storage.importing.service import import_plan
 from storage.models import Person
-from storage.people import import_people
-from tests.conftest import SAMPLES, CliRun
+from tests.conftest import CliRun
 from tests.teams_standin import environment_for
 from tests.teams_tenant import TeamsTenant
-
-
-@pytest.fixture
-def teams(store: Database, clock: FakeClock, tmp_path: Path) -> Iterator[TeamsTenant]:
-    import_plan(
-        store, SAMPLES / "northbridge_edi_plan.csv", now=clock.now(), plan_name="Northbridge EDI Plan"
-    )
-    import_people(store, SAMPLES / "northbridge_people.csv", now=clock.now())
-    with TeamsTenant(store, clock, tmp_path) as tenant:
-        yield tenant
 
 
 def teams_ids(store: Database) -> dict[str, str | None]:
