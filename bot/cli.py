@@ -1229,20 +1229,16 @@ def teams_match_people(
     print(f"{len(report.matched)} matched, {len(report.not_found)} not found in a team of {len(members)}.")
 
 
-# `edibot run`'s own options that may also be settings: the command line reads them from the environment,
-# so a value written in .env (where every other setting may live) is put there first, as pydantic-settings
-# would take it (the environment wins over the file).
-RUN_SETTINGS = ("EDIBOT_HOST", "EDIBOT_PORT", "EDIBOT_ROLE", "EDIBOT_WORKERS")
-
-
 def from_dotenv(path: Path = Path(".env")) -> None:
-    """RUN_SETTINGS found in .env, into the environment where it does not already have them."""
+    """The settings in .env, put into the environment where it does not already have them: the command
+    line reads its options' EDIBOT_… variables (EDIBOT_HOST, EDIBOT_WORKERS, …) from the environment only,
+    and this way .env serves them as it serves every other setting (the environment still wins)."""
     if not path.is_file():
         return
     from dotenv import dotenv_values  # noqa: PLC0415 — only when there is a .env (--help stays quick)
 
     for name, value in dotenv_values(path).items():
-        if name in RUN_SETTINGS and value is not None:
+        if name.startswith("EDIBOT_") and value is not None:
             os.environ.setdefault(name, value)
 
 
