@@ -27,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import Executable
 
 from storage.batches import among, chunks
 from storage.models import DeliveryPause, Nudge, OutboxMessage
@@ -447,25 +446,25 @@ def pause(session: Session, until: datetime) -> None:
     """No message is claimed before `until`, by any worker or replica: one row written, however many messages
     wait. The later of the pause already kept and this one wins, in one statement (an upsert that only moves
     it later), so of two workers' 429s the shorter never cuts the longer short."""
-    if session.get_bind().dialect.name == "postgresql":
-        on_postgresql = postgresql.insert(_PAUSE).values(id=_PAUSE_ROW, until=until)
-        wanted = on_postgresql.excluded.until
-        statement: Executable = on_postgresql.on_conflict_do_update(
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    new = dialect.insert(_PAUSE).values(id=_PAUSE_ROW, until=until)  # the same upsert in both dialects
+    wanted = new.excluded.until
+    session.execute(
+        new.on_conflict_do_update(
             index_elements=[_PAUSE.c.id], set_={"until": wanted}, where=_PAUSE.c.until < wanted
         )
-    else:
-        on_sqlite = sqlite.insert(_PAUSE).values(id=_PAUSE_ROW, until=until)
-        wanted = on_sqlite.excluded.until
-        statement = on_sqlite.on_conflict_do_update(
-            index_elements=[_PAUSE.c.id], set_={"until": wanted}, where=_PAUSE.c.until < wanted
-        )
-    session.execute(statement)
+    )
 
 
 def paused_until(session: Session, *, now: datetime) -> datetime | None:
     """When delivery may go on, if it is paused at `now` (None: it is not)."""
-    until = session.scalar(select(DeliveryPause.until).where(DeliveryPause.id == _PAUSE_ROW))
+    until = _pause_kept(session)
     return until if until is not None and until > now else None
+
+
+def _pause_kept(session: Session) -> datetime | None:
+    """The pause's end as kept (it may have passed): None before any platform asked for one."""
+    return session.scalar(select(DeliveryPause.until).where(DeliveryPause.id == _PAUSE_ROW))
 
 
 def _not_paused(now: datetime) -> ColumnElement[bool]:
@@ -492,7 +491,7 @@ def backlog(session: Session, *, now: datetime) -> tuple[int, datetime | None]:
     """
     pending = OutboxMessage.status == "pending"
     depth = session.scalar(select(func.count()).select_from(_OUTBOX).where(pending)) or 0
-    until = session.scalar(select(DeliveryPause.until).where(DeliveryPause.id == _PAUSE_ROW))
+    until = _pause_kept(session)
     if until is not None and until > now:
         return depth, None
     oldest = session.scalar(
